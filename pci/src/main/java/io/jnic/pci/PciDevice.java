@@ -1,0 +1,67 @@
+package io.jnic.pci;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A PCI function as a driver sees it, whatever carries it: VFIO, UIO or a vfio-user socket. Drivers see
+ * only this interface, so the same driver runs on real hardware and on a devsim model.
+ *
+ * <p>Control-path calls (config space, trapped BAR accesses, DMA mapping, interrupts) may be slow; the data
+ * path uses {@link PciBar#mapped} views of doorbell registers and DMA memory mapped by {@link #dmaMap}.
+ */
+public interface PciDevice extends AutoCloseable {
+    /** A name for messages: the PCI address, or the vfio-user socket path. */
+    String name();
+
+    /** "vfio", "uio", "vfio-user". */
+    String transport();
+
+    /** How the device addresses memory: IOVAs this process maps, or physical addresses. */
+    DmaAddressing dmaAddressing();
+
+    /** Reads 1, 2 or 4 bytes of configuration space, little-endian. */
+    int configRead(int offset, int size);
+
+    /** Writes 1, 2 or 4 bytes of configuration space, little-endian. */
+    void configWrite(int offset, int size, int value);
+
+    /** BAR {@code index} (0-5); an exception naming the device when it has no such memory BAR. */
+    PciBar bar(int index);
+
+    /**
+     * Makes {@code memory} (backed by {@code fd} at {@code fdOffset}, which a vfio-user server maps itself)
+     * reachable by the device at {@code iova}. For physical addressing the IOVA is the physical address
+     * and nothing needs mapping.
+     */
+    void dmaMap(int fd, long fdOffset, MemorySegment memory, long iova);
+
+    void dmaUnmap(long iova, long size);
+
+    /** How many vectors the device offers of {@code type} (0 when it has none). */
+    int interruptCount(InterruptType type);
+
+    /**
+     * Routes {@code eventfds.length} vectors of {@code type}, starting at 0, to the given eventfds: the
+     * device's interrupts then increment them.
+     */
+    void enableInterrupts(InterruptType type, int[] eventfds);
+
+    void disableInterrupts(InterruptType type);
+
+    /** Function-level reset. */
+    void reset();
+
+    @Override
+    void close();
+
+    /** Interrupt kinds, in the order VFIO numbers its IRQ indices. */
+    enum InterruptType { INTX, MSI, MSIX }
+
+    /** What the device puts on the bus when it does DMA. */
+    enum DmaAddressing {
+        /** Addresses this process chose and mapped through an IOMMU (VFIO type1, vfio-user, vhost-user). */
+        IOVA,
+        /** Physical addresses (UIO, VFIO no-IOMMU): memory must be pinned hugepages. */
+        PHYSICAL
+    }
+}
