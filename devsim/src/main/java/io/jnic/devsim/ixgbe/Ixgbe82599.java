@@ -185,8 +185,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private boolean linkTraining;
     private long linkReadyAt;
     private long linkDelayNanos;
-    private int pollCount;
-    private boolean rxQueuesScanned;
 
     // interrupts (7.3): per-vector causes in MSI-X mode (EICR[15:0] = vectors 0-15), EICR[15:0] otherwise
     private long queueCause;
@@ -576,9 +574,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 return 0;
             }
             linkStateMachine(now);
-            if (!rxQueuesScanned || (pollCount++ & 15) == 0) {
-                scanQueueEnables();
-            }
+            // every turn: in shared memory a driver reads its own ENABLE back at once, so latch promptly
+            scanQueueEnables();
             work = wire.poll(now);
             work += drainFifo();
             work += transmit();
@@ -637,7 +634,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             linkUp = false; // no LSC: the interrupt state was just cleared with everything else
         }
         linkTraining = false;
-        rxQueuesScanned = false;
     }
 
     private void completeReset(long now) {
@@ -727,7 +723,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     }
 
     private void scanQueueEnables() {
-        rxQueuesScanned = true;
         for (int q = 0; q < NUM_QUEUES; q++) {
             int base = rxq(q);
             boolean en = ((int) REG.getAcquire(bar0, (long) base + RXDCTL) & RXDCTL_ENABLE) != 0;
