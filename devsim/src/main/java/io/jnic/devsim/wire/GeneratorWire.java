@@ -153,9 +153,10 @@ public final class GeneratorWire implements Wire {
             if (lastNanos == 0) {
                 lastNanos = nowNanos;
             }
-            tokens = Math.min(tokens + (nowNanos - lastNanos) * 1e-9 * ratePps, Math.max(BATCH, ratePps / 1000.0));
+            // up to 10 ms of credit: the device thread may sleep between turns when it is idle
+            tokens = Math.min(tokens + (nowNanos - lastNanos) * 1e-9 * ratePps, Math.max(BATCH, ratePps / 100.0));
             lastNanos = nowNanos;
-            budget = (int) Math.min(BATCH, tokens);
+            budget = (int) tokens;
             tokens -= budget;
         }
         if (limit != 0) {
