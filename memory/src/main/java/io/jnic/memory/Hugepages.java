@@ -62,12 +62,21 @@ public final class Hugepages {
         return new MemoryException(MemoryException.Reason.NO_HUGEPAGES, what + ": " + how);
     }
 
-    /** The error for ENOMEM/ENOSPC when allocating hugepages (the pool ran dry between check and use). */
-    static MemoryException outOfPages(PageSize size, long bytes, RuntimeException cause) {
+    /**
+     * The error for ENOMEM/ENOSPC while allocating hugepages that the pool seemed to have: another process took
+     * them meanwhile, a size= limit on the hugetlbfs mount, or a hugetlb cgroup limit.
+     *
+     * @param mount the hugetlbfs directory of a FILE segment, null for a memfd
+     */
+    static MemoryException outOfPages(PageSize size, long bytes, Path mount, RuntimeException cause) {
         long need = bytes >>> size.shift();
-        MemoryException e = notEnough(size, need, total(size), available(size));
+        long total = total(size);
+        long available = available(size);
         return new MemoryException(MemoryException.Reason.NO_HUGEPAGES, "the kernel could not supply " + need + " "
-                + size.label() + " hugepages (" + cause.getMessage() + "); " + e.getMessage(), cause);
+                + size.label() + " hugepages (" + cause.getMessage() + "); the pool has " + available + " available of "
+                + total + " reserved. Reserve more with `echo " + (total + need) + " > " + nrHugepagesFile(size) + "`"
+                + (mount != null ? ", check the size= option of the hugetlbfs mount at " + mount : "")
+                + " and any hugetlb cgroup limit, or run with --no-huge", cause);
     }
 
     /**

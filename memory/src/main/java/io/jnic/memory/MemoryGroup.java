@@ -141,7 +141,16 @@ public final class MemoryGroup implements AutoCloseable {
         MemoryGroup group = null;
         try {
             Io.ftruncate(fd, headerSize);
-            Io.fallocate(fd, 0, 0, headerSize);
+            try {
+                Io.fallocate(fd, 0, 0, headerSize);
+            } catch (SysException e) {
+                if (e.errno() == Errno.ENOSPC || e.errno() == Errno.ENOMEM) {
+                    throw new MemoryException(Reason.OUT_OF_MEMORY, "no room for the " + headerSize + "-byte header of"
+                            + " memory group '" + config.filePrefix() + "' in " + (path != null ? path.getParent()
+                            : "a memfd") + ": " + e.getMessage(), e);
+                }
+                throw e;
+            }
             header = Mman.mmap(headerSize, PROT_RW, Mman.MAP_SHARED | Mman.MAP_POPULATE, fd, 0);
             // Fields first, magic last (release): an attacher that sees the magic sees a complete header.
             header.set(ValueLayout.JAVA_INT, H_VERSION, VERSION);
@@ -540,7 +549,7 @@ public final class MemoryGroup implements AutoCloseable {
 
     private MemoryException outOfMemory(long size, SysException e, Path path) {
         if (pageSize.isHuge()) {
-            return Hugepages.outOfPages(pageSize, size, e);
+            return Hugepages.outOfPages(pageSize, size, path != null ? dataDir : null, e);
         }
         return new MemoryException(Reason.OUT_OF_MEMORY, "cannot allocate " + size + " bytes of 4 KB pages for "
                 + (path != null ? path + " (is its file system full?)" : "a memfd") + ": " + e.getMessage(), e);
