@@ -112,7 +112,7 @@ public final class GroupChild {
         for (int i = 0; i < count; i++) {
             String name = stem + "-" + i;
             Memzone z = g.reserve(name, 64 + rnd.nextInt(4000), 1L << rnd.nextInt(13));
-            z.memory().set(ValueLayout.JAVA_LONG, 0, name.hashCode());
+            z.memory().set(ValueLayout.JAVA_LONG_UNALIGNED, 0, name.hashCode());
         }
     }
 
