@@ -2,6 +2,7 @@ package io.jnic.memory;
 
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -22,6 +23,7 @@ public final class DmaSegment {
     private final PageSize pageSize;
     private final Backing backing;
     private final Path path;
+    private final MemorySegment raw;
     private final MemorySegment memory;
     private final IovaMode iovaMode;
     private final long iovaBase;
@@ -31,15 +33,16 @@ public final class DmaSegment {
     private final long pageMask;
     private volatile boolean closed;
 
-    DmaSegment(int id, int fd, PageSize pageSize, Backing backing, Path path, MemorySegment memory, IovaMode iovaMode,
-            long iovaBase, long[] pages) {
+    DmaSegment(int id, int fd, PageSize pageSize, Backing backing, Path path, MemorySegment mapping, Arena arena,
+            IovaMode iovaMode, long iovaBase, long[] pages) {
         this.id = id;
         this.fd = fd;
-        this.size = memory.byteSize();
+        this.size = mapping.byteSize();
         this.pageSize = pageSize;
         this.backing = backing;
         this.path = path;
-        this.memory = memory;
+        this.raw = mapping;
+        this.memory = mapping.reinterpret(arena, null);
         this.iovaMode = iovaMode;
         this.iovaBase = iovaBase;
         this.pages = pages;
@@ -74,7 +77,10 @@ public final class DmaSegment {
         return Optional.ofNullable(path);
     }
 
-    /** The whole mapping, at whatever address this process got it. */
+    /**
+     * The whole mapping, at whatever address this process got it. The view (and every slice of it) becomes
+     * inaccessible when the group is closed: access then throws IllegalStateException rather than fault.
+     */
     public MemorySegment memory() {
         return memory;
     }
@@ -133,18 +139,16 @@ public final class DmaSegment {
         }
     }
 
-    boolean isClosed() {
-        return closed;
-    }
-
-    /** munmap + close; the group unlinks files. */
-    void release() {
+    /** munmap (when {@code unmap}; the group's arena is closed by then) + close; the group unlinks files. */
+    void release(boolean unmap) {
         if (closed) {
             return;
         }
         closed = true;
         try {
-            Mman.munmap(memory);
+            if (unmap) {
+                Mman.munmap(raw);
+            }
         } finally {
             Io.closeQuietly(fd);
         }

@@ -9,6 +9,7 @@ import io.jnic.sys.Mman;
 import io.jnic.sys.Proc;
 import io.jnic.sys.SysException;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -53,6 +54,9 @@ public final class MemoryGroup implements AutoCloseable {
     private final Path dataDir;
     private final Path headerPath;
     private final int headerFd;
+    /** Every view handed out is scoped to this arena: use after close throws instead of touching unmapped memory. */
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment rawHeader;
     private final MemorySegment header;
     private final SharedLock lock;
     private final IovaAllocator iovas;
@@ -72,7 +76,8 @@ public final class MemoryGroup implements AutoCloseable {
         this.dataDir = backing == Backing.FILE ? config.dataDir().toAbsolutePath().normalize() : null;
         this.headerPath = headerPath;
         this.headerFd = headerFd;
-        this.header = header;
+        this.rawHeader = header;
+        this.header = header.reinterpret(arena, null);
         this.lock = new SharedLock(header.asSlice(H_LOCK, SharedLock.SIZE));
         this.iovas = new IovaAllocator(header.asSlice(H_IOVA_NEXT, IovaAllocator.SIZE));
         this.maxSegments = config.maxSegments();
@@ -208,7 +213,9 @@ public final class MemoryGroup implements AutoCloseable {
                 throw new MemoryException(Reason.GROUP_MISSING, "no memory group '" + config.filePrefix() + "': " + path
                         + " does not exist (is the primary running, with the same --file-prefix and runtime dir?)", e);
             }
-            throw e;
+            throw new MemoryException(Reason.SYSTEM, "cannot open the header of memory group '" + config.filePrefix()
+                    + "' (" + e.getMessage() + ")" + (e.errno() == Errno.EACCES ? ": run as the same user as the"
+                            + " primary" : ""), e);
         }
         try {
             Io.flock(fd, Io.LOCK_SH);
@@ -438,7 +445,7 @@ public final class MemoryGroup implements AutoCloseable {
                             + " in its creator: this is not the same memory (was the file replaced?)");
                 }
             }
-            DmaSegment s = new DmaSegment(e.id, fd, pageSize, backing, path, mem, iovaMode,
+            DmaSegment s = new DmaSegment(e.id, fd, pageSize, backing, path, mem, arena, iovaMode,
                     iovaMode == IovaMode.PHYSICAL ? 0 : e.iovaBase, pages);
             publishLocal(s);
             return s;
@@ -529,7 +536,7 @@ public final class MemoryGroup implements AutoCloseable {
             if (path != null) {
                 putString(header, e + S_NAME, SEGMENT_NAME_BYTES, name.getBytes(StandardCharsets.US_ASCII));
             }
-            DmaSegment s = new DmaSegment(id, fd, pageSize, backing, path, mem, iovaMode,
+            DmaSegment s = new DmaSegment(id, fd, pageSize, backing, path, mem, arena, iovaMode,
                     iovaMode == IovaMode.PHYSICAL ? 0 : iovaBase, pages);
             publishLocal(s);
             INT.setRelease(header, H_SEGMENT_COUNT, id + 1); // publish last
@@ -965,18 +972,28 @@ public final class MemoryGroup implements AutoCloseable {
 
     private void releaseLocal() {
         closed = true;
-        DmaSegment[] local = segments;
-        for (DmaSegment s : local) {
+        boolean unmap = true;
+        try {
+            arena.close(); // from here on, views throw IllegalStateException instead of faulting
+        } catch (IllegalStateException e) {
+            // a native call is using one of our segments right now: unmapping would pull memory from under it
+            unmap = false;
+            LOG.log(System.Logger.Level.WARNING, "memory group " + prefix + " closed while a native call used its"
+                    + " memory: leaving it mapped", e);
+        }
+        for (DmaSegment s : segments) {
             if (s != null) {
                 try {
-                    s.release();
+                    s.release(unmap);
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "releasing " + s + " failed", e);
                 }
             }
         }
         try {
-            Mman.munmap(header);
+            if (unmap) {
+                Mman.munmap(rawHeader);
+            }
         } finally {
             Io.closeQuietly(headerFd);
         }

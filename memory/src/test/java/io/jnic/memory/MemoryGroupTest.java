@@ -369,6 +369,19 @@ class MemoryGroupTest {
     }
 
     @Test
+    void viewsOfAClosedGroupThrowInsteadOfTouchingUnmappedMemory() {
+        MemoryGroup g = MemoryGroup.create(TestSupport.small(runtimeDir).build());
+        Memzone z = g.reserve("z", 64);
+        MemorySegment whole = g.segment(0).memory();
+        g.close();
+        assertThrows(IllegalStateException.class, () -> z.memory().get(ValueLayout.JAVA_LONG, 0));
+        assertThrows(IllegalStateException.class, () -> whole.set(ValueLayout.JAVA_BYTE, 0, (byte) 1));
+        assertThrows(IllegalStateException.class, () -> g.lookup("z"));
+        assertThrows(IllegalStateException.class, g::memzoneCount);
+        g.close(); // idempotent
+    }
+
+    @Test
     void headerSizeIsLaidOutAsDocumented() {
         assertEquals(512 + 64 * 128 + 2560 * 64 + 4096 - (512 + 64 * 128 + 2560 * 64) % 4096,
                 GroupLayout.headerSize(64, 2560));
