@@ -23,6 +23,7 @@ public final class GroupChild {
                 case "attach-memfd" -> attachMemfd(args);
                 case "reserve-many" -> reserveMany(args);
                 case "hold-lock" -> holdLock(args);
+                case "create-and-wait" -> createAndWait(args);
                 case "pagemap" -> pagemap();
                 default -> throw new IllegalArgumentException("unknown command " + args[0]);
             }
@@ -120,6 +121,14 @@ public final class GroupChild {
         MemoryGroup g = MemoryGroup.attach(config(a[1], a[2]));
         g.lock().lock(java.time.Duration.ofSeconds(10));
         System.out.println("LOCKED " + ProcessHandle.current().pid());
+        Thread.sleep(120_000);
+    }
+
+    static void createAndWait(String[] a) throws InterruptedException {
+        MemoryConfig cfg = config(a[1], a[2]).toBuilder().size(Long.parseLong(a[3])).build();
+        MemoryGroup g = MemoryGroup.create(cfg);
+        g.reserve("from-dead-child", 64);
+        System.out.println("CREATED " + g.segment(0).path().orElseThrow());
         Thread.sleep(120_000);
     }
 

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -176,5 +177,31 @@ class MultiProcessTest {
             assertEquals(0, g.lock().holderPid());
             assertEquals(1, g.memzoneCount(), "the refused reservation left nothing behind");
         }
+    }
+
+    @Test
+    void hugepageFilesOfAKilledPrimaryAreRemovedByTheNextCreator() throws Exception {
+        TestSupport.assumeHugepages(2);
+        MemoryConfig cfg = TestSupport.huge(runtimeDir, 2).build();
+        Path file;
+        try (ChildJvm child = ChildJvm.start("create-and-wait", runtimeDir.toString(), cfg.filePrefix(),
+                Long.toString(2 * MB2))) {
+            file = Path.of(child.expect("CREATED"));
+            assertEquals(Path.of("/dev/hugepages", cfg.filePrefix() + "map_0"), file);
+            MemoryException alive = assertThrows(MemoryException.class, () -> MemoryGroup.create(cfg));
+            assertEquals(MemoryException.Reason.GROUP_EXISTS, alive.reason());
+            try (MemoryGroup attached = MemoryGroup.attach(cfg)) {
+                assertEquals("from-dead-child", attached.lookup("from-dead-child").name());
+            }
+            assertTrue(Files.exists(file), "the live child still holds it");
+            child.kill();
+        }
+        assertTrue(Files.exists(file), "a SIGKILLed process leaves its hugepage files behind");
+        try (MemoryGroup g = MemoryGroup.create(cfg)) {
+            assertEquals(0, g.memzoneCount(), "a fresh group, not the dead one");
+            assertEquals(-1, g.segment(0).memory().mismatch(
+                    java.lang.foreign.MemorySegment.ofArray(new byte[(int) (2 * MB2)])), "fresh zeroed pages");
+        }
+        assertTrue(Files.notExists(file), "and removed by the last close");
     }
 }
