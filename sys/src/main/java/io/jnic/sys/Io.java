@@ -56,6 +56,8 @@ public final class Io {
             FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
     private static final MethodHandle FTRUNCATE = Native.downcallErrno("ftruncate",
             FunctionDescriptor.of(C_INT, C_INT, C_LONG));
+    private static final MethodHandle FALLOCATE = Native.downcallErrno("fallocate",
+            FunctionDescriptor.of(C_INT, C_INT, C_INT, C_LONG, C_LONG));
     private static final MethodHandle FCNTL = Native.downcallErrno("fcntl",
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_LONG), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle FCNTL_PTR = Native.downcallErrno("fcntl",
@@ -179,6 +181,24 @@ public final class Io {
         try {
             if ((int) FTRUNCATE.invokeExact(capture(), fd, length) < 0) {
                 throw fail("ftruncate", fd, length);
+            }
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * fallocate(2) with mode 0: allocates the range now, so that later page faults on a shared mapping of
+     * it cannot fail (tmpfs, memfd and hugetlbfs report ENOSPC/ENOMEM here instead of SIGBUS on first touch).
+     */
+    public static void fallocate(int fd, int mode, long offset, long length) {
+        try {
+            int r;
+            do {
+                r = (int) FALLOCATE.invokeExact(capture(), fd, mode, offset, length);
+            } while (r < 0 && errno() == Errno.EINTR.code());
+            if (r < 0) {
+                throw fail("fallocate", fd, mode, hex(offset), length);
             }
         } catch (Throwable t) {
             throw Native.rethrow(t);
