@@ -58,6 +58,10 @@ final class VfioUserChannel implements AutoCloseable {
         return socket;
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     /** The last message received. */
     VfioUserMessage in() {
         return in;
