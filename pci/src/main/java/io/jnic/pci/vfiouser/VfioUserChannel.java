@@ -77,6 +77,14 @@ final class VfioUserChannel implements AutoCloseable {
         return fdCount;
     }
 
+    /** Descriptor {@code index} of the last message, still owned by the channel. */
+    int fdAt(int index) {
+        if (index < 0 || index >= fdCount || fds[index] < 0) {
+            throw new IndexOutOfBoundsException("descriptor " + index + " of " + fdCount + " received");
+        }
+        return fds[index];
+    }
+
     /** Takes ownership of descriptor {@code index} received with the last message. */
     int takeFd(int index) {
         if (index < 0 || index >= fdCount || fds[index] < 0) {

@@ -70,6 +70,7 @@ public final class VfioUserServer implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final Object irqLock = new Object();
     private volatile boolean running = true;
+    private boolean releaseInThread;
 
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
@@ -96,6 +97,9 @@ public final class VfioUserServer implements AutoCloseable {
         int wake = -1;
         try {
             if (Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path)) {
+                if (someoneListens(path)) {
+                    throw new IllegalStateException("another vfio-user server is listening on " + path);
+                }
                 Files.delete(path); // a socket left by an earlier server
             }
             listen = Sockets.socket(Sockets.SOCK_STREAM | Sockets.SOCK_NONBLOCK);
@@ -121,6 +125,27 @@ public final class VfioUserServer implements AutoCloseable {
         return path;
     }
 
+    private static boolean someoneListens(Path path) {
+        int probe = Sockets.socket(Sockets.SOCK_STREAM);
+        try {
+            Sockets.connect(probe, UnixAddress.of(path));
+            return true;
+        } catch (SysException e) {
+            return false;
+        } finally {
+            Io.closeQuietly(probe);
+        }
+    }
+
+    /** True when {@code fd} is an eventfd (a client could send a pipe, whose write may block the model). */
+    private static boolean isEventfd(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().equals("anon_inode:[eventfd]");
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
     /** The current client's DMA memory (empty when no client is connected). */
     public DmaMemory dma() {
         return dma;
@@ -139,8 +164,14 @@ public final class VfioUserServer implements AutoCloseable {
             if (fd < 0) {
                 return false;
             }
-            Events.eventfdWrite(fd, 1);
-            return true;
+            try {
+                Events.eventfdWrite(fd, 1);
+                return true;
+            } catch (SysException e) {
+                LOG.log(Level.WARNING, "vfio-user server {0}: cannot signal IRQ {1} vector {2}: {3}", path, index, vector,
+                        e.getMessage());
+                return false;
+            }
         }
     }
 
@@ -179,6 +210,10 @@ public final class VfioUserServer implements AutoCloseable {
         }
         running = false;
         Events.eventfdWrite(wakeFd, 1);
+        if (Thread.currentThread() == thread) {
+            releaseInThread = true; // closed from a model callback: the loop ends and releases everything
+            return;
+        }
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {
@@ -188,6 +223,10 @@ public final class VfioUserServer implements AutoCloseable {
             LOG.log(Level.WARNING, "vfio-user server {0} did not stop in time", path);
             return;
         }
+        release();
+    }
+
+    private void release() {
         Io.closeQuietly(listenFd);
         Io.closeQuietly(wakeFd);
         arena.close();
@@ -223,6 +262,9 @@ public final class VfioUserServer implements AutoCloseable {
         } finally {
             if (channel != null) {
                 disconnect("server closing");
+            }
+            if (releaseInThread) {
+                release();
             }
         }
     }
@@ -626,6 +668,11 @@ public final class VfioUserServer implements AutoCloseable {
             }
             if (action != IRQ_SET_ACTION_TRIGGER) {
                 throw refuse(in, Errno.EOPNOTSUPP, "eventfds for mask/unmask events are not supported");
+            }
+            for (int i = 0; i < n; i++) {
+                if (!isEventfd(channel.fdAt(i))) {
+                    throw refuse(in, Errno.EINVAL, "descriptor " + i + " of the message is not an eventfd");
+                }
             }
             int[] taken = null;
             if (n > 0) {

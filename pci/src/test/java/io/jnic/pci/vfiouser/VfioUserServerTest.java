@@ -326,4 +326,31 @@ class VfioUserServerTest {
         assertTrue(e.getMessage().contains("closed the connection"), e.getMessage());
         d.close();
     }
+
+    @Test
+    void aPipeOfferedAsEventfdIsRefusedAndClosed() {
+        try (RawClient raw = new RawClient(socket).negotiated()) {
+            long baseline = openFds();
+            int[] pipe = Io.pipe(0);
+            assertError(Errno.EINVAL, raw.call(CMD_DEVICE_SET_IRQS, IrqSet.SIZE, m -> {
+                m.putU32(IrqSet.ARGSZ, IrqSet.SIZE);
+                m.putU32(IrqSet.FLAGS, IRQ_SET_DATA_EVENTFD | IRQ_SET_ACTION_TRIGGER);
+                m.putU32(IrqSet.INDEX, PCI_INTX_IRQ_INDEX);
+                m.putU32(IrqSet.COUNT, 1);
+            }, pipe[1]));
+            Io.close(pipe[0]);
+            Io.close(pipe[1]);
+            assertFalse(server.interruptEnabled(PCI_INTX_IRQ_INDEX, 0));
+            assertFdsBackTo(baseline);
+        }
+    }
+
+    @Test
+    void aSecondServerCannotTakeALiveSocketPath() {
+        TestDeviceModel other = new TestDeviceModel();
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> new VfioUserServer(socket, other));
+        other.release();
+        assertEquals("another vfio-user server is listening on " + socket, e.getMessage());
+    }
 }
