@@ -45,7 +45,8 @@ public final class VfioUserServer implements AutoCloseable {
 
     /**
      * Limits: descriptors accepted per message (announced as max_msg_fds), the largest region read or
-     * write (max_data_xfer_size), how long a started message or a reply send may take, DMA regions.
+     * write (max_data_xfer_size), how long a started message, a reply send, or a new client's VERSION
+     * may take, DMA regions.
      */
     public record Config(int maxMsgFds, int maxDataXferSize, int ioTimeoutMillis, int maxDmaRegions) {
         public Config {
@@ -80,6 +81,7 @@ public final class VfioUserServer implements AutoCloseable {
     // the current connection; touched only by the server thread (irqFds also under irqLock)
     private VfioUserChannel channel;
     private boolean negotiated;
+    private long connectedAt;
     private int clientMaxFds;
     private int[][] irqFds = new int[0][];
 
@@ -246,9 +248,21 @@ public final class VfioUserServer implements AutoCloseable {
                 Events.setPollFd(pfds, 0, wakeFd, Events.POLLIN);
                 Events.setPollFd(pfds, 1, channel != null ? channel.socket() : -1, Events.POLLIN);
                 Events.setPollFd(pfds, 2, listenFd, Events.POLLIN);
-                Events.poll(pfds, -1);
+                int wait = -1;
+                if (channel != null && !negotiated) { // a client that never says VERSION must not hold the device
+                    long left = connectedAt + config.ioTimeoutMillis() * 1_000_000L - System.nanoTime();
+                    wait = (int) Math.max(0, left / 1_000_000L);
+                }
+                Events.poll(pfds, wait);
                 if (!running) {
                     break;
+                }
+                if (channel != null && !negotiated && Events.pollRevents(pfds, 1) == 0
+                        && System.nanoTime() - connectedAt >= config.ioTimeoutMillis() * 1_000_000L) {
+                    dropped.incrementAndGet();
+                    LOG.log(Level.WARNING, "vfio-user server {0}: dropping a client that sent no VERSION within {1} ms",
+                            path, config.ioTimeoutMillis());
+                    disconnect("no VERSION in time");
                 }
                 if (channel != null && Events.pollRevents(pfds, 1) != 0) {
                     serveOne();
@@ -288,6 +302,7 @@ public final class VfioUserServer implements AutoCloseable {
             throw e;
         }
         negotiated = false;
+        connectedAt = System.nanoTime();
         clientMaxFds = DEFAULT_MAX_MSG_FDS;
         connections.incrementAndGet();
         synchronized (irqLock) {
@@ -651,6 +666,7 @@ public final class VfioUserServer implements AutoCloseable {
                 throw refuse(in, Errno.EINVAL, "disable-all with start " + start);
             }
             route(index, 0, vectors, null);
+            safely(() -> model.interruptsChanged(index));
             reply(in, 0);
             return 0;
         }
@@ -712,9 +728,6 @@ public final class VfioUserServer implements AutoCloseable {
                 Io.closeQuietly(table[start + i]);
                 table[start + i] = eventfds == null ? -1 : eventfds[i];
             }
-        }
-        if (eventfds == null) {
-            safely(() -> model.interruptsChanged(index));
         }
     }
 

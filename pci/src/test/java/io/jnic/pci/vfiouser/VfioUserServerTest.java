@@ -353,4 +353,15 @@ class VfioUserServerTest {
         other.release();
         assertEquals("another vfio-user server is listening on " + socket, e.getMessage());
     }
+
+    @Test
+    void aClientThatNeverSaysVersionIsDroppedAndTheNextOneIsServed() {
+        try (RawClient idle = new RawClient(socket)) {
+            assertTrue(idle.closedByServer(), "dropped after the 500 ms I/O timeout");
+        }
+        assertEquals(1, server.droppedConnections());
+        try (VfioUserDevice d = VfioUserDevice.connect(socket, VfioUserDeviceTest.CLIENT)) {
+            assertEquals(VENDOR_ID, d.configRead(0, 2));
+        }
+    }
 }
