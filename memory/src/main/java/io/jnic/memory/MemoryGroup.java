@@ -67,6 +67,7 @@ public final class MemoryGroup implements AutoCloseable {
     private volatile DmaSegment[] segments;
     private boolean closed;
 
+    @SuppressWarnings("restricted") // rescoping our own mmap to the group's arena
     private MemoryGroup(MemoryConfig config, Path headerPath, int headerFd, MemorySegment header, SegmentFds fds) {
         this.config = config;
         this.prefix = config.filePrefix();
