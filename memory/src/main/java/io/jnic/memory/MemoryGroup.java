@@ -398,7 +398,12 @@ public final class MemoryGroup implements AutoCloseable {
                 throw new MemoryException(Reason.GROUP_MISSING, "segment " + id + " of group '" + prefix + "': cannot"
                         + " open " + path + " (" + x.getMessage() + ")", x);
             }
-            Io.flock(fd, Io.LOCK_SH);
+            try {
+                Io.flock(fd, Io.LOCK_SH);
+            } catch (RuntimeException x) {
+                Io.closeQuietly(fd);
+                throw x;
+            }
         } else {
             if (fds == null) {
                 throw new MemoryException(Reason.NOT_ATTACHED, "segment " + id + " of group '" + prefix + "' is a"
