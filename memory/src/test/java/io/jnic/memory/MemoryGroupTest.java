@@ -85,6 +85,21 @@ class MemoryGroupTest {
     }
 
     @Test
+    void oneGigabyteMemfdGroupWhenTheMachineHasSuchPages() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Hugepages.available(PageSize.HUGE_1G) >= 1, "needs a free 1 GB"
+                + " page: echo 1 > /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages (or hugepagesz=1G"
+                + " hugepages=1 at boot)");
+        MemoryConfig cfg = MemoryConfig.builder().filePrefix(TestSupport.prefix()).runtimeDir(runtimeDir)
+                .backing(Backing.MEMFD).pageSize(PageSize.HUGE_1G).size(1).build();
+        try (MemoryGroup g = MemoryGroup.create(cfg)) {
+            DmaSegment s = g.segment(0);
+            assertEquals(1L << 30, s.size());
+            assertEquals(1L << 20, TestSupport.smapsField(s.memory().address(), "KernelPageSize"));
+            assertEquals(0, s.iovaBase() % (1L << 30), "ASSIGNED IOVAs are aligned to the page size");
+        }
+    }
+
+    @Test
     void memfdSmallPageGroup() {
         MemoryConfig cfg = TestSupport.small(runtimeDir).backing(Backing.MEMFD).build();
         try (MemoryGroup g = MemoryGroup.create(cfg)) {
