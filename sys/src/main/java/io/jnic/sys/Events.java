@@ -137,8 +137,9 @@ public final class Events {
         MemorySegment ev = Native.scratch();
         ev.set(C_INT, 0, events);
         ev.set(U64_UNALIGNED, 4, data);
+        MemorySegment arg = op == EPOLL_CTL_DEL ? MemorySegment.NULL : ev;
         try {
-            if ((int) EPOLL_CTL.invokeExact(capture(), epfd, op, fd, (MemorySegment) (op == EPOLL_CTL_DEL ? MemorySegment.NULL : ev)) < 0) {
+            if ((int) EPOLL_CTL.invokeExact(capture(), epfd, op, fd, arg) < 0) {
                 throw fail("epoll_ctl", epfd, op, fd, Native.hex(events));
             }
         } catch (Throwable t) {
