@@ -125,6 +125,7 @@ public final class IpcChannel implements AutoCloseable {
             return t;
         });
         handlerThread.setRemoveOnCancelPolicy(true);
+        handlerThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // pending timeouts: close() finishes them
         this.receiver = new Thread(this::receiveLoop, "jnic-mp-receive-" + tag);
         receiver.setDaemon(true);
         receiver.start();
@@ -239,7 +240,11 @@ public final class IpcChannel implements AutoCloseable {
         } else {
             ScheduledFuture<?> f = handlerThread.schedule(() -> finish(p), timeout.toNanos(), TimeUnit.NANOSECONDS);
             synchronized (p) {
-                p.timeout = f;
+                if (p.done) { // every reply came in before the timer was filed
+                    f.cancel(false);
+                } else {
+                    p.timeout = f;
+                }
             }
         }
     }
