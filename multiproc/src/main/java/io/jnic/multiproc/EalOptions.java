@@ -29,7 +29,7 @@ import picocli.CommandLine.TypeConversionException;
 public final class EalOptions {
     private static final Pattern PCI = Pattern.compile(
             "(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\\.([0-7])(,.*)?");
-    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,31}");
     private static final Pattern VDEV = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}(,.*)?");
     /** Largest -m: 1 TiB. */
     public static final int MAX_MEMORY_MB = 1 << 20;
@@ -201,7 +201,7 @@ public final class EalOptions {
         @Override
         public String convert(String value) {
             if (!PREFIX.matcher(value).matches()) {
-                throw new TypeConversionException("invalid file prefix '" + value + "': use 1 to 64 letters, digits, "
+                throw new TypeConversionException("invalid file prefix '" + value + "': use 1 to 32 letters, digits, "
                         + "'.', '_' or '-', starting with a letter or digit (it names a directory)");
             }
             return value;
