@@ -87,6 +87,7 @@ public final class IpcChannel implements AutoCloseable {
     private final AtomicLongArray counters = new AtomicLongArray(7);
     private final ScheduledThreadPoolExecutor handlerThread;
     private final Thread receiver;
+    private volatile Thread handler;
     private volatile boolean closed;
 
     private IpcChannel(Path dir, boolean primary) {
@@ -122,6 +123,7 @@ public final class IpcChannel implements AutoCloseable {
         this.handlerThread = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "jnic-mp-handler-" + tag);
             t.setDaemon(true);
+            handler = t;
             return t;
         });
         handlerThread.setRemoveOnCancelPolicy(true);
@@ -582,7 +584,8 @@ public final class IpcChannel implements AutoCloseable {
         }
         handlerThread.shutdown();
         try {
-            if (Thread.currentThread() != receiver && !handlerThread.awaitTermination(5, TimeUnit.SECONDS)) {
+            // a handler or callback may close its own channel: it cannot wait for itself
+            if (Thread.currentThread() != handler && !handlerThread.awaitTermination(5, TimeUnit.SECONDS)) {
                 LOG.log(System.Logger.Level.WARNING, "IPC handlers of {0} still running after 5 s", socketPath);
             }
         } catch (InterruptedException e) {
