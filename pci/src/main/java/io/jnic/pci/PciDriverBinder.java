@@ -65,12 +65,12 @@ public final class PciDriverBinder {
         if (driver.equals(current)) {
             return new Plan(address, current, driver, List.of(), List.of(address + " is already bound to " + driver));
         }
+        if (current != null) {
+            refuseIfInUse("unbind", address, force, warnings);
+        }
         if (!sysfs.driverLoaded(driver)) {
             throw new IllegalStateException("driver " + driver + " is not loaded (no " + sysfs.driversDir().resolve(driver)
                     + "): load it first, e.g. `modprobe " + driver + "`");
-        }
-        if (current != null) {
-            refuseIfInUse("unbind", address, force, warnings);
         }
         if (driver.equals("vfio-pci") && info.iommuGroup() < 0) {
             warnings.add(address + " has no IOMMU group: vfio-pci needs the IOMMU enabled (e.g. intel_iommu=on)"
