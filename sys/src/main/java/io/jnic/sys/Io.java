@@ -56,6 +56,8 @@ public final class Io {
             FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
     private static final MethodHandle FTRUNCATE = Native.downcallErrno("ftruncate",
             FunctionDescriptor.of(C_INT, C_INT, C_LONG));
+    private static final MethodHandle FALLOCATE = Native.downcallErrno("fallocate",
+            FunctionDescriptor.of(C_INT, C_INT, C_INT, C_LONG, C_LONG));
     private static final MethodHandle FCNTL = Native.downcallErrno("fcntl",
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_LONG), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle FCNTL_PTR = Native.downcallErrno("fcntl",
@@ -68,7 +70,28 @@ public final class Io {
     private static final MethodHandle IOCTL_PTR = Native.downcallErrno("ioctl",
             FunctionDescriptor.of(C_INT, C_INT, C_LONG, C_POINTER), Linker.Option.firstVariadicArg(2));
 
+    private static final MethodHandle FSTAT = Native.downcallErrno("fstat", FunctionDescriptor.of(C_INT, C_INT, C_POINTER));
+    // struct stat (x86-64): 144 bytes, st_size at 48
+    private static final long STAT_SIZE = 144;
+    private static final long STAT_ST_SIZE = 48;
+
     private Io() {
+    }
+
+    /**
+     * fstat(2)'s st_size: the length of the file behind {@code fd} (a memfd, hugetlbfs or regular file).
+     * Mapping past it would fault with SIGBUS, so code that mmaps a descriptor someone else sent checks it.
+     */
+    public static long fileSize(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = arena.allocate(STAT_SIZE, 8);
+            if ((int) FSTAT.invokeExact(capture(), fd, st) < 0) {
+                throw fail("fstat", fd);
+            }
+            return st.get(C_LONG, STAT_ST_SIZE);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
     }
 
     public static int open(String path, int flags) {
@@ -179,6 +202,24 @@ public final class Io {
         try {
             if ((int) FTRUNCATE.invokeExact(capture(), fd, length) < 0) {
                 throw fail("ftruncate", fd, length);
+            }
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * fallocate(2) with mode 0: allocates the range now, so that later page faults on a shared mapping of
+     * it cannot fail (tmpfs, memfd and hugetlbfs report ENOSPC/ENOMEM here instead of SIGBUS on first touch).
+     */
+    public static void fallocate(int fd, int mode, long offset, long length) {
+        try {
+            int r;
+            do {
+                r = (int) FALLOCATE.invokeExact(capture(), fd, mode, offset, length);
+            } while (r < 0 && errno() == Errno.EINTR.code());
+            if (r < 0) {
+                throw fail("fallocate", fd, mode, hex(offset), length);
             }
         } catch (Throwable t) {
             throw Native.rethrow(t);

@@ -1,0 +1,278 @@
+package io.jnic.multiproc;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * The runtime options every app takes, after DPDK's EAL: a picocli mixin ({@code @Mixin EalOptions eal}).
+ * Everything after {@code --} is the app's own ({@link #appArgs()}); {@link Eal#run} parses those into
+ * the app's options object and lists both in {@code --help}.
+ */
+@Command(synopsisHeading = "%nUsage: ", optionListHeading = "%nRuntime (EAL) options:%n")
+public final class EalOptions {
+    private static final Pattern PCI = Pattern.compile(
+            "(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\\.([0-7])(,.*)?");
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,31}");
+    private static final Pattern VDEV = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}(,.*)?");
+    /** Largest -m: 1 TiB. */
+    public static final int MAX_MEMORY_MB = 1 << 20;
+
+    @Option(names = "--proc-type", paramLabel = "primary|secondary|auto", defaultValue = "primary",
+            converter = ProcTypeConverter.class,
+            description = "primary creates the shared state, secondary attaches to it, auto picks (default: ${DEFAULT-VALUE})")
+    private ProcType procType = ProcType.PRIMARY;
+
+    @Option(names = "--file-prefix", paramLabel = "PREFIX", defaultValue = "jnic", converter = PrefixConverter.class,
+            description = "names this process group's runtime dir and hugepage files (default: ${DEFAULT-VALUE})")
+    private String filePrefix = "jnic";
+
+    @Option(names = {"-l", "--lcores"}, paramLabel = "LIST", converter = LcoreConverter.class,
+            description = "lcores to claim and pin threads to, ids and ranges such as 0-3,5 (lcore id = cpu id)")
+    private LcoreSet lcores = LcoreSet.EMPTY;
+
+    @Option(names = "-m", paramLabel = "MB", converter = MegabytesConverter.class,
+            description = "memory to reserve at start, in megabytes")
+    private Integer memoryMb;
+
+    @Option(names = "--no-huge", description = "use ordinary 4 KiB pages instead of hugepages (no physical addresses)")
+    private boolean noHuge;
+
+    @Option(names = "--huge-dir", paramLabel = "DIR", description = "hugetlbfs mount to use (default: the first one found)")
+    private Path hugeDir;
+
+    @Option(names = {"-a", "--allow"}, paramLabel = "PCI[,ARGS]", converter = PciConverter.class,
+            description = "use only this PCI device (repeatable), e.g. 0000:03:00.0")
+    private List<String> allow = new ArrayList<>();
+
+    @Option(names = {"-b", "--block"}, paramLabel = "PCI", converter = PciConverter.class,
+            description = "do not use this PCI device (repeatable)")
+    private List<String> block = new ArrayList<>();
+
+    @Option(names = "--vdev", paramLabel = "NAME[,ARGS]", converter = VdevConverter.class,
+            description = "add a virtual device (repeatable), e.g. net_null0")
+    private List<String> vdevs = new ArrayList<>();
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", converter = LogLevelConverter.class,
+            description = "off, error, warning, info, debug, trace or all (default: info)")
+    private System.Logger.Level logLevel;
+
+    @Parameters(paramLabel = "-- APP_OPTIONS", arity = "0..*", description = "the application's own options, after --")
+    private List<String> appArgs = new ArrayList<>();
+
+    public ProcType procType() {
+        return procType;
+    }
+
+    public String filePrefix() {
+        return filePrefix;
+    }
+
+    public LcoreSet lcores() {
+        return lcores;
+    }
+
+    /** -m, when given. */
+    public OptionalInt memoryMb() {
+        return memoryMb == null ? OptionalInt.empty() : OptionalInt.of(memoryMb);
+    }
+
+    public boolean noHuge() {
+        return noHuge;
+    }
+
+    public Optional<Path> hugeDir() {
+        return Optional.ofNullable(hugeDir);
+    }
+
+    /** -a addresses, normalized to {@code dddd:bb:dd.f[,args]} in lower case. */
+    public List<String> allow() {
+        return List.copyOf(allow);
+    }
+
+    public List<String> block() {
+        return List.copyOf(block);
+    }
+
+    public List<String> vdevs() {
+        return List.copyOf(vdevs);
+    }
+
+    public Optional<System.Logger.Level> logLevel() {
+        return Optional.ofNullable(logLevel);
+    }
+
+    /** What came after {@code --}. */
+    public List<String> appArgs() {
+        return List.copyOf(appArgs);
+    }
+
+    /**
+     * Checks the rules between options that picocli cannot express.
+     *
+     * @throws ParameterException saying which options clash and what to do
+     */
+    public void validate(CommandLine commandLine) {
+        if (!allow.isEmpty() && !block.isEmpty()) {
+            throw new ParameterException(commandLine, "options -a/--allow and -b/--block are mutually exclusive: "
+                    + "use -a to name the only devices to use, or -b to exclude some");
+        }
+        if (noHuge && hugeDir != null) {
+            throw new ParameterException(commandLine,
+                    "options --no-huge and --huge-dir are mutually exclusive: --no-huge uses no hugetlbfs mount");
+        }
+    }
+
+    /** Sets the JDK logging root level (System.Logger's default backend) from --log-level, if given. */
+    public void applyLogLevel() {
+        if (logLevel == null) {
+            return;
+        }
+        Level level = julLevel(logLevel);
+        Logger root = LogManager.getLogManager().getLogger("");
+        root.setLevel(level);
+        for (java.util.logging.Handler h : root.getHandlers()) {
+            h.setLevel(level);
+        }
+    }
+
+    static Level julLevel(System.Logger.Level l) {
+        return switch (l) {
+            case ALL -> Level.ALL;
+            case TRACE -> Level.FINER;
+            case DEBUG -> Level.FINE;
+            case INFO -> Level.INFO;
+            case WARNING -> Level.WARNING;
+            case ERROR -> Level.SEVERE;
+            case OFF -> Level.OFF;
+        };
+    }
+
+    /**
+     * Parses runtime options alone (for tests and embedding): {@code --} and what follows land in
+     * {@link #appArgs()}.
+     *
+     * @throws ParameterException with picocli's message on bad input
+     */
+    public static EalOptions parse(String... args) {
+        Holder h = new Holder();
+        CommandLine cl = new CommandLine(h);
+        cl.parseArgs(args);
+        h.eal.validate(cl);
+        return h.eal;
+    }
+
+    @Command(name = "jnic-app")
+    private static final class Holder {
+        @CommandLine.Mixin
+        EalOptions eal = new EalOptions();
+        @CommandLine.Spec
+        CommandSpec spec;
+    }
+
+    static final class ProcTypeConverter implements ITypeConverter<ProcType> {
+        @Override
+        public ProcType convert(String value) {
+            try {
+                return ProcType.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class PrefixConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (!PREFIX.matcher(value).matches()) {
+                throw new TypeConversionException("invalid file prefix '" + value + "': use 1 to 32 letters, digits, "
+                        + "'.', '_' or '-', starting with a letter or digit (it names a directory)");
+            }
+            return value;
+        }
+    }
+
+    static final class LcoreConverter implements ITypeConverter<LcoreSet> {
+        @Override
+        public LcoreSet convert(String value) {
+            try {
+                return LcoreSet.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class MegabytesConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                int mb = Integer.parseInt(value.strip());
+                if (mb >= 1 && mb <= MAX_MEMORY_MB) {
+                    return mb;
+                }
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            throw new TypeConversionException("invalid memory size '" + value + "': -m takes megabytes, 1 to " + MAX_MEMORY_MB);
+        }
+    }
+
+    static final class PciConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            Matcher m = PCI.matcher(value.strip());
+            if (m.matches() && Integer.parseInt(m.group(3), 16) <= 0x1f) {
+                int domain = m.group(1) == null ? 0 : Integer.parseInt(m.group(1), 16);
+                return String.format(Locale.ROOT, "%04x:%02x:%02x.%s%s", domain, Integer.parseInt(m.group(2), 16),
+                        Integer.parseInt(m.group(3), 16), m.group(4), m.group(5) == null ? "" : m.group(5));
+            }
+            throw new TypeConversionException("invalid PCI address '" + value + "': expected [DOMAIN:]BUS:DEVICE.FUNCTION"
+                    + "[,ARGS] in hex such as 0000:03:00.0 (device 00-1f, function 0-7)");
+        }
+    }
+
+    static final class VdevConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (!VDEV.matcher(value).matches()) {
+                throw new TypeConversionException("invalid virtual device '" + value
+                        + "': expected NAME[,KEY=VALUE...] with a name of letters, digits and '_', such as net_null0");
+            }
+            return value;
+        }
+    }
+
+    static final class LogLevelConverter implements ITypeConverter<System.Logger.Level> {
+        @Override
+        public System.Logger.Level convert(String value) {
+            String v = value.strip().toUpperCase(Locale.ROOT);
+            if (v.equals("WARN")) {
+                v = "WARNING";
+            }
+            for (System.Logger.Level l : System.Logger.Level.values()) {
+                if (l.name().equals(v)) {
+                    return l;
+                }
+            }
+            throw new TypeConversionException("invalid log level '" + value
+                    + "': expected off, error, warning, info, debug, trace or all");
+        }
+    }
+}

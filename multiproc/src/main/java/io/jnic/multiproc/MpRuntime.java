@@ -1,0 +1,715 @@
+package io.jnic.multiproc;
+
+import io.jnic.multiproc.ipc.IpcChannel;
+import io.jnic.multiproc.ipc.IpcMessage;
+import io.jnic.multiproc.ipc.IpcPeer;
+import io.jnic.multiproc.ipc.IpcReply;
+import io.jnic.sys.Io;
+import io.jnic.sys.Proc;
+import io.jnic.sys.Sched;
+import io.jnic.sys.SysException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The multi-process runtime of one process (DPDK's EAL after rte_eal_init): its role in a file prefix's
+ * group, the shared config, its lcores, the IPC channel, and the tracking of the other processes.
+ *
+ * <p>The primary holds an exclusive flock on {@code <runtime dir>/lock} for its lifetime (its pid is
+ * written in the file), creates the config and answers registrations; {@code auto} becomes a secondary when
+ * the lock is taken. A secondary checks the config's magic, layout version and build id, holds a shared
+ * flock on the config (so that a new primary cannot wipe a group still in use), claims its lcores, and
+ * registers with the primary, which watches it through a pidfd and releases its lcores when it ends.
+ */
+public final class MpRuntime implements AutoCloseable {
+    static final String LOCK_FILE = "lock";
+    static final String CONFIG_FILE = "config";
+    static final String ACTION_REGISTER = "jnic.mp.register";
+    static final String ACTION_UNREGISTER = "jnic.mp.unregister";
+    /** How long a secondary waits for a starting primary to publish its config, and for its registration. */
+    static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final System.Logger LOG = System.getLogger(MpRuntime.class.getName());
+    private static final Pattern SECONDARY_SOCKET = Pattern.compile("mp_socket_([0-9]{1,10})_[0-9]{1,10}");
+    private static final Set<Path> OPEN_IN_THIS_PROCESS = ConcurrentHashMap.newKeySet();
+    private static final ThreadLocal<Integer> CURRENT_LCORE = new ThreadLocal<>();
+    private static final int STATUS_OK = 0;
+    private static final int STATUS_REFUSED = 1;
+
+    private final EalOptions options;
+    private final Path dir;
+    private final boolean primary;
+    private final int pid = Proc.getpid();
+    private final int lockFd;
+    private final SharedConfig config;
+    private final LcoreSet lcores;
+    private final IpcChannel ipc;
+    private final PidWatcher watcher;
+    private final int primaryPid;
+    private final int procId;
+    private final Map<Integer, SecondaryInfo> secondaries = new ConcurrentHashMap<>();
+    private final List<Consumer<SecondaryExit>> reclaimers = new CopyOnWriteArrayList<>();
+    private final List<Consumer<SecondaryExit>> exitCallbacks = new CopyOnWriteArrayList<>();
+    private final List<Runnable> primaryExitCallbacks = new CopyOnWriteArrayList<>();
+    private final Set<Integer> floating = ConcurrentHashMap.newKeySet();
+    private volatile boolean primaryGone;
+    private volatile boolean closed;
+
+    private MpRuntime(EalOptions options, Path dir, boolean primary, int lockFd, SharedConfig config, LcoreSet lcores,
+            IpcChannel ipc, PidWatcher watcher, int primaryPid, int procId) {
+        this.options = options;
+        this.dir = dir;
+        this.primary = primary;
+        this.lockFd = lockFd;
+        this.config = config;
+        this.lcores = lcores;
+        this.ipc = ipc;
+        this.watcher = watcher;
+        this.primaryPid = primaryPid;
+        this.procId = procId;
+    }
+
+    /**
+     * Starts the runtime as the options say: creates the group (primary) or attaches to it (secondary).
+     *
+     * @throws MpException with what went wrong and what to do: no primary, a second primary, another build,
+     *                     an lcore held by another process, a cpu that does not exist, a foreign runtime dir
+     */
+    public static MpRuntime start(EalOptions options) {
+        Path dir = RuntimeDir.prepare(RuntimeDir.resolve(options.filePrefix())).toAbsolutePath().normalize();
+        checkCpus(options.lcores());
+        if (!OPEN_IN_THIS_PROCESS.add(dir)) {
+            throw new MpException("this process already runs the runtime of file prefix '" + options.filePrefix()
+                    + "' (" + dir + "); one runtime per prefix and process");
+        }
+        try {
+            int lockFd = Io.open(dir.resolve(LOCK_FILE).toString(), Io.O_RDWR | Io.O_CREAT | Io.O_CLOEXEC, 0600);
+            try {
+                if (options.procType() != ProcType.SECONDARY && lockExclusive(lockFd)) {
+                    return startPrimary(options, dir, lockFd);
+                }
+                if (options.procType() == ProcType.PRIMARY) {
+                    int holder = readPid(lockFd);
+                    throw new MpException("a primary process " + (holder > 0 ? "(pid " + holder + ") " : "")
+                            + "already runs for file prefix '" + options.filePrefix() + "' in " + dir
+                            + "; start this one with --proc-type secondary or auto, or pick another --file-prefix");
+                }
+                return startSecondary(options, dir, lockFd);
+            } catch (RuntimeException e) {
+                Io.closeQuietly(lockFd);
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            OPEN_IN_THIS_PROCESS.remove(dir);
+            throw e;
+        }
+    }
+
+    /** Every requested lcore must name a cpu this process may run on (lcore id = cpu id). */
+    private static void checkCpus(LcoreSet requested) {
+        if (requested.isEmpty()) {
+            return;
+        }
+        BitSet allowed = Sched.getAffinity(0);
+        for (int lcore : requested.ids()) {
+            if (!allowed.get(lcore)) {
+                throw new MpException("lcore " + lcore + " maps to cpu " + lcore + ", which does not exist or is not "
+                        + "available to this process (cpus: " + describe(allowed) + "); choose lcores among them with -l");
+            }
+        }
+    }
+
+    private static String describe(BitSet cpus) {
+        return cpus.length() <= LcoreSet.MAX_LCORES ? LcoreSet.fromBitSet(cpus).toString() : cpus.toString();
+    }
+
+    /** LOCK_EX|LOCK_NB, riding out a secondary's brief shared probe of a lock nobody holds for good. */
+    private static boolean lockExclusive(int lockFd) {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            if (Io.flock(lockFd, Io.LOCK_EX | Io.LOCK_NB)) {
+                return true;
+            }
+            int holder = readPid(lockFd);
+            if (holder > 0 && Proc.isAlive(holder)) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private static MpRuntime startPrimary(EalOptions options, Path dir, int lockFd) {
+        int pid = Proc.getpid();
+        writePid(lockFd, pid);
+        removeStaleGroup(dir, options.filePrefix());
+        SharedConfig config = SharedConfig.create(dir.resolve(CONFIG_FILE), pid, BuildId.current());
+        IpcChannel ipc = null;
+        PidWatcher watcher = null;
+        try {
+            config.lcores().claimAll(options.lcores(), pid, options.filePrefix());
+            ipc = IpcChannel.primary(dir);
+            watcher = new PidWatcher(options.filePrefix());
+            MpRuntime rt = new MpRuntime(options, dir, true, lockFd, config, options.lcores(), ipc, watcher, pid, 0);
+            ipc.register(ACTION_REGISTER, rt::onRegister);
+            ipc.register(ACTION_UNREGISTER, rt::onUnregister);
+            config.publish(); // only now can a secondary attach: the channel and its handlers are up
+            LOG.log(System.Logger.Level.INFO, "primary {0,number,#} of file prefix ''{1}'' in {2}, lcores [{3}]", pid,
+                    options.filePrefix(), dir, options.lcores());
+            return rt;
+        } catch (RuntimeException e) {
+            if (ipc != null) {
+                ipc.close();
+            }
+            if (watcher != null) {
+                watcher.close();
+            }
+            config.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A dead primary left its files: remove them, unless secondaries of that group still run (they hold a
+     * shared flock on its config).
+     */
+    private static void removeStaleGroup(Path dir, String prefix) {
+        Path oldConfig = dir.resolve(CONFIG_FILE);
+        if (Files.exists(oldConfig)) {
+            int fd = Io.open(oldConfig.toString(), Io.O_RDONLY | Io.O_CLOEXEC);
+            try {
+                if (!Io.flock(fd, Io.LOCK_EX | Io.LOCK_NB)) {
+                    List<Integer> alive = new ArrayList<>();
+                    forEachSecondarySocket(dir, (path, spid) -> {
+                        if (Proc.isAlive(spid)) {
+                            alive.add(spid);
+                        }
+                    });
+                    throw new MpException("secondary processes " + (alive.isEmpty() ? "" : alive + " ")
+                            + "of an earlier primary of file prefix '" + prefix + "' still use " + dir
+                            + "; stop them before starting a new primary");
+                }
+            } finally {
+                Io.closeQuietly(fd);
+            }
+            LOG.log(System.Logger.Level.INFO, "removing the files of a dead primary in {0}", dir);
+        }
+        try {
+            Files.deleteIfExists(oldConfig);
+            Files.deleteIfExists(dir.resolve(IpcChannel.PRIMARY_SOCKET));
+            forEachSecondarySocket(dir, (path, spid) -> {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException e) {
+                    throw new MpException("cannot remove stale socket " + path + ": " + e.getMessage(), e);
+                }
+            });
+        } catch (IOException e) {
+            throw new MpException("cannot remove the stale files in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void forEachSecondarySocket(Path dir, java.util.function.ObjIntConsumer<Path> action) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "mp_socket_*")) {
+            for (Path p : ds) {
+                Matcher m = SECONDARY_SOCKET.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    action.accept(p, (int) Math.min(Integer.MAX_VALUE, Long.parseLong(m.group(1))));
+                }
+            }
+        } catch (IOException e) {
+            throw new MpException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static MpRuntime startSecondary(EalOptions options, Path dir, int lockFd) {
+        String prefix = options.filePrefix();
+        if (Io.flock(lockFd, Io.LOCK_SH | Io.LOCK_NB)) { // nobody holds it exclusively: no primary
+            Io.flock(lockFd, Io.LOCK_UN);
+            throw noPrimary(prefix, dir);
+        }
+        int primaryPid = readPid(lockFd);
+        SharedConfig config = waitForConfig(dir, prefix, lockFd);
+        IpcChannel ipc = null;
+        PidWatcher watcher = null;
+        int pid = Proc.getpid();
+        try {
+            checkCompatible(config, dir);
+            primaryPid = config.primaryPid();
+            if (primaryPid == pid) {
+                throw new MpException("this process is the primary of file prefix '" + prefix + "'; it cannot also be its secondary");
+            }
+            Io.flock(config.fd(), Io.LOCK_SH); // a new primary must not wipe a group we still use
+            config.lcores().claimAll(options.lcores(), pid, prefix);
+            ipc = IpcChannel.secondary(dir);
+            watcher = new PidWatcher(prefix);
+            int procId = register(ipc, pid, options.lcores(), primaryPid, prefix);
+            MpRuntime rt = new MpRuntime(options, dir, false, lockFd, config, options.lcores(), ipc, watcher,
+                    primaryPid, procId);
+            watcher.watch(primaryPid, rt::onPrimaryExit);
+            LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) of primary {2,number,#}, file prefix ''{3}'', lcores [{4}]",
+                    pid, procId, primaryPid, prefix, options.lcores());
+            return rt;
+        } catch (RuntimeException e) {
+            if (ipc != null) {
+                ipc.close();
+            }
+            if (watcher != null) {
+                watcher.close();
+            }
+            config.lcores().releaseAll(pid);
+            config.close();
+            throw e;
+        }
+    }
+
+    private static MpException noPrimary(String prefix, Path dir) {
+        return new MpException("no primary process runs for file prefix '" + prefix + "' (looked in " + dir
+                + "); start a primary first (--proc-type primary or auto) with the same --file-prefix");
+    }
+
+    /** Opens the config once the primary has published it; fails when the primary goes away meanwhile. */
+    private static SharedConfig waitForConfig(Path dir, String prefix, int lockFd) {
+        long deadline = System.nanoTime() + ATTACH_TIMEOUT.toNanos();
+        Path file = dir.resolve(CONFIG_FILE);
+        for (;;) {
+            if (Files.exists(file)) {
+                try {
+                    if (Files.size(file) >= SharedConfig.SIZE) {
+                        SharedConfig c = SharedConfig.map(file);
+                        if (c.state() == SharedConfig.STATE_READY || c.magic() != SharedConfig.MAGIC) {
+                            return c;
+                        }
+                        c.close();
+                    }
+                } catch (IOException | SysException raced) {
+                    // replaced or removed by a starting primary: look again
+                }
+            }
+            if (Io.flock(lockFd, Io.LOCK_SH | Io.LOCK_NB)) {
+                Io.flock(lockFd, Io.LOCK_UN);
+                throw noPrimary(prefix, dir);
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new MpException("the primary of file prefix '" + prefix + "' (pid " + readPid(lockFd)
+                        + ") did not publish its config " + file + " within " + ATTACH_TIMEOUT.toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MpException("interrupted while waiting for the primary's config " + file);
+            }
+        }
+    }
+
+    private static void checkCompatible(SharedConfig config, Path dir) {
+        if (config.magic() != SharedConfig.MAGIC) {
+            throw new MpException(config.file() + " is not a jnic runtime config (magic 0x"
+                    + Integer.toHexString(config.magic()) + "); remove " + dir + " if no jnic process uses it");
+        }
+        if (config.layoutVersion() != SharedConfig.LAYOUT_VERSION) {
+            throw new MpException("the primary (pid " + config.primaryPid() + ") uses shared layout version "
+                    + config.layoutVersion() + ", this process uses " + SharedConfig.LAYOUT_VERSION
+                    + "; run the same jnic build in every process of a file prefix");
+        }
+        String ours = BuildId.current();
+        String theirs = config.buildId();
+        if (!ours.equals(theirs)) {
+            throw new MpException("this process is build '" + ours + "' but the primary (pid " + config.primaryPid()
+                    + ") is build '" + theirs + "'; run the same jnic build in every process of a file prefix");
+        }
+    }
+
+    // ---- registration (secondary side)
+
+    private static int register(IpcChannel ipc, int pid, LcoreSet lcores, int primaryPid, String prefix) {
+        ByteBuffer b = ByteBuffer.allocate(4 + 4 + 16).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(pid).putInt(-1);
+        byte[] bits = lcores.toBitSet().toByteArray();
+        b.put(bits, 0, Math.min(bits.length, 16));
+        IpcReply reply = ipc.requestSync(new IpcMessage(ACTION_REGISTER, b.array()), ATTACH_TIMEOUT);
+        if (reply.nbReceived() == 0) {
+            throw new MpException("the primary of file prefix '" + prefix + "' (pid " + primaryPid
+                    + ") did not answer this secondary's registration within " + ATTACH_TIMEOUT.toSeconds() + " s");
+        }
+        IpcMessage m = reply.messages().getFirst();
+        m.closeFds();
+        ByteBuffer r = m.paramBuffer();
+        if (r.remaining() < 8) {
+            throw new MpException("the primary answered the registration with a short reply (" + r.remaining() + " bytes)");
+        }
+        int status = r.getInt();
+        int id = r.getInt();
+        if (status != STATUS_OK) {
+            byte[] why = new byte[r.remaining()];
+            r.get(why);
+            throw new MpException("the primary refused this secondary: " + new String(why, StandardCharsets.UTF_8));
+        }
+        return id;
+    }
+
+    // ---- registration (primary side, on the IPC handler thread)
+
+    private void onRegister(IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        ByteBuffer p = m.paramBuffer();
+        if (p.remaining() != 24) {
+            refuse(peer, "registration of " + p.remaining() + " bytes, expected 24");
+            return;
+        }
+        int claimedPid = p.getInt();
+        p.getInt(); // requested proc id: -1, any (reserved for apps that pick theirs)
+        byte[] bits = new byte[16];
+        p.get(bits);
+        if (claimedPid != peer.pid()) {
+            refuse(peer, "registration claims pid " + claimedPid + " but the kernel says it came from pid " + peer.pid());
+            return;
+        }
+        LcoreSet lc = LcoreSet.fromBitSet(BitSet.valueOf(bits));
+        int id = 1;
+        synchronized (secondaries) {
+            SecondaryInfo old = secondaries.get(claimedPid);
+            if (old != null) {
+                id = old.procId();
+            } else {
+                while (isProcIdUsed(id)) {
+                    id++;
+                }
+                secondaries.put(claimedPid, new SecondaryInfo(claimedPid, id, lc));
+            }
+        }
+        if (secondaries.get(claimedPid) != null) {
+            watcher.unwatch(claimedPid);
+            watcher.watch(claimedPid, () -> secondaryGone(claimedPid, false));
+        }
+        ByteBuffer r = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(STATUS_OK).putInt(id);
+        ipc.reply(peer, new IpcMessage(ACTION_REGISTER, r.array()));
+        LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} registered as proc id {1}, lcores [{2}]", claimedPid, id, lc);
+    }
+
+    private boolean isProcIdUsed(int id) {
+        for (SecondaryInfo s : secondaries.values()) {
+            if (s.procId() == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void refuse(IpcPeer peer, String why) {
+        LOG.log(System.Logger.Level.WARNING, "refused registration from {0}: {1}", peer, why);
+        byte[] text = why.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer r = ByteBuffer.allocate(Math.min(IpcMessage.MAX_PARAM_LEN, 8 + text.length)).order(ByteOrder.LITTLE_ENDIAN);
+        r.putInt(STATUS_REFUSED).putInt(-1).put(text, 0, r.remaining());
+        ipc.reply(peer, new IpcMessage(ACTION_REGISTER, r.array()));
+    }
+
+    private void onUnregister(IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        if (watcher.unwatch(peer.pid())) {
+            secondaryGone(peer.pid(), true);
+        }
+    }
+
+    /** A secondary ended or detached: reclaim (mempool caches, ...), release its lcores, tell the callbacks. */
+    private void secondaryGone(int spid, boolean detached) {
+        SecondaryInfo info = secondaries.remove(spid);
+        if (info == null) {
+            return;
+        }
+        SecondaryExit pre = new SecondaryExit(info, config.lcores().heldBy(spid), detached);
+        for (Consumer<SecondaryExit> r : reclaimers) {
+            runQuietly(() -> r.accept(pre));
+        }
+        LcoreSet released = config.lcores().releaseAll(spid);
+        SecondaryExit exit = new SecondaryExit(info, released, detached);
+        LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) {2}; released lcores [{3}]", spid, info.procId(),
+                detached ? "detached" : "ended", released);
+        for (Consumer<SecondaryExit> c : exitCallbacks) {
+            runQuietly(() -> c.accept(exit));
+        }
+    }
+
+    private void onPrimaryExit() {
+        primaryGone = true;
+        LOG.log(System.Logger.Level.WARNING, "the primary (pid {0,number,#}) of file prefix ''{1}'' ended", primaryPid,
+                options.filePrefix());
+        for (Runnable r : primaryExitCallbacks) {
+            runQuietly(r);
+        }
+    }
+
+    private static void runQuietly(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.WARNING, "runtime callback failed", e);
+        }
+    }
+
+    // ---- public API
+
+    public boolean isPrimary() {
+        return primary;
+    }
+
+    /** PRIMARY or SECONDARY: what {@code auto} resolved to. */
+    public ProcType procType() {
+        return primary ? ProcType.PRIMARY : ProcType.SECONDARY;
+    }
+
+    public String filePrefix() {
+        return options.filePrefix();
+    }
+
+    public EalOptions options() {
+        return options;
+    }
+
+    public Path runtimeDir() {
+        return dir;
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    public int primaryPid() {
+        return primaryPid;
+    }
+
+    /** 0 for the primary; the id the primary gave this secondary. */
+    public int procId() {
+        return procId;
+    }
+
+    public IpcChannel ipc() {
+        return ipc;
+    }
+
+    /** The lcores this process claimed with -l. */
+    public LcoreSet lcores() {
+        return lcores;
+    }
+
+    /** The group's lcore table (who holds which lcore). */
+    public LcoreTable lcoreTable() {
+        return config.lcores();
+    }
+
+    public SharedConfig config() {
+        return config;
+    }
+
+    /** The secondaries registered now (primary only; empty in a secondary). */
+    public List<SecondaryInfo> secondaries() {
+        return List.copyOf(secondaries.values());
+    }
+
+    /**
+     * Runs {@code callback} (on the watcher thread) whenever a secondary ends or detaches, after its lcores
+     * were released (primary only).
+     */
+    public void onSecondaryExit(Consumer<SecondaryExit> callback) {
+        requirePrimary("onSecondaryExit");
+        exitCallbacks.add(callback);
+    }
+
+    /**
+     * Runs {@code reclaimer} when a secondary ends, before its lcores are released: for state indexed by
+     * lcore, such as mempool caches, that must be emptied before another process may take the lcore.
+     */
+    public void addReclaimer(Consumer<SecondaryExit> reclaimer) {
+        requirePrimary("addReclaimer");
+        reclaimers.add(reclaimer);
+    }
+
+    /** Runs {@code callback} when the primary ends (secondary only); at once if it already has. */
+    public void onPrimaryExit(Runnable callback) {
+        if (primary) {
+            throw new IllegalStateException("onPrimaryExit is for secondaries; this process is the primary");
+        }
+        primaryExitCallbacks.add(callback);
+        if (primaryGone && primaryExitCallbacks.remove(callback)) {
+            callback.run();
+        }
+    }
+
+    /** True once a secondary has seen its primary end. */
+    public boolean primaryGone() {
+        return primaryGone;
+    }
+
+    private void requirePrimary(String what) {
+        if (!primary) {
+            throw new IllegalStateException(what + " is for the primary; this process is a secondary");
+        }
+    }
+
+    /** The lcore id of the calling thread (pinned or floating), or -1 (DPDK's rte_lcore_id()). */
+    public static int currentLcore() {
+        Integer id = CURRENT_LCORE.get();
+        return id == null ? -1 : id;
+    }
+
+    /**
+     * Pins the calling thread to {@code lcore}'s cpu (one of this process's -l lcores).
+     *
+     * @throws IllegalArgumentException when this process did not claim it
+     */
+    public void pinCurrentThread(int lcore) {
+        if (!lcores.contains(lcore)) {
+            throw new IllegalArgumentException("lcore " + lcore + " is not one of this process's lcores [" + lcores
+                    + "]; claim it with -l");
+        }
+        BitSet cpu = new BitSet();
+        cpu.set(lcore);
+        Sched.setAffinity(0, cpu);
+        CURRENT_LCORE.set(lcore);
+    }
+
+    /** Starts a thread pinned to {@code lcore} (rte_eal_remote_launch). */
+    public Thread launch(int lcore, Runnable task) {
+        if (!lcores.contains(lcore)) {
+            throw new IllegalArgumentException("lcore " + lcore + " is not one of this process's lcores [" + lcores
+                    + "]; claim it with -l");
+        }
+        Thread t = new Thread(() -> {
+            pinCurrentThread(lcore);
+            try {
+                task.run();
+            } finally {
+                CURRENT_LCORE.remove();
+            }
+        }, "lcore-" + lcore);
+        t.start();
+        return t;
+    }
+
+    /**
+     * Gives the calling thread a lcore id of its own without pinning it (a floating thread): an id no
+     * process holds, claimed in the shared table until the returned handle is closed.
+     *
+     * @throws MpException when every lcore id is taken
+     */
+    public FloatingLcore attachFloatingThread() {
+        if (currentLcore() >= 0) {
+            throw new IllegalStateException("thread " + Thread.currentThread().getName() + " already has lcore " + currentLcore());
+        }
+        int id = config.lcores().claimAny(pid, LcoreSet.EMPTY);
+        if (id < 0) {
+            throw new MpException("no lcore id is free for a floating thread: all " + LcoreTable.SLOTS
+                    + " are held by processes of file prefix '" + options.filePrefix() + "'");
+        }
+        floating.add(id);
+        CURRENT_LCORE.set(id);
+        return new FloatingLcore(id);
+    }
+
+    /** Starts a floating thread: it gets a free lcore id for its lifetime and gives it back when it ends. */
+    public Thread launchFloating(String name, Runnable task) {
+        Thread t = new Thread(() -> {
+            try (FloatingLcore ignored = attachFloatingThread()) {
+                task.run();
+            }
+        }, name);
+        t.start();
+        return t;
+    }
+
+    /** The lcore id of a floating thread; closing it gives the id back. */
+    public final class FloatingLcore implements AutoCloseable {
+        private final int id;
+        private boolean released;
+
+        private FloatingLcore(int id) {
+            this.id = id;
+        }
+
+        public int id() {
+            return id;
+        }
+
+        @Override
+        public void close() {
+            if (!released) {
+                released = true;
+                floating.remove(id);
+                config.lcores().release(id, pid);
+                if (Integer.valueOf(id).equals(CURRENT_LCORE.get())) {
+                    CURRENT_LCORE.remove();
+                }
+            }
+        }
+    }
+
+    /**
+     * Leaves the group: a secondary tells the primary, then every process releases its lcores and stops its
+     * threads. The primary keeps its files for the next primary to clean up.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!primary && !primaryGone) {
+            try {
+                ipc.sendMessage(new IpcMessage(ACTION_UNREGISTER));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "could not tell the primary we leave: {0}", e.getMessage());
+            }
+        }
+        watcher.close();
+        ipc.close();
+        config.lcores().releaseAll(pid);
+        config.close();
+        Io.closeQuietly(lockFd); // the primary's exclusive lock goes with it
+        OPEN_IN_THIS_PROCESS.remove(dir);
+    }
+
+    // ---- the lock file holds the primary's pid as decimal text
+
+    private static void writePid(int fd, int pid) {
+        byte[] text = (pid + "\n").getBytes(StandardCharsets.US_ASCII);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(text.length);
+            MemorySegment.copy(text, 0, b, ValueLayout.JAVA_BYTE, 0, text.length);
+            Io.ftruncate(fd, 0);
+            Io.pwrite(fd, b, text.length, 0);
+        }
+    }
+
+    static int readPid(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(16);
+            long n = Io.pread(fd, b, 16, 0);
+            String s = new String(b.asSlice(0, Math.max(0, n)).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII).strip();
+            return s.matches("[0-9]{1,10}") ? (int) Math.min(Integer.MAX_VALUE, Long.parseLong(s)) : -1;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/**
+ * The multi-process runtime, after DPDK's EAL: one primary and any number of secondaries per file prefix.
+ *
+ * <h2>Starting</h2>
+ * Apps mix {@link io.jnic.multiproc.EalOptions} into their picocli command and run through
+ * {@link io.jnic.multiproc.Eal#run}; {@link io.jnic.multiproc.MpRuntime#start} then creates or joins the
+ * group. Options: {@code --proc-type primary|secondary|auto}, {@code --file-prefix}, {@code -l/--lcores},
+ * {@code -m}, {@code --no-huge}, {@code --huge-dir}, {@code -a/--allow}, {@code -b/--block}, {@code --vdev},
+ * {@code --log-level}, then {@code --} and the app's own options.
+ *
+ * <h2>The runtime dir</h2>
+ * {@link io.jnic.multiproc.RuntimeDir}: {@code /var/run/jnic/<prefix>} (root) or
+ * {@code $XDG_RUNTIME_DIR/jnic/<prefix>}, mode 0700, holding:
+ * <ul>
+ * <li>{@code lock} — the primary holds an exclusive flock on it for its lifetime and writes its pid in it;
+ * {@code auto} becomes a secondary when the lock is taken, a secondary refuses to start when it is free.</li>
+ * <li>{@code config} — {@link io.jnic.multiproc.SharedConfig}: magic, layout version, build id, primary pid
+ * and the {@link io.jnic.multiproc.LcoreTable}; secondaries hold a shared flock on it, so that a new primary
+ * can tell a dead group (clean it up) from a group whose secondaries still run (refuse).</li>
+ * <li>{@code mp_socket}, {@code mp_socket_<pid>_<n>} — the IPC sockets
+ * ({@link io.jnic.multiproc.ipc}).</li>
+ * </ul>
+ *
+ * <h2>Process tracking</h2>
+ * A secondary registers with the primary over IPC ({@code jnic.mp.register}: pid, lcores; the kernel's
+ * credentials must match the pid) and gets a proc id. The primary watches each secondary's pidfd; when one
+ * ends (exit, crash, kill -9) it runs the reclaimers, releases every lcore the pid held and then the
+ * {@link io.jnic.multiproc.MpRuntime#onSecondaryExit} callbacks. Secondaries watch the primary's pidfd
+ * ({@link io.jnic.multiproc.MpRuntime#onPrimaryExit}).
+ */
+package io.jnic.multiproc;

@@ -1,0 +1,247 @@
+package io.jnic.multiproc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jnic.multiproc.ipc.IpcMessage;
+import io.jnic.multiproc.ipc.IpcReply;
+import io.jnic.sys.Io;
+import io.jnic.sys.Mman;
+import io.jnic.sys.Sched;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real processes: this JVM and child JVMs ({@link MpChild}) forming groups. */
+@Timeout(120)
+class MultiProcessTest {
+    @TempDir
+    Path base;
+
+    @BeforeEach
+    void useTempRuntimeDirs() {
+        System.setProperty(RuntimeDir.BASE_PROPERTY, base.toString());
+    }
+
+    @AfterEach
+    void clear() {
+        System.clearProperty(RuntimeDir.BASE_PROPERTY);
+    }
+
+    private static String text(IpcMessage m) {
+        return new String(m.param(), StandardCharsets.UTF_8);
+    }
+
+    private static IpcMessage text(String name, String s) {
+        return new IpcMessage(name, s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String readFd(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(64);
+            long n = Io.pread(fd, s, 64, 0);
+            return new String(s.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void aPrimaryAndTwoSecondariesOneViaAutoExchangeMessagesRequestsAndDescriptors() throws Exception {
+        BlockingQueue<String> atPrimary = new ArrayBlockingQueue<>(16);
+        BlockingQueue<String> exits = new ArrayBlockingQueue<>(4);
+        try (MpRuntime primary = MpRuntime.start(EalOptions.parse("--file-prefix", "g"))) {
+            int me = primary.pid();
+            primary.onSecondaryExit(e -> exits.add(e.secondary().pid() + (e.detached() ? " detached" : " ended")));
+            primary.ipc().register("hello", (m, peer) -> {
+                if (peer.isRequest()) {
+                    primary.ipc().reply(peer, text("hello", text(m) + "@" + me));
+                } else {
+                    atPrimary.add(text(m) + " from " + peer.pid());
+                }
+            });
+            primary.ipc().register("pfd", (m, peer) -> {
+                int fd = Mman.memfdCreate("primary", Mman.MFD_CLOEXEC);
+                try (Arena a = Arena.ofConfined()) {
+                    byte[] b = "primary-fd".getBytes(StandardCharsets.UTF_8);
+                    MemorySegment s = a.allocate(b.length);
+                    MemorySegment.copy(b, 0, s, ValueLayout.JAVA_BYTE, 0, b.length);
+                    Io.pwrite(fd, s, b.length, 0);
+                }
+                primary.ipc().reply(peer, new IpcMessage("pfd", new byte[0], fd));
+                Io.close(fd);
+            });
+            try (Child s1 = Child.start(base, "--proc-type", "secondary", "--file-prefix", "g");
+                    Child s2 = Child.start(base, "--proc-type", "auto", "--file-prefix", "g")) {
+                String r1 = s1.started();
+                String r2 = s2.started();
+                assertTrue(r1.startsWith("READY secondary " + s1.pid()), r1);
+                assertTrue(r2.startsWith("READY secondary " + s2.pid()), "auto became a secondary: " + r2);
+                assertEquals(Set.of(1, 2), Set.of(Integer.parseInt(r1.split(" ")[3]), Integer.parseInt(r2.split(" ")[3])),
+                        "proc ids 1 and 2");
+                assertEquals(Set.of((int) s1.pid(), (int) s2.pid()),
+                        Set.copyOf(primary.secondaries().stream().map(SecondaryInfo::pid).toList()));
+
+                // secondary -> primary, one way
+                s1.send("send hello one");
+                assertEquals("SENT 1", s1.await("SENT"));
+                assertEquals("one from " + s1.pid(), atPrimary.poll(30, TimeUnit.SECONDS));
+
+                // primary -> every secondary
+                s1.send("echo bc");
+                s2.send("echo bc");
+                s1.send("fdserve fd");
+                s2.send("fdserve fd");
+                s1.send("lcores"); // a round trip: the handlers above are registered once it answers
+                s2.send("lcores");
+                s1.await("LCORES");
+                s2.await("LCORES");
+                assertEquals(2, primary.ipc().sendMessage(text("bc", "all")));
+                assertEquals("GOT bc all " + me, s1.await("GOT"));
+                assertEquals("GOT bc all " + me, s2.await("GOT"));
+
+                // sync requests both ways, with descriptors
+                s2.send("request hello x");
+                assertEquals("REPLY 1 1 [x@" + me + "]", s2.await("REPLY"));
+                s1.send("fdrequest pfd");
+                assertEquals("FDREPLY 1 1 [primary-fd]", s1.await("FDREPLY"), "the secondary read through the primary's fd");
+                IpcReply r = primary.ipc().requestSync(new IpcMessage("fd"), Duration.ofSeconds(30));
+                assertEquals(2, r.nbSent());
+                assertEquals(2, r.nbReceived());
+                assertEquals(List.of("fd-from-" + s1.pid(), "fd-from-" + s2.pid()),
+                        r.messages().stream().map(m -> readFd(m.fd(0))).sorted().toList());
+                r.closeFds();
+
+                // async requests: broadcast from the primary, and from a secondary
+                BlockingQueue<IpcReply> async = new ArrayBlockingQueue<>(2);
+                primary.ipc().requestAsync(text("bc", "q"), Duration.ofSeconds(30), async::add);
+                IpcReply ar = async.poll(30, TimeUnit.SECONDS);
+                assertEquals(2, ar.nbReceived());
+                assertEquals(List.of("q@" + s1.pid(), "q@" + s2.pid()), ar.messages().stream().map(MultiProcessTest::text).sorted().toList());
+                s2.send("async hello y");
+                assertEquals("ASYNC 1 1 [y@" + me + "]", s2.await("ASYNC"));
+            }
+            // both quit: they told the primary
+            assertEquals(Set.of(s(exits.poll(30, TimeUnit.SECONDS)), s(exits.poll(30, TimeUnit.SECONDS))).size(), 2);
+            assertTrue(primary.secondaries().isEmpty());
+            assertEquals(0, primary.ipc().stats().dropped());
+        }
+    }
+
+    private static String s(String line) {
+        assertTrue(line != null && line.endsWith(" detached"), String.valueOf(line));
+        return line;
+    }
+
+    @Test
+    void aKilledSecondaryIsReportedAndItsLcoresAreFree() throws Exception {
+        int cpu = Sched.getAffinity(0).nextSetBit(0);
+        BlockingQueue<SecondaryExit> exits = new ArrayBlockingQueue<>(4);
+        BlockingQueue<Long> seenAt = new ArrayBlockingQueue<>(4);
+        try (MpRuntime primary = MpRuntime.start(EalOptions.parse("--file-prefix", "kill"))) {
+            primary.onSecondaryExit(e -> {
+                seenAt.add(System.nanoTime());
+                exits.add(e);
+            });
+            try (Child s = Child.start(base, "--proc-type", "secondary", "--file-prefix", "kill", "-l", String.valueOf(cpu))) {
+                assertTrue(s.started().startsWith("READY secondary"));
+                assertEquals((int) s.pid(), primary.lcoreTable().holder(cpu));
+                long killedAt = System.nanoTime();
+                s.process.destroyForcibly(); // SIGKILL: no goodbye
+                SecondaryExit e = exits.poll(30, TimeUnit.SECONDS);
+                long latencyMicros = (seenAt.take() - killedAt) / 1000;
+                System.out.println("exit callback " + latencyMicros + " us after kill -9");
+                assertEquals((int) s.pid(), e.secondary().pid());
+                assertEquals(LcoreSet.of(cpu), e.released());
+                assertTrue(!e.detached());
+                assertEquals(0, primary.lcoreTable().holder(cpu), "its lcore is free again");
+                assertTrue(primary.secondaries().isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void twoPrefixesSideBySideDoNotSeeEachOther() throws Exception {
+        BlockingQueue<String> atA = new ArrayBlockingQueue<>(4);
+        BlockingQueue<String> atB = new ArrayBlockingQueue<>(4);
+        try (MpRuntime a = MpRuntime.start(EalOptions.parse("--file-prefix", "a"));
+                MpRuntime b = MpRuntime.start(EalOptions.parse("--file-prefix", "b"));
+                Child sa = Child.start(base, "--proc-type", "secondary", "--file-prefix", "a")) {
+            a.ipc().register("x", (m, p) -> atA.add(text(m)));
+            b.ipc().register("x", (m, p) -> atB.add(text(m)));
+            assertTrue(sa.started().startsWith("READY secondary"));
+            sa.send("echo bc");
+            sa.send("lcores");
+            sa.await("LCORES");
+            assertEquals(1, a.ipc().sendMessage(text("bc", "for-a")));
+            assertEquals(0, b.ipc().sendMessage(text("bc", "for-b")), "b has no secondary");
+            assertEquals("GOT bc for-a " + a.pid(), sa.await("GOT"));
+            sa.send("send x hi");
+            assertEquals("SENT 1", sa.await("SENT"));
+            assertEquals("hi", atA.poll(30, TimeUnit.SECONDS));
+            assertEquals(1, a.secondaries().size());
+            assertTrue(b.secondaries().isEmpty());
+            assertTrue(atB.isEmpty());
+        }
+    }
+
+    @Test
+    void badStartsTellTheUserWhatIsWrong() throws Exception {
+        try (MpRuntime primary = MpRuntime.start(EalOptions.parse("--file-prefix", "bad", "-l",
+                String.valueOf(Sched.getAffinity(0).nextSetBit(0))))) {
+            int me = primary.pid();
+            int cpu = primary.lcores().first();
+            try (Child second = Child.start(base, "--proc-type", "primary", "--file-prefix", "bad");
+                    Child overlap = Child.start(base, "--proc-type", "secondary", "--file-prefix", "bad", "-l", String.valueOf(cpu));
+                    Child build = Child.start(base, List.of("-D" + BuildId.OVERRIDE_PROPERTY + "=other-build"),
+                            "--proc-type", "secondary", "--file-prefix", "bad");
+                    Child type = Child.start(base, "--proc-type", "master", "--file-prefix", "bad")) {
+                assertEquals("ERROR a primary process (pid " + me + ") already runs for file prefix 'bad' in "
+                        + base.resolve("bad") + "; start this one with --proc-type secondary or auto, or pick another "
+                        + "--file-prefix", second.started());
+                assertEquals("ERROR lcore " + cpu + " is already used by process " + me + " (file prefix 'bad'); give "
+                        + "this process other lcores with -l, or stop process " + me, overlap.started());
+                assertEquals("ERROR this process is build 'other-build' but the primary (pid " + me + ") is build '"
+                        + BuildId.current() + "'; run the same jnic build in every process of a file prefix", build.started());
+                assertEquals("ERROR Invalid value for option '--proc-type': unknown process type 'master': expected "
+                        + "primary, secondary or auto", type.started());
+                for (Child c : List.of(second, overlap, build, type)) {
+                    assertTrue(c.process.waitFor(30, TimeUnit.SECONDS));
+                    assertEquals(1, c.process.exitValue());
+                }
+            }
+            assertTrue(primary.secondaries().isEmpty(), "none of them registered");
+        }
+    }
+
+    @Test
+    void secondariesLearnThatThePrimaryDiedAndKeepANewPrimaryOut() throws Exception {
+        try (Child p = Child.start(base, "--proc-type", "primary", "--file-prefix", "orphan")) {
+            assertTrue(p.started().startsWith("READY primary"));
+            try (Child s = Child.start(base, "--proc-type", "secondary", "--file-prefix", "orphan")) {
+                assertTrue(s.started().startsWith("READY secondary"));
+                p.process.destroyForcibly();
+                assertEquals("PRIMARY-GONE", s.await("PRIMARY-GONE"));
+                MpException e = org.junit.jupiter.api.Assertions.assertThrows(MpException.class,
+                        () -> MpRuntime.start(EalOptions.parse("--file-prefix", "orphan")));
+                assertEquals("secondary processes [" + s.pid() + "] of an earlier primary of file prefix 'orphan' still "
+                        + "use " + base.resolve("orphan") + "; stop them before starting a new primary", e.getMessage());
+            }
+            // the secondary has gone: the dead primary's files are cleaned up and a new group starts
+            try (MpRuntime fresh = MpRuntime.start(EalOptions.parse("--file-prefix", "orphan"))) {
+                assertTrue(fresh.isPrimary());
+            }
+        }
+    }
+}

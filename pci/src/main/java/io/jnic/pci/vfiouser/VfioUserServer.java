@@ -1,0 +1,815 @@
+package io.jnic.pci.vfiouser;
+
+import static io.jnic.pci.vfiouser.VfioUser.*;
+
+import io.jnic.pci.vfiouser.VfioUserLayout.DeviceInfo;
+import io.jnic.pci.vfiouser.VfioUserLayout.DmaMap;
+import io.jnic.pci.vfiouser.VfioUserLayout.DmaUnmap;
+import io.jnic.pci.vfiouser.VfioUserLayout.IrqInfo;
+import io.jnic.pci.vfiouser.VfioUserLayout.IrqSet;
+import io.jnic.pci.vfiouser.VfioUserLayout.RegionAccess;
+import io.jnic.pci.vfiouser.VfioUserLayout.RegionInfo;
+import io.jnic.pci.vfiouser.VfioUserLayout.SparseMmap;
+import io.jnic.sys.Errno;
+import io.jnic.sys.Events;
+import io.jnic.sys.Io;
+import io.jnic.sys.Mman;
+import io.jnic.sys.Sockets;
+import io.jnic.sys.SysException;
+import io.jnic.sys.UnixAddress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Serves one {@link VfioUserDeviceModel} on a UNIX socket path: one client at a time (a second
+ * connection while one is served is accepted and closed at once, so its VERSION fails instead of
+ * hanging), every request decoded and validated before the model sees it, an error reply for a bad
+ * request, and the connection dropped when the stream itself is broken (bad size, too many descriptors,
+ * a message cut short). Descriptors a client sends are kept only where the protocol says (DMA_MAP, the
+ * eventfds of SET_IRQS) and closed everywhere else. When a client leaves, its DMA regions are unmapped
+ * and its eventfds closed; the model's device state is kept (spec, "Client Disconnection").
+ *
+ * <p>The model gets the client's memory through {@link #dma()} and raises interrupts with
+ * {@link #trigger}; both may be used from any thread.
+ */
+public final class VfioUserServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(VfioUserServer.class.getName());
+    private static final long PAGE_SIZE = 4096;
+
+    /**
+     * Limits: descriptors accepted per message (announced as max_msg_fds), the largest region read or
+     * write (max_data_xfer_size), how long a started message, a reply send, or a new client's VERSION
+     * may take, DMA regions.
+     */
+    public record Config(int maxMsgFds, int maxDataXferSize, int ioTimeoutMillis, int maxDmaRegions) {
+        public Config {
+            if (maxMsgFds < 1 || maxMsgFds > Capabilities.SCM_MAX_FD || maxDataXferSize < 8
+                    || maxDataXferSize > Capabilities.MAX_XFER_LIMIT || ioTimeoutMillis < 1 || maxDmaRegions < 1) {
+                throw new IllegalArgumentException("bad vfio-user server config " + this);
+            }
+        }
+
+        public static Config defaults() {
+            return new Config(64, 1 << 20, 2000, 1024);
+        }
+    }
+
+    private final Path path;
+    private final VfioUserDeviceModel model;
+    private final Config config;
+    private final DmaMemory dma;
+    private final int listenFd;
+    private final int wakeFd;
+    private final Thread thread;
+    private final Arena arena = Arena.ofShared();
+    private final Object irqLock = new Object();
+    private volatile boolean running = true;
+    private boolean releaseInThread;
+
+    private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong errorReplies = new AtomicLong();
+
+    // the current connection; touched only by the server thread (irqFds also under irqLock)
+    private VfioUserChannel channel;
+    private boolean negotiated;
+    private long connectedAt;
+    private int clientMaxFds;
+    private int[][] irqFds = new int[0][];
+
+    /** Binds {@code path} (replacing a stale socket file) and starts serving on a daemon thread. */
+    public VfioUserServer(Path path, VfioUserDeviceModel model) {
+        this(path, model, Config.defaults());
+    }
+
+    public VfioUserServer(Path path, VfioUserDeviceModel model, Config config) {
+        this.path = path;
+        this.model = model;
+        this.config = config;
+        this.dma = new DmaMemory(config.maxDmaRegions());
+        int listen = -1;
+        int wake = -1;
+        try {
+            if (Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path)) {
+                if (someoneListens(path)) {
+                    throw new IllegalStateException("another vfio-user server is listening on " + path);
+                }
+                Files.delete(path); // a socket left by an earlier server
+            }
+            listen = Sockets.socket(Sockets.SOCK_STREAM | Sockets.SOCK_NONBLOCK);
+            Sockets.bind(listen, UnixAddress.of(path));
+            Sockets.listen(listen, 4);
+            wake = Events.eventfd(0, Events.EFD_CLOEXEC | Events.EFD_NONBLOCK);
+        } catch (IOException | RuntimeException e) {
+            Io.closeQuietly(listen);
+            Io.closeQuietly(wake);
+            arena.close();
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("cannot replace the stale socket " + path, io);
+            }
+            throw (RuntimeException) e;
+        }
+        this.listenFd = listen;
+        this.wakeFd = wake;
+        model.attached(this);
+        this.thread = Thread.ofPlatform().daemon().name("vfio-user-server " + path.getFileName()).start(this::run);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    private static boolean someoneListens(Path path) {
+        int probe = Sockets.socket(Sockets.SOCK_STREAM);
+        try {
+            Sockets.connect(probe, UnixAddress.of(path));
+            return true;
+        } catch (SysException e) {
+            return false;
+        } finally {
+            Io.closeQuietly(probe);
+        }
+    }
+
+    /** True when {@code fd} is an eventfd (a client could send a pipe, whose write may block the model). */
+    private static boolean isEventfd(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().equals("anon_inode:[eventfd]");
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /** The current client's DMA memory (empty when no client is connected). */
+    public DmaMemory dma() {
+        return dma;
+    }
+
+    /**
+     * Signals vector {@code vector} of IRQ type {@code index} through the eventfd the client routed to it.
+     * Returns false when there is no such eventfd (no client, vector not enabled).
+     */
+    public boolean trigger(int index, int vector) {
+        synchronized (irqLock) {
+            if (index < 0 || index >= irqFds.length || vector < 0 || vector >= irqFds[index].length) {
+                return false;
+            }
+            int fd = irqFds[index][vector];
+            if (fd < 0) {
+                return false;
+            }
+            try {
+                Events.eventfdWrite(fd, 1);
+                return true;
+            } catch (SysException e) {
+                LOG.log(Level.WARNING, "vfio-user server {0}: cannot signal IRQ {1} vector {2}: {3}", path, index, vector,
+                        e.getMessage());
+                return false;
+            }
+        }
+    }
+
+    /** True when vector {@code vector} of IRQ {@code index} has an eventfd. */
+    public boolean interruptEnabled(int index, int vector) {
+        synchronized (irqLock) {
+            return index >= 0 && index < irqFds.length && vector >= 0 && vector < irqFds[index].length
+                    && irqFds[index][vector] >= 0;
+        }
+    }
+
+    /** Connections served so far. */
+    public long connections() {
+        return connections.get();
+    }
+
+    /** Connections refused because one was already being served. */
+    public long refusedConnections() {
+        return refused.get();
+    }
+
+    /** Connections dropped for breaking the protocol. */
+    public long droppedConnections() {
+        return dropped.get();
+    }
+
+    /** Requests answered with an error. */
+    public long errorReplies() {
+        return errorReplies.get();
+    }
+
+    @Override
+    public void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        Events.eventfdWrite(wakeFd, 1);
+        if (Thread.currentThread() == thread) {
+            releaseInThread = true; // closed from a model callback: the loop ends and releases everything
+            return;
+        }
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.log(Level.WARNING, "vfio-user server {0} did not stop in time", path);
+            return;
+        }
+        release();
+    }
+
+    private void release() {
+        Io.closeQuietly(listenFd);
+        Io.closeQuietly(wakeFd);
+        arena.close();
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "cannot remove {0}: {1}", path, e);
+        }
+    }
+
+    // ---------------------------------------------------------------- server thread
+
+    private void run() {
+        MemorySegment pfds = Events.allocatePollFds(arena, 3);
+        try {
+            while (running) {
+                Events.setPollFd(pfds, 0, wakeFd, Events.POLLIN);
+                Events.setPollFd(pfds, 1, channel != null ? channel.socket() : -1, Events.POLLIN);
+                Events.setPollFd(pfds, 2, listenFd, Events.POLLIN);
+                int wait = -1;
+                if (channel != null && !negotiated) { // a client that never says VERSION must not hold the device
+                    long left = connectedAt + config.ioTimeoutMillis() * 1_000_000L - System.nanoTime();
+                    wait = (int) Math.max(0, left / 1_000_000L);
+                }
+                Events.poll(pfds, wait);
+                if (!running) {
+                    break;
+                }
+                if (channel != null && !negotiated && Events.pollRevents(pfds, 1) == 0
+                        && System.nanoTime() - connectedAt >= config.ioTimeoutMillis() * 1_000_000L) {
+                    dropped.incrementAndGet();
+                    LOG.log(Level.WARNING, "vfio-user server {0}: dropping a client that sent no VERSION within {1} ms",
+                            path, config.ioTimeoutMillis());
+                    disconnect("no VERSION in time");
+                }
+                if (channel != null && Events.pollRevents(pfds, 1) != 0) {
+                    serveOne();
+                }
+                if ((Events.pollRevents(pfds, 2) & Events.POLLIN) != 0) {
+                    acceptOne();
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.ERROR, "vfio-user server " + path + " stopped", e);
+        } finally {
+            if (channel != null) {
+                disconnect("server closing");
+            }
+            if (releaseInThread) {
+                release();
+            }
+        }
+    }
+
+    private void acceptOne() {
+        int fd = Sockets.accept(listenFd);
+        if (fd < 0) {
+            return;
+        }
+        if (channel != null) {
+            refused.incrementAndGet();
+            LOG.log(Level.WARNING, "vfio-user server {0}: refusing a second client while one is connected", path);
+            Io.closeQuietly(fd);
+            return;
+        }
+        try {
+            channel = new VfioUserChannel(fd, VfioUserMessage.HEADER_SIZE + RegionAccess.SIZE + config.maxDataXferSize(),
+                    config.maxMsgFds(), config.ioTimeoutMillis());
+        } catch (RuntimeException e) {
+            Io.closeQuietly(fd);
+            throw e;
+        }
+        negotiated = false;
+        connectedAt = System.nanoTime();
+        clientMaxFds = DEFAULT_MAX_MSG_FDS;
+        connections.incrementAndGet();
+        synchronized (irqLock) {
+            int n = Math.max(0, Math.min(model.irqCount(), PCI_NUM_IRQS * 16));
+            irqFds = new int[n][];
+            for (int i = 0; i < n; i++) {
+                VfioUserDeviceModel.Irq irq = model.irq(i);
+                irqFds[i] = new int[irq == null ? 0 : irq.count()];
+                Arrays.fill(irqFds[i], -1);
+            }
+        }
+        LOG.log(Level.DEBUG, "vfio-user server {0}: client connected", path);
+    }
+
+    private void disconnect(String why) {
+        LOG.log(Level.DEBUG, "vfio-user server {0}: client gone ({1})", path, why);
+        boolean wasNegotiated = negotiated;
+        negotiated = false;
+        for (DmaMemory.Region r : dma.regions()) {
+            safely(() -> model.dmaUnmapping(r));
+        }
+        dma.clear();
+        synchronized (irqLock) {
+            for (int[] fds : irqFds) {
+                for (int fd : fds) {
+                    Io.closeQuietly(fd);
+                }
+            }
+            irqFds = new int[0][];
+        }
+        channel.close();
+        channel = null;
+        if (wasNegotiated) {
+            safely(model::disconnected);
+        }
+    }
+
+    private static void safely(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "device model callback failed", e);
+        }
+    }
+
+    private void serveOne() {
+        int r;
+        try {
+            r = channel.receive(0);
+        } catch (VfioUserException e) {
+            dropped.incrementAndGet();
+            LOG.log(Level.WARNING, "vfio-user server {0}: dropping the client: {1}", path, e.getMessage());
+            disconnect(e.getMessage());
+            return;
+        }
+        if (r == VfioUserChannel.NOTHING) {
+            return;
+        }
+        if (r == VfioUserChannel.END_OF_STREAM) {
+            disconnect("end of stream");
+            return;
+        }
+        VfioUserMessage in = channel.in();
+        if (in.isReply()) {
+            // we never send requests, so a reply answers nothing
+            LOG.log(Level.WARNING, "vfio-user server {0}: ignoring an unsolicited reply ({1}, id {2})", path,
+                    commandName(in.command()), in.msgId());
+            channel.closeUntakenFds();
+            return;
+        }
+        int[] sendFds = new int[1];
+        int sendCount = 0;
+        boolean drop = false;
+        try {
+            if (!in.isCommand()) {
+                throw refuse(in, Errno.EINVAL, "message type " + (in.flags() & FLAG_TYPE_MASK) + " is neither command nor reply");
+            }
+            if (!negotiated && in.command() != CMD_VERSION) {
+                drop = true;
+                throw refuse(in, Errno.EINVAL, "the first message must be VFIO_USER_VERSION");
+            }
+            sendCount = dispatch(in, sendFds);
+        } catch (VfioUserException e) {
+            errorReplies.incrementAndGet();
+            LOG.log(Level.DEBUG, "vfio-user server {0}: {1}", path, e.getMessage());
+            int errno = e.errnoValue() != 0 ? e.errnoValue() : Errno.EINVAL.code();
+            channel.out().beginError(in.msgId(), in.command(), errno);
+            sendCount = 0;
+            if (in.command() == CMD_VERSION && !negotiated) {
+                drop = true;
+            }
+        } finally {
+            channel.closeUntakenFds();
+        }
+        if (!in.noReply()) { // No_reply: nothing goes back, not even an error (the log has it)
+            try {
+                channel.send(sendFds, sendCount, System.nanoTime() + config.ioTimeoutMillis() * 1_000_000L);
+            } catch (VfioUserException e) {
+                dropped.incrementAndGet();
+                disconnect("cannot reply: " + e.getMessage());
+                return;
+            }
+        }
+        if (drop) {
+            dropped.incrementAndGet();
+            disconnect("protocol violation before negotiation");
+        }
+    }
+
+    private static VfioUserException refuse(VfioUserMessage in, Errno errno, String what) {
+        return new VfioUserException(in.command(), errno.code(), what + " (" + errno.name() + ")", null);
+    }
+
+    /** Handles one command; builds the reply in channel.out() and returns how many of {@code fds} go with it. */
+    private int dispatch(VfioUserMessage in, int[] fds) {
+        return switch (in.command()) {
+            case CMD_VERSION -> version(in);
+            case CMD_DMA_MAP -> dmaMap(in);
+            case CMD_DMA_UNMAP -> dmaUnmap(in);
+            case CMD_DEVICE_GET_INFO -> deviceInfo(in);
+            case CMD_DEVICE_GET_REGION_INFO -> regionInfo(in, fds);
+            case CMD_DEVICE_GET_IRQ_INFO -> irqInfo(in);
+            case CMD_DEVICE_SET_IRQS -> setIrqs(in);
+            case CMD_REGION_READ -> regionRead(in);
+            case CMD_REGION_WRITE -> regionWrite(in);
+            case CMD_DEVICE_RESET -> reset(in);
+            case CMD_DMA_READ, CMD_DMA_WRITE -> throw refuse(in, Errno.EINVAL, "a server-to-client command sent to the server");
+            default -> throw refuse(in, Errno.ENOSYS, "unsupported command");
+        };
+    }
+
+    private VfioUserMessage reply(VfioUserMessage in, int payloadLength) {
+        return channel.out().begin(in.msgId(), in.command(), FLAG_TYPE_REPLY, payloadLength);
+    }
+
+    private int version(VfioUserMessage in) {
+        if (negotiated) {
+            throw refuse(in, Errno.EINVAL, "version already negotiated");
+        }
+        in.requirePayload(VfioUserLayout.Version.SIZE, "version");
+        int major = in.u16(VfioUserLayout.Version.MAJOR);
+        int minor = in.u16(VfioUserLayout.Version.MINOR);
+        if (major != VERSION_MAJOR) {
+            throw refuse(in, Errno.EOPNOTSUPP, "client proposes version " + major + "." + minor + ", we speak "
+                    + VERSION_MAJOR + "." + VERSION_MINOR);
+        }
+        Capabilities theirs;
+        try {
+            theirs = Capabilities.read(in);
+        } catch (VfioUserException e) {
+            throw refuse(in, Errno.EINVAL, e.getMessage());
+        }
+        clientMaxFds = theirs.maxMsgFds();
+        new Capabilities(config.maxMsgFds(), config.maxDataXferSize()).write(channel.out(), in.msgId(), FLAG_TYPE_REPLY);
+        channel.out().putU16(VfioUserLayout.Version.MINOR, Math.min(minor, VERSION_MINOR));
+        negotiated = true;
+        safely(model::connected);
+        return 0;
+    }
+
+    private int dmaMap(VfioUserMessage in) {
+        in.requirePayload(DmaMap.SIZE, "DMA map");
+        int flags = in.u32(DmaMap.FLAGS);
+        long fdOffset = in.u64(DmaMap.OFFSET);
+        long iova = in.u64(DmaMap.ADDRESS);
+        long size = in.u64(DmaMap.SIZE_FIELD);
+        if (Integer.toUnsignedLong(in.u32(DmaMap.ARGSZ)) < DmaMap.SIZE) {
+            throw refuse(in, Errno.EINVAL, "argsz " + Integer.toUnsignedString(in.u32(DmaMap.ARGSZ)) + " < 32");
+        }
+        if ((flags & ~(DMA_FLAG_READ | DMA_FLAG_WRITE)) != 0 || (flags & (DMA_FLAG_READ | DMA_FLAG_WRITE)) == 0) {
+            throw refuse(in, Errno.EINVAL, "DMA map flags 0x" + Integer.toHexString(flags) + " (need READ and/or WRITE, nothing else)");
+        }
+        if (channel.fdCount() != 1) {
+            throw refuse(in, channel.fdCount() == 0 ? Errno.EOPNOTSUPP : Errno.EINVAL, "DMA map with "
+                    + channel.fdCount() + " descriptors (this server maps exactly one; DMA over messages is not supported)");
+        }
+        if (size <= 0 || size > Long.MAX_VALUE - PAGE_SIZE || fdOffset < 0 || fdOffset % PAGE_SIZE != 0
+                || Long.compareUnsigned(iova + size - 1, iova) < 0) {
+            throw refuse(in, Errno.EINVAL, "DMA map of " + Long.toUnsignedString(size) + " bytes at IOVA 0x"
+                    + Long.toHexString(iova) + " from descriptor offset 0x" + Long.toHexString(fdOffset)
+                    + " (size must be positive, offset page-aligned, range must not wrap)");
+        }
+        if (dma.find(iova, 1) != null || dma.find(iova + size - 1, 1) != null) {
+            throw refuse(in, Errno.EEXIST, "DMA range at 0x" + Long.toHexString(iova) + " overlaps a mapped one");
+        }
+        int fd = channel.takeFd(0);
+        MemorySegment mapping;
+        try {
+            long fileSize = Io.fileSize(fd);
+            if (fdOffset > fileSize || size > fileSize - fdOffset) {
+                throw refuse(in, Errno.EINVAL, "DMA map of [0x" + Long.toHexString(fdOffset) + ", +" + size
+                        + ") beyond the end of the descriptor's file (" + fileSize + " bytes)");
+            }
+            int prot = Mman.PROT_READ | ((flags & DMA_FLAG_WRITE) != 0 ? Mman.PROT_WRITE : 0);
+            mapping = Mman.mmap(size, prot, Mman.MAP_SHARED, fd, fdOffset);
+        } catch (SysException e) {
+            throw refuse(in, e.errno(), "cannot map the DMA region: " + e.getMessage());
+        } finally {
+            Io.closeQuietly(fd); // the mapping keeps the memory
+        }
+        Arena owner = Arena.ofShared();
+        MemorySegment memory = mapping.reinterpret(size, owner, Mman::munmap);
+        DmaMemory.Region region;
+        try {
+            region = dma.add(iova, memory, (flags & DMA_FLAG_WRITE) != 0, owner);
+        } catch (DmaMemory.DmaOverlapException e) {
+            owner.close();
+            throw refuse(in, Errno.EEXIST, e.getMessage());
+        } catch (RuntimeException e) {
+            owner.close();
+            throw refuse(in, Errno.ENOSPC, e.getMessage());
+        }
+        safely(() -> model.dmaMapped(region));
+        reply(in, 0);
+        return 0;
+    }
+
+    private int dmaUnmap(VfioUserMessage in) {
+        in.requirePayload(DmaUnmap.SIZE, "DMA unmap");
+        int argsz = in.u32(DmaUnmap.ARGSZ);
+        int flags = in.u32(DmaUnmap.FLAGS);
+        long iova = in.u64(DmaUnmap.ADDRESS);
+        long size = in.u64(DmaUnmap.SIZE_FIELD);
+        if (Integer.toUnsignedLong(argsz) < DmaUnmap.SIZE) {
+            throw refuse(in, Errno.EINVAL, "argsz " + Integer.toUnsignedString(argsz) + " < 24");
+        }
+        if (flags != 0) {
+            throw refuse(in, Errno.EOPNOTSUPP, "DMA unmap flags 0x" + Integer.toHexString(flags) + " (dirty bitmaps and unmap-all are not supported)");
+        }
+        DmaMemory.Region match = null;
+        for (DmaMemory.Region r : dma.regions()) {
+            if (r.iova() == iova && r.size() == size) {
+                match = r;
+            }
+        }
+        if (match == null) {
+            throw refuse(in, Errno.ENOENT, "no DMA region is mapped at exactly [0x" + Long.toHexString(iova) + ", +"
+                    + Long.toUnsignedString(size) + ")");
+        }
+        DmaMemory.Region gone = match;
+        safely(() -> model.dmaUnmapping(gone));
+        dma.remove(iova, size);
+        VfioUserMessage out = reply(in, DmaUnmap.SIZE);
+        out.putU32(DmaUnmap.ARGSZ, DmaUnmap.SIZE);
+        out.putU32(DmaUnmap.FLAGS, flags);
+        out.putU64(DmaUnmap.ADDRESS, iova);
+        out.putU64(DmaUnmap.SIZE_FIELD, size);
+        return 0;
+    }
+
+    private int deviceInfo(VfioUserMessage in) {
+        in.requirePayload(DeviceInfo.SIZE, "device info");
+        checkArgsz(in, in.u32(DeviceInfo.ARGSZ), DeviceInfo.SIZE);
+        VfioUserMessage out = reply(in, DeviceInfo.SIZE);
+        out.putU32(DeviceInfo.ARGSZ, DeviceInfo.SIZE);
+        out.putU32(DeviceInfo.FLAGS, model.deviceFlags());
+        out.putU32(DeviceInfo.NUM_REGIONS, model.regionCount());
+        out.putU32(DeviceInfo.NUM_IRQS, model.irqCount());
+        return 0;
+    }
+
+    private void checkArgsz(VfioUserMessage in, int argsz, int minimum) {
+        if (Integer.toUnsignedLong(argsz) < minimum) {
+            throw refuse(in, Errno.EINVAL, "argsz " + Integer.toUnsignedString(argsz) + " is below the reply's "
+                    + minimum + " bytes");
+        }
+    }
+
+    private int regionInfo(VfioUserMessage in, int[] fds) {
+        in.requirePayload(RegionInfo.SIZE, "region info");
+        int argsz = in.u32(RegionInfo.ARGSZ);
+        checkArgsz(in, argsz, RegionInfo.SIZE);
+        int index = in.u32(RegionInfo.INDEX);
+        if (index < 0 || index >= model.regionCount()) {
+            throw refuse(in, Errno.EINVAL, "region " + Integer.toUnsignedString(index) + " (the device has "
+                    + model.regionCount() + ")");
+        }
+        VfioUserDeviceModel.Region region = model.region(index);
+        long size = region == null ? 0 : region.size();
+        int flags = region == null ? 0 : region.flags() & (REGION_FLAG_READ | REGION_FLAG_WRITE);
+        boolean mappable = region != null && region.fd() >= 0 && clientMaxFds >= 1 && size > 0;
+        int areas = mappable ? region.sparseAreas().size() : 0;
+        int full = RegionInfo.SIZE + (areas > 0 ? VfioUserLayout.CapHeader.SIZE + SparseMmap.HEADER_SIZE + areas * SparseMmap.AREA_BYTES : 0);
+        if (mappable) {
+            flags |= REGION_FLAG_MMAP;
+        }
+        if (areas > 0) {
+            flags |= REGION_FLAG_CAPS;
+        }
+        boolean fits = Integer.toUnsignedLong(argsz) >= full;
+        if (full > channel.out().payloadCapacity()) {
+            throw refuse(in, Errno.E2BIG, "region " + index + " has too many sparse areas for one message");
+        }
+        VfioUserMessage out = reply(in, fits ? full : RegionInfo.SIZE);
+        out.putU32(RegionInfo.ARGSZ, full);
+        out.putU32(RegionInfo.FLAGS, flags);
+        out.putU32(RegionInfo.INDEX, index);
+        out.putU64(RegionInfo.SIZE_FIELD, size);
+        out.putU64(RegionInfo.OFFSET, mappable ? region.fdOffset() : 0);
+        if (fits && areas > 0) {
+            long cap = RegionInfo.SIZE;
+            out.putU32(RegionInfo.CAP_OFFSET, (int) cap);
+            out.putU16(cap + VfioUserLayout.CapHeader.ID, REGION_INFO_CAP_SPARSE_MMAP);
+            out.putU16(cap + VfioUserLayout.CapHeader.VERSION, SPARSE_MMAP_CAP_VERSION);
+            out.putU32(cap + VfioUserLayout.CapHeader.NEXT, 0);
+            long body = cap + VfioUserLayout.CapHeader.SIZE;
+            out.putU32(body + SparseMmap.NR_AREAS, areas);
+            for (int i = 0; i < areas; i++) {
+                SparseArea a = region.sparseAreas().get(i);
+                long at = body + SparseMmap.AREAS + (long) i * SparseMmap.AREA_BYTES;
+                out.putU64(at + SparseMmap.AREA_OFFSET, a.offset());
+                out.putU64(at + SparseMmap.AREA_SIZE, a.size());
+            }
+        }
+        if (mappable && fits) {
+            fds[0] = region.fd();
+            return 1;
+        }
+        return 0;
+    }
+
+    private int irqInfo(VfioUserMessage in) {
+        in.requirePayload(IrqInfo.SIZE, "irq info");
+        checkArgsz(in, in.u32(IrqInfo.ARGSZ), IrqInfo.SIZE);
+        int index = in.u32(IrqInfo.INDEX);
+        if (index < 0 || index >= model.irqCount()) {
+            throw refuse(in, Errno.EINVAL, "IRQ index " + Integer.toUnsignedString(index) + " (the device has "
+                    + model.irqCount() + ")");
+        }
+        VfioUserDeviceModel.Irq irq = model.irq(index);
+        VfioUserMessage out = reply(in, IrqInfo.SIZE);
+        out.putU32(IrqInfo.ARGSZ, IrqInfo.SIZE);
+        out.putU32(IrqInfo.FLAGS, irq == null ? 0 : irq.flags());
+        out.putU32(IrqInfo.INDEX, index);
+        out.putU32(IrqInfo.COUNT, irq == null ? 0 : irq.count());
+        return 0;
+    }
+
+    private int setIrqs(VfioUserMessage in) {
+        in.requirePayload(IrqSet.SIZE, "set irqs");
+        checkArgsz(in, in.u32(IrqSet.ARGSZ), IrqSet.SIZE);
+        int flags = in.u32(IrqSet.FLAGS);
+        int index = in.u32(IrqSet.INDEX);
+        int start = in.u32(IrqSet.START);
+        int count = in.u32(IrqSet.COUNT);
+        int data = flags & IRQ_SET_DATA_TYPE_MASK;
+        int action = flags & IRQ_SET_ACTION_TYPE_MASK;
+        if ((flags & ~(IRQ_SET_DATA_TYPE_MASK | IRQ_SET_ACTION_TYPE_MASK)) != 0 || Integer.bitCount(data) != 1
+                || Integer.bitCount(action) != 1) {
+            throw refuse(in, Errno.EINVAL, "set-irqs flags 0x" + Integer.toHexString(flags) + " (need one DATA and one ACTION bit)");
+        }
+        int vectors;
+        synchronized (irqLock) {
+            if (index < 0 || index >= irqFds.length) {
+                throw refuse(in, Errno.EINVAL, "IRQ index " + Integer.toUnsignedString(index));
+            }
+            vectors = irqFds[index].length;
+        }
+        if (data == IRQ_SET_DATA_NONE && action == IRQ_SET_ACTION_TRIGGER && count == 0) {
+            if (start != 0) {
+                throw refuse(in, Errno.EINVAL, "disable-all with start " + start);
+            }
+            route(index, 0, vectors, null);
+            safely(() -> model.interruptsChanged(index));
+            reply(in, 0);
+            return 0;
+        }
+        if (start < 0 || count < 0 || start > vectors || count > vectors - start) {
+            throw refuse(in, Errno.EINVAL, "vectors [" + Integer.toUnsignedString(start) + ", +"
+                    + Integer.toUnsignedString(count) + ") outside the " + vectors + " of IRQ index " + index);
+        }
+        if (data == IRQ_SET_DATA_BOOL) {
+            in.requirePayload(IrqSet.DATA + count, "set irqs bool data");
+        }
+        if (data == IRQ_SET_DATA_EVENTFD) {
+            int n = channel.fdCount();
+            if (n != 0 && n != count) {
+                throw refuse(in, Errno.EINVAL, n + " eventfds for " + count + " vectors");
+            }
+            if (action != IRQ_SET_ACTION_TRIGGER) {
+                throw refuse(in, Errno.EOPNOTSUPP, "eventfds for mask/unmask events are not supported");
+            }
+            for (int i = 0; i < n; i++) {
+                if (!isEventfd(channel.fdAt(i))) {
+                    throw refuse(in, Errno.EINVAL, "descriptor " + i + " of the message is not an eventfd");
+                }
+            }
+            int[] taken = null;
+            if (n > 0) {
+                taken = new int[n];
+                for (int i = 0; i < n; i++) {
+                    taken[i] = channel.takeFd(i);
+                }
+            }
+            route(index, start, count, taken);
+            safely(() -> model.interruptsChanged(index));
+        } else {
+            for (int v = start; v < start + count; v++) {
+                if (data == IRQ_SET_DATA_BOOL && in.payload(IrqSet.DATA + (v - start), 1).get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) == 0) {
+                    continue;
+                }
+                int vector = v;
+                try {
+                    switch (action) {
+                        case IRQ_SET_ACTION_TRIGGER -> trigger(index, vector);
+                        case IRQ_SET_ACTION_MASK -> model.maskInterrupt(index, vector, true);
+                        default -> model.maskInterrupt(index, vector, false);
+                    }
+                } catch (RuntimeException e) {
+                    throw modelFailure(in, e);
+                }
+            }
+        }
+        reply(in, 0);
+        return 0;
+    }
+
+    /** Replaces the eventfds of vectors [start, start+count) (null: unroute them), closing the old ones. */
+    private void route(int index, int start, int count, int[] eventfds) {
+        synchronized (irqLock) {
+            int[] table = irqFds[index];
+            for (int i = 0; i < count; i++) {
+                Io.closeQuietly(table[start + i]);
+                table[start + i] = eventfds == null ? -1 : eventfds[i];
+            }
+        }
+    }
+
+    private VfioUserDeviceModel.Region accessible(VfioUserMessage in, int index, long offset, int count, int needFlag) {
+        if (index < 0 || index >= model.regionCount()) {
+            throw refuse(in, Errno.EINVAL, "region " + Integer.toUnsignedString(index) + " (the device has "
+                    + model.regionCount() + ")");
+        }
+        VfioUserDeviceModel.Region region = model.region(index);
+        if (region == null || (region.flags() & needFlag) == 0) {
+            throw refuse(in, Errno.EINVAL, "region " + index + " is not " + (needFlag == REGION_FLAG_READ ? "readable" : "writable"));
+        }
+        if (count < 0 || count > config.maxDataXferSize()) {
+            throw refuse(in, Errno.EINVAL, "count " + Integer.toUnsignedString(count) + " exceeds max_data_xfer_size "
+                    + config.maxDataXferSize());
+        }
+        if (offset < 0 || offset > region.size() - count) {
+            throw refuse(in, Errno.EINVAL, "access to [0x" + Long.toHexString(offset) + ", +" + count
+                    + ") outside region " + index + " of 0x" + Long.toHexString(region.size()) + " bytes");
+        }
+        return region;
+    }
+
+    private int regionRead(VfioUserMessage in) {
+        in.requirePayload(RegionAccess.SIZE, "region read");
+        long offset = in.u64(RegionAccess.OFFSET);
+        int index = in.u32(RegionAccess.REGION);
+        int count = in.u32(RegionAccess.COUNT);
+        accessible(in, index, offset, count, REGION_FLAG_READ);
+        VfioUserMessage out = reply(in, RegionAccess.SIZE + count);
+        out.putU64(RegionAccess.OFFSET, offset);
+        out.putU32(RegionAccess.REGION, index);
+        out.putU32(RegionAccess.COUNT, count);
+        try {
+            model.regionRead(index, offset, out.payload(RegionAccess.DATA, count));
+        } catch (RuntimeException e) {
+            throw modelFailure(in, e);
+        }
+        return 0;
+    }
+
+    private int regionWrite(VfioUserMessage in) {
+        in.requirePayload(RegionAccess.SIZE, "region write");
+        long offset = in.u64(RegionAccess.OFFSET);
+        int index = in.u32(RegionAccess.REGION);
+        int count = in.u32(RegionAccess.COUNT);
+        if (Integer.toUnsignedLong(count) != in.payloadLength() - RegionAccess.SIZE) {
+            throw refuse(in, Errno.EINVAL, "count " + Integer.toUnsignedString(count) + " but "
+                    + (in.payloadLength() - RegionAccess.SIZE) + " data bytes");
+        }
+        accessible(in, index, offset, count, REGION_FLAG_WRITE);
+        try {
+            model.regionWrite(index, offset, in.payload(RegionAccess.DATA, count));
+        } catch (RuntimeException e) {
+            throw modelFailure(in, e);
+        }
+        VfioUserMessage out = reply(in, RegionAccess.SIZE);
+        out.putU64(RegionAccess.OFFSET, offset);
+        out.putU32(RegionAccess.REGION, index);
+        out.putU32(RegionAccess.COUNT, count);
+        return 0;
+    }
+
+    private int reset(VfioUserMessage in) {
+        if ((model.deviceFlags() & DEVICE_FLAGS_RESET) == 0) {
+            throw refuse(in, Errno.EOPNOTSUPP, "the device does not support reset");
+        }
+        try {
+            model.reset();
+        } catch (RuntimeException e) {
+            throw modelFailure(in, e);
+        }
+        reply(in, 0);
+        return 0;
+    }
+
+    private VfioUserException modelFailure(VfioUserMessage in, RuntimeException e) {
+        Errno errno = e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException ? Errno.EINVAL
+                : e instanceof UnsupportedOperationException ? Errno.EOPNOTSUPP : Errno.EIO;
+        if (errno == Errno.EIO) {
+            LOG.log(Level.WARNING, "device model failed on " + commandName(in.command()), e);
+        }
+        return refuse(in, errno, "device model: " + e);
+    }
+}

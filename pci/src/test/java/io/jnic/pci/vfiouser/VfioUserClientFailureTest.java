@@ -1,0 +1,236 @@
+package io.jnic.pci.vfiouser;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jnic.pci.PciDevice.InterruptType;
+import io.jnic.sys.Errno;
+import io.jnic.sys.Io;
+import io.jnic.sys.Mman;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client against servers that misbehave: every failure is a {@link VfioUserException} naming the
+ * command and what was wrong, within the timeout, and a connection whose stream can no longer be trusted
+ * refuses further use.
+ */
+class VfioUserClientFailureTest {
+    static final VfioUserDevice.Config CLIENT = VfioUserDevice.Config.defaults().withTimeoutMillis(500);
+
+    @TempDir
+    Path dir;
+
+    private VfioUserException failingIrqInfo(FakeServer.Script script) throws Exception {
+        try (FakeServer server = new FakeServer(dir.resolve("fake.sock"), script);
+                VfioUserDevice d = VfioUserDevice.connect(server.path(), CLIENT)) {
+            VfioUserException e = assertThrows(VfioUserException.class, () -> d.interruptCount(InterruptType.MSIX));
+            assertEquals(VfioUser.CMD_DEVICE_GET_IRQ_INFO, e.command());
+            VfioUserException after = assertThrows(VfioUserException.class, () -> d.interruptCount(InterruptType.MSIX));
+            assertTrue(after.getMessage().startsWith("VFIO_USER_DEVICE_GET_IRQ_INFO: connection to " + server.path()
+                    + " is broken (" + e.getMessage()), after.getMessage());
+            return e;
+        }
+    }
+
+    @Test
+    void replyWithTheWrongMessageId() throws Exception {
+        VfioUserException e = failingIrqInfo((ch, in) -> {
+            ch.out().begin(in.msgId() + 1, in.command(), VfioUser.FLAG_TYPE_REPLY, 16);
+            FakeServer.send(ch);
+        });
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_IRQ_INFO: reply carries message id 4, expected 3"), e.getMessage());
+    }
+
+    @Test
+    void replyForAnotherCommand() throws Exception {
+        VfioUserException e = failingIrqInfo((ch, in) -> {
+            ch.out().begin(in.msgId(), VfioUser.CMD_DEVICE_RESET, VfioUser.FLAG_TYPE_REPLY, 0);
+            FakeServer.send(ch);
+        });
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_IRQ_INFO: reply to message id 3 is for VFIO_USER_DEVICE_RESET"),
+                e.getMessage());
+    }
+
+    @Test
+    void replyOfAnUnknownType() throws Exception {
+        VfioUserException e = failingIrqInfo((ch, in) -> {
+            ch.out().begin(in.msgId(), in.command(), 0x5, 0);
+            FakeServer.send(ch);
+        });
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_IRQ_INFO: message of unknown type 5 (flags 0x5)"), e.getMessage());
+    }
+
+    @Test
+    void headerDeclaringAnImpossibleSize() throws Exception {
+        VfioUserException e = failingIrqInfo((ch, in) -> {
+            ch.out().begin(in.msgId(), in.command(), VfioUser.FLAG_TYPE_REPLY, 0);
+            ch.out().buffer().set(VfioUserMessage.U32, VfioUserMessage.MESSAGE_SIZE, 8);
+            FakeServer.send(ch);
+        });
+        assertTrue(e.getMessage().matches("VFIO_USER_DEVICE_GET_IRQ_INFO: message id 3 declares a size of 8 bytes \\(must be 16 to \\d+\\).*"),
+                e.getMessage());
+    }
+
+    @Test
+    void replyCutShortThenSilence() throws Exception {
+        VfioUserException e = failingIrqInfo((ch, in) -> {
+            ch.out().begin(in.msgId(), in.command(), VfioUser.FLAG_TYPE_REPLY, 16);
+            Io.write(ch.socket(), ch.out().buffer(), 20); // 20 of the 32 bytes
+        });
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_IRQ_INFO: timed out receiving the rest of a message"),
+                e.getMessage());
+    }
+
+    @Test
+    void replyCutShortByADisconnect() throws Exception {
+        VfioUserException e = failingIrqInfo((ch, in) -> {
+            ch.out().begin(in.msgId(), in.command(), VfioUser.FLAG_TYPE_REPLY, 16);
+            Io.write(ch.socket(), ch.out().buffer(), 20);
+            ch.close();
+        });
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_IRQ_INFO: peer closed the connection in the middle of a message (20 of 32 bytes)"),
+                e.getMessage());
+    }
+
+    @Test
+    void replyPayloadShorterThanTheStructure() throws Exception {
+        try (FakeServer server = new FakeServer(dir.resolve("fake.sock"), (ch, in) -> {
+                    ch.out().begin(in.msgId(), in.command(), VfioUser.FLAG_TYPE_REPLY, 8);
+                    FakeServer.send(ch);
+                });
+                VfioUserDevice d = VfioUserDevice.connect(server.path(), CLIENT)) {
+            VfioUserException e = assertThrows(VfioUserException.class, () -> d.interruptCount(InterruptType.MSIX));
+            assertEquals("VFIO_USER_DEVICE_GET_IRQ_INFO: irq info reply payload of 8 bytes is shorter than 16", e.getMessage());
+        }
+    }
+
+    @Test
+    void serverThatNeverReplies() throws Exception {
+        long start = System.nanoTime();
+        VfioUserException e = failingIrqInfo((ch, in) -> { });
+        assertEquals("VFIO_USER_DEVICE_GET_IRQ_INFO: no reply to message id 3 within 500 ms (server "
+                + dir.resolve("fake.sock") + ")", e.getMessage());
+        assertTrue(System.nanoTime() - start < 10_000_000_000L, "bounded by the timeout, not a hang");
+    }
+
+    @Test
+    void serverThatDisconnectsMidRequest() throws Exception {
+        VfioUserException e = failingIrqInfo((ch, in) -> ch.close());
+        assertEquals("VFIO_USER_DEVICE_GET_IRQ_INFO: server closed the connection before replying to message id 3 (server "
+                + dir.resolve("fake.sock") + ")", e.getMessage());
+    }
+
+    @Test
+    void errorReplySurfacesTheErrnoByNameAndKeepsTheConnection() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        try (FakeServer server = new FakeServer(dir.resolve("fake.sock"), (ch, in) -> {
+                    if (calls.incrementAndGet() == 1) {
+                        ch.out().beginError(in.msgId(), in.command(), Errno.EBUSY.code());
+                        FakeServer.send(ch);
+                    } else {
+                        FakeServer.irqInfoReply(ch, in);
+                    }
+                });
+                VfioUserDevice d = VfioUserDevice.connect(server.path(), CLIENT)) {
+            VfioUserException e = assertThrows(VfioUserException.class, () -> d.interruptCount(InterruptType.MSIX));
+            assertEquals(Errno.EBUSY, e.errno());
+            assertEquals("VFIO_USER_DEVICE_GET_IRQ_INFO: server " + server.path() + " replied with error EBUSY", e.getMessage());
+            assertEquals(4, d.interruptCount(InterruptType.MSIX));
+        }
+    }
+
+    @Test
+    void errorReplyWithAPayloadBreaksTheConnection() throws Exception {
+        VfioUserException e = failingIrqInfo((ch, in) -> {
+            ch.out().begin(in.msgId(), in.command(), VfioUser.FLAG_TYPE_REPLY | VfioUser.FLAG_ERROR, 4);
+            FakeServer.send(ch);
+        });
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_IRQ_INFO: error reply with a 4-byte payload"), e.getMessage());
+    }
+
+    @Test
+    void serverDmaReadsAndWritesAreServedWhileARequestIsOutstanding() throws Exception {
+        int memfd = Mman.memfdCreate("client-dma", Mman.MFD_CLOEXEC);
+        Io.ftruncate(memfd, 4096);
+        MemorySegment mem = Mman.mmap(4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, memfd, 0);
+        long iova = 0x10000;
+        int[] replies = new int[3];
+        byte[] readBack = new byte[4];
+        try (FakeServer server = new FakeServer(dir.resolve("fake.sock"), (ch, in) -> {
+                    int id = 100;
+                    int requestId = in.msgId();
+                    int requestIndex = in.u32(VfioUserLayout.IrqInfo.INDEX);
+                    // DMA_WRITE of 4 bytes at iova + 8
+                    VfioUserMessage out = ch.out().begin(id, VfioUser.CMD_DMA_WRITE, VfioUser.FLAG_TYPE_COMMAND, 16 + 4);
+                    out.putU64(VfioUserLayout.DmaAccess.ADDRESS, iova + 8);
+                    out.putU64(VfioUserLayout.DmaAccess.COUNT, 4);
+                    out.putU32(VfioUserLayout.DmaAccess.DATA, 0xa1b2c3d4);
+                    FakeServer.send(ch);
+                    ch.receive(500);
+                    replies[0] = ch.in().flags();
+                    // DMA_READ of those 4 bytes
+                    out = ch.out().begin(id + 1, VfioUser.CMD_DMA_READ, VfioUser.FLAG_TYPE_COMMAND, 16);
+                    out.putU64(VfioUserLayout.DmaAccess.ADDRESS, iova + 8);
+                    out.putU64(VfioUserLayout.DmaAccess.COUNT, 4);
+                    FakeServer.send(ch);
+                    ch.receive(500);
+                    replies[1] = ch.in().flags();
+                    ch.in().payload(16, 4).asByteBuffer().get(readBack);
+                    // DMA_READ outside the mapped memory
+                    out = ch.out().begin(id + 2, VfioUser.CMD_DMA_READ, VfioUser.FLAG_TYPE_COMMAND, 16);
+                    out.putU64(VfioUserLayout.DmaAccess.ADDRESS, iova + 4090);
+                    out.putU64(VfioUserLayout.DmaAccess.COUNT, 16);
+                    FakeServer.send(ch);
+                    ch.receive(500);
+                    replies[2] = ch.in().error();
+                    FakeServer.irqInfoReply(ch, requestId, requestIndex);
+                });
+                VfioUserDevice d = VfioUserDevice.connect(server.path(), CLIENT)) {
+            d.dmaMap(memfd, 0, mem, iova);
+            assertEquals(4, d.interruptCount(InterruptType.MSIX));
+            assertEquals(0xa1b2c3d4, mem.get(ValueLayout.JAVA_INT_UNALIGNED, 8));
+            assertEquals(VfioUser.FLAG_TYPE_REPLY, replies[0]);
+            assertEquals(VfioUser.FLAG_TYPE_REPLY, replies[1]);
+            assertEquals(0xa1b2c3d4, MemorySegment.ofArray(readBack).get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+            assertEquals(Errno.EFAULT.code(), replies[2]);
+            server.check();
+        } finally {
+            Mman.munmap(mem);
+            Io.close(memfd);
+        }
+    }
+
+    @Test
+    void versionReplyWithGarbageJsonIsRejected() throws Exception {
+        Path path = dir.resolve("bad.sock");
+        int listen = io.jnic.sys.Sockets.socket(io.jnic.sys.Sockets.SOCK_STREAM);
+        io.jnic.sys.Sockets.bind(listen, io.jnic.sys.UnixAddress.of(path));
+        io.jnic.sys.Sockets.listen(listen, 1);
+        Thread t = Thread.ofPlatform().start(() -> {
+            try (VfioUserChannel ch = new VfioUserChannel(io.jnic.sys.Sockets.accept(listen), 4096, 4, 500);
+                    Arena arena = Arena.ofConfined()) {
+                ch.receive(2000);
+                byte[] junk = "{\"capabilities\":{\"max_msg_fds\":-3}}\0".getBytes();
+                VfioUserMessage out = ch.out().begin(ch.in().msgId(), VfioUser.CMD_VERSION, VfioUser.FLAG_TYPE_REPLY, 4 + junk.length);
+                out.payload(4, junk.length).copyFrom(MemorySegment.ofArray(junk));
+                FakeServer.send(ch);
+                ch.receive(2000);
+            }
+        });
+        try {
+            VfioUserException e = assertThrows(VfioUserException.class, () -> VfioUserDevice.connect(path, CLIENT));
+            assertTrue(e.getMessage().startsWith("VFIO_USER_VERSION: capability \"max_msg_fds\" is -3, expected an integer from 0 to 253"),
+                    e.getMessage());
+        } finally {
+            t.join(2000);
+            Io.close(listen);
+        }
+    }
+}
