@@ -209,6 +209,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // faults
     private volatile boolean faultLinkDown;
     private volatile boolean faultStall;
+    private boolean busMaster = true;
     private volatile double faultDropProbability;
     private volatile double faultCrcErrorProbability;
     private volatile boolean faultReverseWriteBack;
@@ -547,10 +548,51 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         faultReverseWriteBack = on;
     }
 
+    /** Function-level reset (PCIe FLR / VFIO reset): every register to its default, as CTRL.RST does. */
+    public synchronized void functionLevelReset() {
+        resetRegisters();
+        setReg(CTRL, CTRL_RST);
+    }
+
     /** A device reset the driver did not ask for (power glitch, firmware): every register to its default. */
     public synchronized void faultReset() {
         resetRegisters();
         setReg(CTRL, CTRL_RST);
+    }
+
+    /**
+     * PCI command register Bus Master Enable: without it the function issues no DMA (no descriptor fetch,
+     * no write-back), as on PCIe. The raw model starts enabled; a transport with a config space follows it.
+     */
+    public synchronized void setBusMaster(boolean enabled) {
+        busMaster = enabled;
+    }
+
+    /**
+     * The driver is taking {@code [iova, iova + size)} away: queues whose rings lie there stop (as if the
+     * driver had disabled them; their ENABLE bit reads 0) so that nothing touches the memory afterwards.
+     * Callers hold no other lock of this device; DMA of in-flight buffers there becomes a DMA error.
+     */
+    public synchronized void dmaUnmapping(long iova, long size) {
+        for (int q = 0; q < NUM_QUEUES; q++) {
+            RxQueue r = rxq[q];
+            if (r.enabled && overlaps(r.ring, iova, size)) {
+                r.enabled = false;
+                REG.setRelease(bar0, (long) rxq(q) + RXDCTL, reg(rxq(q) + RXDCTL) & ~RXDCTL_ENABLE);
+                LOG.log(System.Logger.Level.WARNING, "{0}: RX queue {1} stopped: its ring was DMA-unmapped", name, q);
+            }
+            TxQueue t = txq[q];
+            if (t.enabled && (overlaps(t.ring, iova, size) || (t.headWriteBack
+                    && t.headWriteBackAddress >= iova && t.headWriteBackAddress - iova < size))) {
+                t.enabled = false;
+                REG.setRelease(bar0, (long) txq(q) + TXDCTL, reg(txq(q) + TXDCTL) & ~TXDCTL_ENABLE);
+                LOG.log(System.Logger.Level.WARNING, "{0}: TX queue {1} stopped: its ring was DMA-unmapped", name, q);
+            }
+        }
+    }
+
+    private static boolean overlaps(DmaWindow w, long iova, long size) {
+        return w.iova() < iova + size && iova < w.iova() + w.size();
     }
 
     public boolean isStalled() {
@@ -584,6 +626,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 return 0;
             }
             linkStateMachine(now);
+            if (!busMaster) {
+                return 0; // no DMA and no MSI-X (a memory write) without Bus Master Enable
+            }
             // a driver reads its own ENABLE back from shared memory at once, so latch promptly: every idle
             // turn, and every 16th busy one (a busy turn moves up to 64 frames per queue: microseconds)
             if (lastTurnIdle || (turn++ & 15) == 0) {
@@ -784,8 +829,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             why = "RDLEN " + len + " is not a non-zero multiple of 128 bytes";
         } else if ((addr & 0x7F) != 0) {
             why = "RDBAL/RDBAH 0x" + Long.toHexString(addr) + " is not 128-byte aligned";
-        } else if ((w = dma.find(addr, len)) == null) {
-            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in DMA-mapped memory";
+        } else if ((w = dma.find(addr, len)) == null || !w.writable()) {
+            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in writable DMA-mapped memory";
         } else if (descType != SRRCTL_DESCTYPE_ADV_ONEBUF) {
             why = "SRRCTL.DESCTYPE " + descType + " is not 1 (advanced one-buffer); other formats are not modelled";
         } else if (bsize == 0) {
@@ -820,11 +865,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             why = "TDLEN " + len + " is not a non-zero multiple of 128 bytes";
         } else if ((addr & 0x7F) != 0) {
             why = "TDBAL/TDBAH 0x" + Long.toHexString(addr) + " is not 128-byte aligned";
-        } else if ((w = dma.find(addr, len)) == null) {
-            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in DMA-mapped memory";
+        } else if ((w = dma.find(addr, len)) == null || !w.writable()) {
+            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in writable DMA-mapped memory";
         } else if (head < 0 || head >= len / DESC_SIZE) {
             why = "TDH " + head + " outside a ring of " + len / DESC_SIZE + " descriptors";
-        } else if ((wbal & TDWBAL_HEAD_WB_EN) != 0 && dma.find(wbAddr, 4) == null) {
+        } else if ((wbal & TDWBAL_HEAD_WB_EN) != 0 && (dma.find(wbAddr, 4) == null || !dma.find(wbAddr, 4).writable())) {
             why = "the head write-back address 0x" + Long.toHexString(wbAddr) + " is not in DMA-mapped memory";
         }
         if (why != null) {
@@ -920,7 +965,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(S_RNBC0, 1); // 8.2.3.23: no buffers, or the queue is disabled
             return;
         }
-        if (fifoFrames == 0) {
+        if (fifoFrames == 0 && busMaster) {
             if (deliver(q, src, srcOff, len)) {
                 return;
             }
@@ -992,7 +1037,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             int chunk = Math.min(bsize, len - done);
             int error = 0;
             DmaWindow w = dma.find(bufAddr, chunk);
-            if (w == null) {
+            if (w == null || !w.writable()) {
                 dmaError("RX queue " + q.index + " buffer 0x" + Long.toHexString(bufAddr) + " is not DMA-mapped");
                 error = RXD_ERR_RXE;
             } else {
@@ -1006,6 +1051,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             writeStatus(ring, d + 8, status);
             q.head = q.head + 1 == q.size ? 0 : q.head + 1;
         }
+        REG.setRelease(bar0, (long) rxq(q.index) + RDH, q.head);
         int si = statIndexRx(q.index);
         count(S_QPRC0 + si, 1);
         count(S_QBRC0 + si, len);
@@ -1185,7 +1231,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         REG.setRelease(bar0, (long) base + TDH, t.head);
         if (t.headWriteBack) {
             DmaWindow w = dma.find(t.headWriteBackAddress, 4);
-            if (w != null) {
+            if (w != null && w.writable()) {
                 REG.setRelease(w.segment(), t.headWriteBackAddress - w.iova(), t.head);
             }
         }
@@ -1235,12 +1281,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // ================================================================================================
 
     private void finishBatch(long now) {
-        // publish receive heads and flush deferred (reordered) status writes
-        for (int q = 0; q < NUM_QUEUES; q++) {
-            if (rxq[q].enabled && isRxTouched(q)) {
-                REG.setRelease(bar0, (long) rxq(q) + RDH, rxq[q].head);
-            }
-        }
+        // flush deferred (reordered) status writes
         for (int i = deferredCount - 1; i >= 0; i--) {
             REG.setRelease(deferredSeg[i], deferredAddr[i], deferredValue[i]);
             deferredSeg[i] = null;
@@ -1256,10 +1297,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if ((queueArmed | otherArmed) != 0) {
             deliverInterrupts(now);
         }
-    }
-
-    private boolean isRxTouched(int q) {
-        return q < 64 ? (rxTouched0 & (1L << q)) != 0 : (rxTouched1 & (1L << (q - 64))) != 0;
     }
 
     /** 8.2.3.5.14 IVAR: entry for RX queue 2n in bits 7:0, TX 2n in 15:8, RX 2n+1 in 23:16, TX 2n+1 in 31:24. */
