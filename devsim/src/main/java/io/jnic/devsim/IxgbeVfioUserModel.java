@@ -169,8 +169,8 @@ public final class IxgbeVfioUserModel implements VfioUserDeviceModel {
 
     @Override
     public void dmaUnmapping(DmaMemory.Region region) {
-        device.dmaUnmapping(region.iova(), region.size());
-        synchronized (device) { // the device thread is between turns: nothing uses the window any more
+        synchronized (device) { // the device thread is between turns: after this nothing uses the window
+            device.dmaUnmapping(region.iova(), region.size());
             dma.unmap(region.iova(), region.size());
         }
     }
