@@ -85,7 +85,7 @@ public final class IxgbeRegs {
     public static final int EICR_OTHER_CAUSES = 0x7FFF0000 & ~EICR_TCP_TIMER;
 
     public static final int GPIE_MSIX_MODE = 1 << 4;
-    /** Other Clear Disable: reading EICR clears only the queue bits (15:0). */
+    /** OCD: reading EICR clears only the other-cause bits (31:16), not the queue bits (15:0). */
     public static final int GPIE_OCD = 1 << 5;
     public static final int GPIE_EIMEN = 1 << 6;
     public static final int GPIE_EIAME = 1 << 30;

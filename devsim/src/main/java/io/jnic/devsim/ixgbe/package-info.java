@@ -26,7 +26,7 @@
  *   <li>Queues: 128 RX and 128 TX queues; software sets RXDCTL/TXDCTL.ENABLE, the model latches the ring on
  *       its next turn and clears ENABLE again when the ring is invalid (length not a multiple of 128, base not
  *       128-byte aligned, not DMA-mapped, legacy RX descriptors) with a logged reason.</li>
- *   <li>Interrupts (7.3): EICR read-to-clear (only the queue bits with GPIE.OCD), write-1-to-clear, EICS,
+ *   <li>Interrupts (7.3): EICR read-to-clear (with GPIE.OCD only the other-cause bits 31:16), write-1-to-clear, EICS,
  *       EIMS/EIMC, EIAC auto-clear (vectors 16-63 always auto-clear), EIAM with GPIE.EIAME, the extended
  *       EICS/EIMS/EIMC/EIAM registers for vectors 0-63, IVAR queue-to-vector mapping and IVAR_MISC for other
  *       causes, EITR minimum interval (2.048 us units), MSI-X or, without GPIE.MSIX_MODE, one INTx/MSI.</li>
