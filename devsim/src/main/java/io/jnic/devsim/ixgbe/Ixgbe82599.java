@@ -363,8 +363,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 return reg(AUTOC);
             case EICR: {
                 int v = eicr();
-                // 7.3.4: read-to-clear; with GPIE.OCD (Other Clear Disable... of the queue bits) only the
-                // other-cause bits clear on read, the queue bits need auto-clear or write-1-to-clear
+                // 7.3.4: read-to-clear; with GPIE.OCD only the other-cause bits clear on read (the queue
+                // bits then need auto-clear or write-1-to-clear)
                 boolean ocd = (reg(GPIE) & GPIE_OCD) != 0;
                 clearCauses(ocd ? ~EICR_RTX_QUEUE : -1);
                 return v;
