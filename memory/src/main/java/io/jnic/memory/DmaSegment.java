@@ -33,6 +33,7 @@ public final class DmaSegment {
     private final long pageMask;
     private volatile boolean closed;
 
+    @SuppressWarnings("restricted") // rescoping our own mmap to the group's arena
     DmaSegment(int id, int fd, PageSize pageSize, Backing backing, Path path, MemorySegment mapping, Arena arena,
             IovaMode iovaMode, long iovaBase, long[] pages) {
         this.id = id;

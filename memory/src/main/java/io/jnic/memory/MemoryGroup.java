@@ -67,6 +67,7 @@ public final class MemoryGroup implements AutoCloseable {
     private volatile DmaSegment[] segments;
     private boolean closed;
 
+    @SuppressWarnings("restricted") // rescoping our own mmap to the group's arena
     private MemoryGroup(MemoryConfig config, Path headerPath, int headerFd, MemorySegment header, SegmentFds fds) {
         this.config = config;
         this.prefix = config.filePrefix();
@@ -397,7 +398,12 @@ public final class MemoryGroup implements AutoCloseable {
                 throw new MemoryException(Reason.GROUP_MISSING, "segment " + id + " of group '" + prefix + "': cannot"
                         + " open " + path + " (" + x.getMessage() + ")", x);
             }
-            Io.flock(fd, Io.LOCK_SH);
+            try {
+                Io.flock(fd, Io.LOCK_SH);
+            } catch (RuntimeException x) {
+                Io.closeQuietly(fd);
+                throw x;
+            }
         } else {
             if (fds == null) {
                 throw new MemoryException(Reason.NOT_ATTACHED, "segment " + id + " of group '" + prefix + "' is a"

@@ -85,6 +85,21 @@ class MemoryGroupTest {
     }
 
     @Test
+    void oneGigabyteMemfdGroupWhenTheMachineHasSuchPages() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Hugepages.available(PageSize.HUGE_1G) >= 1, "needs a free 1 GB"
+                + " page: echo 1 > /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages (or hugepagesz=1G"
+                + " hugepages=1 at boot)");
+        MemoryConfig cfg = MemoryConfig.builder().filePrefix(TestSupport.prefix()).runtimeDir(runtimeDir)
+                .backing(Backing.MEMFD).pageSize(PageSize.HUGE_1G).size(1).build();
+        try (MemoryGroup g = MemoryGroup.create(cfg)) {
+            DmaSegment s = g.segment(0);
+            assertEquals(1L << 30, s.size());
+            assertEquals(1L << 20, TestSupport.smapsField(s.memory().address(), "KernelPageSize"));
+            assertEquals(0, s.iovaBase() % (1L << 30), "ASSIGNED IOVAs are aligned to the page size");
+        }
+    }
+
+    @Test
     void memfdSmallPageGroup() {
         MemoryConfig cfg = TestSupport.small(runtimeDir).backing(Backing.MEMFD).build();
         try (MemoryGroup g = MemoryGroup.create(cfg)) {
@@ -379,6 +394,46 @@ class MemoryGroupTest {
         assertThrows(IllegalStateException.class, () -> g.lookup("z"));
         assertThrows(IllegalStateException.class, g::memzoneCount);
         g.close(); // idempotent
+    }
+
+    @Test
+    void identitySegmentsThatWouldOverlapAnotherProcesssRangeAreRefused() throws IOException {
+        MemoryConfig cfg = TestSupport.small(runtimeDir).iovaMode(IovaMode.IDENTITY).build();
+        try (MemoryGroup g = MemoryGroup.create(cfg)) {
+            // pretend segment 0 was mapped by another process over the upper half of the user address space
+            int fd = Io.open(cfg.headerPath().toString(), Io.O_RDWR);
+            MemorySegment raw = io.jnic.sys.Mman.mmap(MemoryGroup.fdSize(fd), 3, io.jnic.sys.Mman.MAP_SHARED, fd, 0);
+            long base = GroupLayout.segmentTableOffset() + GroupLayout.S_IOVA_BASE;
+            long size = GroupLayout.segmentTableOffset() + GroupLayout.S_SIZE;
+            long savedBase = raw.get(ValueLayout.JAVA_LONG, base);
+            long savedSize = raw.get(ValueLayout.JAVA_LONG, size);
+            raw.set(ValueLayout.JAVA_LONG, base, 1L << 46);
+            raw.set(ValueLayout.JAVA_LONG, size, 1L << 46);
+            try {
+                MemoryException e = assertThrows(MemoryException.class, () -> g.addSegment(4096));
+                assertTrue(e.getMessage().contains("of a new segment overlaps segment 0, which another process mapped"
+                        + " at that address: add segments from one process (the primary) in IDENTITY mode, or use"
+                        + " ASSIGNED"), e.getMessage());
+                assertEquals(1, g.segmentCount());
+                assertFalse(Files.exists(runtimeDir.resolve(cfg.filePrefix() + "map_1")), "no file left behind");
+            } finally {
+                raw.set(ValueLayout.JAVA_LONG, base, savedBase);
+                raw.set(ValueLayout.JAVA_LONG, size, savedSize);
+                io.jnic.sys.Mman.munmap(raw);
+                Io.close(fd);
+            }
+            assertEquals(1, g.addSegment(4096).id(), "fine once the other range is gone");
+        }
+    }
+
+    @Test
+    void pageSizes() {
+        assertEquals(PageSize.HUGE_1G, PageSize.ofBytes(1L << 30));
+        assertEquals("unsupported page size 65536 bytes: jnic knows 4096 (4 KB), 2097152 (2 MB) and 1073741824 (1 GB)",
+                assertThrows(IllegalArgumentException.class, () -> PageSize.ofBytes(65536)).getMessage());
+        assertEquals(2 * MB2, PageSize.HUGE_2M.roundUp(MB2 + 1));
+        assertEquals(0, PageSize.HUGE_2M.roundUp(0));
+        assertEquals("hugepages-1048576kB", PageSize.HUGE_1G.sysfsName());
     }
 
     @Test

@@ -48,6 +48,14 @@ public interface PciDevice extends AutoCloseable {
 
     void disableInterrupts(InterruptType type);
 
+    /**
+     * Re-enables INTx after the driver handled one: VFIO and uio_pci_generic mask the line each time it
+     * fires (it is level-triggered). Transports that cannot do this throw.
+     */
+    default void unmaskIntx() {
+        throw new UnsupportedOperationException(name() + " (" + transport() + ") cannot unmask INTx");
+    }
+
     /** Function-level reset. */
     void reset();
 

@@ -105,4 +105,32 @@ class IoTest {
         Io.close(p[0]);
         assertEquals(Errno.EBADF, assertThrows(SysException.class, () -> Io.close(p[0])).errno());
     }
+
+    @Test
+    void fallocateAllocatesAMemfdAndFailsOnAPipe() {
+        int fd = Mman.memfdCreate("jnic-fallocate", Mman.MFD_CLOEXEC);
+        try {
+            Io.fallocate(fd, 0, 0, 1 << 16);
+            assertEquals(1 << 16, sizeOf(fd), "the file grew to the range");
+        } finally {
+            Io.close(fd);
+        }
+        int[] p = Io.pipe(Io.O_CLOEXEC);
+        try {
+            SysException e = assertThrows(SysException.class, () -> Io.fallocate(p[1], 0, 0, 4096));
+            assertEquals(Errno.ESPIPE, e.errno());
+            assertTrue(e.getMessage().startsWith("fallocate(" + p[1] + ", 0, 0x0, 4096) failed: ESPIPE"), e.getMessage());
+        } finally {
+            Io.close(p[0]);
+            Io.close(p[1]);
+        }
+    }
+
+    private static long sizeOf(int fd) {
+        try {
+            return java.nio.file.Files.size(Path.of("/proc/self/fd/" + fd));
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
 }

@@ -1,0 +1,80 @@
+package io.jnic.devsim;
+
+import io.jnic.devsim.ixgbe.Ixgbe82599;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The device thread: turns every port's {@link Ixgbe82599#poll} in a loop. Busy while there is work; after a
+ * run of idle turns it parks briefly (50 us) so an idle simulator does not burn a core, at the price of that
+ * much doorbell latency.
+ */
+public final class DeviceLoop implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(DeviceLoop.class.getName());
+    private static final int SPINS_BEFORE_PARK = 200;
+    private static final long PARK_NANOS = 50_000;
+
+    private final Ixgbe82599[] devices;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private volatile long turns;
+
+    public DeviceLoop(List<Ixgbe82599> devices) {
+        this.devices = devices.toArray(new Ixgbe82599[0]);
+        this.thread = new Thread(this::run, "devsim-device-loop");
+        this.thread.setDaemon(true);
+    }
+
+    public DeviceLoop start() {
+        thread.start();
+        return this;
+    }
+
+    private void run() {
+        int idle = 0;
+        long n = 0;
+        try {
+            while (running) {
+                int work = 0;
+                for (Ixgbe82599 d : devices) {
+                    work += d.poll();
+                }
+                n++;
+                if ((n & 1023) == 0) {
+                    turns = n;
+                }
+                if (work > 0) {
+                    idle = 0;
+                } else if (++idle < SPINS_BEFORE_PARK) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(PARK_NANOS);
+                }
+            }
+        } catch (Throwable t) {
+            failure = t;
+            LOG.log(System.Logger.Level.ERROR, "device loop stopped: " + t, t);
+        }
+    }
+
+    /** Non-null when the loop died of an exception (the simulated hardware is then dead too). */
+    public Throwable failure() {
+        return failure;
+    }
+
+    public long turns() {
+        return turns;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.jnic.devsim;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * A {@link DmaMemory} that the transport fills with {@link #map} and {@link #unmap}. Windows are kept sorted
+ * in a copy-on-write array published through a volatile field: lookups from the device thread take no lock
+ * and make no garbage; the last window hit is remembered because descriptors and buffers cluster.
+ */
+public final class DmaMap implements DmaMemory {
+    private volatile DmaWindow[] windows = new DmaWindow[0];
+    private DmaWindow last; // device-thread cache; a stale value is re-checked against the array below
+
+    /** Adds a window; throws when it overlaps one already mapped (the IOMMU would refuse too). */
+    public synchronized void map(long iova, MemorySegment segment) {
+        DmaWindow w = new DmaWindow(iova, segment);
+        DmaWindow[] old = windows;
+        for (DmaWindow o : old) {
+            if (iova < o.iova() + o.size() && o.iova() < iova + w.size()) {
+                throw new IllegalArgumentException("DMA map of " + w + " overlaps the mapped window " + o
+                        + ": unmap it first");
+            }
+        }
+        DmaWindow[] next = Arrays.copyOf(old, old.length + 1);
+        next[old.length] = w;
+        Arrays.sort(next, (a, b) -> Long.compare(a.iova(), b.iova()));
+        windows = next;
+    }
+
+    /**
+     * Removes the windows lying inside {@code [iova, iova + size)} and returns how many bytes were unmapped.
+     * A window only partly inside the range is refused (vfio-user unmaps whole regions).
+     */
+    public synchronized long unmap(long iova, long size) {
+        DmaWindow[] old = windows;
+        int keep = 0;
+        long removed = 0;
+        for (DmaWindow o : old) {
+            boolean overlaps = iova < o.iova() + o.size() && o.iova() < iova + size;
+            if (overlaps && !(o.iova() >= iova && o.iova() + o.size() <= iova + size)) {
+                throw new IllegalArgumentException("DMA unmap of [0x" + Long.toHexString(iova) + ", 0x"
+                        + Long.toHexString(iova + size) + ") cuts the mapped window " + o + ": unmap whole windows");
+            }
+        }
+        DmaWindow[] next = new DmaWindow[old.length];
+        for (DmaWindow o : old) {
+            if (o.iova() >= iova && o.iova() + o.size() <= iova + size) {
+                removed += o.size();
+            } else {
+                next[keep++] = o;
+            }
+        }
+        windows = Arrays.copyOf(next, keep);
+        last = null;
+        return removed;
+    }
+
+    public void unmapAll() {
+        synchronized (this) {
+            windows = new DmaWindow[0];
+            last = null;
+        }
+    }
+
+    public int count() {
+        return windows.length;
+    }
+
+    @Override
+    public DmaWindow find(long iova, long length) {
+        DmaWindow[] ws = windows;
+        DmaWindow l = last;
+        if (l != null && l.covers(iova, length)) {
+            for (DmaWindow w : ws) { // still mapped? (cheap: few windows; identity check only)
+                if (w == l) {
+                    return l;
+                }
+            }
+        }
+        int lo = 0;
+        int hi = ws.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            DmaWindow w = ws[mid];
+            if (iova < w.iova()) {
+                hi = mid - 1;
+            } else if (iova - w.iova() >= w.size()) {
+                lo = mid + 1;
+            } else {
+                if (w.covers(iova, length)) {
+                    last = w;
+                    return w;
+                }
+                return null;
+            }
+        }
+        return null;
+    }
+}

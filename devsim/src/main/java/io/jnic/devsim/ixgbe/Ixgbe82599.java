@@ -1,0 +1,1448 @@
+package io.jnic.devsim.ixgbe;
+
+import static io.jnic.devsim.ixgbe.IxgbeRegs.*;
+
+import io.jnic.devsim.DmaMemory;
+import io.jnic.devsim.DmaWindow;
+import io.jnic.devsim.InterruptSink;
+import io.jnic.devsim.wire.FramePort;
+import io.jnic.devsim.wire.Wire;
+import io.jnic.sys.Io;
+import io.jnic.sys.Mman;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.BitSet;
+import java.util.zip.CRC32;
+
+/**
+ * One PCI function (one port) of an Intel 82599, modelled from its datasheet. The driver reaches it through
+ * BAR0 (registers), BAR4 (MSI-X table), DMA into its own memory ({@link DmaMemory}) and interrupts
+ * ({@link InterruptSink}); frames leave and arrive through a {@link Wire}.
+ *
+ * <p>BAR0 lives in a memfd. The queue-register pages ({@link #QUEUE_PAGES}: RX queues 0-63 at 0x1000, TX
+ * queues 0-127 at 0x6000-0x7FFF, RX queues 64-127 at 0xD000) are plain shared memory that a transport hands
+ * to the driver as sparse mmap areas; tail-pointer writes there are memory stores which {@link #poll} reads,
+ * the way vfio-user device emulations poll doorbells. Every other offset is trapped: {@link #read32} and
+ * {@link #write32} carry the side effects (reset, read-to-clear, interrupt masks, ...).
+ *
+ * <p>Threading: one device thread calls {@link #poll}; transports call the trapped accessors from theirs.
+ * Both hold this object's monitor, so register state needs no further care.
+ */
+public final class Ixgbe82599 implements FramePort, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Ixgbe82599.class.getName());
+
+    /** {offset, length} of the BAR0 pages offered as sparse mmap areas (all other offsets trap). */
+    public static final long[][] QUEUE_PAGES = {{0x1000, 0x1000}, {0x6000, 0x2000}, {0xD000, 0x1000}};
+
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LE_INT_U = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE_LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle REG = LE_INT.varHandle();
+
+    private static final int MAX_FRAME_BYTES = 16 * 1024;
+    private static final int RX_BATCH = 64;
+    private static final int TX_BATCH = 64;
+    private static final int FIFO_ENTRY_HEADER = 24;
+    private static final int FIFO_WRAP = -1;
+
+    // ---- statistics: index of each counter; trapped reads clear them (8.2.3.23) ----------------------
+    static final int S_CRCERRS = 0, S_ILLERRC = 1, S_ERRBC = 2, S_RLEC = 3, S_PRC64 = 4, S_GPRC = 10,
+            S_BPRC = 11, S_MPRC = 12, S_GPTC = 13, S_GORC = 14, S_GOTC = 15, S_RUC = 16, S_RFC = 17, S_ROC = 18,
+            S_RJC = 19, S_TOR = 20, S_TPR = 21, S_TPT = 22, S_PTC64 = 23, S_MPTC = 29, S_BPTC = 30,
+            S_RXDGPC = 31, S_TXDGPC = 32, S_MPC0 = 33, S_RNBC0 = 41, S_QPRC0 = 49, S_QPRDC0 = 65, S_QBRC0 = 81,
+            S_QPTC0 = 97, S_QBTC0 = 113, S_COUNT = 129;
+    /** Counter index per BAR0 dword, -1 for none; 64-bit pairs map their low register here. */
+    private static final int[] STAT_OF = new int[BAR0_SIZE / 4];
+    /** Dwords of the high halves of 64-bit counters: index of the counter, else -1. */
+    private static final int[] STAT_HIGH_OF = new int[BAR0_SIZE / 4];
+
+    static {
+        java.util.Arrays.fill(STAT_OF, -1);
+        java.util.Arrays.fill(STAT_HIGH_OF, -1);
+        stat(CRCERRS, S_CRCERRS);
+        stat(ILLERRC, S_ILLERRC);
+        stat(ERRBC, S_ERRBC);
+        stat(RLEC, S_RLEC);
+        int[] prc = {PRC64, PRC127, PRC255, PRC511, PRC1023, PRC1522};
+        int[] ptc = {PTC64, PTC127, PTC255, PTC511, PTC1023, PTC1522};
+        for (int i = 0; i < 6; i++) {
+            stat(prc[i], S_PRC64 + i);
+            stat(ptc[i], S_PTC64 + i);
+        }
+        stat(GPRC, S_GPRC);
+        stat(BPRC, S_BPRC);
+        stat(MPRC, S_MPRC);
+        stat(GPTC, S_GPTC);
+        stat64(GORCL, GORCH, S_GORC);
+        stat64(GOTCL, GOTCH, S_GOTC);
+        stat(RUC, S_RUC);
+        stat(RFC, S_RFC);
+        stat(ROC, S_ROC);
+        stat(RJC, S_RJC);
+        stat64(TORL, TORH, S_TOR);
+        stat(TPR, S_TPR);
+        stat(TPT, S_TPT);
+        stat(MPTC, S_MPTC);
+        stat(BPTC, S_BPTC);
+        stat(RXDGPC, S_RXDGPC);
+        stat(TXDGPC, S_TXDGPC);
+        for (int i = 0; i < 8; i++) {
+            stat(MPC0 + 4 * i, S_MPC0 + i);
+            stat(RNBC0 + 4 * i, S_RNBC0 + i);
+        }
+        for (int i = 0; i < QUEUE_STAT_COUNT; i++) {
+            stat(QPRC0 + QUEUE_STRIDE * i, S_QPRC0 + i);
+            stat(QPRDC0 + QUEUE_STRIDE * i, S_QPRDC0 + i);
+            stat64(QBRC_L0 + QUEUE_STRIDE * i, QBRC_H0 + QUEUE_STRIDE * i, S_QBRC0 + i);
+            stat(QPTC0 + 4 * i, S_QPTC0 + i);
+            stat(TXQ_BASE + 0x30 + QUEUE_STRIDE * i, S_QPTC0 + i); // 82598-layout alias of QPTC
+            stat64(QBTC_L0 + 8 * i, QBTC_H0 + 8 * i, S_QBTC0 + i);
+        }
+    }
+
+    private static void stat(int offset, int index) {
+        STAT_OF[offset >>> 2] = index;
+    }
+
+    private static void stat64(int low, int high, int index) {
+        STAT_OF[low >>> 2] = index;
+        STAT_HIGH_OF[high >>> 2] = index;
+    }
+
+    /** Registers that are plain read/write storage in this model (no side effects). */
+    private static final BitSet PLAIN = new BitSet(BAR0_SIZE / 4);
+
+    static {
+        int[] singles = {CTRL_EXT, FCTRL, HLREG0, MAXFRS, RXCTRL, DMATXCTL, MRQC, RXCSUM, MTQC, RTTDCS, EIAC,
+            EIAM, GPIE, IVAR_MISC, 0x05088 /* VLNCTRL */, 0x05090 /* MCSTCTRL */, 0x04294 /* MFLCN */,
+            0x03D00 /* FCCFG */, 0x08800 /* SECTXCTRL */, 0x08D00 /* SECRXCTRL */, 0x08100 /* DTXMXSZRQ */,
+            0x02F20 /* RDDCC */, 0x05008 /* RFCTL */, 0x03D04 /* DROPEN */};
+        for (int s : singles) {
+            PLAIN.set(s >>> 2);
+        }
+        range(RXPBSIZE0, 8, 4);
+        range(TXPBSIZE0, 8, 4);
+        range(RETA0, RETA_REGS, 4);
+        range(RSSRK0, RSSRK_REGS, 4);
+        range(RAL0, 2 * RAR_ENTRIES, 4);
+        range(MTA0, 128, 4);
+        range(IVAR0, IVAR_COUNT, 4);
+        range(EITR0, 24, 4);
+        range(EITR24, 40, 4);
+        range(0x02300, 32, 4); // RQSMR: queue -> statistics index
+        range(0x08600, 32, 4); // TQSM
+        range(0x03220, 8, 4); // FCRTL
+        range(0x03260, 8, 4); // FCRTH
+        range(0x03200, 4, 4); // FCTTV
+        range(0x05480, 16, 4); // PSRTYPE
+        range(0x04950, 8, 4); // TXPBTHRESH
+        range(0x0A000, 128, 4); // VFTA
+    }
+
+    private static void range(int first, int count, int stride) {
+        for (int i = 0; i < count; i++) {
+            PLAIN.set((first + i * stride) >>> 2);
+        }
+    }
+
+    // ---- identity and plumbing ----------------------------------------------------------------------
+    private final int lanId;
+    private final long eepromMac; // 48 bits, first octet in bits 7:0 (as RAL/RAH hold it)
+    private final String name;
+    private final int bar0Fd;
+    private final MemorySegment bar0;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment bar4;
+    private final DmaMemory dma;
+    private volatile InterruptSink irq = InterruptSink.NONE;
+    private final Wire wire;
+
+    // ---- state ---------------------------------------------------------------------------------------
+    private final Toeplitz toeplitz = new Toeplitz();
+    private final FrameParser parser = new FrameParser();
+    private final RxQueue[] rxq = new RxQueue[NUM_QUEUES];
+    private final TxQueue[] txq = new TxQueue[NUM_QUEUES];
+    private final long[] stats = new long[S_COUNT];
+    private final long[] totals = new long[S_COUNT];
+    private final long[] latchedHigh = new long[S_COUNT];
+    private final BitSet loggedOffsets = new BitSet(BAR0_SIZE / 4);
+    private final MemorySegment txFrame;
+    private final MemorySegment rxScratch;
+    private final MemorySegment zeros;
+    private final byte[] crcScratch = new byte[MAX_FRAME_BYTES];
+    private final CRC32 crc = new CRC32();
+    private final MemorySegment fifo; // the receive packet buffer (RXPBSIZE[0]) as a byte ring
+    private int fifoHead;
+    private int fifoTail;
+    private int fifoUsed;
+    private int fifoFrames;
+
+    private boolean resetting;
+    private boolean linkUp;
+    private boolean linkTraining;
+    private long linkReadyAt;
+    private long linkDelayNanos;
+
+    // interrupts (7.3): per-vector causes in MSI-X mode (EICR[15:0] = vectors 0-15), EICR[15:0] otherwise
+    private long queueCause;
+    private long queueArmed;
+    private long vecMask;
+    private long vecAutoMask;
+    private int otherCause; // EICR bits 31:16
+    private int otherArmed;
+    private int otherMask;
+    private final long[] lastFire = new long[MSIX_VECTORS + 1];
+    private long rxTouched0;
+    private long rxTouched1;
+    private long txTouched0;
+    private long txTouched1;
+
+    // faults
+    private volatile boolean faultLinkDown;
+    private volatile boolean faultStall;
+    private volatile double faultDropProbability;
+    private volatile double faultCrcErrorProbability;
+    private volatile boolean faultReverseWriteBack;
+    private long faultDrops;
+    private long dmaErrors;
+    private long txErrors;
+    private long seed = 0x9E3779B97F4A7C15L;
+    // deferred RX/TX status writes for the reversed write-back fault
+    private final long[] deferredAddr = new long[RX_BATCH * 4];
+    private final MemorySegment[] deferredSeg = new MemorySegment[RX_BATCH * 4];
+    private final int[] deferredValue = new int[RX_BATCH * 4];
+    private int deferredCount;
+
+    /**
+     * A port with LAN id {@code lanId} (0 or 1: STATUS.LAN_ID) whose EEPROM holds MAC address {@code mac}
+     * (6 bytes), reaching driver memory through {@code dma} and plugged into {@code wire}.
+     */
+    public Ixgbe82599(int lanId, byte[] mac, DmaMemory dma, Wire wire) {
+        if (lanId < 0 || lanId > 3) {
+            throw new IllegalArgumentException("LAN id must be 0-3 (STATUS.LAN_ID has 2 bits), got " + lanId);
+        }
+        if (mac == null || mac.length != 6) {
+            throw new IllegalArgumentException("EEPROM MAC address must be 6 bytes");
+        }
+        if ((mac[0] & 1) != 0) {
+            throw new IllegalArgumentException("EEPROM MAC address " + formatMac(mac)
+                    + " is a multicast address: a port needs a unicast one (clear bit 0 of the first octet)");
+        }
+        this.lanId = lanId;
+        long m = 0;
+        for (int i = 5; i >= 0; i--) {
+            m = (m << 8) | (mac[i] & 0xFF);
+        }
+        this.eepromMac = m;
+        this.name = "port " + lanId;
+        this.dma = dma;
+        this.wire = wire;
+        this.bar0Fd = Mman.memfdCreate("devsim-82599-bar0", Mman.MFD_CLOEXEC);
+        try {
+            Io.ftruncate(bar0Fd, BAR0_SIZE);
+            this.bar0 = Mman.mmap(BAR0_SIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, bar0Fd, 0);
+        } catch (RuntimeException e) {
+            Io.closeQuietly(bar0Fd);
+            throw e;
+        }
+        this.bar4 = arena.allocate(MSIX_BAR_SIZE, 64);
+        this.txFrame = arena.allocate(MAX_FRAME_BYTES, 64);
+        this.rxScratch = arena.allocate(MAX_FRAME_BYTES + CRC_LEN, 64);
+        this.zeros = arena.allocate(MIN_FRAME, 64);
+        this.fifo = arena.allocate(RXPBSIZE_DEFAULT >>> RXPBSIZE_SHIFT << 10, 64);
+        for (int i = 0; i < NUM_QUEUES; i++) {
+            rxq[i] = new RxQueue(i);
+            txq[i] = new TxQueue(i);
+        }
+        this.linkDelayNanos = 0;
+        synchronized (this) {
+            resetRegisters();
+            completeReset(System.nanoTime());
+        }
+        wire.attach(this);
+    }
+
+    // ================================================================================================
+    // Transport-facing API
+    // ================================================================================================
+
+    /** The memfd holding BAR0; the {@link #QUEUE_PAGES} may be mmapped from it (MAP_SHARED). */
+    public int bar0Fd() {
+        return bar0Fd;
+    }
+
+    /** BAR0 as the model sees it (tests use it as the driver's mapping of the queue pages). */
+    public MemorySegment bar0Memory() {
+        return bar0;
+    }
+
+    /** True when {@code [offset, offset + length)} lies in a queue page the driver may map. */
+    public static boolean isQueuePage(long offset, long length) {
+        for (long[] p : QUEUE_PAGES) {
+            if (offset >= p[0] && offset + length <= p[0] + p[1]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public void setInterruptSink(InterruptSink sink) {
+        this.irq = sink == null ? InterruptSink.NONE : sink;
+    }
+
+    /** Time the link takes to come up after a reset, an AN restart or a cable plugged in (default 0). */
+    public synchronized void setLinkDelayNanos(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("link delay must be >= 0 ns, got " + nanos);
+        }
+        this.linkDelayNanos = nanos;
+    }
+
+    @Override
+    public String portName() {
+        return name;
+    }
+
+    public int lanId() {
+        return lanId;
+    }
+
+    public Wire wire() {
+        return wire;
+    }
+
+    /** A trapped 32-bit read of BAR0 at {@code offset}, with the register's read side effects. */
+    public synchronized int read32(long offset) {
+        checkOffset(offset, BAR0_SIZE);
+        int off = (int) offset;
+        int st = STAT_OF[off >>> 2];
+        if (st >= 0 && !isRxQueueRegister(off)) {
+            return readStat(st);
+        }
+        int sth = STAT_HIGH_OF[off >>> 2];
+        if (sth >= 0) {
+            long v = latchedHigh[sth];
+            latchedHigh[sth] = 0;
+            return (int) v;
+        }
+        if (isQueuePage(off, 4)) {
+            return readQueuePage(off);
+        }
+        if (off >= SRRCTL_ALIAS0 && off < SRRCTL_ALIAS0 + 64) {
+            return (int) REG.getAcquire(bar0, (long) rxq((off - SRRCTL_ALIAS0) >>> 2) + SRRCTL);
+        }
+        if (off >= DCA_RXCTRL_ALIAS0 && off < DCA_RXCTRL_ALIAS0 + 64) {
+            return (int) REG.getAcquire(bar0, (long) rxq((off - DCA_RXCTRL_ALIAS0) >>> 2) + DCA_RXCTRL);
+        }
+        if (off >= RAL_ALIAS0 && off < RAL_ALIAS0 + 16 * 8) {
+            return reg(RAL0 + off - RAL_ALIAS0);
+        }
+        switch (off) {
+            case CTRL:
+                return reg(CTRL);
+            case STATUS:
+                return (lanId << STATUS_LAN_ID_SHIFT) | (linkUp ? STATUS_LINK_UP : 0)
+                        | ((reg(CTRL) & CTRL_PCIE_MASTER_DISABLE) == 0 ? STATUS_GIO_MASTER_ENABLE : 0);
+            case EEC:
+                return EEC_PRES | (resetting ? 0 : EEC_ARD);
+            case RDRXCTL:
+                return reg(RDRXCTL) | (resetting ? 0 : RDRXCTL_DMAIDONE);
+            case LINKS:
+                return linkUp ? LINKS_UP | LINKS_STATUS | LINKS_SPEED_10G | LINKS_KX_AN_COMP : 0;
+            case AUTOC:
+                return reg(AUTOC);
+            case EICR: {
+                int v = eicr();
+                // 7.3.4.3: read-to-clear; with GPIE.OCD only the queue bits clear on read
+                boolean ocd = (reg(GPIE) & GPIE_OCD) != 0;
+                clearCauses(ocd ? EICR_RTX_QUEUE : -1);
+                return v;
+            }
+            case EICS:
+                return eicr(); // causes without clearing them (what drivers read to avoid read-to-clear)
+            case EIMS:
+                return (int) (vecMask & 0xFFFF) | otherMask;
+            case EIMC:
+                return 0;
+            case 0x08D04: // SECRXSTAT: the security block is always ready (no IPsec/MACsec modelled)
+                return 1;
+            default:
+                break;
+        }
+        if (off == EIMS_EX0 || off == EIMS_EX0 + 4) {
+            return (int) (vecMask >>> (off == EIMS_EX0 ? 0 : 32));
+        }
+        if (off == EICS_EX0 || off == EICS_EX0 + 4) {
+            return (int) (queueCause >>> (off == EICS_EX0 ? 0 : 32));
+        }
+        if (off == EIAM_EX0 || off == EIAM_EX0 + 4) {
+            return (int) (vecAutoMask >>> (off == EIAM_EX0 ? 0 : 32));
+        }
+        if (PLAIN.get(off >>> 2)) {
+            return reg(off);
+        }
+        unimplemented(off, "read");
+        return 0;
+    }
+
+    /** A trapped 32-bit write of BAR0 at {@code offset}, with the register's write side effects. */
+    public synchronized void write32(long offset, int value) {
+        checkOffset(offset, BAR0_SIZE);
+        int off = (int) offset;
+        if (isQueuePage(off, 4)) {
+            if (STAT_OF[off >>> 2] < 0 && STAT_HIGH_OF[off >>> 2] < 0) {
+                REG.setRelease(bar0, (long) off, value); // counters inside the pages are read-only
+            }
+            return;
+        }
+        if (off >= SRRCTL_ALIAS0 && off < SRRCTL_ALIAS0 + 64) {
+            REG.setRelease(bar0, (long) rxq((off - SRRCTL_ALIAS0) >>> 2) + SRRCTL, value);
+            return;
+        }
+        if (off >= DCA_RXCTRL_ALIAS0 && off < DCA_RXCTRL_ALIAS0 + 64) {
+            REG.setRelease(bar0, (long) rxq((off - DCA_RXCTRL_ALIAS0) >>> 2) + DCA_RXCTRL, value);
+            return;
+        }
+        if (off >= RAL_ALIAS0 && off < RAL_ALIAS0 + 16 * 8) {
+            setReg(RAL0 + off - RAL_ALIAS0, value);
+            return;
+        }
+        if (STAT_OF[off >>> 2] >= 0 || STAT_HIGH_OF[off >>> 2] >= 0) {
+            return; // statistics are read-only
+        }
+        switch (off) {
+            case CTRL:
+                if ((value & CTRL_RST) != 0) {
+                    resetRegisters(); // RST stays visible until the device finishes (next poll)
+                    setReg(CTRL, CTRL_RST);
+                } else {
+                    setReg(CTRL, value & ~CTRL_LRST);
+                    if ((value & CTRL_LRST) != 0) {
+                        restartLink(System.nanoTime());
+                    }
+                }
+                return;
+            case STATUS, LINKS, EEC:
+                return;
+            case RDRXCTL:
+                setReg(RDRXCTL, value & ~RDRXCTL_DMAIDONE);
+                return;
+            case AUTOC:
+                setReg(AUTOC, value & ~AUTOC_AN_RESTART);
+                if ((value & AUTOC_AN_RESTART) != 0) {
+                    restartLink(System.nanoTime());
+                }
+                return;
+            case EICR:
+                clearCauses(value); // write 1 to clear
+                return;
+            case EICS:
+                setCauses(value & EICR_RTX_QUEUE, value & ~EICR_RTX_QUEUE);
+                deliverInterrupts(System.nanoTime());
+                return;
+            case EIMS:
+                vecMask |= value & 0xFFFF;
+                otherMask |= value & ~EICR_RTX_QUEUE;
+                deliverInterrupts(System.nanoTime());
+                return;
+            case EIMC:
+                vecMask &= ~(long) (value & 0xFFFF);
+                otherMask &= ~(value & ~EICR_RTX_QUEUE);
+                return;
+            case EIAM:
+                setReg(EIAM, value);
+                vecAutoMask = (vecAutoMask & ~0xFFFFL) | (value & 0xFFFF);
+                return;
+            case RSSRK0, RSSRK0 + 4, RSSRK0 + 8, RSSRK0 + 12, RSSRK0 + 16, RSSRK0 + 20, RSSRK0 + 24, RSSRK0 + 28,
+                    RSSRK0 + 32, RSSRK0 + 36:
+                setReg(off, value);
+                loadRssKey();
+                return;
+            default:
+                break;
+        }
+        if (off == EICS_EX0 || off == EICS_EX0 + 4) {
+            long bits = (value & 0xFFFFFFFFL) << (off == EICS_EX0 ? 0 : 32);
+            queueCause |= bits;
+            queueArmed |= bits;
+            deliverInterrupts(System.nanoTime());
+            return;
+        }
+        if (off == EIMS_EX0 || off == EIMS_EX0 + 4) {
+            vecMask |= (value & 0xFFFFFFFFL) << (off == EIMS_EX0 ? 0 : 32);
+            deliverInterrupts(System.nanoTime());
+            return;
+        }
+        if (off == EIMC_EX0 || off == EIMC_EX0 + 4) {
+            vecMask &= ~((value & 0xFFFFFFFFL) << (off == EIMC_EX0 ? 0 : 32));
+            return;
+        }
+        if (off == EIAM_EX0 || off == EIAM_EX0 + 4) {
+            int shift = off == EIAM_EX0 ? 0 : 32;
+            vecAutoMask = (vecAutoMask & ~(0xFFFFFFFFL << shift)) | ((value & 0xFFFFFFFFL) << shift);
+            return;
+        }
+        if (PLAIN.get(off >>> 2)) {
+            setReg(off, value);
+            return;
+        }
+        unimplemented(off, "write of 0x" + Integer.toHexString(value));
+    }
+
+    /** A trapped read of the MSI-X BAR (table and pending-bit array, PCI 3.0 section 6.8.2). */
+    public synchronized int readMsix32(long offset) {
+        checkOffset(offset, MSIX_BAR_SIZE);
+        if (offset >= MSIX_PBA_OFFSET && offset < MSIX_PBA_OFFSET + 8) {
+            return (int) (queueArmed >>> (offset == MSIX_PBA_OFFSET ? 0 : 32));
+        }
+        return bar4.get(LE_INT, offset);
+    }
+
+    public synchronized void writeMsix32(long offset, int value) {
+        checkOffset(offset, MSIX_BAR_SIZE);
+        if (offset < MSIX_VECTORS * 16L) {
+            bar4.set(LE_INT, offset, value);
+        }
+    }
+
+    // ================================================================================================
+    // Faults (run-time injection)
+    // ================================================================================================
+
+    /** Pulls the cable (true) or plugs it back (false): the link drops or retrains, with an LSC interrupt. */
+    public synchronized void faultLinkDown(boolean down) {
+        faultLinkDown = down;
+    }
+
+    /** Loses each arriving frame with this probability before the MAC sees it (counted in {@link #faultDrops}). */
+    public void faultDropProbability(double p) {
+        faultDropProbability = probability(p);
+    }
+
+    /** Delivers each arriving frame with a bad FCS with this probability (CRCERRS counts them). */
+    public void faultCrcErrorProbability(double p) {
+        faultCrcErrorProbability = probability(p);
+    }
+
+    /** Stops all processing (no DMA, no interrupts) while true, as a hung device would. */
+    public void faultStall(boolean stall) {
+        faultStall = stall;
+    }
+
+    /** Writes back descriptor status of each batch last-to-first, so DD bits appear out of order. */
+    public void faultReverseWriteBack(boolean on) {
+        faultReverseWriteBack = on;
+    }
+
+    /** A device reset the driver did not ask for (power glitch, firmware): every register to its default. */
+    public synchronized void faultReset() {
+        resetRegisters();
+        setReg(CTRL, CTRL_RST);
+    }
+
+    public boolean isStalled() {
+        return faultStall;
+    }
+
+    private static double probability(double p) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException("probability must be within [0, 1], got " + p);
+        }
+        return p;
+    }
+
+    // ================================================================================================
+    // The device loop
+    // ================================================================================================
+
+    /**
+     * One turn of the device: finish a pending reset, follow the link, notice queue enables, move frames
+     * (transmit rings to the wire, the wire and the packet buffer to receive rings) and raise interrupts.
+     * Returns the amount of work done (0 when idle).
+     */
+    public int poll() {
+        long now = System.nanoTime();
+        int work;
+        synchronized (this) {
+            if (resetting) {
+                completeReset(now);
+            }
+            if (faultStall) {
+                return 0;
+            }
+            linkStateMachine(now);
+            // every turn: in shared memory a driver reads its own ENABLE back at once, so latch promptly
+            scanQueueEnables();
+            work = wire.poll(now);
+            work += drainFifo();
+            work += transmit();
+            finishBatch(now);
+        }
+        return work;
+    }
+
+    /** Snapshot of the running totals (never cleared by register reads), for status output. */
+    public synchronized PortCounters counters() {
+        return new PortCounters(name, linkUp, totals[S_GPRC], totals[S_GORC], totals[S_GPTC], totals[S_GOTC],
+                totals[S_MPC0], totals[S_RNBC0], sum(totals, S_QPRDC0, 16), totals[S_CRCERRS],
+                totals[S_RUC] + totals[S_ROC], totals[S_RXDGPC], totals[S_TXDGPC], faultDrops, dmaErrors,
+                txErrors);
+    }
+
+    private static long sum(long[] a, int from, int n) {
+        long s = 0;
+        for (int i = 0; i < n; i++) {
+            s += a[from + i];
+        }
+        return s;
+    }
+
+    // ================================================================================================
+    // Reset and link
+    // ================================================================================================
+
+    /** Every register to its power-on value (datasheet 4.2 / chapter 8 initial values). */
+    private void resetRegisters() {
+        bar0.fill((byte) 0);
+        resetting = true;
+        for (int q = 0; q < NUM_QUEUES; q++) {
+            rxq[q].enabled = false;
+            txq[q].enabled = false;
+            REG.setRelease(bar0, (long) rxq(q) + SRRCTL, SRRCTL_DEFAULT);
+        }
+        setReg(HLREG0, HLREG0_DEFAULT);
+        setReg(MAXFRS, MAXFRS_DEFAULT);
+        setReg(AUTOC, AUTOC_DEFAULT);
+        setReg(RXPBSIZE0, RXPBSIZE_DEFAULT);
+        setReg(TXPBSIZE0, TXPBSIZE_DEFAULT);
+        // the EEPROM's MAC address in receive address 0 (datasheet 4.6.x: loaded from the EEPROM at reset)
+        setReg(RAL0, (int) eepromMac);
+        setReg(RAH0, (int) (eepromMac >>> 32) & 0xFFFF | RAH_AV);
+        loadRssKey();
+        java.util.Arrays.fill(stats, 0);
+        java.util.Arrays.fill(latchedHigh, 0);
+        queueCause = queueArmed = vecMask = vecAutoMask = 0;
+        otherCause = otherArmed = otherMask = 0;
+        java.util.Arrays.fill(lastFire, 0);
+        rxTouched0 = rxTouched1 = txTouched0 = txTouched1 = 0;
+        fifoHead = fifoTail = fifoUsed = fifoFrames = 0;
+        deferredCount = 0;
+        if (linkUp) {
+            linkUp = false; // no LSC: the interrupt state was just cleared with everything else
+        }
+        linkTraining = false;
+    }
+
+    private void completeReset(long now) {
+        resetting = false;
+        setReg(CTRL, reg(CTRL) & ~CTRL_RST);
+        restartLink(now);
+    }
+
+    private void restartLink(long now) {
+        if (linkUp) {
+            linkUp = false;
+            raiseOther(EICR_LSC);
+        }
+        linkTraining = true;
+        linkReadyAt = now + linkDelayNanos;
+    }
+
+    private void linkStateMachine(long now) {
+        boolean carrier = !faultLinkDown && wire.carrier();
+        if (linkUp && !carrier) {
+            linkUp = false;
+            linkTraining = true; // retrain as soon as signal comes back
+            linkReadyAt = Long.MIN_VALUE;
+            raiseOther(EICR_LSC);
+        } else if (!linkUp && carrier && linkTraining) {
+            if (linkReadyAt == Long.MIN_VALUE) {
+                linkReadyAt = now + linkDelayNanos;
+            }
+            if (now - linkReadyAt >= 0) {
+                linkUp = true;
+                linkTraining = false;
+                raiseOther(EICR_LSC);
+            }
+        }
+    }
+
+    public synchronized boolean linkUp() {
+        return linkUp;
+    }
+
+    private void loadRssKey() {
+        byte[] k = new byte[Toeplitz.KEY_BYTES];
+        for (int i = 0; i < RSSRK_REGS; i++) {
+            int v = reg(RSSRK0 + 4 * i);
+            for (int b = 0; b < 4; b++) {
+                k[4 * i + b] = (byte) (v >>> (8 * b));
+            }
+        }
+        toeplitz.setKey(k);
+    }
+
+    // ================================================================================================
+    // Queues
+    // ================================================================================================
+
+    private static final class RxQueue {
+        final int index;
+        boolean enabled;
+        DmaWindow ring;
+        long ringOffset;
+        int size;
+        int head;
+        int tail;
+        int bufferSize;
+        boolean dropEnable;
+
+        RxQueue(int index) {
+            this.index = index;
+        }
+    }
+
+    private static final class TxQueue {
+        final int index;
+        boolean enabled;
+        DmaWindow ring;
+        long ringOffset;
+        int size;
+        int head;
+        boolean headWriteBack;
+        long headWriteBackAddress;
+        int frameLength; // bytes gathered so far for the frame in progress
+        boolean frameBad;
+
+        TxQueue(int index) {
+            this.index = index;
+        }
+    }
+
+    private void scanQueueEnables() {
+        for (int q = 0; q < NUM_QUEUES; q++) {
+            int base = rxq(q);
+            boolean en = ((int) REG.getAcquire(bar0, (long) base + RXDCTL) & RXDCTL_ENABLE) != 0;
+            RxQueue r = rxq[q];
+            if (en && !r.enabled) {
+                enableRx(r, base);
+            } else if (!en && r.enabled) {
+                r.enabled = false;
+            }
+            int tbase = txq(q);
+            boolean ten = ((int) REG.getAcquire(bar0, (long) tbase + TXDCTL) & TXDCTL_ENABLE) != 0;
+            TxQueue t = txq[q];
+            if (ten && !t.enabled) {
+                enableTx(t, tbase);
+            } else if (!ten && t.enabled) {
+                t.enabled = false;
+            }
+        }
+    }
+
+    /** 8.2.3.8 / 4.6.7: latch the ring when software sets RXDCTL.ENABLE; refuse (ENABLE reads 0) if invalid. */
+    private void enableRx(RxQueue r, int base) {
+        long addr = (reg(base + RDBAL) & 0xFFFFFFFFL) | ((long) reg(base + RDBAH) << 32);
+        int len = reg(base + RDLEN);
+        int srrctl = reg(base + SRRCTL);
+        int head = reg(base + RDH);
+        int tail = reg(base + RDT);
+        int descType = (srrctl & SRRCTL_DESCTYPE_MASK) >>> SRRCTL_DESCTYPE_SHIFT;
+        int bsize = (srrctl & SRRCTL_BSIZEPKT_MASK) * 1024;
+        String why = null;
+        DmaWindow w = null;
+        if (len <= 0 || len % 128 != 0 || len / DESC_SIZE > 65536) {
+            why = "RDLEN " + len + " is not a non-zero multiple of 128 bytes";
+        } else if ((addr & 0x7F) != 0) {
+            why = "RDBAL/RDBAH 0x" + Long.toHexString(addr) + " is not 128-byte aligned";
+        } else if ((w = dma.find(addr, len)) == null) {
+            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in DMA-mapped memory";
+        } else if (descType != SRRCTL_DESCTYPE_ADV_ONEBUF) {
+            why = "SRRCTL.DESCTYPE " + descType + " is not 1 (advanced one-buffer); other formats are not modelled";
+        } else if (bsize == 0) {
+            why = "SRRCTL.BSIZEPACKET is 0";
+        } else if (head < 0 || head >= len / DESC_SIZE || tail < 0 || tail >= len / DESC_SIZE) {
+            why = "RDH " + head + " / RDT " + tail + " outside a ring of " + len / DESC_SIZE + " descriptors";
+        }
+        if (why != null) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: RX queue {1} not enabled: {2}", name, r.index, why);
+            REG.setRelease(bar0, (long) base + RXDCTL, reg(base + RXDCTL) & ~RXDCTL_ENABLE);
+            return;
+        }
+        r.ring = w;
+        r.ringOffset = addr - w.iova();
+        r.size = len / DESC_SIZE;
+        r.head = head;
+        r.tail = tail;
+        r.bufferSize = bsize;
+        r.dropEnable = (srrctl & SRRCTL_DROP_EN) != 0;
+        r.enabled = true;
+    }
+
+    private void enableTx(TxQueue t, int base) {
+        long addr = (reg(base + TDBAL) & 0xFFFFFFFFL) | ((long) reg(base + TDBAH) << 32);
+        int len = reg(base + TDLEN);
+        int head = reg(base + TDH);
+        int wbal = reg(base + TDWBAL);
+        long wbAddr = ((long) reg(base + TDWBAH) << 32) | (wbal & 0xFFFFFFFCL);
+        String why = null;
+        DmaWindow w = null;
+        if (len <= 0 || len % 128 != 0 || len / DESC_SIZE > 65536) {
+            why = "TDLEN " + len + " is not a non-zero multiple of 128 bytes";
+        } else if ((addr & 0x7F) != 0) {
+            why = "TDBAL/TDBAH 0x" + Long.toHexString(addr) + " is not 128-byte aligned";
+        } else if ((w = dma.find(addr, len)) == null) {
+            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in DMA-mapped memory";
+        } else if (head < 0 || head >= len / DESC_SIZE) {
+            why = "TDH " + head + " outside a ring of " + len / DESC_SIZE + " descriptors";
+        } else if ((wbal & TDWBAL_HEAD_WB_EN) != 0 && dma.find(wbAddr, 4) == null) {
+            why = "the head write-back address 0x" + Long.toHexString(wbAddr) + " is not in DMA-mapped memory";
+        }
+        if (why != null) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: TX queue {1} not enabled: {2}", name, t.index, why);
+            REG.setRelease(bar0, (long) base + TXDCTL, reg(base + TXDCTL) & ~TXDCTL_ENABLE);
+            return;
+        }
+        t.ring = w;
+        t.ringOffset = addr - w.iova();
+        t.size = len / DESC_SIZE;
+        t.head = head;
+        t.headWriteBack = (wbal & TDWBAL_HEAD_WB_EN) != 0;
+        t.headWriteBackAddress = wbAddr;
+        t.frameLength = 0;
+        t.frameBad = false;
+        t.enabled = true;
+    }
+
+    // ================================================================================================
+    // Receive (7.1)
+    // ================================================================================================
+
+    @Override
+    public void receive(MemorySegment frame, long offset, int length) {
+        synchronized (this) {
+            receiveLocked(frame, offset, length);
+        }
+    }
+
+    private void receiveLocked(MemorySegment frame, long offset, int length) {
+        if (resetting || !linkUp || length <= 0) {
+            return; // no link, no frames
+        }
+        if (faultDropProbability > 0 && nextRandom() < faultDropProbability) {
+            faultDrops++;
+            return;
+        }
+        int wireLen = length + CRC_LEN; // sizes count DA through FCS (8.2.3.23)
+        count(S_TPR, 1);
+        count(S_TOR, wireLen);
+        if ((reg(RXCTRL) & RXCTRL_RXEN) == 0) {
+            return;
+        }
+        int hl = reg(HLREG0);
+        int max = (hl & HLREG0_JUMBOEN) != 0 ? reg(MAXFRS) >>> MAXFRS_MFS_SHIFT : STANDARD_MAX_FRAME;
+        boolean vlan = length >= 14 && frame.get(FrameParser.BE16, offset + 12) == (short) FrameParser.ETHERTYPE_VLAN;
+        if (vlan && (hl & HLREG0_JUMBOEN) == 0) {
+            max += 4;
+        }
+        boolean badCrc = faultCrcErrorProbability > 0 && nextRandom() < faultCrcErrorProbability;
+        if (wireLen < MIN_FRAME) {
+            count(badCrc ? S_RFC : S_RUC, 1);
+            return;
+        }
+        if (wireLen > max || length > MAX_FRAME_BYTES) {
+            count(badCrc ? S_RJC : S_ROC, 1);
+            return;
+        }
+        if (badCrc) {
+            count(S_CRCERRS, 1);
+            return;
+        }
+        int mrqc = reg(MRQC);
+        parser.parse(frame, offset, length, mrqc, toeplitz);
+        if (!acceptAddress(frame, offset)) {
+            return;
+        }
+        count(S_GPRC, 1);
+        count(S_GORC, wireLen);
+        if (parser.broadcast) {
+            count(S_BPRC, 1);
+        } else if (parser.multicast) {
+            count(S_MPRC, 1);
+        }
+        count(S_PRC64 + sizeBucket(wireLen), 1);
+        int queue = 0;
+        if ((mrqc & MRQC_MRQE_MASK) == MRQC_MRQE_RSS && parser.rssType != RXD_RSSTYPE_NONE) {
+            queue = bar0.get(ValueLayout.JAVA_BYTE, RETA0 + (parser.rssHash & 0x7F)) & 0xF; // 7.1.2.8.2
+        }
+        // append the FCS when the MAC does not strip it (HLREG0.RXCRCSTRP clear)
+        MemorySegment src = frame;
+        long srcOff = offset;
+        int len = length;
+        if ((hl & HLREG0_RXCRCSTRP) == 0) {
+            MemorySegment.copy(frame, offset, rxScratch, 0, length);
+            rxScratch.set(LE_INT_U, length, fcs(rxScratch, length));
+            src = rxScratch;
+            srcOff = 0;
+            len = length + CRC_LEN;
+        }
+        RxQueue q = rxq[queue];
+        if (!q.enabled) {
+            count(S_RNBC0, 1); // 8.2.3.23: no buffers, or the queue is disabled
+            return;
+        }
+        if (fifoFrames == 0) {
+            if (deliver(q, src, srcOff, len)) {
+                return;
+            }
+            count(S_RNBC0, 1);
+            if (q.dropEnable) {
+                count(S_QPRDC0 + statIndexRx(queue), 1);
+                return;
+            }
+        }
+        if (!fifoPush(src, srcOff, len, queue)) {
+            count(S_MPC0, 1); // packet buffer full: missed
+            raiseOther(EICR_RX_MISS);
+        }
+    }
+
+    /** 7.1.1.1 L2 filtering: broadcast with BAM, multicast with MPE, unicast on UPE or a valid RAR match. */
+    private boolean acceptAddress(MemorySegment frame, long off) {
+        int fctrl = reg(FCTRL);
+        if (parser.broadcast) {
+            return (fctrl & FCTRL_BAM) != 0;
+        }
+        if (parser.multicast) {
+            return (fctrl & FCTRL_MPE) != 0; // the multicast table (MTA) is not modelled
+        }
+        if ((fctrl & FCTRL_UPE) != 0) {
+            return true;
+        }
+        int lo = frame.get(LE_INT_U, off);
+        int hi = frame.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), off + 4) & 0xFFFF;
+        for (int i = 0; i < RAR_ENTRIES; i++) {
+            int rah = reg(RAH0 + 8 * i);
+            if ((rah & RAH_AV) != 0 && reg(RAL0 + 8 * i) == lo && (rah & 0xFFFF) == hi) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** DMA one frame into queue {@code q}: false when it lacks the descriptors (nothing written then). */
+    private boolean deliver(RxQueue q, MemorySegment src, long srcOff, int len) {
+        int bsize = q.bufferSize;
+        int need = (len + bsize - 1) / bsize;
+        int free = q.tail - q.head;
+        if (free < 0) {
+            free += q.size;
+        }
+        if (free < need) {
+            int tail = (int) REG.getAcquire(bar0, (long) rxq(q.index) + RDT);
+            if (tail < 0 || tail >= q.size) {
+                unimplementedValue(rxq(q.index) + RDT, "RDT " + tail + " is outside the ring of " + q.size);
+                return false;
+            }
+            q.tail = tail;
+            free = tail - q.head;
+            if (free < 0) {
+                free += q.size;
+            }
+            if (free < need) {
+                return false;
+            }
+        }
+        MemorySegment ring = q.ring.segment();
+        boolean pcsd = (reg(RXCSUM) & RXCSUM_PCSD) != 0;
+        int dword0 = parser.rssType | parser.packetType;
+        int dword1 = pcsd ? parser.rssHash : parser.ipId; // without PCSD: IP id + (unmodelled, 0) checksum
+        int done = 0;
+        for (int i = 0; i < need; i++) {
+            long d = q.ringOffset + (long) q.head * DESC_SIZE;
+            long bufAddr = ring.get(LE_LONG_U, d);
+            int chunk = Math.min(bsize, len - done);
+            int error = 0;
+            DmaWindow w = dma.find(bufAddr, chunk);
+            if (w == null) {
+                dmaError("RX queue " + q.index + " buffer 0x" + Long.toHexString(bufAddr) + " is not DMA-mapped");
+                error = RXD_ERR_RXE;
+            } else {
+                MemorySegment.copy(src, srcOff + done, w.segment(), bufAddr - w.iova(), chunk);
+            }
+            done += chunk;
+            int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP : 0) | error;
+            ring.set(LE_INT_U, d, dword0);
+            ring.set(LE_INT_U, d + 4, dword1);
+            ring.set(LE_INT_U, d + 12, chunk & 0xFFFF); // length; VLAN tag 0 (no stripping modelled)
+            writeStatus(ring, d + 8, status);
+            q.head = q.head + 1 == q.size ? 0 : q.head + 1;
+        }
+        int si = statIndexRx(q.index);
+        count(S_QPRC0 + si, 1);
+        count(S_QBRC0 + si, len);
+        count(S_RXDGPC, 1);
+        if (q.index < 64) {
+            rxTouched0 |= 1L << q.index;
+        } else {
+            rxTouched1 |= 1L << (q.index - 64);
+        }
+        return true;
+    }
+
+    private void writeStatus(MemorySegment seg, long offset, int value) {
+        if (faultReverseWriteBack && deferredCount < deferredAddr.length) {
+            deferredSeg[deferredCount] = seg;
+            deferredAddr[deferredCount] = offset;
+            deferredValue[deferredCount++] = value;
+        } else {
+            REG.setRelease(seg, offset, value); // DD last: the rest of the descriptor is visible first
+        }
+    }
+
+    private int statIndexRx(int queue) {
+        return (reg(0x02300 + 4 * (queue >>> 2)) >>> (8 * (queue & 3))) & 0xF; // RQSMR
+    }
+
+    private int statIndexTx(int queue) {
+        return (reg(0x08600 + 4 * (queue >>> 2)) >>> (8 * (queue & 3))) & 0xF; // TQSM
+    }
+
+    private boolean fifoPush(MemorySegment src, long off, int len, int queue) {
+        int capacity = Math.min((int) fifo.byteSize(), (reg(RXPBSIZE0) >>> RXPBSIZE_SHIFT) << 10);
+        int entry = FIFO_ENTRY_HEADER + ((len + 7) & ~7);
+        int pos = fifoTail;
+        int waste = 0;
+        if (pos + entry > capacity) {
+            waste = capacity - pos; // wrap: the entry must be contiguous
+            pos = 0;
+        }
+        if (fifoUsed + waste + entry > capacity) {
+            return false;
+        }
+        if (waste > 0) {
+            if (waste >= 4) {
+                fifo.set(LE_INT, fifoTail, FIFO_WRAP);
+            }
+            fifoUsed += waste;
+        }
+        fifo.set(LE_INT, pos, len);
+        fifo.set(LE_INT, pos + 4, queue);
+        fifo.set(LE_INT, pos + 8, parser.rssType | parser.packetType);
+        fifo.set(LE_INT, pos + 12, parser.rssHash);
+        fifo.set(LE_INT, pos + 16, parser.ipId);
+        MemorySegment.copy(src, off, fifo, pos + FIFO_ENTRY_HEADER, len);
+        fifoTail = pos + entry;
+        fifoUsed += entry;
+        fifoFrames++;
+        return true;
+    }
+
+    /** Moves held frames from the packet buffer to their queues, in order (8.2.3.8.7 DROP_EN semantics). */
+    private int drainFifo() {
+        int moved = 0;
+        while (fifoFrames > 0 && moved < RX_BATCH) {
+            int capacity = Math.min((int) fifo.byteSize(), (reg(RXPBSIZE0) >>> RXPBSIZE_SHIFT) << 10);
+            int pos = fifoHead;
+            if (pos + FIFO_ENTRY_HEADER > capacity || fifo.get(LE_INT, pos) == FIFO_WRAP) {
+                fifoUsed -= capacity - pos;
+                fifoHead = pos = 0;
+            }
+            int len = fifo.get(LE_INT, pos);
+            int queue = fifo.get(LE_INT, pos + 4);
+            int word0 = fifo.get(LE_INT, pos + 8);
+            parser.rssType = word0 & 0xF;
+            parser.packetType = word0 & ~0xF;
+            parser.rssHash = fifo.get(LE_INT, pos + 12);
+            parser.ipId = fifo.get(LE_INT, pos + 16);
+            RxQueue q = rxq[queue];
+            boolean gone;
+            if (!q.enabled) {
+                gone = true;
+            } else if (deliver(q, fifo, pos + FIFO_ENTRY_HEADER, len)) {
+                gone = true;
+                moved++;
+            } else if (q.dropEnable) {
+                count(S_QPRDC0 + statIndexRx(queue), 1);
+                gone = true;
+            } else {
+                break; // head-of-line: the packet buffer waits for descriptors
+            }
+            if (gone) {
+                int entry = FIFO_ENTRY_HEADER + ((len + 7) & ~7);
+                fifoHead = pos + entry;
+                fifoUsed -= entry;
+                fifoFrames--;
+                if (fifoFrames == 0) {
+                    fifoHead = fifoTail = fifoUsed = 0;
+                }
+            }
+        }
+        return moved;
+    }
+
+    // ================================================================================================
+    // Transmit (7.2)
+    // ================================================================================================
+
+    private int transmit() {
+        if ((reg(DMATXCTL) & DMATXCTL_TE) == 0) {
+            return 0;
+        }
+        int frames = 0;
+        for (int q = 0; q < NUM_QUEUES; q++) {
+            TxQueue t = txq[q];
+            if (t.enabled) {
+                frames += transmitQueue(t);
+            }
+        }
+        return frames;
+    }
+
+    private int transmitQueue(TxQueue t) {
+        int base = txq(t.index);
+        int tail = (int) REG.getAcquire(bar0, (long) base + TDT);
+        if (tail < 0 || tail >= t.size) {
+            unimplementedValue(base + TDT, "TDT " + tail + " is outside the ring of " + t.size);
+            return 0;
+        }
+        if (tail == t.head) {
+            return 0;
+        }
+        MemorySegment ring = t.ring.segment();
+        int frames = 0;
+        int processed = 0;
+        boolean reported = false;
+        while (t.head != tail && processed < TX_BATCH) {
+            long d = t.ringOffset + (long) t.head * DESC_SIZE;
+            long addr = ring.get(LE_LONG_U, d);
+            int cmdTypeLen = ring.get(LE_INT_U, d + 8);
+            boolean dext = (cmdTypeLen & TXD_CMD_DEXT) != 0;
+            int dtyp = (cmdTypeLen & TXD_DTYP_MASK) >>> TXD_DTYP_SHIFT;
+            boolean data = !dext || dtyp == TXD_DTYP_DATA;
+            if (data) {
+                int len = cmdTypeLen & TXD_DTALEN_MASK;
+                if (t.frameLength + len > MAX_FRAME_BYTES) {
+                    t.frameBad = true;
+                } else if (len > 0) {
+                    DmaWindow w = dma.find(addr, len);
+                    if (w == null) {
+                        dmaError("TX queue " + t.index + " buffer 0x" + Long.toHexString(addr) + " is not DMA-mapped");
+                        t.frameBad = true;
+                    } else {
+                        MemorySegment.copy(w.segment(), addr - w.iova(), txFrame, t.frameLength, len);
+                        t.frameLength += len;
+                    }
+                }
+                if ((cmdTypeLen & TXD_CMD_EOP) != 0) {
+                    if (!t.frameBad) {
+                        sendFrame(t, t.frameLength);
+                        frames++;
+                    } else {
+                        txErrors++;
+                    }
+                    t.frameLength = 0;
+                    t.frameBad = false;
+                }
+            } else if (dtyp != TXD_DTYP_CTXT) {
+                unimplementedValue(base + TDT, "TX descriptor type " + dtyp + " (only data and context are modelled)");
+            }
+            if ((cmdTypeLen & TXD_CMD_RS) != 0) {
+                writeStatus(ring, d + 12, TXD_STAT_DD); // 7.2.3.2.4 write-back: STA.DD
+                reported = true;
+            }
+            t.head = t.head + 1 == t.size ? 0 : t.head + 1;
+            processed++;
+        }
+        REG.setRelease(bar0, (long) base + TDH, t.head);
+        if (t.headWriteBack) {
+            DmaWindow w = dma.find(t.headWriteBackAddress, 4);
+            if (w != null) {
+                REG.setRelease(w.segment(), t.headWriteBackAddress - w.iova(), t.head);
+            }
+        }
+        if (reported) {
+            if (t.index < 64) {
+                txTouched0 |= 1L << t.index;
+            } else {
+                txTouched1 |= 1L << (t.index - 64);
+            }
+        }
+        return frames;
+    }
+
+    private void sendFrame(TxQueue t, int length) {
+        int len = length;
+        if (len < MIN_FRAME - CRC_LEN && (reg(HLREG0) & HLREG0_TXPADEN) != 0) {
+            MemorySegment.copy(zeros, 0, txFrame, len, MIN_FRAME - CRC_LEN - len);
+            len = MIN_FRAME - CRC_LEN;
+        }
+        int wireLen = len + CRC_LEN;
+        int si = statIndexTx(t.index);
+        count(S_TXDGPC, 1);
+        count(S_QPTC0 + si, 1);
+        count(S_QBTC0 + si, len);
+        if (!linkUp) {
+            return; // the MAC drops frames while the link is down
+        }
+        count(S_GPTC, 1);
+        count(S_GOTC, wireLen);
+        count(S_TPT, 1);
+        count(S_PTC64 + sizeBucket(wireLen), 1);
+        int d0 = txFrame.get(ValueLayout.JAVA_BYTE, 0);
+        if ((d0 & 1) != 0) {
+            boolean bcast = txFrame.get(ValueLayout.JAVA_INT_UNALIGNED, 0) == -1
+                    && txFrame.get(ValueLayout.JAVA_SHORT_UNALIGNED, 4) == (short) -1;
+            count(bcast ? S_BPTC : S_MPTC, 1);
+        }
+        if ((reg(HLREG0) & HLREG0_LPBK) != 0) {
+            receiveLocked(txFrame, 0, len); // MAC loopback (HLREG0.LPBK)
+        } else {
+            wire.transmit(txFrame, 0, len);
+        }
+    }
+
+    // ================================================================================================
+    // Interrupts (7.3)
+    // ================================================================================================
+
+    private void finishBatch(long now) {
+        // publish receive heads and flush deferred (reordered) status writes
+        for (int q = 0; q < NUM_QUEUES; q++) {
+            if (rxq[q].enabled && isRxTouched(q)) {
+                REG.setRelease(bar0, (long) rxq(q) + RDH, rxq[q].head);
+            }
+        }
+        for (int i = deferredCount - 1; i >= 0; i--) {
+            REG.setRelease(deferredSeg[i], deferredAddr[i], deferredValue[i]);
+            deferredSeg[i] = null;
+        }
+        deferredCount = 0;
+        if ((rxTouched0 | rxTouched1 | txTouched0 | txTouched1) != 0) {
+            raiseQueueCauses(rxTouched0, 0, 0);
+            raiseQueueCauses(rxTouched1, 64, 0);
+            raiseQueueCauses(txTouched0, 0, 8);
+            raiseQueueCauses(txTouched1, 64, 8);
+            rxTouched0 = rxTouched1 = txTouched0 = txTouched1 = 0;
+        }
+        if ((queueArmed | otherArmed) != 0) {
+            deliverInterrupts(now);
+        }
+    }
+
+    private boolean isRxTouched(int q) {
+        return q < 64 ? (rxTouched0 & (1L << q)) != 0 : (rxTouched1 & (1L << (q - 64))) != 0;
+    }
+
+    /** 8.2.3.5.14 IVAR: entry for RX queue 2n in bits 7:0, TX 2n in 15:8, RX 2n+1 in 23:16, TX 2n+1 in 31:24. */
+    private void raiseQueueCauses(long touched, int firstQueue, int txShift) {
+        while (touched != 0) {
+            int bit = Long.numberOfTrailingZeros(touched);
+            touched &= touched - 1;
+            int q = firstQueue + bit;
+            int ivar = reg(IVAR0 + 4 * (q >>> 1));
+            int entry = (ivar >>> (((q & 1) << 4) + txShift)) & 0xFF;
+            if ((entry & IVAR_ALLOC_VAL) != 0) {
+                int vector = entry & IVAR_VECTOR_MASK;
+                if (!msixMode()) {
+                    vector &= 0xF; // legacy/MSI: the entry names an EICR bit
+                }
+                queueCause |= 1L << vector;
+                queueArmed |= 1L << vector;
+            }
+        }
+    }
+
+    private boolean msixMode() {
+        return (reg(GPIE) & GPIE_MSIX_MODE) != 0;
+    }
+
+    private int eicr() {
+        return (int) (queueCause & 0xFFFF) | otherCause;
+    }
+
+    private void setCauses(int queueBits, int otherBits) {
+        queueCause |= queueBits & 0xFFFFL;
+        queueArmed |= queueBits & 0xFFFFL;
+        otherCause |= otherBits & ~EICR_RTX_QUEUE;
+        otherArmed |= otherBits & ~EICR_RTX_QUEUE;
+    }
+
+    private void clearCauses(int bits) {
+        queueCause &= ~(bits & 0xFFFFL);
+        queueArmed &= ~(bits & 0xFFFFL);
+        otherCause &= ~(bits & ~EICR_RTX_QUEUE);
+        otherArmed &= ~(bits & ~EICR_RTX_QUEUE);
+    }
+
+    private void raiseOther(int cause) {
+        otherCause |= cause;
+        otherArmed |= cause;
+    }
+
+    /**
+     * Sends what is armed, enabled and not throttled. MSI-X (7.3.1.3): one message per vector; EIAC auto-clears
+     * the causes of vectors 0-15 and the other causes it names (vectors 16-63 always auto-clear); with
+     * GPIE.EIAME, EIAM auto-masks. EITR (7.3.2.1) keeps a minimum interval between a vector's messages.
+     */
+    private void deliverInterrupts(long now) {
+        int eiac = reg(EIAC);
+        if (msixMode()) {
+            long ready = queueArmed & vecMask;
+            while (ready != 0) {
+                int v = Long.numberOfTrailingZeros(ready);
+                ready &= ready - 1;
+                if (throttled(v, now)) {
+                    continue;
+                }
+                long bit = 1L << v;
+                queueArmed &= ~bit;
+                if (v >= 16 || (eiac & (1 << v)) != 0) {
+                    queueCause &= ~bit;
+                }
+                if ((reg(GPIE) & GPIE_EIAME) != 0 && (vecAutoMask & bit) != 0) {
+                    vecMask &= ~bit;
+                }
+                irq.msix(v);
+            }
+            int misc = reg(IVAR_MISC) >>> 8;
+            int other = otherArmed & otherMask & EICR_OTHER_CAUSES;
+            if (other != 0 && (misc & IVAR_ALLOC_VAL) != 0) {
+                int v = misc & IVAR_VECTOR_MASK;
+                if (!throttled(v, now)) {
+                    otherArmed &= ~other;
+                    otherCause &= ~(other & eiac);
+                    if ((reg(GPIE) & GPIE_EIAME) != 0) {
+                        otherMask &= ~(other & reg(EIAM));
+                    }
+                    irq.msix(v);
+                }
+            }
+        } else {
+            int pending = (int) (queueArmed & vecMask & 0xFFFF) | (otherArmed & otherMask);
+            if (pending != 0 && !throttled(MSIX_VECTORS, now)) {
+                queueArmed &= ~(pending & 0xFFFFL);
+                otherArmed &= ~pending;
+                irq.legacy();
+            }
+        }
+    }
+
+    private boolean throttled(int vector, long now) {
+        int interval = vector < MSIX_VECTORS ? (reg(eitr(vector)) & EITR_INTERVAL_MASK) >>> 3 : 0;
+        if (interval != 0 && lastFire[vector] != 0 && now - lastFire[vector] < interval * EITR_UNIT_NS) {
+            return true;
+        }
+        lastFire[vector] = now == 0 ? 1 : now;
+        return false;
+    }
+
+    // ================================================================================================
+    // Helpers
+    // ================================================================================================
+
+    private int readStat(int index) {
+        long v = stats[index];
+        stats[index] = 0;
+        latchedHigh[index] = v >>> 32;
+        return (int) v;
+    }
+
+    private int readQueuePage(int off) {
+        if (isRxQueueRegister(off) && STAT_OF[off >>> 2] >= 0) {
+            return readStat(STAT_OF[off >>> 2]); // trapped access to a counter inside the RX page
+        }
+        if (off >= TXQ_BASE && STAT_OF[off >>> 2] >= 0) {
+            return readStat(STAT_OF[off >>> 2]);
+        }
+        return (int) REG.getAcquire(bar0, (long) off);
+    }
+
+    private static boolean isRxQueueRegister(int off) {
+        return (off >= RXQ_BASE_LO && off < RXQ_BASE_LO + 0x1000) || (off >= RXQ_BASE_HI && off < RXQ_BASE_HI + 0x1000);
+    }
+
+    private int reg(int off) {
+        return bar0.get(LE_INT, off);
+    }
+
+    private void setReg(int off, int value) {
+        bar0.set(LE_INT, off, value);
+    }
+
+    private void count(int index, long n) {
+        stats[index] += n;
+        totals[index] += n;
+    }
+
+    private static int sizeBucket(int wireLen) {
+        return wireLen <= 64 ? 0 : wireLen <= 127 ? 1 : wireLen <= 255 ? 2 : wireLen <= 511 ? 3 : wireLen <= 1023 ? 4 : 5;
+    }
+
+    private int fcs(MemorySegment seg, int length) {
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 0, crcScratch, 0, length);
+        crc.reset();
+        crc.update(crcScratch, 0, length);
+        return (int) crc.getValue();
+    }
+
+    private double nextRandom() {
+        long x = seed; // xorshift64*: no allocation, no contention
+        x ^= x >>> 12;
+        x ^= x << 25;
+        x ^= x >>> 27;
+        seed = x;
+        return ((x * 0x2545F4914F6CDD1DL) >>> 11) * 0x1.0p-53;
+    }
+
+    private void dmaError(String what) {
+        dmaErrors++;
+        if (dmaErrors == 1 || Long.bitCount(dmaErrors) == 1) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: DMA error #{1}: {2}", name, dmaErrors, what);
+        }
+    }
+
+    private void unimplemented(int off, String what) {
+        if (!loggedOffsets.get(off >>> 2)) {
+            loggedOffsets.set(off >>> 2);
+            LOG.log(System.Logger.Level.INFO, "{0}: register 0x{1} is not modelled ({2}): reads as 0", name,
+                    Integer.toHexString(off), what);
+        }
+    }
+
+    private void unimplementedValue(int off, String what) {
+        if (!loggedOffsets.get(off >>> 2)) {
+            loggedOffsets.set(off >>> 2);
+            LOG.log(System.Logger.Level.WARNING, "{0}: {1} (logged once)", name, what);
+        }
+    }
+
+    private static void checkOffset(long offset, long size) {
+        if (offset < 0 || offset > size - 4 || (offset & 3) != 0) {
+            throw new IllegalArgumentException("register offset 0x" + Long.toHexString(offset)
+                    + " is not a 4-byte aligned offset inside the " + size + "-byte BAR");
+        }
+    }
+
+    static String formatMac(byte[] mac) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < mac.length; i++) {
+            sb.append(i == 0 ? "" : ":").append(String.format("%02x", mac[i] & 0xFF));
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            wire.close();
+            Mman.munmap(bar0);
+            Io.closeQuietly(bar0Fd);
+        }
+        arena.close();
+    }
+
+}

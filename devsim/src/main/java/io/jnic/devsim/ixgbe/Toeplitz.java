@@ -1,0 +1,110 @@
+package io.jnic.devsim.ixgbe;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The RSS Toeplitz hash of datasheet section 7.1.2.8.1: for every set bit of the input, left to right, XOR
+ * the 32 key bits starting at that bit position into the result. The key is the 40 bytes of RSSRK.
+ *
+ * <p>Being linear, the hash of an input is the XOR of each input byte's contribution at its position, so a
+ * table of 256 contributions per position turns the 8 shifts per byte into one lookup. Inputs are at most
+ * 36 bytes (IPv6 addresses + ports), which is what a 40-byte key supports.
+ */
+public final class Toeplitz {
+    public static final int KEY_BYTES = 40;
+    public static final int MAX_INPUT = KEY_BYTES - 4;
+
+    private final byte[] key = new byte[KEY_BYTES];
+    private final int[] table = new int[MAX_INPUT * 256];
+
+    public Toeplitz() {
+        setKey(new byte[KEY_BYTES]);
+    }
+
+    /** Installs a 40-byte key (key byte 0 is the left-most). */
+    public void setKey(byte[] k) {
+        if (k.length != KEY_BYTES) {
+            throw new IllegalArgumentException("RSS key must be " + KEY_BYTES + " bytes, got " + k.length);
+        }
+        System.arraycopy(k, 0, key, 0, KEY_BYTES);
+        for (int pos = 0; pos < MAX_INPUT; pos++) {
+            // 40 key bits starting at this byte: enough for the 32-bit windows of its 8 bits
+            long window = 0;
+            for (int i = 0; i < 5; i++) {
+                window = (window << 8) | (key[pos + i] & 0xFF);
+            }
+            int[] bitWin = new int[8];
+            for (int bit = 0; bit < 8; bit++) {
+                bitWin[bit] = (int) (window >>> (8 - bit));
+            }
+            for (int v = 0; v < 256; v++) {
+                int h = 0;
+                for (int bit = 0; bit < 8; bit++) {
+                    if ((v & (0x80 >>> bit)) != 0) {
+                        h ^= bitWin[bit];
+                    }
+                }
+                table[pos * 256 + v] = h;
+            }
+        }
+    }
+
+    public byte[] key() {
+        return key.clone();
+    }
+
+    /**
+     * Hash contribution of {@code length} input bytes read from {@code data} at {@code offset}, placed at
+     * input position {@code position}. XOR the parts of a non-contiguous input together.
+     */
+    public int hash(MemorySegment data, long offset, int length, int position) {
+        if (position < 0 || length < 0 || position + length > MAX_INPUT) {
+            throw new IllegalArgumentException("Toeplitz input bytes [" + position + ", " + (position + length)
+                    + ") exceed the " + MAX_INPUT + " bytes a 40-byte key covers");
+        }
+        int h = 0;
+        for (int i = 0; i < length; i++) {
+            h ^= table[(position + i) * 256 + (data.get(ValueLayout.JAVA_BYTE, offset + i) & 0xFF)];
+        }
+        return h;
+    }
+
+    /** Hash of a whole input array, as the datasheet's ComputeHash(input, N). */
+    public int hash(byte[] input) {
+        if (input.length > MAX_INPUT) {
+            throw new IllegalArgumentException("Toeplitz input of " + input.length + " bytes exceeds " + MAX_INPUT);
+        }
+        int h = 0;
+        for (int i = 0; i < input.length; i++) {
+            h ^= table[i * 256 + (input[i] & 0xFF)];
+        }
+        return h;
+    }
+
+    /** The definition, bit by bit, without tables: a cross-check for the table version. */
+    public static int reference(byte[] key, byte[] input) {
+        int result = 0;
+        long window = 0; // the left-most 32 bits of the shifting key live in the top of this
+        int next = 0;
+        for (int i = 0; i < 4; i++) {
+            window = (window << 8) | (key[next++] & 0xFF);
+        }
+        int pending = 0; // bits of the following key byte not yet shifted in
+        int pendingBits = 0;
+        for (byte b : input) {
+            for (int bit = 7; bit >= 0; bit--) {
+                if (((b >>> bit) & 1) != 0) {
+                    result ^= (int) window;
+                }
+                if (pendingBits == 0) {
+                    pending = next < key.length ? key[next++] & 0xFF : 0;
+                    pendingBits = 8;
+                }
+                window = ((window << 1) | ((pending >>> (pendingBits - 1)) & 1)) & 0xFFFFFFFFL;
+                pendingBits--;
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,15 @@
+package io.jnic.devsim.wire;
+
+import java.lang.foreign.MemorySegment;
+
+/** The receive side of a simulated port: what a wire hands arriving frames to. */
+public interface FramePort {
+    /**
+     * A frame (Ethernet header to payload, without FCS) arrives from the wire. The port copies what it keeps
+     * before returning; the caller may reuse {@code frame} at once.
+     */
+    void receive(MemorySegment frame, long offset, int length);
+
+    /** A name for messages, such as "port 0". */
+    String portName();
+}

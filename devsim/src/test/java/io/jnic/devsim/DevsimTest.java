@@ -1,0 +1,117 @@
+package io.jnic.devsim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jnic.devsim.ixgbe.IxgbeRegs;
+import io.jnic.devsim.wire.GeneratorWire;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The simulator as a whole: configuration errors, the control socket, and the command line in a child JVM. */
+class DevsimTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void controlSocketInjectsFaultsAndReportsStatus() throws Exception {
+        try (Devsim d = Devsim.start(Devsim.Config.of(2, "pair"));
+                ControlServer c = new ControlServer(d, dir.resolve("devsim.ctl"))) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!d.port(1).linkUp() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertTrue(d.port(1).linkUp(), "the device thread brought the link up");
+            assertEquals("ok", ControlServer.send(c.path(), "link-down 1"));
+            while (d.port(1).linkUp() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(0, d.port(1).read32(IxgbeRegs.LINKS) & IxgbeRegs.LINKS_UP);
+            String stats = ControlServer.send(c.path(), "stats");
+            assertTrue(stats.startsWith("ok\nport 0 link up") && stats.contains("port 1 link down"), stats);
+            assertEquals("error: no port 7: ports are 0-1", ControlServer.send(c.path(), "stall 7"));
+            assertEquals("error: probability must be within [0, 1], got 2.0", ControlServer.send(c.path(), "drop 0 2"));
+            assertEquals("error: unknown command 'fly' (try help)", ControlServer.send(c.path(), "fly 0"));
+            assertEquals("error: 'reset' takes 1 argument(s), got 0", ControlServer.send(c.path(), "reset"));
+            assertTrue(ControlServer.send(c.path(), "gen 0 start").startsWith("error: port 0 has no generator"));
+            assertEquals("ok", ControlServer.send(c.path(), "reset 0"));
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ControlServer.send(dir.resolve("nothing.ctl"), "stats"));
+        assertTrue(e.getMessage().contains("no devsim control socket at") && e.getMessage().contains("ENOENT"),
+                e.getMessage());
+    }
+
+    @Test
+    void badConfigurationsAreRefusedWithAReason() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Devsim.start(Devsim.Config.of(3, "pair")));
+        assertTrue(e.getMessage().contains("port 2 needs port 3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Devsim.start(Devsim.Config.of(1, "wormhole")));
+        assertTrue(e.getMessage().contains("unknown --wire 'wormhole'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Devsim.Config.of(9, "loop"));
+        assertTrue(e.getMessage().contains("--ports must be 1-8"), e.getMessage());
+    }
+
+    @Test
+    void generatorPortsRunOnTheDeviceThread() throws Exception {
+        Devsim.Config cfg = new Devsim.Config(1, List.of("gen"), new byte[] {2, 0, 0, 0, 0, 1}, 0, 64, 8, 0x33, 1000, 0);
+        try (Devsim d = Devsim.start(cfg)) {
+            GeneratorWire g = (GeneratorWire) d.wire(0);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (g.sent() < 1000 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(1000, g.sent(), "the frame limit is honoured");
+            assertEquals(null, d.loop().failure());
+        }
+    }
+
+    @Test
+    void commandLineRunsAndAnswersOnItsControlSocket() throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElseThrow());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of("--ports", "2", "--wire", "gen,loop", "--gen-rate", "1000", "--socket-dir",
+                dir.toString(), "--duration", "30"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile())
+                .start();
+        try {
+            Path ctl = dir.resolve("devsim.ctl");
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!Files.exists(ctl) && System.nanoTime() < deadline && p.isAlive()) {
+                Thread.sleep(20);
+            }
+            String stats = ControlServer.send(ctl, "stats");
+            assertTrue(stats.contains("port 0") && stats.contains("gen 1000 pps") && stats.contains("port 1")
+                    && stats.contains("loop"), stats);
+        } finally {
+            p.destroy();
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "devsim stops on SIGTERM");
+        }
+        String out = Files.readString(dir.resolve("out.txt"));
+        assertTrue(out.contains("devsim: port 0 MAC 02:6a:6e:00:00:00, wire gen 1000 pps"), out);
+        assertTrue(out.contains("port 1 link up"), "final statistics printed on the way out: " + out);
+        assertEquals(143, p.exitValue(), "terminated by SIGTERM: " + out);
+    }
+
+    @Test
+    void commandLineRejectsABadMac() throws Exception {
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "--mac", "02:zz:00:00:00:00");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(2, p.waitFor());
+        assertTrue(out.contains("devsim: --mac '02:zz:00:00:00:00': 'zz' is not a hex octet"), out);
+    }
+}
