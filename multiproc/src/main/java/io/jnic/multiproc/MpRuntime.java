@@ -683,15 +683,20 @@ public final class MpRuntime implements AutoCloseable {
      * (through the primary when this is a secondary) and tries again.
      */
     public Memzone reserve(String name, long size) {
+        return reserve(name, size, 64);
+    }
+
+    /** {@link #reserve(String, long)} aligned to {@code align} (a power of two up to the page size). */
+    public Memzone reserve(String name, long size, long align) {
         try {
-            return memory.reserve(name, size);
+            return memory.reserve(name, size, align);
         } catch (MemoryException e) {
             if (e.reason() != MemoryException.Reason.OUT_OF_MEMORY) {
                 throw e;
             }
         }
-        addMemory(Math.max(MIN_GROWTH, size + memory.pageSize().bytes()));
-        return memory.reserve(name, size);
+        addMemory(Math.max(MIN_GROWTH, size + align + memory.pageSize().bytes()));
+        return memory.reserve(name, size, align);
     }
 
     /** The memzone named {@code name} (rte_memzone_lookup), mapping its segment if needed. */
