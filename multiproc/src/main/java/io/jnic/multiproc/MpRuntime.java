@@ -356,7 +356,9 @@ public final class MpRuntime implements AutoCloseable {
                 try {
                     if (Files.size(file) >= SharedConfig.SIZE) {
                         SharedConfig c = SharedConfig.map(file);
-                        if (c.state() == SharedConfig.STATE_READY || c.magic() != SharedConfig.MAGIC) {
+                        // ready, and written by the primary that holds the lock now (not a dead one's leftover)
+                        if (c.magic() != SharedConfig.MAGIC
+                                || c.state() == SharedConfig.STATE_READY && c.primaryPid() == readPid(lockFd)) {
                             return c;
                         }
                         c.close();
