@@ -303,4 +303,35 @@ class MultiProcessTest {
             System.clearProperty(MpRuntime.HOTPLUG_TIMEOUT_PROPERTY);
         }
     }
+
+    @Test
+    void aPrimaryUnderAFloodOfGarbageKeepsServingItsSecondaries() throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        try (MpRuntime primary = MpRuntimeTest.start("--file-prefix", "flood");
+                io.jnic.sys.UnixMessage raw = new io.jnic.sys.UnixMessage(1024, 1)) {
+            primary.ipc().register("hello", (m, peer) -> primary.ipc().reply(peer, text("hello", text(m) + "@" + primary.pid())));
+            int sock = io.jnic.sys.Sockets.socket(io.jnic.sys.Sockets.SOCK_DGRAM);
+            io.jnic.sys.UnixAddress to = io.jnic.sys.UnixAddress.of(primary.ipc().socketPath());
+            try {
+                io.jnic.sys.Sockets.bind(sock, io.jnic.sys.UnixAddress.of(base.resolve("flood").resolve("mp_socket_1_99")));
+                for (int i = 0; i < 2000; i++) {
+                    int n = random.nextInt(i % 2 == 0 ? 90 : 400); // short ones are truncated headers
+                    for (int k = 0; k < n; k++) {
+                        raw.data().set(ValueLayout.JAVA_BYTE, k, (byte) random.nextInt());
+                    }
+                    raw.send(sock, n, to, null, 0, 0);
+                }
+            } finally {
+                Io.close(sock);
+                java.nio.file.Files.deleteIfExists(base.resolve("flood").resolve("mp_socket_1_99"));
+            }
+            try (Child s = Child.start(base, "--proc-type", "secondary", "--file-prefix", "flood")) {
+                assertTrue(s.started().startsWith("READY secondary"), "a secondary still registers");
+                s.send("request hello still-there");
+                assertEquals("REPLY 1 1 [still-there@" + primary.pid() + "]", s.await("REPLY"));
+            }
+            assertEquals(2000, primary.ipc().stats().malformed() + primary.ipc().stats().truncated(),
+                    primary.ipc().stats().toString());
+        }
+    }
 }
