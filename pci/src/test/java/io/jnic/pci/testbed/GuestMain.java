@@ -173,11 +173,52 @@ public final class GuestMain {
             String none = s.out().substring(s.out().indexOf("using no driver"));
             require(none.contains(nic + " "), "not listed under no driver");
         });
+        dpdkDevbindInterop();
         check("devbind gives the e1000e back to its kernel driver", () -> {
             Run r = devbind("--bind", "e1000e", nic.toString());
             require(r.rc() == 0, "rc " + r.rc() + " " + r.err());
             require("e1000e".equals(sysfs.driver(nic)), "driver is " + sysfs.driver(nic));
         });
+    }
+
+    /** DPDK's own tool, when the host has Debian's dpdk package (and pciutils): either tool undoes the other. */
+    void dpdkDevbindInterop() {
+        Path tool = Path.of("/usr/bin/dpdk-devbind.py");
+        if (!Files.exists(tool) || !Files.exists(Path.of("/usr/bin/lspci")) || !Files.exists(Path.of("/usr/bin/python3"))) {
+            System.out.println("@@T SKIP dpdk-devbind interop: no /usr/bin/dpdk-devbind.py, lspci or python3 on the host "
+                    + "(apt-get install dpdk pciutils)");
+            return;
+        }
+        check("dpdk-devbind binds to vfio-pci; devbind sees it and moves it on; dpdk-devbind sees that", () -> {
+            Run d = dpdkDevbind("-b", "vfio-pci", nic.toString());
+            require(d.rc() == 0, "dpdk-devbind rc " + d.rc());
+            require("vfio-pci".equals(sysfs.driver(nic)), "driver is " + sysfs.driver(nic));
+            Run ours = devbind("--status");
+            String userspace = ours.out().substring(0, ours.out().indexOf("using kernel driver"));
+            require(userspace.contains(nic + " ") && userspace.contains("drv=vfio-pci"), "not listed as vfio-pci");
+            require(devbind("--bind", "uio_pci_generic", nic.toString()).rc() == 0, "devbind rc");
+            Run theirs = dpdkDevbind("--status-dev", "net");
+            require(theirs.out().lines().anyMatch(l -> l.startsWith(nic.toString()) && l.contains("drv=uio_pci_generic")),
+                    "dpdk-devbind does not show uio_pci_generic");
+            require(dpdkDevbind("-u", nic.toString()).rc() == 0, "dpdk-devbind -u");
+            require(sysfs.driver(nic) == null, "still bound to " + sysfs.driver(nic));
+        });
+    }
+
+    Run dpdkDevbind(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "/usr/bin/dpdk-devbind.py"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        byte[] err = p.getErrorStream().readAllBytes();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("dpdk-devbind " + String.join(" ", args) + " did not finish");
+        }
+        return show("dpdk-devbind.py", args,
+                new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8)));
     }
 
     private static MemorySegment hugepage(int fd) {
