@@ -1,0 +1,427 @@
+package io.jnic.driver.virtio;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Objects;
+
+/**
+ * The driver side of one split virtqueue (virtio 1.x, 2.7): descriptor table, available ring and used ring in
+ * one block of DMA memory that the device reaches at {@link #descIova()} etc.
+ *
+ * <p>Layout in the block (all little-endian, 2.7.5 - 2.7.8), for a queue of {@code N} entries:
+ * <pre>
+ *   0                     descriptor table  N x {u64 addr, u32 len, u16 flags, u16 next}    (align 16)
+ *   16N                   available ring    u16 flags, u16 idx, u16 ring[N], u16 used_event (align 2)
+ *   usedOffset(N)         used ring         u16 flags, u16 idx, {u32 id, u32 len}[N], u16 avail_event
+ * </pre>
+ * The used ring starts on its own cache line (the device writes it, we write the other two); virtio 1.x asks
+ * only for 4-byte alignment.
+ *
+ * <p>The driver keeps its own shadow of everything it needs (free list, chain lengths, the buffers' tokens), so
+ * nothing read back from shared memory is trusted: every used-ring entry is checked (index in range, a head we
+ * handed out, length within what we offered). A device that breaks a rule marks the queue broken and every
+ * later call throws {@link VirtioException} naming what it did; the driver must then reset the device.
+ *
+ * <p>Single-threaded: one thread adds and polls (virtio queues have exactly one driver-side owner). No
+ * allocation after construction.
+ */
+public final class SplitVirtqueue {
+    // 2.7.5 The Virtqueue Descriptor Table
+    public static final int DESC_SIZE = 16;
+    static final long DESC_ADDR = 0;
+    static final long DESC_LEN = 8;
+    static final long DESC_FLAGS = 12;
+    static final long DESC_NEXT = 14;
+    public static final int DESC_F_NEXT = 1;
+    public static final int DESC_F_WRITE = 2;
+    public static final int DESC_F_INDIRECT = 4;
+    // 2.7.6 The Virtqueue Available Ring
+    static final long AVAIL_FLAGS = 0;
+    static final long AVAIL_IDX = 2;
+    static final long AVAIL_RING = 4;
+    public static final int AVAIL_F_NO_INTERRUPT = 1;
+    // 2.7.8 The Virtqueue Used Ring
+    static final long USED_FLAGS = 0;
+    static final long USED_IDX = 2;
+    static final long USED_RING = 4;
+    static final int USED_ELEM_SIZE = 8;
+    public static final int USED_F_NO_NOTIFY = 1;
+    /** Largest queue of a split ring (2.7: Queue Size ... maximum 32768). */
+    public static final int MAX_SIZE = 32768;
+
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle U16_VH = U16.varHandle();
+
+    private static final int NONE = -1;
+
+    private final int index;
+    private final int size;
+    private final int mask;
+    private final MemorySegment mem;
+    private final long baseIova;
+    private final long availOff;
+    private final long usedOff;
+    private final boolean eventIdx;
+
+    /** Next free descriptor after each descriptor (our shadow of the free list; the device never sees it). */
+    private final int[] nextFree;
+    private int freeHead;
+    private int numFree;
+    /** Per head descriptor: the caller's token, descriptors in the chain, writable bytes offered. */
+    private final long[] tokens;
+    private final int[] chainLength;
+    private final int[] writable;
+    private final boolean[] inFlight;
+
+    /** Free-running 16-bit indices, kept in ints and masked when stored. */
+    private int availIdx;
+    private int publishedAvail;
+    private int kickedAvail;
+    private int lastUsed;
+    private boolean interruptsEnabled = true;
+    private String broken;
+
+    /**
+     * @param index      queue index (for messages and transports)
+     * @param size       entries, a power of two in 1..32768
+     * @param mem        at least {@link #bytes(int)} bytes, 16-byte aligned, zeroed or not (it is cleared)
+     * @param baseIova   the device's address of {@code mem}'s first byte
+     * @param eventIdx   VIRTIO_F_EVENT_IDX was negotiated
+     * @param startIndex first avail/used index (0 for a fresh device; vhost-user SET_VRING_BASE may restore another)
+     */
+    public SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex) {
+        if (size < 1 || size > MAX_SIZE || Integer.bitCount(size) != 1) {
+            throw new IllegalArgumentException("queue size " + size + " must be a power of two in 1.." + MAX_SIZE);
+        }
+        Objects.requireNonNull(mem, "mem");
+        if (mem.byteSize() < bytes(size)) {
+            throw new IllegalArgumentException("a queue of " + size + " entries needs " + bytes(size) + " bytes, got "
+                    + mem.byteSize());
+        }
+        if ((baseIova & 15) != 0 || (mem.address() & 15) != 0) {
+            throw new IllegalArgumentException("virtqueue memory must be 16-byte aligned (iova 0x"
+                    + Long.toHexString(baseIova) + ")");
+        }
+        this.index = index;
+        this.size = size;
+        this.mask = size - 1;
+        this.mem = mem.asSlice(0, bytes(size));
+        this.baseIova = baseIova;
+        this.availOff = availOffset(size);
+        this.usedOff = usedOffset(size);
+        this.eventIdx = eventIdx;
+        this.nextFree = new int[size];
+        this.tokens = new long[size];
+        this.chainLength = new int[size];
+        this.writable = new int[size];
+        this.inFlight = new boolean[size];
+        this.mem.fill((byte) 0);
+        for (int i = 0; i < size; i++) {
+            nextFree[i] = i + 1 < size ? i + 1 : NONE;
+        }
+        freeHead = 0;
+        numFree = size;
+        int start = startIndex & 0xFFFF;
+        availIdx = publishedAvail = kickedAvail = lastUsed = start;
+        U16_VH.setRelease(this.mem, availOff + AVAIL_IDX, (short) start);
+        this.mem.set(U16, usedOff + USED_IDX, (short) start);
+    }
+
+    /** Offset of the available ring in the block. */
+    public static long availOffset(int size) {
+        return (long) DESC_SIZE * size;
+    }
+
+    /** Offset of the used ring in the block (its own cache line). */
+    public static long usedOffset(int size) {
+        return align(availOffset(size) + AVAIL_RING + 2L * size + 2, 64);
+    }
+
+    /** Bytes of DMA memory a queue of {@code size} entries needs. */
+    public static long bytes(int size) {
+        return align(usedOffset(size) + USED_RING + (long) USED_ELEM_SIZE * size + 2, 64);
+    }
+
+    private static long align(long v, long a) {
+        return (v + a - 1) & -a;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public long descIova() {
+        return baseIova;
+    }
+
+    public long availIova() {
+        return baseIova + availOff;
+    }
+
+    public long usedIova() {
+        return baseIova + usedOff;
+    }
+
+    /** The whole block as this process sees it (vhost-user declares its virtual addresses too). */
+    public MemorySegment memory() {
+        return mem;
+    }
+
+    public int freeCount() {
+        return numFree;
+    }
+
+    public int inFlightCount() {
+        return size - numFree;
+    }
+
+    public boolean eventIdx() {
+        return eventIdx;
+    }
+
+    /** The 16-bit avail index as published to the device. */
+    public int availIndex() {
+        return publishedAvail & 0xFFFF;
+    }
+
+    /** The 16-bit used index up to which we consumed. */
+    public int lastUsedIndex() {
+        return lastUsed & 0xFFFF;
+    }
+
+    /** Why the queue is unusable, or null. */
+    public String brokenReason() {
+        return broken;
+    }
+
+    /**
+     * Adds a one-descriptor buffer. Not visible to the device until {@link #publish()}.
+     *
+     * @param iova   the buffer's device address
+     * @param length bytes (readable by the device, or writable with {@code deviceWritable})
+     * @param token  the caller's handle, returned by {@link #poll}
+     * @return false when the queue is full
+     */
+    public boolean add(long iova, int length, boolean deviceWritable, long token) {
+        checkUsable();
+        if (numFree == 0) {
+            return false;
+        }
+        int head = freeHead;
+        freeHead = nextFree[head];
+        numFree--;
+        long d = (long) head * DESC_SIZE;
+        mem.set(U64, d + DESC_ADDR, iova);
+        mem.set(U32, d + DESC_LEN, length);
+        mem.set(U16, d + DESC_FLAGS, (short) (deviceWritable ? DESC_F_WRITE : 0));
+        mem.set(U16, d + DESC_NEXT, (short) 0);
+        tokens[head] = token;
+        chainLength[head] = 1;
+        writable[head] = deviceWritable ? length : 0;
+        inFlight[head] = true;
+        mem.set(U16, availOff + AVAIL_RING + 2L * (availIdx & mask), (short) head);
+        availIdx++;
+        return true;
+    }
+
+    /**
+     * Adds a chain of {@code n} descriptors: device-readable ones first, then device-writable ones (2.7.4.2).
+     *
+     * @return false when fewer than {@code n} descriptors are free
+     */
+    public boolean addChain(long[] iovas, int[] lengths, boolean[] deviceWritable, int n, long token) {
+        checkUsable();
+        if (n < 1 || n > size) {
+            throw new IllegalArgumentException("a chain of " + n + " descriptors does not fit a queue of " + size);
+        }
+        for (int i = 1; i < n; i++) {
+            if (deviceWritable[i - 1] && !deviceWritable[i]) {
+                throw new IllegalArgumentException("device-readable descriptor " + i + " follows a writable one");
+            }
+        }
+        if (numFree < n) {
+            return false;
+        }
+        int head = freeHead;
+        int cur = head;
+        int w = 0;
+        for (int i = 0; i < n; i++) {
+            long d = (long) cur * DESC_SIZE;
+            int next = nextFree[cur];
+            mem.set(U64, d + DESC_ADDR, iovas[i]);
+            mem.set(U32, d + DESC_LEN, lengths[i]);
+            mem.set(U16, d + DESC_FLAGS, (short) ((deviceWritable[i] ? DESC_F_WRITE : 0) | (i + 1 < n ? DESC_F_NEXT : 0)));
+            mem.set(U16, d + DESC_NEXT, (short) (i + 1 < n ? next : 0));
+            if (deviceWritable[i]) {
+                w += lengths[i];
+            }
+            if (i + 1 < n) {
+                cur = next;
+            } else {
+                freeHead = next;
+            }
+        }
+        numFree -= n;
+        tokens[head] = token;
+        chainLength[head] = n;
+        writable[head] = w;
+        inFlight[head] = true;
+        mem.set(U16, availOff + AVAIL_RING + 2L * (availIdx & mask), (short) head);
+        availIdx++;
+        return true;
+    }
+
+    /** Makes every added buffer visible to the device (a release store of avail->idx, 2.7.13.3). */
+    public void publish() {
+        if (availIdx != publishedAvail) {
+            U16_VH.setRelease(mem, availOff + AVAIL_IDX, (short) availIdx);
+            publishedAvail = availIdx;
+        }
+    }
+
+    /**
+     * Whether the device wants a notification for what was published since the last call (2.7.10 / 2.7.13.4):
+     * with EVENT_IDX, when the new avail index passed avail_event; otherwise unless the device set
+     * VIRTQ_USED_F_NO_NOTIFY. Needs a full fence: our avail store must be visible before we read the device's
+     * suppression word, or both sides may sleep.
+     */
+    public boolean kickNeeded() {
+        int old = kickedAvail;
+        int now = publishedAvail;
+        if (old == now) {
+            return false;
+        }
+        kickedAvail = now;
+        VarHandle.fullFence();
+        if (eventIdx) {
+            int event = Short.toUnsignedInt((short) U16_VH.getAcquire(mem, usedOff + USED_RING + (long) USED_ELEM_SIZE * size));
+            return needEvent(event, now, old);
+        }
+        return (((short) U16_VH.getAcquire(mem, usedOff + USED_FLAGS)) & USED_F_NO_NOTIFY) == 0;
+    }
+
+    /** vring_need_event: has the index moved from {@code old} to {@code now} past {@code event}? (2.7.10) */
+    public static boolean needEvent(int event, int now, int old) {
+        return ((now - event - 1) & 0xFFFF) < ((now - old) & 0xFFFF);
+    }
+
+    /** Entries the device has returned and we have not polled yet (checked against the queue size). */
+    public int usedCount() {
+        checkUsable();
+        int used = Short.toUnsignedInt((short) U16_VH.getAcquire(mem, usedOff + USED_IDX));
+        int n = (used - lastUsed) & 0xFFFF;
+        if (n > size - numFree) {
+            fail("used index " + used + " is " + n + " entries past the last one consumed (" + (lastUsed & 0xFFFF)
+                    + "), but only " + (size - numFree) + " buffers are outstanding");
+        }
+        return n;
+    }
+
+    /**
+     * Takes up to {@code max} used buffers: their tokens go to {@code tokens[off..]}, the bytes the device wrote
+     * to {@code lengths[off..]}. Every entry is checked before its buffer is released.
+     *
+     * @return how many were taken
+     */
+    public int poll(long[] tokensOut, int[] lengthsOut, int off, int max) {
+        int n = Math.min(usedCount(), max);
+        if (n == 0) {
+            return 0;
+        }
+        for (int i = 0; i < n; i++) {
+            long e = usedOff + USED_RING + (long) USED_ELEM_SIZE * (lastUsed & mask);
+            int id = mem.get(U32, e);
+            int len = mem.get(U32, e + 4);
+            if (id < 0 || id >= size || !inFlight[id]) {
+                fail("used ring entry " + (lastUsed & 0xFFFF) + " names descriptor " + Integer.toUnsignedString(id)
+                        + (id >= 0 && id < size ? ", which is not an outstanding chain head" : ", outside the queue of " + size));
+            }
+            if (len < 0 || len > writable[id]) {
+                fail("used ring entry " + (lastUsed & 0xFFFF) + " reports " + Integer.toUnsignedString(len)
+                        + " bytes written to descriptor " + id + ", which offered " + writable[id] + " writable bytes");
+            }
+            tokensOut[off + i] = tokens[id];
+            lengthsOut[off + i] = len;
+            release(id);
+            lastUsed++;
+        }
+        if (eventIdx && interruptsEnabled) {
+            mem.set(U16, availOff + AVAIL_RING + 2L * size, (short) lastUsed);
+        }
+        return n;
+    }
+
+    private void release(int head) {
+        inFlight[head] = false;
+        int n = chainLength[head];
+        // walk our shadow of the chain (the same order addChain took them from the free list)
+        int last = head;
+        for (int i = 1; i < n; i++) {
+            last = nextFree[last];
+        }
+        nextFree[last] = freeHead;
+        freeHead = head;
+        numFree += n;
+    }
+
+    /**
+     * Asks the device not to interrupt us (poll mode): VIRTQ_AVAIL_F_NO_INTERRUPT, or with EVENT_IDX a
+     * used_event the device has already passed (then at most one interrupt per 65536 buffers).
+     */
+    public void disableInterrupts() {
+        interruptsEnabled = false;
+        if (eventIdx) {
+            U16_VH.setRelease(mem, availOff + AVAIL_RING + 2L * size, (short) (lastUsed - 1));
+        } else {
+            U16_VH.setRelease(mem, availOff + AVAIL_FLAGS, (short) AVAIL_F_NO_INTERRUPT);
+        }
+    }
+
+    /** Asks for an interrupt when the next buffer is used. */
+    public void enableInterrupts() {
+        interruptsEnabled = true;
+        if (eventIdx) {
+            U16_VH.setRelease(mem, availOff + AVAIL_RING + 2L * size, (short) lastUsed);
+        } else {
+            U16_VH.setRelease(mem, availOff + AVAIL_FLAGS, (short) 0);
+        }
+        VarHandle.fullFence();
+    }
+
+    /** Tokens of every outstanding buffer (to free them on shutdown); returns how many. */
+    public int drainOutstanding(long[] tokensOut) {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            if (inFlight[i]) {
+                tokensOut[n++] = tokens[i];
+                release(i);
+            }
+        }
+        return n;
+    }
+
+    private void checkUsable() {
+        if (broken != null) {
+            throw new VirtioException("virtqueue " + index + " is broken: " + broken + "; reset the device");
+        }
+    }
+
+    private void fail(String what) {
+        broken = "the device broke the split-ring rules: " + what;
+        throw new VirtioException("virtqueue " + index + ": " + broken + "; reset the device");
+    }
+
+    @Override
+    public String toString() {
+        return "SplitVirtqueue[" + index + ", size " + size + ", avail " + (publishedAvail & 0xFFFF) + ", used "
+                + (lastUsed & 0xFFFF) + ", free " + numFree + (eventIdx ? ", event-idx" : "") + "]";
+    }
+}

@@ -1,0 +1,26 @@
+package io.jnic.driver.virtio.net;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * How the virtio-net queues reach packet buffers: the seam to a packet-buffer pool (the mbuf pool once the
+ * ethdev driver wraps this one). A buffer is a token ({@code != 0}); its first {@link VirtioNetSpec#HDR_SIZE}
+ * bytes hold the virtio-net header, the frame follows. Implementations must not allocate.
+ */
+public interface BufferOps {
+    /** A free buffer's token, or 0 when the pool is empty. */
+    long alloc();
+
+    void free(long token);
+
+    /** The device address of the buffer's first byte (where the header goes). */
+    long iova(long token);
+
+    /** Bytes usable from there (header + largest frame). */
+    int room(long token);
+
+    /** Memory holding the buffers; {@link #offset} of a token is valid in it. */
+    MemorySegment memory();
+
+    long offset(long token);
+}

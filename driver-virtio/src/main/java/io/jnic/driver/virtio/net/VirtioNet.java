@@ -1,0 +1,292 @@
+package io.jnic.driver.virtio.net;
+
+import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.Virtio;
+import io.jnic.driver.virtio.VirtioDevice;
+import io.jnic.driver.virtio.VirtioException;
+import io.jnic.driver.virtio.VirtioTransport;
+import io.jnic.memory.MemoryGroup;
+import io.jnic.memory.Memzone;
+
+/**
+ * A virtio-net device (virtio 1.x, 5.1) over any transport: negotiation, configuration (MAC, link status, queue
+ * pairs), the receive/transmit queue pairs in poll mode, and control commands (queue pairs, promiscuous mode,
+ * MAC filter table) through the control queue or a transport that handles them itself.
+ *
+ * <p>Rings live in memzones of the memory group named {@code <zonePrefix>_vq<index>} (looked up again when
+ * the port is reopened in the same group, since memzones are never freed).
+ */
+public final class VirtioNet implements AutoCloseable {
+    /** Without these the driver does not start. */
+    public static final long REQUIRED = Virtio.bit(Virtio.F_VERSION_1);
+    /** What the driver can use when offered. */
+    public static final long WANTED = REQUIRED | Virtio.bit(VirtioNetSpec.F_MAC) | Virtio.bit(VirtioNetSpec.F_STATUS)
+            | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
+            | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM);
+
+    /**
+     * @param pairs     queue pairs wanted (capped by the device's max_virtqueue_pairs; 1 without MQ)
+     * @param queueSize ring entries (capped by the device's maximum)
+     * @param eventIdx  use VIRTIO_F_EVENT_IDX when offered
+     */
+    public record Config(String zonePrefix, int pairs, int queueSize, boolean eventIdx) {
+        public Config {
+            if (pairs < 1 || pairs > VirtioNetSpec.CTRL_MQ_VQ_PAIRS_MAX) {
+                throw new IllegalArgumentException("queue pairs " + pairs + " outside 1.." + VirtioNetSpec.CTRL_MQ_VQ_PAIRS_MAX);
+            }
+            if (queueSize < 2 || queueSize > SplitVirtqueue.MAX_SIZE || Integer.bitCount(queueSize) != 1) {
+                throw new IllegalArgumentException("queue size " + queueSize + " must be a power of two in 2.." + SplitVirtqueue.MAX_SIZE);
+            }
+        }
+    }
+
+    private final VirtioTransport transport;
+    private final VirtioDevice device;
+    private final long features;
+    private final byte[] mac = new byte[6];
+    private final int maxPairs;
+    private final int pairs;
+    private final VirtioNetRxQueue[] rx;
+    private final VirtioNetTxQueue[] tx;
+    private final NetControl control;
+    private int activePairs;
+    private boolean closed;
+
+    private VirtioNet(VirtioTransport transport, MemoryGroup memory, BufferOps buffers, Config config) {
+        this.transport = transport;
+        this.device = new VirtioDevice(transport, VirtioNetSpec::featureName);
+        long wanted = WANTED;
+        if (!config.eventIdx()) {
+            wanted &= ~Virtio.bit(Virtio.F_EVENT_IDX);
+        }
+        this.features = device.negotiate(REQUIRED, wanted);
+        if (has(VirtioNetSpec.F_MAC)) {
+            for (int i = 0; i < 6; i++) {
+                mac[i] = (byte) transport.readConfig(VirtioNetSpec.CFG_MAC + i, 1);
+            }
+        }
+        boolean mq = has(VirtioNetSpec.F_MQ) && has(VirtioNetSpec.F_CTRL_VQ);
+        this.maxPairs = mq ? Math.max(1, transport.readConfig(VirtioNetSpec.CFG_MAX_VIRTQUEUE_PAIRS, 2)) : 1;
+        this.pairs = Math.min(config.pairs(), maxPairs);
+        boolean eventIdx = has(Virtio.F_EVENT_IDX);
+        boolean mergeable = has(VirtioNetSpec.F_MRG_RXBUF);
+        this.rx = new VirtioNetRxQueue[pairs];
+        this.tx = new VirtioNetTxQueue[pairs];
+        try {
+            for (int p = 0; p < pairs; p++) {
+                SplitVirtqueue r = queue(memory, config, VirtioNetSpec.rxQueue(p), eventIdx);
+                rx[p] = new VirtioNetRxQueue(r, transport.setupQueue(r), buffers, mergeable);
+                SplitVirtqueue t = queue(memory, config, VirtioNetSpec.txQueue(p), eventIdx);
+                tx[p] = new VirtioNetTxQueue(t, transport.setupQueue(t), buffers);
+                r.disableInterrupts();
+                t.disableInterrupts();
+                rx[p].refill();
+            }
+            if (has(VirtioNetSpec.F_CTRL_VQ)) {
+                if (transport instanceof NetControl own) {
+                    control = own;
+                } else {
+                    int ci = VirtioNetSpec.ctrlQueue(maxPairs, mq);
+                    SplitVirtqueue c = queue(memory, new Config(config.zonePrefix(), 1, 64, false), ci, eventIdx);
+                    c.disableInterrupts();
+                    Memzone buf = zone(memory, config.zonePrefix() + "_ctrl", ControlVirtqueue.BYTES);
+                    control = new ControlVirtqueue(transport.name(), c, transport.setupQueue(c), buf);
+                }
+            } else {
+                control = null;
+            }
+            device.driverOk();
+            activePairs = 1;
+            if (pairs > 1) {
+                setQueuePairs(pairs);
+            }
+        } catch (RuntimeException e) {
+            device.fail();
+            for (int p = 0; p < pairs; p++) {
+                if (rx[p] != null) {
+                    rx[p].drain();
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Initializes the device behind {@code transport} and starts its queues.
+     *
+     * @param buffers where receive buffers come from and transmitted ones go back to
+     * @throws VirtioException when the device lacks a required feature, refuses the negotiated ones, or the
+     *                         transport fails
+     */
+    public static VirtioNet open(VirtioTransport transport, MemoryGroup memory, BufferOps buffers, Config config) {
+        return new VirtioNet(transport, memory, buffers, config);
+    }
+
+    private SplitVirtqueue queue(MemoryGroup memory, Config config, int index, boolean eventIdx) {
+        int max = transport.maxQueueSize(index);
+        if (max == 0) {
+            throw new VirtioException(transport.name() + ": the device has no virtqueue " + index);
+        }
+        int size = Math.min(config.queueSize(), Integer.highestOneBit(max));
+        Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, SplitVirtqueue.bytes(size));
+        if (!z.iovaContiguous()) {
+            throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");
+        }
+        return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0);
+    }
+
+    private static Memzone zone(MemoryGroup memory, String name, long bytes) {
+        Memzone z = memory.find(name).orElse(null);
+        if (z == null) {
+            return memory.reserve(name, bytes, 4096);
+        }
+        if (z.length() < bytes) {
+            throw new VirtioException("memzone " + name + " exists with " + z.length() + " bytes, " + bytes
+                    + " needed: it belongs to a port with larger queues; use another zone prefix");
+        }
+        return z;
+    }
+
+    public boolean has(int feature) {
+        return Virtio.has(features, feature);
+    }
+
+    public long features() {
+        return features;
+    }
+
+    public VirtioTransport transport() {
+        return transport;
+    }
+
+    public VirtioDevice device() {
+        return device;
+    }
+
+    /** The MAC from the device configuration (all zero without VIRTIO_NET_F_MAC). */
+    public byte[] mac() {
+        return mac.clone();
+    }
+
+    /** Link status (5.1.4): always up without VIRTIO_NET_F_STATUS. */
+    public boolean linkUp() {
+        if (!has(VirtioNetSpec.F_STATUS)) {
+            return true;
+        }
+        return (transport.readConfig(VirtioNetSpec.CFG_STATUS, 2) & VirtioNetSpec.STATUS_LINK_UP) != 0;
+    }
+
+    /** Queue pairs set up (usable after {@link #setQueuePairs}). */
+    public int queuePairs() {
+        return pairs;
+    }
+
+    /** Queue pairs the device is currently told to use. */
+    public int activeQueuePairs() {
+        return activePairs;
+    }
+
+    public int maxQueuePairs() {
+        return maxPairs;
+    }
+
+    public VirtioNetRxQueue rx(int pair) {
+        return rx[pair];
+    }
+
+    public VirtioNetTxQueue tx(int pair) {
+        return tx[pair];
+    }
+
+    /** VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (5.1.6.5.5): the device spreads traffic over the first {@code n} pairs. */
+    public void setQueuePairs(int n) {
+        if (n < 1 || n > pairs) {
+            throw new IllegalArgumentException("queue pairs " + n + " outside 1.." + pairs + " (set up at open)");
+        }
+        if (n > 1 && !has(VirtioNetSpec.F_MQ)) {
+            throw new VirtioException(transport.name() + ": the device does not offer MQ");
+        }
+        ack("set " + n + " queue pairs", VirtioNetSpec.CTRL_MQ, VirtioNetSpec.CTRL_MQ_VQ_PAIRS_SET,
+                new byte[] {(byte) n, (byte) (n >> 8)});
+        activePairs = n;
+    }
+
+    /** VIRTIO_NET_CTRL_RX_PROMISC (5.1.6.5.1). */
+    public void setPromiscuous(boolean on) {
+        requireCtrlRx();
+        ack("promiscuous " + (on ? "on" : "off"), VirtioNetSpec.CTRL_RX, VirtioNetSpec.CTRL_RX_PROMISC,
+                new byte[] {(byte) (on ? 1 : 0)});
+    }
+
+    /** VIRTIO_NET_CTRL_RX_ALLMULTI (5.1.6.5.1). */
+    public void setAllMulticast(boolean on) {
+        requireCtrlRx();
+        ack("all-multicast " + (on ? "on" : "off"), VirtioNetSpec.CTRL_RX, VirtioNetSpec.CTRL_RX_ALLMULTI,
+                new byte[] {(byte) (on ? 1 : 0)});
+    }
+
+    /** VIRTIO_NET_CTRL_MAC_TABLE_SET (5.1.6.5.2): the unicast and multicast addresses to accept. */
+    public void setMacTable(byte[][] unicast, byte[][] multicast) {
+        requireCtrlRx();
+        byte[] d = new byte[8 + 6 * (unicast.length + multicast.length)];
+        int o = putTable(d, 0, unicast);
+        putTable(d, o, multicast);
+        ack("set the MAC table", VirtioNetSpec.CTRL_MAC, VirtioNetSpec.CTRL_MAC_TABLE_SET, d);
+    }
+
+    private static int putTable(byte[] d, int o, byte[][] macs) {
+        int n = macs.length;
+        d[o] = (byte) n;
+        d[o + 1] = (byte) (n >> 8);
+        d[o + 2] = (byte) (n >> 16);
+        d[o + 3] = (byte) (n >> 24);
+        o += 4;
+        for (byte[] m : macs) {
+            if (m.length != 6) {
+                throw new IllegalArgumentException("a MAC address has 6 bytes, not " + m.length);
+            }
+            System.arraycopy(m, 0, d, o, 6);
+            o += 6;
+        }
+        return o;
+    }
+
+    private void requireCtrlRx() {
+        if (control == null || !has(VirtioNetSpec.F_CTRL_RX)) {
+            throw new VirtioException(transport.name() + ": the device offers no RX-mode control (VIRTIO_NET_F_CTRL_RX)");
+        }
+    }
+
+    private void ack(String what, int cls, int cmd, byte[] data) {
+        if (control == null) {
+            throw new VirtioException(transport.name() + ": cannot " + what + ": the device has no control queue");
+        }
+        int r = control.command(cls, cmd, data, data.length);
+        if (r != VirtioNetSpec.CTRL_OK) {
+            throw new VirtioException(transport.name() + ": the device refused to " + what + " (ack " + r + ")");
+        }
+    }
+
+    /** Resets the device (it stops using every buffer), returns all buffers to the pool, closes the transport. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            transport.status(0);
+        } catch (RuntimeException e) {
+            System.getLogger(VirtioNet.class.getName()).log(System.Logger.Level.DEBUG, "reset failed", e);
+        }
+        for (int p = 0; p < pairs; p++) {
+            if (rx[p] != null) {
+                rx[p].drain();
+            }
+            if (tx[p] != null) {
+                tx[p].drain();
+            }
+        }
+        transport.close();
+    }
+}

@@ -1,0 +1,134 @@
+package io.jnic.driver.virtio.net;
+
+import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.VirtioTransport;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * One receiveq (5.1.6.3): keeps the ring full of device-writable buffers, hands back received frames as
+ * (token, length) with the 12-byte header stripped. With MRG_RXBUF a frame may span buffers (num_buffers in the
+ * first one's header); such frames (larger than one buffer) are dropped and counted, all their buffers freed.
+ * Polling only; one thread. No allocation.
+ */
+public final class VirtioNetRxQueue {
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final SplitVirtqueue vq;
+    private final VirtioTransport.Notifier notifier;
+    private final BufferOps ops;
+    private final MemorySegment mem;
+    private final boolean mergeable;
+    private final long[] tokens;
+    private final int[] lengths;
+    private int skip;
+    private long packets;
+    private long bytes;
+    private long errors;
+    private long noBuffers;
+
+    VirtioNetRxQueue(SplitVirtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops, boolean mergeable) {
+        this.vq = vq;
+        this.notifier = notifier;
+        this.ops = ops;
+        this.mem = ops.memory();
+        this.mergeable = mergeable;
+        this.tokens = new long[vq.size()];
+        this.lengths = new int[vq.size()];
+    }
+
+    public SplitVirtqueue virtqueue() {
+        return vq;
+    }
+
+    /** Gives the device every free slot's worth of buffers; returns how many were added. */
+    public int refill() {
+        int n = 0;
+        while (vq.freeCount() > 0) {
+            long t = ops.alloc();
+            if (t == 0) {
+                noBuffers++;
+                break;
+            }
+            vq.add(ops.iova(t), ops.room(t), true, t);
+            n++;
+        }
+        if (n > 0) {
+            vq.publish();
+            if (vq.kickNeeded()) {
+                notifier.notifyDevice();
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Takes up to {@code max} received frames: tokens to {@code out[0..]}, frame lengths (without the header) to
+     * {@code frameLengths[0..]}; the frame starts {@link VirtioNetSpec#HDR_SIZE} bytes into the buffer. Refills.
+     */
+    public int receive(long[] out, int[] frameLengths, int max) {
+        int n = vq.poll(tokens, lengths, 0, Math.min(max, tokens.length));
+        int got = 0;
+        for (int i = 0; i < n; i++) {
+            long t = tokens[i];
+            int len = lengths[i];
+            if (skip > 0) { // a continuation buffer of a dropped multi-buffer frame
+                skip--;
+                ops.free(t);
+                continue;
+            }
+            if (len < VirtioNetSpec.HDR_SIZE) {
+                errors++;
+                ops.free(t);
+                continue;
+            }
+            if (mergeable) {
+                int nb = Short.toUnsignedInt(mem.get(U16, ops.offset(t) + VirtioNetSpec.HDR_NUM_BUFFERS));
+                if (nb != 1) {
+                    errors++;
+                    skip = Math.max(nb - 1, 0);
+                    ops.free(t);
+                    continue;
+                }
+            }
+            out[got] = t;
+            frameLengths[got] = len - VirtioNetSpec.HDR_SIZE;
+            bytes += len - VirtioNetSpec.HDR_SIZE;
+            got++;
+        }
+        packets += got;
+        if (n > 0) {
+            refill();
+        } else if (vq.freeCount() == vq.size()) {
+            refill(); // the pool ran dry earlier
+        }
+        return got;
+    }
+
+    public long packets() {
+        return packets;
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Frames dropped: shorter than a header, or spanning several buffers. */
+    public long errors() {
+        return errors;
+    }
+
+    /** Times the pool had no buffer for a free slot. */
+    public long noBuffers() {
+        return noBuffers;
+    }
+
+    /** Returns every posted buffer to the pool (after the device was reset). */
+    void drain() {
+        int n = vq.drainOutstanding(tokens);
+        for (int i = 0; i < n; i++) {
+            ops.free(tokens[i]);
+        }
+    }
+}
