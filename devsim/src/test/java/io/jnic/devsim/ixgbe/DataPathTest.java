@@ -124,6 +124,49 @@ class DataPathTest {
     }
 
     @Test
+    void mrqcFieldBitsChooseTheHashFunction() throws Exception {
+        a = new Harness(0, Harness.mac(0xA), new LoopWire());
+        a.resetAndLinkUp();
+        rss(a);
+        a.w(RXCTRL, RXCTRL_RXEN);
+        long[] rings = new long[16];
+        for (int q = 0; q < 16; q++) {
+            rings[q] = a.setupRx(q, 8, 2, false);
+        }
+        Object[] v = ToeplitzTest.IPV4[1];
+        byte[] tcp = Frames.ipv4(Harness.mac(0xA), ip4((String) v[2]), ip4((String) v[0]), 6, (Integer) v[3],
+                (Integer) v[1], 80);
+        int[] used = new int[16];
+        // only the IPv4 function enabled: a TCP segment is hashed on its addresses alone
+        a.w(MRQC, MRQC_MRQE_RSS | MRQC_RSS_FIELD_IPV4);
+        a.dev.receive(MemorySegment.ofArray(tcp), 0, tcp.length);
+        int l3 = (Integer) v[4];
+        int q = (l3 & 0x7F) % 16;
+        assertEquals(l3, a.rxHash(rings[q], used[q]));
+        assertEquals(RXD_RSSTYPE_IPV4, a.rxInfo(rings[q], used[q]++) & 0xF);
+        // a fragment is never hashed on ports, even with the TCP function on
+        byte[] frag = tcp.clone();
+        frag[20] = 0x20; // MF
+        a.w(MRQC, MRQC_MRQE_RSS | MRQC_RSS_FIELD_IPV4 | MRQC_RSS_FIELD_IPV4_TCP);
+        a.dev.receive(MemorySegment.ofArray(frag), 0, frag.length);
+        assertEquals(l3, a.rxHash(rings[q], used[q]));
+        assertEquals(RXD_PKTTYPE_IPV4, a.rxInfo(rings[q], used[q]++) & 0xFFF0, "no L4 type for a fragment");
+        // no function for this packet: no hash, queue 0
+        a.w(MRQC, MRQC_MRQE_RSS | MRQC_RSS_FIELD_IPV6);
+        a.dev.receive(MemorySegment.ofArray(tcp), 0, tcp.length);
+        assertEquals(RXD_RSSTYPE_NONE, a.rxInfo(rings[0], used[0]) & 0xF);
+        assertEquals(RXD_STAT_DD, a.rxStatus(rings[0], used[0]++) & RXD_STAT_DD);
+        // multicast needs FCTRL.MPE (no multicast table modelled)
+        byte[] mcast = Frames.ipv4(new byte[] {0x01, 0, 0x5e, 0, 0, 1}, new int[] {1, 1, 1, 1}, new int[] {224, 0, 0, 1},
+                17, 1, 2, 64);
+        a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
+        assertEquals(0, a.dev.read32(MPRC));
+        a.w(FCTRL, FCTRL_MPE);
+        a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
+        assertEquals(1, a.dev.read32(MPRC));
+    }
+
+    @Test
     void payloadArrivesIntactAndUnicastFilteringApplies() {
         pair();
         b.w(RXCTRL, RXCTRL_RXEN);
