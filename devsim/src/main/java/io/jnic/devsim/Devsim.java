@@ -82,7 +82,7 @@ public final class Devsim implements AutoCloseable {
         }
         for (int p = 0; p < config.ports(); p++) {
             DmaMap dma = new DmaMap();
-            Ixgbe82599 dev = new Ixgbe82599(p & 1, mac(p), dma, w[p]);
+            Ixgbe82599 dev = new Ixgbe82599("port " + p, p & 1, mac(p), dma, w[p]);
             dev.setLinkDelayNanos(config.linkDelayNanos());
             dmaMaps.add(dma);
             ports.add(dev);

@@ -35,7 +35,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Ixgbe82599.class.getName());
 
     /** {offset, length} of the BAR0 pages offered as sparse mmap areas (all other offsets trap). */
-    public static final long[][] QUEUE_PAGES = {{0x1000, 0x1000}, {0x6000, 0x2000}, {0xD000, 0x1000}};
+    private static final long[][] QUEUE_PAGES = {{0x1000, 0x1000}, {0x6000, 0x2000}, {0xD000, 0x1000}};
 
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT_U = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -228,6 +228,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
      * (6 bytes), reaching driver memory through {@code dma} and plugged into {@code wire}.
      */
     public Ixgbe82599(int lanId, byte[] mac, DmaMemory dma, Wire wire) {
+        this("port " + lanId, lanId, mac, dma, wire);
+    }
+
+    /** As above, named {@code name} in messages and status output. */
+    public Ixgbe82599(String name, int lanId, byte[] mac, DmaMemory dma, Wire wire) {
         if (lanId < 0 || lanId > 3) {
             throw new IllegalArgumentException("LAN id must be 0-3 (STATUS.LAN_ID has 2 bits), got " + lanId);
         }
@@ -244,7 +249,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             m = (m << 8) | (mac[i] & 0xFF);
         }
         this.eepromMac = m;
-        this.name = "port " + lanId;
+        this.name = name;
         this.dma = dma;
         this.wire = wire;
         this.bar0Fd = Mman.memfdCreate("devsim-82599-bar0", Mman.MFD_CLOEXEC);
@@ -276,7 +281,19 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // Transport-facing API
     // ================================================================================================
 
-    /** The memfd holding BAR0; the {@link #QUEUE_PAGES} may be mmapped from it (MAP_SHARED). */
+    /**
+     * The BAR0 pages a transport offers as sparse mmap areas, as {offset, length} pairs: RX queues 0-63
+     * (0x1000), TX queues 0-127 (0x6000-0x7FFF) and RX queues 64-127 (0xD000).
+     */
+    public static java.util.List<long[]> queuePages() {
+        java.util.List<long[]> l = new java.util.ArrayList<>();
+        for (long[] p : QUEUE_PAGES) {
+            l.add(p.clone());
+        }
+        return l;
+    }
+
+    /** The memfd holding BAR0; the {@link #queuePages()} may be mmapped from it (MAP_SHARED). */
     public int bar0Fd() {
         return bar0Fd;
     }
