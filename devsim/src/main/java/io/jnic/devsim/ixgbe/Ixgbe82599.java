@@ -22,7 +22,7 @@ import java.util.zip.CRC32;
  * BAR0 (registers), BAR4 (MSI-X table), DMA into its own memory ({@link DmaMemory}) and interrupts
  * ({@link InterruptSink}); frames leave and arrive through a {@link Wire}.
  *
- * <p>BAR0 lives in a memfd. The queue-register pages ({@link #QUEUE_PAGES}: RX queues 0-63 at 0x1000, TX
+ * <p>BAR0 lives in a memfd. The queue-register pages ({@link #queuePages()}: RX queues 0-63 at 0x1000, TX
  * queues 0-127 at 0x6000-0x7FFF, RX queues 64-127 at 0xD000) are plain shared memory that a transport hands
  * to the driver as sparse mmap areas; tail-pointer writes there are memory stores which {@link #poll} reads,
  * the way vfio-user device emulations poll doorbells. Every other offset is trapped: {@link #read32} and
