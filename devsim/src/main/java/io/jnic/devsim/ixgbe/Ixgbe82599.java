@@ -1006,7 +1006,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             return (fctrl & FCTRL_BAM) != 0;
         }
         if (parser.multicast) {
-            return (fctrl & FCTRL_MPE) != 0; // the multicast table (MTA) is not modelled
+            return (fctrl & FCTRL_MPE) != 0 || multicastTableHit(frame, off);
         }
         if ((fctrl & FCTRL_UPE) != 0) {
             return true;
@@ -1019,6 +1019,26 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * 8.2.3.7 MTA/MCSTCTRL: with MCSTCTRL.MFE, 12 bits of the destination address (which 12: MCSTCTRL.MO,
+     * taken from its last two octets) index the 4096-bit multicast table.
+     */
+    private boolean multicastTableHit(MemorySegment frame, long off) {
+        int mc = reg(MCSTCTRL);
+        if ((mc & MCSTCTRL_MFE) == 0) {
+            return false;
+        }
+        int a4 = frame.get(ValueLayout.JAVA_BYTE, off + 4) & 0xFF;
+        int a5 = frame.get(ValueLayout.JAVA_BYTE, off + 5) & 0xFF;
+        int vector = switch (mc & MCSTCTRL_MO_MASK) {
+            case 0 -> (a4 >>> 4) | (a5 << 4);
+            case 1 -> (a4 >>> 3) | (a5 << 5);
+            case 2 -> (a4 >>> 2) | (a5 << 6);
+            default -> a4 | (a5 << 8);
+        } & 0xFFF;
+        return (reg(MTA0 + 4 * (vector >>> 5)) & (1 << (vector & 0x1F))) != 0;
     }
 
     /** DMA one frame into queue {@code q}: false when it lacks the descriptors (nothing written then). */

@@ -11,8 +11,8 @@
  *       GIO master enable), the EEPROM MAC address in RAL/RAH[0] (also at the 82598 alias 0x5400).</li>
  *   <li>Link (8.2.3.22): AUTOC.AN_RESTART (self-clearing) and reset start link training, LINKS shows up at
  *       10 Gb/s when the wire has carrier; every change raises EICR.LSC.</li>
- *   <li>Receive (7.1): RXCTRL.RXEN, L2 filtering with FCTRL.UPE/MPE/BAM and the 128 receive addresses
- *       (7.1.1.1; the multicast table is not modelled), size checks against 64 bytes and 1518 (1522 tagged) or
+ *   <li>Receive (7.1): RXCTRL.RXEN, L2 filtering with FCTRL.UPE/MPE/BAM, the 128 receive addresses and
+ *       the multicast table (MTA with MCSTCTRL.MFE/MO) (7.1.1.1), size checks against 64 bytes and 1518 (1522 tagged) or
  *       MAXFRS.MFS with HLREG0.JUMBOEN, HLREG0.RXCRCSTRP (FCS appended when clear), RSS (7.1.2.8): Toeplitz
  *       over IPv4/IPv6 addresses and TCP/UDP ports as enabled by MRQC, hash function priority as in 7.1.2.8.1,
  *       RETA (128 entries, hash bits 6:0, 4-bit queue index), RSSRK; advanced one-buffer descriptors (7.1.6):

@@ -156,7 +156,7 @@ class DataPathTest {
         a.dev.receive(MemorySegment.ofArray(tcp), 0, tcp.length);
         assertEquals(RXD_RSSTYPE_NONE, a.rxInfo(rings[0], used[0]) & 0xF);
         assertEquals(RXD_STAT_DD, a.rxStatus(rings[0], used[0]++) & RXD_STAT_DD);
-        // multicast needs FCTRL.MPE (no multicast table modelled)
+        // multicast passes with FCTRL.MPE
         byte[] mcast = Frames.ipv4(new byte[] {0x01, 0, 0x5e, 0, 0, 1}, new int[] {1, 1, 1, 1}, new int[] {224, 0, 0, 1},
                 17, 1, 2, 64);
         a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
@@ -164,6 +164,14 @@ class DataPathTest {
         a.w(FCTRL, FCTRL_MPE);
         a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
         assertEquals(1, a.dev.read32(MPRC));
+        // or through the multicast table: 01:00:5e:00:00:01 with MO=0 -> vector (0x00 >> 4) | (0x01 << 4) = 0x10
+        a.w(FCTRL, 0);
+        a.w(MCSTCTRL, MCSTCTRL_MFE);
+        a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
+        assertEquals(0, a.dev.read32(MPRC), "bit not set in the MTA");
+        a.w(MTA0, 1 << 0x10);
+        a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
+        assertEquals(1, a.dev.read32(MPRC), "MTA hit");
     }
 
     @Test
