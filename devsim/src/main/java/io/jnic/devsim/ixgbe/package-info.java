@@ -48,6 +48,9 @@
  *       filtering and stripping, checksum offloads, TSO, RSC, header split, timestamps, LinkSec/IPsec, the
  *       EEPROM/flash and PHY interfaces, manageability) are not modelled: their registers read 0 (a few
  *       common ones keep what is written) and the first access of each is logged once.</li>
+ *   <li>Wires carry frames without their FCS: transmit always behaves as if DCMD.IFCS and HLREG0.TXCRCEN
+ *       were set (the FCS is counted, never taken from the buffer); corrupted FCSs come from the
+ *       {@code crc-errors} fault.</li>
  *   <li>The MSI-X table is storage only: vectors are routed by the transport (vfio-user SET_IRQS), as VFIO
  *       does; the PBA shows armed vectors. RLEC never counts (no length/type field check).</li>
  * </ul>
