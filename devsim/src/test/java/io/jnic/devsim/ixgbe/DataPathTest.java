@@ -385,6 +385,51 @@ class DataPathTest {
     }
 
     @Test
+    void transmitGathersBuffersSkipsContextDescriptorsAndTakesLegacyOnes() {
+        a = new Harness(0, Harness.mac(0xA), new LoopWire());
+        a.resetAndLinkUp();
+        a.w(RXCTRL, RXCTRL_RXEN);
+        a.w(FCTRL, FCTRL_BAM);
+        long ring = a.setupRx(0, 8, 2, false);
+        long firstBuf = a.at(ring).get(Harness.LE_LONG, 0);
+        long tx = a.setupTx(0, 8, 0);
+        byte[] f = Frames.broadcast(300);
+        for (int i = 42; i < 300; i++) {
+            f[i] = (byte) (i * 7);
+        }
+        long b0 = a.alloc(2048);
+        long b1 = a.alloc(2048);
+        a.at(b0).asSlice(0, 100).copyFrom(MemorySegment.ofArray(f).asSlice(0, 100));
+        a.at(b1).asSlice(0, 200).copyFrom(MemorySegment.ofArray(f).asSlice(100, 200));
+        int data = TXD_CMD_IFCS | TXD_CMD_DEXT | (TXD_DTYP_DATA << TXD_DTYP_SHIFT);
+        MemorySegment d0 = a.at(tx);
+        d0.set(Harness.LE_LONG, 0, 0); // advanced context descriptor: consumed, no data
+        d0.set(Harness.LE_INT, 8, TXD_CMD_DEXT | (TXD_DTYP_CTXT << TXD_DTYP_SHIFT));
+        MemorySegment d1 = a.at(tx + 16);
+        d1.set(Harness.LE_LONG, 0, b0);
+        d1.set(Harness.LE_INT, 8, data | 100);
+        MemorySegment d2 = a.at(tx + 32);
+        d2.set(Harness.LE_LONG, 0, b1);
+        d2.set(Harness.LE_INT, 8, data | TXD_CMD_EOP | TXD_CMD_RS | 200);
+        MemorySegment d3 = a.at(tx + 48); // legacy descriptor: length 15:0, CMD in 31:24, DEXT clear
+        d3.set(Harness.LE_LONG, 0, b0);
+        d3.set(Harness.LE_INT, 8, TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS | 100);
+        d3.set(Harness.LE_INT, 12, 0);
+        a.w(txq(0) + TDT, 4);
+        a.poll(1);
+        assertEquals(300, a.rxLength(ring, 0), "two buffers, one frame");
+        byte[] got = new byte[300];
+        MemorySegment.copy(a.at(firstBuf), ValueLayout.JAVA_BYTE, 0, got, 0, 300);
+        assertArrayEquals(f, got);
+        assertEquals(100, a.rxLength(ring, 1), "the legacy descriptor's frame");
+        assertEquals(0, a.at(tx + 16).get(Harness.LE_INT, 12) & TXD_STAT_DD, "no RS on the first buffer");
+        assertEquals(TXD_STAT_DD, a.at(tx + 32).get(Harness.LE_INT, 12) & TXD_STAT_DD);
+        assertEquals(TXD_STAT_DD, a.at(tx + 48).get(Harness.LE_INT, 12) & TXD_STAT_DD);
+        assertEquals(4, a.r(txq(0) + TDH));
+        assertEquals(2, a.r(GPTC));
+    }
+
+    @Test
     void loopbackAndMacLoopbackReturnFrames() {
         a = new Harness(0, Harness.mac(0xA), new LoopWire());
         a.resetAndLinkUp();
