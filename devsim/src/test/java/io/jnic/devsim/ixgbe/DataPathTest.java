@@ -445,6 +445,25 @@ class DataPathTest {
     }
 
     @Test
+    void macLoopbackKeepsFramesOffTheWire() {
+        pair();
+        for (Harness h : new Harness[] {a, b}) {
+            h.w(RXCTRL, RXCTRL_RXEN);
+            h.w(FCTRL, FCTRL_BAM);
+        }
+        long ringA = a.setupRx(0, 8, 2, false);
+        long ringB = b.setupRx(0, 8, 2, false);
+        a.w(HLREG0, a.r(HLREG0) | HLREG0_LPBK);
+        long tx = a.setupTx(0, 8, 0);
+        a.txDescriptor(tx, 0, a.alloc(2048), Frames.broadcast(64), true);
+        a.w(txq(0) + TDT, 1);
+        a.poll(1);
+        b.poll(1);
+        assertEquals(RXD_STAT_DD, a.rxStatus(ringA, 0) & RXD_STAT_DD, "HLREG0.LPBK returns the frame to port 0");
+        assertEquals(0, b.rxStatus(ringB, 0) & RXD_STAT_DD, "and nothing reaches port 1");
+    }
+
+    @Test
     void generatedFlowsSpreadOverQueuesAndTheSinkChecksSequences() {
         GeneratorWire gen = new GeneratorWire(3, Harness.mac(0xA), 0, 64, 64, 0x5A, 256);
         gen.setRunning(false);
