@@ -950,6 +950,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(S_CRCERRS, 1);
             return;
         }
+        if ((hl & HLREG0_RXLNGTHERREN) != 0 && lengthError(frame, offset, length, vlan)) {
+            count(S_RLEC, 1); // counted only: the frame is still received
+        }
         int mrqc = reg(MRQC);
         parser.parse(frame, offset, length, mrqc, toeplitz);
         if (!acceptAddress(frame, offset)) {
@@ -997,6 +1000,23 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(S_MPC0, 1); // packet buffer full: missed
             raiseOther(EICR_RX_MISS);
         }
+    }
+
+    /**
+     * An IEEE 802.3 length field (type/length below 1536) that disagrees with the frame: longer than the data,
+     * or different from it when the data needs no padding (46 bytes or more).
+     */
+    private static boolean lengthError(MemorySegment frame, long offset, int length, boolean vlan) {
+        int at = vlan ? 16 : 12;
+        if (length < at + 2) {
+            return false;
+        }
+        int field = frame.get(FrameParser.BE16, offset + at) & 0xFFFF;
+        if (field >= 1536) {
+            return false;
+        }
+        int data = length - at - 2;
+        return field > data || (field >= 46 && field != data);
     }
 
     /** 7.1.1.1 L2 filtering: broadcast with BAM, multicast with MPE, unicast on UPE or a valid RAR match. */

@@ -52,7 +52,8 @@
  *       were set (the FCS is counted, never taken from the buffer); corrupted FCSs come from the
  *       {@code crc-errors} fault.</li>
  *   <li>The MSI-X table is storage only: vectors are routed by the transport (vfio-user SET_IRQS), as VFIO
- *       does; the PBA shows armed vectors. RLEC never counts (no length/type field check).</li>
+ *       does; the PBA shows armed vectors.</li>
+ *   <li>RLEC counts 802.3 length-field mismatches (HLREG0.RXLNGTHERREN) but the frame is still received.</li>
  * </ul>
  */
 package io.jnic.devsim.ixgbe;
