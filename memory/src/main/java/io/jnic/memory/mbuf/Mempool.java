@@ -403,7 +403,10 @@ public final class Mempool implements AutoCloseable {
         return new String(b, 0, Math.min(len, NAME_BYTES), StandardCharsets.UTF_8);
     }
 
-    /** The pool with this id in this process, or null. */
+    /**
+     * The pool with this id in this process, or null. The table is a plain array read without barriers:
+     * create or attach pools before starting the threads that use them (Thread.start publishes them).
+     */
     public static Mempool lookup(int poolId) {
         return poolId >= 0 && poolId <= MAX_POOL_ID ? POOLS[poolId] : null;
     }
