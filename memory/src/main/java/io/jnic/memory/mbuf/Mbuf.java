@@ -54,6 +54,7 @@ public final class Mbuf {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();
 
     /** All of the address space (see Ring.ALL): accesses go to {@code addr}, checked at {@link #wrap}. */
+    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private Mempool pool;

@@ -265,7 +265,37 @@ class MempoolTest {
         var page = assertThrows(IllegalArgumentException.class, () -> Mempool.bytesNeeded(big, 4096));
         assertEquals("an mbuf of 9280 bytes (header 128 + headroom 128 + data room 9000) does not fit a 4096-byte page; objects"
                 + " must not cross a page boundary (their IOVA is contiguous only within a page)", page.getMessage());
+        MemorySegment odd = arena.allocate(Mempool.bytesNeeded(c, 4096) + 4096, 4096).asSlice(32);
+        var align = assertThrows(IllegalArgumentException.class, () -> Mempool.create(odd, c, IOVA, 4096));
+        assertEquals(String.format("region must be native memory starting on a 64-byte boundary (address 0x%x)", odd.address()),
+                align.getMessage());
+        var pg = assertThrows(IllegalArgumentException.class, () -> Mempool.create(r, c, IOVA, 3000));
+        assertEquals("page size 3000 must be a power of two >= 4096", pg.getMessage());
         assertNull(Mempool.lookup(9));
+        var batch = assertThrows(IllegalArgumentException.class, () -> new MbufBatch(0));
+        assertEquals("batch capacity 0 must be at least 1", batch.getMessage());
+    }
+
+    @Test
+    void batchesAllocateAllOrNothingAndRefuseOverflow() {
+        Mempool p = pool(small(17, 40, 0));
+        MbufBatch b = new MbufBatch(32);
+        var e = assertThrows(IllegalArgumentException.class, () -> b.alloc(p, 33, 0));
+        assertEquals("cannot allocate 33 mbufs into a batch of 32", e.getMessage());
+        assertTrue(b.alloc(p, 32, 0));
+        MbufBatch c = new MbufBatch(16);
+        assertFalse(c.alloc(p, 9, 0), "only 8 left");
+        assertEquals(0, c.count());
+        assertEquals(8, p.availableCount());
+        assertTrue(c.alloc(p, 8, 0));
+        MbufBatch one = new MbufBatch(1);
+        assertTrue(one.add(5));
+        assertFalse(one.add(6), "full");
+        assertThrows(IndexOutOfBoundsException.class, () -> c.get(8));
+        b.free(0);
+        c.free(0);
+        assertEquals(40, p.availableCount());
+        assertTrue(p.audit(l -> true).isClean());
     }
 
     @Test
