@@ -116,7 +116,10 @@ final class IxgbeRegs {
     static final int RAL0 = 0x0A200;
     static final int RAH0 = 0x0A204;
     static final int RAH_AV = 1 << 31;
-    /** 8.2.3.7.12 Multiple Receive Queues Command (82598-compatible address, as Linux's ixgbe uses). */
+    /**
+     * 8.2.3.7.12 Multiple Receive Queues Command, at its 82598-compatible address, which Linux's ixgbe programs on
+     * the 82599 too and devsim models; RETA and RSSRK below likewise.
+     */
     static final int MRQC = 0x05818;
     static final int MRQC_RSS_EN = 0x1;
     static final int MRQC_RSS_FIELD_IPV4_TCP = 1 << 16;
