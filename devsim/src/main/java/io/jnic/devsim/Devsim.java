@@ -49,6 +49,7 @@ public final class Devsim implements AutoCloseable {
     private final List<DmaMap> dmaMaps = new ArrayList<>();
     private final List<Wire> wires = new ArrayList<>();
     private DeviceLoop loop;
+    private final List<io.jnic.pci.vfiouser.VfioUserServer> servers = new ArrayList<>();
 
     private Devsim(Config config) {
         this.config = config;
@@ -131,6 +132,23 @@ public final class Devsim implements AutoCloseable {
     public Wire wire(int p) {
         port(p);
         return wires.get(p);
+    }
+
+    /**
+     * Serves every port over vfio-user at {@code dir/port<N>.sock} (one client at a time per port) and
+     * returns the socket paths.
+     */
+    public synchronized List<java.nio.file.Path> serveVfioUser(java.nio.file.Path dir) {
+        if (!servers.isEmpty()) {
+            throw new IllegalStateException("the ports are already served over vfio-user");
+        }
+        List<java.nio.file.Path> paths = new ArrayList<>();
+        for (int p = 0; p < ports.size(); p++) {
+            java.nio.file.Path path = dir.resolve("port" + p + ".sock");
+            servers.add(new io.jnic.pci.vfiouser.VfioUserServer(path, new IxgbeVfioUserModel(ports.get(p), dmaMaps.get(p))));
+            paths.add(path);
+        }
+        return paths;
     }
 
     public DeviceLoop loop() {
@@ -250,6 +268,9 @@ public final class Devsim implements AutoCloseable {
 
     @Override
     public void close() {
+        for (io.jnic.pci.vfiouser.VfioUserServer s : servers) {
+            s.close();
+        }
         if (loop != null) {
             loop.close();
         }

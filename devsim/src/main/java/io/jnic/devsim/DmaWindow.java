@@ -32,6 +32,11 @@ public final class DmaWindow {
         return segment;
     }
 
+    /** False when the driver mapped this memory read-only for the device (then only TX data may come from it). */
+    public boolean writable() {
+        return !segment.isReadOnly();
+    }
+
     /** True when {@code [address, address + length)} lies inside this window. */
     public boolean covers(long address, long length) {
         return address >= iova && length >= 0 && address - iova <= segment.byteSize() - length;

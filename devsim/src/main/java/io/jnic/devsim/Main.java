@@ -26,7 +26,7 @@ public final class Main implements Callable<Integer> {
             + "(comma-separated); pair joins ports 0+1, 2+3, ...; default ${DEFAULT-VALUE}", defaultValue = "pair")
     List<String> wires;
 
-    @Option(names = "--socket-dir", description = "directory for the sockets (control: devsim.ctl)")
+    @Option(names = "--socket-dir", description = "directory for the sockets: port<N>.sock (vfio-user), devsim.ctl (control)")
     Path socketDir;
 
     @Option(names = "--mac", description = "MAC address of port 0 (port N adds N), default ${DEFAULT-VALUE}",
@@ -71,6 +71,10 @@ public final class Main implements Callable<Integer> {
             if (socketDir != null) {
                 Files.createDirectories(socketDir);
                 control = new ControlServer(devsim, socketDir.resolve("devsim.ctl"));
+                List<Path> sockets = devsim.serveVfioUser(socketDir);
+                for (int p = 0; p < sockets.size(); p++) {
+                    System.out.println("devsim: port " + p + " vfio-user socket " + sockets.get(p));
+                }
                 System.out.println("devsim: control socket " + control.path());
             }
             for (int p = 0; p < ports; p++) {

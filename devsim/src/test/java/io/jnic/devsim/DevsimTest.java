@@ -100,6 +100,7 @@ class DevsimTest {
         }
         String out = Files.readString(dir.resolve("out.txt"));
         assertTrue(out.contains("devsim: port 0 MAC 02:6a:6e:00:00:00, wire gen 1000 pps"), out);
+        assertTrue(out.contains("devsim: port 1 vfio-user socket " + dir.resolve("port1.sock")), out);
         assertTrue(out.contains("port 1 link up"), "final statistics printed on the way out: " + out);
         assertEquals(143, p.exitValue(), "terminated by SIGTERM: " + out);
     }

@@ -1,5 +1,10 @@
 package io.jnic.multiproc;
 
+import io.jnic.memory.DmaSegment;
+import io.jnic.memory.MemoryConfig;
+import io.jnic.memory.MemoryException;
+import io.jnic.memory.MemoryGroup;
+import io.jnic.memory.Memzone;
 import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
@@ -45,6 +50,15 @@ public final class MpRuntime implements AutoCloseable {
     static final String CONFIG_FILE = "config";
     static final String ACTION_REGISTER = "jnic.mp.register";
     static final String ACTION_UNREGISTER = "jnic.mp.unregister";
+    static final String ACTION_MEM_ALLOC = "jnic.mp.mem.alloc";
+    static final String ACTION_MEM_ATTACH = "jnic.mp.mem.attach";
+    /**
+     * System property: how long the primary waits for every secondary to map a new segment (default 10000 ms).
+     * Tests shorten it to see a stuck secondary fail a hotplug.
+     */
+    public static final String HOTPLUG_TIMEOUT_PROPERTY = "jnic.mp.hotplugTimeoutMs";
+    /** Smallest segment added when a reservation does not fit: 2 MB, one hugepage. */
+    static final long MIN_GROWTH = 2L << 20;
     /** How long a secondary waits for a starting primary to publish its config, and for its registration. */
     static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
 
@@ -61,6 +75,7 @@ public final class MpRuntime implements AutoCloseable {
     private final int pid = Proc.getpid();
     private final int lockFd;
     private final SharedConfig config;
+    private final MemoryGroup memory;
     private final LcoreSet lcores;
     private final IpcChannel ipc;
     private final PidWatcher watcher;
@@ -74,13 +89,14 @@ public final class MpRuntime implements AutoCloseable {
     private volatile boolean primaryGone;
     private volatile boolean closed;
 
-    private MpRuntime(EalOptions options, Path dir, boolean primary, int lockFd, SharedConfig config, LcoreSet lcores,
-            IpcChannel ipc, PidWatcher watcher, int primaryPid, int procId) {
+    private MpRuntime(EalOptions options, Path dir, boolean primary, int lockFd, SharedConfig config, MemoryGroup memory,
+            LcoreSet lcores, IpcChannel ipc, PidWatcher watcher, int primaryPid, int procId) {
         this.options = options;
         this.dir = dir;
         this.primary = primary;
         this.lockFd = lockFd;
         this.config = config;
+        this.memory = memory;
         this.lcores = lcores;
         this.ipc = ipc;
         this.watcher = watcher;
@@ -169,13 +185,17 @@ public final class MpRuntime implements AutoCloseable {
         SharedConfig config = SharedConfig.create(dir.resolve(CONFIG_FILE), pid, BuildId.current());
         IpcChannel ipc = null;
         PidWatcher watcher = null;
+        MemoryGroup memory = null;
         try {
             config.lcores().claimAll(options.lcores(), pid, options.filePrefix());
+            memory = createMemory(options, dir);
             ipc = IpcChannel.primary(dir);
             watcher = new PidWatcher(options.filePrefix());
-            MpRuntime rt = new MpRuntime(options, dir, true, lockFd, config, options.lcores(), ipc, watcher, pid, 0);
+            MpRuntime rt = new MpRuntime(options, dir, true, lockFd, config, memory, options.lcores(), ipc, watcher,
+                    pid, 0);
             ipc.register(ACTION_REGISTER, rt::onRegister);
             ipc.register(ACTION_UNREGISTER, rt::onUnregister);
+            ipc.register(ACTION_MEM_ALLOC, rt::onMemAlloc);
             config.publish(); // only now can a secondary attach: the channel and its handlers are up
             LOG.log(System.Logger.Level.INFO, "primary {0,number,#} of file prefix ''{1}'' in {2}, lcores [{3}]", pid,
                     options.filePrefix(), dir, options.lcores());
@@ -187,8 +207,31 @@ public final class MpRuntime implements AutoCloseable {
             if (watcher != null) {
                 watcher.close();
             }
+            if (memory != null) {
+                memory.close();
+            }
             config.close();
             throw e;
+        }
+    }
+
+    /** The memory group's settings from the runtime options: same prefix, this runtime dir, -m, --no-huge. */
+    static MemoryConfig memoryConfig(EalOptions options, Path dir) {
+        MemoryConfig.Builder b = MemoryConfig.builder().filePrefix(options.filePrefix()).runtimeDir(dir)
+                .size(options.memoryMb().isPresent() ? (long) options.memoryMb().getAsInt() << 20 : 0);
+        options.hugeDir().ifPresent(b::hugeDir);
+        if (options.noHuge()) {
+            b.noHuge();
+        }
+        return b.build();
+    }
+
+    private static MemoryGroup createMemory(EalOptions options, Path dir) {
+        try {
+            return MemoryGroup.create(memoryConfig(options, dir));
+        } catch (MemoryException e) {
+            throw new MpException("cannot create the memory of file prefix '" + options.filePrefix() + "': "
+                    + e.getMessage() + (e.getMessage().contains("--no-huge") ? "" : " (or run with --no-huge)"), e);
         }
     }
 
@@ -255,6 +298,7 @@ public final class MpRuntime implements AutoCloseable {
         SharedConfig config = waitForConfig(dir, prefix, lockFd);
         IpcChannel ipc = null;
         PidWatcher watcher = null;
+        MemoryGroup memory = null;
         int pid = Proc.getpid();
         try {
             checkCompatible(config, dir);
@@ -264,10 +308,19 @@ public final class MpRuntime implements AutoCloseable {
             }
             Io.flock(config.fd(), Io.LOCK_SH); // a new primary must not wipe a group we still use
             config.lcores().claimAll(options.lcores(), pid, prefix);
+            try {
+                memory = MemoryGroup.attach(memoryConfig(options, dir));
+            } catch (MemoryException e) {
+                throw new MpException("cannot attach the memory of file prefix '" + prefix + "' (primary pid "
+                        + primaryPid + "): " + e.getMessage(), e);
+            }
             ipc = IpcChannel.secondary(dir);
             watcher = new PidWatcher(prefix);
+            MemoryGroup mem = memory;
+            IpcChannel channel = ipc;
+            ipc.register(ACTION_MEM_ATTACH, (m, peer) -> onMemAttach(mem, channel, m, peer));
             int procId = register(ipc, pid, options.lcores(), primaryPid, prefix);
-            MpRuntime rt = new MpRuntime(options, dir, false, lockFd, config, options.lcores(), ipc, watcher,
+            MpRuntime rt = new MpRuntime(options, dir, false, lockFd, config, memory, options.lcores(), ipc, watcher,
                     primaryPid, procId);
             watcher.watch(primaryPid, rt::onPrimaryExit);
             LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) of primary {2,number,#}, file prefix ''{3}'', lcores [{4}]",
@@ -279,6 +332,9 @@ public final class MpRuntime implements AutoCloseable {
             }
             if (watcher != null) {
                 watcher.close();
+            }
+            if (memory != null) {
+                memory.close();
             }
             config.lcores().releaseAll(pid);
             config.close();
@@ -300,7 +356,9 @@ public final class MpRuntime implements AutoCloseable {
                 try {
                     if (Files.size(file) >= SharedConfig.SIZE) {
                         SharedConfig c = SharedConfig.map(file);
-                        if (c.state() == SharedConfig.STATE_READY || c.magic() != SharedConfig.MAGIC) {
+                        // ready, and written by the primary that holds the lock now (not a dead one's leftover)
+                        if (c.magic() != SharedConfig.MAGIC
+                                || c.state() == SharedConfig.STATE_READY && c.primaryPid() == readPid(lockFd)) {
                             return c;
                         }
                         c.close();
@@ -469,6 +527,188 @@ public final class MpRuntime implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.WARNING, "runtime callback failed", e);
         }
+    }
+
+    // ---- memory hotplug (DPDK's rte_mp memory protocol)
+
+    /**
+     * A secondary, on its handler thread: the primary added a segment; map it (from the fd that came with the
+     * request, or by name) and say whether that worked.
+     */
+    private static void onMemAttach(MemoryGroup memory, IpcChannel ipc, IpcMessage m, IpcPeer peer) {
+        String error = null;
+        ByteBuffer p = m.paramBuffer();
+        if (p.remaining() != 12 || m.fdCount() > 1) {
+            m.closeFds();
+            error = "malformed attach request (" + p.remaining() + " bytes, " + m.fdCount() + " fds)";
+        } else {
+            int id = p.getInt();
+            long size = p.getLong();
+            try {
+                DmaSegment seg = m.fdCount() == 1 ? memory.attachSegment(id, m.fd(0)) : memory.attachSegment(id);
+                if (seg.size() != size) {
+                    error = "segment " + id + " is " + seg.size() + " bytes here, the primary says " + size;
+                }
+            } catch (RuntimeException e) {
+                error = "cannot map segment " + id + ": " + e.getMessage();
+            }
+        }
+        if (error != null) {
+            error = "secondary " + Proc.getpid() + ": " + error;
+            LOG.log(System.Logger.Level.WARNING, "memory hotplug: {0}", error);
+        }
+        if (peer.isRequest()) {
+            ipc.reply(peer, status(ACTION_MEM_ATTACH, error == null ? STATUS_OK : STATUS_REFUSED, -1,
+                    error == null ? "" : error));
+        }
+    }
+
+    /** The primary, on its handler thread: a secondary needs memory. */
+    private void onMemAlloc(IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        ByteBuffer p = m.paramBuffer();
+        if (!peer.isRequest()) {
+            return;
+        }
+        if (p.remaining() != 8) {
+            ipc.reply(peer, status(ACTION_MEM_ALLOC, STATUS_REFUSED, -1, "malformed request of " + p.remaining() + " bytes"));
+            return;
+        }
+        long bytes = p.getLong();
+        try {
+            DmaSegment seg = hotplug(bytes);
+            ipc.reply(peer, status(ACTION_MEM_ALLOC, STATUS_OK, seg.id(), ""));
+        } catch (RuntimeException e) {
+            ipc.reply(peer, status(ACTION_MEM_ALLOC, STATUS_REFUSED, -1, e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
+    }
+
+    private static IpcMessage status(String action, int status, int value, String text) {
+        byte[] t = text.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer r = ByteBuffer.allocate(Math.min(IpcMessage.MAX_PARAM_LEN, 8 + t.length)).order(ByteOrder.LITTLE_ENDIAN);
+        r.putInt(status).putInt(value).put(t, 0, r.remaining());
+        return new IpcMessage(action, r.array());
+    }
+
+    /**
+     * The primary adds a segment and has every secondary map it before anyone may use it: a synchronous
+     * request carrying the segment's fd to all secondaries. One at a time.
+     *
+     * @throws MpException when a secondary could not map it or did not answer in time (naming them). The
+     *                     segment stays in the group's table (published entries never change), unused by
+     *                     this request; secondaries that failed map it later on demand (FILE backing).
+     */
+    private synchronized DmaSegment hotplug(long bytes) {
+        DmaSegment seg;
+        try {
+            seg = memory.addSegment(bytes);
+        } catch (MemoryException e) {
+            throw new MpException("cannot add " + bytes + " bytes of memory to file prefix '" + filePrefix() + "': "
+                    + e.getMessage(), e);
+        }
+        ByteBuffer p = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(seg.id()).putLong(seg.size());
+        long timeoutMs = Long.getLong(HOTPLUG_TIMEOUT_PROPERTY, 10_000);
+        IpcReply r = ipc.requestSync(new IpcMessage(ACTION_MEM_ATTACH, p.array(), seg.fd()), Duration.ofMillis(timeoutMs));
+        List<String> failures = new ArrayList<>();
+        for (IpcMessage m : r.messages()) {
+            m.closeFds();
+            ByteBuffer b = m.paramBuffer();
+            if (b.remaining() < 8) {
+                failures.add("a short answer of " + b.remaining() + " bytes");
+            } else if (b.getInt() != STATUS_OK) {
+                b.getInt();
+                byte[] why = new byte[b.remaining()];
+                b.get(why);
+                failures.add(new String(why, StandardCharsets.UTF_8));
+            }
+        }
+        if (r.nbReceived() < r.nbSent()) {
+            failures.add((r.nbSent() - r.nbReceived()) + " of " + r.nbSent() + " secondaries did not answer within "
+                    + timeoutMs + " ms");
+        }
+        if (!failures.isEmpty()) {
+            throw new MpException("memory hotplug of segment " + seg.id() + " (" + seg.size() + " bytes) failed: "
+                    + String.join("; ", failures) + ". The segment is not handed out for this request");
+        }
+        LOG.log(System.Logger.Level.INFO, "added segment {0,number,#} ({1,number,#} bytes), mapped by {2} secondaries",
+                seg.id(), seg.size(), r.nbReceived());
+        return seg;
+    }
+
+    /**
+     * Adds at least {@code bytes} of DMA memory to the group and returns the new segment, mapped in every
+     * process. A secondary asks the primary, which adds it and has every secondary map it before answering.
+     *
+     * @throws MpException when the memory cannot be added or a process could not map it
+     * @throws IllegalStateException when called on the IPC handler thread (it would wait for itself)
+     */
+    public DmaSegment addMemory(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("memory to add must be positive: " + bytes);
+        }
+        if (ipc.isHandlerThread()) {
+            throw new IllegalStateException("addMemory cannot run on the IPC handler thread: the request it makes "
+                    + "must be answered by this thread; call it from another thread");
+        }
+        if (primary) {
+            return hotplug(bytes);
+        }
+        if (primaryGone) {
+            throw new MpException("cannot add memory: the primary (pid " + primaryPid + ") of file prefix '"
+                    + filePrefix() + "' has ended");
+        }
+        long timeoutMs = Long.getLong(HOTPLUG_TIMEOUT_PROPERTY, 10_000);
+        ByteBuffer p = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(bytes);
+        IpcReply r = ipc.requestSync(new IpcMessage(ACTION_MEM_ALLOC, p.array()), Duration.ofMillis(2 * timeoutMs + 5000));
+        if (r.nbReceived() == 0) {
+            throw new MpException("the primary (pid " + primaryPid + ") did not answer a request for " + bytes
+                    + " bytes of memory");
+        }
+        IpcMessage m = r.messages().getFirst();
+        m.closeFds();
+        ByteBuffer b = m.paramBuffer();
+        if (b.remaining() < 8) {
+            throw new MpException("the primary answered a memory request with " + b.remaining() + " bytes");
+        }
+        int status = b.getInt();
+        int id = b.getInt();
+        if (status != STATUS_OK) {
+            byte[] why = new byte[b.remaining()];
+            b.get(why);
+            throw new MpException("the primary could not add memory: " + new String(why, StandardCharsets.UTF_8));
+        }
+        return memory.segment(id);
+    }
+
+    /**
+     * Reserves a named memzone (rte_memzone_reserve) from any process; when no segment has room, adds one
+     * (through the primary when this is a secondary) and tries again.
+     */
+    public Memzone reserve(String name, long size) {
+        return reserve(name, size, 64);
+    }
+
+    /** {@link #reserve(String, long)} aligned to {@code align} (a power of two up to the page size). */
+    public Memzone reserve(String name, long size, long align) {
+        try {
+            return memory.reserve(name, size, align);
+        } catch (MemoryException e) {
+            if (e.reason() != MemoryException.Reason.OUT_OF_MEMORY) {
+                throw e;
+            }
+        }
+        addMemory(Math.max(MIN_GROWTH, size + align + memory.pageSize().bytes()));
+        return memory.reserve(name, size, align);
+    }
+
+    /** The memzone named {@code name} (rte_memzone_lookup), mapping its segment if needed. */
+    public Memzone lookup(String name) {
+        return memory.lookup(name);
+    }
+
+    /** The group's DMA memory: segments and named memzones. */
+    public MemoryGroup memory() {
+        return memory;
     }
 
     // ---- public API
@@ -686,6 +926,7 @@ public final class MpRuntime implements AutoCloseable {
         }
         watcher.close();
         ipc.close();
+        memory.close();
         config.lcores().releaseAll(pid);
         config.close();
         Io.closeQuietly(lockFd); // the primary's exclusive lock goes with it

@@ -52,6 +52,7 @@ final class Child implements AutoCloseable {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(MpChild.class.getName());
+        cmd.add("--no-huge"); // 4 KB pages: the tests run on machines without hugepages too
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
         return new Child(pb.start());

@@ -27,6 +27,11 @@ import java.util.stream.Collectors;
  * fdrequest NAME              sync request; reads each reply's fd; prints "FDREPLY sent received [contents]"
  * async NAME TEXT             async request; the callback prints "ASYNC sent received [texts]"
  * lcores                      prints "LCORES list"
+ * reserve NAME TEXT           reserves memzone NAME (64 bytes) holding TEXT; prints "RESERVED segment-id"
+ * read NAME                   looks memzone NAME up; prints "READ text"
+ * grow BYTES                  adds memory to the group; prints "GREW segment-id size"
+ * segments                    prints "SEGMENTS [ids mapped here]"
+ * stall                       handles "stall" messages by blocking the handler thread for 60 s
  * quit                        leaves the group and exits
  * </pre>
  */
@@ -91,6 +96,28 @@ public final class MpChild {
                     case "async" -> rt.ipc().requestAsync(new IpcMessage(w[1], w[2].getBytes(StandardCharsets.UTF_8)),
                             Duration.ofSeconds(10), r -> out("ASYNC " + describe(r)));
                     case "lcores" -> out("LCORES " + rt.lcores());
+                    case "reserve" -> {
+                        var z = rt.reserve(w[1], 64);
+                        byte[] b = w[2].getBytes(StandardCharsets.UTF_8);
+                        MemorySegment.copy(b, 0, z.memory(), ValueLayout.JAVA_BYTE, 0, b.length);
+                        out("RESERVED " + z.segmentId());
+                    }
+                    case "read" -> {
+                        MemorySegment z = rt.lookup(w[1]).memory();
+                        out("READ " + z.getString(0));
+                    }
+                    case "grow" -> {
+                        var seg = rt.addMemory(Long.parseLong(w[1]));
+                        out("GREW " + seg.id() + " " + seg.size());
+                    }
+                    case "segments" -> out("SEGMENTS " + rt.memory().segments().stream().map(x -> x.id()).toList());
+                    case "stall" -> rt.ipc().register("stall", (m, peer) -> {
+                        try {
+                            Thread.sleep(60_000);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
                     case "quit" -> {
                         rt.close();
                         out("BYE");

@@ -36,8 +36,12 @@ class MpRuntimeTest {
         System.clearProperty(RuntimeDir.BASE_PROPERTY);
     }
 
+    /** Starts a runtime with 4 KB pages (tests must not depend on hugepages). */
     static MpRuntime start(String... args) {
-        return MpRuntime.start(EalOptions.parse(args));
+        String[] all = new String[args.length + 1];
+        all[0] = "--no-huge";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return MpRuntime.start(EalOptions.parse(all));
     }
 
     @Test
@@ -178,6 +182,21 @@ class MpRuntimeTest {
             l.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void withHugepagesTheGroupsMemoryIsHugepages() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                io.jnic.memory.Hugepages.available(io.jnic.memory.PageSize.HUGE_2M) >= 2,
+                "needs 2 free 2 MB hugepages: echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages "
+                        + "and mount -t hugetlbfs nodev /dev/hugepages");
+        String prefix = "mphuge" + Proc.getpid(); // hugetlbfs is shared with every other test on this machine
+        try (MpRuntime rt = MpRuntime.start(EalOptions.parse("--file-prefix", prefix, "-m", "2"))) {
+            assertEquals(io.jnic.memory.PageSize.HUGE_2M, rt.memory().pageSize());
+            assertEquals(1, rt.memory().segmentCount(), "-m 2: one 2 MB segment at start");
+            assertEquals(2L << 20, rt.memory().segment(0).size());
+            assertEquals(64, rt.reserve("z", 64).length());
         }
     }
 }

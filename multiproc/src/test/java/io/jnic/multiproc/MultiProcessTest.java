@@ -61,7 +61,7 @@ class MultiProcessTest {
     void aPrimaryAndTwoSecondariesOneViaAutoExchangeMessagesRequestsAndDescriptors() throws Exception {
         BlockingQueue<String> atPrimary = new ArrayBlockingQueue<>(16);
         BlockingQueue<String> exits = new ArrayBlockingQueue<>(4);
-        try (MpRuntime primary = MpRuntime.start(EalOptions.parse("--file-prefix", "g"))) {
+        try (MpRuntime primary = MpRuntimeTest.start("--file-prefix", "g")) {
             int me = primary.pid();
             primary.onSecondaryExit(e -> exits.add(e.secondary().pid() + (e.detached() ? " detached" : " ended")));
             primary.ipc().register("hello", (m, peer) -> {
@@ -149,7 +149,7 @@ class MultiProcessTest {
         int cpu = Sched.getAffinity(0).nextSetBit(0);
         BlockingQueue<SecondaryExit> exits = new ArrayBlockingQueue<>(4);
         BlockingQueue<Long> seenAt = new ArrayBlockingQueue<>(4);
-        try (MpRuntime primary = MpRuntime.start(EalOptions.parse("--file-prefix", "kill"))) {
+        try (MpRuntime primary = MpRuntimeTest.start("--file-prefix", "kill")) {
             primary.onSecondaryExit(e -> {
                 seenAt.add(System.nanoTime());
                 exits.add(e);
@@ -175,8 +175,8 @@ class MultiProcessTest {
     void twoPrefixesSideBySideDoNotSeeEachOther() throws Exception {
         BlockingQueue<String> atA = new ArrayBlockingQueue<>(4);
         BlockingQueue<String> atB = new ArrayBlockingQueue<>(4);
-        try (MpRuntime a = MpRuntime.start(EalOptions.parse("--file-prefix", "a"));
-                MpRuntime b = MpRuntime.start(EalOptions.parse("--file-prefix", "b"));
+        try (MpRuntime a = MpRuntimeTest.start("--file-prefix", "a");
+                MpRuntime b = MpRuntimeTest.start("--file-prefix", "b");
                 Child sa = Child.start(base, "--proc-type", "secondary", "--file-prefix", "a")) {
             a.ipc().register("x", (m, p) -> atA.add(text(m)));
             b.ipc().register("x", (m, p) -> atB.add(text(m)));
@@ -198,8 +198,8 @@ class MultiProcessTest {
 
     @Test
     void badStartsTellTheUserWhatIsWrong() throws Exception {
-        try (MpRuntime primary = MpRuntime.start(EalOptions.parse("--file-prefix", "bad", "-l",
-                String.valueOf(Sched.getAffinity(0).nextSetBit(0))))) {
+        try (MpRuntime primary = MpRuntimeTest.start("--file-prefix", "bad", "-l",
+                String.valueOf(Sched.getAffinity(0).nextSetBit(0)))) {
             int me = primary.pid();
             int cpu = primary.lcores().first();
             try (Child second = Child.start(base, "--proc-type", "primary", "--file-prefix", "bad");
@@ -234,14 +234,104 @@ class MultiProcessTest {
                 p.process.destroyForcibly();
                 assertEquals("PRIMARY-GONE", s.await("PRIMARY-GONE"));
                 MpException e = org.junit.jupiter.api.Assertions.assertThrows(MpException.class,
-                        () -> MpRuntime.start(EalOptions.parse("--file-prefix", "orphan")));
+                        () -> MpRuntimeTest.start("--file-prefix", "orphan"));
                 assertEquals("secondary processes [" + s.pid() + "] of an earlier primary of file prefix 'orphan' still "
                         + "use " + base.resolve("orphan") + "; stop them before starting a new primary", e.getMessage());
             }
             // the secondary has gone: the dead primary's files are cleaned up and a new group starts
-            try (MpRuntime fresh = MpRuntime.start(EalOptions.parse("--file-prefix", "orphan"))) {
+            try (MpRuntime fresh = MpRuntimeTest.start("--file-prefix", "orphan")) {
                 assertTrue(fresh.isPrimary());
             }
+        }
+    }
+
+    @Test
+    void memzonesMadeByAnyProcessAreSeenByAllAndMemoryGrowsThroughThePrimary() throws Exception {
+        try (MpRuntime primary = MpRuntimeTest.start("--file-prefix", "mem");
+                Child s1 = Child.start(base, "--proc-type", "secondary", "--file-prefix", "mem");
+                Child s2 = Child.start(base, "--proc-type", "secondary", "--file-prefix", "mem")) {
+            assertTrue(s1.started().startsWith("READY"));
+            assertTrue(s2.started().startsWith("READY"));
+            assertEquals(0, primary.memory().segmentCount(), "no -m: the group starts without memory");
+
+            // a secondary reserves: no segment has room, so it asks the primary, which adds one everybody maps
+            s1.send("reserve from-s1 hello-from-a-secondary");
+            String reserved = s1.await("RESERVED");
+            int seg = Integer.parseInt(reserved.split(" ")[1]);
+            assertEquals(1, primary.memory().segmentCount());
+            assertTrue(primary.memory().segments().stream().anyMatch(x -> x.id() == seg), "mapped in the primary");
+            s2.send("segments");
+            assertEquals("SEGMENTS [" + seg + "]", s2.await("SEGMENTS"), "mapped in the other secondary before it was used");
+            assertEquals("hello-from-a-secondary", primary.lookup("from-s1").memory().getString(0));
+            s2.send("read from-s1");
+            assertEquals("READ hello-from-a-secondary", s2.await("READ"));
+
+            // the primary's own memzone, read by a secondary
+            byte[] text = "from-the-primary".getBytes(StandardCharsets.UTF_8);
+            MemorySegment.copy(text, 0, primary.reserve("from-p", 64).memory(), ValueLayout.JAVA_BYTE, 0, text.length);
+            s1.send("read from-p");
+            assertEquals("READ from-the-primary", s1.await("READ"));
+
+            // explicit growth from a secondary
+            s2.send("grow 1048576");
+            String grew = s2.await("GREW");
+            int id = Integer.parseInt(grew.split(" ")[1]);
+            assertEquals(2, primary.memory().segmentCount());
+            s1.send("segments");
+            assertTrue(s1.await("SEGMENTS").contains(String.valueOf(id)));
+        }
+    }
+
+    @Test
+    void aHotplugThatASecondaryCannotFollowFailsWithTheReason() throws Exception {
+        System.setProperty(MpRuntime.HOTPLUG_TIMEOUT_PROPERTY, "1000");
+        try (MpRuntime primary = MpRuntimeTest.start("--file-prefix", "plug");
+                Child asker = Child.start(base, "--proc-type", "secondary", "--file-prefix", "plug");
+                Child stuck = Child.start(base, "--proc-type", "secondary", "--file-prefix", "plug")) {
+            assertTrue(asker.started().startsWith("READY"));
+            assertTrue(stuck.started().startsWith("READY"));
+            stuck.send("stall");
+            stuck.send("lcores");
+            stuck.await("LCORES");
+            primary.ipc().sendMessage(new IpcMessage("stall")); // its handler thread now sleeps for 60 s
+            asker.send("grow 1048576");
+            String failed = asker.await("FAILED");
+            assertTrue(failed.startsWith("FAILED the primary could not add memory: memory hotplug of segment 0 "), failed);
+            assertTrue(failed.contains("1 of 2 secondaries did not answer within 1000 ms"), failed);
+            stuck.process.destroyForcibly();
+        } finally {
+            System.clearProperty(MpRuntime.HOTPLUG_TIMEOUT_PROPERTY);
+        }
+    }
+
+    @Test
+    void aPrimaryUnderAFloodOfGarbageKeepsServingItsSecondaries() throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        try (MpRuntime primary = MpRuntimeTest.start("--file-prefix", "flood");
+                io.jnic.sys.UnixMessage raw = new io.jnic.sys.UnixMessage(1024, 1)) {
+            primary.ipc().register("hello", (m, peer) -> primary.ipc().reply(peer, text("hello", text(m) + "@" + primary.pid())));
+            int sock = io.jnic.sys.Sockets.socket(io.jnic.sys.Sockets.SOCK_DGRAM);
+            io.jnic.sys.UnixAddress to = io.jnic.sys.UnixAddress.of(primary.ipc().socketPath());
+            try {
+                io.jnic.sys.Sockets.bind(sock, io.jnic.sys.UnixAddress.of(base.resolve("flood").resolve("mp_socket_1_99")));
+                for (int i = 0; i < 2000; i++) {
+                    int n = random.nextInt(i % 2 == 0 ? 90 : 400); // short ones are truncated headers
+                    for (int k = 0; k < n; k++) {
+                        raw.data().set(ValueLayout.JAVA_BYTE, k, (byte) random.nextInt());
+                    }
+                    raw.send(sock, n, to, null, 0, 0);
+                }
+            } finally {
+                Io.close(sock);
+                java.nio.file.Files.deleteIfExists(base.resolve("flood").resolve("mp_socket_1_99"));
+            }
+            try (Child s = Child.start(base, "--proc-type", "secondary", "--file-prefix", "flood")) {
+                assertTrue(s.started().startsWith("READY secondary"), "a secondary still registers");
+                s.send("request hello still-there");
+                assertEquals("REPLY 1 1 [still-there@" + primary.pid() + "]", s.await("REPLY"));
+            }
+            assertEquals(2000, primary.ipc().stats().malformed() + primary.ipc().stats().truncated(),
+                    primary.ipc().stats().toString());
         }
     }
 }

@@ -23,12 +23,12 @@ import picocli.CommandLine.Parameters;
  * same sysfs files (driver_override, drivers_probe), so either tool can undo the other's work. Devices
  * that carry an active route or a mounted disk are refused unless --force.
  */
-@Command(name = "devbind", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "devbind", mixinStandardHelpOptions = true, sortOptions = false, version = "jnic devbind 0.1.0",
         description = {"Show network devices and bind them to userspace drivers (vfio-pci, uio_pci_generic) or back.",
             "Refuses devices with an active route or a mounted disk unless --force."},
         footer = {"", "Examples:", "  devbind --status", "  devbind --bind vfio-pci 0000:03:00.0 03:00.1",
-            "  devbind --bind e1000e 0000:03:00.0     (back to the kernel driver)", "  devbind --unbind 03:00.0",
-            "  devbind --dry-run --bind vfio-pci eth1 (print the sysfs writes, change nothing)"})
+            "  devbind --bind e1000e 0000:03:00.0      (back to the kernel driver)", "  devbind --unbind 03:00.0",
+            "  devbind -n --bind vfio-pci eth1         (print the sysfs writes only)"})
 public final class DevBind implements Callable<Integer> {
     static final class Action {
         @Option(names = {"-s", "--status"}, description = "Show network devices grouped by the kind of driver they use.")

@@ -68,6 +68,23 @@ class DevBindTest {
     }
 
     @Test
+    void interfaceNamesResolveToTheirPciFunction() throws java.io.IOException {
+        PciSysfs host = new PciSysfs();
+        int resolved = 0;
+        for (PciDeviceInfo d : host.scan()) {
+            for (String iface : new DeviceUsage().of(d.address()).interfaces()) {
+                assertEquals(d.address(), DevBind.resolve(host, iface));
+                assertTrue(java.nio.file.Path.of("/sys/class/net", iface).toRealPath().startsWith(d.sysfsPath().toRealPath()));
+                resolved++;
+            }
+        }
+        assumeTrue(resolved > 0, "no network interface on a PCI device here");
+        IllegalArgumentException lo = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> DevBind.resolve(host, "lo"));
+        assertEquals("interface lo is not on a PCI device", lo.getMessage());
+    }
+
+    @Test
     void usageErrorsAreExplained() {
         Result none = run("--bind", "vfio-pci");
         assertEquals(2, none.rc());

@@ -39,6 +39,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
 
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT_U = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort LE_SHORT_U = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LE_LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle REG = LE_INT.varHandle();
 
@@ -181,10 +182,15 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private int fifoFrames;
 
     private boolean resetting;
+    /** The valid receive addresses (RAH.AV set), low 48 bits as RAL/RAH hold them: rebuilt on writes. */
+    private final long[] rarValid = new long[RAR_ENTRIES];
+    private int rarCount;
     private boolean linkUp;
     private boolean linkTraining;
     private long linkReadyAt;
     private long linkDelayNanos;
+    private boolean lastTurnIdle = true;
+    private int turn;
 
     // interrupts (7.3): per-vector causes in MSI-X mode (EICR[15:0] = vectors 0-15), EICR[15:0] otherwise
     private long queueCause;
@@ -203,6 +209,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // faults
     private volatile boolean faultLinkDown;
     private volatile boolean faultStall;
+    private boolean busMaster = true;
     private volatile double faultDropProbability;
     private volatile double faultCrcErrorProbability;
     private volatile boolean faultReverseWriteBack;
@@ -408,6 +415,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         if (off >= RAL_ALIAS0 && off < RAL_ALIAS0 + 16 * 8) {
             setReg(RAL0 + off - RAL_ALIAS0, value);
+            rebuildReceiveAddresses();
             return;
         }
         if (STAT_OF[off >>> 2] >= 0 || STAT_HIGH_OF[off >>> 2] >= 0) {
@@ -487,6 +495,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         if (PLAIN.get(off >>> 2)) {
             setReg(off, value);
+            if (off >= RAL0 && off < RAL0 + 8 * RAR_ENTRIES) {
+                rebuildReceiveAddresses();
+            }
             return;
         }
         unimplemented(off, "write of 0x" + Integer.toHexString(value));
@@ -537,10 +548,51 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         faultReverseWriteBack = on;
     }
 
+    /** Function-level reset (PCIe FLR / VFIO reset): every register to its default, as CTRL.RST does. */
+    public synchronized void functionLevelReset() {
+        resetRegisters();
+        setReg(CTRL, CTRL_RST);
+    }
+
     /** A device reset the driver did not ask for (power glitch, firmware): every register to its default. */
     public synchronized void faultReset() {
         resetRegisters();
         setReg(CTRL, CTRL_RST);
+    }
+
+    /**
+     * PCI command register Bus Master Enable: without it the function issues no DMA (no descriptor fetch,
+     * no write-back), as on PCIe. The raw model starts enabled; a transport with a config space follows it.
+     */
+    public synchronized void setBusMaster(boolean enabled) {
+        busMaster = enabled;
+    }
+
+    /**
+     * The driver is taking {@code [iova, iova + size)} away: queues whose rings lie there stop (as if the
+     * driver had disabled them; their ENABLE bit reads 0) so that nothing touches the memory afterwards.
+     * Callers hold no other lock of this device; DMA of in-flight buffers there becomes a DMA error.
+     */
+    public synchronized void dmaUnmapping(long iova, long size) {
+        for (int q = 0; q < NUM_QUEUES; q++) {
+            RxQueue r = rxq[q];
+            if (r.enabled && overlaps(r.ring, iova, size)) {
+                r.enabled = false;
+                REG.setRelease(bar0, (long) rxq(q) + RXDCTL, reg(rxq(q) + RXDCTL) & ~RXDCTL_ENABLE);
+                LOG.log(System.Logger.Level.WARNING, "{0}: RX queue {1} stopped: its ring was DMA-unmapped", name, q);
+            }
+            TxQueue t = txq[q];
+            if (t.enabled && (overlaps(t.ring, iova, size) || (t.headWriteBack
+                    && t.headWriteBackAddress >= iova && t.headWriteBackAddress - iova < size))) {
+                t.enabled = false;
+                REG.setRelease(bar0, (long) txq(q) + TXDCTL, reg(txq(q) + TXDCTL) & ~TXDCTL_ENABLE);
+                LOG.log(System.Logger.Level.WARNING, "{0}: TX queue {1} stopped: its ring was DMA-unmapped", name, q);
+            }
+        }
+    }
+
+    private static boolean overlaps(DmaWindow w, long iova, long size) {
+        return w.iova() < iova + size && iova < w.iova() + w.size();
     }
 
     public boolean isStalled() {
@@ -574,12 +626,19 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 return 0;
             }
             linkStateMachine(now);
-            // every turn: in shared memory a driver reads its own ENABLE back at once, so latch promptly
-            scanQueueEnables();
+            if (!busMaster) {
+                return 0; // no DMA and no MSI-X (a memory write) without Bus Master Enable
+            }
+            // a driver reads its own ENABLE back from shared memory at once, so latch promptly: every idle
+            // turn, and every 16th busy one (a busy turn moves up to 64 frames per queue: microseconds)
+            if (lastTurnIdle || (turn++ & 15) == 0) {
+                scanQueueEnables();
+            }
             work = wire.poll(now);
             work += drainFifo();
             work += transmit();
             finishBatch(now);
+            lastTurnIdle = work == 0;
         }
         return work;
     }
@@ -621,6 +680,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         // the EEPROM's MAC address in receive address 0 (datasheet 4.6.x: loaded from the EEPROM at reset)
         setReg(RAL0, (int) eepromMac);
         setReg(RAH0, (int) (eepromMac >>> 32) & 0xFFFF | RAH_AV);
+        rebuildReceiveAddresses();
         loadRssKey();
         java.util.Arrays.fill(stats, 0);
         java.util.Arrays.fill(latchedHigh, 0);
@@ -672,6 +732,17 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
 
     public synchronized boolean linkUp() {
         return linkUp;
+    }
+
+    private void rebuildReceiveAddresses() {
+        int n = 0;
+        for (int i = 0; i < RAR_ENTRIES; i++) {
+            int rah = reg(RAH0 + 8 * i);
+            if ((rah & RAH_AV) != 0) {
+                rarValid[n++] = (reg(RAL0 + 8 * i) & 0xFFFFFFFFL) | ((long) (rah & 0xFFFF) << 32);
+            }
+        }
+        rarCount = n;
     }
 
     private void loadRssKey() {
@@ -758,8 +829,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             why = "RDLEN " + len + " is not a non-zero multiple of 128 bytes";
         } else if ((addr & 0x7F) != 0) {
             why = "RDBAL/RDBAH 0x" + Long.toHexString(addr) + " is not 128-byte aligned";
-        } else if ((w = dma.find(addr, len)) == null) {
-            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in DMA-mapped memory";
+        } else if ((w = dma.find(addr, len)) == null || !w.writable()) {
+            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in writable DMA-mapped memory";
         } else if (descType != SRRCTL_DESCTYPE_ADV_ONEBUF) {
             why = "SRRCTL.DESCTYPE " + descType + " is not 1 (advanced one-buffer); other formats are not modelled";
         } else if (bsize == 0) {
@@ -794,11 +865,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             why = "TDLEN " + len + " is not a non-zero multiple of 128 bytes";
         } else if ((addr & 0x7F) != 0) {
             why = "TDBAL/TDBAH 0x" + Long.toHexString(addr) + " is not 128-byte aligned";
-        } else if ((w = dma.find(addr, len)) == null) {
-            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in DMA-mapped memory";
+        } else if ((w = dma.find(addr, len)) == null || !w.writable()) {
+            why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in writable DMA-mapped memory";
         } else if (head < 0 || head >= len / DESC_SIZE) {
             why = "TDH " + head + " outside a ring of " + len / DESC_SIZE + " descriptors";
-        } else if ((wbal & TDWBAL_HEAD_WB_EN) != 0 && dma.find(wbAddr, 4) == null) {
+        } else if ((wbal & TDWBAL_HEAD_WB_EN) != 0 && (dma.find(wbAddr, 4) == null || !dma.find(wbAddr, 4).writable())) {
             why = "the head write-back address 0x" + Long.toHexString(wbAddr) + " is not in DMA-mapped memory";
         }
         if (why != null) {
@@ -894,7 +965,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(S_RNBC0, 1); // 8.2.3.23: no buffers, or the queue is disabled
             return;
         }
-        if (fifoFrames == 0) {
+        if (fifoFrames == 0 && busMaster) {
             if (deliver(q, src, srcOff, len)) {
                 return;
             }
@@ -922,11 +993,10 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if ((fctrl & FCTRL_UPE) != 0) {
             return true;
         }
-        int lo = frame.get(LE_INT_U, off);
-        int hi = frame.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), off + 4) & 0xFFFF;
-        for (int i = 0; i < RAR_ENTRIES; i++) {
-            int rah = reg(RAH0 + 8 * i);
-            if ((rah & RAH_AV) != 0 && reg(RAL0 + 8 * i) == lo && (rah & 0xFFFF) == hi) {
+        long dst = (frame.get(LE_INT_U, off) & 0xFFFFFFFFL) | ((long) (frame.get(LE_SHORT_U, off + 4) & 0xFFFF) << 32);
+        long[] valid = rarValid;
+        for (int i = 0; i < rarCount; i++) {
+            if (valid[i] == dst) {
                 return true;
             }
         }
@@ -967,11 +1037,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             int chunk = Math.min(bsize, len - done);
             int error = 0;
             DmaWindow w = dma.find(bufAddr, chunk);
-            if (w == null) {
+            if (w == null || !w.writable()) {
                 dmaError("RX queue " + q.index + " buffer 0x" + Long.toHexString(bufAddr) + " is not DMA-mapped");
                 error = RXD_ERR_RXE;
             } else {
-                MemorySegment.copy(src, srcOff + done, w.segment(), bufAddr - w.iova(), chunk);
+                copy(src, srcOff + done, w.segment(), bufAddr - w.iova(), chunk);
             }
             done += chunk;
             int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP : 0) | error;
@@ -981,6 +1051,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             writeStatus(ring, d + 8, status);
             q.head = q.head + 1 == q.size ? 0 : q.head + 1;
         }
+        REG.setRelease(bar0, (long) rxq(q.index) + RDH, q.head);
         int si = statIndexRx(q.index);
         count(S_QPRC0 + si, 1);
         count(S_QBRC0 + si, len);
@@ -1133,7 +1204,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                         dmaError("TX queue " + t.index + " buffer 0x" + Long.toHexString(addr) + " is not DMA-mapped");
                         t.frameBad = true;
                     } else {
-                        MemorySegment.copy(w.segment(), addr - w.iova(), txFrame, t.frameLength, len);
+                        copy(w.segment(), addr - w.iova(), txFrame, t.frameLength, len);
                         t.frameLength += len;
                     }
                 }
@@ -1160,7 +1231,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         REG.setRelease(bar0, (long) base + TDH, t.head);
         if (t.headWriteBack) {
             DmaWindow w = dma.find(t.headWriteBackAddress, 4);
-            if (w != null) {
+            if (w != null && w.writable()) {
                 REG.setRelease(w.segment(), t.headWriteBackAddress - w.iova(), t.head);
             }
         }
@@ -1210,12 +1281,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // ================================================================================================
 
     private void finishBatch(long now) {
-        // publish receive heads and flush deferred (reordered) status writes
-        for (int q = 0; q < NUM_QUEUES; q++) {
-            if (rxq[q].enabled && isRxTouched(q)) {
-                REG.setRelease(bar0, (long) rxq(q) + RDH, rxq[q].head);
-            }
-        }
+        // flush deferred (reordered) status writes
         for (int i = deferredCount - 1; i >= 0; i--) {
             REG.setRelease(deferredSeg[i], deferredAddr[i], deferredValue[i]);
             deferredSeg[i] = null;
@@ -1231,10 +1297,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if ((queueArmed | otherArmed) != 0) {
             deliverInterrupts(now);
         }
-    }
-
-    private boolean isRxTouched(int q) {
-        return q < 64 ? (rxTouched0 & (1L << q)) != 0 : (rxTouched1 & (1L << (q - 64))) != 0;
     }
 
     /** 8.2.3.5.14 IVAR: entry for RX queue 2n in bits 7:0, TX 2n in 15:8, RX 2n+1 in 23:16, TX 2n+1 in 31:24. */
@@ -1343,6 +1405,24 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // ================================================================================================
     // Helpers
     // ================================================================================================
+
+    /**
+     * Copies a frame: 8 bytes at a time for small frames (MemorySegment.copy's overlap and bulk set-up cost
+     * more than the copy itself at 64 bytes), the bulk copy for larger ones.
+     */
+    private static void copy(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int len) {
+        if (len > 256) {
+            MemorySegment.copy(src, srcOff, dst, dstOff, len);
+            return;
+        }
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            dst.set(LE_LONG_U, dstOff + i, src.get(LE_LONG_U, srcOff + i));
+        }
+        for (; i < len; i++) {
+            dst.set(ValueLayout.JAVA_BYTE, dstOff + i, src.get(ValueLayout.JAVA_BYTE, srcOff + i));
+        }
+    }
 
     private int readStat(int index) {
         long v = stats[index];

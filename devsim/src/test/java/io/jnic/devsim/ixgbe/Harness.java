@@ -34,7 +34,7 @@ final class Harness implements AutoCloseable {
     private long next;
 
     Harness(int lanId, byte[] mac, Wire wire) {
-        mem = arena.allocate(8 << 20, 4096);
+        mem = arena.allocate(16 << 20, 4096);
         dma.map(IOVA_BASE, mem);
         dev = new Ixgbe82599(lanId, mac, dma, wire);
         page = dev.bar0Memory();

@@ -264,6 +264,14 @@ public final class IpcChannel implements AutoCloseable {
         return sendTo(peer.socketPath(), Wire.TYPE_REP, peer.requestId(), reply) == SENT;
     }
 
+    /**
+     * True on this channel's handler thread: code that waits for requests this process must itself answer
+     * (memory hotplug, for one) cannot run there.
+     */
+    public boolean isHandlerThread() {
+        return Thread.currentThread() == handler;
+    }
+
     /** The counters of accepted and dropped datagrams. */
     public IpcStats stats() {
         return new IpcStats(counters.get(RECEIVED), counters.get(TRUNCATED), counters.get(MALFORMED),

@@ -58,13 +58,16 @@ public final class UioPciDevice implements PciDevice, PciConfigAccess {
         this.info = sysfs.device(address);
         this.uioNumber = uioNumber;
         this.config = SysfsConfig.open(sysfs, address);
+        int fd = -1;
         try {
-            this.uioFd = Io.open(devDir.resolve("uio" + uioNumber).toString(), Io.O_RDWR | Io.O_CLOEXEC);
+            fd = Io.open(devDir.resolve("uio" + uioNumber).toString(), Io.O_RDWR | Io.O_CLOEXEC);
+            this.uioFd = fd;
+            setBusMaster(true);
         } catch (RuntimeException e) {
+            Io.closeQuietly(fd);
             config.close();
             throw e;
         }
-        setBusMaster(true);
     }
 
     /** Opens {@code address}, which must be bound to uio_pci_generic (or igb_uio); enables bus mastering. */

@@ -442,6 +442,11 @@ public final class VfioPciDevice implements PciDevice, PciConfigAccess {
 
     @Override
     public synchronized void disableInterrupts(InterruptType type) {
+        for (InterruptType other : InterruptType.values()) {
+            if (other != type && enabledVectors[other.ordinal()] > 0 && enabledVectors[type.ordinal()] == 0) {
+                return; // not enabled, and the kernel refuses any change to an index that is not the active one
+            }
+        }
         setIrqs(type.ordinal(), Vfio.VFIO_IRQ_SET_DATA_NONE | Vfio.VFIO_IRQ_SET_ACTION_TRIGGER, 0, new int[0]);
         enabledVectors[type.ordinal()] = 0;
     }

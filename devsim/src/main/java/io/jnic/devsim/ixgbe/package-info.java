@@ -1,0 +1,55 @@
+/**
+ * A behavioural model of one Intel 82599 port (PCI function), from the Intel 82599 10 GbE Controller
+ * Datasheet. Register offsets and bits are in {@link io.jnic.devsim.ixgbe.IxgbeRegs}.
+ *
+ * <h2>What is modelled (datasheet sections)</h2>
+ * <ul>
+ *   <li>PCI: config space with PM, MSI, MSI-X (64 vectors, table/PBA in BAR4) and PCIe capabilities, 64-bit
+ *       BAR0 of 128 KB and BAR4 of 16 KB, Bus Master Enable gating DMA, FLR (9.3).</li>
+ *   <li>Reset and initialisation (4.6.3): CTRL.RST self-clearing at the next device turn and resetting every
+ *       register, EEC.ARD and RDRXCTL.DMAIDONE set when reset completes, CTRL.LRST, STATUS (LAN id, link up,
+ *       GIO master enable), the EEPROM MAC address in RAL/RAH[0] (also at the 82598 alias 0x5400).</li>
+ *   <li>Link (8.2.3.22): AUTOC.AN_RESTART (self-clearing) and reset start link training, LINKS shows up at
+ *       10 Gb/s when the wire has carrier; every change raises EICR.LSC.</li>
+ *   <li>Receive (7.1): RXCTRL.RXEN, L2 filtering with FCTRL.UPE/MPE/BAM and the 128 receive addresses
+ *       (7.1.1.1; the multicast table is not modelled), size checks against 64 bytes and 1518 (1522 tagged) or
+ *       MAXFRS.MFS with HLREG0.JUMBOEN, HLREG0.RXCRCSTRP (FCS appended when clear), RSS (7.1.2.8): Toeplitz
+ *       over IPv4/IPv6 addresses and TCP/UDP ports as enabled by MRQC, hash function priority as in 7.1.2.8.1,
+ *       RETA (128 entries, hash bits 6:0, 4-bit queue index), RSSRK; advanced one-buffer descriptors (7.1.6):
+ *       read format, write-back with RSS type, packet type, RSS hash (RXCSUM.PCSD) or IP id, status DD/EOP,
+ *       length; frames larger than a buffer span descriptors. The packet buffer (RXPBSIZE[0]) holds frames
+ *       while their queue has no descriptors (SRRCTL.DROP_EN clear, head-of-line as in hardware) or drops
+ *       them at once (DROP_EN set, QPRDC); a full buffer counts MPC and raises EICR.RX_MISS.</li>
+ *   <li>Transmit (7.2): DMATXCTL.TE, advanced data descriptors and legacy descriptors (DTALEN, EOP, RS, DEXT,
+ *       DTYP; context descriptors are consumed and ignored), DD write-back for RS descriptors, TDH, head
+ *       write-back (TDWBAL/H), HLREG0.TXPADEN padding to 64 bytes, HLREG0.LPBK MAC loopback.</li>
+ *   <li>Queues: 128 RX and 128 TX queues; software sets RXDCTL/TXDCTL.ENABLE, the model latches the ring on
+ *       its next turn and clears ENABLE again when the ring is invalid (length not a multiple of 128, base not
+ *       128-byte aligned, not DMA-mapped, legacy RX descriptors) with a logged reason.</li>
+ *   <li>Interrupts (7.3): EICR read-to-clear (only the queue bits with GPIE.OCD), write-1-to-clear, EICS,
+ *       EIMS/EIMC, EIAC auto-clear (vectors 16-63 always auto-clear), EIAM with GPIE.EIAME, the extended
+ *       EICS/EIMS/EIMC/EIAM registers for vectors 0-63, IVAR queue-to-vector mapping and IVAR_MISC for other
+ *       causes, EITR minimum interval (2.048 us units), MSI-X or, without GPIE.MSIX_MODE, one INTx/MSI.</li>
+ *   <li>Statistics (8.2.3.23), clear on read: CRCERRS, RLEC, RUC, RFC, ROC, RJC, PRC64-1522, GPRC, BPRC, MPRC,
+ *       GORCL/H, TORL/H, TPR, GPTC, GOTCL/H, TPT, PTC64-1522, MPTC, BPTC, MPC, RNBC, RXDGPC, TXDGPC and the
+ *       per-queue QPRC, QBRC, QPRDC, QPTC, QBTC through RQSMR/TQSM (all queues map to index 0 at reset).
+ *       64-bit pairs: reading the low half returns and clears the counter and latches the high half.</li>
+ * </ul>
+ *
+ * <h2>Deviations a driver author must know</h2>
+ * <ul>
+ *   <li>Queue pages (0x1000-0x1FFF, 0x6000-0x7FFF, 0xD000-0xDFFF) are plain shared memory: a write there is
+ *       seen by the model on its next turn (so ENABLE reads back 1 at once, and the ring is latched a few
+ *       microseconds later), and reads cannot have side effects. The per-queue counters inside those pages
+ *       (QPRC/QBRC at 0x1030+0x40n, QPRDC at 0x1430+0x40n, the 82598-layout QPTC at 0x6030+0x40n) read 0
+ *       through a mapping; a trapped read (a vfio-user REGION_READ) returns and clears them. QPTC/QBTC at
+ *       0x8680/0x8700 are trapped and always work.</li>
+ *   <li>Registers, bits and features not listed above (flow control, DCB, VMDq/SR-IOV, flow director, VLAN
+ *       filtering and stripping, checksum offloads, TSO, RSC, header split, timestamps, LinkSec/IPsec, the
+ *       EEPROM/flash and PHY interfaces, manageability) are not modelled: their registers read 0 (a few
+ *       common ones keep what is written) and the first access of each is logged once.</li>
+ *   <li>The MSI-X table is storage only: vectors are routed by the transport (vfio-user SET_IRQS), as VFIO
+ *       does; the PBA shows armed vectors. RLEC never counts (no length/type field check).</li>
+ * </ul>
+ */
+package io.jnic.devsim.ixgbe;

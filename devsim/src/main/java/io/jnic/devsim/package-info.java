@@ -1,0 +1,26 @@
+/**
+ * devsim: simulated hardware for tests, demos and CI. The only model today is an Intel 82599 port
+ * ({@link io.jnic.devsim.ixgbe.Ixgbe82599}), written from the Intel 82599 10 GbE Controller Datasheet and
+ * never from driver code, so that a driver tested against it is tested against the datasheet.
+ *
+ * <h2>Pieces</h2>
+ * <ul>
+ *   <li>Seams the model is written against: {@link io.jnic.devsim.DmaMemory} (IOVA to memory, filled by
+ *       {@link io.jnic.devsim.DmaMap}), {@link io.jnic.devsim.InterruptSink} (MSI-X vectors, INTx/MSI), and
+ *       the register accessors and BAR0 memfd of the model itself.</li>
+ *   <li>{@link io.jnic.devsim.IxgbeVfioUserModel}: the thin adapter that serves a port over vfio-user with
+ *       {@code io.jnic.pci.vfiouser.VfioUserServer} (queue pages as sparse mmap, everything else trapped).</li>
+ *   <li>{@link io.jnic.devsim.wire}: what each port is plugged into (another port, a loopback plug, a
+ *       generator and sink, a TAP interface).</li>
+ *   <li>{@link io.jnic.devsim.Devsim} (ports + wires + {@link io.jnic.devsim.DeviceLoop}, in-JVM),
+ *       {@link io.jnic.devsim.ControlServer} (fault injection and status over a UNIX socket) and
+ *       {@link io.jnic.devsim.Main} ({@code java -jar devsim.jar --ports 2 --wire pair --socket-dir DIR}).</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * One device thread turns every port; vfio-user server threads and the control socket call the trapped
+ * register accessors and fault methods, which synchronise on the port. Doorbells (RDT/TDT) and queue enables
+ * are stores into shared memory that the device thread polls: an idle simulator parks 50 us between turns,
+ * which bounds the doorbell latency then.
+ */
+package io.jnic.devsim;
