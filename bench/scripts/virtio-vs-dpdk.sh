@@ -45,7 +45,7 @@ run_dpdk() { # $1 = txonly|io
 
 run_jnic() { # $1 = txonly|io
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$cp" io.jnic.driver.virtio.tools.VirtioUserPerf \
-    --vdev "virtio_user0,path=$sock" --mode "$1" --seconds $((secs + skip)) --cpu 1 > "$work/fe.log" 2>&1 || {
+    --vdev "virtio_user0,path=$sock" --mode "$1" --tx-first 32 --seconds $((secs + skip)) --cpu 1 > "$work/fe.log" 2>&1 || {
     echo "jnic frontend failed:" >&2; cat "$work/fe.log" >&2; }
 }
 
@@ -67,7 +67,7 @@ done
   echo "# virtio-user: jnic vs DPDK against DPDK's vhost-user backend ($(date -u +%Y-%m-%dT%H:%MZ))"
   echo
   echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)."
-  echo "DPDK $(dpdk-testpmd --version 2>/dev/null | grep -o 'DPDK [0-9.]*' | head -1 || echo '?'); JDK $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)."
+  echo "DPDK $(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo '?'); JDK $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)."
   echo "$rounds rounds x $secs s per cell (first $skip s dropped), DPDK and jnic interleaved within each round;"
   echo "the figure is the backend's Rx-pps (median of the per-second values of all rounds): the same meter for both."
   echo
@@ -76,7 +76,7 @@ done
   for mode in txonly io; do
     d=$(echo ${res[$mode,dpdk]} | tr ' ' '\n' | median); j=$(echo ${res[$mode,jnic]} | tr ' ' '\n' | median)
     awk -v m="$mode" -v d="$d" -v j="$j" -v dr="${res[$mode,dpdk]}" -v jr="${res[$mode,jnic]}" 'BEGIN {
-      printf "| %s 64 B | %.2f | %.2f | %.2f |%s |%s |\n", (m=="io" ? "io loop (tx-first 256 / 32)" : "txonly -> rxonly"),
+      printf "| %s 64 B | %.2f | %.2f | %.2f |%s |%s |\n", (m=="io" ? "io loop (tx-first 32)" : "txonly -> rxonly"),
         d/1e6, j/1e6, (d>0 ? j/d : 0), dr, jr }'
   done
   echo
