@@ -21,7 +21,8 @@ fail() { echo "testbed: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 kernel() { ls /boot/vmlinuz-* 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V | tail -1; }
 missing() {
   command -v qemu-system-x86_64 >/dev/null || return 0
-  [ -x /bin/busybox ] && /bin/busybox --list | grep -qx modprobe || return 0
+  # the initramfs has no libc: busybox must be the static build
+  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || return 0
   command -v cpio >/dev/null && command -v depmod >/dev/null || return 0
   [ -n "$(kernel)" ] && [ -d "/lib/modules/$(kernel)" ] || return 0
   return 1

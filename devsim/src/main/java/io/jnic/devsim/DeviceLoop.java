@@ -13,6 +13,9 @@ public final class DeviceLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DeviceLoop.class.getName());
     private static final int SPINS_BEFORE_PARK = 200;
     private static final long PARK_NANOS = 50_000;
+    /** After about a second without work the loop naps longer, so an idle simulator costs next to nothing. */
+    private static final int PARKS_BEFORE_NAP = 20_000;
+    private static final long NAP_NANOS = 500_000;
 
     private final Ixgbe82599[] devices;
     private final Thread thread;
@@ -49,7 +52,7 @@ public final class DeviceLoop implements AutoCloseable {
                 } else if (++idle < SPINS_BEFORE_PARK) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.parkNanos(PARK_NANOS);
+                    LockSupport.parkNanos(idle < SPINS_BEFORE_PARK + PARKS_BEFORE_NAP ? PARK_NANOS : NAP_NANOS);
                 }
             }
         } catch (Throwable t) {

@@ -70,6 +70,27 @@ public final class Devsim implements AutoCloseable {
 
     private void build() {
         Wire[] w = new Wire[config.ports()];
+        try {
+            makeWires(w);
+        } catch (RuntimeException e) {
+            for (Wire x : w) {
+                if (x != null) {
+                    x.close();
+                }
+            }
+            throw e;
+        }
+        for (int p = 0; p < config.ports(); p++) {
+            DmaMap dma = new DmaMap();
+            Ixgbe82599 dev = new Ixgbe82599("port " + p, p & 1, mac(p), dma, w[p]);
+            dev.setLinkDelayNanos(config.linkDelayNanos());
+            dmaMaps.add(dma);
+            ports.add(dev);
+            wires.add(w[p]);
+        }
+    }
+
+    private void makeWires(Wire[] w) {
         for (int p = 0; p < config.ports(); p++) {
             String spec = config.wireOf(p).trim();
             String kind = spec.toLowerCase(Locale.ROOT);
@@ -95,14 +116,6 @@ public final class Devsim implements AutoCloseable {
             } else if (w[p] == null) {
                 throw new IllegalArgumentException("unknown --wire '" + spec + "': use pair, loop, gen or tap:NAME");
             }
-        }
-        for (int p = 0; p < config.ports(); p++) {
-            DmaMap dma = new DmaMap();
-            Ixgbe82599 dev = new Ixgbe82599(p & 1, mac(p), dma, w[p]);
-            dev.setLinkDelayNanos(config.linkDelayNanos());
-            dmaMaps.add(dma);
-            ports.add(dev);
-            wires.add(w[p]);
         }
     }
 
@@ -276,9 +289,6 @@ public final class Devsim implements AutoCloseable {
         }
         for (Ixgbe82599 d : ports) {
             d.close();
-        }
-        for (int i = ports.size(); i < wires.size(); i++) {
-            wires.get(i).close();
         }
     }
 }

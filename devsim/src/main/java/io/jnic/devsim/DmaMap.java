@@ -10,7 +10,8 @@ import java.util.Arrays;
  */
 public final class DmaMap implements DmaMemory {
     private volatile DmaWindow[] windows = new DmaWindow[0];
-    private DmaWindow last; // device-thread cache; a stale value is re-checked against the array below
+    private DmaWindow last; // device-thread cache, valid only while lastTable is the current array
+    private DmaWindow[] lastTable;
 
     /** Adds a window; throws when it overlaps one already mapped (the IOMMU would refuse too). */
     public synchronized void map(long iova, MemorySegment segment) {
@@ -71,12 +72,8 @@ public final class DmaMap implements DmaMemory {
     public DmaWindow find(long iova, long length) {
         DmaWindow[] ws = windows;
         DmaWindow l = last;
-        if (l != null && l.covers(iova, length)) {
-            for (DmaWindow w : ws) { // still mapped? (cheap: few windows; identity check only)
-                if (w == l) {
-                    return l;
-                }
-            }
+        if (l != null && lastTable == ws && l.covers(iova, length)) {
+            return l; // the cache belongs to the current table, so the window is still mapped
         }
         int lo = 0;
         int hi = ws.length - 1;
@@ -90,6 +87,7 @@ public final class DmaMap implements DmaMemory {
             } else {
                 if (w.covers(iova, length)) {
                     last = w;
+                    lastTable = ws;
                     return w;
                 }
                 return null;

@@ -65,7 +65,7 @@ public final class IxgbeVfioUserModel implements VfioUserDeviceModel {
         return switch (index) {
             case PCI_BAR0_REGION_INDEX -> {
                 List<SparseArea> areas = new ArrayList<>();
-                for (long[] p : Ixgbe82599.QUEUE_PAGES) {
+                for (long[] p : Ixgbe82599.queuePages()) {
                     areas.add(new SparseArea(p[0], p[1]));
                 }
                 yield new Region(IxgbeRegs.BAR0_SIZE, RW, device.bar0Fd(), 0, areas);

@@ -23,7 +23,8 @@ public final class Main implements Callable<Integer> {
     int ports;
 
     @Option(names = "--wire", split = ",", description = "pair|loop|gen|tap:NAME, one for all ports or one per port "
-            + "(comma-separated); pair joins ports 0+1, 2+3, ...; default ${DEFAULT-VALUE}", defaultValue = "pair")
+            + "(comma-separated); pair joins ports 0+1, 2+3, ...; one tap:NAME for several ports makes NAME0, NAME1, ...;"
+            + " default ${DEFAULT-VALUE}", defaultValue = "pair")
     List<String> wires;
 
     @Option(names = "--socket-dir", description = "directory for the sockets: port<N>.sock (vfio-user), devsim.ctl (control)")

@@ -20,7 +20,7 @@
  * <h2>Threads</h2>
  * One device thread turns every port; vfio-user server threads and the control socket call the trapped
  * register accessors and fault methods, which synchronise on the port. Doorbells (RDT/TDT) and queue enables
- * are stores into shared memory that the device thread polls: an idle simulator parks 50 us between turns,
- * which bounds the doorbell latency then.
+ * are stores into shared memory that the device thread polls: an idle simulator parks 50 us between turns
+ * (500 us after a second without work), which bounds the latency of the first doorbell after a pause.
  */
 package io.jnic.devsim;

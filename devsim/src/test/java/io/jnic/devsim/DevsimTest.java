@@ -94,6 +94,19 @@ class DevsimTest {
             String stats = ControlServer.send(ctl, "stats");
             assertTrue(stats.contains("port 0") && stats.contains("gen 1000 pps") && stats.contains("port 1")
                     && stats.contains("loop"), stats);
+            // a driver in another process reaches port 1 over vfio-user
+            try (io.jnic.pci.vfiouser.VfioUserDevice d = io.jnic.pci.vfiouser.VfioUserDevice.connect(
+                    dir.resolve("port1.sock"))) {
+                assertEquals(IxgbeRegs.PCI_DEVICE_82599_SFP, d.configRead(2, 2));
+                assertEquals(1, (d.bar(0).read32(IxgbeRegs.STATUS) & IxgbeRegs.STATUS_LAN_ID_MASK)
+                        >>> IxgbeRegs.STATUS_LAN_ID_SHIFT);
+                d.bar(0).write32(IxgbeRegs.CTRL, IxgbeRegs.CTRL_RST);
+                long until = System.nanoTime() + 10_000_000_000L;
+                while ((d.bar(0).read32(IxgbeRegs.CTRL) & IxgbeRegs.CTRL_RST) != 0 && System.nanoTime() < until) {
+                    Thread.sleep(1);
+                }
+                assertEquals(0, d.bar(0).read32(IxgbeRegs.CTRL) & IxgbeRegs.CTRL_RST, "the devsim process finished the reset");
+            }
         } finally {
             p.destroy();
             assertTrue(p.waitFor(20, TimeUnit.SECONDS), "devsim stops on SIGTERM");

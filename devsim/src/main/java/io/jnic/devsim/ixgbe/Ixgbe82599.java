@@ -22,7 +22,7 @@ import java.util.zip.CRC32;
  * BAR0 (registers), BAR4 (MSI-X table), DMA into its own memory ({@link DmaMemory}) and interrupts
  * ({@link InterruptSink}); frames leave and arrive through a {@link Wire}.
  *
- * <p>BAR0 lives in a memfd. The queue-register pages ({@link #QUEUE_PAGES}: RX queues 0-63 at 0x1000, TX
+ * <p>BAR0 lives in a memfd. The queue-register pages ({@link #queuePages()}: RX queues 0-63 at 0x1000, TX
  * queues 0-127 at 0x6000-0x7FFF, RX queues 64-127 at 0xD000) are plain shared memory that a transport hands
  * to the driver as sparse mmap areas; tail-pointer writes there are memory stores which {@link #poll} reads,
  * the way vfio-user device emulations poll doorbells. Every other offset is trapped: {@link #read32} and
@@ -35,7 +35,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Ixgbe82599.class.getName());
 
     /** {offset, length} of the BAR0 pages offered as sparse mmap areas (all other offsets trap). */
-    public static final long[][] QUEUE_PAGES = {{0x1000, 0x1000}, {0x6000, 0x2000}, {0xD000, 0x1000}};
+    private static final long[][] QUEUE_PAGES = {{0x1000, 0x1000}, {0x6000, 0x2000}, {0xD000, 0x1000}};
 
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT_U = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -228,6 +228,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
      * (6 bytes), reaching driver memory through {@code dma} and plugged into {@code wire}.
      */
     public Ixgbe82599(int lanId, byte[] mac, DmaMemory dma, Wire wire) {
+        this("port " + lanId, lanId, mac, dma, wire);
+    }
+
+    /** As above, named {@code name} in messages and status output. */
+    public Ixgbe82599(String name, int lanId, byte[] mac, DmaMemory dma, Wire wire) {
         if (lanId < 0 || lanId > 3) {
             throw new IllegalArgumentException("LAN id must be 0-3 (STATUS.LAN_ID has 2 bits), got " + lanId);
         }
@@ -244,7 +249,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             m = (m << 8) | (mac[i] & 0xFF);
         }
         this.eepromMac = m;
-        this.name = "port " + lanId;
+        this.name = name;
         this.dma = dma;
         this.wire = wire;
         this.bar0Fd = Mman.memfdCreate("devsim-82599-bar0", Mman.MFD_CLOEXEC);
@@ -276,7 +281,19 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // Transport-facing API
     // ================================================================================================
 
-    /** The memfd holding BAR0; the {@link #QUEUE_PAGES} may be mmapped from it (MAP_SHARED). */
+    /**
+     * The BAR0 pages a transport offers as sparse mmap areas, as {offset, length} pairs: RX queues 0-63
+     * (0x1000), TX queues 0-127 (0x6000-0x7FFF) and RX queues 64-127 (0xD000).
+     */
+    public static java.util.List<long[]> queuePages() {
+        java.util.List<long[]> l = new java.util.ArrayList<>();
+        for (long[] p : QUEUE_PAGES) {
+            l.add(p.clone());
+        }
+        return l;
+    }
+
+    /** The memfd holding BAR0; the {@link #queuePages()} may be mmapped from it (MAP_SHARED). */
     public int bar0Fd() {
         return bar0Fd;
     }
@@ -363,9 +380,10 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 return reg(AUTOC);
             case EICR: {
                 int v = eicr();
-                // 7.3.4.3: read-to-clear; with GPIE.OCD only the queue bits clear on read
+                // 7.3.4: read-to-clear; with GPIE.OCD only the other-cause bits clear on read (the queue
+                // bits then need auto-clear or write-1-to-clear)
                 boolean ocd = (reg(GPIE) & GPIE_OCD) != 0;
-                clearCauses(ocd ? EICR_RTX_QUEUE : -1);
+                clearCauses(ocd ? ~EICR_RTX_QUEUE : -1);
                 return v;
             }
             case EICS:
@@ -932,6 +950,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(S_CRCERRS, 1);
             return;
         }
+        if ((hl & HLREG0_RXLNGTHERREN) != 0 && lengthError(frame, offset, length, vlan)) {
+            count(S_RLEC, 1); // counted only: the frame is still received
+        }
         int mrqc = reg(MRQC);
         parser.parse(frame, offset, length, mrqc, toeplitz);
         if (!acceptAddress(frame, offset)) {
@@ -981,6 +1002,23 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
     }
 
+    /**
+     * An IEEE 802.3 length field (type/length below 1536) that disagrees with the frame: longer than the data,
+     * or different from it when the data needs no padding (46 bytes or more).
+     */
+    private static boolean lengthError(MemorySegment frame, long offset, int length, boolean vlan) {
+        int at = vlan ? 16 : 12;
+        if (length < at + 2) {
+            return false;
+        }
+        int field = frame.get(FrameParser.BE16, offset + at) & 0xFFFF;
+        if (field >= 1536) {
+            return false;
+        }
+        int data = length - at - 2;
+        return field > data || (field >= 46 && field != data);
+    }
+
     /** 7.1.1.1 L2 filtering: broadcast with BAM, multicast with MPE, unicast on UPE or a valid RAR match. */
     private boolean acceptAddress(MemorySegment frame, long off) {
         int fctrl = reg(FCTRL);
@@ -988,7 +1026,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             return (fctrl & FCTRL_BAM) != 0;
         }
         if (parser.multicast) {
-            return (fctrl & FCTRL_MPE) != 0; // the multicast table (MTA) is not modelled
+            return (fctrl & FCTRL_MPE) != 0 || multicastTableHit(frame, off);
         }
         if ((fctrl & FCTRL_UPE) != 0) {
             return true;
@@ -1001,6 +1039,26 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * 8.2.3.7 MTA/MCSTCTRL: with MCSTCTRL.MFE, 12 bits of the destination address (which 12: MCSTCTRL.MO,
+     * taken from its last two octets) index the 4096-bit multicast table.
+     */
+    private boolean multicastTableHit(MemorySegment frame, long off) {
+        int mc = reg(MCSTCTRL);
+        if ((mc & MCSTCTRL_MFE) == 0) {
+            return false;
+        }
+        int a4 = frame.get(ValueLayout.JAVA_BYTE, off + 4) & 0xFF;
+        int a5 = frame.get(ValueLayout.JAVA_BYTE, off + 5) & 0xFF;
+        int vector = switch (mc & MCSTCTRL_MO_MASK) {
+            case 0 -> (a4 >>> 4) | (a5 << 4);
+            case 1 -> (a4 >>> 3) | (a5 << 5);
+            case 2 -> (a4 >>> 2) | (a5 << 6);
+            default -> a4 | (a5 << 8);
+        } & 0xFFF;
+        return (reg(MTA0 + 4 * (vector >>> 5)) & (1 << (vector & 0x1F))) != 0;
     }
 
     /** DMA one frame into queue {@code q}: false when it lacks the descriptors (nothing written then). */

@@ -85,7 +85,7 @@ public final class IxgbeRegs {
     public static final int EICR_OTHER_CAUSES = 0x7FFF0000 & ~EICR_TCP_TIMER;
 
     public static final int GPIE_MSIX_MODE = 1 << 4;
-    /** Other Clear Disable: reading EICR clears only the queue bits (15:0). */
+    /** OCD: reading EICR clears only the other-cause bits (31:16), not the queue bits (15:0). */
     public static final int GPIE_OCD = 1 << 5;
     public static final int GPIE_EIMEN = 1 << 6;
     public static final int GPIE_EIAME = 1 << 30;
@@ -151,7 +151,12 @@ public final class IxgbeRegs {
     public static final int FCTRL_MPE = 1 << 8;
     public static final int FCTRL_UPE = 1 << 9;
     public static final int FCTRL_BAM = 1 << 10;
+    /** Multicast table array: 4096 bits in 128 registers (8.2.3.7.x). */
     public static final int MTA0 = 0x05200;
+    public static final int MCSTCTRL = 0x05090;
+    public static final int MCSTCTRL_MO_MASK = 0x3;
+    /** Multicast filter enable. */
+    public static final int MCSTCTRL_MFE = 1 << 2;
     /** RAL/RAH 0-127 at 0xA200 + 8*n; 0-15 also at the 82598 location 0x5400 + 8*n. */
     public static final int RAL0 = 0x0A200;
     public static final int RAH0 = 0x0A204;

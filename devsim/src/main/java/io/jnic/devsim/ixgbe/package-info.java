@@ -11,8 +11,8 @@
  *       GIO master enable), the EEPROM MAC address in RAL/RAH[0] (also at the 82598 alias 0x5400).</li>
  *   <li>Link (8.2.3.22): AUTOC.AN_RESTART (self-clearing) and reset start link training, LINKS shows up at
  *       10 Gb/s when the wire has carrier; every change raises EICR.LSC.</li>
- *   <li>Receive (7.1): RXCTRL.RXEN, L2 filtering with FCTRL.UPE/MPE/BAM and the 128 receive addresses
- *       (7.1.1.1; the multicast table is not modelled), size checks against 64 bytes and 1518 (1522 tagged) or
+ *   <li>Receive (7.1): RXCTRL.RXEN, L2 filtering with FCTRL.UPE/MPE/BAM, the 128 receive addresses and
+ *       the multicast table (MTA with MCSTCTRL.MFE/MO) (7.1.1.1), size checks against 64 bytes and 1518 (1522 tagged) or
  *       MAXFRS.MFS with HLREG0.JUMBOEN, HLREG0.RXCRCSTRP (FCS appended when clear), RSS (7.1.2.8): Toeplitz
  *       over IPv4/IPv6 addresses and TCP/UDP ports as enabled by MRQC, hash function priority as in 7.1.2.8.1,
  *       RETA (128 entries, hash bits 6:0, 4-bit queue index), RSSRK; advanced one-buffer descriptors (7.1.6):
@@ -26,7 +26,7 @@
  *   <li>Queues: 128 RX and 128 TX queues; software sets RXDCTL/TXDCTL.ENABLE, the model latches the ring on
  *       its next turn and clears ENABLE again when the ring is invalid (length not a multiple of 128, base not
  *       128-byte aligned, not DMA-mapped, legacy RX descriptors) with a logged reason.</li>
- *   <li>Interrupts (7.3): EICR read-to-clear (only the queue bits with GPIE.OCD), write-1-to-clear, EICS,
+ *   <li>Interrupts (7.3): EICR read-to-clear (with GPIE.OCD only the other-cause bits 31:16), write-1-to-clear, EICS,
  *       EIMS/EIMC, EIAC auto-clear (vectors 16-63 always auto-clear), EIAM with GPIE.EIAME, the extended
  *       EICS/EIMS/EIMC/EIAM registers for vectors 0-63, IVAR queue-to-vector mapping and IVAR_MISC for other
  *       causes, EITR minimum interval (2.048 us units), MSI-X or, without GPIE.MSIX_MODE, one INTx/MSI.</li>
@@ -48,8 +48,12 @@
  *       filtering and stripping, checksum offloads, TSO, RSC, header split, timestamps, LinkSec/IPsec, the
  *       EEPROM/flash and PHY interfaces, manageability) are not modelled: their registers read 0 (a few
  *       common ones keep what is written) and the first access of each is logged once.</li>
+ *   <li>Wires carry frames without their FCS: transmit always behaves as if DCMD.IFCS and HLREG0.TXCRCEN
+ *       were set (the FCS is counted, never taken from the buffer); corrupted FCSs come from the
+ *       {@code crc-errors} fault.</li>
  *   <li>The MSI-X table is storage only: vectors are routed by the transport (vfio-user SET_IRQS), as VFIO
- *       does; the PBA shows armed vectors. RLEC never counts (no length/type field check).</li>
+ *       does; the PBA shows armed vectors.</li>
+ *   <li>RLEC counts 802.3 length-field mismatches (HLREG0.RXLNGTHERREN) but the frame is still received.</li>
  * </ul>
  */
 package io.jnic.devsim.ixgbe;

@@ -124,6 +124,57 @@ class DataPathTest {
     }
 
     @Test
+    void mrqcFieldBitsChooseTheHashFunction() throws Exception {
+        a = new Harness(0, Harness.mac(0xA), new LoopWire());
+        a.resetAndLinkUp();
+        rss(a);
+        a.w(RXCTRL, RXCTRL_RXEN);
+        long[] rings = new long[16];
+        for (int q = 0; q < 16; q++) {
+            rings[q] = a.setupRx(q, 8, 2, false);
+        }
+        Object[] v = ToeplitzTest.IPV4[1];
+        byte[] tcp = Frames.ipv4(Harness.mac(0xA), ip4((String) v[2]), ip4((String) v[0]), 6, (Integer) v[3],
+                (Integer) v[1], 80);
+        int[] used = new int[16];
+        // only the IPv4 function enabled: a TCP segment is hashed on its addresses alone
+        a.w(MRQC, MRQC_MRQE_RSS | MRQC_RSS_FIELD_IPV4);
+        a.dev.receive(MemorySegment.ofArray(tcp), 0, tcp.length);
+        int l3 = (Integer) v[4];
+        int q = (l3 & 0x7F) % 16;
+        assertEquals(l3, a.rxHash(rings[q], used[q]));
+        assertEquals(RXD_RSSTYPE_IPV4, a.rxInfo(rings[q], used[q]++) & 0xF);
+        // a fragment is never hashed on ports, even with the TCP function on
+        byte[] frag = tcp.clone();
+        frag[20] = 0x20; // MF
+        a.w(MRQC, MRQC_MRQE_RSS | MRQC_RSS_FIELD_IPV4 | MRQC_RSS_FIELD_IPV4_TCP);
+        a.dev.receive(MemorySegment.ofArray(frag), 0, frag.length);
+        assertEquals(l3, a.rxHash(rings[q], used[q]));
+        assertEquals(RXD_PKTTYPE_IPV4, a.rxInfo(rings[q], used[q]++) & 0xFFF0, "no L4 type for a fragment");
+        // no function for this packet: no hash, queue 0
+        a.w(MRQC, MRQC_MRQE_RSS | MRQC_RSS_FIELD_IPV6);
+        a.dev.receive(MemorySegment.ofArray(tcp), 0, tcp.length);
+        assertEquals(RXD_RSSTYPE_NONE, a.rxInfo(rings[0], used[0]) & 0xF);
+        assertEquals(RXD_STAT_DD, a.rxStatus(rings[0], used[0]++) & RXD_STAT_DD);
+        // multicast passes with FCTRL.MPE
+        byte[] mcast = Frames.ipv4(new byte[] {0x01, 0, 0x5e, 0, 0, 1}, new int[] {1, 1, 1, 1}, new int[] {224, 0, 0, 1},
+                17, 1, 2, 64);
+        a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
+        assertEquals(0, a.dev.read32(MPRC));
+        a.w(FCTRL, FCTRL_MPE);
+        a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
+        assertEquals(1, a.dev.read32(MPRC));
+        // or through the multicast table: 01:00:5e:00:00:01 with MO=0 -> vector (0x00 >> 4) | (0x01 << 4) = 0x10
+        a.w(FCTRL, 0);
+        a.w(MCSTCTRL, MCSTCTRL_MFE);
+        a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
+        assertEquals(0, a.dev.read32(MPRC), "bit not set in the MTA");
+        a.w(MTA0, 1 << 0x10);
+        a.dev.receive(MemorySegment.ofArray(mcast), 0, mcast.length);
+        assertEquals(1, a.dev.read32(MPRC), "MTA hit");
+    }
+
+    @Test
     void payloadArrivesIntactAndUnicastFilteringApplies() {
         pair();
         b.w(RXCTRL, RXCTRL_RXEN);
@@ -334,6 +385,51 @@ class DataPathTest {
     }
 
     @Test
+    void transmitGathersBuffersSkipsContextDescriptorsAndTakesLegacyOnes() {
+        a = new Harness(0, Harness.mac(0xA), new LoopWire());
+        a.resetAndLinkUp();
+        a.w(RXCTRL, RXCTRL_RXEN);
+        a.w(FCTRL, FCTRL_BAM);
+        long ring = a.setupRx(0, 8, 2, false);
+        long firstBuf = a.at(ring).get(Harness.LE_LONG, 0);
+        long tx = a.setupTx(0, 8, 0);
+        byte[] f = Frames.broadcast(300);
+        for (int i = 42; i < 300; i++) {
+            f[i] = (byte) (i * 7);
+        }
+        long b0 = a.alloc(2048);
+        long b1 = a.alloc(2048);
+        a.at(b0).asSlice(0, 100).copyFrom(MemorySegment.ofArray(f).asSlice(0, 100));
+        a.at(b1).asSlice(0, 200).copyFrom(MemorySegment.ofArray(f).asSlice(100, 200));
+        int data = TXD_CMD_IFCS | TXD_CMD_DEXT | (TXD_DTYP_DATA << TXD_DTYP_SHIFT);
+        MemorySegment d0 = a.at(tx);
+        d0.set(Harness.LE_LONG, 0, 0); // advanced context descriptor: consumed, no data
+        d0.set(Harness.LE_INT, 8, TXD_CMD_DEXT | (TXD_DTYP_CTXT << TXD_DTYP_SHIFT));
+        MemorySegment d1 = a.at(tx + 16);
+        d1.set(Harness.LE_LONG, 0, b0);
+        d1.set(Harness.LE_INT, 8, data | 100);
+        MemorySegment d2 = a.at(tx + 32);
+        d2.set(Harness.LE_LONG, 0, b1);
+        d2.set(Harness.LE_INT, 8, data | TXD_CMD_EOP | TXD_CMD_RS | 200);
+        MemorySegment d3 = a.at(tx + 48); // legacy descriptor: length 15:0, CMD in 31:24, DEXT clear
+        d3.set(Harness.LE_LONG, 0, b0);
+        d3.set(Harness.LE_INT, 8, TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS | 100);
+        d3.set(Harness.LE_INT, 12, 0);
+        a.w(txq(0) + TDT, 4);
+        a.poll(1);
+        assertEquals(300, a.rxLength(ring, 0), "two buffers, one frame");
+        byte[] got = new byte[300];
+        MemorySegment.copy(a.at(firstBuf), ValueLayout.JAVA_BYTE, 0, got, 0, 300);
+        assertArrayEquals(f, got);
+        assertEquals(100, a.rxLength(ring, 1), "the legacy descriptor's frame");
+        assertEquals(0, a.at(tx + 16).get(Harness.LE_INT, 12) & TXD_STAT_DD, "no RS on the first buffer");
+        assertEquals(TXD_STAT_DD, a.at(tx + 32).get(Harness.LE_INT, 12) & TXD_STAT_DD);
+        assertEquals(TXD_STAT_DD, a.at(tx + 48).get(Harness.LE_INT, 12) & TXD_STAT_DD);
+        assertEquals(4, a.r(txq(0) + TDH));
+        assertEquals(2, a.r(GPTC));
+    }
+
+    @Test
     void loopbackAndMacLoopbackReturnFrames() {
         a = new Harness(0, Harness.mac(0xA), new LoopWire());
         a.resetAndLinkUp();
@@ -346,6 +442,25 @@ class DataPathTest {
         a.w(txq(0) + TDT, 1);
         a.poll(1);
         assertEquals(RXD_STAT_DD, a.rxStatus(ring, 0) & RXD_STAT_DD);
+    }
+
+    @Test
+    void macLoopbackKeepsFramesOffTheWire() {
+        pair();
+        for (Harness h : new Harness[] {a, b}) {
+            h.w(RXCTRL, RXCTRL_RXEN);
+            h.w(FCTRL, FCTRL_BAM);
+        }
+        long ringA = a.setupRx(0, 8, 2, false);
+        long ringB = b.setupRx(0, 8, 2, false);
+        a.w(HLREG0, a.r(HLREG0) | HLREG0_LPBK);
+        long tx = a.setupTx(0, 8, 0);
+        a.txDescriptor(tx, 0, a.alloc(2048), Frames.broadcast(64), true);
+        a.w(txq(0) + TDT, 1);
+        a.poll(1);
+        b.poll(1);
+        assertEquals(RXD_STAT_DD, a.rxStatus(ringA, 0) & RXD_STAT_DD, "HLREG0.LPBK returns the frame to port 0");
+        assertEquals(0, b.rxStatus(ringB, 0) & RXD_STAT_DD, "and nothing reaches port 1");
     }
 
     @Test

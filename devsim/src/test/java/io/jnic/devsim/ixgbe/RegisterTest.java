@@ -102,6 +102,15 @@ class RegisterTest {
         assertEquals(0, h.r(GORCL));
         assertEquals(3, h.r(TPR));
         assertEquals(2, h.r(RNBC0), "no receive queue enabled: no buffers");
+        byte[] llc = Frames.broadcast(100);
+        llc[12] = 0;
+        llc[13] = 86; // an 802.3 length field: 86 = 100 - 14, consistent
+        h.dev.receive(java.lang.foreign.MemorySegment.ofArray(llc), 0, 100);
+        assertEquals(0, h.r(RLEC));
+        llc[13] = 90; // claims more data than the frame has
+        h.dev.receive(java.lang.foreign.MemorySegment.ofArray(llc), 0, 100);
+        assertEquals(1, h.r(RLEC), "receive length error");
+        assertEquals(0, h.r(RLEC));
     }
 
     @Test

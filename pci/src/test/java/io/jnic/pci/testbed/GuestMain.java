@@ -371,6 +371,25 @@ public final class GuestMain {
                 require(bar.read32(E1000e.TDBAL) == 0x43210000, "write through the copy not seen");
                 bar.write32(E1000e.TDBAL, 0);
             });
+            check("VFIO shared container: a second device's group joins it and DMAs through the same mapping", () -> {
+                require(devbind("--bind", "vfio-pci", kernelNic.toString()).rc() == 0, "bind " + kernelNic);
+                int fd = hugeMemfd("testbed-shared");
+                MemorySegment mem = hugepage(fd);
+                try (VfioPciDevice second = VfioPciDevice.open(sysfs, Path.of(Vfio.DEV_VFIO), kernelNic, dev.container())) {
+                    require(second.group().number() != dev.group().number(), "same group");
+                    require(second.containerFd() == dev.containerFd(), "not the shared container");
+                    dev.dmaMap(fd, 0, mem, IOVA); // mapped once, through the first device
+                    PciBar bar = second.bar(0);
+                    E1000e.reset(bar);
+                    require(E1000e.transmitOne(bar, mem, IOVA), "no DD write-back from the second device");
+                } finally {
+                    dev.dmaUnmap(IOVA, HUGE);
+                    Mman.munmap(mem);
+                    Io.close(fd);
+                }
+                require(dev.container().apiVersion() == Vfio.API_VERSION, "closing the second device closed the container");
+                require(devbind("--bind", "e1000e", kernelNic.toString()).rc() == 0, "rebind " + kernelNic);
+            });
             check("VFIO device reset (VFIO_DEVICE_RESET) leaves a working device", () -> {
                 String methods = sysfs.attribute(nic, "reset_method").orElse("");
                 System.out.println("@@J reset_method of " + nic + ": " + methods);
