@@ -23,4 +23,12 @@ public interface BufferOps {
     MemorySegment memory();
 
     long offset(long token);
+
+    /** Zeroes the header in front of a frame to transmit (12 bytes at {@link #offset}). */
+    default void clearHeader(long token) {
+        MemorySegment m = memory();
+        long off = offset(token);
+        m.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, off, 0L);
+        m.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, off + 8, 0);
+    }
 }

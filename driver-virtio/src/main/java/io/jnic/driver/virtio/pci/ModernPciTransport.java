@@ -92,6 +92,7 @@ public final class ModernPciTransport implements VirtioTransport {
     private final MemorySegment isr;
     private final MemorySegment deviceCfg;
     private final List<Long> mappedIovas = new ArrayList<>();
+    private final java.util.Set<Integer> mappedIds = new java.util.HashSet<>();
     private int configEventFd = -1;
     private boolean closed;
 
@@ -193,9 +194,13 @@ public final class ModernPciTransport implements VirtioTransport {
         return bar.mapped(r.offset(), r.length());
     }
 
-    private void mapMemory() {
+    /** Maps every segment of the group not mapped yet (call after the group grew, before handing memory out). */
+    public synchronized void mapMemory() {
         boolean physical = device.dmaAddressing() == PciDevice.DmaAddressing.PHYSICAL;
         for (DmaSegment s : memory.segments()) {
+            if (!mappedIds.add(s.id())) {
+                continue;
+            }
             if (physical) {
                 s.requirePhysical(device.name());
             } else {
