@@ -11,7 +11,7 @@ skip=3 # warm-up seconds left out of the median
 . "$root/bin/find-jdk.sh"; jnic_find_jdk
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: apt-get install -y dpdk" >&2; exit 2; }
 "$root/jnic" build -q -pl driver-virtio -am >&2
-cp="$root/sys/target/classes:$root/memory/target/classes:$root/pci/target/classes:$root/driver-virtio/target/classes"
+cp="$root/sys/target/classes:$root/memory/target/classes:$root/pci/target/classes:$root/ethdev/target/classes:$root/driver-virtio/target/classes"
 work=$(mktemp -d /tmp/jnic-vbench.XXXXXX)
 sock=$work/vhost.sock
 out=$root/bench/results/virtio-$(date -u +%Y-%m-%d).md
@@ -84,7 +84,7 @@ done
   echo '```'
   echo "backend:  dpdk-testpmd --lcores '0@1,1@0' --no-pci --no-huge -m 512 --vdev 'net_vhost0,iface=SOCK,queues=1' -- --nb-cores=1 --forward-mode=rxonly|io --port-topology=loop --total-num-mbufs=16384 --disable-link-check --stats-period 1"
   echo "DPDK fe:  dpdk-testpmd --lcores '0@0,1@1' --no-pci -m 256 --single-file-segments --vdev 'net_virtio_user0,path=SOCK,queues=1' -- --nb-cores=1 --forward-mode=txonly|io [--tx-first] --port-topology=loop --disable-link-check --stats-period 1"
-  echo "jnic fe:  java -cp sys,memory,pci,driver-virtio classes io.jnic.driver.virtio.tools.VirtioUserPerf --vdev virtio_user0,path=SOCK --mode txonly|io --cpu 1"
+  echo "jnic fe:  java -cp sys,memory,pci,ethdev,driver-virtio classes io.jnic.driver.virtio.tools.VirtioUserPerf --vdev virtio_user0,path=SOCK --mode txonly|io --cpu 1"
   echo '```'
 } > "$out"
 rm -rf "$work"

@@ -55,6 +55,19 @@ final class MbufOps implements BufferOps {
     }
 
     @Override
+    public long prepareTransmit(long token, int frameLength) {
+        Mbuf b = m.wrap(token);
+        if (frameLength < 0 || frameLength > b.dataLen() + b.tailroom() || b.headroom() < VirtioNetSpec.HDR_SIZE) {
+            return -1;
+        }
+        MemorySegment seg = b.pool().segment();
+        long off = b.dataPosition() - VirtioNetSpec.HDR_SIZE;
+        seg.set(ValueLayout.JAVA_LONG_UNALIGNED, off, 0L);
+        seg.set(ValueLayout.JAVA_INT_UNALIGNED, off + 8, 0);
+        return b.dataIova() - VirtioNetSpec.HDR_SIZE;
+    }
+
+    @Override
     public void clearHeader(long token) {
         m.wrap(token);
         MemorySegment seg = m.pool().segment();

@@ -50,12 +50,12 @@ public final class VirtioNetTxQueue {
         while (sent < n && vq.freeCount() > 0) {
             long t = tokens[sent];
             int len = frameLengths[sent];
-            if (len < 0 || len > ops.room(t) - VirtioNetSpec.HDR_SIZE) {
+            long iova = ops.prepareTransmit(t, len);
+            if (iova < 0) {
                 throw new IllegalArgumentException("frame of " + len + " bytes does not fit its buffer of "
                         + (ops.room(t) - VirtioNetSpec.HDR_SIZE) + " bytes");
             }
-            ops.clearHeader(t); // flags 0, gso_type NONE, no checksum offload; num_buffers is 0 on transmit
-            vq.add(ops.iova(t), VirtioNetSpec.HDR_SIZE + len, false, t);
+            vq.add(iova, VirtioNetSpec.HDR_SIZE + len, false, t);
             bytes += len;
             sent++;
         }
