@@ -1,0 +1,837 @@
+package io.jnic.driver.ixgbe;
+
+import static io.jnic.driver.ixgbe.IxgbeRegs.*;
+
+import io.jnic.ethdev.DeviceInfo;
+import io.jnic.ethdev.DmaMappings;
+import io.jnic.ethdev.EthDevice;
+import io.jnic.ethdev.LinkStatus;
+import io.jnic.ethdev.MacAddress;
+import io.jnic.ethdev.PortConfig;
+import io.jnic.ethdev.PortContext;
+import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.RssConfig;
+import io.jnic.ethdev.RssHashType;
+import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.memory.mbuf.Mempool;
+import io.jnic.pci.PciBar;
+import io.jnic.pci.PciDevice;
+import io.jnic.sys.Events;
+import io.jnic.sys.Io;
+import java.lang.System.Logger.Level;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * An 82599-family port. Probe runs the initialisation of datasheet 4.6.3 (interrupts off, global reset,
+ * EEPROM auto-read, DMA init done, link setup 4.6.4, statistics reset 4.6.5); {@link #start} runs receive
+ * (4.6.7) and transmit (4.6.8) initialisation with the queue-enable handshakes. Interrupts are MSI-X (7.3):
+ * vector 0 takes the "other" causes (link status change, routed by IVAR_MISC), vector 1 + q takes RX queue q
+ * (IVAR) when RX interrupts are configured.
+ *
+ * <p>The port owns its {@link PciDevice} and closes it with the port.
+ */
+public final class IxgbeDevice extends EthDevice {
+    private static final System.Logger LOG = System.getLogger(IxgbeDevice.class.getName());
+    /** 82599: 128 queues each way; we use up to 64 (one register block page for RX, 16 RSS outputs). */
+    public static final int MAX_RX_QUEUES = 16;
+    public static final int MAX_TX_QUEUES = 64;
+    public static final int MIN_RING = 64;
+    public static final int MAX_RING = 4096;
+    /** RDLEN/TDLEN must be multiples of 128 bytes (8.2.3.8.3, 8.2.3.9.7): 8 descriptors. */
+    public static final int RING_ALIGN = 8;
+    public static final int MAX_FRAME = 9728;
+    /** Ethernet header + FCS + one VLAN tag: frame size = MTU + this. */
+    static final int FRAME_OVERHEAD = 18;
+    /** A random-looking default Toeplitz key (the one Microsoft's RSS specification verifies with). */
+    static final byte[] DEFAULT_RSS_KEY = {
+        0x6d, 0x5a, 0x56, (byte) 0xda, 0x25, 0x5b, 0x0e, (byte) 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, (byte) 0xa3,
+        (byte) 0x8f, (byte) 0xb0, (byte) 0xd0, (byte) 0xca, 0x2b, (byte) 0xcb, (byte) 0xae, 0x7b, 0x30, (byte) 0xb4,
+        0x77, (byte) 0xcb, 0x2d, (byte) 0xa3, (byte) 0x80, 0x30, (byte) 0xf2, 0x0c, 0x6a, 0x42, (byte) 0xb7, 0x3b,
+        (byte) 0xbe, (byte) 0xac, 0x01, (byte) 0xfa};
+    private static final long RESET_TIMEOUT_NS = 1_000_000_000L;
+    private static final long ENABLE_TIMEOUT_NS = 1_000_000_000L;
+
+    private final PciDevice pci;
+    private final PciBar bar;
+    private final int deviceId;
+    private final DeviceInfo info;
+    private final DmaMappings dma;
+    private volatile MacAddress mac;
+    private int lcore;
+    private RxQueue[] rxq = new RxQueue[0];
+    private TxQueue[] txq = new TxQueue[0];
+    private final Mempool[] rxPools = new Mempool[MAX_RX_QUEUES];
+    private final int[] rxRing = new int[MAX_RX_QUEUES];
+    private final int[] txRing = new int[MAX_TX_QUEUES];
+    private boolean promisc;
+
+    // interrupts
+    private final int msixVectors;
+    private int[] eventfds = new int[0];
+    private Thread linkThread;
+    private volatile boolean closing;
+    private volatile boolean started;
+    private volatile boolean resetDetected;
+    private final CopyOnWriteArrayList<Consumer<LinkStatus>> linkListeners = new CopyOnWriteArrayList<>();
+    private volatile LinkStatus lastLink = LinkStatus.DOWN;
+    private long interruptsSeen;
+    private long rxInterrupts;
+    private int eitrIntervalUs = 50;
+
+    // 64-bit accumulations of the clear-on-read statistics (8.2.3.23)
+    private final long[] hw = new long[HwStat.values().length];
+    private final PortStats base = new PortStats();
+
+    enum HwStat {
+        GPRC(IxgbeRegs.GPRC), GPTC(IxgbeRegs.GPTC), GORC(IxgbeRegs.GORCL), GOTC(IxgbeRegs.GOTCL), TOR(IxgbeRegs.TORL),
+        TPR(IxgbeRegs.TPR), TPT(IxgbeRegs.TPT), BPRC(IxgbeRegs.BPRC), MPRC(IxgbeRegs.MPRC), BPTC(IxgbeRegs.BPTC),
+        MPTC(IxgbeRegs.MPTC), CRCERRS(IxgbeRegs.CRCERRS), ILLERRC(IxgbeRegs.ILLERRC), ERRBC(IxgbeRegs.ERRBC),
+        RLEC(IxgbeRegs.RLEC), RUC(IxgbeRegs.RUC), RFC(IxgbeRegs.RFC), ROC(IxgbeRegs.ROC), RJC(IxgbeRegs.RJC),
+        MPC(IxgbeRegs.MPC0), RNBC(IxgbeRegs.RNBC0), QPRDC(IxgbeRegs.QPRDC0);
+
+        final int reg;
+
+        HwStat(int reg) {
+            this.reg = reg;
+        }
+
+        /** 36-bit byte counters are read low then high (8.2.3.23: reading the high half clears both). */
+        boolean wide() {
+            return this == GORC || this == GOTC || this == TOR;
+        }
+
+        /** MPC and RNBC exist once per packet buffer (8 of them). */
+        boolean perBuffer() {
+            return this == MPC || this == RNBC;
+        }
+
+        /** QPRDC exists for queues 0-15, 0x40 apart. */
+        boolean perQueue() {
+            return this == QPRDC;
+        }
+    }
+
+    IxgbeDevice(PciDevice pci, PortContext ctx, int deviceId, int lcore) {
+        super(ctx);
+        this.pci = pci;
+        this.deviceId = deviceId;
+        this.lcore = lcore;
+        this.bar = pci.bar(0);
+        this.dma = new DmaMappings(pci, ctx.memory());
+        this.info = new DeviceInfo(IxgbeDriver.NAME, MAX_RX_QUEUES, MAX_TX_QUEUES, MIN_RING, MAX_RING, RING_ALIGN,
+                RETA_ENTRIES, RSS_KEY_BYTES, EnumSet.allOf(RssHashType.class), 68, MAX_FRAME - FRAME_OVERHEAD, MAX_FRAME);
+        // bus mastering on, so that the device may DMA (PCI 3.0, 6.2.2 Command register)
+        int cmd = pci.configRead(PCI_COMMAND, 2);
+        pci.configWrite(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+        resetAndInit();
+        this.mac = readMac();
+        this.msixVectors = pci.interruptCount(PciDevice.InterruptType.MSIX);
+        setupLinkInterrupt();
+        lastLink = link();
+        ctx.table().link(portId, lastLink);
+        LOG.log(Level.INFO, "{0}: {1} {2}, MAC {3}, link {4}, {5} MSI-X vectors", name(), String.format("%04x", deviceId),
+                pci.transport(), mac, lastLink, msixVectors);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // 4.6.3 Initialisation sequence
+
+    private void resetAndInit() {
+        // 4.6.3.1 Interrupts during initialisation: mask all
+        w(EIMC, EIMC_ALL);
+        // 4.6.3.2 Global reset: CTRL.RST (with LRST, link reset), then wait for it to clear
+        w(CTRL, r(CTRL) | CTRL_RST_MASK);
+        sleepMillis(1); // 4.6.3.2: wait at least 1 ms before polling (the device is unreachable meanwhile)
+        waitClear(CTRL, CTRL_RST_MASK, RESET_TIMEOUT_NS, "CTRL.RST to clear after a global reset (4.6.3.2)");
+        sleepMillis(10); // 8.2.3.1.1: 10 ms before further accesses
+        // 4.6.3.1 again: the reset re-enabled nothing, but a reset clears masks only on some parts
+        w(EIMC, EIMC_ALL);
+        // 4.6.3: wait for the EEPROM auto-read to complete, then for the DMA init cycle
+        waitSet(EEC, EEC_ARD, RESET_TIMEOUT_NS, "EEC.ARD (EEPROM auto-read done, 4.6.3)");
+        waitSet(RDRXCTL, RDRXCTL_DMAIDONE, RESET_TIMEOUT_NS, "RDRXCTL.DMAIDONE (DMA init done, 4.6.3)");
+        // tell firmware a driver took the port (8.2.3.1.3)
+        w(CTRL_EXT, r(CTRL_EXT) | CTRL_EXT_DRV_LOAD);
+        // 4.6.4 Link setup: 10G serial link mode, XAUI PMA/PMD, restart auto-negotiation. Copper X540/X550 parts
+        // bring their PHY up on their own after reset and have no such AUTOC setting.
+        if (!isCopper()) {
+            int autoc = r(AUTOC);
+            autoc = (autoc & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL;
+            autoc = (autoc & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_10G_XAUI;
+            w(AUTOC, autoc | AUTOC_AN_RESTART);
+        }
+        // 4.6.5 Statistics: read every clear-on-read counter once to start at zero
+        readHwStats();
+        java.util.Arrays.fill(hw, 0);
+    }
+
+    private boolean isCopper() {
+        return deviceId == IxgbeDeviceIds.IXGBE_X540T || deviceId == IxgbeDeviceIds.IXGBE_X540T1
+                || deviceId == IxgbeDeviceIds.IXGBE_X550T || deviceId == IxgbeDeviceIds.IXGBE_X550T1
+                || deviceId == IxgbeDeviceIds.IXGBE_X550EM_X_10G_T || deviceId == IxgbeDeviceIds.IXGBE_X550EM_X_1G_T
+                || deviceId == IxgbeDeviceIds.IXGBE_X550EM_A_10G_T;
+    }
+
+    /** 8.2.3.7.9/10: receive address 0 holds the EEPROM's MAC, loaded at reset; RAL holds octets 0-3. */
+    private MacAddress readMac() {
+        int ral = r(RAL0);
+        int rah = r(RAH0);
+        byte[] m = {(byte) ral, (byte) (ral >>> 8), (byte) (ral >>> 16), (byte) (ral >>> 24), (byte) rah, (byte) (rah >>> 8)};
+        return MacAddress.of(m);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Configuration
+
+    @Override
+    public String deviceName() {
+        return pci.name();
+    }
+
+    @Override
+    public DeviceInfo info() {
+        return info;
+    }
+
+    public int pciDeviceId() {
+        return deviceId;
+    }
+
+    @Override
+    protected void doConfigure(PortConfig c) {
+        if (c.rxInterrupts() && msixVectors < 1 + c.rxQueues()) {
+            throw new IllegalArgumentException(name() + ": RX interrupts for " + c.rxQueues() + " queues need "
+                    + (1 + c.rxQueues()) + " MSI-X vectors, the device offers " + msixVectors);
+        }
+        rxq = new RxQueue[c.rxQueues()];
+        txq = new TxQueue[c.txQueues()];
+        promisc = c.promiscuous();
+        lcore = c.lcore();
+    }
+
+    @Override
+    protected void doRxQueueSetup(int q, int ringSize, Mempool pool) {
+        int frame = frameSize();
+        if (pool.dataRoom() < frame) {
+            throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.dataRoom()
+                    + "-byte data rooms; frames of up to " + frame + " bytes (MTU " + mtu() + ") need that much, "
+                    + "as this driver receives every frame into one buffer");
+        }
+        if (pool.dataRoom() < 1024) {
+            throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' data room " + pool.dataRoom()
+                    + " is below the 1 KB SRRCTL.BSIZEPACKET unit");
+        }
+        dma.require(pool.segment(), "mempool '" + pool.name() + "'");
+        rxPools[q] = pool;
+        rxRing[q] = ringSize;
+    }
+
+    @Override
+    protected void doTxQueueSetup(int q, int ringSize) {
+        txRing[q] = ringSize;
+    }
+
+    private int mtu() {
+        PortConfig c = config();
+        return c == null || c.mtu() == 0 ? 1500 : c.mtu();
+    }
+
+    private int frameSize() {
+        return mtu() + FRAME_OVERHEAD;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Start: 4.6.7 receive and 4.6.8 transmit initialisation
+
+    @Override
+    protected void doStart() {
+        if (resetDetected) {
+            LOG.log(Level.INFO, "{0}: initialising the device again after its reset", name());
+            resetAndInit();
+            if (eventfds.length > 0) {
+                w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
+                w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT);
+                w(EIMS, EICR_LSC);
+            }
+            resetDetected = false;
+        }
+        PortConfig c = config();
+        int nrx = c.rxQueues();
+        int ntx = c.txQueues();
+        // 4.6.7: receive disabled while the receive path is set up
+        w(RXCTRL, r(RXCTRL) & ~RXCTRL_RXEN);
+        // 4.6.11.3.1 (no DCB): all of the 512 KB receive buffer to packet buffer 0
+        w(RXPBSIZE0, RXPBSIZE_512KB);
+        for (int i = 1; i < 8; i++) {
+            w(RXPBSIZE0 + 4 * i, 0);
+        }
+        // 8.2.3.22.8 / 8.2.3.8.8: strip the CRC, in both places (they must agree)
+        int hl = r(HLREG0) | HLREG0_RXCRCSTRP | HLREG0_TXCRCEN | HLREG0_TXPADEN;
+        int frame = frameSize();
+        hl = frame > 1518 ? hl | HLREG0_JUMBOEN : hl & ~HLREG0_JUMBOEN;
+        w(HLREG0, hl);
+        w(MAXFRS, frame << MAXFRS_MFS_SHIFT);
+        w(RDRXCTL, r(RDRXCTL) | RDRXCTL_CRCSTRIP);
+        // 8.2.3.7.1: accept broadcast; promiscuous per the configuration
+        applyFilter();
+        configureRss(c.rss(), nrx);
+
+        rxq = new RxQueue[nrx];
+        for (int q = 0; q < nrx; q++) {
+            rxq[q] = setupRx(q);
+        }
+        // 4.6.7 last step: no-snoop disable
+        w(CTRL_EXT, r(CTRL_EXT) | CTRL_EXT_NS_DIS);
+
+        // 4.6.8 transmit: CRC and padding by hardware (HLREG0 above), packet buffer 0 of 160 KB, no DCB
+        w(TXPBSIZE0, TXPBSIZE_160KB);
+        for (int i = 1; i < 8; i++) {
+            w(TXPBSIZE0 + 4 * i, 0);
+        }
+        w(DTXMXSZRQ, 0xFFFF);
+        // 4.6.11.3.4: MTQC may only change with the descriptor arbiter disabled
+        w(RTTDCS, r(RTTDCS) | RTTDCS_ARBDIS);
+        w(MTQC, 0); // 64 queues, one traffic class, no VT
+        w(RTTDCS, r(RTTDCS) & ~RTTDCS_ARBDIS);
+        w(DMATXCTL, r(DMATXCTL) | DMATXCTL_TE);
+        txq = new TxQueue[ntx];
+        for (int q = 0; q < ntx; q++) {
+            txq[q] = setupTx(q);
+        }
+        // 4.6.7: receive enable last, after the queues
+        w(RXCTRL, r(RXCTRL) | RXCTRL_RXEN);
+        if (c.rxInterrupts()) {
+            setupRxInterrupts(nrx);
+        }
+        lastLink = link();
+        ctx.table().link(portId, lastLink);
+        started = true;
+    }
+
+    private RxQueue setupRx(int q) {
+        int size = rxRing[q];
+        QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("rxq" + q), size, QueueMemory.MAGIC_RX);
+        dma.require(m.zone.memory(), "RX ring " + q);
+        RxQueue rx = new RxQueue(q, m, bar, rxPools[q], portId, lcore);
+        if (!rx.fill()) {
+            throw new IllegalStateException(name() + ": mempool '" + rxPools[q].name() + "' has " + rxPools[q].availableCount()
+                    + " free mbufs, RX queue " + q + " needs " + size + " to fill its ring; make the pool larger");
+        }
+        int base = rxq(q);
+        // 8.2.3.8.7: advanced one-buffer descriptors, buffer size in 1 KB units, drop when no descriptor is free
+        // (so that one full queue does not stall the others: 4.6.7 / 7.1.3.5)
+        int bsize = Math.min(rxPools[q].dataRoom() >> SRRCTL_BSIZEPKT_SHIFT, 0x1F);
+        w(base + SRRCTL, SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | bsize);
+        w(base + RDBAL, (int) m.descIova);
+        w(base + RDBAH, (int) (m.descIova >>> 32));
+        w(base + RDLEN, size * DESC_SIZE);
+        w(base + RDH, 0);
+        w(base + RDT, 0);
+        w(base + DCA_RXCTRL, r(base + DCA_RXCTRL) & ~DCA_RXCTRL_DESC_WRO_EN);
+        // 4.6.7: enable the queue and wait until the device reports it enabled, then move the tail
+        w(base + RXDCTL, r(base + RXDCTL) | RXDCTL_ENABLE);
+        waitSet(base + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE (4.6.7)");
+        w(base + RDT, rx.initialTail());
+        return rx;
+    }
+
+    private TxQueue setupTx(int q) {
+        int size = txRing[q];
+        QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("txq" + q), size, QueueMemory.MAGIC_TX);
+        dma.require(m.zone.memory(), "TX ring " + q);
+        int base = txq(q);
+        w(base + TDBAL, (int) m.descIova);
+        w(base + TDBAH, (int) (m.descIova >>> 32));
+        w(base + TDLEN, size * DESC_SIZE);
+        w(base + TDH, 0);
+        w(base + TDT, 0);
+        // 8.2.3.9.10: prefetch 36, host 8, write-back 4 descriptors (the values Intel recommends for throughput)
+        int txdctl = (r(base + TXDCTL) & ~0x7F7F7F) | 36 | (8 << 8) | (4 << 16);
+        w(base + TXDCTL, txdctl | TXDCTL_ENABLE);
+        waitSet(base + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE (4.6.8)");
+        return new TxQueue(q, m, bar, lcore);
+    }
+
+    private void applyFilter() {
+        int f = r(FCTRL) | FCTRL_BAM;
+        f = promisc ? f | FCTRL_UPE | FCTRL_MPE : f & ~(FCTRL_UPE | FCTRL_MPE);
+        w(FCTRL, f);
+    }
+
+    /** 7.1.2.8: key, redirection table, hash fields; PCSD so that the write-back carries the hash. */
+    private void configureRss(RssConfig rss, int nrx) {
+        if (rss == null || nrx == 1 && rss.hashTypes().isEmpty()) {
+            w(MRQC, 0);
+            return;
+        }
+        byte[] key = rss.key() == null ? DEFAULT_RSS_KEY : rss.key();
+        for (int i = 0; i < RSS_KEY_BYTES / 4; i++) {
+            w(RSSRK0 + 4 * i, (key[4 * i] & 0xFF) | (key[4 * i + 1] & 0xFF) << 8 | (key[4 * i + 2] & 0xFF) << 16
+                    | (key[4 * i + 3] & 0xFF) << 24);
+        }
+        int[] reta = retaOf(rss, nrx);
+        for (int i = 0; i < RETA_ENTRIES / 4; i++) {
+            w(RETA0 + 4 * i, reta[4 * i] | reta[4 * i + 1] << 8 | reta[4 * i + 2] << 16 | reta[4 * i + 3] << 24);
+        }
+        int mrqc = MRQC_RSS_EN;
+        for (RssHashType t : rss.hashTypes()) {
+            mrqc |= switch (t) {
+                case IPV4 -> MRQC_RSS_FIELD_IPV4;
+                case IPV4_TCP -> MRQC_RSS_FIELD_IPV4_TCP;
+                case IPV4_UDP -> MRQC_RSS_FIELD_IPV4_UDP;
+                case IPV6 -> MRQC_RSS_FIELD_IPV6;
+                case IPV6_TCP -> MRQC_RSS_FIELD_IPV6_TCP;
+                case IPV6_UDP -> MRQC_RSS_FIELD_IPV6_UDP;
+            };
+        }
+        w(RXCSUM, r(RXCSUM) | RXCSUM_PCSD);
+        w(MRQC, mrqc);
+    }
+
+    /** The redirection table in effect: the configured one, or queues 0..n-1 round robin. */
+    public int[] retaOf(RssConfig rss, int nrx) {
+        int[] reta = rss.reta();
+        if (reta.length == 0) {
+            reta = new int[RETA_ENTRIES];
+            for (int i = 0; i < RETA_ENTRIES; i++) {
+                reta[i] = i % nrx;
+            }
+        }
+        return reta;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Stop and close
+
+    @Override
+    protected void doStop() {
+        started = false;
+        w(RXCTRL, r(RXCTRL) & ~RXCTRL_RXEN);
+        for (int q = 0; q < rxq.length; q++) {
+            int base = rxq(q);
+            w(base + RXDCTL, r(base + RXDCTL) & ~RXDCTL_ENABLE);
+            waitClear(base + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE to clear (4.6.7.1)");
+        }
+        for (int q = 0; q < txq.length; q++) {
+            int base = txq(q);
+            w(base + TXDCTL, r(base + TXDCTL) & ~TXDCTL_ENABLE);
+            waitClear(base + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
+        }
+        w(EIMC, EIMC_ALL & ~EICR_LSC);
+        for (RxQueue q : rxq) {
+            if (q != null) {
+                q.release();
+            }
+        }
+        for (TxQueue q : txq) {
+            if (q != null) {
+                q.release();
+            }
+        }
+        lastLink = link();
+        ctx.table().link(portId, lastLink);
+    }
+
+    @Override
+    protected void doClose() {
+        closing = true;
+        Thread t = linkThread;
+        if (t != null) {
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            w(EIMC, EIMC_ALL);
+            w(CTRL_EXT, r(CTRL_EXT) & ~CTRL_EXT_DRV_LOAD);
+            if (eventfds.length > 0) {
+                pci.disableInterrupts(PciDevice.InterruptType.MSIX);
+            }
+            dma.unmapAll();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, name() + ": device did not take the close cleanly: " + e.getMessage());
+        } finally {
+            for (int fd : eventfds) {
+                Io.closeQuietly(fd);
+            }
+            eventfds = new int[0];
+            pci.close();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Data path
+
+    @Override
+    public int rxBurst(int q, MbufBatch batch) {
+        return rxq[q].burst(batch);
+    }
+
+    @Override
+    public int txBurst(int q, MbufBatch batch) {
+        return txq[q].burst(batch);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Interrupts (7.3): vector 0 for link and other causes, 1 + q for RX queue q
+
+    private void setupLinkInterrupt() {
+        if (msixVectors < 1) {
+            LOG.log(Level.INFO, "{0}: no MSI-X; link changes are seen by polling LINKS", name());
+            return;
+        }
+        routeVectors(1);
+        // 8.2.3.5.18: MSI-X mode, PBA support, auto-mask on; OCD so that reading EICR clears only queue causes
+        w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
+        w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT); // other causes -> vector 0
+        w(EIMS, EICR_LSC);
+        linkThread = Thread.ofPlatform().daemon().name("ixgbe-lsc-" + portId).start(this::linkLoop);
+    }
+
+    /** Routes vectors 0..n-1 to fresh eventfds (replacing those before: VFIO takes the whole set). */
+    private void routeVectors(int n) {
+        int[] fds = new int[n];
+        for (int i = 0; i < n; i++) {
+            fds[i] = i < eventfds.length ? eventfds[i] : Events.eventfd(0, Events.EFD_NONBLOCK | Events.EFD_CLOEXEC);
+        }
+        pci.enableInterrupts(PciDevice.InterruptType.MSIX, fds);
+        eventfds = fds;
+    }
+
+    private void setupRxInterrupts(int nrx) {
+        if (eventfds.length < 1 + nrx) {
+            routeVectors(1 + nrx);
+        }
+        for (int q = 0; q < nrx; q++) {
+            int v = 1 + q;
+            int reg = IVAR0 + 4 * (q >> 1);
+            int shift = (q & 1) * 16; // RX entry of queue 2n at bits 7:0, of 2n+1 at 23:16
+            w(reg, (r(reg) & ~(0xFF << shift)) | ((v | IVAR_ALLOC_VAL) << shift));
+            setEitr(v, eitrIntervalUs);
+        }
+        // queue vectors auto-clear (EIAC) and auto-mask on the interrupt (EIAM): one interrupt per arm
+        int mask = ((1 << nrx) - 1) << 1;
+        w(EIAC, r(EIAC) | mask);
+        w(EIAM, r(EIAM) | mask);
+    }
+
+    /** 8.2.3.5.12: interrupt throttling of {@code vector}, interval in microseconds (0: none). */
+    public void setEitr(int vector, int intervalUs) {
+        int units = (int) Math.min(EITR_INTERVAL_MAX, intervalUs * 1000L / EITR_UNIT_NS);
+        w(eitr(vector), (units << EITR_INTERVAL_SHIFT) | EITR_CNT_WDIS);
+    }
+
+    /** Sets the throttling interval used for RX queue vectors set up by later starts (default 50 us). */
+    public void rxInterruptInterval(int intervalUs) {
+        if (intervalUs < 0 || intervalUs * 1000L / EITR_UNIT_NS > EITR_INTERVAL_MAX) {
+            throw new IllegalArgumentException("EITR interval " + intervalUs + " us outside 0.."
+                    + EITR_INTERVAL_MAX * EITR_UNIT_NS / 1000 + " us");
+        }
+        eitrIntervalUs = intervalUs;
+    }
+
+    /**
+     * Interrupt/poll adaptive receive: returns at once when the queue has a packet; otherwise arms the queue's
+     * interrupt (EIMS), checks again (a packet may have arrived before the arm), and blocks on the vector's
+     * eventfd up to {@code timeoutNanos}. Needs {@link PortConfig#rxInterrupts}.
+     */
+    @Override
+    public boolean rxWait(int q, long timeoutNanos) {
+        RxQueue rx = rxq[q];
+        if (rx.ready()) {
+            return true;
+        }
+        if (!config().rxInterrupts()) {
+            throw new IllegalStateException(name() + ": rxWait needs RX interrupts; configure with withRxInterrupts(true)");
+        }
+        int v = 1 + q;
+        int fd = eventfds[v];
+        Events.eventfdRead(fd); // drop a stale count
+        w(EIMS, 1 << v);
+        if (rx.ready()) {
+            w(EIMC, 1 << v);
+            return true;
+        }
+        int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutNanos / 1_000_000));
+        boolean fired = Events.pollIn(fd, ms);
+        if (fired) {
+            Events.eventfdRead(fd);
+            rxInterrupts++;
+        } else {
+            w(EIMC, 1 << v);
+        }
+        return rx.ready();
+    }
+
+    private void linkLoop() {
+        int fd = eventfds[0];
+        while (!closing) {
+            try {
+                if (!Events.pollIn(fd, 100)) {
+                    checkAlive();
+                    continue;
+                }
+                Events.eventfdRead(fd);
+                interruptsSeen++;
+                int cause = r(EICR); // 7.3.1.2: reading clears the causes
+                // a flap shorter than one interrupt round trip still changes nothing: compare with what we saw
+                LinkStatus l = link();
+                if ((cause & EICR_LSC) != 0 && !l.equals(lastLink)) {
+                    LOG.log(Level.INFO, "{0}: link {1}", name(), l);
+                    lastLink = l;
+                    ctx.table().link(portId, l);
+                    for (Consumer<LinkStatus> c : linkListeners) {
+                        c.accept(l);
+                    }
+                }
+                w(EIMS, EICR_LSC); // 7.3.4: re-enable the cause (auto-masked in MSI-X mode)
+            } catch (RuntimeException e) {
+                if (!closing) {
+                    LOG.log(Level.WARNING, name() + ": link interrupt handling failed: " + e.getMessage());
+                    sleepMillis(100);
+                }
+            }
+        }
+    }
+
+    /**
+     * A device that reset itself (power glitch, firmware) forgets everything the driver programmed and stops
+     * DMA without an interrupt. CTRL_EXT.DRV_LOAD, which we set and only a reset clears, tells.
+     */
+    private void checkAlive() {
+        if (started && !resetDetected && (r(CTRL_EXT) & CTRL_EXT_DRV_LOAD) == 0) {
+            resetDetected = true;
+            LOG.log(Level.ERROR, "{0}: the device reset itself (CTRL_EXT.DRV_LOAD is clear): its queues are gone and it "
+                    + "moves no packets. stop() and start() the port to initialise it again", name());
+            ctx.table().link(portId, LinkStatus.DOWN);
+        }
+    }
+
+    /** True once the device was seen to have reset itself while started (see {@link #checkAlive}). */
+    public boolean resetDetected() {
+        return resetDetected;
+    }
+
+    /** Called from the interrupt thread on every link change seen through the LSC interrupt. */
+    public void addLinkListener(Consumer<LinkStatus> l) {
+        linkListeners.add(l);
+    }
+
+    /** Link-status interrupts handled so far. */
+    public long linkInterrupts() {
+        return interruptsSeen;
+    }
+
+    public long rxInterruptsSeen() {
+        return rxInterrupts;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Link, MAC, filters
+
+    /** 8.2.3.22.20 LINKS: up bit and speed. */
+    @Override
+    public LinkStatus link() {
+        int links = r(LINKS);
+        if ((links & LINKS_UP) == 0) {
+            return LinkStatus.DOWN;
+        }
+        int speed = switch ((links >>> LINKS_SPEED_SHIFT) & LINKS_SPEED_MASK) {
+            case LINKS_SPEED_10G -> 10_000;
+            case LINKS_SPEED_1G -> 1_000;
+            case LINKS_SPEED_100M -> 100;
+            default -> 0;
+        };
+        return new LinkStatus(true, speed, true);
+    }
+
+    @Override
+    public MacAddress macAddress() {
+        return mac;
+    }
+
+    /** Writes receive address 0 (8.2.3.7.9/10: RAL octets 0-3, RAH octets 4-5 with Address Valid). */
+    @Override
+    public synchronized void macAddress(MacAddress m) {
+        if (m.isMulticast()) {
+            throw new IllegalArgumentException(name() + ": " + m + " is a multicast address; a port's address must be unicast");
+        }
+        byte[] o = m.octets();
+        w(RAL0, (o[0] & 0xFF) | (o[1] & 0xFF) << 8 | (o[2] & 0xFF) << 16 | (o[3] & 0xFF) << 24);
+        w(RAH0, (o[4] & 0xFF) | (o[5] & 0xFF) << 8 | RAH_AV);
+        mac = m;
+        ctx.table().mac(portId, m);
+    }
+
+    @Override
+    public synchronized void promiscuous(boolean on) {
+        promisc = on;
+        applyFilter();
+    }
+
+    @Override
+    public boolean promiscuous() {
+        return (r(FCTRL) & FCTRL_UPE) != 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Statistics
+
+    private synchronized void readHwStats() {
+        HwStat[] all = HwStat.values();
+        for (int i = 0; i < all.length; i++) {
+            HwStat s = all[i];
+            long v;
+            if (s.wide()) {
+                long lo = r(s.reg) & 0xFFFFFFFFL;
+                long hi = r(s.reg + 4) & 0xF;
+                v = lo | hi << 32;
+            } else if (s.perQueue()) {
+                v = 0;
+                for (int k = 0; k < 16; k++) {
+                    v += r(s.reg + 0x40 * k) & 0xFFFFFFFFL;
+                }
+            } else if (s.perBuffer()) {
+                v = 0;
+                for (int k = 0; k < 8; k++) {
+                    v += r(s.reg + 4 * k) & 0xFFFFFFFFL;
+                }
+            } else {
+                v = r(s.reg) & 0xFFFFFFFFL;
+            }
+            hw[i] += v;
+        }
+    }
+
+    @Override
+    public synchronized void stats(PortStats s) {
+        readHwStats();
+        s.clear();
+        s.ipackets = hw[HwStat.GPRC.ordinal()];
+        s.opackets = hw[HwStat.GPTC.ordinal()];
+        s.ibytes = hw[HwStat.GORC.ordinal()];
+        s.obytes = hw[HwStat.GOTC.ordinal()];
+        // missed: the packet buffer overflowed (MPC) or a queue had no free descriptor and dropped (QPRDC)
+        s.imissed = hw[HwStat.MPC.ordinal()] + hw[HwStat.QPRDC.ordinal()];
+        s.ierrors = hw[HwStat.CRCERRS.ordinal()] + hw[HwStat.RLEC.ordinal()] + hw[HwStat.ILLERRC.ordinal()]
+                + hw[HwStat.ERRBC.ordinal()] + hw[HwStat.RUC.ordinal()] + hw[HwStat.ROC.ordinal()];
+        for (int q = 0; q < rxq.length; q++) {
+            RxQueue r = rxq[q];
+            if (r != null) {
+                s.rxNombuf += r.nombuf;
+                if (q < PortStats.QUEUE_STATS) {
+                    s.qIpackets[q] = r.packets;
+                    s.qIbytes[q] = r.bytes;
+                    s.qErrors[q] = r.errors;
+                }
+            }
+        }
+        for (int q = 0; q < txq.length; q++) {
+            TxQueue t = txq[q];
+            if (t != null) {
+                s.oerrors += t.errors;
+                if (q < PortStats.QUEUE_STATS) {
+                    s.qOpackets[q] = t.packets;
+                    s.qObytes[q] = t.bytes;
+                }
+            }
+        }
+        subtractBase(s);
+    }
+
+    private void subtractBase(PortStats s) {
+        s.ipackets -= base.ipackets;
+        s.opackets -= base.opackets;
+        s.ibytes -= base.ibytes;
+        s.obytes -= base.obytes;
+        s.imissed -= base.imissed;
+        s.ierrors -= base.ierrors;
+        s.oerrors -= base.oerrors;
+        s.rxNombuf -= base.rxNombuf;
+        for (int q = 0; q < PortStats.QUEUE_STATS; q++) {
+            s.qIpackets[q] -= base.qIpackets[q];
+            s.qOpackets[q] -= base.qOpackets[q];
+            s.qIbytes[q] -= base.qIbytes[q];
+            s.qObytes[q] -= base.qObytes[q];
+            s.qErrors[q] -= base.qErrors[q];
+        }
+    }
+
+    @Override
+    public synchronized void statsReset() {
+        PortStats raw = new PortStats();
+        base.clear();
+        stats(raw); // with a zero base: the raw totals, which later reads subtract
+        base.copyFrom(raw);
+    }
+
+    @Override
+    public synchronized Map<String, Long> xstats() {
+        Map<String, Long> m = new LinkedHashMap<>(super.xstats());
+        HwStat[] all = HwStat.values();
+        for (int i = 0; i < all.length; i++) {
+            m.put(all[i].name().toLowerCase(java.util.Locale.ROOT), hw[i]);
+        }
+        m.put("lsc_interrupts", interruptsSeen);
+        m.put("rx_interrupts", rxInterrupts);
+        return m;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Register access (control path: trapped or mapped, the transport decides)
+
+    private int r(int off) {
+        return bar.read32(off);
+    }
+
+    private void w(int off, int v) {
+        bar.write32(off, v);
+    }
+
+    private void waitSet(int reg, int bits, long timeoutNs, String what) {
+        waitFor(reg, bits, true, timeoutNs, what);
+    }
+
+    private void waitClear(int reg, int bits, long timeoutNs, String what) {
+        waitFor(reg, bits, false, timeoutNs, what);
+    }
+
+    private void waitFor(int reg, int bits, boolean set, long timeoutNs, String what) {
+        long end = System.nanoTime() + timeoutNs;
+        while (true) {
+            int v = r(reg);
+            if (set ? (v & bits) == bits : (v & bits) == 0) {
+                return;
+            }
+            if (System.nanoTime() - end > 0) {
+                throw new IllegalStateException(String.format("%s (%s): timed out after %d ms waiting for %s; register "
+                        + "0x%05x reads 0x%08x. The device is not responding as the datasheet says: check that it is an "
+                        + "82599-family NIC and that no other driver uses it", pci.name(), IxgbeDriver.NAME,
+                        timeoutNs / 1_000_000, what, reg, v));
+            }
+            Thread.onSpinWait();
+            sleepMicros(10);
+        }
+    }
+
+    private static void sleepMillis(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleepMicros(long us) {
+        try {
+            Thread.sleep(0, (int) (us * 1000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.jnic.driver.ixgbe;
+
+import io.jnic.memory.MemoryGroup;
+import io.jnic.memory.Memzone;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One queue's shared memory, a memzone named after the port and queue (no virtual address inside, so another
+ * process can take the queue over): a 64-byte state block, the descriptor ring (128-byte aligned, IOVA
+ * contiguous, as RDBAL/TDBAL need: 8.2.3.8.1), then the software ring of mbuf handles, one per descriptor.
+ *
+ * <pre>
+ * state: 0 magic u32, 4 ring size u32, 8 next index u32 (RX: next to read; TX: tail), 12 clean index u32 (TX),
+ *        16 pool id u32 (RX), 20 in-flight u32 (TX)
+ * </pre>
+ */
+final class QueueMemory {
+    static final int MAGIC_RX = 0x52584a4e; // "NJXR"
+    static final int MAGIC_TX = 0x54584a4e;
+    static final long S_MAGIC = 0;
+    static final long S_SIZE = 4;
+    static final long S_NEXT = 8;
+    static final long S_CLEAN = 12;
+    static final long S_POOL = 16;
+    static final long S_INFLIGHT = 20;
+    static final long STATE_BYTES = 128;
+
+    final Memzone zone;
+    final MemorySegment state;
+    final MemorySegment descriptors;
+    final MemorySegment swRing;
+    final long descIova;
+    final int size;
+
+    private QueueMemory(Memzone zone, int size) {
+        this.zone = zone;
+        this.size = size;
+        MemorySegment all = zone.memory();
+        this.state = all.asSlice(0, STATE_BYTES);
+        long descBytes = (long) size * IxgbeRegs.DESC_SIZE;
+        this.descriptors = all.asSlice(STATE_BYTES, descBytes);
+        this.swRing = all.asSlice(STATE_BYTES + descBytes, 8L * size);
+        this.descIova = zone.iova(STATE_BYTES);
+    }
+
+    /** Reserves (or finds, after a stop/setup cycle) the memzone {@code name} for a ring of {@code size}. */
+    static QueueMemory reserve(MemoryGroup group, String name, int size, int magic) {
+        long bytes = STATE_BYTES + (long) size * IxgbeRegs.DESC_SIZE + 8L * size;
+        Memzone z = group.find(name).orElse(null);
+        if (z != null && z.length() < bytes) {
+            throw new IllegalStateException("memzone " + name + " of " + z.length() + " bytes is too small for a ring of "
+                    + size + " (memzones cannot be freed yet: set up the queue with its first ring size)");
+        }
+        if (z == null) {
+            // aligned to the next power of two so that the ring never crosses a page (PHYSICAL IOVAs)
+            long align = Math.max(4096, Long.highestOneBit(bytes - 1) << 1);
+            align = Math.min(align, group.pageSize().bytes());
+            z = group.reserve(name, bytes, align);
+        }
+        if (!z.iovaContiguous()) {
+            throw new IllegalStateException("memzone " + name + " is not IOVA-contiguous; the descriptor ring must be");
+        }
+        QueueMemory q = new QueueMemory(z, size);
+        q.descriptors.fill((byte) 0);
+        q.swRing.fill((byte) 0);
+        q.state.fill((byte) 0);
+        q.state.set(ValueLayout.JAVA_INT, S_SIZE, size);
+        q.state.set(ValueLayout.JAVA_INT, S_MAGIC, magic);
+        return q;
+    }
+}

@@ -1,0 +1,198 @@
+package io.jnic.driver.ixgbe;
+
+import static io.jnic.driver.ixgbe.IxgbeRegs.*;
+
+import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.memory.mbuf.Mempool;
+import io.jnic.pci.PciBar;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One receive queue's data path (7.1): reads write-back descriptors whose DD bit is set, hands their mbufs
+ * out, and puts fresh mbufs (allocated in bulk) into the same slots; the tail doorbell (RDT) is written once
+ * per burst through the mapped queue page. Everything the device wrote is checked before use: a length beyond
+ * the buffer, a missing EOP (a frame spread over several buffers, which this driver never configures) or an
+ * error bit drops the frame and recycles its buffer.
+ */
+final class RxQueue {
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    static final int REFILL = 32;
+
+    final int queue;
+    final QueueMemory mem;
+    private final MemorySegment desc;
+    private final MemorySegment sw;
+    private final MemorySegment rdt;
+    private final int size;
+    final Mempool pool;
+    private final MemorySegment poolSeg;
+    private final long poolTag;
+    private final int headroom;
+    private final int bufLen;
+    private final int port;
+    private final int lcore;
+    private final long[] spare = new long[REFILL];
+    private int spareCount;
+    private int next;
+    /** Descriptors processed since the last RDT write. */
+    private int pendingTail;
+
+    long packets;
+    long bytes;
+    long errors;
+    long nombuf;
+
+    RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore) {
+        this.queue = queue;
+        this.mem = mem;
+        this.desc = mem.descriptors;
+        this.sw = mem.swRing;
+        this.size = mem.size;
+        this.rdt = bar.mapped(rxq(queue) + RDT, 4);
+        this.pool = pool;
+        this.poolSeg = pool.segment();
+        this.poolTag = (long) pool.poolId() << 48;
+        this.headroom = pool.headroom();
+        this.bufLen = pool.dataRoom();
+        this.port = port;
+        this.lcore = lcore;
+        mem.state.set(I, QueueMemory.S_POOL, pool.poolId());
+    }
+
+    /** Fills every descriptor with a fresh mbuf (4.6.7: before RDT is moved); false when the pool runs dry. */
+    boolean fill() {
+        long[] tmp = new long[size];
+        if (!pool.allocBulk(tmp, 0, size, lcore)) {
+            return false;
+        }
+        for (int i = 0; i < size; i++) {
+            setBuffer(i, tmp[i]);
+        }
+        next = 0;
+        pendingTail = 0;
+        mem.state.set(I, QueueMemory.S_NEXT, 0);
+        return true;
+    }
+
+    private void setBuffer(int i, long h) {
+        long o = h & 0xFFFF_FFFF_FFFFL;
+        long iova = poolSeg.get(J, o + Mbuf.OFF_BUF_IOVA) + headroom;
+        long d = (long) i * DESC_SIZE;
+        desc.set(J, d + RXD_PKT_ADDR, iova);
+        desc.set(J, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
+        sw.set(J, 8L * i, h);
+    }
+
+    /** The tail to write at start: the last descriptor (the ring is full of buffers). */
+    int initialTail() {
+        return size - 1;
+    }
+
+    /** True when the next descriptor has been written back (a packet is ready). */
+    boolean ready() {
+        int st = (int) INT.getAcquire(desc, (long) next * DESC_SIZE + RXD_WB_STATUS);
+        return (st & RXD_STAT_DD) != 0;
+    }
+
+    int burst(MbufBatch batch) {
+        final long[] out = batch.handles();
+        int have = batch.count();
+        final int max = batch.capacity() - have;
+        final MemorySegment d = desc;
+        final MemorySegment ps = poolSeg;
+        int i = next;
+        int got = 0;
+        int done = 0;
+        long nbytes = 0;
+        while (got < max) {
+            long dOff = (long) i * DESC_SIZE;
+            int status = (int) INT.getAcquire(d, dOff + RXD_WB_STATUS);
+            if ((status & RXD_STAT_DD) == 0) {
+                break;
+            }
+            if (spareCount == 0 && !refillSpare()) {
+                break; // keep the packet in the ring until mbufs come back (rx_nombuf counted)
+            }
+            long h = sw.get(J, 8L * i);
+            int len = d.get(I, dOff + RXD_WB_LENGTH) & 0xFFFF;
+            long fresh = spare[--spareCount];
+            if ((status & (RXD_STAT_EOP | RXD_ERR_RXE)) != RXD_STAT_EOP || len == 0 || len > bufLen
+                    || (h & ~0xFFFF_FFFF_FFFFL) != poolTag) {
+                // bad write-back: recycle the buffer in place
+                spare[spareCount++] = fresh;
+                fresh = h;
+                errors++;
+                if ((h & ~0xFFFF_FFFF_FFFFL) != poolTag) {
+                    throw new IllegalStateException("RX queue " + queue + ": software ring slot " + i + " holds 0x"
+                            + Long.toHexString(h) + ", not an mbuf of pool " + pool.name() + " (corrupted queue memory)");
+                }
+            } else {
+                long o = h & 0xFFFF_FFFF_FFFFL;
+                int rss = d.get(I, dOff + RXD_WB_RSS);
+                ps.set(I, o + Mbuf.OFF_PKT_LEN, len);
+                ps.set(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_DATA_LEN, (short) len);
+                ps.set(I, o + Mbuf.OFF_RSS_HASH, rss);
+                ps.set(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_PORT, (short) port);
+                if ((d.get(I, dOff + RXD_WB_INFO) & RXD_RSSTYPE_MASK) != 0) {
+                    ps.set(J, o + Mbuf.OFF_OL_FLAGS, Mbufs.RX_RSS_HASH);
+                }
+                out[have + got++] = h;
+                nbytes += len;
+            }
+            long fo = fresh & 0xFFFF_FFFF_FFFFL;
+            d.set(J, dOff + RXD_PKT_ADDR, ps.get(J, fo + Mbuf.OFF_BUF_IOVA) + headroom);
+            d.set(J, dOff + RXD_HDR_ADDR, 0L);
+            sw.set(J, 8L * i, fresh);
+            done++;
+            if (++i == size) {
+                i = 0;
+            }
+        }
+        if (done > 0) {
+            next = i;
+            pendingTail += done;
+            packets += got;
+            bytes += nbytes;
+            batch.count(have + got);
+            mem.state.set(I, QueueMemory.S_NEXT, i);
+            if (pendingTail >= REFILL || got < max) {
+                // the tail is the last descriptor handed back: one behind the next to read (7.1.9)
+                INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
+                pendingTail = 0;
+            }
+        }
+        return got;
+    }
+
+    private boolean refillSpare() {
+        if (pool.allocBulk(spare, 0, REFILL, lcore)) {
+            spareCount = REFILL;
+            return true;
+        }
+        nombuf++;
+        return false;
+    }
+
+    /** Returns every mbuf the queue holds to its pool (the device must be stopped). */
+    void release() {
+        long[] tmp = new long[size + spareCount];
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            long h = sw.get(J, 8L * i);
+            if (h != 0) {
+                tmp[n++] = h;
+                sw.set(J, 8L * i, 0L);
+            }
+        }
+        for (int k = 0; k < spareCount; k++) {
+            tmp[n++] = spare[k];
+        }
+        spareCount = 0;
+        Mempool.freeBulk(tmp, 0, n, lcore);
+    }
+}

@@ -1,0 +1,189 @@
+package io.jnic.driver.ixgbe;
+
+import static io.jnic.driver.ixgbe.IxgbeRegs.*;
+
+import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.memory.mbuf.Mempool;
+import io.jnic.pci.PciBar;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One transmit queue's data path (7.2): one advanced data descriptor per single-segment packet, RS (report
+ * status) on every {@code rsThresh}-th descriptor, and cleanup in whole groups of {@code rsThresh}: when the
+ * device has written DD back on a group's RS descriptor, every mbuf of the group is freed in one bulk call.
+ * The tail doorbell (TDT) is one store into the mapped queue page per burst.
+ */
+final class TxQueue {
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final long OFFSET_MASK = 0xFFFF_FFFF_FFFFL;
+    private static final int CMD = TXD_DTYP_DATA | TXD_CMD_DEXT | TXD_CMD_IFCS | TXD_CMD_EOP;
+
+    final int queue;
+    final QueueMemory mem;
+    private final MemorySegment desc;
+    private final MemorySegment sw;
+    private final MemorySegment tdt;
+    private final int size;
+    private final int rsThresh;
+    private final int lcore;
+    private final long[] freeBuf;
+    /** Next descriptor to fill (the tail). */
+    private int tail;
+    /** First descriptor not yet cleaned (a multiple of rsThresh). */
+    private int clean;
+    /** Descriptors filled and not yet cleaned. */
+    private int inFlight;
+    /** Cached segment of the last pool seen (packets of one burst nearly always share it). */
+    private MemorySegment lastSeg;
+    private long lastTag = -1;
+    private int lastBufLen;
+
+    long packets;
+    long bytes;
+    long errors;
+
+    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore) {
+        this.queue = queue;
+        this.mem = mem;
+        this.desc = mem.descriptors;
+        this.sw = mem.swRing;
+        this.size = mem.size;
+        this.tdt = bar.mapped(txq(queue) + TDT, 4);
+        this.lcore = lcore;
+        this.rsThresh = size % 32 == 0 ? 32 : size % 16 == 0 ? 16 : 8;
+        this.freeBuf = new long[rsThresh];
+    }
+
+    int rsThresh() {
+        return rsThresh;
+    }
+
+    /** Frees one group of sent packets if the device is done with it; returns whether it did. */
+    private boolean cleanGroup() {
+        if (inFlight < rsThresh) {
+            return false;
+        }
+        long rs = (long) (clean + rsThresh - 1) * DESC_SIZE;
+        int st = (int) INT.getAcquire(desc, rs + TXD_OLINFO_STATUS);
+        if ((st & TXD_STAT_DD) == 0) {
+            return false;
+        }
+        MemorySegment s = sw;
+        long[] f = freeBuf;
+        for (int k = 0; k < rsThresh; k++) {
+            f[k] = s.get(J, 8L * (clean + k));
+        }
+        Mempool.freeBulk(f, 0, rsThresh, lcore);
+        clean += rsThresh;
+        if (clean == size) {
+            clean = 0;
+        }
+        inFlight -= rsThresh;
+        return true;
+    }
+
+    int burst(MbufBatch batch) {
+        int n = batch.count();
+        if (n == 0) {
+            return 0;
+        }
+        // free what the device finished, a group at a time, while the ring is more than half full
+        while (size - inFlight <= n + rsThresh && cleanGroup()) {
+            // keep cleaning
+        }
+        final long[] h = batch.handles();
+        final MemorySegment d = desc;
+        int room = size - 1 - inFlight;
+        int sent = 0;
+        int t = tail;
+        long nbytes = 0;
+        IllegalArgumentException bad = null;
+        while (sent < n && sent < room) {
+            long handle = h[sent];
+            long tag = handle >>> 48;
+            if (tag != lastTag) {
+                poolOf(handle);
+            }
+            long o = handle & OFFSET_MASK;
+            MemorySegment ps = lastSeg;
+            int dataOff = Short.toUnsignedInt(ps.get(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_DATA_OFF));
+            int len = Short.toUnsignedInt(ps.get(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_DATA_LEN));
+            if (dataOff + len > lastBufLen || len == 0 || ps.get(J, o + Mbuf.OFF_NEXT) != 0) {
+                bad = badPacket(handle, dataOff, len, ps.get(J, o + Mbuf.OFF_NEXT) != 0);
+                break;
+            }
+            long dOff = (long) t * DESC_SIZE;
+            d.set(J, dOff + TXD_ADDR, ps.get(J, o + Mbuf.OFF_BUF_IOVA) + dataOff);
+            int rs = (t % rsThresh) == rsThresh - 1 ? TXD_CMD_RS : 0;
+            d.set(I, dOff + TXD_CMD_TYPE_LEN, CMD | rs | len);
+            d.set(I, dOff + TXD_OLINFO_STATUS, len << TXD_PAYLEN_SHIFT);
+            sw.set(J, 8L * t, handle);
+            nbytes += len;
+            sent++;
+            if (++t == size) {
+                t = 0;
+            }
+        }
+        if (sent > 0) {
+            tail = t;
+            inFlight += sent;
+            packets += sent;
+            bytes += nbytes;
+            mem.state.set(I, QueueMemory.S_NEXT, t);
+            mem.state.set(I, QueueMemory.S_CLEAN, clean);
+            mem.state.set(I, QueueMemory.S_INFLIGHT, inFlight);
+            INT.setRelease(tdt, 0L, t); // 7.2.1.2: descriptors are visible before the tail moves
+            if (sent < n) {
+                System.arraycopy(h, sent, h, 0, n - sent);
+            }
+            batch.count(n - sent);
+        }
+        if (bad != null) {
+            throw bad;
+        }
+        return sent;
+    }
+
+    private void poolOf(long handle) {
+        Mempool p = Mempool.ofHandle(handle);
+        lastSeg = p.segment();
+        lastTag = handle >>> 48;
+        lastBufLen = p.bufLen();
+    }
+
+    private IllegalArgumentException badPacket(long handle, int dataOff, int len, boolean chained) {
+        errors++;
+        return new IllegalArgumentException(String.format("TX queue %d: mbuf 0x%x %s; it and the packets "
+                + "after it stay in the batch", queue, handle, chained ? "is chained (multi-segment TX is not supported by this driver)"
+                : "has data_off " + dataOff + " + data_len " + len + " outside its " + lastBufLen + "-byte buffer or no data"));
+    }
+
+    /** Frees every packet still in the ring (the queue must be stopped). */
+    void release() {
+        long[] tmp = new long[size];
+        int n = 0;
+        int c = clean;
+        for (int k = 0; k < inFlight; k++) {
+            long h = sw.get(J, 8L * c);
+            if (h != 0) {
+                tmp[n++] = h;
+            }
+            sw.set(J, 8L * c, 0L);
+            if (++c == size) {
+                c = 0;
+            }
+        }
+        inFlight = 0;
+        clean = tail = 0;
+        Mempool.freeBulk(tmp, 0, n, lcore);
+    }
+
+    int inFlight() {
+        return inFlight;
+    }
+}

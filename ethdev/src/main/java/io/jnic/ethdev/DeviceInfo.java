@@ -1,0 +1,12 @@
+package io.jnic.ethdev;
+
+import java.util.Set;
+
+/**
+ * What a port can do (rte_eth_dev_info): queue limits, ring-size rules, RSS table sizes, MTU range.
+ *
+ * @param ringAlign ring sizes must be multiples of this (the 82599 needs 8 descriptors = 128 bytes)
+ */
+public record DeviceInfo(String driverName, int maxRxQueues, int maxTxQueues, int minRing, int maxRing, int ringAlign,
+        int retaSize, int rssKeySize, Set<RssHashType> rssHashTypes, int minMtu, int maxMtu, int maxRxPacket) {
+}

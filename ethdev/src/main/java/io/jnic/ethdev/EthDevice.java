@@ -1,0 +1,340 @@
+package io.jnic.ethdev;
+
+import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.memory.mbuf.Mempool;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One port, as applications use it and drivers implement it (rte_ethdev). Control-path methods here check
+ * their arguments against {@link #info()} and the port's state, then call the driver's {@code do...} method;
+ * the data path ({@link #rxBurst}, {@link #txBurst}) goes straight to the driver.
+ *
+ * <p>Order, as in DPDK: {@link #configure}, {@link #rxQueueSetup}/{@link #txQueueSetup} for every queue,
+ * {@link #start}; then bursts; {@link #stop} (queues keep their setup), {@link #close}.
+ *
+ * <p>Bursts work on reusable {@link MbufBatch}es and allocate nothing. A queue belongs to one thread at a time.
+ */
+public abstract class EthDevice implements AutoCloseable {
+    protected final PortContext ctx;
+    protected final int portId;
+    private PortConfig config;
+    private boolean[] rxReady = new boolean[0];
+    private boolean[] txReady = new boolean[0];
+    private PortState state = PortState.PROBED;
+
+    protected EthDevice(PortContext ctx) {
+        this.ctx = Objects.requireNonNull(ctx, "ctx");
+        this.portId = ctx.portId();
+    }
+
+    public final int portId() {
+        return portId;
+    }
+
+    /** The device this port drives (PCI address, vdev name). */
+    public abstract String deviceName();
+
+    public abstract DeviceInfo info();
+
+    public final PortState state() {
+        return state;
+    }
+
+    /** The configuration set by {@link #configure}, or null before. */
+    public final PortConfig config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Configuration
+
+    public final synchronized void configure(PortConfig c) {
+        Objects.requireNonNull(c, "config");
+        requireNot(PortState.STARTED, "configure");
+        requireOpen("configure");
+        DeviceInfo i = info();
+        if (c.rxQueues() > i.maxRxQueues()) {
+            throw new IllegalArgumentException(name() + ": " + c.rxQueues() + " RX queues requested, the device has "
+                    + i.maxRxQueues());
+        }
+        if (c.txQueues() > i.maxTxQueues()) {
+            throw new IllegalArgumentException(name() + ": " + c.txQueues() + " TX queues requested, the device has "
+                    + i.maxTxQueues());
+        }
+        if (c.mtu() != 0 && (c.mtu() < i.minMtu() || c.mtu() > i.maxMtu())) {
+            throw new IllegalArgumentException(name() + ": MTU " + c.mtu() + " outside " + i.minMtu() + ".." + i.maxMtu());
+        }
+        if (c.rss() != null) {
+            checkRss(c.rss(), c.rxQueues(), i);
+        }
+        doConfigure(c);
+        config = c;
+        rxReady = new boolean[c.rxQueues()];
+        txReady = new boolean[c.txQueues()];
+        ctx.table().queues(portId, c.rxQueues(), c.txQueues());
+        ctx.table().mtu(portId, c.mtu() == 0 ? 1500 : c.mtu());
+        setState(PortState.CONFIGURED);
+    }
+
+    private void checkRss(RssConfig r, int rxQueues, DeviceInfo i) {
+        if (r.key() != null && r.key().length != i.rssKeySize()) {
+            throw new IllegalArgumentException(name() + ": RSS key of " + r.key().length + " bytes, the device takes "
+                    + i.rssKeySize());
+        }
+        int[] reta = r.reta();
+        if (reta.length != 0 && reta.length != i.retaSize()) {
+            throw new IllegalArgumentException(name() + ": RETA of " + reta.length + " entries, the device has "
+                    + i.retaSize() + " (or pass none for an even spread)");
+        }
+        for (int k = 0; k < reta.length; k++) {
+            if (reta[k] >= rxQueues) {
+                throw new IllegalArgumentException(name() + ": RETA entry " + k + " names queue " + reta[k] + " but only "
+                        + rxQueues + " RX queues are configured");
+            }
+        }
+        for (RssHashType t : r.hashTypes()) {
+            if (!i.rssHashTypes().contains(t)) {
+                throw new IllegalArgumentException(name() + ": RSS hash type " + t + " is not supported (supported: "
+                        + i.rssHashTypes() + ")");
+            }
+        }
+    }
+
+    /** Sets up RX queue {@code q} with {@code ringSize} descriptors, filled from {@code pool}. */
+    public final synchronized void rxQueueSetup(int q, int ringSize, Mempool pool) {
+        Objects.requireNonNull(pool, "pool");
+        requireConfigured("rxQueueSetup");
+        requireNot(PortState.STARTED, "rxQueueSetup");
+        checkQueue(q, config.rxQueues(), "RX");
+        checkRing(ringSize);
+        doRxQueueSetup(q, ringSize, pool);
+        rxReady[q] = true;
+    }
+
+    public final synchronized void txQueueSetup(int q, int ringSize) {
+        requireConfigured("txQueueSetup");
+        requireNot(PortState.STARTED, "txQueueSetup");
+        checkQueue(q, config.txQueues(), "TX");
+        checkRing(ringSize);
+        doTxQueueSetup(q, ringSize);
+        txReady[q] = true;
+    }
+
+    private void checkQueue(int q, int n, String kind) {
+        if (q < 0 || q >= n) {
+            throw new IllegalArgumentException(name() + ": no " + kind + " queue " + q + "; " + n + " configured (0.."
+                    + (n - 1) + ")");
+        }
+    }
+
+    private void checkRing(int ringSize) {
+        DeviceInfo i = info();
+        if (ringSize < i.minRing() || ringSize > i.maxRing() || ringSize % i.ringAlign() != 0) {
+            throw new IllegalArgumentException(name() + ": ring size " + ringSize + " not accepted: it must be "
+                    + i.minRing() + ".." + i.maxRing() + " and a multiple of " + i.ringAlign());
+        }
+    }
+
+    public final synchronized void start() {
+        requireConfigured("start");
+        if (state == PortState.STARTED) {
+            return;
+        }
+        for (int q = 0; q < rxReady.length; q++) {
+            if (!rxReady[q]) {
+                throw new IllegalStateException(name() + ": RX queue " + q + " is not set up; call rxQueueSetup first");
+            }
+        }
+        for (int q = 0; q < txReady.length; q++) {
+            if (!txReady[q]) {
+                throw new IllegalStateException(name() + ": TX queue " + q + " is not set up; call txQueueSetup first");
+            }
+        }
+        doStart();
+        setState(PortState.STARTED);
+    }
+
+    public final synchronized void stop() {
+        if (state != PortState.STARTED) {
+            return;
+        }
+        doStop();
+        setState(PortState.STOPPED);
+    }
+
+    @Override
+    public final synchronized void close() {
+        if (state == PortState.CLOSED) {
+            return;
+        }
+        try {
+            stop();
+        } finally {
+            try {
+                doClose();
+            } finally {
+                state = PortState.CLOSED;
+                ctx.table().release(portId);
+            }
+        }
+    }
+
+    private void setState(PortState s) {
+        state = s;
+        ctx.table().state(portId, s);
+    }
+
+    private void requireOpen(String what) {
+        if (state == PortState.CLOSED) {
+            throw new IllegalStateException(name() + " is closed; cannot " + what);
+        }
+    }
+
+    private void requireConfigured(String what) {
+        requireOpen(what);
+        if (config == null) {
+            throw new IllegalStateException(name() + ": " + what + " before configure(); configure the port first");
+        }
+    }
+
+    private void requireNot(PortState s, String what) {
+        if (state == s) {
+            throw new IllegalStateException(name() + ": cannot " + what + " while " + s.name().toLowerCase()
+                    + "; stop() the port first");
+        }
+    }
+
+    /** "port 0 (net_null0)". */
+    public final String name() {
+        return "port " + portId + " (" + deviceName() + ")";
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Data path
+
+    /**
+     * Receives up to {@code batch.capacity() - batch.count()} packets from RX queue {@code q} and appends
+     * them to {@code batch}; returns how many.
+     */
+    public abstract int rxBurst(int q, MbufBatch batch);
+
+    /**
+     * Hands the packets of {@code batch} to TX queue {@code q}, in order, as many as there is room for; they
+     * leave the batch and the unsent rest moves to its front. Returns how many were queued; the caller frees
+     * or retries the rest (as with rte_eth_tx_burst).
+     */
+    public abstract int txBurst(int q, MbufBatch batch);
+
+    /**
+     * Blocks until RX queue {@code q} has a packet or {@code timeoutNanos} passes (interrupt mode, with
+     * {@link PortConfig#rxInterrupts}); returns true when a packet may be there. Drivers without interrupts
+     * return at once.
+     */
+    public boolean rxWait(int q, long timeoutNanos) {
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Link, MAC, filters
+
+    /** The link now (reads the device). */
+    public abstract LinkStatus link();
+
+    /** Waits until the link is up or {@code timeout} passes; returns the last status seen. */
+    public LinkStatus waitLink(Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        LinkStatus l = link();
+        while (!l.up() && System.nanoTime() - end < 0) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            l = link();
+        }
+        return l;
+    }
+
+    public abstract MacAddress macAddress();
+
+    public void macAddress(MacAddress mac) {
+        throw new UnsupportedOperationException(name() + " cannot change its MAC address");
+    }
+
+    public abstract void promiscuous(boolean on);
+
+    public abstract boolean promiscuous();
+
+    // ---------------------------------------------------------------------------------------------
+    // Statistics
+
+    /** Fills {@code into} with the port's counters since start or the last {@link #statsReset}. */
+    public abstract void stats(PortStats into);
+
+    public final PortStats stats() {
+        PortStats s = new PortStats();
+        stats(s);
+        return s;
+    }
+
+    public abstract void statsReset();
+
+    /** Extended statistics by name (rte_eth_xstats_get_names + get): the basic ones plus the driver's own. */
+    public Map<String, Long> xstats() {
+        PortStats s = stats();
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("rx_good_packets", s.ipackets);
+        m.put("tx_good_packets", s.opackets);
+        m.put("rx_good_bytes", s.ibytes);
+        m.put("tx_good_bytes", s.obytes);
+        m.put("rx_missed_errors", s.imissed);
+        m.put("rx_errors", s.ierrors);
+        m.put("tx_errors", s.oerrors);
+        m.put("rx_mbuf_allocation_errors", s.rxNombuf);
+        int nq = config == null ? 0 : Math.min(PortStats.QUEUE_STATS, config.rxQueues());
+        for (int q = 0; q < nq; q++) {
+            m.put("rx_q" + q + "_packets", s.qIpackets[q]);
+            m.put("rx_q" + q + "_bytes", s.qIbytes[q]);
+        }
+        nq = config == null ? 0 : Math.min(PortStats.QUEUE_STATS, config.txQueues());
+        for (int q = 0; q < nq; q++) {
+            m.put("tx_q" + q + "_packets", s.qOpackets[q]);
+            m.put("tx_q" + q + "_bytes", s.qObytes[q]);
+        }
+        return m;
+    }
+
+    /** One extended statistic; throws naming the known ones when there is none called {@code name}. */
+    public final long xstat(String name) {
+        Map<String, Long> m = xstats();
+        Long v = m.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException(name() + " has no extended statistic '" + name + "'; it has " + m.keySet());
+        }
+        return v;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Driver hooks
+
+    protected abstract void doConfigure(PortConfig c);
+
+    protected abstract void doRxQueueSetup(int q, int ringSize, Mempool pool);
+
+    protected abstract void doTxQueueSetup(int q, int ringSize);
+
+    protected abstract void doStart();
+
+    protected abstract void doStop();
+
+    protected abstract void doClose();
+
+    @Override
+    public String toString() {
+        return name() + " " + info().driverName() + " " + state;
+    }
+}
