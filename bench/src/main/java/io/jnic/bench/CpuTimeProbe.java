@@ -12,12 +12,14 @@ import java.lang.management.ThreadMXBean;
  * The JMH benchmarks' loops timed by thread CPU time instead of wall time: on a machine shared with other
  * work, wall time counts the time the thread waits for a CPU, CPU time does not. Prints one line per
  * case: name, ns per element (CPU time), best of the rounds. A supplement to JMH, used by
- * memory-vs-dpdk.sh; run: java -cp benchmarks.jar io.jnic.bench.CpuTimeProbe [rounds]
+ * memory-vs-dpdk.sh; run: java -cp benchmarks.jar io.jnic.bench.CpuTimeProbe [rounds [name filter]]
  */
 public final class CpuTimeProbe {
 
     private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
     private static long sink;
+    /** Only cases whose name contains this run (one JVM per group keeps C2's profiles clean). */
+    private static String filter = "";
 
     private CpuTimeProbe() {
     }
@@ -28,6 +30,7 @@ public final class CpuTimeProbe {
 
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
+        filter = args.length > 1 ? args[1] : "";
         for (String sync : new String[] {"SPSC", "MPMC"}) {
             int flags = sync.equals("SPSC") ? Ring.F_SP_ENQ | Ring.F_SC_DEQ : 0;
             MemorySegment mem = BenchMemory.map(Ring.bytesNeeded(4096, flags));
@@ -84,6 +87,9 @@ public final class CpuTimeProbe {
     }
 
     private static void report(String name, int perOp, int rounds, Op op) {
+        if (!name.contains(filter)) {
+            return;
+        }
         int it = 200_000;
         for (int w = 0; w < 5; w++) {
             sink += op.run(it);

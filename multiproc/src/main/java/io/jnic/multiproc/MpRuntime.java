@@ -5,6 +5,7 @@ import io.jnic.memory.MemoryConfig;
 import io.jnic.memory.MemoryException;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
+import io.jnic.memory.mbuf.Mempool;
 import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
@@ -196,6 +197,7 @@ public final class MpRuntime implements AutoCloseable {
             ipc.register(ACTION_REGISTER, rt::onRegister);
             ipc.register(ACTION_UNREGISTER, rt::onUnregister);
             ipc.register(ACTION_MEM_ALLOC, rt::onMemAlloc);
+            rt.reclaimers.add(rt::flushMempoolCaches);
             config.publish(); // only now can a secondary attach: the channel and its handlers are up
             LOG.log(System.Logger.Level.INFO, "primary {0,number,#} of file prefix ''{1}'' in {2}, lcores [{3}]", pid,
                     options.filePrefix(), dir, options.lcores());
@@ -509,6 +511,50 @@ public final class MpRuntime implements AutoCloseable {
                 detached ? "detached" : "ended", released);
         for (Consumer<SecondaryExit> c : exitCallbacks) {
             runQuietly(() -> c.accept(exit));
+        }
+    }
+
+    /**
+     * A secondary died: the objects in its lcores' mempool caches would be lost for good, so move them back
+     * to each pool's free ring (before the lcores are released and another process may take them). Every
+     * memzone that holds a mempool is looked at, also pools this process never used.
+     */
+    private void flushMempoolCaches(SecondaryExit gone) {
+        if (gone.detached() || gone.released().isEmpty()) {
+            return; // a process that detached may still run its threads: only the dead are flushed
+        }
+        Map<Long, Mempool> attached = new java.util.HashMap<>();
+        for (int id = 1; id <= Mempool.MAX_POOL_ID; id++) {
+            Mempool p = Mempool.lookup(id);
+            if (p != null && !p.isClosed()) {
+                attached.put(p.segment().address(), p);
+            }
+        }
+        for (Memzone z : memory.memzones()) {
+            try {
+                MemorySegment m = z.memory();
+                if (m.byteSize() < 8 || m.get(ValueLayout.JAVA_LONG, 0) != Mempool.MAGIC) {
+                    continue;
+                }
+                Mempool pool = attached.get(m.address());
+                if (pool == null) {
+                    pool = Mempool.attach(m);
+                }
+                int flushed = 0;
+                for (int lcore : gone.released().ids()) {
+                    if (lcore < pool.maxLcores()) {
+                        flushed += pool.flushCache(lcore);
+                    }
+                }
+                if (flushed > 0) {
+                    LOG.log(System.Logger.Level.INFO, "returned {0,number,#} objects from the caches of dead pid "
+                            + "{1,number,#} (lcores [{2}]) to mempool ''{3}''", flushed, gone.secondary().pid(),
+                            gone.released(), pool.name());
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot flush the caches of dead pid " + gone.secondary().pid()
+                        + " in memzone '" + z.name() + "'", e);
+            }
         }
     }
 

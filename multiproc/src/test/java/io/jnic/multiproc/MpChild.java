@@ -32,6 +32,8 @@ import java.util.stream.Collectors;
  * grow BYTES                  adds memory to the group; prints "GREW segment-id size"
  * segments                    prints "SEGMENTS [ids mapped here]"
  * stall                       handles "stall" messages by blocking the handler thread for 60 s
+ * poolcache NAME N            on a floating lcore: attaches mempool NAME, allocs and frees N mbufs (they stay
+ *                             in this lcore's cache); prints "CACHED lcore count"
  * quit                        leaves the group and exits
  * </pre>
  */
@@ -111,6 +113,19 @@ public final class MpChild {
                         out("GREW " + seg.id() + " " + seg.size());
                     }
                     case "segments" -> out("SEGMENTS " + rt.memory().segments().stream().map(x -> x.id()).toList());
+                    case "poolcache" -> {
+                        if (MpRuntime.currentLcore() < 0) {
+                            rt.attachFloatingThread();
+                        }
+                        int lcore = MpRuntime.currentLcore();
+                        var pool = io.jnic.memory.mbuf.Mempool.attach(rt.lookup(w[1]).memory());
+                        long[] h = new long[Integer.parseInt(w[2])];
+                        if (!pool.allocBulk(h, 0, h.length, lcore)) {
+                            throw new IllegalStateException("pool empty");
+                        }
+                        io.jnic.memory.mbuf.Mempool.freeBulk(h, 0, h.length, lcore);
+                        out("CACHED " + lcore + " " + pool.cacheCount(lcore));
+                    }
                     case "stall" -> rt.ipc().register("stall", (m, peer) -> {
                         try {
                             Thread.sleep(60_000);

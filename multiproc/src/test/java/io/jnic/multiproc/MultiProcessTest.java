@@ -334,4 +334,36 @@ class MultiProcessTest {
                     primary.ipc().stats().toString());
         }
     }
+
+    @Test
+    void aKilledSecondarysMempoolCacheGoesBackToThePool() throws Exception {
+        BlockingQueue<SecondaryExit> exits = new ArrayBlockingQueue<>(2);
+        int lcoreOfDead;
+        try (MpRuntime primary = MpRuntimeTest.start("--file-prefix", "cache")) {
+            primary.onSecondaryExit(exits::add);
+            long page = primary.memory().pageSize().bytes();
+            io.jnic.memory.mbuf.MempoolConfig c = io.jnic.memory.mbuf.MempoolConfig.of("cache-pool", 7, 256)
+                    .withCacheSize(32).withDataRoom(256);
+            io.jnic.memory.Memzone z = primary.reserve("cache-pool", io.jnic.memory.mbuf.Mempool.bytesNeeded(c, page), page);
+            io.jnic.memory.mbuf.Mempool created = io.jnic.memory.mbuf.Mempool.create(z.memory(), c, z::iova, page);
+            created.close(); // the primary's reclaimer finds the pool by its memzone, attached or not
+            try (Child s = Child.start(base, "--proc-type", "secondary", "--file-prefix", "cache")) {
+                assertTrue(s.started().startsWith("READY"));
+                s.send("poolcache cache-pool 10"); // fewer than the cache size: served through the cache
+                String[] cached = s.await("CACHED").split(" ");
+                int lcore = Integer.parseInt(cached[1]);
+                lcoreOfDead = lcore;
+                int inCache = Integer.parseInt(cached[2]);
+                assertTrue(inCache > 0, "objects sit in the secondary's lcore cache: " + inCache);
+                assertEquals((int) s.pid(), primary.lcoreTable().holder(lcore), "a floating lcore of the secondary");
+                s.process.destroyForcibly();
+                SecondaryExit e = exits.poll(30, TimeUnit.SECONDS);
+                assertTrue(e.released().contains(lcore), e.toString());
+            }
+            io.jnic.memory.mbuf.Mempool pool = io.jnic.memory.mbuf.Mempool.lookup(7);
+            assertEquals(0, pool.cacheCount(lcoreOfDead), "the dead lcore's cache is empty");
+            assertEquals(256, pool.availableCount(), "every mbuf is back: none were lost in the dead cache");
+            pool.close();
+        }
+    }
 }

@@ -35,8 +35,8 @@ public final class Mbuf {
     public static final long OFF_BUF_LEN = 44;
     public static final long OFF_POOL_ID = 46;
     public static final long OFF_NEXT = 48;
-    public static final long OFF_TX_OFFLOAD = 56;
-    public static final long OFF_SELF = 64;
+    public static final long OFF_SELF = 56;
+    public static final long OFF_TX_OFFLOAD = 64;
     public static final long OFF_USERDATA = 72;
 
     /** Port of an mbuf that came from no port (RTE_MBUF_PORT_INVALID). */
@@ -54,6 +54,7 @@ public final class Mbuf {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();
 
     /** All of the address space (see Ring.ALL): accesses go to {@code addr}, checked at {@link #wrap}. */
+    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private Mempool pool;
@@ -66,7 +67,7 @@ public final class Mbuf {
     /** Points this view at {@code handle}; throws when it names no mbuf of a pool attached here. */
     public Mbuf wrap(long handle) {
         Mempool p = Mempool.ofHandle(handle);
-        this.off = p.offsetOf(handle);
+        this.off = p.objectOffset(handle);
         this.addr = p.base + off;
         this.pool = p;
         this.seg = p.segment();
@@ -219,6 +220,7 @@ public final class Mbuf {
         return this;
     }
 
+    /** Tx offload lengths (second cache line; not reset at alloc: only read when ol_flags asks for tx offloads). */
     public long txOffload() {
         return ALL.get(U64, addr + OFF_TX_OFFLOAD);
     }
@@ -325,28 +327,58 @@ public final class Mbuf {
 
     /**
      * Appends the packet {@code tail} to this one (rte_pktmbuf_chain): links it after this packet's last
-     * segment and adds its segments and length to this head. False when the segment count would exceed
-     * 65535.
+     * segment and adds its segment count and length to this head. False (nothing changed) when the segment
+     * count would exceed 65535.
      */
     public boolean chain(long tail) {
-        Mbuf t = new Mbuf().wrap(tail); // not a data-path operation
-        int segs = nbSegs() + t.nbSegs();
+        long tailAddr = addressOf(tail);
+        int segs = nbSegs() + Short.toUnsignedInt(ALL.get(U16, tailAddr + OFF_NB_SEGS));
         if (segs > 0xFFFF) {
             return false;
         }
-        long last = handle;
-        Mbuf cur = new Mbuf().wrap(handle);
-        for (int guard = 0; cur.next() != NULL; guard++) {
+        long last = lastSegmentAddress();
+        ALL.set(U64, last + OFF_NEXT, tail);
+        ALL.set(U16, addr + OFF_NB_SEGS, (short) segs);
+        ALL.set(U32, addr + OFF_PKT_LEN, pktLen() + ALL.get(U32, tailAddr + OFF_PKT_LEN));
+        return true;
+    }
+
+    /**
+     * Adds {@code delta} to the reference count of every segment of the packet (rte_pktmbuf_refcnt_update):
+     * how a chained packet is shared, since free releases each segment by its own count.
+     */
+    public void pktRefcntUpdate(int delta) {
+        long a = addr;
+        for (int guard = 0; ; guard++) {
+            int unused = (int) INT.getAndAdd(ALL, a + OFF_REFCNT, delta);
+            long nx = ALL.get(U64, a + OFF_NEXT);
+            if (nx == NULL) {
+                return;
+            }
             if (guard > 0xFFFF) {
                 throw new IllegalStateException(String.format("mbuf chain from 0x%x loops", handle));
             }
-            last = cur.next();
-            cur.wrap(last);
+            a = addressOf(nx);
         }
-        cur.next(tail);
-        nbSegs(segs);
-        pktLen(pktLen() + t.pktLen());
-        return true;
+    }
+
+    private static long addressOf(long h) {
+        Mempool p = Mempool.ofHandle(h);
+        return p.base + p.objectOffset(h);
+    }
+
+    private long lastSegmentAddress() {
+        long a = addr;
+        for (int guard = 0; ; guard++) {
+            long nx = ALL.get(U64, a + OFF_NEXT);
+            if (nx == NULL) {
+                return a;
+            }
+            if (guard > 0xFFFF) {
+                throw new IllegalStateException(String.format("mbuf chain from 0x%x loops", handle));
+            }
+            a = addressOf(nx);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------

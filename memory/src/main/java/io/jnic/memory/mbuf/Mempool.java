@@ -103,6 +103,7 @@ public final class Mempool implements AutoCloseable {
      * that C2 folds the segment checks (see Ring.ALL); handles and cache lengths are checked against this
      * pool's bounds first, so every access stays inside the pool, which must stay mapped while used.
      */
+    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private final MemorySegment seg;
@@ -403,7 +404,10 @@ public final class Mempool implements AutoCloseable {
         return new String(b, 0, Math.min(len, NAME_BYTES), StandardCharsets.UTF_8);
     }
 
-    /** The pool with this id in this process, or null. */
+    /**
+     * The pool with this id in this process, or null. The table is a plain array read without barriers:
+     * create or attach pools before starting the threads that use them (Thread.start publishes them).
+     */
     public static Mempool lookup(int poolId) {
         return poolId >= 0 && poolId <= MAX_POOL_ID ? POOLS[poolId] : null;
     }
@@ -452,6 +456,15 @@ public final class Mempool implements AutoCloseable {
             throw badHandle(handle);
         }
         return handle & OFFSET_MASK;
+    }
+
+    /** As {@link #offsetOf} and also checks the header's self field: the handle names an object start. */
+    long objectOffset(long handle) {
+        long o = offsetOf(handle);
+        if (ALL.get(J, base + o + Mbuf.OFF_SELF) != handle) {
+            throw badHandle(handle);
+        }
+        return o;
     }
 
     private long cacheOffset(int lcore) {
@@ -508,12 +521,15 @@ public final class Mempool implements AutoCloseable {
     }
 
     private void checkHandles(long[] src, int off, int n) {
+        // d = h - minHandle must be in [0, span] and a multiple of 64. Rotating the 6 alignment bits to the
+        // top turns both conditions into one unsigned range check, and OR-ing (r | (spanR - r)) over the
+        // batch gives a sign bit when any check fails: a branch-free loop C2 vectorizes.
         final long lo = minHandle;
-        final long span = maxHandle - minHandle;
+        final long spanR = (maxHandle - minHandle) >>> 6;
         long bad = 0;
         for (int i = 0; i < n; i++) {
-            long d = src[off + i] - lo;
-            bad |= d | (span - d) | -(d & 63); // negative when d is outside [0, span] or not 64-aligned
+            long r = Long.rotateRight(src[off + i] - lo, 6);
+            bad |= r | (spanR - r);
         }
         if (bad < 0) {
             for (int i = 0; i < n; i++) {
@@ -594,7 +610,8 @@ public final class Mempool implements AutoCloseable {
     /**
      * Allocates {@code n} mbufs into {@code dst[off..off+n)}, all or none, and resets their headers as
      * {@code rte_pktmbuf_reset} does: data_off = headroom, data/pkt length 0, one segment, no next, port
-     * invalid, no offload flags, reference count 1; the owner lcore is recorded for {@link #audit}.
+     * invalid, no offload flags, reference count 1; the owner lcore is recorded for {@link #audit}. Unlike
+     * DPDK, tx_offload (second cache line) is left alone: it is only read when ol_flags asks for a tx offload.
      */
     public boolean allocBulk(long[] dst, int off, int n, int lcore) {
         if (!getBulk(dst, off, n, lcore)) {
@@ -605,7 +622,7 @@ public final class Mempool implements AutoCloseable {
         final long w40 = word40 | ((long) (lcore & 0xFFFF) << 16);
         for (int i = 0; i < n; i++) {
             long o = dst[off + i] & OFFSET_MASK;
-            if (o < firstOff || o > lastOff) {
+            if (o < firstOff || o > lastOff || ALL.get(J, b + o + Mbuf.OFF_SELF) != dst[off + i]) {
                 throw new IllegalStateException(String.format("corrupted mempool '%s': free ring held handle 0x%x",
                         name, dst[off + i]));
             }
@@ -615,7 +632,6 @@ public final class Mempool implements AutoCloseable {
             ALL.set(J, b + o + 32, 0L);
             ALL.set(J, b + o + 40, w40);
             ALL.set(J, b + o + 48, 0L);
-            ALL.set(J, b + o + 56, 0L);
         }
         return true;
     }
@@ -652,7 +668,7 @@ public final class Mempool implements AutoCloseable {
 
     private void reset(long h, int lcore) {
         long o = h & OFFSET_MASK;
-        if (o < firstOff || o > lastOff) {
+        if (o < firstOff || o > lastOff || ALL.get(J, base + o + Mbuf.OFF_SELF) != h) {
             throw new IllegalStateException(String.format("corrupted mempool '%s': free ring held handle 0x%x", name, h));
         }
         final long b = base;
@@ -662,7 +678,6 @@ public final class Mempool implements AutoCloseable {
         ALL.set(J, b + o + 32, 0L);
         ALL.set(J, b + o + 40, word40 | ((long) (lcore & 0xFFFF) << 16));
         ALL.set(J, b + o + 48, 0L);
-        ALL.set(J, b + o + 56, 0L);
     }
 
     /**
@@ -680,25 +695,30 @@ public final class Mempool implements AutoCloseable {
             final long id = p.poolId;
             int start = i;
             int w = i;
-            for (; i < end; i++) {
-                long h = handles[i];
-                if ((h >>> HANDLE_SHIFT) != id) {
-                    break;
-                }
-                long o = p.offsetOf(h);
-                long word8 = ALL.get(J, b + o + 8);
-                long next = ALL.get(J, b + o + Mbuf.OFF_NEXT);
-                if ((word8 >>> 32) == 1 && next == 0) {
-                    ALL.set(I, b + o + Mbuf.OFF_REFCNT, 0);
-                    handles[w++] = h;
-                } else {
-                    if (p.prefreeSlow(h, o, (int) (word8 >>> 32), next, lcore)) {
+            try {
+                for (; i < end; i++) {
+                    long h = handles[i];
+                    if ((h >>> HANDLE_SHIFT) != id) {
+                        break;
+                    }
+                    long o = p.offsetOf(h);
+                    long word8 = ALL.get(J, b + o + 8);
+                    long next = ALL.get(J, b + o + Mbuf.OFF_NEXT);
+                    if (ALL.get(J, b + o + Mbuf.OFF_SELF) != h) {
+                        throw badHandle(h);
+                    }
+                    if ((word8 >>> 32) == 1 && next == 0) {
+                        ALL.set(I, b + o + Mbuf.OFF_REFCNT, 0);
+                        handles[w++] = h;
+                    } else if (p.prefreeSlow(h, o, (int) (word8 >>> 32), next, lcore)) {
                         handles[w++] = h;
                     }
                 }
-            }
-            if (w > start) {
-                p.putChecked(handles, start, w - start, lcore);
+            } finally {
+                // also when a bad handle stopped us: what was released so far goes back, nothing leaks
+                if (w > start) {
+                    p.putChecked(handles, start, w - start, lcore);
+                }
             }
         }
     }
@@ -706,7 +726,7 @@ public final class Mempool implements AutoCloseable {
     /** Frees one packet (all its segments). */
     public static void free(long handle, int lcore) {
         Mempool p = ofHandle(handle);
-        long o = p.offsetOf(handle);
+        long o = p.objectOffset(handle);
         int ref = ALL.get(I, p.base + o + Mbuf.OFF_REFCNT);
         long next = ALL.get(J, p.base + o + Mbuf.OFF_NEXT);
         if (ref == 1 && next == 0) {
@@ -731,7 +751,7 @@ public final class Mempool implements AutoCloseable {
                 throw new IllegalStateException(String.format("mbuf chain from 0x%x has more than 65535 segments (a loop?)", h));
             }
             Mempool q = ofHandle(seg2);
-            long qo = q.offsetOf(seg2);
+            long qo = q.objectOffset(seg2);
             long after = ALL.get(J, q.base + qo + Mbuf.OFF_NEXT);
             if (q.prefreeSeg(seg2, qo, ALL.get(I, q.base + qo + Mbuf.OFF_REFCNT))) {
                 q.putOne(seg2, lcore);
@@ -944,7 +964,7 @@ public final class Mempool implements AutoCloseable {
         int n = 0;
         for (long[] set : new long[][] {audit.leaked(), audit.deadOwner()}) {
             for (long h : set) {
-                long o = offsetOf(h);
+                long o = objectOffset(h);
                 seg.set(J, o + Mbuf.OFF_NEXT, 0L);
                 seg.set(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_NB_SEGS, (short) 1);
                 seg.set(I, o + Mbuf.OFF_REFCNT, 0);

@@ -96,6 +96,7 @@ public final class Ring {
      * re-load and re-check the segment's bounds and session after every ordered access). Our own masking
      * keeps every address inside the region, which therefore must stay mapped while the ring is used.
      */
+    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private final MemorySegment seg;

@@ -102,8 +102,7 @@ class MempoolTest {
         Mbuf m = new Mbuf();
         long[] h = new long[1];
         assertTrue(p.allocBulk(h, 0, 1, 2));
-        m.wrap(h[0]).port(3).rssHash(0x1234).olFlags(0xFF).pktLen(99).dataLen(99).dataOff(10).vlanTci(7).packetType(5)
-                .txOffload(9);
+        m.wrap(h[0]).port(3).rssHash(0x1234).olFlags(0xFF).pktLen(99).dataLen(99).dataOff(10).vlanTci(7).packetType(5);
         Mempool.freeBulk(h, 0, 1, 2);
         assertEquals(0, m.refcnt());
         long again = p.alloc(2);
@@ -119,7 +118,6 @@ class MempoolTest {
         assertEquals(0, m.rssHash());
         assertEquals(0, m.vlanTci());
         assertEquals(0, m.packetType());
-        assertEquals(0, m.txOffload());
         assertEquals(Mbuf.NULL, m.next());
         assertEquals(2, m.owner());
         assertEquals(3, m.poolId());
@@ -195,6 +193,36 @@ class MempoolTest {
     }
 
     @Test
+    void aSharedChainIsFreedOnlyByItsLastReference() {
+        Mempool p = pool(small(15, 16, 0));
+        Mbuf m = new Mbuf().wrap(p.alloc(0));
+        assertTrue(m.chain(p.alloc(0)));
+        m.pktRefcntUpdate(1);
+        assertEquals(2, new Mbuf().wrap(m.next()).refcnt());
+        Mempool.free(m.handle(), 0);
+        assertEquals(14, p.availableCount(), "both segments still referenced once");
+        Mempool.free(m.handle(), 0);
+        assertEquals(16, p.availableCount());
+        assertTrue(p.audit(l -> true).isClean());
+    }
+
+    @Test
+    void aBadHandleInAFreeBatchLeaksNothing() {
+        Mempool p = pool(small(16, 16, 4));
+        long[] h = new long[4];
+        assertTrue(p.allocBulk(h, 0, 4, 0));
+        long good = h[3];
+        h[2] = h[1] + 64;
+        var e = assertThrows(IllegalArgumentException.class, () -> Mempool.freeBulk(h, 0, 4, 0));
+        assertTrue(e.getMessage().contains("is not an mbuf of pool 'pool16'"), e.getMessage());
+        assertEquals(14, p.availableCount(), "the two freed before the bad one went back");
+        Mempool.free(good, 0);
+        MempoolAudit a = p.audit(l -> true);
+        assertEquals(1, a.inUse(), a.toString());
+        assertTrue(a.isClean(), a.toString());
+    }
+
+    @Test
     void badHandlesAreRefusedBeforeAnythingIsStored() {
         Mempool p = pool(small(8, 16, 4));
         long[] h = new long[4];
@@ -205,6 +233,9 @@ class MempoolTest {
         assertTrue(e.getMessage().startsWith(String.format("mbuf handle 0x%x is not an mbuf of pool 'pool8' (offset 0x%x is not an"
                 + " object start in 0x", bad, bad & ((1L << 48) - 1))), e.getMessage());
         assertEquals(12, p.availableCount(), "nothing was stored");
+        // 64-aligned and inside the objects, but inside an mbuf's buffer rather than at a header
+        var mid = assertThrows(IllegalArgumentException.class, () -> new Mbuf().wrap(h[0] + 128));
+        assertTrue(mid.getMessage().contains("is not an mbuf of pool 'pool8'"), mid.getMessage());
         var u = assertThrows(IllegalArgumentException.class, () -> new Mbuf().wrap((77L << 48) | 4096));
         assertEquals("mbuf handle 0x4d000000001000 names pool id 77, which is not attached in this process (attach the pool first)",
                 u.getMessage());
@@ -234,7 +265,37 @@ class MempoolTest {
         var page = assertThrows(IllegalArgumentException.class, () -> Mempool.bytesNeeded(big, 4096));
         assertEquals("an mbuf of 9280 bytes (header 128 + headroom 128 + data room 9000) does not fit a 4096-byte page; objects"
                 + " must not cross a page boundary (their IOVA is contiguous only within a page)", page.getMessage());
+        MemorySegment odd = arena.allocate(Mempool.bytesNeeded(c, 4096) + 4096, 4096).asSlice(32);
+        var align = assertThrows(IllegalArgumentException.class, () -> Mempool.create(odd, c, IOVA, 4096));
+        assertEquals(String.format("region must be native memory starting on a 64-byte boundary (address 0x%x)", odd.address()),
+                align.getMessage());
+        var pg = assertThrows(IllegalArgumentException.class, () -> Mempool.create(r, c, IOVA, 3000));
+        assertEquals("page size 3000 must be a power of two >= 4096", pg.getMessage());
         assertNull(Mempool.lookup(9));
+        var batch = assertThrows(IllegalArgumentException.class, () -> new MbufBatch(0));
+        assertEquals("batch capacity 0 must be at least 1", batch.getMessage());
+    }
+
+    @Test
+    void batchesAllocateAllOrNothingAndRefuseOverflow() {
+        Mempool p = pool(small(17, 40, 0));
+        MbufBatch b = new MbufBatch(32);
+        var e = assertThrows(IllegalArgumentException.class, () -> b.alloc(p, 33, 0));
+        assertEquals("cannot allocate 33 mbufs into a batch of 32", e.getMessage());
+        assertTrue(b.alloc(p, 32, 0));
+        MbufBatch c = new MbufBatch(16);
+        assertFalse(c.alloc(p, 9, 0), "only 8 left");
+        assertEquals(0, c.count());
+        assertEquals(8, p.availableCount());
+        assertTrue(c.alloc(p, 8, 0));
+        MbufBatch one = new MbufBatch(1);
+        assertTrue(one.add(5));
+        assertFalse(one.add(6), "full");
+        assertThrows(IndexOutOfBoundsException.class, () -> c.get(8));
+        b.free(0);
+        c.free(0);
+        assertEquals(40, p.availableCount());
+        assertTrue(p.audit(l -> true).isClean());
     }
 
     @Test
