@@ -84,6 +84,9 @@ public final class L2fwd implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The forwarding thread is the only one touching the queues: it uses lcore 0's mempool cache. */
+    private static final int LCORE = 0;
+
     private final PrintStream out;
     private volatile boolean running = true;
 
@@ -139,7 +142,7 @@ public final class L2fwd implements Callable<Integer> {
                     devs.add(ports.createVdev(v));
                 }
                 for (EthDevice d : devs) {
-                    d.configure(PortConfig.of(1, 1).withPromiscuous(true));
+                    d.configure(PortConfig.of(1, 1).withPromiscuous(true).withLcore(LCORE));
                     d.rxQueueSetup(0, ring, pool);
                     d.txQueueSetup(0, ring);
                     d.start();
@@ -247,7 +250,7 @@ public final class L2fwd implements Callable<Integer> {
                     for (int i = 0; i < b.count(); i++) {
                         bytes -= m.wrap(h[i]).dataLen();
                     }
-                    b.free(Mempool.LCORE_ANY);
+                    b.free(LCORE);
                 }
                 txBytes[dp] += bytes;
             }

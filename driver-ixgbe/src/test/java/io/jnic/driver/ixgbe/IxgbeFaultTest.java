@@ -112,6 +112,10 @@ class IxgbeFaultTest {
             assertEquals(1, b.rxBurst(0, in));
             in.free(Mempool.LCORE_ANY);
             assertTrue(b.rxInterruptsSeen() >= 1, "the RX vector fired");
+            // 8.2.3.5.12: RX queue 0's vector (1) throttled to 50 us = 24 units of 2.048 us, in bits 11:3
+            assertEquals(24, (rig.sim.port(1).read32(IxgbeRegs.eitr(1)) >>> 3) & 0x1FF);
+            // IVAR[0] bits 7:0: RX queue 0 -> vector 1, valid
+            assertEquals(0x81, rig.sim.port(1).read32(IxgbeRegs.IVAR0) & 0xFF);
         }
     }
 }
