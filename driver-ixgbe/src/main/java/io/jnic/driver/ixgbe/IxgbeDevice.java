@@ -10,6 +10,7 @@ import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.RxInterrupts;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.MbufBatch;
@@ -535,10 +536,43 @@ public final class IxgbeDevice extends EthDevice {
         eitrIntervalUs = intervalUs;
     }
 
+    @Override
+    public int rxInterruptFd(int q) {
+        PortConfig c = config();
+        return c != null && c.rxInterrupts() && started && 1 + q < eventfds.length ? eventfds[1 + q] : -1;
+    }
+
+    /** EIMS bit of RX queue q's vector (1 + q, 7.3.4); false when a packet is already there. */
+    @Override
+    public boolean rxInterruptEnable(int q) {
+        requireRxInterrupts();
+        RxQueue rx = rxq[q];
+        if (rx.ready()) {
+            return false;
+        }
+        w(EIMS, 1 << (1 + q));
+        if (rx.ready()) { // it arrived before the arm took effect: no interrupt would come for it
+            w(EIMC, 1 << (1 + q));
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void rxInterruptDisable(int q) {
+        w(EIMC, 1 << (1 + q));
+    }
+
+    private void requireRxInterrupts() {
+        if (!config().rxInterrupts()) {
+            throw new IllegalStateException(name() + ": RX interrupts are off; configure with withRxInterrupts(true)");
+        }
+    }
+
     /**
-     * Interrupt/poll adaptive receive: returns at once when the queue has a packet; otherwise arms the queue's
-     * interrupt (EIMS), checks again (a packet may have arrived before the arm), and blocks on the vector's
-     * eventfd up to {@code timeoutNanos}. Needs {@link PortConfig#rxInterrupts}.
+     * Interrupt/poll adaptive receive on one queue: returns at once when the queue has a packet; otherwise arms
+     * the queue's interrupt, and blocks on its eventfd up to {@code timeoutNanos}. {@link RxInterrupts} does the
+     * same over several queues. Needs {@link PortConfig#rxInterrupts}.
      */
     @Override
     public boolean rxWait(int q, long timeoutNanos) {
@@ -546,25 +580,18 @@ public final class IxgbeDevice extends EthDevice {
         if (rx.ready()) {
             return true;
         }
-        if (!config().rxInterrupts()) {
-            throw new IllegalStateException(name() + ": rxWait needs RX interrupts; configure with withRxInterrupts(true)");
-        }
-        int v = 1 + q;
-        int fd = eventfds[v];
+        requireRxInterrupts();
+        int fd = eventfds[1 + q];
         Events.eventfdRead(fd); // drop a stale count
-        w(EIMS, 1 << v);
-        if (rx.ready()) {
-            w(EIMC, 1 << v);
+        if (!rxInterruptEnable(q)) {
             return true;
         }
         int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutNanos / 1_000_000));
-        boolean fired = Events.pollIn(fd, ms);
-        if (fired) {
+        if (Events.pollIn(fd, ms)) {
             Events.eventfdRead(fd);
             rxInterrupts++;
-        } else {
-            w(EIMC, 1 << v);
         }
+        rxInterruptDisable(q);
         return rx.ready();
     }
 

@@ -118,4 +118,37 @@ class IxgbeFaultTest {
             assertEquals(0x81, rig.sim.port(1).read32(IxgbeRegs.IVAR0) & 0xFF);
         }
     }
+
+    @Test
+    void rxInterruptsSleepOverSeveralQueuesAndWakeOnTheFirstPacket() throws Exception {
+        try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
+            IxgbeDevice a = rig.started(0, PortConfig.of(1, 1).withRxInterrupts(true), 256);
+            IxgbeDevice b = rig.started(1, PortConfig.of(1, 1).withRxInterrupts(true), 256);
+            assertTrue(a.waitLink(Duration.ofSeconds(10)).up());
+            assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
+            try (io.jnic.ethdev.RxInterrupts waiter = new io.jnic.ethdev.RxInterrupts().add(a, 0).add(b, 0)) {
+                assertFalse(waiter.sleep(20), "nothing arrives: the sleep times out");
+                assertEquals(1, waiter.sleeps());
+                MbufBatch out = new MbufBatch(1);
+                CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    rig.frames(out, 1, 64, 0, b.macAddress().octets());
+                    a.txBurst(0, out);
+                });
+                assertTrue(waiter.sleep(15_000), "woken by port " + b.portId() + "'s RX interrupt");
+                sender.get(15, TimeUnit.SECONDS);
+                assertEquals(1, waiter.wakeups());
+                // a packet is waiting now: sleep returns at once without blocking
+                assertFalse(waiter.sleep(15_000));
+                assertEquals(2, waiter.sleeps());
+                MbufBatch in = new MbufBatch(4);
+                assertEquals(1, b.rxBurst(0, in));
+                in.free(Mempool.LCORE_ANY);
+            }
+        }
+    }
 }
