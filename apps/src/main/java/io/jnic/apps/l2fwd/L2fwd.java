@@ -4,6 +4,7 @@ import io.jnic.devsim.Devsim;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
+import io.jnic.ethdev.RxInterrupts;
 import io.jnic.memory.Hugepages;
 import io.jnic.memory.IovaMode;
 import io.jnic.memory.MemoryConfig;
@@ -68,6 +69,13 @@ public final class L2fwd implements Callable<Integer> {
 
     @Option(names = "--mbufs", defaultValue = "8191", description = "Mbufs in the pool.")
     int mbufs;
+
+    @Option(names = "--rx-interrupts", description = {"Interrupt/poll adaptive: after --idle-polls empty passes, sleep "
+            + "on the ports' RX interrupts (up to 10 ms) instead of spinning."})
+    boolean rxInterrupts;
+
+    @Option(names = "--idle-polls", defaultValue = "256", description = "Empty passes before sleeping (--rx-interrupts).")
+    int idlePolls;
 
     @Option(names = "--no-huge", description = "Use 4 KB pages instead of hugepages.")
     boolean noHuge;
@@ -142,7 +150,7 @@ public final class L2fwd implements Callable<Integer> {
                     devs.add(ports.createVdev(v));
                 }
                 for (EthDevice d : devs) {
-                    d.configure(PortConfig.of(1, 1).withPromiscuous(true).withLcore(LCORE));
+                    d.configure(PortConfig.of(1, 1).withPromiscuous(true).withLcore(LCORE).withRxInterrupts(rxInterrupts));
                     d.rxQueueSetup(0, ring, pool);
                     d.txQueueSetup(0, ring);
                     d.start();
@@ -150,7 +158,18 @@ public final class L2fwd implements Callable<Integer> {
                     out.println("port " + d.portId() + ": " + d.deviceName() + " (" + d.info().driverName() + "), MAC "
                             + d.macAddress() + ", link " + d.waitLink(Duration.ofSeconds(10)));
                 }
-                forward(devs.toArray(new EthDevice[0]));
+                try (RxInterrupts waiter = rxInterrupts ? new RxInterrupts() : null) {
+                    if (waiter != null) {
+                        for (EthDevice d : devs) {
+                            waiter.add(d, 0);
+                        }
+                    }
+                    forward(devs.toArray(new EthDevice[0]), waiter);
+                    if (waiter != null) {
+                        out.println("l2fwd: slept on RX interrupts " + waiter.sleeps() + " times, woken by one "
+                                + waiter.wakeups() + " times");
+                    }
+                }
                 for (EthDevice d : devs) {
                     d.close();
                 }
@@ -191,7 +210,7 @@ public final class L2fwd implements Callable<Integer> {
     }
 
     /** The forwarding loop: one thread, every port in turn (DPDK's l2fwd on one lcore). */
-    private void forward(EthDevice[] devs) {
+    private void forward(EthDevice[] devs, RxInterrupts waiter) {
         int n = devs.length;
         MbufBatch[] rx = new MbufBatch[n];
         long[] rxPkts = new long[n];
@@ -225,13 +244,16 @@ public final class L2fwd implements Callable<Integer> {
         long[] lastDrops = new long[n];
         long lastT = start;
         int loops = 0;
+        int idle = 0;
         while (running) {
+            boolean any = false;
             for (int p = 0; p < n; p++) {
                 MbufBatch b = rx[p];
                 int got = devs[p].rxBurst(0, b);
                 if (got == 0) {
                     continue;
                 }
+                any = true;
                 int dp = p ^ 1;
                 rxPkts[p] += got;
                 long bytes = 0;
@@ -253,6 +275,14 @@ public final class L2fwd implements Callable<Integer> {
                     b.free(LCORE);
                 }
                 txBytes[dp] += bytes;
+            }
+            if (waiter != null) {
+                idle = any ? 0 : idle + 1;
+                if (idle >= idlePolls) {
+                    waiter.sleep(10);
+                    idle = 0;
+                    loops |= 1023; // look at the clock after every sleep
+                }
             }
             if ((++loops & 1023) == 0) {
                 long now = System.nanoTime();
