@@ -77,6 +77,7 @@ public final class IxgbeDevice extends EthDevice {
     private volatile boolean closing;
     private volatile boolean started;
     private volatile boolean resetDetected;
+    private boolean startedBefore;
     private final CopyOnWriteArrayList<Consumer<LinkStatus>> linkListeners = new CopyOnWriteArrayList<>();
     private volatile LinkStatus lastLink = LinkStatus.DOWN;
     private long interruptsSeen;
@@ -129,6 +130,8 @@ public final class IxgbeDevice extends EthDevice {
         int cmd = pci.configRead(PCI_COMMAND, 2);
         pci.configWrite(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
         resetAndInit();
+        readHwStats(); // 4.6.5: start from zero whatever the device counted before
+        java.util.Arrays.fill(hw, 0);
         this.mac = readMac();
         this.msixVectors = pci.interruptCount(PciDevice.InterruptType.MSIX);
         setupLinkInterrupt();
@@ -164,9 +167,7 @@ public final class IxgbeDevice extends EthDevice {
             autoc = (autoc & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_10G_XAUI;
             w(AUTOC, autoc | AUTOC_AN_RESTART);
         }
-        // 4.6.5 Statistics: read every clear-on-read counter once to start at zero
-        readHwStats();
-        java.util.Arrays.fill(hw, 0);
+        // 4.6.5 Statistics: the reset cleared the counters (what they held was accumulated before it)
     }
 
     private boolean isCopper() {
@@ -251,7 +252,17 @@ public final class IxgbeDevice extends EthDevice {
     protected void doStart() {
         if (resetDetected) {
             LOG.log(Level.INFO, "{0}: initialising the device again after its reset", name());
+        }
+        if (startedBefore || resetDetected) {
+            // Every start after the first begins from a global reset, as DPDK's ixgbe does: queue state the device
+            // latched before (head pointers, enables) is then certainly gone, even where the RXDCTL/TXDCTL.ENABLE
+            // read-back cannot show that the device saw a disable (devsim's mapped queue pages echo our own write).
+            readHwStats(); // keep what the counters hold: the reset clears them
             resetAndInit();
+            MacAddress m = mac;
+            if (!m.equals(readMac())) {
+                macAddress(m);
+            }
             if (eventfds.length > 0) {
                 w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
                 w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT);
@@ -259,6 +270,7 @@ public final class IxgbeDevice extends EthDevice {
             }
             resetDetected = false;
         }
+        startedBefore = true;
         PortConfig c = config();
         int nrx = c.rxQueues();
         int ntx = c.txQueues();
