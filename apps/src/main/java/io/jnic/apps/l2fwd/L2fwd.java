@@ -97,6 +97,7 @@ public final class L2fwd implements Callable<Integer> {
 
     private final PrintStream out;
     private volatile boolean running = true;
+    private Path tempRuntimeDir;
 
     public L2fwd(PrintStream out) {
         this.out = out;
@@ -177,6 +178,10 @@ public final class L2fwd implements Callable<Integer> {
         } finally {
             if (sim != null) {
                 sim.close();
+                deleteEmptyDir(simDir);
+            }
+            if (tempRuntimeDir != null) {
+                deleteEmptyDir(tempRuntimeDir);
             }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -195,11 +200,26 @@ public final class L2fwd implements Callable<Integer> {
             if (!noHuge) {
                 out.println("l2fwd: not enough free 2 MB hugepages; using 4 KB pages (--no-huge)");
             }
-            b.noHuge().runtimeDir(Path.of(System.getProperty("java.io.tmpdir"), "jnic-" + filePrefix + "-"
-                    + ProcessHandle.current().pid()));
+            tempRuntimeDir = Path.of(System.getProperty("java.io.tmpdir"), "jnic-" + filePrefix + "-"
+                    + ProcessHandle.current().pid());
+            b.noHuge().runtimeDir(tempRuntimeDir);
         }
         MemoryGroup.removeStale(b.build());
         return MemoryGroup.create(b.size(bytes).build());
+    }
+
+    /** Removes a directory this run made, with the socket files devsim may leave in it. */
+    private static void deleteEmptyDir(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                if (f.getFileName().toString().endsWith(".sock")) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        } catch (java.io.IOException e) {
+            // an empty directory left in /tmp: harmless
+        }
     }
 
     private static PciDevice open(String d) {
