@@ -101,6 +101,7 @@ class IxgbeFaultTest {
         try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 256);
             IxgbeDevice b = rig.started(1, PortConfig.of(2, 1).withRxInterrupts(true), 256);
+            Rig.linksUp(a, b);
             assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
             assertFalse(b.rxWait(0, 20_000_000L), "nothing sent yet");
             CompletableFuture<Boolean> waiter = CompletableFuture.supplyAsync(() -> b.rxWait(0, 10_000_000_000L));
@@ -125,6 +126,7 @@ class IxgbeFaultTest {
         try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1).withRxInterrupts(true), 256);
             IxgbeDevice b = rig.started(1, PortConfig.of(1, 1).withRxInterrupts(true), 256);
+            Rig.linksUp(a, b);
             assertTrue(a.waitLink(Duration.ofSeconds(10)).up());
             assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
             try (io.jnic.ethdev.RxInterrupts waiter = new io.jnic.ethdev.RxInterrupts().add(a, 0).add(b, 0)) {

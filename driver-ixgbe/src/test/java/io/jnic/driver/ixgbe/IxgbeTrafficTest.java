@@ -69,6 +69,7 @@ class IxgbeTrafficTest {
         try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 512);
             IxgbeDevice b = rig.started(1, PortConfig.of(1, 1), 512);
+            Rig.linksUp(a, b);
             assertTrue(a.waitLink(Duration.ofSeconds(10)).up());
             assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
             assertEquals(20_000, pump(rig, a, b, 20_000, 60));
@@ -123,6 +124,7 @@ class IxgbeTrafficTest {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 512);
             IxgbeDevice b = rig.started(1, PortConfig.of(nq, 1)
                     .withRss(new RssConfig(key, reta, EnumSet.of(RssHashType.IPV4, RssHashType.IPV4_UDP))), 512);
+            Rig.linksUp(a, b);
             assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
             int flows = 200;
             MbufBatch out = new MbufBatch(32);
@@ -186,6 +188,7 @@ class IxgbeTrafficTest {
             int nq = 8;
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 2), 512);
             IxgbeDevice b = rig.started(1, PortConfig.of(nq, 1).withRss(RssConfig.of(EnumSet.of(RssHashType.IPV6_TCP))), 512);
+            Rig.linksUp(a, b);
             assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
             int flows = 128;
             MbufBatch out = new MbufBatch(32);
@@ -261,7 +264,7 @@ class IxgbeTrafficTest {
         try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 256);
             IxgbeDevice b = rig.started(1, PortConfig.of(1, 1), 256);
-            assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
+            Rig.linksUp(a, b);
             byte[] other = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
             assertEquals(0, sendAndCount(rig, a, b, other, 10), "filtered");
             b.promiscuous(true);
@@ -308,6 +311,7 @@ class IxgbeTrafficTest {
             }
             in.free(Mempool.LCORE_ANY);
         }
-        throw new AssertionError("the marker frame never arrived");
+        throw new AssertionError("the marker frame never arrived; rx " + rx.stats() + ", tx " + tx.stats() + "; devsim: "
+                + rig.sim.statsText());
     }
 }
