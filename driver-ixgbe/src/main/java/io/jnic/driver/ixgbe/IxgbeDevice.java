@@ -464,6 +464,33 @@ public final class IxgbeDevice extends EthDevice {
         }
     }
 
+    /**
+     * Resets queue pair {@code q} alone (4.6.7.1 / 4.6.8.1 per-queue disable, then the 4.6.7 / 4.6.8 queue
+     * setup again): used when the process that drove it died. The mbufs its rings held, as the shared queue
+     * state records them, go back to their pools; the ring gets fresh buffers from this process.
+     */
+    @Override
+    public synchronized void queuePairReset(int q) {
+        if (!started) {
+            throw new IllegalStateException(name() + ": queuePairReset(" + q + ") needs a started port");
+        }
+        if (q < 0 || q >= rxq.length || q >= txq.length) {
+            throw new IllegalArgumentException(name() + ": no queue pair " + q + "; " + Math.min(rxq.length, txq.length)
+                    + " configured");
+        }
+        int rb = rxq(q);
+        w(rb + RXDCTL, r(rb + RXDCTL) & ~RXDCTL_ENABLE);
+        waitClear(rb + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE to clear (4.6.7.1)");
+        int tb = txq(q);
+        w(tb + TXDCTL, r(tb + TXDCTL) & ~TXDCTL_ENABLE);
+        waitClear(tb + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
+        rxq[q].release();
+        txq[q].releaseShared();
+        rxq[q] = setupRx(q);
+        txq[q] = setupTx(q);
+        LOG.log(Level.INFO, "{0}: queue pair {1} reset", name(), q);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Data path
 
@@ -618,6 +645,7 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     /** Called from the interrupt thread on every link change seen through the LSC interrupt. */
+    @Override
     public void addLinkListener(Consumer<LinkStatus> l) {
         linkListeners.add(l);
     }
