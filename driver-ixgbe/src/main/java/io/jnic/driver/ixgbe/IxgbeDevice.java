@@ -54,6 +54,8 @@ public final class IxgbeDevice extends EthDevice {
         (byte) 0xbe, (byte) 0xac, 0x01, (byte) 0xfa};
     private static final long RESET_TIMEOUT_NS = 1_000_000_000L;
     private static final long ENABLE_TIMEOUT_NS = 1_000_000_000L;
+    /** How long a stopped queue pair is left alone before it is set up again ({@link #queuePairReset}). */
+    static final int QUEUE_STOP_SETTLE_MS = 50;
 
     private final PciDevice pci;
     private final PciBar bar;
@@ -428,7 +430,7 @@ public final class IxgbeDevice extends EthDevice {
         }
         for (TxQueue q : txq) {
             if (q != null) {
-                q.release();
+                q.releaseShared(); // the queue may have been driven by another process: its state says what is in flight
             }
         }
         lastLink = link();
@@ -484,6 +486,9 @@ public final class IxgbeDevice extends EthDevice {
         int tb = txq(q);
         w(tb + TXDCTL, r(tb + TXDCTL) & ~TXDCTL_ENABLE);
         waitClear(tb + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
+        // the queues stop asynchronously (in-flight DMA completes; a model polls its registers): give the device
+        // time to let go of the old rings before they are refilled and enabled again
+        sleepMillis(QUEUE_STOP_SETTLE_MS);
         rxq[q].release();
         txq[q].releaseShared();
         rxq[q] = setupRx(q);

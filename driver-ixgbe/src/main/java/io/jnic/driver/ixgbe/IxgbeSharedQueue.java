@@ -42,4 +42,10 @@ final class IxgbeSharedQueue extends SharedQueue {
     public long txPackets() {
         return tx.packets;
     }
+
+    /** Returns the spare buffers the RX side allocated ahead; the rings stay as they are for the next owner. */
+    @Override
+    public void close() {
+        rx.releaseSpare();
+    }
 }

@@ -76,6 +76,15 @@ final class RxQueue {
                         + " (corrupted queue state)");
             }
             this.next = n;
+            if (lcore >= 0) {
+                // the ring's buffers are this process's now: if it dies holding some, an audit finds them by owner
+                for (int i = 0; i < size; i++) {
+                    long h = sw.get(J, 8L * i);
+                    if ((h & ~0xFFFF_FFFF_FFFFL) == poolTag) {
+                        poolSeg.set(ValueLayout.JAVA_SHORT, (h & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, (short) lcore);
+                    }
+                }
+            }
         } else {
             mem.state.set(I, QueueMemory.S_POOL, pool.poolId());
         }
@@ -193,6 +202,12 @@ final class RxQueue {
         }
         nombuf++;
         return false;
+    }
+
+    /** Returns the mbufs allocated ahead for refills (when another process takes the queue over). */
+    void releaseSpare() {
+        Mempool.freeBulk(spare, 0, spareCount, lcore);
+        spareCount = 0;
     }
 
     /** Returns every mbuf the queue holds to its pool (the device must be stopped). */

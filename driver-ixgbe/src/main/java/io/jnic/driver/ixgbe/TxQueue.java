@@ -99,7 +99,9 @@ final class TxQueue {
         MemorySegment s = sw;
         long[] f = freeBuf;
         for (int k = 0; k < rsThresh; k++) {
-            f[k] = s.get(J, 8L * (clean + k));
+            long at = 8L * (clean + k);
+            f[k] = s.get(J, at);
+            s.set(J, at, 0L); // a slot outside [clean, tail) holds nothing a later release could free twice
         }
         clean += rsThresh;
         if (clean == size) {
@@ -195,7 +197,12 @@ final class TxQueue {
      * stopped; its state may come from a process that died).
      */
     void releaseShared() {
-        loadState();
+        // the owner may have died between its state stores: trust clean and in-flight as far as they are in
+        // range; slots outside what was in flight are zero (cleanGroup clears them), so nothing is freed twice
+        int c = mem.state.get(I, QueueMemory.S_CLEAN);
+        int f = mem.state.get(I, QueueMemory.S_INFLIGHT);
+        clean = c >= 0 && c < size ? c : 0;
+        inFlight = f >= 0 && f < size ? f : 0;
         release();
     }
 
