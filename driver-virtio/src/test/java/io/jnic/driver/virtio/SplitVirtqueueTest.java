@@ -29,7 +29,7 @@ class SplitVirtqueueTest {
     private static final long BUF_IOVA = 0x2_0000_0000L;
     private static final int BUF = 256;
 
-    private final Arena arena = Arena.ofConfined();
+    private final Arena arena = Arena.ofShared();
 
     @AfterEach
     void close() {

@@ -23,4 +23,25 @@ public interface BufferOps {
     MemorySegment memory();
 
     long offset(long token);
+
+    /**
+     * Readies a buffer holding a {@code frameLength}-byte frame for transmission: zeroes its header and returns
+     * the device address of the header, or -1 when header and frame do not fit the buffer. One call per packet,
+     * so that implementations over flyweights look the buffer up once.
+     */
+    default long prepareTransmit(long token, int frameLength) {
+        if (frameLength < 0 || frameLength > room(token) - VirtioNetSpec.HDR_SIZE) {
+            return -1;
+        }
+        clearHeader(token);
+        return iova(token);
+    }
+
+    /** Zeroes the header in front of a frame to transmit (12 bytes at {@link #offset}). */
+    default void clearHeader(long token) {
+        MemorySegment m = memory();
+        long off = offset(token);
+        m.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, off, 0L);
+        m.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, off + 8, 0);
+    }
 }

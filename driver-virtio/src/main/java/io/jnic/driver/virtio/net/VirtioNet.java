@@ -52,7 +52,8 @@ public final class VirtioNet implements AutoCloseable {
     private int activePairs;
     private boolean closed;
 
-    private VirtioNet(VirtioTransport transport, MemoryGroup memory, BufferOps buffers, Config config) {
+    private VirtioNet(VirtioTransport transport, MemoryGroup memory, java.util.function.IntFunction<BufferOps> rxBuffers,
+            BufferOps txBuffers, Config config) {
         this.transport = transport;
         this.device = new VirtioDevice(transport, VirtioNetSpec::featureName);
         long wanted = WANTED;
@@ -75,9 +76,9 @@ public final class VirtioNet implements AutoCloseable {
         try {
             for (int p = 0; p < pairs; p++) {
                 SplitVirtqueue r = queue(memory, config, VirtioNetSpec.rxQueue(p), eventIdx);
-                rx[p] = new VirtioNetRxQueue(r, transport.setupQueue(r), buffers, mergeable);
+                rx[p] = new VirtioNetRxQueue(r, transport.setupQueue(r), rxBuffers.apply(p), mergeable);
                 SplitVirtqueue t = queue(memory, config, VirtioNetSpec.txQueue(p), eventIdx);
-                tx[p] = new VirtioNetTxQueue(t, transport.setupQueue(t), buffers);
+                tx[p] = new VirtioNetTxQueue(t, transport.setupQueue(t), txBuffers);
                 r.disableInterrupts();
                 t.disableInterrupts();
                 rx[p].refill();
@@ -119,7 +120,16 @@ public final class VirtioNet implements AutoCloseable {
      *                         transport fails
      */
     public static VirtioNet open(VirtioTransport transport, MemoryGroup memory, BufferOps buffers, Config config) {
-        return new VirtioNet(transport, memory, buffers, config);
+        return new VirtioNet(transport, memory, p -> buffers, buffers, config);
+    }
+
+    /**
+     * As {@link #open(VirtioTransport, MemoryGroup, BufferOps, Config)} with receive buffers per queue pair (one
+     * mbuf pool per RX queue); {@code txBuffers} takes back what the device has sent.
+     */
+    public static VirtioNet open(VirtioTransport transport, MemoryGroup memory,
+            java.util.function.IntFunction<BufferOps> rxBuffers, BufferOps txBuffers, Config config) {
+        return new VirtioNet(transport, memory, rxBuffers, txBuffers, config);
     }
 
     private SplitVirtqueue queue(MemoryGroup memory, Config config, int index, boolean eventIdx) {
@@ -267,9 +277,11 @@ public final class VirtioNet implements AutoCloseable {
         }
     }
 
-    /** Resets the device (it stops using every buffer), returns all buffers to the pool, closes the transport. */
-    @Override
-    public void close() {
+    /**
+     * Resets the device (it stops using every buffer) and returns all buffers to their pools; the transport stays
+     * open, so a new {@link #open} over it starts the device again.
+     */
+    public void stop() {
         if (closed) {
             return;
         }
@@ -287,6 +299,12 @@ public final class VirtioNet implements AutoCloseable {
                 tx[p].drain();
             }
         }
+    }
+
+    /** {@link #stop()}, then closes the transport. */
+    @Override
+    public void close() {
+        stop();
         transport.close();
     }
 }

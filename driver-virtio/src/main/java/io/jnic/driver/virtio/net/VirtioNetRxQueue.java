@@ -68,6 +68,11 @@ public final class VirtioNetRxQueue {
      * {@code frameLengths[0..]}; the frame starts {@link VirtioNetSpec#HDR_SIZE} bytes into the buffer. Refills.
      */
     public int receive(long[] out, int[] frameLengths, int max) {
+        return receive(out, 0, frameLengths, max);
+    }
+
+    /** As {@link #receive(long[], int[], int)}, storing from {@code out[off]} and {@code frameLengths[off]}. */
+    public int receive(long[] out, int off, int[] frameLengths, int max) {
         int n = vq.poll(tokens, lengths, 0, Math.min(max, tokens.length));
         int got = 0;
         for (int i = 0; i < n; i++) {
@@ -92,8 +97,8 @@ public final class VirtioNetRxQueue {
                     continue;
                 }
             }
-            out[got] = t;
-            frameLengths[got] = len - VirtioNetSpec.HDR_SIZE;
+            out[off + got] = t;
+            frameLengths[off + got] = len - VirtioNetSpec.HDR_SIZE;
             bytes += len - VirtioNetSpec.HDR_SIZE;
             got++;
         }

@@ -2,8 +2,6 @@ package io.jnic.driver.virtio.net;
 
 import io.jnic.driver.virtio.SplitVirtqueue;
 import io.jnic.driver.virtio.VirtioTransport;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * One transmitq (5.1.6.2): each frame goes out as one device-readable descriptor holding the zeroed 12-byte
@@ -11,13 +9,9 @@ import java.lang.foreign.ValueLayout;
  * Buffers come back to the pool when the device has used them. Polling only; one thread. No allocation.
  */
 public final class VirtioNetTxQueue {
-    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
-
     private final SplitVirtqueue vq;
     private final VirtioTransport.Notifier notifier;
     private final BufferOps ops;
-    private final MemorySegment mem;
     private final long[] done;
     private final int[] doneLengths;
     private long packets;
@@ -27,7 +21,6 @@ public final class VirtioNetTxQueue {
         this.vq = vq;
         this.notifier = notifier;
         this.ops = ops;
-        this.mem = ops.memory();
         this.done = new long[vq.size()];
         this.doneLengths = new int[vq.size()];
     }
@@ -57,14 +50,12 @@ public final class VirtioNetTxQueue {
         while (sent < n && vq.freeCount() > 0) {
             long t = tokens[sent];
             int len = frameLengths[sent];
-            if (len < 0 || len > ops.room(t) - VirtioNetSpec.HDR_SIZE) {
+            long iova = ops.prepareTransmit(t, len);
+            if (iova < 0) {
                 throw new IllegalArgumentException("frame of " + len + " bytes does not fit its buffer of "
                         + (ops.room(t) - VirtioNetSpec.HDR_SIZE) + " bytes");
             }
-            long off = ops.offset(t);
-            mem.set(U64, off, 0L); // flags, gso_type NONE, hdr_len, gso_size
-            mem.set(U32, off + 8, 0); // csum_start, csum_offset; num_buffers is 0 on transmit
-            vq.add(ops.iova(t), VirtioNetSpec.HDR_SIZE + len, false, t);
+            vq.add(iova, VirtioNetSpec.HDR_SIZE + len, false, t);
             bytes += len;
             sent++;
         }

@@ -66,6 +66,9 @@ public final class VhostUserClient implements AutoCloseable {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** How long a request waits for its reply; tests shorten it. */
+    static volatile int replyTimeoutMillis = 10_000;
+
     private final Path path;
     private final int fd;
     private final UnixMessage msg = new UnixMessage(HEADER_SIZE + MAX_PAYLOAD, MAX_REGIONS);
@@ -248,6 +251,7 @@ public final class VhostUserClient implements AutoCloseable {
     }
 
     private void readReply(int request, int expectedSize) {
+        awaitReply(request);
         long r;
         try {
             r = msg.receive(fd, 0);
@@ -260,14 +264,43 @@ public final class VhostUserClient implements AutoCloseable {
                     + " (it refuses the request or crashed; its log says which)");
         }
         MemorySegment d = msg.data();
+        // a stream socket may deliver a message in pieces: complete the header, then the announced payload
+        r = complete(request, r, HEADER_SIZE);
         int code = d.get(U32, 0);
         int flags = d.get(U32, 4);
         int size = d.get(U32, 8);
+        if (size >= 0 && size <= MAX_PAYLOAD) {
+            r = complete(request, r, HEADER_SIZE + size);
+        }
         if (r < HEADER_SIZE || code != request || (flags & FLAG_REPLY) == 0 || (flags & FLAG_VERSION_MASK) != FLAG_VERSION
                 || size != expectedSize || r != HEADER_SIZE + size) {
             throw lostWith("malformed reply to " + name(request) + ": request " + code + ", flags 0x"
                     + Integer.toHexString(flags) + ", size " + Integer.toUnsignedString(size) + " in " + r
                     + " bytes (expected " + expectedSize + ")");
+        }
+    }
+
+    private long complete(int request, long have, long want) {
+        while (have < want) {
+            awaitReply(request);
+            long r;
+            try {
+                r = Io.read(fd, msg.data().asSlice(have), want - have);
+            } catch (SysException e) {
+                throw lostWith("reading the reply to " + name(request) + " failed: " + e.getMessage());
+            }
+            if (r <= 0) {
+                throw lostWith("the backend closed the connection in the middle of the reply to " + name(request));
+            }
+            have += r;
+        }
+        return have;
+    }
+
+    /** A backend that stops answering must not hang the caller forever. */
+    private void awaitReply(int request) {
+        if (!Events.pollIn(fd, replyTimeoutMillis)) {
+            throw lostWith("no reply to " + name(request) + " within " + replyTimeoutMillis + " ms (is the backend stuck?)");
         }
     }
 

@@ -46,6 +46,15 @@ public record VirtioUserArgs(String name, Path path, int queues, int queueSize, 
                 throw new IllegalArgumentException("--vdev '" + vdev + "': key '" + k + "' given twice");
             }
         }
+        return of(vdev, name, kv);
+    }
+
+    /**
+     * Builds the arguments from already split key/value pairs ({@code vdev} names the whole string in messages).
+     *
+     * @throws IllegalArgumentException naming the bad part and what is accepted
+     */
+    public static VirtioUserArgs of(String vdev, String name, Map<String, String> kv) {
         for (String k : kv.keySet()) {
             if (!java.util.List.of("path", "queues", "queue_size", "mac").contains(k)) {
                 throw new IllegalArgumentException("--vdev '" + vdev + "': unknown key '" + k + "' (supported: " + KEYS + ")");

@@ -4,6 +4,7 @@ import io.jnic.sys.Io;
 import io.jnic.sys.Sockets;
 import io.jnic.sys.UnixAddress;
 import io.jnic.sys.UnixMessage;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -25,6 +26,7 @@ final class FakeBackend implements AutoCloseable {
     long queueNum = 1;
     int refuse = -1;
     int garble = -1;
+    int silent = -1;
     final List<Integer> requests = new CopyOnWriteArrayList<>();
     private final int listener;
     private final Thread thread;
@@ -39,19 +41,38 @@ final class FakeBackend implements AutoCloseable {
         thread = Thread.ofPlatform().daemon().start(this::serve);
     }
 
+    /** Reads exactly {@code n} bytes (a stream socket may split or join messages); false at end of stream. */
+    private static boolean readFully(int fd, MemorySegment buf, long n) {
+        long got = 0;
+        while (got < n) {
+            long r = Io.read(fd, buf.asSlice(got), n - got);
+            if (r <= 0) {
+                return false;
+            }
+            got += r;
+        }
+        return true;
+    }
+
     private void serve() {
-        try (UnixMessage m = new UnixMessage(4096, 8)) {
+        try (Arena arena = Arena.ofConfined(); UnixMessage m = new UnixMessage(64, 0)) {
+            MemorySegment d = arena.allocate(4096, 8);
             conn = Sockets.accept(listener);
             while (true) {
-                long r = m.receive(conn, 0);
-                m.closeReceivedFds();
-                if (r <= 0) {
+                // plain read(2): descriptors that came with a message are dropped by the kernel
+                if (!readFully(conn, d, 12)) {
                     return;
                 }
-                MemorySegment d = m.data();
                 int req = d.get(U32, 0);
                 int flags = d.get(U32, 4);
+                int size = d.get(U32, 8);
+                if (size < 0 || size > 4096 - 12 || !readFully(conn, d.asSlice(12), size)) {
+                    return;
+                }
                 requests.add(req);
+                if (req == silent) {
+                    continue; // never answers
+                }
                 long reply;
                 boolean hasReply = true;
                 switch (req) {
@@ -65,10 +86,11 @@ final class FakeBackend implements AutoCloseable {
                     }
                 }
                 if (hasReply) {
-                    d.set(U32, 0, req == garble ? req + 1 : req);
-                    d.set(U32, 4, 0x1 | 0x4);
-                    d.set(U32, 8, 8);
-                    d.set(U64, 12, reply);
+                    MemorySegment o = m.data();
+                    o.set(U32, 0, req == garble ? req + 1 : req);
+                    o.set(U32, 4, 0x1 | 0x4);
+                    o.set(U32, 8, 8);
+                    o.set(U64, 12, reply);
                     m.send(conn, 20, null, null, 0, 0);
                 }
             }

@@ -114,6 +114,20 @@ class VirtioUserErrorsTest {
     }
 
     @Test
+    void aBackendThatNeverAnswersTimesOut() throws Exception {
+        int saved = VhostUserClient.replyTimeoutMillis;
+        VhostUserClient.replyTimeoutMillis = 300;
+        try (FakeBackend be = new FakeBackend(sock, GOOD, MQ_AND_ACK)) {
+            be.silent = VhostUserClient.GET_QUEUE_NUM;
+            VirtioException e = assertThrows(VirtioException.class, () -> open(1));
+            assertEquals("vhost-user backend at " + sock + ": no reply to GET_QUEUE_NUM within 300 ms (is the backend"
+                    + " stuck?). Restart the backend, then restart the port", e.getMessage());
+        } finally {
+            VhostUserClient.replyTimeoutMillis = saved;
+        }
+    }
+
+    @Test
     void aFakeBackendThatAcceptsEverythingGetsTheWholeSequence() throws Exception {
         try (FakeBackend be = new FakeBackend(sock, GOOD, MQ_AND_ACK); VirtioNet net = open(1)) {
             assertTrue(net.linkUp());

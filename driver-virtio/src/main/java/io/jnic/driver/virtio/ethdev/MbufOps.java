@@ -1,0 +1,78 @@
+package io.jnic.driver.virtio.ethdev;
+
+import io.jnic.driver.virtio.net.BufferOps;
+import io.jnic.driver.virtio.net.VirtioNetSpec;
+import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.Mempool;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Mbufs as virtio-net buffers: the 12-byte virtio-net header sits in the mbuf's headroom, right in front of the
+ * data (DPDK's virtio PMD does the same), so a frame and its header are one descriptor. Receive buffers come
+ * from {@code pool}; transmitted mbufs go back to whichever pool they belong to. One instance per queue
+ * (it holds a flyweight); no allocation.
+ */
+final class MbufOps implements BufferOps {
+    private final Mempool pool;
+    private final int lcore;
+    private final Mbuf m = new Mbuf();
+
+    MbufOps(Mempool pool, int lcore) {
+        this.pool = pool;
+        this.lcore = lcore;
+    }
+
+    @Override
+    public long alloc() {
+        return pool == null ? 0 : pool.alloc(lcore);
+    }
+
+    @Override
+    public void free(long token) {
+        Mempool.free(token, lcore);
+    }
+
+    @Override
+    public long iova(long token) {
+        return m.wrap(token).dataIova() - VirtioNetSpec.HDR_SIZE;
+    }
+
+    @Override
+    public int room(long token) {
+        m.wrap(token);
+        return VirtioNetSpec.HDR_SIZE + m.dataLen() + m.tailroom();
+    }
+
+    @Override
+    public MemorySegment memory() {
+        return pool.segment();
+    }
+
+    @Override
+    public long offset(long token) {
+        return m.wrap(token).dataPosition() - VirtioNetSpec.HDR_SIZE;
+    }
+
+    @Override
+    public long prepareTransmit(long token, int frameLength) {
+        Mbuf b = m.wrap(token);
+        if (frameLength < 0 || frameLength > b.dataLen() + b.tailroom() || b.headroom() < VirtioNetSpec.HDR_SIZE) {
+            return -1;
+        }
+        MemorySegment seg = b.pool().segment();
+        long off = b.dataPosition() - VirtioNetSpec.HDR_SIZE;
+        seg.set(ValueLayout.JAVA_LONG_UNALIGNED, off, 0L);
+        seg.set(ValueLayout.JAVA_INT_UNALIGNED, off + 8, 0);
+        return b.dataIova() - VirtioNetSpec.HDR_SIZE;
+    }
+
+    @Override
+    public void clearHeader(long token) {
+        m.wrap(token);
+        MemorySegment seg = m.pool().segment();
+        long off = m.dataPosition() - VirtioNetSpec.HDR_SIZE;
+        seg.set(ValueLayout.JAVA_LONG_UNALIGNED, off, 0L);
+        seg.set(ValueLayout.JAVA_INT_UNALIGNED, off + 8, 0);
+    }
+}

@@ -1,0 +1,64 @@
+package io.jnic.driver.virtio.ethdev;
+
+import io.jnic.driver.virtio.vhost.VirtioUserArgs;
+import io.jnic.driver.virtio.vhost.VirtioUserTransport;
+import io.jnic.ethdev.EthDevice;
+import io.jnic.ethdev.PortContext;
+import io.jnic.ethdev.VdevDriver;
+import io.jnic.memory.mbuf.Mempool;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code --vdev net_virtio_user0,path=SOCKET[,queues=N][,queue_size=N][,mac=..][,lcore=ID]}: a virtio-net port
+ * whose device is a vhost-user backend (DPDK's name). {@code virtio_user0,...} is accepted too
+ * ({@link Alias}). Connects to the backend when the port is created, so a missing backend is reported there.
+ */
+public class VirtioUserDriver implements VdevDriver {
+    public static final String NAME = "net_virtio_user";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Set<String> keys() {
+        return Set.of("path", "queues", "queue_size", "mac", "lcore");
+    }
+
+    @Override
+    public EthDevice create(String instanceName, Map<String, String> args, PortContext ctx) {
+        Map<String, String> kv = new LinkedHashMap<>(args);
+        String l = kv.remove("lcore");
+        int lcore = Mempool.LCORE_ANY;
+        if (l != null) {
+            try {
+                lcore = Integer.parseInt(l.trim());
+            } catch (NumberFormatException e) {
+                lcore = -2;
+            }
+            if (lcore < Mempool.LCORE_ANY || lcore >= Mempool.MAX_LCORES) {
+                throw new IllegalArgumentException(instanceName + ": lcore=" + l + " must be a number in -1.."
+                        + (Mempool.MAX_LCORES - 1));
+            }
+        }
+        VirtioUserArgs a = VirtioUserArgs.of(instanceName, instanceName, kv);
+        VirtioUserTransport t = VirtioUserTransport.open(a, ctx.memory());
+        try {
+            return new VirtioEthDevice(instanceName, name(), t, lcore, ctx);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    /** "virtio_user0,...": the same driver under the name the vdev strings of older DPDK docs use. */
+    public static final class Alias extends VirtioUserDriver {
+        @Override
+        public String name() {
+            return "virtio_user";
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/**
+ * virtio-net (virtio 1.x, 5.1) over any {@link io.jnic.driver.virtio.VirtioTransport}.
+ *
+ * <p>{@link io.jnic.driver.virtio.net.VirtioNet} negotiates VERSION_1 (required) and, when offered, MAC, STATUS,
+ * MRG_RXBUF, MQ, CTRL_VQ, CTRL_RX, EVENT_IDX and ACCESS_PLATFORM; reads the MAC, link status and
+ * max_virtqueue_pairs; sets up receiveq/transmitq pairs (index 2n / 2n+1) and, for MQ, sends
+ * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; RX mode (promiscuous, all-multicast) and the MAC filter table go through the
+ * control queue ({@code ControlVirtqueue}) or, for vhost-user, through the frontend's own handler
+ * ({@link io.jnic.driver.virtio.net.NetControl}).
+ *
+ * <p>Data path: {@link io.jnic.driver.virtio.net.VirtioNetRxQueue} keeps its ring full of device-writable buffers
+ * and returns (token, frame length) with the 12-byte header stripped; {@link io.jnic.driver.virtio.net.VirtioNetTxQueue}
+ * writes a zero header in front of each frame and sends header and frame as one descriptor (VERSION_1 implies
+ * ANY_LAYOUT). Buffers come from a {@link io.jnic.driver.virtio.net.BufferOps} (the seam the ethdev driver fills
+ * with the mbuf pool). No offloads (checksum, TSO) are negotiated. Frames spanning several receive buffers
+ * (MRG_RXBUF with num_buffers &gt; 1) are dropped and counted. One thread per queue; no allocation per packet.
+ *
+ * <p>Rings live in memzones named {@code <prefix>_vq<index>} (and {@code <prefix>_ctrl} for the control queue's
+ * command buffer), so another process of the memory group can find them by name.
+ */
+package io.jnic.driver.virtio.net;

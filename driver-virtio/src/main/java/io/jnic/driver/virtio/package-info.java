@@ -1,0 +1,23 @@
+/**
+ * virtio core (Virtual I/O Device Specification 1.x): what every virtio device and transport share.
+ *
+ * <ul>
+ *   <li>{@link io.jnic.driver.virtio.Virtio}: device status bits (2.1) and reserved feature bits (6), with names.</li>
+ *   <li>{@link io.jnic.driver.virtio.VirtioTransport}: the seam to what carries a device: modern PCI
+ *       ({@link io.jnic.driver.virtio.pci.ModernPciTransport}) or vhost-user
+ *       ({@link io.jnic.driver.virtio.vhost.VirtioUserTransport}).</li>
+ *   <li>{@link io.jnic.driver.virtio.VirtioDevice}: the initialization sequence of 3.1.1 (reset, ACKNOWLEDGE,
+ *       DRIVER, features, FEATURES_OK and its check, DRIVER_OK, FAILED, DEVICE_NEEDS_RESET).</li>
+ *   <li>{@link io.jnic.driver.virtio.SplitVirtqueue}: the driver side of a split virtqueue (2.7) in DMA memory:
+ *       free list kept privately, every used-ring entry checked (id, length, used index), notification
+ *       suppression both ways with or without VIRTIO_F_EVENT_IDX, 16-bit index wrap-around.</li>
+ * </ul>
+ *
+ * <p>Not implemented: packed virtqueues (VIRTIO_F_RING_PACKED is never accepted), indirect descriptors
+ * (VIRTIO_F_INDIRECT_DESC never accepted), the legacy (0.9.5, I/O BAR) PCI interface, IN_ORDER,
+ * NOTIFICATION_DATA. Queues run in poll mode; interrupt suppression is requested on every queue.
+ *
+ * <p>Sub-packages: {@code net} (virtio-net, 5.1), {@code vhost} (vhost-user frontend, "virtio-user"),
+ * {@code pci} (virtio over PCI, 4.1), {@code tools} (VirtioUserPerf, the benchmark's frontend).
+ */
+package io.jnic.driver.virtio;

@@ -1,0 +1,20 @@
+/**
+ * The frontend of the vhost-user protocol (QEMU docs/interop/vhost-user.rst), a.k.a. DPDK's virtio-user: a
+ * virtio-net device whose "hardware" is a vhost-user backend (DPDK's net_vhost, OVS-DPDK, VPP) reached through a
+ * UNIX socket, selected with {@code --vdev virtio_user0,path=/path/to/socket[,queues=N][,queue_size=N][,mac=..]}
+ * ({@link io.jnic.driver.virtio.vhost.VirtioUserArgs}).
+ *
+ * <p>{@link io.jnic.driver.virtio.vhost.VhostUserClient} speaks the protocol: GET/SET_FEATURES,
+ * GET/SET_PROTOCOL_FEATURES (MQ, REPLY_ACK), GET_QUEUE_NUM, SET_OWNER, SET_MEM_TABLE (the fds of the memory
+ * group's segments; "guest physical" address = the segment's IOVA, user address = our mapping),
+ * SET_VRING_NUM/ADDR/BASE/KICK/CALL/ENABLE, GET_VRING_BASE; every reply is checked (request, flags, size).
+ * {@link io.jnic.driver.virtio.vhost.VirtioUserTransport} is the {@link io.jnic.driver.virtio.VirtioTransport}
+ * on top, emulating status, config space and the control queue as QEMU and DPDK do.
+ *
+ * <p>Known limits: DPDK 22.11's backend answers GET_QUEUE_NUM with its library maximum (128), not with its
+ * port's queue count, so asking for more pairs than {@code net_vhost0,queues=} leaves the extra pairs
+ * unserved instead of failing; segments added to the group after start are not declared to the backend; a
+ * backend that restarts takes the link down and the next control call fails with a message, and the port
+ * must be reopened (no automatic reconnection).
+ */
+package io.jnic.driver.virtio.vhost;

@@ -1,0 +1,140 @@
+package io.jnic.driver.virtio.testbed;
+
+import io.jnic.driver.virtio.TestBuffers;
+import io.jnic.driver.virtio.Virtio;
+import io.jnic.driver.virtio.net.VirtioNet;
+import io.jnic.driver.virtio.net.VirtioNetSpec;
+import io.jnic.driver.virtio.pci.ModernPciTransport;
+import io.jnic.memory.Backing;
+import io.jnic.memory.IovaMode;
+import io.jnic.memory.MemoryConfig;
+import io.jnic.memory.MemoryGroup;
+import io.jnic.memory.PageSize;
+import io.jnic.pci.PciAddress;
+import io.jnic.pci.PciDevice;
+import io.jnic.pci.uio.UioPciDevice;
+import io.jnic.pci.vfio.VfioPciDevice;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * Runs inside the QEMU test bed (driver-virtio/testbed-virtio.sh): two virtio-net-pci devices on one QEMU hub,
+ * one bound to vfio-pci (behind the emulated VT-d, IOVAs we assign), one to uio_pci_generic (physical
+ * addresses); frames go from each to the other and every byte is checked. Prints "@@T PASS|FAIL name".
+ * Not a surefire test (it needs the guest); built with the test classes.
+ */
+public final class VirtioGuestMain {
+    private static int failed;
+
+    public static void main(String[] args) throws Exception {
+        PciAddress vfioAddr = PciAddress.parse(args[0]);
+        PciAddress uioAddr = PciAddress.parse(args[1]);
+        try (MemoryGroup ga = group("gva", IovaMode.ASSIGNED); MemoryGroup gb = group("gvb", IovaMode.PHYSICAL);
+                PciDevice da = VfioPciDevice.open(vfioAddr); PciDevice db = UioPciDevice.open(uioAddr)) {
+            TestBuffers ba = new TestBuffers(ga.reserve("bufs", 1024L * 2048, 4096), 2048);
+            TestBuffers bb = new TestBuffers(gb.reserve("bufs", 1024L * 2048, 4096), 2048);
+            VirtioNet a = null;
+            VirtioNet b = null;
+            try {
+                a = VirtioNet.open(ModernPciTransport.open(da, ga), ga, ba, new VirtioNet.Config("va", 1, 256, true));
+                check("vfio open: VERSION_1 + ACCESS_PLATFORM negotiated, features 0x" + Long.toHexString(a.features()),
+                        a.has(Virtio.F_VERSION_1) && a.has(Virtio.F_ACCESS_PLATFORM));
+                b = VirtioNet.open(ModernPciTransport.open(db, gb), gb, bb, new VirtioNet.Config("vb", 1, 256, false));
+                check("uio open: features 0x" + Long.toHexString(b.features()), b.has(Virtio.F_VERSION_1));
+                check("link up on both (STATUS " + a.has(VirtioNetSpec.F_STATUS) + ")", a.linkUp() && b.linkUp());
+                check("MACs from config space " + HexFormat.ofDelimiter(":").formatHex(a.mac()) + " "
+                        + HexFormat.ofDelimiter(":").formatHex(b.mac()), a.mac()[5] == 3 && b.mac()[5] == 6);
+                if (a.has(VirtioNetSpec.F_CTRL_RX)) {
+                    a.setPromiscuous(false);
+                    a.setPromiscuous(true);
+                    a.setMacTable(new byte[][] {a.mac()}, new byte[0][]);
+                    check("control queue: promiscuous off/on, MAC table acked", true);
+                }
+                exchange("vfio -> uio", a, ba, b, bb);
+                exchange("uio -> vfio", b, bb, a, ba);
+            } catch (RuntimeException e) {
+                e.printStackTrace(System.out);
+                check("exception " + e, false);
+            } finally {
+                if (a != null) {
+                    a.close();
+                }
+                if (b != null) {
+                    b.close();
+                }
+            }
+            check("every buffer returned (" + ba.available() + "/" + ba.capacity() + ", " + bb.available() + "/"
+                    + bb.capacity() + ")", ba.available() == ba.capacity() && bb.available() == bb.capacity());
+        }
+        System.out.println("@@T SUMMARY virtio " + (failed == 0 ? "ok" : failed + " failed"));
+        System.exit(failed == 0 ? 0 : 1);
+    }
+
+    private static MemoryGroup group(String prefix, IovaMode mode) {
+        return MemoryGroup.create(MemoryConfig.builder().filePrefix(prefix).runtimeDir(Path.of("/run/jnic-vtb", prefix))
+                .pageSize(PageSize.HUGE_2M).backing(Backing.MEMFD).iovaMode(mode).size(8L << 20).build());
+    }
+
+    private static void exchange(String what, VirtioNet from, TestBuffers fb, VirtioNet to, TestBuffers tb)
+            throws InterruptedException {
+        int n = 40;
+        int ok = 0;
+        long[] t = new long[32];
+        int[] l = new int[32];
+        for (int i = 0; i < n; i++) {
+            int len = 60 + i * 37;
+            byte[] f = frame(to.mac(), from.mac(), i, len);
+            long tok = fb.alloc();
+            MemorySegment.copy(f, 0, fb.memory(), ValueLayout.JAVA_BYTE, fb.offset(tok) + VirtioNetSpec.HDR_SIZE, len);
+            while (from.tx(0).transmit(new long[] {tok}, new int[] {len}, 1) == 0) {
+                Thread.onSpinWait();
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            boolean got = false;
+            while (!got && System.nanoTime() < deadline) {
+                int r = to.rx(0).receive(t, l, 32);
+                for (int k = 0; k < r; k++) {
+                    byte[] g = new byte[l[k]];
+                    MemorySegment.copy(tb.memory(), ValueLayout.JAVA_BYTE, tb.offset(t[k]) + VirtioNetSpec.HDR_SIZE, g,
+                            0, l[k]);
+                    tb.free(t[k]);
+                    if (g.length >= 14 && g[12] == (byte) 0x88 && g[13] == (byte) 0xB5) {
+                        got = true;
+                        if (Arrays.equals(f, g)) {
+                            ok++;
+                        } else {
+                            System.out.println("mismatch in frame " + i + ": sent " + len + " got " + g.length);
+                        }
+                    } // else: other traffic on the hub (the e1000e's kernel stack)
+                }
+                if (r == 0) {
+                    Thread.sleep(1);
+                }
+            }
+        }
+        from.tx(0).reclaim();
+        check(what + ": " + ok + "/" + n + " frames (60.." + (60 + (n - 1) * 37) + " bytes) arrived byte for byte", ok == n);
+    }
+
+    static byte[] frame(byte[] dst, byte[] src, int seq, int len) {
+        byte[] f = new byte[len];
+        System.arraycopy(dst, 0, f, 0, 6);
+        System.arraycopy(src, 0, f, 6, 6);
+        f[12] = (byte) 0x88;
+        f[13] = (byte) 0xB5;
+        for (int i = 14; i < len; i++) {
+            f[i] = (byte) (i * 13 + seq);
+        }
+        return f;
+    }
+
+    private static void check(String name, boolean ok) {
+        System.out.println("@@T " + (ok ? "PASS" : "FAIL") + " " + name);
+        if (!ok) {
+            failed++;
+        }
+    }
+}

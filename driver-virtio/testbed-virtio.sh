@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# virtio-net-pci through VFIO and UIO in the QEMU test bed (testbed/: its initramfs and /init, our own devices
+# and guest script): two modern virtio-net-pci NICs on one QEMU hub, 00:03.0 behind the emulated VT-d
+# (iommu_platform=on) bound to vfio-pci, 00:06.0 without it bound to uio_pci_generic; the guest runs
+# io.jnic.driver.virtio.testbed.VirtioGuestMain, which sends frames each way and checks every byte.
+#   sudo driver-virtio/testbed-virtio.sh      (after ./jnic build -pl driver-virtio -am; ~2-4 min under TCG)
+# Prints the @@T lines and exits non-zero unless every check passed.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+D=${JNIC_VTB_DIR:-/tmp/jnic-vtb}
+K=$(ls /boot/vmlinuz-* | sed 's|.*/vmlinuz-||' | sort -V | tail -1)
+command -v qemu-system-x86_64 >/dev/null || { echo "needs qemu-system-x86 (see testbed/README.md)" >&2; exit 2; }
+. "$root/bin/find-jdk.sh"; jnic_find_jdk >/dev/null
+test_classes=$root/driver-virtio/target/test-classes
+[ -f "$test_classes/io/jnic/driver/virtio/testbed/VirtioGuestMain.class" ] || {
+  (cd "$root" && ./jnic build -q -pl driver-virtio -am) >&2; }
+cp=$test_classes:$root/driver-virtio/target/classes:$root/pci/target/classes:$root/memory/target/classes:$root/sys/target/classes
+mkdir -p "$D/out"; rm -f "$D/out/"*
+bash "$root/testbed/build-initramfs.sh" "$D" "$K" >/dev/null
+cat > "$D/guest.sh" <<GUEST
+#!/bin/sh
+for pair in 0000:00:03.0=vfio-pci 0000:00:06.0=uio_pci_generic; do
+  bdf=\${pair%=*}; drv=\${pair#*=}; d=/sys/bus/pci/devices/\$bdf
+  [ -e \$d/driver ] && echo \$bdf > \$d/driver/unbind
+  echo \$drv > \$d/driver_override; echo \$bdf > /sys/bus/pci/drivers_probe
+  echo "@@INFO \$bdf -> \$(basename \$(readlink \$d/driver))"
+done
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m \\
+  -cp "$cp" io.jnic.driver.virtio.testbed.VirtioGuestMain 0000:00:03.0 0000:00:06.0 2>&1 | tee "$D/out/guest.log"
+GUEST
+chmod +x "$D/guest.sh"
+timeout "${JNIC_VTB_TIMEOUT:-600}" qemu-system-x86_64 \
+  -accel tcg -machine q35 -cpu max -smp 2 -m 1536M \
+  -nographic -nodefaults -serial stdio -no-reboot \
+  -kernel "/boot/vmlinuz-$K" -initrd "$D/initramfs.cpio.gz" \
+  -append "console=ttyS0 loglevel=4 panic=-1 no_timer_check intel_iommu=on iommu=pt hugepages=64 jnic.dir=$D" \
+  -device intel-iommu \
+  -netdev hubport,id=p0,hubid=0 -netdev hubport,id=p1,hubid=0 \
+  -device virtio-net-pci,netdev=p0,addr=03.0,disable-legacy=on,iommu_platform=on,mac=52:54:00:00:00:03 \
+  -device virtio-net-pci,netdev=p1,addr=06.0,disable-legacy=on,mac=52:54:00:00:00:06 \
+  -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=fs0 \
+  -virtfs local,path="$D/out",mount_tag=out,security_model=none,id=fs1 \
+  < /dev/null > "$D/console.log" 2>&1 || true
+log=$(tr -d '\r' < "$D/console.log")
+grep -E '^@@(T|ERR|RC|INFO)' <<< "$log" || true
+grep -q '^@@T SUMMARY virtio ok' <<< "$log" || { echo "virtio testbed: failed (console: $D/console.log)"; tail -40 <<< "$log"; exit 1; }
