@@ -279,6 +279,23 @@ public abstract class EthDevice implements AutoCloseable {
         return l;
     }
 
+    /**
+     * Calls {@code listener} (on the driver's interrupt thread) on every link change the device reports.
+     * Drivers without link interrupts throw.
+     */
+    public void addLinkListener(java.util.function.Consumer<LinkStatus> listener) {
+        throw new UnsupportedOperationException(name() + " (" + info().driverName() + ") reports no link changes");
+    }
+
+    /**
+     * Stops RX/TX queue pair {@code q} in the device, returns the mbufs in its rings to their pools (read from
+     * the queue's state in shared memory: the process that drove it may be dead) and sets it up and starts it
+     * again with fresh buffers; the other queues keep running. For multi-process recovery.
+     */
+    public void queuePairReset(int q) {
+        throw new UnsupportedOperationException(name() + " (" + info().driverName() + ") cannot reset a single queue");
+    }
+
     public abstract MacAddress macAddress();
 
     public void macAddress(MacAddress mac) {

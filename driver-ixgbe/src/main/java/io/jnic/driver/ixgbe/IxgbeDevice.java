@@ -55,6 +55,8 @@ public final class IxgbeDevice extends EthDevice {
         (byte) 0xbe, (byte) 0xac, 0x01, (byte) 0xfa};
     private static final long RESET_TIMEOUT_NS = 1_000_000_000L;
     private static final long ENABLE_TIMEOUT_NS = 1_000_000_000L;
+    /** How long a stopped queue pair is left alone before it is set up again ({@link #queuePairReset}). */
+    static final int QUEUE_STOP_SETTLE_MS = 50;
 
     private final PciDevice pci;
     private final PciBar bar;
@@ -441,7 +443,7 @@ public final class IxgbeDevice extends EthDevice {
         }
         for (TxQueue q : txq) {
             if (q != null) {
-                q.release();
+                q.releaseShared(); // the queue may have been driven by another process: its state says what is in flight
             }
         }
         lastLink = link();
@@ -475,6 +477,36 @@ public final class IxgbeDevice extends EthDevice {
             eventfds = new int[0];
             pci.close();
         }
+    }
+
+    /**
+     * Resets queue pair {@code q} alone (4.6.7.1 / 4.6.8.1 per-queue disable, then the 4.6.7 / 4.6.8 queue
+     * setup again): used when the process that drove it died. The mbufs its rings held, as the shared queue
+     * state records them, go back to their pools; the ring gets fresh buffers from this process.
+     */
+    @Override
+    public synchronized void queuePairReset(int q) {
+        if (!started) {
+            throw new IllegalStateException(name() + ": queuePairReset(" + q + ") needs a started port");
+        }
+        if (q < 0 || q >= rxq.length || q >= txq.length) {
+            throw new IllegalArgumentException(name() + ": no queue pair " + q + "; " + Math.min(rxq.length, txq.length)
+                    + " configured");
+        }
+        int rb = rxq(q);
+        w(rb + RXDCTL, r(rb + RXDCTL) & ~RXDCTL_ENABLE);
+        waitClear(rb + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE to clear (4.6.7.1)");
+        int tb = txq(q);
+        w(tb + TXDCTL, r(tb + TXDCTL) & ~TXDCTL_ENABLE);
+        waitClear(tb + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
+        // the queues stop asynchronously (in-flight DMA completes; a model polls its registers): give the device
+        // time to let go of the old rings before they are refilled and enabled again
+        sleepMillis(QUEUE_STOP_SETTLE_MS);
+        rxq[q].release();
+        txq[q].releaseShared();
+        rxq[q] = setupRx(q);
+        txq[q] = setupTx(q);
+        LOG.log(Level.INFO, "{0}: queue pair {1} reset", name(), q);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -657,6 +689,7 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     /** Called from the interrupt thread on every link change seen through the LSC interrupt. */
+    @Override
     public void addLinkListener(Consumer<LinkStatus> l) {
         linkListeners.add(l);
     }
