@@ -257,7 +257,9 @@ public final class MemoryGroup implements AutoCloseable {
             if (effective.backing() == Backing.FILE || fds != null) {
                 int count = group.segmentCount();
                 for (int id = 0; id < count; id++) {
-                    group.attachSegment(id);
+                    if (!group.readEntry(id).retired()) {
+                        group.attachSegment(id);
+                    }
                 }
             }
             return group;
@@ -340,7 +342,10 @@ public final class MemoryGroup implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------- segments
 
-    /** Segments recorded in the shared table (some may not be mapped in this process yet). */
+    /**
+     * Entries of the shared segment table, retired ones included (ids are never reused, so valid ids are
+     * {@code 0..segmentCount()-1}); some may not be mapped in this process yet, retired ones never are.
+     */
     public int segmentCount() {
         int n = (int) INT.getAcquire(header, H_SEGMENT_COUNT);
         if (n < 0 || n > maxSegments) {
@@ -349,7 +354,7 @@ public final class MemoryGroup implements AutoCloseable {
         return n;
     }
 
-    /** This process's mapped segments, in id order. */
+    /** This process's mapped segments, in id order (never a retired or detached one). */
     public List<DmaSegment> segments() {
         List<DmaSegment> out = new ArrayList<>();
         for (DmaSegment s : segments) {
@@ -370,7 +375,7 @@ public final class MemoryGroup implements AutoCloseable {
             return local[id];
         }
         if (backing == Backing.MEMFD && fds == null) {
-            checkSegmentId(id);
+            readLiveEntry(id);
             throw new MemoryException(Reason.NOT_ATTACHED, "segment " + id + " of group '" + prefix + "' is not"
                     + " mapped in this process: it was added after this process attached; call attachSegment(" + id
                     + ", fd) with its memfd (the multiproc layer does this when told a segment was added)");
@@ -387,7 +392,7 @@ public final class MemoryGroup implements AutoCloseable {
         if (segments.length > id && id >= 0 && segments[id] != null) {
             return segments[id];
         }
-        Entry e = readEntry(id);
+        Entry e = readLiveEntry(id);
         int fd;
         Path path = null;
         if (backing == Backing.FILE) {
@@ -423,7 +428,7 @@ public final class MemoryGroup implements AutoCloseable {
         }
         Entry e;
         try {
-            e = readEntry(id);
+            e = readLiveEntry(id);
         } catch (RuntimeException x) {
             Io.closeQuietly(fd);
             throw x;
@@ -560,6 +565,110 @@ public final class MemoryGroup implements AutoCloseable {
         }
     }
 
+    /** {@link #readEntry} that refuses a retired entry. */
+    private Entry readLiveEntry(int id) {
+        Entry e = readEntry(id);
+        if (e.retired) {
+            throw new MemoryException(Reason.RETIRED, "segment " + id + " of group '" + prefix + "' is retired (a"
+                    + " memory hotplug that not every process could follow was rolled back): it cannot be mapped;"
+                    + " use another segment");
+        }
+        return e;
+    }
+
+    /** Whether the table entry of segment {@code id} is retired. */
+    public boolean isRetired(int id) {
+        ensureOpen();
+        return readEntry(id).retired;
+    }
+
+    /**
+     * Retires segment {@code id} (the primary, rolling back a hotplug that a secondary could not follow):
+     * under the group's lock, marks its table entry retired, then unmaps and closes it here and (FILE backing)
+     * unlinks its file. Only a segment in which no memzone was ever reserved can be retired. The id is not
+     * reused: later segments get new ids, so a slot of the table stays spent. Other processes that mapped it
+     * must drop their mapping with {@link #detachSegment(int)}; until they do, its memory stays allocated.
+     * Views of the segment obtained earlier must not be used afterwards.
+     *
+     * @throws MemoryException NOT_FOUND for an id outside the table, RETIRED when it is already retired,
+     *                         IN_USE when a memzone lives in it
+     */
+    public void retireSegment(int id) {
+        DmaSegment local;
+        Path path;
+        synchronized (this) {
+            ensureOpen();
+            lock.lock(config.lockTimeout());
+            try {
+                Entry e = readEntry(id);
+                if (e.retired) {
+                    throw new MemoryException(Reason.RETIRED, "segment " + id + " of group '" + prefix + "' is already"
+                            + " retired: nothing to do");
+                }
+                int n = memzoneCount();
+                List<String> users = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    if (header.get(ValueLayout.JAVA_INT, zoneTable + i * MEMZONE_ENTRY + Z_SEGMENT) == id) {
+                        users.add("'" + nameAt(i) + "'");
+                    }
+                }
+                if (!users.isEmpty() || e.used != 0) {
+                    throw new MemoryException(Reason.IN_USE, "segment " + id + " of group '" + prefix + "' cannot be"
+                            + " retired: " + (users.isEmpty() ? e.used + " bytes of it are reserved"
+                                    : "memzone(s) " + String.join(", ", users) + " live in it")
+                            + " (memzones are never freed, so only a segment nobody reserved from can be retired)");
+                }
+                INT.setRelease(header, entryOffset(id) + S_STATE, SEGMENT_RETIRED);
+                path = backing == Backing.FILE ? dataDir.resolve(e.name) : null;
+            } finally {
+                lock.unlock();
+            }
+            local = dropLocal(id);
+        }
+        if (local != null) {
+            local.release(true);
+        }
+        if (path != null) {
+            unlinkQuietly(path); // after the state: a late attacher sees "retired" rather than a missing file
+        }
+        LOG.log(System.Logger.Level.INFO, "retired segment {0,number,#} of memory group {1}", id, prefix);
+    }
+
+    /**
+     * Drops this process's mapping of a retired segment (a secondary, told that a hotplug was rolled back).
+     *
+     * @return whether it was mapped here
+     * @throws MemoryException NOT_FOUND for an id outside the table, IN_USE for a live segment (live segments
+     *                         stay mapped until the group is closed)
+     */
+    public boolean detachSegment(int id) {
+        DmaSegment local;
+        synchronized (this) {
+            ensureOpen();
+            if (!readEntry(id).retired) {
+                throw new MemoryException(Reason.IN_USE, "segment " + id + " of group '" + prefix + "' is live: only a"
+                        + " retired segment can be detached (live segments stay mapped until the group is closed)");
+            }
+            local = dropLocal(id);
+        }
+        if (local == null) {
+            return false;
+        }
+        local.release(true);
+        return true;
+    }
+
+    /** Removes segment {@code id} from this process's view; the caller releases what is returned. */
+    private synchronized DmaSegment dropLocal(int id) {
+        DmaSegment s = segments[id];
+        if (s != null) {
+            DmaSegment[] copy = segments.clone();
+            copy[id] = null;
+            segments = copy;
+        }
+        return s;
+    }
+
     private MemoryException outOfMemory(long size, SysException e, Path path) {
         if (pageSize.isHuge()) {
             return Hugepages.outOfPages(pageSize, size, path != null ? dataDir : null, e);
@@ -571,7 +680,7 @@ public final class MemoryGroup implements AutoCloseable {
     private void checkIdentityOverlap(int id, long base, long size) {
         for (int i = 0; i < id; i++) {
             Entry o = readEntry(i);
-            if (base < o.iovaBase + o.size && o.iovaBase < base + size) {
+            if (!o.retired && base < o.iovaBase + o.size && o.iovaBase < base + size) {
                 throw new MemoryException(Reason.OUT_OF_MEMORY, "IDENTITY IOVA range [0x" + Long.toHexString(base)
                         + ", 0x" + Long.toHexString(base + size) + ") of a new segment overlaps segment " + i
                         + ", which another process mapped at that address: add segments from one process (the"
@@ -667,6 +776,9 @@ public final class MemoryGroup implements AutoCloseable {
                 long largest = 0;
                 for (int id = 0; id < segs; id++) {
                     Entry e = readEntry(id);
+                    if (e.retired) {
+                        continue;
+                    }
                     long off = place(e.used, size, align, pageSize, e.size);
                     if (off < 0) {
                         largest = Math.max(largest, e.size - e.used);
@@ -790,6 +902,9 @@ public final class MemoryGroup implements AutoCloseable {
                     + ", but group '" + prefix + "' has " + segs + " segment(s) (ids 0.." + (segs - 1) + ")");
         }
         Entry e = readEntry(segId);
+        if (e.retired) {
+            throw corrupted("memzone '" + name + "' (entry " + i + ") lives in segment " + segId + ", which is retired");
+        }
         if (off < 0 || len <= 0 || off > e.size || len > e.size - off || align <= 0 || Long.bitCount(align) != 1
                 || (off & (align - 1)) != 0) {
             throw corrupted("memzone '" + name + "' (entry " + i + ") claims offset " + off + ", length " + len
@@ -817,7 +932,7 @@ public final class MemoryGroup implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------- table entries
 
-    record Entry(int id, long size, long iovaBase, long used, String name) {
+    record Entry(int id, long size, long iovaBase, long used, String name, boolean retired) {
     }
 
     private long entryOffset(int id) {
@@ -866,7 +981,12 @@ public final class MemoryGroup implements AutoCloseable {
         if (!name.equals(expected)) {
             throw corrupted(what + " names file '" + name + "' instead of '" + expected + "'");
         }
-        return new Entry(id, size, iova, used, name);
+        int state = (int) INT.getAcquire(header, e + S_STATE);
+        if (state != SEGMENT_LIVE && state != SEGMENT_RETIRED) {
+            throw corrupted(what + " has state " + state + ", neither " + SEGMENT_LIVE + " (live) nor "
+                    + SEGMENT_RETIRED + " (retired)");
+        }
+        return new Entry(id, size, iova, used, name, state == SEGMENT_RETIRED);
     }
 
     // ---------------------------------------------------------------------------------------- accessors
