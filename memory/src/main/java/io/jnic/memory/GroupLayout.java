@@ -45,13 +45,10 @@ final class GroupLayout {
     static final long S_CREATOR_PID = 20;
     static final long S_IOVA_BASE = 24;
     static final long S_USED = 32;
-    /** Entry state; 0 (what a zero-filled entry of an older writer holds) is live. */
+    /** Entry state, a {@link SegmentState} code; 0 (what a zero-filled entry of an older writer holds) is live. */
     static final long S_STATE = 40;
     static final long S_NAME = 64;
     static final int SEGMENT_NAME_BYTES = 64;
-
-    static final int SEGMENT_LIVE = 0;
-    static final int SEGMENT_RETIRED = 1;
 
     static final long MEMZONE_ENTRY = 64;
     static final long Z_NAME = 0;

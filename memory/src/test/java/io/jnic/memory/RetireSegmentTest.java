@@ -29,16 +29,19 @@ class RetireSegmentTest {
             primary.reserve("zone0", 4096);
             DmaSegment added = primary.addSegment(MB);
             Path file = added.path().orElseThrow();
+            java.lang.foreign.MemorySegment stale = added.memory();
             try (MemoryGroup other = MemoryGroup.attach(cfg)) {
                 assertEquals(List.of(0, 1), ids(other), "the other process mapped the new segment");
 
                 primary.retireSegment(1);
-                assertTrue(primary.isRetired(1));
-                assertTrue(other.isRetired(1), "the state is in the shared table");
-                assertFalse(primary.isRetired(0));
+                assertEquals(SegmentState.RETIRED, primary.segmentState(1));
+                assertEquals(SegmentState.RETIRED, other.segmentState(1), "the state is in the shared table");
+                assertEquals(SegmentState.LIVE, primary.segmentState(0));
                 assertFalse(Files.exists(file), "its file is unlinked");
                 assertEquals(List.of(0), ids(primary), "unmapped in the retiring process");
                 assertEquals(2, primary.segmentCount(), "the table entry stays, retired");
+                assertThrows(IllegalStateException.class, () -> stale.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0),
+                        "a stale view throws instead of touching unmapped memory");
 
                 assertTrue(other.detachSegment(1), "the other process had it mapped");
                 assertEquals(List.of(0), ids(other));
@@ -80,7 +83,7 @@ class RetireSegmentTest {
                     + " (memzones are never freed, so only a segment nobody reserved from can be retired)",
                     inUse.getMessage());
             assertEquals(List.of(0, 1), ids(g), "nothing changed");
-            assertFalse(g.isRetired(0));
+            assertEquals(SegmentState.LIVE, g.segmentState(0));
 
             MemoryException unknown = assertThrows(MemoryException.class, () -> g.retireSegment(7));
             assertEquals(MemoryException.Reason.NOT_FOUND, unknown.reason());
@@ -103,13 +106,43 @@ class RetireSegmentTest {
     }
 
     @Test
+    void aPendingSegmentIsMappableButNotReservedFromUntilCommitted() {
+        MemoryConfig cfg = TestSupport.small(runtimeDir).size(MB).build();
+        String p = cfg.filePrefix();
+        try (MemoryGroup g = MemoryGroup.create(cfg)) {
+            g.reserve("zone0", 4096);
+            DmaSegment pending = g.addPendingSegment(MB);
+            assertEquals(SegmentState.PENDING, g.segmentState(pending.id()));
+            try (MemoryGroup other = MemoryGroup.attach(cfg)) {
+                assertEquals(List.of(0, 1), ids(other), "others map a pending segment (the hotplug needs that)");
+                MemoryException full = assertThrows(MemoryException.class, () -> other.reserve("big", MB - 2048));
+                assertEquals(MemoryException.Reason.OUT_OF_MEMORY, full.reason(), "no memzone lands in it");
+
+                g.commitSegment(1);
+                assertEquals(SegmentState.LIVE, other.segmentState(1));
+                assertEquals(1, other.reserve("big", MB - 2048).segmentId());
+                IllegalStateException twice = assertThrows(IllegalStateException.class, () -> g.commitSegment(1));
+                assertEquals("segment 1 of group '" + p + "' is live already: only a segment added with"
+                        + " addPendingSegment is committed", twice.getMessage());
+            }
+            // a pending segment can be retired; a retired one cannot be committed
+            g.addPendingSegment(MB);
+            g.retireSegment(2);
+            MemoryException retired = assertThrows(MemoryException.class, () -> g.commitSegment(2));
+            assertEquals(MemoryException.Reason.RETIRED, retired.reason());
+            assertEquals(MemoryException.Reason.NOT_FOUND,
+                    assertThrows(MemoryException.class, () -> g.commitSegment(3)).reason());
+        }
+    }
+
+    @Test
     void memfdSegmentsRetireToo() {
         MemoryConfig cfg = TestSupport.small(runtimeDir).backing(Backing.MEMFD).size(MB).build();
         try (MemoryGroup g = MemoryGroup.create(cfg)) {
             g.addSegment(MB);
             g.retireSegment(1);
             assertEquals(List.of(0), ids(g));
-            assertTrue(g.isRetired(1));
+            assertEquals(SegmentState.RETIRED, g.segmentState(1));
             assertEquals(MemoryException.Reason.RETIRED,
                     assertThrows(MemoryException.class, () -> g.attachSegment(1, io.jnic.sys.Mman.memfdCreate("x", 0))).reason());
         }

@@ -670,8 +670,9 @@ public final class MpRuntime implements AutoCloseable {
     }
 
     /**
-     * The primary adds a segment and has every secondary map it before anyone may use it: a synchronous
-     * request carrying the segment's fd to all secondaries. One at a time.
+     * The primary adds a segment and has every secondary map it before anyone may use it: it is recorded
+     * pending (no memzone is reserved in it), a synchronous request carries its fd to all secondaries, and
+     * when all mapped it the primary commits it. One at a time.
      *
      * @throws MpException when a secondary could not map it or did not answer in time (naming them). The
      *                     hotplug is then rolled back: the primary retires the segment (its table entry is
@@ -682,7 +683,7 @@ public final class MpRuntime implements AutoCloseable {
     private synchronized DmaSegment hotplug(long bytes) {
         DmaSegment seg;
         try {
-            seg = memory.addSegment(bytes);
+            seg = memory.addPendingSegment(bytes); // no memzone lands in it before every secondary mapped it
         } catch (MemoryException e) {
             throw new MpException("cannot add " + bytes + " bytes of memory to file prefix '" + filePrefix() + "': "
                     + e.getMessage(), e);
@@ -698,14 +699,19 @@ public final class MpRuntime implements AutoCloseable {
             throw new MpException("memory hotplug of segment " + id + " (" + size + " bytes) failed: "
                     + String.join("; ", failures) + ". " + rollback);
         }
+        try {
+            memory.commitSegment(seg.id());
+        } catch (RuntimeException e) {
+            throw new MpException("memory hotplug of segment " + seg.id() + ": cannot commit it: " + e.getMessage(), e);
+        }
         LOG.log(System.Logger.Level.INFO, "added segment {0,number,#} ({1,number,#} bytes), mapped by {2} secondaries",
                 seg.id(), seg.size(), r.nbReceived());
         return seg;
     }
 
     /**
-     * Undoes a hotplug: retires segment {@code id} and has every secondary drop its mapping. Retiring refuses
-     * (and the error says so) if a thread of this process reserved a memzone in the new segment meanwhile.
+     * Undoes a hotplug: retires segment {@code id} (still pending, so no memzone is in it) and has every
+     * secondary drop its mapping.
      *
      * @return what happened, for the error message
      */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.memory.MemoryGroup;
+import io.jnic.memory.SegmentState;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcReply;
 import io.jnic.sys.Io;
@@ -306,7 +307,7 @@ class MultiProcessTest {
                     + " it; detaching it: 1 of 2 secondaries did not answer within 1000 ms"), failed);
             MemoryGroup mem = primary.memory();
             assertEquals(1, mem.segmentCount());
-            assertTrue(mem.isRetired(0));
+            assertEquals(SegmentState.RETIRED, mem.segmentState(0));
             assertEquals(List.of(), mem.segments());
             Path dataDir = mem.config().dataDir();
             try (var files = Files.list(dataDir)) {
@@ -323,7 +324,8 @@ class MultiProcessTest {
             stuck.process.waitFor();
             asker.send("grow 1048576");
             assertEquals("GREW 1 1048576", asker.await("GREW"));
-            assertTrue(!mem.isRetired(1) && mem.segments().stream().anyMatch(x -> x.id() == 1));
+            assertEquals(SegmentState.LIVE, mem.segmentState(1), "committed");
+            assertTrue(mem.segments().stream().anyMatch(x -> x.id() == 1));
             asker.send("segments");
             assertEquals("SEGMENTS [1]", asker.await("SEGMENTS"));
         } finally {
