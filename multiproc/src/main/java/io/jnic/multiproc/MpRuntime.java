@@ -739,7 +739,8 @@ public final class MpRuntime implements AutoCloseable {
         }
         LOG.log(System.Logger.Level.WARNING, "memory hotplug rollback of segment {0,number,#}: {1}", id,
                 String.join("; ", failures));
-        return done + "; detaching it: " + String.join("; ", failures) + " (their mapping stays until they end)";
+        return done + "; detaching it: " + String.join("; ", failures) + " (one that did not answer drops its"
+                + " mapping, if it has one, when it handles the request late or ends)";
     }
 
     /** The refusals in the answers to a hotplug request, and how many secondaries did not answer. */
