@@ -54,7 +54,8 @@ public final class EalOptions {
     @Option(names = "--no-huge", description = "use ordinary 4 KiB pages instead of hugepages (no physical addresses)")
     private boolean noHuge;
 
-    @Option(names = "--huge-dir", paramLabel = "DIR", description = "hugetlbfs mount to use (default: the first one found)")
+    @Option(names = "--huge-dir", paramLabel = "DIR",
+            description = "hugetlbfs mount for the hugepage files (default: /dev/hugepages)")
     private Path hugeDir;
 
     @Option(names = {"-a", "--allow"}, paramLabel = "PCI[,ARGS]", converter = PciConverter.class,

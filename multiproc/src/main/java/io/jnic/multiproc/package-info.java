@@ -21,10 +21,21 @@
  * ({@link io.jnic.multiproc.ipc}).</li>
  * </ul>
  *
+ * <h2>Memory</h2>
+ * The primary creates the group's {@link io.jnic.memory.MemoryGroup} (same prefix, this runtime dir,
+ * {@code -m}, {@code --no-huge}, {@code --huge-dir}); secondaries attach it. Any process reserves and looks
+ * up named memzones ({@link io.jnic.multiproc.MpRuntime#reserve}, {@link io.jnic.multiproc.MpRuntime#lookup}).
+ * When no segment has room, memory is added by DPDK's hotplug protocol: a secondary asks the primary
+ * ({@code jnic.mp.mem.alloc}); the primary adds a segment and sends {@code jnic.mp.mem.attach} with the
+ * segment's fd to every secondary as a synchronous request, and answers only when all of them mapped it. If
+ * one fails or does not answer, the request fails with the reasons; the segment itself stays in the group's
+ * table (the memory group never changes a published entry), and FILE-backed secondaries map it on demand.
+ *
  * <h2>Process tracking</h2>
  * A secondary registers with the primary over IPC ({@code jnic.mp.register}: pid, lcores; the kernel's
  * credentials must match the pid) and gets a proc id. The primary watches each secondary's pidfd; when one
- * ends (exit, crash, kill -9) it runs the reclaimers, releases every lcore the pid held and then the
+ * ends (exit, crash, kill -9) it runs the reclaimers (the objects in the dead lcores' mempool caches go back
+ * to their pools), releases every lcore the pid held and then the
  * {@link io.jnic.multiproc.MpRuntime#onSecondaryExit} callbacks. Secondaries watch the primary's pidfd
  * ({@link io.jnic.multiproc.MpRuntime#onPrimaryExit}).
  */

@@ -10,6 +10,7 @@ import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.RxInterrupts;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.MbufBatch;
@@ -54,6 +55,8 @@ public final class IxgbeDevice extends EthDevice {
         (byte) 0xbe, (byte) 0xac, 0x01, (byte) 0xfa};
     private static final long RESET_TIMEOUT_NS = 1_000_000_000L;
     private static final long ENABLE_TIMEOUT_NS = 1_000_000_000L;
+    /** How long a stopped queue pair is left alone before it is set up again ({@link #queuePairReset}). */
+    static final int QUEUE_STOP_SETTLE_MS = 50;
 
     private final PciDevice pci;
     private final PciBar bar;
@@ -76,6 +79,7 @@ public final class IxgbeDevice extends EthDevice {
     private volatile boolean closing;
     private volatile boolean started;
     private volatile boolean resetDetected;
+    private boolean startedBefore;
     private final CopyOnWriteArrayList<Consumer<LinkStatus>> linkListeners = new CopyOnWriteArrayList<>();
     private volatile LinkStatus lastLink = LinkStatus.DOWN;
     private long interruptsSeen;
@@ -128,6 +132,8 @@ public final class IxgbeDevice extends EthDevice {
         int cmd = pci.configRead(PCI_COMMAND, 2);
         pci.configWrite(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
         resetAndInit();
+        readHwStats(); // 4.6.5: start from zero whatever the device counted before
+        java.util.Arrays.fill(hw, 0);
         this.mac = readMac();
         this.msixVectors = pci.interruptCount(PciDevice.InterruptType.MSIX);
         setupLinkInterrupt();
@@ -163,9 +169,7 @@ public final class IxgbeDevice extends EthDevice {
             autoc = (autoc & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_10G_XAUI;
             w(AUTOC, autoc | AUTOC_AN_RESTART);
         }
-        // 4.6.5 Statistics: read every clear-on-read counter once to start at zero
-        readHwStats();
-        java.util.Arrays.fill(hw, 0);
+        // 4.6.5 Statistics: the reset cleared the counters (what they held was accumulated before it)
     }
 
     private boolean isCopper() {
@@ -250,7 +254,17 @@ public final class IxgbeDevice extends EthDevice {
     protected void doStart() {
         if (resetDetected) {
             LOG.log(Level.INFO, "{0}: initialising the device again after its reset", name());
+        }
+        if (startedBefore || resetDetected) {
+            // Every start after the first begins from a global reset, as DPDK's ixgbe does: queue state the device
+            // latched before (head pointers, enables) is then certainly gone, even where the RXDCTL/TXDCTL.ENABLE
+            // read-back cannot show that the device saw a disable (devsim's mapped queue pages echo our own write).
+            readHwStats(); // keep what the counters hold: the reset clears them
             resetAndInit();
+            MacAddress m = mac;
+            if (!m.equals(readMac())) {
+                macAddress(m);
+            }
             if (eventfds.length > 0) {
                 w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
                 w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT);
@@ -258,6 +272,7 @@ public final class IxgbeDevice extends EthDevice {
             }
             resetDetected = false;
         }
+        startedBefore = true;
         PortConfig c = config();
         int nrx = c.rxQueues();
         int ntx = c.txQueues();
@@ -428,7 +443,7 @@ public final class IxgbeDevice extends EthDevice {
         }
         for (TxQueue q : txq) {
             if (q != null) {
-                q.release();
+                q.releaseShared(); // the queue may have been driven by another process: its state says what is in flight
             }
         }
         lastLink = link();
@@ -462,6 +477,36 @@ public final class IxgbeDevice extends EthDevice {
             eventfds = new int[0];
             pci.close();
         }
+    }
+
+    /**
+     * Resets queue pair {@code q} alone (4.6.7.1 / 4.6.8.1 per-queue disable, then the 4.6.7 / 4.6.8 queue
+     * setup again): used when the process that drove it died. The mbufs its rings held, as the shared queue
+     * state records them, go back to their pools; the ring gets fresh buffers from this process.
+     */
+    @Override
+    public synchronized void queuePairReset(int q) {
+        if (!started) {
+            throw new IllegalStateException(name() + ": queuePairReset(" + q + ") needs a started port");
+        }
+        if (q < 0 || q >= rxq.length || q >= txq.length) {
+            throw new IllegalArgumentException(name() + ": no queue pair " + q + "; " + Math.min(rxq.length, txq.length)
+                    + " configured");
+        }
+        int rb = rxq(q);
+        w(rb + RXDCTL, r(rb + RXDCTL) & ~RXDCTL_ENABLE);
+        waitClear(rb + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE to clear (4.6.7.1)");
+        int tb = txq(q);
+        w(tb + TXDCTL, r(tb + TXDCTL) & ~TXDCTL_ENABLE);
+        waitClear(tb + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
+        // the queues stop asynchronously (in-flight DMA completes; a model polls its registers): give the device
+        // time to let go of the old rings before they are refilled and enabled again
+        sleepMillis(QUEUE_STOP_SETTLE_MS);
+        rxq[q].release();
+        txq[q].releaseShared();
+        rxq[q] = setupRx(q);
+        txq[q] = setupTx(q);
+        LOG.log(Level.INFO, "{0}: queue pair {1} reset", name(), q);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -535,10 +580,43 @@ public final class IxgbeDevice extends EthDevice {
         eitrIntervalUs = intervalUs;
     }
 
+    @Override
+    public int rxInterruptFd(int q) {
+        PortConfig c = config();
+        return c != null && c.rxInterrupts() && started && 1 + q < eventfds.length ? eventfds[1 + q] : -1;
+    }
+
+    /** EIMS bit of RX queue q's vector (1 + q, 7.3.4); false when a packet is already there. */
+    @Override
+    public boolean rxInterruptEnable(int q) {
+        requireRxInterrupts();
+        RxQueue rx = rxq[q];
+        if (rx.ready()) {
+            return false;
+        }
+        w(EIMS, 1 << (1 + q));
+        if (rx.ready()) { // it arrived before the arm took effect: no interrupt would come for it
+            w(EIMC, 1 << (1 + q));
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void rxInterruptDisable(int q) {
+        w(EIMC, 1 << (1 + q));
+    }
+
+    private void requireRxInterrupts() {
+        if (!config().rxInterrupts()) {
+            throw new IllegalStateException(name() + ": RX interrupts are off; configure with withRxInterrupts(true)");
+        }
+    }
+
     /**
-     * Interrupt/poll adaptive receive: returns at once when the queue has a packet; otherwise arms the queue's
-     * interrupt (EIMS), checks again (a packet may have arrived before the arm), and blocks on the vector's
-     * eventfd up to {@code timeoutNanos}. Needs {@link PortConfig#rxInterrupts}.
+     * Interrupt/poll adaptive receive on one queue: returns at once when the queue has a packet; otherwise arms
+     * the queue's interrupt, and blocks on its eventfd up to {@code timeoutNanos}. {@link RxInterrupts} does the
+     * same over several queues. Needs {@link PortConfig#rxInterrupts}.
      */
     @Override
     public boolean rxWait(int q, long timeoutNanos) {
@@ -546,25 +624,18 @@ public final class IxgbeDevice extends EthDevice {
         if (rx.ready()) {
             return true;
         }
-        if (!config().rxInterrupts()) {
-            throw new IllegalStateException(name() + ": rxWait needs RX interrupts; configure with withRxInterrupts(true)");
-        }
-        int v = 1 + q;
-        int fd = eventfds[v];
+        requireRxInterrupts();
+        int fd = eventfds[1 + q];
         Events.eventfdRead(fd); // drop a stale count
-        w(EIMS, 1 << v);
-        if (rx.ready()) {
-            w(EIMC, 1 << v);
+        if (!rxInterruptEnable(q)) {
             return true;
         }
         int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutNanos / 1_000_000));
-        boolean fired = Events.pollIn(fd, ms);
-        if (fired) {
+        if (Events.pollIn(fd, ms)) {
             Events.eventfdRead(fd);
             rxInterrupts++;
-        } else {
-            w(EIMC, 1 << v);
         }
+        rxInterruptDisable(q);
         return rx.ready();
     }
 
@@ -618,6 +689,7 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     /** Called from the interrupt thread on every link change seen through the LSC interrupt. */
+    @Override
     public void addLinkListener(Consumer<LinkStatus> l) {
         linkListeners.add(l);
     }

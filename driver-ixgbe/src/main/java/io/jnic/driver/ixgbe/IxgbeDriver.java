@@ -4,6 +4,8 @@ import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.PortContext;
 import io.jnic.memory.mbuf.Mempool;
+import io.jnic.ethdev.SharedQueue;
+import io.jnic.pci.PciBar;
 import io.jnic.pci.PciConfig;
 import io.jnic.pci.PciDevice;
 import java.util.List;
@@ -31,5 +33,29 @@ public final class IxgbeDriver implements EthDriver {
                     device.name(), vendor, id, IxgbeDeviceIds.ALL));
         }
         return new IxgbeDevice(device, ctx, id, Mempool.LCORE_ANY);
+    }
+
+    /**
+     * A secondary's view of queue pair {@code queue}: rings and state from the memzones the primary's
+     * {@link IxgbeDevice} set up ("jnic.p{port}.rxq{q}" / "txq{q}"), doorbells (RDT, TDT) through
+     * {@code doorbells}, which must map the queue's register pages.
+     */
+    @Override
+    public SharedQueue attachQueue(PortContext ctx, PciBar doorbells, int queue, int lcore) {
+        if (queue < 0 || queue >= IxgbeDevice.MAX_RX_QUEUES) {
+            throw new IllegalArgumentException("port " + ctx.portId() + ": no queue " + queue + " (0.."
+                    + (IxgbeDevice.MAX_RX_QUEUES - 1) + ")");
+        }
+        QueueMemory rm = QueueMemory.attach(ctx.memory(), ctx.memzoneName("rxq" + queue), QueueMemory.MAGIC_RX);
+        QueueMemory tm = QueueMemory.attach(ctx.memory(), ctx.memzoneName("txq" + queue), QueueMemory.MAGIC_TX);
+        int poolId = rm.state.get(java.lang.foreign.ValueLayout.JAVA_INT, QueueMemory.S_POOL);
+        Mempool pool = poolId >= 1 && poolId <= Mempool.MAX_POOL_ID ? Mempool.lookup(poolId) : null;
+        if (pool == null) {
+            throw new IllegalStateException("port " + ctx.portId() + " RX queue " + queue + " takes its buffers from "
+                    + "mempool id " + poolId + ", which is not attached in this process; attach the group's mempools first");
+        }
+        RxQueue rx = new RxQueue(queue, rm, doorbells, pool, ctx.portId(), lcore, true);
+        TxQueue tx = new TxQueue(queue, tm, doorbells, lcore, true);
+        return new IxgbeSharedQueue(ctx.portId(), queue, rx, tx);
     }
 }

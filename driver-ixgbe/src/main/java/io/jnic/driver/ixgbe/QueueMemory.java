@@ -44,6 +44,27 @@ final class QueueMemory {
         this.descIova = zone.iova(STATE_BYTES);
     }
 
+    /**
+     * The queue memory another process set up, found by name (a secondary taking the queue over): checks the
+     * magic and that the ring size in the state fits the memzone before using either.
+     */
+    static QueueMemory attach(MemoryGroup group, String name, int magic) {
+        Memzone z = group.find(name).orElseThrow(() -> new IllegalStateException("no memzone " + name + " in memory "
+                + "group '" + group.filePrefix() + "': the primary has not set up this queue (is the port started with "
+                + "enough queues?)"));
+        MemorySegment all = z.memory();
+        if (all.byteSize() < STATE_BYTES || all.get(ValueLayout.JAVA_INT, S_MAGIC) != magic) {
+            throw new IllegalStateException("memzone " + name + " holds no ixgbe queue state (bad magic)");
+        }
+        int size = all.get(ValueLayout.JAVA_INT, S_SIZE);
+        long bytes = STATE_BYTES + (long) size * IxgbeRegs.DESC_SIZE + 8L * size;
+        if (size < IxgbeDevice.MIN_RING || size > IxgbeDevice.MAX_RING || bytes > z.length()) {
+            throw new IllegalStateException("memzone " + name + " names a ring of " + size + " descriptors, which does "
+                    + "not fit its " + z.length() + " bytes (corrupted queue state)");
+        }
+        return new QueueMemory(z, size);
+    }
+
     /** Reserves (or finds, after a stop/setup cycle) the memzone {@code name} for a ring of {@code size}. */
     static QueueMemory reserve(MemoryGroup group, String name, int size, int magic) {
         long bytes = STATE_BYTES + (long) size * IxgbeRegs.DESC_SIZE + 8L * size;

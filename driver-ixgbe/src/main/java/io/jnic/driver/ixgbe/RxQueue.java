@@ -48,6 +48,14 @@ final class RxQueue {
     long nombuf;
 
     RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore) {
+        this(queue, mem, bar, pool, port, lcore, false);
+    }
+
+    /**
+     * {@code attach}: take over a queue another process set up and started; continue at the next index its
+     * state records (the ring is full of buffers and the tail one behind it).
+     */
+    RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore, boolean attach) {
         this.queue = queue;
         this.mem = mem;
         this.desc = mem.descriptors;
@@ -61,7 +69,25 @@ final class RxQueue {
         this.bufLen = pool.dataRoom();
         this.port = port;
         this.lcore = lcore;
-        mem.state.set(I, QueueMemory.S_POOL, pool.poolId());
+        if (attach) {
+            int n = mem.state.get(I, QueueMemory.S_NEXT);
+            if (n < 0 || n >= size) {
+                throw new IllegalStateException("RX queue " + queue + ": next index " + n + " outside the ring of " + size
+                        + " (corrupted queue state)");
+            }
+            this.next = n;
+            if (lcore >= 0) {
+                // the ring's buffers are this process's now: if it dies holding some, an audit finds them by owner
+                for (int i = 0; i < size; i++) {
+                    long h = sw.get(J, 8L * i);
+                    if ((h & ~0xFFFF_FFFF_FFFFL) == poolTag) {
+                        poolSeg.set(ValueLayout.JAVA_SHORT, (h & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, (short) lcore);
+                    }
+                }
+            }
+        } else {
+            mem.state.set(I, QueueMemory.S_POOL, pool.poolId());
+        }
     }
 
     /** Fills every descriptor with a fresh mbuf (4.6.7: before RDT is moved); false when the pool runs dry. */
@@ -176,6 +202,12 @@ final class RxQueue {
         }
         nombuf++;
         return false;
+    }
+
+    /** Returns the mbufs allocated ahead for refills (when another process takes the queue over). */
+    void releaseSpare() {
+        Mempool.freeBulk(spare, 0, spareCount, lcore);
+        spareCount = 0;
     }
 
     /** Returns every mbuf the queue holds to its pool (the device must be stopped). */

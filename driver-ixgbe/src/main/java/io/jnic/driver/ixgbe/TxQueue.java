@@ -48,6 +48,11 @@ final class TxQueue {
     long errors;
 
     TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore) {
+        this(queue, mem, bar, lcore, false);
+    }
+
+    /** {@code attach}: take over a queue another process set up; tail, clean index and in-flight from its state. */
+    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore, boolean attach) {
         this.queue = queue;
         this.mem = mem;
         this.desc = mem.descriptors;
@@ -57,6 +62,24 @@ final class TxQueue {
         this.lcore = lcore;
         this.rsThresh = size % 32 == 0 ? 32 : size % 16 == 0 ? 16 : 8;
         this.freeBuf = new long[rsThresh];
+        if (attach) {
+            loadState();
+        }
+    }
+
+    /** Tail, clean index and in-flight count from the shared state, checked against the ring. */
+    private void loadState() {
+        int t = mem.state.get(I, QueueMemory.S_NEXT);
+        int c = mem.state.get(I, QueueMemory.S_CLEAN);
+        int f = mem.state.get(I, QueueMemory.S_INFLIGHT);
+        if (t < 0 || t >= size || c < 0 || c >= size || c % rsThresh != 0 || f < 0 || f >= size
+                || (c + f) % size != t) {
+            throw new IllegalStateException("TX queue " + queue + ": state tail " + t + ", clean " + c + ", in flight " + f
+                    + " is inconsistent for a ring of " + size + " (corrupted queue state)");
+        }
+        tail = t;
+        clean = c;
+        inFlight = f;
     }
 
     int rsThresh() {
@@ -76,14 +99,20 @@ final class TxQueue {
         MemorySegment s = sw;
         long[] f = freeBuf;
         for (int k = 0; k < rsThresh; k++) {
-            f[k] = s.get(J, 8L * (clean + k));
+            long at = 8L * (clean + k);
+            f[k] = s.get(J, at);
+            s.set(J, at, 0L); // a slot outside [clean, tail) holds nothing a later release could free twice
         }
-        Mempool.freeBulk(f, 0, rsThresh, lcore);
         clean += rsThresh;
         if (clean == size) {
             clean = 0;
         }
         inFlight -= rsThresh;
+        // the shared state first: a process dying in between leaves mbufs with a dead owner (reclaimed by an
+        // audit), never mbufs the state still counts in flight after they were freed (a double free)
+        mem.state.set(I, QueueMemory.S_CLEAN, clean);
+        mem.state.set(I, QueueMemory.S_INFLIGHT, inFlight);
+        Mempool.freeBulk(f, 0, rsThresh, lcore);
         return true;
     }
 
@@ -161,6 +190,20 @@ final class TxQueue {
         return new IllegalArgumentException(String.format("TX queue %d: mbuf 0x%x %s; it and the packets "
                 + "after it stay in the batch", queue, handle, chained ? "is chained (multi-segment TX is not supported by this driver)"
                 : "has data_off " + dataOff + " + data_len " + len + " outside its " + lastBufLen + "-byte buffer or no data"));
+    }
+
+    /**
+     * Frees every packet the shared state counts in the ring, whoever drove the queue (the queue must be
+     * stopped; its state may come from a process that died).
+     */
+    void releaseShared() {
+        // the owner may have died between its state stores: trust clean and in-flight as far as they are in
+        // range; slots outside what was in flight are zero (cleanGroup clears them), so nothing is freed twice
+        int c = mem.state.get(I, QueueMemory.S_CLEAN);
+        int f = mem.state.get(I, QueueMemory.S_INFLIGHT);
+        clean = c >= 0 && c < size ? c : 0;
+        inFlight = f >= 0 && f < size ? f : 0;
+        release();
     }
 
     /** Frees every packet still in the ring (the queue must be stopped). */

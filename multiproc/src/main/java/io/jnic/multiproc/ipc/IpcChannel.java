@@ -231,7 +231,12 @@ public final class IpcChannel implements AutoCloseable {
         Objects.requireNonNull(callback, "callback");
         Pending p = new Pending(request.name(), callback);
         pending.put(p.id, p);
-        sendRequest(p, request);
+        try {
+            sendRequest(p, request);
+        } catch (RuntimeException e) {
+            pending.remove(p.id);
+            throw e;
+        }
         boolean complete;
         synchronized (p) {
             p.sendDone = true;

@@ -1,0 +1,828 @@
+package io.jnic.apps.l2fwdmp;
+
+import io.jnic.devsim.ControlServer;
+import io.jnic.devsim.Devsim;
+import io.jnic.devsim.ixgbe.PortCounters;
+import io.jnic.devsim.wire.GeneratorWire;
+import io.jnic.ethdev.EthDevice;
+import io.jnic.ethdev.EthPorts;
+import io.jnic.ethdev.LinkStatus;
+import io.jnic.ethdev.MacAddress;
+import io.jnic.ethdev.PortConfig;
+import io.jnic.ethdev.PortState;
+import io.jnic.ethdev.PortTable;
+import io.jnic.ethdev.RssConfig;
+import io.jnic.ethdev.RssHashType;
+import io.jnic.ethdev.SharedQueue;
+import io.jnic.memory.Hugepages;
+import io.jnic.memory.Memzone;
+import io.jnic.memory.PageSize;
+import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolAudit;
+import io.jnic.memory.mbuf.MempoolConfig;
+import io.jnic.multiproc.Eal;
+import io.jnic.multiproc.EalApplication;
+import io.jnic.multiproc.EalOptions;
+import io.jnic.multiproc.MpRuntime;
+import io.jnic.multiproc.ProcType;
+import io.jnic.multiproc.port.QueueOwners;
+import io.jnic.multiproc.port.SecondaryQueues;
+import io.jnic.multiproc.port.SharedPorts;
+import io.jnic.pci.PciAddress;
+import io.jnic.pci.PciDevice;
+import io.jnic.pci.vfio.VfioPciDevice;
+import io.jnic.pci.vfiouser.VfioUserDevice;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * l2fwd-mp: DPDK's symmetric_mp with l2fwd's forwarding. Every process (the primary is proc-id 0) drives
+ * queue pair {@code --proc-id} of every port in the port mask and forwards what it receives there to the
+ * same queue of the paired port (0<->1, 2<->3), rewriting MAC addresses unless {@code --no-mac-updating}.
+ * The primary probes and configures the ports with {@code --num-procs} queue pairs, RSS spreading flows over
+ * them; secondaries attach their queue pair and never involve the primary on the data path. Counters live in
+ * shared memory; the primary (or any process with {@code --stats}) prints every process's rates each second.
+ *
+ * <p>Without a device (-a, --vdev, --vfio-user) the primary runs two simulated 82599 ports (devsim, traffic
+ * generator wires) in its JVM and serves them over vfio-user in the runtime dir, so that secondaries reach
+ * the same ports.
+ */
+@Command(name = "l2fwd-mp", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Multi-process l2fwd (DPDK symmetric_mp): each process forwards its queue pair of every port.",
+            "Without a device: two simulated 82599 ports (devsim) with traffic generators."},
+        footer = {"", "Examples:", "  l2fwd-mp                                        (primary, devsim ports, 1 process)",
+            "  l2fwd-mp -- --num-procs 2 --proc-id 0           (primary of 2)",
+            "  l2fwd-mp --proc-type secondary -- --num-procs 2 --proc-id 1",
+            "  l2fwd-mp --duration 5                           (app options without -- work too)"})
+public final class L2fwdMp implements EalApplication {
+    /** The devsim control socket, in {@code <runtime dir>/devsim/} (fault injection: link-down P, ...). */
+    public static final String CONTROL_SOCKET = "devsim.ctl";
+
+    @Mixin
+    EalOptions eal = new EalOptions();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    final AppOptions app = new AppOptions();
+    private final PrintStream out;
+    private final PrintStream err;
+    private volatile boolean running = true;
+    private final List<String> linkEvents = new CopyOnWriteArrayList<>();
+    /** Generator counts when forwarding began (devsim). */
+    private final long[] genBase = new long[8];
+
+    /** The options after {@code --}. */
+    @Command(name = "l2fwd-mp-options")
+    static final class AppOptions {
+        @Option(names = "-p", paramLabel = "PORTMASK", defaultValue = "0x3",
+                description = "Hex mask of the ports to forward (default: ${DEFAULT-VALUE}).")
+        String portmask;
+
+        @Option(names = "--num-procs", paramLabel = "N", defaultValue = "1",
+                description = "Processes in the group, one queue pair each (default: ${DEFAULT-VALUE}).")
+        int numProcs;
+
+        @Option(names = "--proc-id", paramLabel = "I", defaultValue = "0",
+                description = "This process's index, 0..N-1; 0 is the primary (default: ${DEFAULT-VALUE}).")
+        int procId;
+
+        @Option(names = "--mac-updating", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Rewrite MAC addresses as DPDK l2fwd (default: on).")
+        boolean macUpdating = true;
+
+        @Option(names = "--stats", description = "Print the statistics table in this process (the primary always does).")
+        boolean stats;
+
+        @Option(names = {"-T", "--timer-period"}, paramLabel = "S", defaultValue = "1",
+                description = "Seconds between statistics tables (0: none).")
+        int period;
+
+        @Option(names = "--duration", paramLabel = "S", defaultValue = "0",
+                description = "Stop after S seconds (0: until Ctrl-C). The primary then stops the whole group.")
+        int duration;
+
+        @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON.")
+        Path statsJson;
+
+        @Option(names = "--vfio-user", paramLabel = "SOCKET", description = "A vfio-user device socket (repeatable).")
+        List<Path> vfioUser = new ArrayList<>();
+
+        @Option(names = "--burst", defaultValue = "32", description = "Packets per burst (1-512).")
+        int burst;
+
+        @Option(names = "--ring", defaultValue = "1024", description = "Descriptors per RX/TX ring.")
+        int ring;
+
+        @Option(names = "--devsim-rate", defaultValue = "0", description = "devsim generator packets/s per port (0: flat out).")
+        long devsimRate;
+
+        @Option(names = "--devsim-size", defaultValue = "64", description = "devsim generator frame size.")
+        int devsimSize;
+    }
+
+    public L2fwdMp(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public EalOptions eal() {
+        return eal;
+    }
+
+    @Override
+    public Object appOptions() {
+        return app;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(System.out, System.err, args));
+    }
+
+    /** Runs the app with {@link #prepareArgs} applied; returns the exit code. */
+    public static int run(PrintStream out, PrintStream err, String... args) {
+        String[] a = prepareArgs(args, err);
+        java.io.PrintWriter o = new java.io.PrintWriter(out, true);
+        java.io.PrintWriter e = new java.io.PrintWriter(err, true);
+        try {
+            return Eal.run(new L2fwdMp(out, err), o, e, a);
+        } finally {
+            o.flush();
+            e.flush();
+        }
+    }
+
+    /**
+     * Makes the simplest command lines work: app options given without {@code --} are moved after it, and a
+     * primary on simulated ports without enough free hugepages gets {@code --no-huge} (with a warning that
+     * says how to reserve them).
+     */
+    static String[] prepareArgs(String[] args, PrintStream err) {
+        CommandLine.Model.CommandSpec appSpec = new CommandLine(new AppOptions()).getCommandSpec();
+        CommandLine.Model.CommandSpec ealSpec = new CommandLine(new L2fwdMp(err, err)).getCommandSpec();
+        List<String> ealPart = new ArrayList<>();
+        List<String> appPart = new ArrayList<>();
+        boolean sawDashes = false;
+        for (int i = 0; i < args.length; i++) {
+            String t = args[i];
+            if (sawDashes) {
+                appPart.add(t);
+                continue;
+            }
+            if (t.equals("--")) {
+                sawDashes = true;
+                continue;
+            }
+            String name = t.contains("=") ? t.substring(0, t.indexOf('=')) : t;
+            CommandLine.Model.OptionSpec o = appSpec.findOption(name);
+            if (o != null && ealSpec.findOption(name) == null && t.startsWith("-")) {
+                appPart.add(t);
+                if (!t.contains("=") && o.arity().min() > 0 && i + 1 < args.length) {
+                    appPart.add(args[++i]);
+                }
+            } else {
+                ealPart.add(t);
+            }
+        }
+        boolean secondary = false;
+        boolean noHuge = false;
+        boolean devices = !appPart.stream().filter(s -> s.startsWith("--vfio-user")).toList().isEmpty();
+        for (int i = 0; i < ealPart.size(); i++) {
+            String t = ealPart.get(i);
+            secondary |= t.equals("--proc-type=secondary") || t.equals("--proc-type") && i + 1 < ealPart.size()
+                    && ealPart.get(i + 1).equals("secondary");
+            noHuge |= t.equals("--no-huge");
+            devices |= t.equals("-a") || t.startsWith("--allow") || t.startsWith("--vdev") || t.startsWith("-a");
+        }
+        if (!secondary && !noHuge && !devices && !ealPart.contains("-h") && !ealPart.contains("--help")
+                && Hugepages.available(PageSize.HUGE_2M) * PageSize.HUGE_2M.bytes() < (256L << 20)) {
+            err.println("l2fwd-mp: WARNING: fewer than 128 free 2 MB hugepages; the simulated ports run on 4 KB pages "
+                    + "(--no-huge). For hugepages, as root: echo 1024 > " + Hugepages.nrHugepagesFile(PageSize.HUGE_2M)
+                    + " and mount -t hugetlbfs nodev /dev/hugepages");
+            ealPart.add("--no-huge");
+        }
+        List<String> all = new ArrayList<>(ealPart);
+        if (!appPart.isEmpty()) {
+            all.add("--");
+            all.addAll(appPart);
+        }
+        return all.toArray(String[]::new);
+    }
+
+    private CommandLine.ParameterException bad(String msg) {
+        return new CommandLine.ParameterException(spec.commandLine(), msg);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        AppOptions o = app;
+        if (o.numProcs < 1 || o.numProcs > Math.min(QueueOwners.MAX_QUEUES, ProcStats.MAX_PROCS)) {
+            throw bad("--num-procs must be 1.." + QueueOwners.MAX_QUEUES + ", got " + o.numProcs);
+        }
+        if (o.procId < 0 || o.procId >= o.numProcs) {
+            throw bad("--proc-id " + o.procId + " is out of range: with --num-procs " + o.numProcs + " the ids are 0.."
+                    + (o.numProcs - 1));
+        }
+        if (o.burst < 1 || o.burst > 512) {
+            throw bad("--burst must be 1-512, got " + o.burst);
+        }
+        long mask;
+        try {
+            mask = Long.parseLong(o.portmask.startsWith("0x") || o.portmask.startsWith("0X") ? o.portmask.substring(2)
+                    : o.portmask, 16);
+        } catch (NumberFormatException e) {
+            throw bad("-p takes a hex port mask such as 0x3, got '" + o.portmask + "'");
+        }
+        if (mask <= 0 || mask >= 1L << PortTable.MAX_PORTS) {
+            throw bad("-p " + o.portmask + " names no port or ports beyond " + (PortTable.MAX_PORTS - 1));
+        }
+        int[] portIds = new int[Long.bitCount(mask)];
+        for (int i = 0, p = 0; p < PortTable.MAX_PORTS; p++) {
+            if ((mask & (1L << p)) != 0) {
+                portIds[i++] = p;
+            }
+        }
+        if (portIds.length % 2 != 0) {
+            throw bad("l2fwd-mp forwards between port pairs: -p " + o.portmask + " names " + portIds.length + " ports; give an "
+                    + "even number");
+        }
+        if (eal.procType() == ProcType.PRIMARY && o.procId != 0) {
+            throw bad("--proc-id " + o.procId + " with --proc-type primary: the primary is proc-id 0; start this one with "
+                    + "--proc-type secondary");
+        }
+        if (eal.procType() == ProcType.SECONDARY && o.procId == 0) {
+            throw bad("--proc-id 0 is the primary; a secondary takes 1.." + (o.numProcs - 1));
+        }
+        try {
+            return run(o, portIds);
+        } catch (CommandLine.ParameterException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // what went wrong and what to do, without a stack trace (--log-level debug logs the trace)
+            err.println("l2fwd-mp: error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            System.getLogger(L2fwdMp.class.getName()).log(System.Logger.Level.DEBUG, "l2fwd-mp failed", e);
+            return 1;
+        }
+    }
+
+    private int run(AppOptions o, int[] portIds) throws Exception {
+        try (MpRuntime rt = MpRuntime.start(eal)) {
+            if (rt.isPrimary() && o.procId != 0) {
+                throw new IllegalStateException("this process became the primary but has --proc-id " + o.procId
+                        + "; the primary is proc-id 0 (start a primary first)");
+            }
+            if (!rt.isPrimary() && o.procId == 0) {
+                throw new IllegalStateException("a primary already runs (pid " + rt.primaryPid() + "); --proc-id 0 is "
+                        + "the primary's, give this secondary 1.." + (o.numProcs - 1));
+            }
+            Thread mainThread = Thread.currentThread();
+            Thread hook = new Thread(() -> {
+                running = false;
+                try {
+                    mainThread.join(30_000); // the primary drains its rings and waits for its secondaries
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                return rt.isPrimary() ? primary(rt, portIds) : secondary(rt, portIds);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // shutting down
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The primary
+
+    private int primary(MpRuntime rt, int[] portIds) throws Exception {
+        AppOptions o = app;
+        Devsim sim = null;
+        ControlServer control = null;
+        List<String> devices = new ArrayList<>();
+        for (Path p : o.vfioUser) {
+            devices.add("vfio-user:" + p);
+        }
+        devices.addAll(eal.allow());
+        if (devices.isEmpty() && eal.vdevs().isEmpty()) {
+            sim = Devsim.start(new Devsim.Config(2, List.of("gen"), new byte[] {0x02, 0x6a, 0x6e, 0, 0, 0}, o.devsimRate,
+                    o.devsimSize, 64, -1, 0, 0));
+            // generators start once the ports forward: then "sent = received + dropped" holds exactly
+            sim.command("gen 0 stop");
+            sim.command("gen 1 stop");
+            Path dir = Files.createDirectories(rt.runtimeDir().resolve("devsim"));
+            for (Path p : sim.serveVfioUser(dir)) {
+                devices.add("vfio-user:" + p);
+            }
+            control = new ControlServer(sim, dir.resolve(CONTROL_SOCKET));
+            out.println("l2fwd-mp: no device given: 2 simulated 82599 ports (devsim, generator wires) at " + dir
+                    + "; inject faults with: java -jar devsim/target/devsim.jar ctl --socket-dir " + dir + " link-down 0");
+        }
+        int nports = devices.size() + eal.vdevs().size();
+        int maxPort = portIds[portIds.length - 1];
+        if (maxPort >= nports) {
+            if (control != null) {
+                control.close();
+            }
+            if (sim != null) {
+                sim.close();
+            }
+            throw bad("-p " + o.portmask + " names port " + maxPort + " but there are " + nports + " ports (0.."
+                    + (nports - 1) + ")");
+        }
+        int perQueue = 2 * o.ring + 2 * o.burst;
+        int count = Math.max(8191, Integer.highestOneBit(o.numProcs * nports * perQueue + 4096) * 2 - 1);
+        MempoolConfig pc = MempoolConfig.of("l2fwd_mp_pool", 1, count);
+        long page = rt.memory().pageSize().bytes();
+        // one segment for the pool, the rings (each aligned to its power-of-two size) and the tables
+        long ringBytes = Long.highestOneBit((128L + 24L * o.ring) * 2 - 1);
+        rt.addMemory(Mempool.bytesNeeded(pc, page) + 2L * nports * o.numProcs * (ringBytes + page) + (8L << 20));
+        try (EthPorts ports = new EthPorts(rt.memory())) {
+            Memzone z = rt.reserve("l2fwd_mp.pool", Mempool.bytesNeeded(pc, page), page);
+            try (Mempool pool = Mempool.create(z.memory(), pc, z::iova, page)) {
+                Map<EthDevice, PciDevice> shared = new LinkedHashMap<>();
+                List<EthDevice> devs = new ArrayList<>();
+                for (String d : devices) {
+                    PciDevice pci = open(d);
+                    EthDevice dev = ports.probe(pci);
+                    devs.add(dev);
+                    shared.put(dev, pci);
+                }
+                for (String v : eal.vdevs()) {
+                    devs.add(ports.createVdev(v));
+                }
+                for (EthDevice d : devs) {
+                    PortConfig c = PortConfig.of(o.numProcs, o.numProcs).withPromiscuous(true);
+                    if (o.numProcs > 1) {
+                        c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
+                    }
+                    d.configure(c);
+                    for (int q = 0; q < o.numProcs; q++) {
+                        d.rxQueueSetup(q, o.ring, pool);
+                        d.txQueueSetup(q, o.ring);
+                    }
+                    d.start();
+                    d.promiscuous(true);
+                    out.println("port " + d.portId() + ": " + d.deviceName() + " (" + d.info().driverName() + "), MAC "
+                            + d.macAddress() + ", " + o.numProcs + " queue pair(s), link " + d.waitLink(Duration.ofSeconds(10)));
+                }
+                QueueOwners owners = QueueOwners.create(rt.memory(), o.numProcs);
+                ProcStats stats = ProcStats.create(rt, o.numProcs);
+                try (SharedPorts sp = SharedPorts.serve(rt, owners, shared, List.of(pool))) {
+                    sp.addLinkListener(this::onLink);
+                    rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (registered as %d) %s; "
+                            + "queue pairs reset so far: %d, mbufs reclaimed so far: %d%n", x.secondary().pid(),
+                            x.secondary().procId(), x.detached() ? "left" : "died", sp.queuesReset(), sp.mbufsReclaimed()));
+                    Io[] io = new Io[PortTable.MAX_PORTS];
+                    for (int p : portIds) {
+                        owners.claim(p, 0, rt.pid(), 0);
+                        EthDevice d = devs.get(p);
+                        io[p] = new Io() {
+                            @Override
+                            public int rx(MbufBatch b) {
+                                return d.rxBurst(0, b);
+                            }
+
+                            @Override
+                            public int tx(MbufBatch b) {
+                                return d.txBurst(0, b);
+                            }
+                        };
+                    }
+                    if (sim != null) {
+                        // frames generated before the ports were set up met a device that was not receiving
+                        for (int p = 0; p < sim.ports().size(); p++) {
+                            genBase[p] = ((GeneratorWire) sim.wire(p)).sent();
+                        }
+                        sim.command("gen 0 start");
+                        sim.command("gen 1 start");
+                    }
+                    long start = System.nanoTime();
+                    forward(rt, stats, portIds, io, ports.table(), sim, true);
+                    double secs = (System.nanoTime() - start) / 1e9;
+                    // the group ends with the primary: ask the secondaries to finish and wait for them
+                    stats.requestStop();
+                    waitSecondaries(rt);
+                    for (EthDevice d : devs) {
+                        d.stop(); // returns every ring's mbufs, whichever process drove the queue
+                    }
+                    MempoolAudit audit = pool.audit(l -> true);
+                    out.println("l2fwd-mp: mempool after stop: " + audit);
+                    if (o.statsJson != null) {
+                        writeJson(o.statsJson, rt, stats, portIds, secs, sim, audit, sp);
+                    }
+                    for (EthDevice d : devs) {
+                        d.close();
+                    }
+                }
+            }
+        } finally {
+            if (control != null) {
+                control.close();
+            }
+            if (sim != null) {
+                sim.close();
+            }
+        }
+        return 0;
+    }
+
+    private static void waitSecondaries(MpRuntime rt) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (!rt.secondaries().isEmpty() && System.nanoTime() - end < 0) {
+            Thread.sleep(20);
+        }
+    }
+
+    private static PciDevice open(String d) {
+        if (d.startsWith("vfio-user:")) {
+            return VfioUserDevice.connect(Path.of(d.substring("vfio-user:".length())));
+        }
+        return VfioPciDevice.open(PciAddress.parse(d));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // A secondary
+
+    private int secondary(MpRuntime rt, int[] portIds) throws Exception {
+        AppOptions o = app;
+        try (SecondaryQueues sq = SecondaryQueues.join(rt)) {
+            int theirs = sq.owners().numProcs();
+            if (theirs != o.numProcs) {
+                throw new IllegalStateException("--num-procs " + o.numProcs + " does not match the primary's "
+                        + "--num-procs " + theirs + " (pid " + rt.primaryPid() + "); give every process of the group the "
+                        + "same --num-procs");
+            }
+            ProcStats stats = ProcStats.attach(rt);
+            sq.addLinkListener(this::onLink);
+            for (int p : portIds) {
+                if (sq.table().state(p) != PortState.STARTED) {
+                    throw new IllegalStateException("-p " + o.portmask + " names port " + p + ", which the primary has "
+                            + "not started (state " + sq.table().state(p) + ")");
+                }
+            }
+            MpRuntime.FloatingLcore lcore = rt.lcores().isEmpty() ? rt.attachFloatingThread() : null;
+            try {
+                int lc = lcore != null ? lcore.id() : rt.lcores().first();
+                if (lcore == null) {
+                    rt.pinCurrentThread(lc);
+                }
+                Io[] io = new Io[PortTable.MAX_PORTS];
+                List<SharedQueue> qs = new ArrayList<>();
+                for (int p : portIds) {
+                    SharedQueue q = sq.attach(p, o.procId, lc);
+                    qs.add(q);
+                    io[p] = new Io() {
+                        @Override
+                        public int rx(MbufBatch b) {
+                            return q.rxBurst(b);
+                        }
+
+                        @Override
+                        public int tx(MbufBatch b) {
+                            return q.txBurst(b);
+                        }
+                    };
+                    out.println("l2fwd-mp: proc " + o.procId + " (pid " + rt.pid() + ") attached queue " + o.procId
+                            + " of port " + p + " (" + sq.table().deviceName(p) + ")");
+                }
+                rt.onPrimaryExit(() -> out.println("l2fwd-mp: the primary (pid " + rt.primaryPid() + ") ended; this "
+                        + "process keeps forwarding on its queues"));
+                long start = System.nanoTime();
+                forward(rt, stats, portIds, io, sq.table(), null, o.stats);
+                double secs = (System.nanoTime() - start) / 1e9;
+                if (o.statsJson != null) {
+                    writeJson(o.statsJson, rt, stats, portIds, secs, null, null, null);
+                }
+                for (SharedQueue q : qs) {
+                    q.close();
+                }
+            } finally {
+                if (lcore != null) {
+                    lcore.close();
+                }
+            }
+        }
+        return 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Forwarding
+
+    /** Receive and send on one queue of one port. */
+    interface Io {
+        int rx(MbufBatch b);
+
+        int tx(MbufBatch b);
+    }
+
+    private void onLink(int port, LinkStatus l, long at) {
+        long latencyUs = (System.nanoTime() - at) / 1000;
+        linkEvents.add(String.format(Locale.ROOT, "{\"port\": %d, \"up\": %b, \"latency_us\": %d}", port, l.up(), latencyUs));
+        out.printf(Locale.ROOT, "l2fwd-mp: proc %d: port %d link %s (forwarded by the primary %d us ago)%n", app.procId, port,
+                l.up() ? "up " + l.speedMbps() + " Mbit/s" : "down", latencyUs);
+    }
+
+    private void forward(MpRuntime rt, ProcStats stats, int[] portIds, Io[] io, PortTable table, Devsim sim,
+            boolean print) throws InterruptedException {
+        AppOptions o = app;
+        int me = o.procId;
+        int lcore = MpRuntime.currentLcore();
+        MpRuntime.FloatingLcore floating = null;
+        if (lcore < 0) {
+            floating = rt.attachFloatingThread();
+            lcore = floating.id();
+        }
+        try {
+            int n = portIds.length;
+            int[] dst = new int[PortTable.MAX_PORTS];
+            for (int i = 0; i < n; i++) {
+                dst[portIds[i]] = portIds[i ^ 1];
+            }
+            int[] dstHi = new int[PortTable.MAX_PORTS];
+            int[] dstLo = new int[PortTable.MAX_PORTS];
+            int[] srcHi = new int[PortTable.MAX_PORTS];
+            int[] srcLo = new int[PortTable.MAX_PORTS];
+            for (int p : portIds) {
+                long d = 0x02_00_00_00_00_00L | p;
+                MacAddress mac = table.mac(p);
+                long s = mac == null ? 0 : mac.value();
+                dstHi[p] = (int) (d >>> 16);
+                dstLo[p] = (int) (d & 0xFFFF);
+                srcHi[p] = (int) (s >>> 16);
+                srcLo[p] = (int) (s & 0xFFFF);
+            }
+            // a restarted process continues its slot's counters, so that totals keep matching the devices
+            long[][] c = new long[PortTable.MAX_PORTS][ProcStats.FIELDS];
+            for (int p : portIds) {
+                for (int f = 0; f < ProcStats.FIELDS; f++) {
+                    c[p][f] = stats.get(me, p, f);
+                }
+            }
+            long[] initialTx = new long[PortTable.MAX_PORTS];
+            for (int p : portIds) {
+                initialTx[p] = c[p][ProcStats.TX];
+            }
+            stats.pid(me, rt.pid());
+            MbufBatch b = new MbufBatch(o.burst);
+            Mbuf m = new Mbuf();
+            boolean mac = o.macUpdating;
+            long start = System.nanoTime();
+            long periodNs = o.period * 1_000_000_000L;
+            long next = start + (o.period > 0 && print ? periodNs : Long.MAX_VALUE / 2);
+            long end = o.duration > 0 ? start + o.duration * 1_000_000_000L : Long.MAX_VALUE;
+            Table tbl = new Table(stats, portIds, o.numProcs);
+            tbl.snapshot(start);
+            boolean draining = false;
+            long lastDevRx = -1;
+            long quietCheck = 0;
+            long drainEnd = 0;
+            int loops = 0;
+            for (;;) {
+                if (!running && !draining && sim == null) {
+                    break;
+                }
+                for (int i = 0; i < n; i++) {
+                    int p = portIds[i];
+                    int got = io[p].rx(b);
+                    if (got == 0) {
+                        continue;
+                    }
+                    int dp = dst[p];
+                    long bytes = 0;
+                    long[] h = b.handles();
+                    for (int k = 0; k < got; k++) {
+                        m.wrap(h[k]);
+                        if (mac) {
+                            m.setIntBE(0, dstHi[dp]).setShortBE(4, dstLo[dp]).setIntBE(6, srcHi[dp]).setShortBE(10, srcLo[dp]);
+                        }
+                        bytes += m.dataLen();
+                    }
+                    int sent = io[dp].tx(b);
+                    long[] cp = c[p];
+                    long[] cd = c[dp];
+                    cp[ProcStats.RX] += got;
+                    cd[ProcStats.TX] += sent;
+                    if (!b.isEmpty()) {
+                        cd[ProcStats.DROPS] += b.count();
+                        for (int k = 0; k < b.count(); k++) {
+                            bytes -= m.wrap(h[k]).dataLen();
+                        }
+                        b.free(lcore);
+                    }
+                    cd[ProcStats.TX_BYTES] += bytes;
+                    stats.put(me, p, ProcStats.RX, cp[ProcStats.RX]);
+                    stats.put(me, dp, ProcStats.TX, cd[ProcStats.TX]);
+                    stats.put(me, dp, ProcStats.TX_BYTES, cd[ProcStats.TX_BYTES]);
+                    stats.put(me, dp, ProcStats.DROPS, cd[ProcStats.DROPS]);
+                }
+                if ((++loops & 1023) == 0) {
+                    long now = System.nanoTime();
+                    if (!draining && (now >= end || !running || stats.stopRequested() && me != 0)) {
+                        if (sim == null) {
+                            break;
+                        }
+                        // simulated ports: stop the generators and forward what is still in the rings
+                        for (int p = 0; p < sim.ports().size(); p++) {
+                            sim.command("gen " + p + " stop");
+                        }
+                        draining = true;
+                        quietCheck = now;
+                        drainEnd = now + 3_000_000_000L; // a queue nobody drives any more never drains
+                    }
+                    if (draining && now - drainEnd >= 0) {
+                        break;
+                    }
+                    if (draining && now - quietCheck >= 200_000_000L) {
+                        long devRx = 0;
+                        for (int p = 0; p < sim.ports().size(); p++) {
+                            devRx += sim.port(p).counters().rxDma();
+                        }
+                        if (devRx == lastDevRx && tbl.rxTotal() == devRx) {
+                            break;
+                        }
+                        lastDevRx = devRx;
+                        quietCheck = now;
+                    }
+                    if (now >= next) {
+                        out.print(tbl.render(now, rt));
+                        next += periodNs;
+                    }
+                }
+            }
+            long mine = 0;
+            for (int p : portIds) {
+                mine += c[p][ProcStats.TX] - initialTx[p];
+            }
+            double secs = (System.nanoTime() - start) / 1e9;
+            out.printf(Locale.ROOT, "l2fwd-mp: proc %d (pid %d) forwarded %d packets in %.1f s (%.3f Mpps)%n", me, rt.pid(),
+                    mine, secs, mine / secs / 1e6);
+            if (!running && sim != null) {
+                for (int p = 0; p < sim.ports().size(); p++) {
+                    sim.command("gen " + p + " stop");
+                }
+            }
+        } finally {
+            if (floating != null) {
+                floating.close();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Output
+
+    /** The per-process table: rates since the last call. */
+    static final class Table {
+        private final ProcStats stats;
+        private final int[] ports;
+        private final int procs;
+        private final long[][] last;
+        private long lastT;
+
+        Table(ProcStats stats, int[] ports, int procs) {
+            this.stats = stats;
+            this.ports = ports;
+            this.procs = procs;
+            this.last = new long[procs][ProcStats.FIELDS];
+        }
+
+        long sum(int proc, int field) {
+            long s = 0;
+            for (int p : ports) {
+                s += stats.get(proc, p, field);
+            }
+            return s;
+        }
+
+        long rxTotal() {
+            long s = 0;
+            for (int q = 0; q < procs; q++) {
+                s += sum(q, ProcStats.RX);
+            }
+            return s;
+        }
+
+        void snapshot(long t) {
+            for (int q = 0; q < procs; q++) {
+                for (int f = 0; f < ProcStats.FIELDS; f++) {
+                    last[q][f] = sum(q, f);
+                }
+            }
+            lastT = t;
+        }
+
+        String render(long now, MpRuntime rt) {
+            double dt = (now - lastT) / 1e9;
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(Locale.ROOT, "%-6s %-8s %10s %10s %9s %12s%n", "proc", "pid", "rx Mpps", "tx Mpps",
+                    "Gbit/s", "drops/s"));
+            double trx = 0;
+            double ttx = 0;
+            double tg = 0;
+            double td = 0;
+            for (int q = 0; q < procs; q++) {
+                long[] cur = new long[ProcStats.FIELDS];
+                for (int f = 0; f < ProcStats.FIELDS; f++) {
+                    cur[f] = sum(q, f);
+                }
+                double rx = (cur[ProcStats.RX] - last[q][ProcStats.RX]) / dt / 1e6;
+                double tx = (cur[ProcStats.TX] - last[q][ProcStats.TX]) / dt / 1e6;
+                long txp = cur[ProcStats.TX] - last[q][ProcStats.TX];
+                // on the wire: frame + FCS (4) + preamble/SFD (8) + inter-frame gap (12)
+                double g = ((cur[ProcStats.TX_BYTES] - last[q][ProcStats.TX_BYTES]) + 24.0 * txp) * 8 / dt / 1e9;
+                double d = (cur[ProcStats.DROPS] - last[q][ProcStats.DROPS]) / dt;
+                int pid = stats.pid(q);
+                boolean alive = pid != 0 && io.jnic.sys.Proc.isAlive(pid);
+                sb.append(String.format(Locale.ROOT, "%-6d %-8s %10.3f %10.3f %9.3f %12.0f%n", q,
+                        pid == 0 ? "-" : alive ? Integer.toString(pid) : pid + "(gone)", rx, tx, g, d));
+                trx += rx;
+                ttx += tx;
+                tg += g;
+                td += d;
+                last[q] = cur;
+            }
+            sb.append(String.format(Locale.ROOT, "%-6s %-8s %10.3f %10.3f %9.3f %12.0f%n%n", "total", "", trx, ttx, tg, td));
+            lastT = now;
+            return sb.toString();
+        }
+    }
+
+    private void writeJson(Path file, MpRuntime rt, ProcStats stats, int[] ports, double secs, Devsim sim,
+            MempoolAudit audit, SharedPorts sp) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\n  \"proc_id\": ").append(app.procId).append(",\n  \"num_procs\": ").append(app.numProcs)
+                .append(",\n  \"seconds\": ").append(String.format(Locale.ROOT, "%.3f", secs)).append(",\n  \"procs\": [");
+        long trx = 0;
+        long ttx = 0;
+        long tdr = 0;
+        for (int q = 0; q < app.numProcs; q++) {
+            sb.append(q == 0 ? "\n" : ",\n").append("    {\"proc_id\": ").append(q).append(", \"pid\": ")
+                    .append(stats.pid(q)).append(", \"ports\": [");
+            for (int i = 0; i < ports.length; i++) {
+                int p = ports[i];
+                long rx = stats.get(q, p, ProcStats.RX);
+                long tx = stats.get(q, p, ProcStats.TX);
+                long dr = stats.get(q, p, ProcStats.DROPS);
+                trx += rx;
+                ttx += tx;
+                tdr += dr;
+                sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT,
+                        "{\"port\": %d, \"rx\": %d, \"tx\": %d, \"tx_bytes\": %d, \"drops\": %d}", p, rx, tx,
+                        stats.get(q, p, ProcStats.TX_BYTES), dr));
+            }
+            sb.append("]}");
+        }
+        sb.append("\n  ],\n  \"total\": ").append(String.format(Locale.ROOT,
+                "{\"rx\": %d, \"tx\": %d, \"drops\": %d, \"mpps\": %.4f}", trx, ttx, tdr, secs > 0 ? ttx / secs / 1e6 : 0));
+        sb.append(",\n  \"link_events\": ").append(linkEvents);
+        if (sim != null) {
+            sb.append(",\n  \"devsim\": [");
+            for (int p = 0; p < sim.ports().size(); p++) {
+                PortCounters c = sim.port(p).counters();
+                GeneratorWire g = sim.wire(p) instanceof GeneratorWire w ? w : null;
+                sb.append(p == 0 ? "\n" : ",\n").append(String.format(Locale.ROOT,
+                        "    {\"port\": %d, \"gen_sent\": %d, \"sink\": %d, \"rx_dma\": %d, \"tx_dma\": %d, \"rx_missed\": %d, "
+                                + "\"rx_no_buffer\": %d, \"rx_queue_drops\": %d, \"fault_drops\": %d}",
+                        p, g == null ? 0 : g.sent() - genBase[p], g == null ? 0 : g.sinkFrames(), c.rxDma(), c.txDma(), c.rxMissed(),
+                        c.rxNoBuffer(), c.rxQueueDrops(), c.faultDrops()));
+            }
+            sb.append("\n  ]");
+        }
+        if (sp != null) {
+            sb.append(",\n  \"queues_reset\": ").append(sp.queuesReset()).append(",\n  \"mbufs_reclaimed\": ")
+                    .append(sp.mbufsReclaimed());
+        }
+        if (audit != null) {
+            sb.append(",\n  \"audit\": ").append(String.format(Locale.ROOT,
+                    "{\"total\": %d, \"in_ring\": %d, \"in_caches\": %d, \"in_use\": %d, \"leaked\": %d, \"dead_owner\": %d, "
+                            + "\"duplicates\": %d, \"invalid\": %d, \"clean\": %b}",
+                    audit.total(), audit.inRing(), audit.inCaches(), audit.inUse(), audit.leaked().length,
+                    audit.deadOwner().length, audit.duplicates().length, audit.invalid().length, audit.isClean()));
+        }
+        sb.append("\n}\n");
+        Files.writeString(file, sb);
+    }
+}

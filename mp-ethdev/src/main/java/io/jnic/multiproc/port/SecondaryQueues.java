@@ -1,0 +1,253 @@
+package io.jnic.multiproc.port;
+
+import io.jnic.ethdev.EthDriver;
+import io.jnic.ethdev.LinkStatus;
+import io.jnic.ethdev.PortContext;
+import io.jnic.ethdev.PortState;
+import io.jnic.ethdev.PortTable;
+import io.jnic.ethdev.SharedQueue;
+import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.multiproc.MpRuntime;
+import io.jnic.multiproc.ipc.IpcMessage;
+import io.jnic.multiproc.ipc.IpcPeer;
+import io.jnic.multiproc.ipc.IpcReply;
+import io.jnic.sys.Io;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A secondary's side of {@link SharedPorts}: attaches queue pairs of the primary's ports and hears the link
+ * changes the primary forwards.
+ */
+public final class SecondaryQueues implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SecondaryQueues.class.getName());
+    /** How long a claim waits for the primary to recover a queue whose previous owner died. */
+    static final Duration RECOVERY_WAIT = Duration.ofSeconds(5);
+    static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(5);
+
+    private final MpRuntime rt;
+    private final QueueOwners owners;
+    private final PortTable table;
+    private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<Attached> attached = new ArrayList<>();
+
+    private SecondaryQueues(MpRuntime rt, QueueOwners owners, PortTable table) {
+        this.rt = rt;
+        this.owners = owners;
+        this.table = table;
+    }
+
+    /** Joins the primary's shared ports (a clear error when it shares none) and listens for its link events. */
+    public static SecondaryQueues join(MpRuntime rt) {
+        if (rt.isPrimary()) {
+            throw new IllegalStateException("SecondaryQueues is for secondaries; the primary uses SharedPorts");
+        }
+        QueueOwners owners = QueueOwners.attach(rt.memory());
+        SecondaryQueues s = new SecondaryQueues(rt, owners, SharedPorts.table(rt.memory()));
+        rt.ipc().register(SharedPorts.ACTION_LINK, s::onLink);
+        return s;
+    }
+
+    public QueueOwners owners() {
+        return owners;
+    }
+
+    public PortTable table() {
+        return table;
+    }
+
+    /** Link changes the primary forwards (called on the IPC handler thread). */
+    public void addLinkListener(LinkListener l) {
+        listeners.add(l);
+    }
+
+    private void onLink(IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        ByteBuffer b = m.paramBuffer();
+        if (b.remaining() != 24) {
+            LOG.log(Level.WARNING, "ignored a link event of {0} bytes", b.remaining());
+            return;
+        }
+        int port = b.getInt();
+        b.getInt();
+        LinkStatus l = LinkStatus.unpack(b.getLong());
+        long at = b.getLong();
+        if (port < 0 || port >= PortTable.MAX_PORTS) {
+            LOG.log(Level.WARNING, "ignored a link event of port {0}", port);
+            return;
+        }
+        for (LinkListener x : listeners) {
+            try {
+                x.onLink(port, l, at);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "link listener failed", e);
+            }
+        }
+    }
+
+    /**
+     * Claims queue pair {@code queue} of {@code port} for this process and maps it: rings and state by name
+     * in shared memory, doorbells from the descriptor the primary hands over. Bursts on the result never
+     * involve the primary.
+     *
+     * @throws QueueOwners.QueueBusyException when another live process drives the queue (its pid in the message)
+     * @throws IllegalStateException          when the port is not started, has no such queue, or the primary refuses
+     */
+    public synchronized SharedQueue attach(int port, int queue, int lcore) {
+        if (port < 0 || port >= PortTable.MAX_PORTS || table.state(port) != PortState.STARTED) {
+            throw new IllegalStateException("port " + port + " is not a started port of the primary (port table: "
+                    + (port >= 0 && port < PortTable.MAX_PORTS ? table.state(port) : "no such entry") + ")");
+        }
+        int nq = Math.min(table.rxQueues(port), table.txQueues(port));
+        if (queue < 0 || queue >= nq) {
+            throw new IllegalStateException("port " + port + " has " + nq + " queue pairs (0.." + (nq - 1) + "), no queue "
+                    + queue);
+        }
+        String driverName = table.driverName(port);
+        EthDriver driver = null;
+        for (EthDriver d : ServiceLoader.load(EthDriver.class)) {
+            if (d.name().equals(driverName)) {
+                driver = d;
+            }
+        }
+        if (driver == null) {
+            throw new IllegalStateException("port " + port + " is driven by '" + driverName + "', which is not on this "
+                    + "process's class path");
+        }
+        int pid = rt.pid();
+        owners.claim(port, queue, pid, RECOVERY_WAIT.toNanos());
+        DoorbellBar bar = null;
+        try {
+            SharedPorts.attachPools(rt.memory());
+            bar = requestDoorbells(port, queue);
+            SharedQueue q = driver.attachQueue(new PortContext(port, rt.memory(), table), bar, queue, lcore);
+            Attached a = new Attached(q, bar, port, queue);
+            attached.add(a);
+            LOG.log(Level.INFO, "attached queue {0} of port {1} ({2})", queue, port, table.deviceName(port));
+            return a;
+        } catch (RuntimeException e) {
+            if (bar != null) {
+                bar.close();
+            }
+            owners.release(port, queue, pid);
+            throw e;
+        }
+    }
+
+    private DoorbellBar requestDoorbells(int port, int queue) {
+        if (rt.primaryGone()) {
+            throw new IllegalStateException("the primary (pid " + rt.primaryPid() + ") has ended; a queue can only be "
+                    + "attached while it runs (it holds the device)");
+        }
+        ByteBuffer p = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(port).putInt(queue);
+        IpcReply r = rt.ipc().requestSync(new IpcMessage(SharedPorts.ACTION_ATTACH, p.array()), ATTACH_TIMEOUT);
+        if (r.nbReceived() == 0) {
+            throw new IllegalStateException("the primary (pid " + rt.primaryPid() + ") did not answer the attach of queue "
+                    + queue + " of port " + port + " within " + ATTACH_TIMEOUT.toSeconds() + " s");
+        }
+        IpcMessage m = r.messages().getFirst();
+        try {
+            ByteBuffer b = m.paramBuffer();
+            if (b.remaining() < 8) {
+                throw new IllegalStateException("the primary answered the attach with " + b.remaining() + " bytes");
+            }
+            int status = b.getInt();
+            b.getInt();
+            if (status != SharedPorts.STATUS_OK) {
+                byte[] why = new byte[b.remaining()];
+                b.get(why);
+                throw new IllegalStateException("the primary refused the attach of queue " + queue + " of port " + port
+                        + ": " + new String(why, StandardCharsets.UTF_8));
+            }
+            b.position(0);
+            b.getInt();
+            int barIndex = b.getInt();
+            long regionOffset = b.getLong();
+            long barSize = b.getLong();
+            int n = b.getInt();
+            b.getInt();
+            if (n < 1 || n > (b.remaining() / 16) || m.fdCount() != 1 || barSize <= 0 || regionOffset < 0) {
+                throw new IllegalStateException("malformed attach reply: " + n + " areas in " + b.remaining() + " bytes, "
+                        + m.fdCount() + " descriptors");
+            }
+            long[][] areas = new long[n][2];
+            for (int i = 0; i < n; i++) {
+                areas[i][0] = b.getLong();
+                areas[i][1] = b.getLong();
+            }
+            return DoorbellBar.map(table.deviceName(port), barIndex, barSize, m.fd(0), regionOffset, areas);
+        } finally {
+            m.closeFds(); // the mappings keep what they need
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Attached a : new ArrayList<>(attached)) {
+            a.close();
+        }
+        rt.ipc().unregister(SharedPorts.ACTION_LINK);
+    }
+
+    /** A claimed queue: releases the claim and the mappings on close. */
+    private final class Attached extends SharedQueue {
+        private final SharedQueue q;
+        private final DoorbellBar bar;
+        private boolean closed;
+
+        Attached(SharedQueue q, DoorbellBar bar, int port, int queue) {
+            super(port, queue);
+            this.q = q;
+            this.bar = bar;
+        }
+
+        @Override
+        public int rxBurst(MbufBatch batch) {
+            return q.rxBurst(batch);
+        }
+
+        @Override
+        public int txBurst(MbufBatch batch) {
+            return q.txBurst(batch);
+        }
+
+        @Override
+        public boolean rxReady() {
+            return q.rxReady();
+        }
+
+        @Override
+        public long rxPackets() {
+            return q.rxPackets();
+        }
+
+        @Override
+        public long txPackets() {
+            return q.txPackets();
+        }
+
+        @Override
+        public void close() {
+            synchronized (SecondaryQueues.this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                attached.remove(this);
+            }
+            q.close();
+            owners.release(portId(), queue(), rt.pid());
+            bar.close();
+        }
+    }
+
+    static void closeQuietly(int fd) {
+        Io.closeQuietly(fd);
+    }
+}

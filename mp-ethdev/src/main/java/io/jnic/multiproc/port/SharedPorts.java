@@ -1,0 +1,271 @@
+package io.jnic.multiproc.port;
+
+import io.jnic.ethdev.EthDevice;
+import io.jnic.ethdev.LinkStatus;
+import io.jnic.ethdev.PortTable;
+import io.jnic.memory.Memzone;
+import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolAudit;
+import io.jnic.multiproc.MpRuntime;
+import io.jnic.multiproc.SecondaryExit;
+import io.jnic.multiproc.ipc.IpcMessage;
+import io.jnic.multiproc.ipc.IpcPeer;
+import io.jnic.pci.PciDevice;
+import io.jnic.pci.vfiouser.SparseArea;
+import io.jnic.pci.vfiouser.VfioUserDevice;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The ports of a process group as the primary shares them (DPDK's multi-process ethdev, with the parts DPDK
+ * leaves out): the primary probes, configures (one queue pair per process) and starts the ports, then
+ * {@link #serve}s them:
+ * <ul>
+ * <li>{@value #ACTION_ATTACH}: a secondary that claimed queue pair Q of port P in {@link QueueOwners} asks for
+ * what the transport needs to reach the queue's registers; for vfio-user, the BAR's descriptor and its
+ * sparse-mmap areas (the queue pages). It maps them itself ({@link SecondaryQueues}) and never asks again.</li>
+ * <li>{@value #ACTION_LINK}: link changes, seen only by the primary (the device's interrupts are routed to
+ * it), are broadcast to every secondary and given to local {@link LinkListener}s.</li>
+ * <li>When a secondary dies, its queue pairs are reset in the device (the mbufs in their rings go back to
+ * the pools), the mbufs it held elsewhere (allocated by its lcores, found by a pool audit) are reclaimed,
+ * and its queues are freed for a restarted process to claim.</li>
+ * </ul>
+ */
+public final class SharedPorts implements AutoCloseable {
+    public static final String ACTION_ATTACH = "jnic.port.attach";
+    public static final String ACTION_LINK = "jnic.port.link";
+    static final int STATUS_OK = 0;
+    static final int STATUS_REFUSED = 1;
+    private static final System.Logger LOG = System.getLogger(SharedPorts.class.getName());
+
+    private final MpRuntime rt;
+    private final QueueOwners owners;
+    private final Map<Integer, EthDevice> ports = new HashMap<>();
+    private final Map<Integer, PciDevice> pci = new HashMap<>();
+    private final List<Mempool> pools = new CopyOnWriteArrayList<>();
+    private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicLong queuesReset = new AtomicLong();
+    private final AtomicLong mbufsReclaimed = new AtomicLong();
+    private volatile boolean closed;
+
+    private SharedPorts(MpRuntime rt, QueueOwners owners) {
+        this.rt = rt;
+        this.owners = owners;
+    }
+
+    /**
+     * The primary shares {@code devices} (started ports, each with the {@link PciDevice} it was probed on)
+     * with the group's secondaries; {@code pools} are the mempools their RX queues take buffers from.
+     */
+    public static SharedPorts serve(MpRuntime rt, QueueOwners owners, Map<EthDevice, PciDevice> devices,
+            List<Mempool> pools) {
+        if (!rt.isPrimary()) {
+            throw new IllegalStateException("only the primary shares ports; this process is a secondary");
+        }
+        SharedPorts s = new SharedPorts(rt, owners);
+        s.pools.addAll(pools);
+        for (Map.Entry<EthDevice, PciDevice> e : devices.entrySet()) {
+            EthDevice d = e.getKey();
+            s.ports.put(d.portId(), d);
+            s.pci.put(d.portId(), e.getValue());
+            int port = d.portId();
+            try {
+                d.addLinkListener(l -> s.linkChanged(port, l));
+            } catch (UnsupportedOperationException u) {
+                LOG.log(Level.INFO, "{0}: no link interrupts; secondaries see no link events of it", d.name());
+            }
+        }
+        rt.ipc().register(ACTION_ATTACH, s::onAttach);
+        rt.addReclaimer(s::recover);
+        return s;
+    }
+
+    public QueueOwners owners() {
+        return owners;
+    }
+
+    /** Link changes of the shared ports, in this process (the primary). */
+    public void addLinkListener(LinkListener l) {
+        listeners.add(l);
+    }
+
+    /** Queue pairs reset after their owner died, so far. */
+    public long queuesReset() {
+        return queuesReset.get();
+    }
+
+    /** Mbufs found held by dead processes (outside the rings) and returned to their pools, so far. */
+    public long mbufsReclaimed() {
+        return mbufsReclaimed.get();
+    }
+
+    // ---- link events
+
+    private void linkChanged(int port, LinkStatus l) {
+        long now = System.nanoTime();
+        if (closed) {
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(port).putInt(l.up() ? 1 : 0).putLong(l.pack()).putLong(now);
+        try {
+            rt.ipc().sendMessage(new IpcMessage(ACTION_LINK, b.array()));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot forward the link change of port " + port + ": " + e.getMessage());
+        }
+        for (LinkListener x : listeners) {
+            try {
+                x.onLink(port, l, now);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "link listener failed", e);
+            }
+        }
+    }
+
+    // ---- attach requests (IPC handler thread)
+
+    private void onAttach(IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        if (!peer.isRequest()) {
+            return;
+        }
+        ByteBuffer p = m.paramBuffer();
+        if (p.remaining() != 8) {
+            refuse(peer, "malformed attach request of " + p.remaining() + " bytes");
+            return;
+        }
+        int port = p.getInt();
+        int queue = p.getInt();
+        EthDevice d = ports.get(port);
+        if (d == null) {
+            refuse(peer, "port " + port + " is not shared by the primary (shared: " + ports.keySet() + ")");
+            return;
+        }
+        int nq = d.config() == null ? 0 : Math.min(d.config().rxQueues(), d.config().txQueues());
+        if (queue < 0 || queue >= nq) {
+            refuse(peer, d.name() + " has " + nq + " queue pairs (0.." + (nq - 1) + "), no queue " + queue
+                    + "; start the primary with a larger --num-procs");
+            return;
+        }
+        int owner = owners.owner(port, queue);
+        if (owner != peer.pid()) {
+            refuse(peer, "queue " + queue + " of port " + port + " is claimed by pid " + owner + ", not by the asking pid "
+                    + peer.pid() + "; claim it in the queue owner table first");
+            return;
+        }
+        PciDevice dev = pci.get(port);
+        if (!(dev instanceof VfioUserDevice v)) {
+            refuse(peer, d.name() + " is on transport '" + (dev == null ? "none" : dev.transport()) + "'; handing its "
+                    + "queues to secondaries is implemented for vfio-user only");
+            return;
+        }
+        int bar = 0;
+        VfioUserDevice.Region r = v.region(bar);
+        int fd = v.barDescriptor(bar);
+        if (r == null || fd < 0 || r.sparseAreas().isEmpty()) {
+            refuse(peer, d.name() + ": BAR" + bar + " has no mappable queue pages");
+            return;
+        }
+        List<SparseArea> areas = r.sparseAreas();
+        int max = (IpcMessage.MAX_PARAM_LEN - 32) / 16;
+        if (areas.size() > max) {
+            refuse(peer, d.name() + ": " + areas.size() + " mappable areas, more than one message carries (" + max + ")");
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(32 + 16 * areas.size()).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(STATUS_OK).putInt(bar).putLong(r.offset()).putLong(r.size()).putInt(areas.size()).putInt(0);
+        for (SparseArea a : areas) {
+            b.putLong(a.offset()).putLong(a.size());
+        }
+        rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, b.array(), fd));
+        LOG.log(Level.INFO, "pid {0,number,#} attached queue {1} of {2}", peer.pid(), queue, d.name());
+    }
+
+    private void refuse(IpcPeer peer, String why) {
+        LOG.log(Level.WARNING, "refused a queue attach from pid {0,number,#}: {1}", peer.pid(), why);
+        byte[] t = why.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(Math.min(IpcMessage.MAX_PARAM_LEN, 8 + t.length)).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(STATUS_REFUSED).putInt(0).put(t, 0, b.remaining());
+        rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, b.array()));
+    }
+
+    // ---- recovery of a dead secondary (watcher thread, before its lcores are released)
+
+    private void recover(SecondaryExit gone) {
+        if (gone.detached() || closed) {
+            return; // it let go of its queues itself; their state is consistent for the next owner
+        }
+        int pid = gone.secondary().pid();
+        for (Map.Entry<Integer, EthDevice> e : ports.entrySet()) {
+            int port = e.getKey();
+            for (int q = 0; q < QueueOwners.MAX_QUEUES; q++) {
+                if (owners.owner(port, q) != pid) {
+                    continue;
+                }
+                try {
+                    e.getValue().queuePairReset(q);
+                    queuesReset.incrementAndGet();
+                } catch (RuntimeException ex) {
+                    LOG.log(Level.ERROR, "cannot reset queue " + q + " of " + e.getValue().name() + " after pid " + pid
+                            + " died: " + ex.getMessage(), ex);
+                }
+                owners.release(port, q, pid);
+                LOG.log(Level.INFO, "queue {0} of {1} recovered from dead pid {2,number,#}", q, e.getValue().name(), pid);
+            }
+        }
+        for (Mempool pool : pools) {
+            MempoolAudit a = pool.audit(l -> !gone.released().contains(l));
+            if (a.deadOwner().length == 0) {
+                continue;
+            }
+            // only what the dead lcores held: objects found nowhere with no owner may be in transit elsewhere
+            MempoolAudit held = new MempoolAudit(a.pool(), a.total(), a.inRing(), a.inCaches(), a.inFlight(), a.inUse(),
+                    new long[0], a.deadOwner(), new long[0], new long[0]);
+            int n = pool.reclaim(held);
+            mbufsReclaimed.addAndGet(n);
+            LOG.log(Level.INFO, "returned {0,number,#} mbufs held by dead pid {1,number,#} to mempool ''{2}''", n, pid,
+                    pool.name());
+        }
+    }
+
+    /** Every mempool in the group's memzones, attached in this process if it was not yet. */
+    static List<Mempool> attachPools(io.jnic.memory.MemoryGroup group) {
+        Map<Long, Mempool> attached = new HashMap<>();
+        for (int id = 1; id <= Mempool.MAX_POOL_ID; id++) {
+            Mempool p = Mempool.lookup(id);
+            if (p != null && !p.isClosed()) {
+                attached.put(p.segment().address(), p);
+            }
+        }
+        List<Mempool> out = new ArrayList<>();
+        for (Memzone z : group.memzones()) {
+            MemorySegment m = z.memory();
+            if (m.byteSize() < 8 || m.get(ValueLayout.JAVA_LONG, 0) != Mempool.MAGIC) {
+                continue;
+            }
+            Mempool p = attached.get(m.address());
+            out.add(p != null ? p : Mempool.attach(m));
+        }
+        return out;
+    }
+
+    static PortTable table(io.jnic.memory.MemoryGroup group) {
+        return PortTable.of(group);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        rt.ipc().unregister(ACTION_ATTACH);
+    }
+}

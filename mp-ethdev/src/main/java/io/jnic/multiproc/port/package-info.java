@@ -1,0 +1,20 @@
+/**
+ * Ports shared by the processes of a group (DPDK's multi-process ethdev): the primary probes, configures
+ * one RX/TX queue pair per process (RSS spreads flows over them) and starts the ports, then shares them with
+ * {@link io.jnic.multiproc.port.SharedPorts}; a secondary claims queue pair Q of port P in
+ * {@link io.jnic.multiproc.port.QueueOwners} (CAS with its pid; a second claimant is refused with the
+ * owner's pid) and attaches it with {@link io.jnic.multiproc.port.SecondaryQueues}: the primary hands over
+ * what the transport needs to reach the queue's registers (vfio-user: the BAR descriptor, whose sparse-mmap
+ * areas are the queue pages), the driver finds the rings and their state by name in shared memory
+ * ({@link io.jnic.ethdev.EthDriver#attachQueue}), and from then on the data path never involves the primary.
+ *
+ * <p>Interrupts reach only the primary: link changes are broadcast to every secondary
+ * ({@link io.jnic.multiproc.port.LinkListener}). When a secondary dies the primary resets its queue pairs in
+ * the device (returning the mbufs of their rings), reclaims the mbufs its lcores held, and frees the queues
+ * for a restarted process. If the primary dies, secondaries keep forwarding on the queues they hold; no new
+ * queue can be attached and no recovery happens until a new group is started (a new primary does not adopt a
+ * group whose secondaries still run: it refuses to start).
+ *
+ * <p>This module sits above multiproc and ethdev so that neither depends on the other.
+ */
+package io.jnic.multiproc.port;
