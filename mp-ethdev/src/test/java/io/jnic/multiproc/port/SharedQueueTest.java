@@ -53,7 +53,8 @@ class SharedQueueTest {
             }
             p.stopForwarding();
             assertEquals(0, p.misrouted, "packets on queue 0 whose RSS hash maps to another queue");
-            assertTrue(secRx > 0 && p.rx > 0, "both queues carried flows: primary " + p.rx + ", secondary " + secRx);
+            assertTrue(secRx > 0 && p.rx > 0, "both queues carried flows: primary " + p.rx + ", secondary " + secRx + "\n"
+                    + p.sim.statsText() + p.devs.get(0).xstats());
             PortCounters c0 = p.sim.port(0).counters();
             PortCounters c1 = p.sim.port(1).counters();
             assertEquals(c0.rxDma(), p.rx + secRx, "every frame the device delivered was received by one process");
