@@ -40,6 +40,7 @@ print("%.3f" % j["total"]["mpps"], " ".join("%d:%d" % (p["proc_id"], sum(x["tx"]
 PY
 }
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 r1=$(run 1)
 r2=$(run 2)
 m1=${r1%% *}
@@ -47,7 +48,7 @@ m2=${r2%% *}
 ratio=$(python3 -c "print('%.2f' % ($m2 / $m1 if $m1 > 0 else 0))")
 {
     [ -f "$out" ] || printf '# l2fwd-mp scaling (devsim ports)\n\nAggregate forwarded Mpps of all processes; one forwarding process per core (-l).\n'
-    printf '\n## %s UTC, %s cpus, %s s per run\n\n' "$(date -u +%H:%M)" "$cpus" "$D"
+    printf '\n## %s UTC, %s cpus, %s s per run, load average before: %s\n\n' "$(date -u +%H:%M)" "$cpus" "$D" "$load"
     printf '| processes | aggregate Mpps | packets per proc |\n|---|---|---|\n'
     printf '| 1 | %s | %s |\n| 2 | %s | %s |\n\n' "$m1" "${r1#* }" "$m2" "${r2#* }"
     printf 'Scaling ratio (2 processes / 1): **%s**\n\nCommands:\n\n```\n' "$ratio"
