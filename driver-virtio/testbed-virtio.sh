@@ -14,7 +14,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "needs qemu-system-x86 (see t
 test_classes=$root/driver-virtio/target/test-classes
 [ -f "$test_classes/io/jnic/driver/virtio/testbed/VirtioGuestMain.class" ] || {
   (cd "$root" && ./jnic build -q -pl driver-virtio -am) >&2; }
-cp=$test_classes:$root/driver-virtio/target/classes:$root/pci/target/classes:$root/memory/target/classes:$root/sys/target/classes
+cp=$test_classes:$root/driver-virtio/target/classes:$root/ethdev/target/classes:$root/pci/target/classes:$root/memory/target/classes:$root/sys/target/classes
 mkdir -p "$D/out"; rm -f "$D/out/"*
 bash "$root/testbed/build-initramfs.sh" "$D" "$K" >/dev/null
 cat > "$D/guest.sh" <<GUEST

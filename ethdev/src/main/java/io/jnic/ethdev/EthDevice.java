@@ -229,6 +229,26 @@ public abstract class EthDevice implements AutoCloseable {
     public abstract int txBurst(int q, MbufBatch batch);
 
     /**
+     * The eventfd RX queue {@code q}'s interrupt increments (rte_eth_dev_rx_intr_ctl_q_get_fd), or -1 when the
+     * port has none (no {@link PortConfig#rxInterrupts}, or a device without interrupts). For {@link RxInterrupts}.
+     */
+    public int rxInterruptFd(int q) {
+        return -1;
+    }
+
+    /**
+     * Arms RX queue {@code q}'s interrupt (rte_eth_dev_rx_intr_enable); returns false, leaving it unarmed, when a
+     * packet is already waiting (then poll instead of sleeping).
+     */
+    public boolean rxInterruptEnable(int q) {
+        throw new UnsupportedOperationException(name() + " has no RX interrupts");
+    }
+
+    /** Disarms RX queue {@code q}'s interrupt (rte_eth_dev_rx_intr_disable). */
+    public void rxInterruptDisable(int q) {
+    }
+
+    /**
      * Blocks until RX queue {@code q} has a packet or {@code timeoutNanos} passes (interrupt mode, with
      * {@link PortConfig#rxInterrupts}); returns true when a packet may be there. Drivers without interrupts
      * return at once.

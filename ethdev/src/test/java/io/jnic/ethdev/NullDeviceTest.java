@@ -119,6 +119,11 @@ class NullDeviceTest {
         assertEquals("port 0 (net_null0): RX queue 0 is not set up; call rxQueueSetup first", s.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ports.port(7));
         assertEquals("no port 7 in this process; ports are [0]", e.getMessage());
+        try (RxInterrupts w = new RxInterrupts()) {
+            e = assertThrows(IllegalArgumentException.class, () -> w.add(p, 0));
+            assertEquals("port 0 (net_null0) RX queue 0 has no interrupt: configure the port withRxInterrupts(true) on a "
+                    + "device with enough MSI-X vectors", e.getMessage());
+        }
         e = assertThrows(IllegalArgumentException.class, () -> p.xstat("nope"));
         assertTrue(e.getMessage().startsWith("port 0 (net_null0) has no extended statistic 'nope'; it has [rx_good_packets"));
     }

@@ -4,6 +4,7 @@ import io.jnic.devsim.Devsim;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
+import io.jnic.ethdev.RxInterrupts;
 import io.jnic.memory.Hugepages;
 import io.jnic.memory.IovaMode;
 import io.jnic.memory.MemoryConfig;
@@ -69,6 +70,13 @@ public final class L2fwd implements Callable<Integer> {
     @Option(names = "--mbufs", defaultValue = "8191", description = "Mbufs in the pool.")
     int mbufs;
 
+    @Option(names = "--rx-interrupts", description = {"Interrupt/poll adaptive: after --idle-polls empty passes, sleep "
+            + "on the ports' RX interrupts (up to 10 ms) instead of spinning."})
+    boolean rxInterrupts;
+
+    @Option(names = "--idle-polls", defaultValue = "256", description = "Empty passes before sleeping (--rx-interrupts).")
+    int idlePolls;
+
     @Option(names = "--no-huge", description = "Use 4 KB pages instead of hugepages.")
     boolean noHuge;
 
@@ -84,8 +92,12 @@ public final class L2fwd implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The forwarding thread is the only one touching the queues: it uses lcore 0's mempool cache. */
+    private static final int LCORE = 0;
+
     private final PrintStream out;
     private volatile boolean running = true;
+    private Path tempRuntimeDir;
 
     public L2fwd(PrintStream out) {
         this.out = out;
@@ -139,7 +151,7 @@ public final class L2fwd implements Callable<Integer> {
                     devs.add(ports.createVdev(v));
                 }
                 for (EthDevice d : devs) {
-                    d.configure(PortConfig.of(1, 1).withPromiscuous(true));
+                    d.configure(PortConfig.of(1, 1).withPromiscuous(true).withLcore(LCORE).withRxInterrupts(rxInterrupts));
                     d.rxQueueSetup(0, ring, pool);
                     d.txQueueSetup(0, ring);
                     d.start();
@@ -147,7 +159,18 @@ public final class L2fwd implements Callable<Integer> {
                     out.println("port " + d.portId() + ": " + d.deviceName() + " (" + d.info().driverName() + "), MAC "
                             + d.macAddress() + ", link " + d.waitLink(Duration.ofSeconds(10)));
                 }
-                forward(devs.toArray(new EthDevice[0]));
+                try (RxInterrupts waiter = rxInterrupts ? new RxInterrupts() : null) {
+                    if (waiter != null) {
+                        for (EthDevice d : devs) {
+                            waiter.add(d, 0);
+                        }
+                    }
+                    forward(devs.toArray(new EthDevice[0]), waiter);
+                    if (waiter != null) {
+                        out.println("l2fwd: slept on RX interrupts " + waiter.sleeps() + " times, woken by one "
+                                + waiter.wakeups() + " times");
+                    }
+                }
                 for (EthDevice d : devs) {
                     d.close();
                 }
@@ -155,6 +178,10 @@ public final class L2fwd implements Callable<Integer> {
         } finally {
             if (sim != null) {
                 sim.close();
+                deleteEmptyDir(simDir);
+            }
+            if (tempRuntimeDir != null) {
+                deleteEmptyDir(tempRuntimeDir);
             }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -173,11 +200,26 @@ public final class L2fwd implements Callable<Integer> {
             if (!noHuge) {
                 out.println("l2fwd: not enough free 2 MB hugepages; using 4 KB pages (--no-huge)");
             }
-            b.noHuge().runtimeDir(Path.of(System.getProperty("java.io.tmpdir"), "jnic-" + filePrefix + "-"
-                    + ProcessHandle.current().pid()));
+            tempRuntimeDir = Path.of(System.getProperty("java.io.tmpdir"), "jnic-" + filePrefix + "-"
+                    + ProcessHandle.current().pid());
+            b.noHuge().runtimeDir(tempRuntimeDir);
         }
         MemoryGroup.removeStale(b.build());
         return MemoryGroup.create(b.size(bytes).build());
+    }
+
+    /** Removes a directory this run made, with the socket files devsim may leave in it. */
+    private static void deleteEmptyDir(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                if (f.getFileName().toString().endsWith(".sock")) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        } catch (java.io.IOException e) {
+            // an empty directory left in /tmp: harmless
+        }
     }
 
     private static PciDevice open(String d) {
@@ -188,7 +230,7 @@ public final class L2fwd implements Callable<Integer> {
     }
 
     /** The forwarding loop: one thread, every port in turn (DPDK's l2fwd on one lcore). */
-    private void forward(EthDevice[] devs) {
+    private void forward(EthDevice[] devs, RxInterrupts waiter) {
         int n = devs.length;
         MbufBatch[] rx = new MbufBatch[n];
         long[] rxPkts = new long[n];
@@ -222,13 +264,16 @@ public final class L2fwd implements Callable<Integer> {
         long[] lastDrops = new long[n];
         long lastT = start;
         int loops = 0;
+        int idle = 0;
         while (running) {
+            boolean any = false;
             for (int p = 0; p < n; p++) {
                 MbufBatch b = rx[p];
                 int got = devs[p].rxBurst(0, b);
                 if (got == 0) {
                     continue;
                 }
+                any = true;
                 int dp = p ^ 1;
                 rxPkts[p] += got;
                 long bytes = 0;
@@ -247,9 +292,17 @@ public final class L2fwd implements Callable<Integer> {
                     for (int i = 0; i < b.count(); i++) {
                         bytes -= m.wrap(h[i]).dataLen();
                     }
-                    b.free(Mempool.LCORE_ANY);
+                    b.free(LCORE);
                 }
                 txBytes[dp] += bytes;
+            }
+            if (waiter != null) {
+                idle = any ? 0 : idle + 1;
+                if (idle >= idlePolls) {
+                    waiter.sleep(10);
+                    idle = 0;
+                    loops |= 1023; // look at the clock after every sleep
+                }
             }
             if ((++loops & 1023) == 0) {
                 long now = System.nanoTime();

@@ -52,6 +52,18 @@ class L2fwdTest {
     }
 
     @Test
+    void sleepsOnRxInterruptsWhenIdle() {
+        String out = run("--duration", "2", "--no-huge", "--mbufs", "4095", "--ring", "512", "--devsim-rate", "2000",
+                "--rx-interrupts", "--file-prefix", "l2t" + ProcessHandle.current().pid() + "d");
+        assertTrue(out.startsWith("rc=0"), out);
+        assertTrue(forwarded(out) > 0, out);
+        Matcher m = Pattern.compile("slept on RX interrupts (\\d+) times, woken by one (\\d+) times").matcher(out);
+        assertTrue(m.find(), out);
+        assertTrue(Long.parseLong(m.group(1)) > 0, "at 2000 pps the forwarder idles and sleeps: " + out);
+        assertTrue(Long.parseLong(m.group(2)) > 0, "and frames wake it: " + out);
+    }
+
+    @Test
     void anOddNumberOfPortsIsRefused() {
         String out = run("--vdev", "net_null0", "--no-huge");
         assertTrue(out.startsWith("rc=2"), out);

@@ -14,16 +14,17 @@ import java.nio.file.Files;
 final class BenchMemory implements AutoCloseable {
     final MemoryGroup group;
     final Mempool pool;
+    private final java.nio.file.Path dir;
 
     BenchMemory(String prefix, int poolId, int mbufs) throws Exception {
         long bytes = mbufs * 2560L + (32L << 20);
         MemoryConfig.Builder b = MemoryConfig.builder().filePrefix(prefix + ProcessHandle.current().pid() + "_")
                 .iovaMode(IovaMode.ASSIGNED).size(bytes);
+        dir = Files.createTempDirectory("jnic-bench");
         if (Hugepages.available(PageSize.HUGE_2M) * PageSize.HUGE_2M.bytes() < bytes + (8L << 20)) {
-            b.noHuge().runtimeDir(Files.createTempDirectory("jnic-bench"));
-        } else {
-            b.runtimeDir(Files.createTempDirectory("jnic-bench"));
+            b.noHuge();
         }
+        b.runtimeDir(dir);
         group = MemoryGroup.create(b.build());
         MempoolConfig c = MempoolConfig.of(prefix, poolId, mbufs);
         long page = group.pageSize().bytes();
@@ -35,6 +36,11 @@ final class BenchMemory implements AutoCloseable {
     public void close() {
         pool.close();
         group.close();
+        try {
+            Files.deleteIfExists(dir);
+        } catch (java.io.IOException e) {
+            // not empty: the group left files, which say what happened
+        }
     }
 
 }

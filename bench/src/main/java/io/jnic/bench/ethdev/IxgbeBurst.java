@@ -1,5 +1,6 @@
 package io.jnic.bench.ethdev;
 
+import io.jnic.driver.ixgbe.RegisterFileDevice;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;

@@ -41,12 +41,12 @@ public class NullForward {
     public void setUp() throws Exception {
         mem = new BenchMemory("nullfw", 32, 4095);
         ports = new EthPorts(mem.group);
-        a = start(ports.createVdev("net_null0,lcore=0"));
-        c = start(ports.createVdev("net_null1,lcore=0"));
+        a = start(ports.createVdev("net_null0"));
+        c = start(ports.createVdev("net_null1"));
     }
 
     private EthDevice start(EthDevice d) {
-        d.configure(PortConfig.of(1, 1));
+        d.configure(PortConfig.of(1, 1).withLcore(0)); // one thread: lcore 0's mempool cache
         d.rxQueueSetup(0, 1024, mem.pool);
         d.txQueueSetup(0, 1024);
         d.start();

@@ -10,6 +10,7 @@ import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.RxInterrupts;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.MbufBatch;
@@ -78,6 +79,7 @@ public final class IxgbeDevice extends EthDevice {
     private volatile boolean closing;
     private volatile boolean started;
     private volatile boolean resetDetected;
+    private boolean startedBefore;
     private final CopyOnWriteArrayList<Consumer<LinkStatus>> linkListeners = new CopyOnWriteArrayList<>();
     private volatile LinkStatus lastLink = LinkStatus.DOWN;
     private long interruptsSeen;
@@ -130,6 +132,8 @@ public final class IxgbeDevice extends EthDevice {
         int cmd = pci.configRead(PCI_COMMAND, 2);
         pci.configWrite(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
         resetAndInit();
+        readHwStats(); // 4.6.5: start from zero whatever the device counted before
+        java.util.Arrays.fill(hw, 0);
         this.mac = readMac();
         this.msixVectors = pci.interruptCount(PciDevice.InterruptType.MSIX);
         setupLinkInterrupt();
@@ -165,9 +169,7 @@ public final class IxgbeDevice extends EthDevice {
             autoc = (autoc & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_10G_XAUI;
             w(AUTOC, autoc | AUTOC_AN_RESTART);
         }
-        // 4.6.5 Statistics: read every clear-on-read counter once to start at zero
-        readHwStats();
-        java.util.Arrays.fill(hw, 0);
+        // 4.6.5 Statistics: the reset cleared the counters (what they held was accumulated before it)
     }
 
     private boolean isCopper() {
@@ -252,7 +254,17 @@ public final class IxgbeDevice extends EthDevice {
     protected void doStart() {
         if (resetDetected) {
             LOG.log(Level.INFO, "{0}: initialising the device again after its reset", name());
+        }
+        if (startedBefore || resetDetected) {
+            // Every start after the first begins from a global reset, as DPDK's ixgbe does: queue state the device
+            // latched before (head pointers, enables) is then certainly gone, even where the RXDCTL/TXDCTL.ENABLE
+            // read-back cannot show that the device saw a disable (devsim's mapped queue pages echo our own write).
+            readHwStats(); // keep what the counters hold: the reset clears them
             resetAndInit();
+            MacAddress m = mac;
+            if (!m.equals(readMac())) {
+                macAddress(m);
+            }
             if (eventfds.length > 0) {
                 w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
                 w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT);
@@ -260,6 +272,7 @@ public final class IxgbeDevice extends EthDevice {
             }
             resetDetected = false;
         }
+        startedBefore = true;
         PortConfig c = config();
         int nrx = c.rxQueues();
         int ntx = c.txQueues();
@@ -567,10 +580,43 @@ public final class IxgbeDevice extends EthDevice {
         eitrIntervalUs = intervalUs;
     }
 
+    @Override
+    public int rxInterruptFd(int q) {
+        PortConfig c = config();
+        return c != null && c.rxInterrupts() && started && 1 + q < eventfds.length ? eventfds[1 + q] : -1;
+    }
+
+    /** EIMS bit of RX queue q's vector (1 + q, 7.3.4); false when a packet is already there. */
+    @Override
+    public boolean rxInterruptEnable(int q) {
+        requireRxInterrupts();
+        RxQueue rx = rxq[q];
+        if (rx.ready()) {
+            return false;
+        }
+        w(EIMS, 1 << (1 + q));
+        if (rx.ready()) { // it arrived before the arm took effect: no interrupt would come for it
+            w(EIMC, 1 << (1 + q));
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void rxInterruptDisable(int q) {
+        w(EIMC, 1 << (1 + q));
+    }
+
+    private void requireRxInterrupts() {
+        if (!config().rxInterrupts()) {
+            throw new IllegalStateException(name() + ": RX interrupts are off; configure with withRxInterrupts(true)");
+        }
+    }
+
     /**
-     * Interrupt/poll adaptive receive: returns at once when the queue has a packet; otherwise arms the queue's
-     * interrupt (EIMS), checks again (a packet may have arrived before the arm), and blocks on the vector's
-     * eventfd up to {@code timeoutNanos}. Needs {@link PortConfig#rxInterrupts}.
+     * Interrupt/poll adaptive receive on one queue: returns at once when the queue has a packet; otherwise arms
+     * the queue's interrupt, and blocks on its eventfd up to {@code timeoutNanos}. {@link RxInterrupts} does the
+     * same over several queues. Needs {@link PortConfig#rxInterrupts}.
      */
     @Override
     public boolean rxWait(int q, long timeoutNanos) {
@@ -578,25 +624,18 @@ public final class IxgbeDevice extends EthDevice {
         if (rx.ready()) {
             return true;
         }
-        if (!config().rxInterrupts()) {
-            throw new IllegalStateException(name() + ": rxWait needs RX interrupts; configure with withRxInterrupts(true)");
-        }
-        int v = 1 + q;
-        int fd = eventfds[v];
+        requireRxInterrupts();
+        int fd = eventfds[1 + q];
         Events.eventfdRead(fd); // drop a stale count
-        w(EIMS, 1 << v);
-        if (rx.ready()) {
-            w(EIMC, 1 << v);
+        if (!rxInterruptEnable(q)) {
             return true;
         }
         int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutNanos / 1_000_000));
-        boolean fired = Events.pollIn(fd, ms);
-        if (fired) {
+        if (Events.pollIn(fd, ms)) {
             Events.eventfdRead(fd);
             rxInterrupts++;
-        } else {
-            w(EIMC, 1 << v);
         }
+        rxInterruptDisable(q);
         return rx.ready();
     }
 

@@ -65,7 +65,8 @@ class IxgbeFaultTest {
             assertTrue(traffic(rig, d, 1000) > 0, "traffic after the stall");
             d.stop();
             assertNoLeak(rig);
-            d.start();
+            d.start(); // a restart resets the device (as DPDK's ixgbe does): the link trains again
+            assertTrue(d.waitLink(Duration.ofSeconds(10)).up());
             assertTrue(traffic(rig, d, 500) > 0, "traffic after stop/start");
             d.close();
             assertNoLeak(rig);
@@ -100,6 +101,7 @@ class IxgbeFaultTest {
         try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 256);
             IxgbeDevice b = rig.started(1, PortConfig.of(2, 1).withRxInterrupts(true), 256);
+            Rig.linksUp(a, b);
             assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
             assertFalse(b.rxWait(0, 20_000_000L), "nothing sent yet");
             CompletableFuture<Boolean> waiter = CompletableFuture.supplyAsync(() -> b.rxWait(0, 10_000_000_000L));
@@ -112,6 +114,44 @@ class IxgbeFaultTest {
             assertEquals(1, b.rxBurst(0, in));
             in.free(Mempool.LCORE_ANY);
             assertTrue(b.rxInterruptsSeen() >= 1, "the RX vector fired");
+            // 8.2.3.5.12: RX queue 0's vector (1) throttled to 50 us = 24 units of 2.048 us, in bits 11:3
+            assertEquals(24, (rig.sim.port(1).read32(IxgbeRegs.eitr(1)) >>> 3) & 0x1FF);
+            // IVAR[0] bits 7:0: RX queue 0 -> vector 1, valid
+            assertEquals(0x81, rig.sim.port(1).read32(IxgbeRegs.IVAR0) & 0xFF);
+        }
+    }
+
+    @Test
+    void rxInterruptsSleepOverSeveralQueuesAndWakeOnTheFirstPacket() throws Exception {
+        try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
+            IxgbeDevice a = rig.started(0, PortConfig.of(1, 1).withRxInterrupts(true), 256);
+            IxgbeDevice b = rig.started(1, PortConfig.of(1, 1).withRxInterrupts(true), 256);
+            Rig.linksUp(a, b);
+            assertTrue(a.waitLink(Duration.ofSeconds(10)).up());
+            assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
+            try (io.jnic.ethdev.RxInterrupts waiter = new io.jnic.ethdev.RxInterrupts().add(a, 0).add(b, 0)) {
+                assertFalse(waiter.sleep(20), "nothing arrives: the sleep times out");
+                assertEquals(1, waiter.sleeps());
+                MbufBatch out = new MbufBatch(1);
+                CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    rig.frames(out, 1, 64, 0, b.macAddress().octets());
+                    a.txBurst(0, out);
+                });
+                assertTrue(waiter.sleep(15_000), "woken by port " + b.portId() + "'s RX interrupt");
+                sender.get(15, TimeUnit.SECONDS);
+                assertEquals(1, waiter.wakeups());
+                // a packet is waiting now: sleep returns at once without blocking
+                assertFalse(waiter.sleep(15_000));
+                assertEquals(2, waiter.sleeps());
+                MbufBatch in = new MbufBatch(4);
+                assertEquals(1, b.rxBurst(0, in));
+                in.free(Mempool.LCORE_ANY);
+            }
         }
     }
 }

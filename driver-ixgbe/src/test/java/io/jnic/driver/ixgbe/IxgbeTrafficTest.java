@@ -69,6 +69,7 @@ class IxgbeTrafficTest {
         try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 512);
             IxgbeDevice b = rig.started(1, PortConfig.of(1, 1), 512);
+            Rig.linksUp(a, b);
             assertTrue(a.waitLink(Duration.ofSeconds(10)).up());
             assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
             assertEquals(20_000, pump(rig, a, b, 20_000, 60));
@@ -123,6 +124,7 @@ class IxgbeTrafficTest {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 512);
             IxgbeDevice b = rig.started(1, PortConfig.of(nq, 1)
                     .withRss(new RssConfig(key, reta, EnumSet.of(RssHashType.IPV4, RssHashType.IPV4_UDP))), 512);
+            Rig.linksUp(a, b);
             assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
             int flows = 200;
             MbufBatch out = new MbufBatch(32);
@@ -179,6 +181,75 @@ class IxgbeTrafficTest {
         }
     }
 
+    /** IPv6/TCP flows, sent from TX queue 1, hashed on addresses and ports (IPV6_TCP) over 8 RX queues. */
+    @Test
+    void rssHashesIpv6TcpFlows() {
+        try (Rig rig = new Rig(dir, 2, "pair", 8192)) {
+            int nq = 8;
+            IxgbeDevice a = rig.started(0, PortConfig.of(1, 2), 512);
+            IxgbeDevice b = rig.started(1, PortConfig.of(nq, 1).withRss(RssConfig.of(EnumSet.of(RssHashType.IPV6_TCP))), 512);
+            Rig.linksUp(a, b);
+            assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
+            int flows = 128;
+            MbufBatch out = new MbufBatch(32);
+            Mbuf m = new Mbuf();
+            int[] expectHash = new int[flows];
+            for (int f = 0; f < flows; f += 32) {
+                rig.frames(out, 32, 80, f, b.macAddress().octets());
+                for (int i = 0; i < 32; i++) {
+                    byte[] in = tcp6(m.wrap(out.get(i)), f + i);
+                    expectHash[f + i] = Toeplitz.hash(IxgbeDevice.DEFAULT_RSS_KEY, in);
+                }
+                while (!out.isEmpty()) {
+                    a.txBurst(1, out);
+                }
+            }
+            MbufBatch in = new MbufBatch(32);
+            int got = 0;
+            int used = 0;
+            long end = System.nanoTime() + 10_000_000_000L;
+            while (got < flows && System.nanoTime() < end) {
+                for (int q = 0; q < nq; q++) {
+                    int n = b.rxBurst(q, in);
+                    used |= n > 0 ? 1 << q : 0;
+                    for (int i = 0; i < n; i++) {
+                        int f = m.wrap(in.get(i)).getShortBE(54) - 1024;
+                        assertEquals(expectHash[f], m.rssHash(), "flow " + f);
+                        assertEquals((expectHash[f] & 127) % nq, q, "flow " + f + " queue (default RETA: entry i -> i % 8)");
+                    }
+                    got += n;
+                    in.free(Mempool.LCORE_ANY);
+                }
+            }
+            assertEquals(flows, got);
+            assertEquals(0xFF, used, "128 flows reach all 8 queues");
+            assertEquals(flows, a.stats().qOpackets[1]);
+        }
+    }
+
+    /** IPv6 + TCP headers for flow f; returns the hash input (source, destination, source port, destination port). */
+    static byte[] tcp6(Mbuf m, int f) {
+        m.setShortBE(12, 0x86DD);
+        m.setIntBE(14, 0x60000000).setShortBE(18, 20).setByte(20, (byte) 6).setByte(21, (byte) 64);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(36);
+        for (int k = 0; k < 4; k++) {
+            int src = k == 3 ? 0x1000 + f * 7 : 0x20010db8 + k;
+            int dst = k == 3 ? 0x2 : 0x20010db8 + k;
+            m.setIntBE(22 + 4 * k, src);
+            m.setIntBE(38 + 4 * k, dst);
+        }
+        for (int k = 0; k < 4; k++) {
+            in.putInt(m.getIntBE(22 + 4 * k));
+        }
+        for (int k = 0; k < 4; k++) {
+            in.putInt(m.getIntBE(38 + 4 * k));
+        }
+        m.setShortBE(54, 1024 + f).setShortBE(56, 80).setIntBE(58, 1).setIntBE(62, 0).setShortBE(66, 0x5000)
+                .setShortBE(68, 1000).setIntBE(70, 0);
+        in.putShort((short) (1024 + f)).putShort((short) 80);
+        return in.array();
+    }
+
     /** Writes IPv4 + UDP headers (no options) after the Ethernet header. */
     static void udp(Mbuf m, int src, int dst, int sport, int dport) {
         m.setShortBE(12, 0x0800);
@@ -193,7 +264,7 @@ class IxgbeTrafficTest {
         try (Rig rig = new Rig(dir, 2, "pair", 4096)) {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 256);
             IxgbeDevice b = rig.started(1, PortConfig.of(1, 1), 256);
-            assertTrue(b.waitLink(Duration.ofSeconds(10)).up());
+            Rig.linksUp(a, b);
             byte[] other = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
             assertEquals(0, sendAndCount(rig, a, b, other, 10), "filtered");
             b.promiscuous(true);
@@ -240,6 +311,7 @@ class IxgbeTrafficTest {
             }
             in.free(Mempool.LCORE_ANY);
         }
-        throw new AssertionError("the marker frame never arrived");
+        throw new AssertionError("the marker frame never arrived; rx " + rx.stats() + ", tx " + tx.stats() + "; devsim: "
+                + rig.sim.statsText());
     }
 }

@@ -11,7 +11,7 @@ import java.lang.foreign.ValueLayout;
  * CTRL.RST clears itself and EEC.ARD, RDRXCTL.DMAIDONE and LINKS (up, 10G) read as a freshly reset device
  * reports them. Nothing moves packets: the benchmark fixture writes descriptor status itself.
  */
-final class RegisterFileDevice implements PciDevice {
+public final class RegisterFileDevice implements PciDevice {
     private static final int CTRL = 0x00000;
     private static final int CTRL_RST = 1 << 26 | 1 << 3;
     private static final int EEC = 0x10010;
@@ -22,7 +22,7 @@ final class RegisterFileDevice implements PciDevice {
     private final MemorySegment regs = arena.allocate(128 * 1024, 4096);
     private final Bar bar = new Bar();
 
-    RegisterFileDevice() {
+    public RegisterFileDevice() {
         regs.set(ValueLayout.JAVA_INT, EEC, 1 << 9 | 1 << 8);
         regs.set(ValueLayout.JAVA_INT, RDRXCTL, 1 << 3);
         regs.set(ValueLayout.JAVA_INT, LINKS, 1 << 30 | 3 << 28);

@@ -55,7 +55,10 @@ final class Rig implements AutoCloseable {
         return d;
     }
 
-    /** Probes, configures with {@code rxq}/{@code txq} queues of {@code ring} descriptors, starts. */
+    /**
+     * Probes, configures with {@code rxq}/{@code txq} queues of {@code ring} descriptors, starts, and waits for the
+     * link (a frame sent on a port whose link is still training is lost, as on a real wire).
+     */
     IxgbeDevice started(int p, io.jnic.ethdev.PortConfig cfg, int ring) {
         IxgbeDevice d = probe(p);
         d.configure(cfg);
@@ -66,7 +69,22 @@ final class Rig implements AutoCloseable {
             d.txQueueSetup(q, ring);
         }
         d.start();
+        if (!d.waitLink(java.time.Duration.ofSeconds(10)).up()) {
+            throw new AssertionError(d.name() + ": no link 10 s after start");
+        }
         return d;
+    }
+
+    /**
+     * Waits until every port has its link: on a pair wire, probing (resetting) one end takes the link down on both,
+     * so a port started earlier must be waited for again.
+     */
+    static void linksUp(IxgbeDevice... ds) {
+        for (IxgbeDevice d : ds) {
+            if (!d.waitLink(java.time.Duration.ofSeconds(10)).up()) {
+                throw new AssertionError(d.name() + ": no link after 10 s");
+            }
+        }
     }
 
     /** Fills {@code b} with {@code n} frames of {@code len} bytes; each carries its sequence number at offset 14. */

@@ -32,16 +32,15 @@ public final class NullDevice extends EthDevice {
     private final long[] rxPackets = new long[MAX_QUEUES];
     private final long[] txPackets = new long[MAX_QUEUES];
     private final long[] rxNombuf = new long[MAX_QUEUES];
-    private final int lcore;
+    private int lcore = Mempool.LCORE_ANY;
     private boolean promisc;
     private boolean started;
 
-    NullDevice(String name, int size, boolean copy, int lcore, PortContext ctx) {
+    NullDevice(String name, int size, boolean copy, PortContext ctx) {
         super(ctx);
         this.name = name;
         this.size = size;
         this.copy = copy;
-        this.lcore = lcore;
         // locally administered address with the port id in the last octet, as net_null does (random there)
         this.mac = new MacAddress(0x02_00_00_00_00_00L | ctx.portId());
     }
@@ -62,6 +61,7 @@ public final class NullDevice extends EthDevice {
 
     @Override
     protected void doConfigure(PortConfig c) {
+        lcore = c.lcore();
     }
 
     @Override

@@ -3,11 +3,10 @@ package io.jnic.ethdev.vdev;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.VdevDriver;
-import io.jnic.memory.mbuf.Mempool;
 import java.util.Map;
 import java.util.Set;
 
-/** "net_null{N}[,size=BYTES][,copy=0|1][,lcore=ID]": see {@link NullDevice}. */
+/** "net_null{N}[,size=BYTES][,copy=0|1]": see {@link NullDevice}. */
 public final class NullDriver implements VdevDriver {
     public static final String NAME = "net_null";
     public static final int DEFAULT_SIZE = 64;
@@ -19,15 +18,14 @@ public final class NullDriver implements VdevDriver {
 
     @Override
     public Set<String> keys() {
-        return Set.of("size", "copy", "lcore");
+        return Set.of("size", "copy");
     }
 
     @Override
     public EthDevice create(String instanceName, Map<String, String> args, PortContext ctx) {
         int size = intArg(instanceName, args, "size", DEFAULT_SIZE, 14, 9600);
         int copy = intArg(instanceName, args, "copy", 0, 0, 1);
-        int lcore = intArg(instanceName, args, "lcore", Mempool.LCORE_ANY, Mempool.LCORE_ANY, Mempool.MAX_LCORES - 1);
-        return new NullDevice(instanceName, size, copy == 1, lcore, ctx);
+        return new NullDevice(instanceName, size, copy == 1, ctx);
     }
 
     private static int intArg(String inst, Map<String, String> args, String key, int dflt, int min, int max) {

@@ -34,6 +34,16 @@ final class MbufOps implements BufferOps {
     }
 
     @Override
+    public void freeBulk(long[] tokens, int off, int n) {
+        Mempool.freeBulk(tokens, off, n, lcore);
+    }
+
+    @Override
+    public boolean allocBulk(long[] tokens, int off, int n) {
+        return pool != null && pool.allocBulk(tokens, off, n, lcore);
+    }
+
+    @Override
     public long iova(long token) {
         return m.wrap(token).dataIova() - VirtioNetSpec.HDR_SIZE;
     }

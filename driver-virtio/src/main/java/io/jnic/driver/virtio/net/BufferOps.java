@@ -13,6 +13,29 @@ public interface BufferOps {
 
     void free(long token);
 
+    /** Frees {@code tokens[off..off+n)}; pools override it with their bulk put. */
+    default void freeBulk(long[] tokens, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            free(tokens[off + i]);
+        }
+    }
+
+    /**
+     * Allocates {@code n} buffers into {@code tokens[off..)}, all or none (pools override it with their bulk
+     * get); returns false when the pool has fewer.
+     */
+    default boolean allocBulk(long[] tokens, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            long t = alloc();
+            if (t == 0) {
+                freeBulk(tokens, off, i);
+                return false;
+            }
+            tokens[off + i] = t;
+        }
+        return true;
+    }
+
     /** The device address of the buffer's first byte (where the header goes). */
     long iova(long token);
 

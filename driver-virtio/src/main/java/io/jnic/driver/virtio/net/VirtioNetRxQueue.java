@@ -22,6 +22,7 @@ public final class VirtioNetRxQueue {
     private final boolean mergeable;
     private final long[] tokens;
     private final int[] lengths;
+    private final long[] fresh;
     private int skip;
     private long packets;
     private long bytes;
@@ -36,6 +37,7 @@ public final class VirtioNetRxQueue {
         this.mergeable = mergeable;
         this.tokens = new long[vq.size()];
         this.lengths = new int[vq.size()];
+        this.fresh = new long[vq.size()];
     }
 
     public SplitVirtqueue virtqueue() {
@@ -44,15 +46,26 @@ public final class VirtioNetRxQueue {
 
     /** Gives the device every free slot's worth of buffers; returns how many were added. */
     public int refill() {
+        int want = vq.freeCount();
+        if (want == 0) {
+            return 0;
+        }
+        // in bulk (as DPDK refills), halving the ask when the pool runs short
         int n = 0;
-        while (vq.freeCount() > 0) {
-            long t = ops.alloc();
-            if (t == 0) {
-                noBuffers++;
-                break;
+        while (want > 0) {
+            if (!ops.allocBulk(fresh, 0, want)) {
+                want >>= 1;
+                if (want == 0) {
+                    noBuffers++;
+                }
+                continue;
             }
-            vq.add(ops.iova(t), ops.room(t), true, t);
-            n++;
+            for (int i = 0; i < want; i++) {
+                long t = fresh[i];
+                vq.add(ops.iova(t), ops.room(t), true, t);
+            }
+            n += want;
+            want = vq.freeCount();
         }
         if (n > 0) {
             vq.publish();

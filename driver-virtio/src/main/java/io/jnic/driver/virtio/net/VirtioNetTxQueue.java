@@ -32,8 +32,8 @@ public final class VirtioNetTxQueue {
     /** Frees the buffers the device has sent; returns how many. */
     public int reclaim() {
         int n = vq.poll(done, doneLengths, 0, done.length);
-        for (int i = 0; i < n; i++) {
-            ops.free(done[i]);
+        if (n > 0) {
+            ops.freeBulk(done, 0, n);
         }
         return n;
     }

@@ -10,6 +10,14 @@ import io.jnic.memory.IovaMode;
 import io.jnic.memory.MemoryConfig;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.PageSize;
+import io.jnic.memory.Memzone;
+import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolConfig;
+import io.jnic.ethdev.EthDevice;
+import io.jnic.ethdev.EthPorts;
+import io.jnic.ethdev.PortConfig;
 import io.jnic.pci.PciAddress;
 import io.jnic.pci.PciDevice;
 import io.jnic.pci.uio.UioPciDevice;
@@ -68,6 +76,12 @@ public final class VirtioGuestMain {
             }
             check("every buffer returned (" + ba.available() + "/" + ba.capacity() + ", " + bb.available() + "/"
                     + bb.capacity() + ")", ba.available() == ba.capacity() && bb.available() == bb.capacity());
+            try {
+                ethdev(ga, da, gb, db);
+            } catch (RuntimeException e) {
+                e.printStackTrace(System.out);
+                check("ethdev exception " + e, false);
+            }
         }
         System.out.println("@@T SUMMARY virtio " + (failed == 0 ? "ok" : failed + " failed"));
         System.exit(failed == 0 ? 0 : 1);
@@ -117,6 +131,76 @@ public final class VirtioGuestMain {
         }
         from.tx(0).reclaim();
         check(what + ": " + ok + "/" + n + " frames (60.." + (60 + (n - 1) * 37) + " bytes) arrived byte for byte", ok == n);
+    }
+
+    private static Mempool pool(MemoryGroup g, int id) {
+        MempoolConfig c = MempoolConfig.of("tbpool" + id, id, 1023);
+        long page = g.pageSize().bytes();
+        Memzone z = g.reserve("tbpool" + id, Mempool.bytesNeeded(c, page), page);
+        return Mempool.create(z.memory(), c, z::iova, page);
+    }
+
+    /** The same two devices as ethdev ports (net_virtio found by its PCI id), mbufs from each side to the other. */
+    private static void ethdev(MemoryGroup ga, PciDevice da, MemoryGroup gb, PciDevice db) throws InterruptedException {
+        try (Mempool pa = pool(ga, 801); Mempool pb = pool(gb, 802)) {
+            EthDevice a = new EthPorts(ga).probe(da);
+            EthDevice b = new EthPorts(gb).probe(db);
+            check("ethdev probe: " + a.info().driverName() + " " + a.macAddress() + ", " + b.macAddress(),
+                    a.info().driverName().equals("net_virtio"));
+            for (EthDevice p : new EthDevice[] {a, b}) {
+                p.configure(PortConfig.of(1, 1));
+                p.rxQueueSetup(0, 256, p == a ? pa : pb);
+                p.txQueueSetup(0, 256);
+                p.start();
+            }
+            check("ethdev links up", a.waitLink(java.time.Duration.ofSeconds(5)).up()
+                    && b.waitLink(java.time.Duration.ofSeconds(5)).up());
+            ethExchange("ethdev vfio -> uio", a, pa, b);
+            ethExchange("ethdev uio -> vfio", b, pb, a);
+            a.close();
+            b.close();
+            check("ethdev mbufs back in their pools (" + pa.availableCount() + ", " + pb.availableCount() + " of 1023)",
+                    pa.availableCount() == 1023 && pb.availableCount() == 1023);
+        }
+    }
+
+    private static void ethExchange(String what, EthDevice from, Mempool pool, EthDevice to) throws InterruptedException {
+        Mbuf m = new Mbuf();
+        MbufBatch tx = new MbufBatch(32);
+        MbufBatch rx = new MbufBatch(32);
+        int ok = 0;
+        int n = 30;
+        for (int i = 0; i < n; i++) {
+            byte[] f = frame(to.macAddress().octets(), from.macAddress().octets(), 100 + i, 64 + i * 47);
+            long h = pool.alloc(Mempool.LCORE_ANY);
+            m.wrap(h).append(f.length);
+            m.write(0, f, 0, f.length);
+            tx.add(h);
+            while (!tx.isEmpty()) {
+                from.txBurst(0, tx);
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            boolean got = false;
+            while (!got && System.nanoTime() < deadline) {
+                int r = to.rxBurst(0, rx);
+                for (int k = 0; k < r; k++) {
+                    m.wrap(rx.get(k));
+                    byte[] g = new byte[m.dataLen()];
+                    m.read(0, g, 0, g.length);
+                    if (g.length >= 14 && g[12] == (byte) 0x88 && g[13] == (byte) 0xB5) {
+                        got = true;
+                        if (Arrays.equals(f, g)) {
+                            ok++;
+                        }
+                    }
+                }
+                rx.free(Mempool.LCORE_ANY);
+                if (r == 0) {
+                    Thread.sleep(1);
+                }
+            }
+        }
+        check(what + ": " + ok + "/" + n + " frames byte for byte", ok == n);
     }
 
     static byte[] frame(byte[] dst, byte[] src, int seq, int len) {
