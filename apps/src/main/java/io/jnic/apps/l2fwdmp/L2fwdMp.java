@@ -34,6 +34,8 @@ import io.jnic.pci.PciAddress;
 import io.jnic.pci.PciDevice;
 import io.jnic.pci.vfio.VfioPciDevice;
 import io.jnic.pci.vfiouser.VfioUserDevice;
+import io.jnic.sys.Events;
+import io.jnic.sys.Io;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -120,6 +122,11 @@ public final class L2fwdMp implements EalApplication {
 
         @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON.")
         Path statsJson;
+
+        @Option(names = "--idle", paramLabel = "poll|interrupt", defaultValue = "poll",
+                description = "When the queues are idle: keep polling, or sleep until an RX interrupt (as l3fwd-power; "
+                        + "the primary arms it, the device wakes this process) (default: ${DEFAULT-VALUE}).")
+        String idle;
 
         @Option(names = "--vfio-user", paramLabel = "SOCKET", description = "A vfio-user device socket (repeatable).")
         List<Path> vfioUser = new ArrayList<>();
@@ -239,6 +246,9 @@ public final class L2fwdMp implements EalApplication {
         if (o.procId < 0 || o.procId >= o.numProcs) {
             throw bad("--proc-id " + o.procId + " is out of range: with --num-procs " + o.numProcs + " the ids are 0.."
                     + (o.numProcs - 1));
+        }
+        if (!o.idle.equals("poll") && !o.idle.equals("interrupt")) {
+            throw bad("--idle takes poll or interrupt, got '" + o.idle + "'");
         }
         if (o.burst < 1 || o.burst > 512) {
             throw bad("--burst must be 1-512, got " + o.burst);
@@ -378,6 +388,10 @@ public final class L2fwdMp implements EalApplication {
                     if (o.numProcs > 1) {
                         c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
                     }
+                    if (d.info().driverName().equals(io.jnic.driver.ixgbe.IxgbeDriver.NAME)) {
+                        // vectors routed, nothing armed: free until a process in --idle interrupt arms its queue
+                        c = c.withRxInterrupts(true);
+                    }
                     d.configure(c);
                     for (int q = 0; q < o.numProcs; q++) {
                         d.rxQueueSetup(q, o.ring, pool);
@@ -395,11 +409,11 @@ public final class L2fwdMp implements EalApplication {
                     rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (registered as %d) %s; "
                             + "queue pairs reset so far: %d, mbufs reclaimed so far: %d%n", x.secondary().pid(),
                             x.secondary().procId(), x.detached() ? "left" : "died", sp.queuesReset(), sp.mbufsReclaimed()));
-                    Io[] io = new Io[PortTable.MAX_PORTS];
+                    QueueIo[] io = new QueueIo[PortTable.MAX_PORTS];
                     for (int p : portIds) {
                         owners.claim(p, 0, rt.pid(), 0);
                         EthDevice d = devs.get(p);
-                        io[p] = new Io() {
+                        io[p] = new QueueIo() {
                             @Override
                             public int rx(MbufBatch b) {
                                 return d.rxBurst(0, b);
@@ -408,6 +422,21 @@ public final class L2fwdMp implements EalApplication {
                             @Override
                             public int tx(MbufBatch b) {
                                 return d.txBurst(0, b);
+                            }
+
+                            @Override
+                            public boolean ready() {
+                                return d.rxPending(0);
+                            }
+
+                            @Override
+                            public int interruptFd() {
+                                return d.rxInterruptFd(0);
+                            }
+
+                            @Override
+                            public void arm() {
+                                d.rxInterruptArm(0);
                             }
                         };
                     }
@@ -418,6 +447,9 @@ public final class L2fwdMp implements EalApplication {
                         }
                         sim.command("gen 0 start");
                         sim.command("gen 1 start");
+                    }
+                    if (!rt.lcores().isEmpty()) {
+                        rt.pinCurrentThread(rt.lcores().first()); // -l: forward on that core
                     }
                     long start = System.nanoTime();
                     forward(rt, stats, portIds, io, ports.table(), sim, true);
@@ -489,12 +521,12 @@ public final class L2fwdMp implements EalApplication {
                 if (lcore == null) {
                     rt.pinCurrentThread(lc);
                 }
-                Io[] io = new Io[PortTable.MAX_PORTS];
+                QueueIo[] io = new QueueIo[PortTable.MAX_PORTS];
                 List<SharedQueue> qs = new ArrayList<>();
                 for (int p : portIds) {
                     SharedQueue q = sq.attach(p, o.procId, lc);
                     qs.add(q);
-                    io[p] = new Io() {
+                    io[p] = new QueueIo() {
                         @Override
                         public int rx(MbufBatch b) {
                             return q.rxBurst(b);
@@ -504,12 +536,28 @@ public final class L2fwdMp implements EalApplication {
                         public int tx(MbufBatch b) {
                             return q.txBurst(b);
                         }
+
+                        @Override
+                        public boolean ready() {
+                            return q.rxReady();
+                        }
+
+                        @Override
+                        public int interruptFd() {
+                            return sq.rxInterruptFd(p, o.procId);
+                        }
+
+                        @Override
+                        public void arm() {
+                            sq.rxInterruptArm(p, o.procId);
+                        }
                     };
                     out.println("l2fwd-mp: proc " + o.procId + " (pid " + rt.pid() + ") attached queue " + o.procId
                             + " of port " + p + " (" + sq.table().deviceName(p) + ")");
                 }
                 rt.onPrimaryExit(() -> out.println("l2fwd-mp: the primary (pid " + rt.primaryPid() + ") ended; this "
-                        + "process keeps forwarding on its queues"));
+                        + "process keeps polling its queues, which carry traffic only while the device still reaches "
+                        + "the memory (a vfio-user server drops a departed client's DMA maps)"));
                 long start = System.nanoTime();
                 forward(rt, stats, portIds, io, sq.table(), null, o.stats);
                 double secs = (System.nanoTime() - start) / 1e9;
@@ -532,10 +580,80 @@ public final class L2fwdMp implements EalApplication {
     // Forwarding
 
     /** Receive and send on one queue of one port. */
-    interface Io {
+    interface QueueIo {
         int rx(MbufBatch b);
 
         int tx(MbufBatch b);
+
+        /** True when the RX queue has a packet. */
+        boolean ready();
+
+        /** The RX queue's interrupt eventfd (--idle interrupt). */
+        int interruptFd();
+
+        /** Arms the RX queue's interrupt once. */
+        void arm();
+    }
+
+    /** --idle interrupt: sleeps on the queues' interrupt eventfds once they have been idle for a while. */
+    private static final class IdleSleeper implements AutoCloseable {
+
+        private static final int IDLE_LOOPS = 256;
+        private final QueueIo[] queues;
+        private final int[] ports;
+        private final int[] fds;
+        private final int epfd;
+        private final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+        private final java.lang.foreign.MemorySegment events;
+        private int idle;
+        long sleeps;
+        long wakeups;
+
+        IdleSleeper(QueueIo[] io, int[] ports) {
+            this.queues = io;
+            this.ports = ports;
+            this.fds = new int[ports.length];
+            this.epfd = Events.epollCreate();
+            this.events = Events.allocateEpollEvents(arena, ports.length);
+            for (int i = 0; i < ports.length; i++) {
+                fds[i] = queues[ports[i]].interruptFd();
+                Events.epollCtl(epfd, Events.EPOLL_CTL_ADD, fds[i], Events.EPOLLIN, i);
+            }
+        }
+
+        /** Called once per loop with whether it received anything. */
+        void loop(boolean got) {
+            if (got) {
+                idle = 0;
+                return;
+            }
+            if (++idle < IDLE_LOOPS) {
+                return;
+            }
+            idle = 0;
+            for (int fd : fds) {
+                Events.eventfdRead(fd); // drop a stale count
+            }
+            for (int p : ports) {
+                queues[p].arm();
+            }
+            for (int p : ports) {
+                if (queues[p].ready()) {
+                    return; // came before the arm
+                }
+            }
+            sleeps++;
+            // at most 100 ms, so that statistics and --duration keep their pace
+            if (Events.epollWait(epfd, events, 100) > 0) {
+                wakeups++;
+            }
+        }
+
+        @Override
+        public void close() {
+            Io.closeQuietly(epfd);
+            arena.close();
+        }
     }
 
     private void onLink(int port, LinkStatus l, long at) {
@@ -545,7 +663,7 @@ public final class L2fwdMp implements EalApplication {
                 l.up() ? "up " + l.speedMbps() + " Mbit/s" : "down", latencyUs);
     }
 
-    private void forward(MpRuntime rt, ProcStats stats, int[] portIds, Io[] io, PortTable table, Devsim sim,
+    private void forward(MpRuntime rt, ProcStats stats, int[] portIds, QueueIo[] io, PortTable table, Devsim sim,
             boolean print) throws InterruptedException {
         AppOptions o = app;
         int me = o.procId;
@@ -600,16 +718,19 @@ public final class L2fwdMp implements EalApplication {
             long quietCheck = 0;
             long drainEnd = 0;
             int loops = 0;
+            IdleSleeper sleeper = o.idle.equals("interrupt") ? new IdleSleeper(io, portIds) : null;
             for (;;) {
                 if (!running && !draining && sim == null) {
                     break;
                 }
+                boolean any = false;
                 for (int i = 0; i < n; i++) {
                     int p = portIds[i];
                     int got = io[p].rx(b);
                     if (got == 0) {
                         continue;
                     }
+                    any = true;
                     int dp = dst[p];
                     long bytes = 0;
                     long[] h = b.handles();
@@ -638,7 +759,10 @@ public final class L2fwdMp implements EalApplication {
                     stats.put(me, dp, ProcStats.TX_BYTES, cd[ProcStats.TX_BYTES]);
                     stats.put(me, dp, ProcStats.DROPS, cd[ProcStats.DROPS]);
                 }
-                if ((++loops & 1023) == 0) {
+                if (sleeper != null) {
+                    sleeper.loop(any);
+                }
+                if ((++loops & 1023) == 0 || sleeper != null && !any) {
                     long now = System.nanoTime();
                     if (!draining && (now >= end || !running || stats.stopRequested() && me != 0)) {
                         if (sim == null) {
@@ -677,8 +801,12 @@ public final class L2fwdMp implements EalApplication {
                 mine += c[p][ProcStats.TX] - initialTx[p];
             }
             double secs = (System.nanoTime() - start) / 1e9;
-            out.printf(Locale.ROOT, "l2fwd-mp: proc %d (pid %d) forwarded %d packets in %.1f s (%.3f Mpps)%n", me, rt.pid(),
-                    mine, secs, mine / secs / 1e6);
+            out.printf(Locale.ROOT, "l2fwd-mp: proc %d (pid %d) forwarded %d packets in %.1f s (%.3f Mpps)%s%n", me, rt.pid(),
+                    mine, secs, mine / secs / 1e6, sleeper == null ? "" : String.format(Locale.ROOT,
+                            "; idle interrupt: slept %d times, %d woken by an RX interrupt", sleeper.sleeps, sleeper.wakeups));
+            if (sleeper != null) {
+                sleeper.close();
+            }
             if (!running && sim != null) {
                 for (int p = 0; p < sim.ports().size(); p++) {
                     sim.command("gen " + p + " stop");

@@ -53,7 +53,7 @@ class L2fwdMpTest {
             try (AppProcess s1 = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",
                     "--num-procs", "3", "--proc-id", "1");
                     AppProcess s2 = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",
-                            "--num-procs", "3", "--proc-id", "2")) {
+                            "--num-procs", "3", "--proc-id", "2", "--idle", "interrupt")) {
                 s1.await("attached queue 1 of port 1");
                 s2.await("attached queue 2 of port 1");
                 try (AppProcess twin = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",
@@ -88,6 +88,10 @@ class L2fwdMpTest {
                 assertTrue(List.of(0, 143).contains(primary.exit()), primary.output());
                 assertEquals(0, s1.exit(), s1.output());
                 assertEquals(0, s2.exit(), s2.output());
+                // proc 2 slept while the generators were off and an RX interrupt, armed by the primary, woke it
+                Matcher w = Pattern.compile("idle interrupt: slept (\\d+) times, (\\d+) woken by an RX interrupt")
+                        .matcher(s2.output());
+                assertTrue(w.find() && Long.parseLong(w.group(2)) > 0, s2.output());
             }
             String j = Files.readString(pj);
             for (int p = 0; p < 2; p++) {
@@ -149,6 +153,37 @@ class L2fwdMpTest {
             assertTrue(j.contains("\"clean\": true"), j);
             assertEquals(0, Json.get(j, "in_use"), "every mbuf is back in the pool: none leaked by the killed process\n" + j);
             System.out.println("mbufs the killed secondary held outside its rings, reclaimed: " + Json.get(j, "mbufs_reclaimed"));
+        }
+    }
+
+    @Test
+    void whenThePrimaryIsKilledSecondariesRunOnAndTheGroupCannotGrow() throws Exception {
+        String prefix = prefix("orphan");
+        try (AppProcess primary = AppProcess.start(base, "--no-huge", "--file-prefix", prefix, "--", "--num-procs", "2",
+                "--devsim-rate", "20000")) {
+            primary.await("port 1:");
+            try (AppProcess s1 = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",
+                    "--num-procs", "2", "--proc-id", "1")) {
+                s1.await("attached queue 1 of port 1");
+                primary.process.destroyForcibly(); // SIGKILL
+                primary.process.waitFor();
+                s1.await("the primary (pid " + primary.pid() + ") ended; this process keeps polling its queues");
+                try (AppProcess late = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",
+                        "--num-procs", "2", "--proc-id", "1")) {
+                    assertEquals(1, late.exit());
+                    assertTrue(late.output().contains("l2fwd-mp: error: no primary process runs for file prefix '" + prefix
+                            + "'"), late.output());
+                }
+                try (AppProcess again = AppProcess.start(base, "--no-huge", "--file-prefix", prefix, "--", "--num-procs",
+                        "2")) {
+                    assertEquals(1, again.exit());
+                    assertTrue(again.output().contains("secondary processes [" + s1.pid() + "] of an earlier primary"),
+                            again.output());
+                }
+                assertTrue(s1.process.isAlive(), "the secondary outlives its primary");
+                s1.process.destroy();
+                assertTrue(List.of(0, 143).contains(s1.exit()), s1.output());
+            }
         }
     }
 

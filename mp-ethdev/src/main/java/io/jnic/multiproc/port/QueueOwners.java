@@ -48,16 +48,36 @@ public final class QueueOwners {
         m.set(ValueLayout.JAVA_INT, OFF_VERSION, VERSION);
         m.set(ValueLayout.JAVA_INT, OFF_NUM_PROCS, numProcs);
         m.set(ValueLayout.JAVA_INT, OFF_MAX_QUEUES, MAX_QUEUES);
-        VarHandle.releaseFence();
-        m.set(ValueLayout.JAVA_LONG, OFF_MAGIC, MAGIC);
         return new QueueOwners(m);
     }
 
-    /** Another process: the table the primary created; a clear error when there is none. */
-    public static QueueOwners attach(MemoryGroup group) {
-        Memzone z = group.find(MEMZONE).orElseThrow(() -> new IllegalStateException("the primary of file prefix '"
-                + group.filePrefix() + "' shares no ports (no memzone " + MEMZONE + "); start it as a multi-process "
-                + "app such as l2fwd-mp with --num-procs"));
+    /** The primary: the ports are shared now (secondaries waiting in {@link #attach} go on). */
+    public void publish() {
+        VarHandle.releaseFence();
+        seg.set(ValueLayout.JAVA_LONG, OFF_MAGIC, MAGIC);
+    }
+
+    /**
+     * Another process: the table the primary published, waiting up to {@code waitNanos} for a primary that is
+     * still setting its ports up; a clear error when there is none.
+     */
+    public static QueueOwners attach(MemoryGroup group, long waitNanos) {
+        long end = System.nanoTime() + waitNanos;
+        Memzone z;
+        while ((z = group.find(MEMZONE).orElse(null)) == null || z.memory().byteSize() < BYTES
+                || (long) ValueLayout.JAVA_LONG.varHandle().getAcquire(z.memory(), OFF_MAGIC) != MAGIC) {
+            if (System.nanoTime() - end > 0) {
+                throw new IllegalStateException("the primary of file prefix '" + group.filePrefix() + "' shares no ports "
+                        + "(no memzone " + MEMZONE + " published within " + waitNanos / 1_000_000 + " ms); start it as a "
+                        + "multi-process app such as l2fwd-mp");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the primary to share its ports");
+            }
+        }
         MemorySegment m = z.memory();
         if (m.byteSize() < BYTES || m.get(ValueLayout.JAVA_LONG, OFF_MAGIC) != MAGIC
                 || m.get(ValueLayout.JAVA_INT, OFF_VERSION) != VERSION

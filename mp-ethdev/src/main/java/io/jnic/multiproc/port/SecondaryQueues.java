@@ -30,6 +30,8 @@ public final class SecondaryQueues implements AutoCloseable {
     /** How long a claim waits for the primary to recover a queue whose previous owner died. */
     static final Duration RECOVERY_WAIT = Duration.ofSeconds(5);
     static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(5);
+    /** How long a secondary waits for a primary that is still setting its ports up. */
+    static final Duration PUBLISH_WAIT = Duration.ofSeconds(30);
 
     private final MpRuntime rt;
     private final QueueOwners owners;
@@ -48,7 +50,7 @@ public final class SecondaryQueues implements AutoCloseable {
         if (rt.isPrimary()) {
             throw new IllegalStateException("SecondaryQueues is for secondaries; the primary uses SharedPorts");
         }
-        QueueOwners owners = QueueOwners.attach(rt.memory());
+        QueueOwners owners = QueueOwners.attach(rt.memory(), PUBLISH_WAIT.toNanos());
         SecondaryQueues s = new SecondaryQueues(rt, owners, SharedPorts.table(rt.memory()));
         rt.ipc().register(SharedPorts.ACTION_LINK, s::onLink);
         return s;
@@ -185,6 +187,54 @@ public final class SecondaryQueues implements AutoCloseable {
         } finally {
             m.closeFds(); // the mappings keep what they need
         }
+    }
+
+    /**
+     * The eventfd the device increments for RX queue {@code queue} of {@code port} (a queue this process
+     * attached), handed over by the primary; this process owns the descriptor. The port must have been started
+     * with RX interrupts.
+     */
+    public int rxInterruptFd(int port, int queue) {
+        IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_GET_FD);
+        if (m.fdCount() != 1) {
+            m.closeFds();
+            throw new IllegalStateException("the primary sent " + m.fdCount() + " descriptors for the RX interrupt of "
+                    + "queue " + queue + " of port " + port);
+        }
+        return m.fd(0);
+    }
+
+    /** Has the primary arm RX queue {@code queue}'s interrupt once (a synchronous request). */
+    public void rxInterruptArm(int port, int queue) {
+        rxInterrupt(port, queue, SharedPorts.RX_INTR_ARM).closeFds();
+    }
+
+    private IpcMessage rxInterrupt(int port, int queue, int op) {
+        if (rt.primaryGone()) {
+            throw new IllegalStateException("the primary (pid " + rt.primaryPid() + ") has ended; RX interrupts go "
+                    + "through it");
+        }
+        ByteBuffer p = ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(port).putInt(queue).putInt(op);
+        IpcReply r = rt.ipc().requestSync(new IpcMessage(SharedPorts.ACTION_RX_INTR, p.array()), ATTACH_TIMEOUT);
+        if (r.nbReceived() == 0) {
+            throw new IllegalStateException("the primary (pid " + rt.primaryPid() + ") did not answer an RX interrupt "
+                    + "request for queue " + queue + " of port " + port);
+        }
+        IpcMessage m = r.messages().getFirst();
+        ByteBuffer b = m.paramBuffer();
+        if (b.remaining() < 8 || b.getInt() != SharedPorts.STATUS_OK) {
+            m.closeFds();
+            String why = "";
+            if (b.remaining() >= 4) {
+                b.getInt();
+                byte[] t = new byte[b.remaining()];
+                b.get(t);
+                why = new String(t, StandardCharsets.UTF_8);
+            }
+            throw new IllegalStateException("the primary refused the RX interrupt request for queue " + queue + " of port "
+                    + port + ": " + why);
+        }
+        return m;
     }
 
     @Override

@@ -44,6 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SharedPorts implements AutoCloseable {
     public static final String ACTION_ATTACH = "jnic.port.attach";
     public static final String ACTION_LINK = "jnic.port.link";
+    public static final String ACTION_RX_INTR = "jnic.port.rxintr";
+    static final int RX_INTR_GET_FD = 0;
+    static final int RX_INTR_ARM = 1;
     static final int STATUS_OK = 0;
     static final int STATUS_REFUSED = 1;
     private static final System.Logger LOG = System.getLogger(SharedPorts.class.getName());
@@ -66,6 +69,7 @@ public final class SharedPorts implements AutoCloseable {
     /**
      * The primary shares {@code devices} (started ports, each with the {@link PciDevice} it was probed on)
      * with the group's secondaries; {@code pools} are the mempools their RX queues take buffers from.
+     * Publishes {@code owners} last: secondaries start attaching once everything here is in place.
      */
     public static SharedPorts serve(MpRuntime rt, QueueOwners owners, Map<EthDevice, PciDevice> devices,
             List<Mempool> pools) {
@@ -86,7 +90,9 @@ public final class SharedPorts implements AutoCloseable {
             }
         }
         rt.ipc().register(ACTION_ATTACH, s::onAttach);
+        rt.ipc().register(ACTION_RX_INTR, s::onRxInterrupt);
         rt.addReclaimer(s::recover);
+        owners.publish(); // secondaries may attach from now on
         return s;
     }
 
@@ -191,12 +197,58 @@ public final class SharedPorts implements AutoCloseable {
         LOG.log(Level.INFO, "pid {0,number,#} attached queue {1} of {2}", peer.pid(), queue, d.name());
     }
 
+    /**
+     * RX-queue interrupts reach only the primary's device handle: the owner of a queue gets the queue's
+     * eventfd once (the device increments it in every process that holds it, no forwarding per interrupt)
+     * and asks the primary to arm the vector each time it goes to sleep (EIMS is a trapped register).
+     */
+    private void onRxInterrupt(IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        if (!peer.isRequest()) {
+            return;
+        }
+        ByteBuffer p = m.paramBuffer();
+        if (p.remaining() != 12) {
+            refuse(peer, ACTION_RX_INTR, "malformed RX interrupt request of " + p.remaining() + " bytes");
+            return;
+        }
+        int port = p.getInt();
+        int queue = p.getInt();
+        int op = p.getInt();
+        EthDevice d = ports.get(port);
+        if (d == null) {
+            refuse(peer, ACTION_RX_INTR, "port " + port + " is not shared by the primary");
+            return;
+        }
+        if (queue < 0 || queue >= QueueOwners.MAX_QUEUES || owners.owner(port, queue) != peer.pid()) {
+            refuse(peer, ACTION_RX_INTR, "queue " + queue + " of port " + port + " is not owned by pid " + peer.pid());
+            return;
+        }
+        try {
+            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(STATUS_OK).putInt(0);
+            if (op == RX_INTR_GET_FD) {
+                rt.ipc().reply(peer, new IpcMessage(ACTION_RX_INTR, b.array(), d.rxInterruptFd(queue)));
+            } else if (op == RX_INTR_ARM) {
+                d.rxInterruptArm(queue);
+                rt.ipc().reply(peer, new IpcMessage(ACTION_RX_INTR, b.array()));
+            } else {
+                refuse(peer, ACTION_RX_INTR, "unknown RX interrupt operation " + op);
+            }
+        } catch (RuntimeException e) {
+            refuse(peer, ACTION_RX_INTR, e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
     private void refuse(IpcPeer peer, String why) {
-        LOG.log(Level.WARNING, "refused a queue attach from pid {0,number,#}: {1}", peer.pid(), why);
+        refuse(peer, ACTION_ATTACH, why);
+    }
+
+    private void refuse(IpcPeer peer, String action, String why) {
+        LOG.log(Level.WARNING, "refused {0} from pid {1,number,#}: {2}", action, peer.pid(), why);
         byte[] t = why.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(Math.min(IpcMessage.MAX_PARAM_LEN, 8 + t.length)).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(STATUS_REFUSED).putInt(0).put(t, 0, b.remaining());
-        rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, b.array()));
+        rt.ipc().reply(peer, new IpcMessage(action, b.array()));
     }
 
     // ---- recovery of a dead secondary (watcher thread, before its lcores are released)
@@ -267,5 +319,6 @@ public final class SharedPorts implements AutoCloseable {
     public void close() {
         closed = true;
         rt.ipc().unregister(ACTION_ATTACH);
+        rt.ipc().unregister(ACTION_RX_INTR);
     }
 }

@@ -11,9 +11,11 @@
  * <p>Interrupts reach only the primary: link changes are broadcast to every secondary
  * ({@link io.jnic.multiproc.port.LinkListener}). When a secondary dies the primary resets its queue pairs in
  * the device (returning the mbufs of their rings), reclaims the mbufs its lcores held, and frees the queues
- * for a restarted process. If the primary dies, secondaries keep forwarding on the queues they hold; no new
- * queue can be attached and no recovery happens until a new group is started (a new primary does not adopt a
- * group whose secondaries still run: it refuses to start).
+ * for a restarted process. If the primary dies, secondaries keep running and polling their queues, but link
+ * and RX interrupts, new attaches and recovery are gone, and with vfio-user devices the traffic stops: the
+ * server drops the DMA maps of its departed client, the primary (spec, "Client Disconnection"). No new
+ * secondary can join (there is no primary), and a new primary refuses to start while the old group's
+ * secondaries run; stop them and start the group again.
  *
  * <p>This module sits above multiproc and ethdev so that neither depends on the other.
  */

@@ -76,6 +76,7 @@ final class PrimaryRig implements AutoCloseable {
             int lcore = MpRuntime.currentLcore();
             MbufBatch b = new MbufBatch(32);
             Mbuf m = new Mbuf();
+            RssOracle oracle = new RssOracle();
             while (!stop) {
                 int got = devs.get(0).rxBurst(0, b);
                 if (got == 0) {
@@ -84,7 +85,8 @@ final class PrimaryRig implements AutoCloseable {
                 }
                 rx += got;
                 for (int i = 0; i < got; i++) {
-                    if ((m.wrap(b.get(i)).rssHash() & 127) % nq != 0) {
+                    long want = oracle.hash(m.wrap(b.get(i)));
+                    if (want < 0 || RssOracle.queue(want, nq) != 0 || (m.rssHash() & 0xFFFFFFFFL) != want) {
                         misrouted++;
                     }
                 }

@@ -52,6 +52,7 @@ public final class QueueChild {
             reader.start();
             MbufBatch b = new MbufBatch(32);
             Mbuf m = new Mbuf();
+            RssOracle oracle = new RssOracle();
             long rxn = 0;
             long txn = 0;
             long dropped = 0;
@@ -64,8 +65,10 @@ public final class QueueChild {
                 }
                 rxn += got;
                 for (int i = 0; i < got; i++) {
-                    int h = m.wrap(b.get(i)).rssHash();
-                    if ((h & 127) % nq != queue) {
+                    long want = oracle.hash(m.wrap(b.get(i)));
+                    // the flow belongs on this queue by the oracle's hash and the default RETA, and the device
+                    // reported that hash
+                    if (want < 0 || RssOracle.queue(want, nq) != queue || (m.rssHash() & 0xFFFFFFFFL) != want) {
                         misrouted++;
                     }
                 }
