@@ -31,10 +31,15 @@ public final class DmaSegment {
     private final long[] pages;
     private final int pageShift;
     private final long pageMask;
+    /**
+     * Scopes every view of this segment: after {@link #release} (group closed, segment retired or detached) a
+     * stale view throws IllegalStateException instead of touching unmapped memory.
+     */
+    private final Arena arena = Arena.ofShared();
     private volatile boolean closed;
 
-    @SuppressWarnings("restricted") // rescoping our own mmap to the group's arena
-    DmaSegment(int id, int fd, PageSize pageSize, Backing backing, Path path, MemorySegment mapping, Arena arena,
+    @SuppressWarnings("restricted") // rescoping our own mmap to the segment's arena
+    DmaSegment(int id, int fd, PageSize pageSize, Backing backing, Path path, MemorySegment mapping,
             IovaMode iovaMode, long iovaBase, long[] pages) {
         this.id = id;
         this.fd = fd;
@@ -140,12 +145,23 @@ public final class DmaSegment {
         }
     }
 
-    /** munmap (when {@code unmap}; the group's arena is closed by then) + close; the group unlinks files. */
-    void release(boolean unmap) {
+    /**
+     * Invalidates the views, then munmap + close; the group unlinks files. When a native call is using the
+     * memory right now, the views cannot be invalidated and the mapping is left in place (logged by the caller).
+     *
+     * @return whether the memory was unmapped
+     */
+    boolean release() {
         if (closed) {
-            return;
+            return true;
         }
         closed = true;
+        boolean unmap = true;
+        try {
+            arena.close(); // from here on, views throw IllegalStateException instead of faulting
+        } catch (IllegalStateException e) {
+            unmap = false; // unmapping would pull memory from under a native call
+        }
         try {
             if (unmap) {
                 Mman.munmap(raw);
@@ -153,6 +169,7 @@ public final class DmaSegment {
         } finally {
             Io.closeQuietly(fd);
         }
+        return unmap;
     }
 
     @Override

@@ -45,6 +45,8 @@ final class GroupLayout {
     static final long S_CREATOR_PID = 20;
     static final long S_IOVA_BASE = 24;
     static final long S_USED = 32;
+    /** Entry state, a {@link SegmentState} code; 0 (what a zero-filled entry of an older writer holds) is live. */
+    static final long S_STATE = 40;
     static final long S_NAME = 64;
     static final int SEGMENT_NAME_BYTES = 64;
 

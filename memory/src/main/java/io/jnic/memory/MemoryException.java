@@ -28,6 +28,10 @@ public final class MemoryException extends RuntimeException {
         NOT_FOUND,
         /** The segment exists in the group but is not mapped in this process yet (see attachSegment). */
         NOT_ATTACHED,
+        /** The segment was retired (a failed hotplug rolled back): it can no longer be mapped. */
+        RETIRED,
+        /** The segment cannot be retired: memzones live in it. */
+        IN_USE,
         /** The operation needs physical addresses and cannot get them (4 KB pages, PFNs hidden). */
         NO_PHYSICAL_ADDRESSES,
         /** The cross-process lock could not be taken in time. */

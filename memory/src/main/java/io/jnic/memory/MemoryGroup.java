@@ -54,7 +54,7 @@ public final class MemoryGroup implements AutoCloseable {
     private final Path dataDir;
     private final Path headerPath;
     private final int headerFd;
-    /** Every view handed out is scoped to this arena: use after close throws instead of touching unmapped memory. */
+    /** Scopes the header view (each segment scopes its own views): use after close throws instead of faulting. */
     private final Arena arena = Arena.ofShared();
     private final MemorySegment rawHeader;
     private final MemorySegment header;
@@ -257,7 +257,9 @@ public final class MemoryGroup implements AutoCloseable {
             if (effective.backing() == Backing.FILE || fds != null) {
                 int count = group.segmentCount();
                 for (int id = 0; id < count; id++) {
-                    group.attachSegment(id);
+                    if (!group.readEntry(id).retired()) {
+                        group.attachSegment(id);
+                    }
                 }
             }
             return group;
@@ -340,7 +342,10 @@ public final class MemoryGroup implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------- segments
 
-    /** Segments recorded in the shared table (some may not be mapped in this process yet). */
+    /**
+     * Entries of the shared segment table, retired ones included (ids are never reused, so valid ids are
+     * {@code 0..segmentCount()-1}); some may not be mapped in this process yet, retired ones never are.
+     */
     public int segmentCount() {
         int n = (int) INT.getAcquire(header, H_SEGMENT_COUNT);
         if (n < 0 || n > maxSegments) {
@@ -349,7 +354,7 @@ public final class MemoryGroup implements AutoCloseable {
         return n;
     }
 
-    /** This process's mapped segments, in id order. */
+    /** This process's mapped segments, in id order (never a retired or detached one). */
     public List<DmaSegment> segments() {
         List<DmaSegment> out = new ArrayList<>();
         for (DmaSegment s : segments) {
@@ -370,7 +375,7 @@ public final class MemoryGroup implements AutoCloseable {
             return local[id];
         }
         if (backing == Backing.MEMFD && fds == null) {
-            checkSegmentId(id);
+            readMappableEntry(id);
             throw new MemoryException(Reason.NOT_ATTACHED, "segment " + id + " of group '" + prefix + "' is not"
                     + " mapped in this process: it was added after this process attached; call attachSegment(" + id
                     + ", fd) with its memfd (the multiproc layer does this when told a segment was added)");
@@ -387,7 +392,7 @@ public final class MemoryGroup implements AutoCloseable {
         if (segments.length > id && id >= 0 && segments[id] != null) {
             return segments[id];
         }
-        Entry e = readEntry(id);
+        Entry e = readMappableEntry(id);
         int fd;
         Path path = null;
         if (backing == Backing.FILE) {
@@ -423,7 +428,7 @@ public final class MemoryGroup implements AutoCloseable {
         }
         Entry e;
         try {
-            e = readEntry(id);
+            e = readMappableEntry(id);
         } catch (RuntimeException x) {
             Io.closeQuietly(fd);
             throw x;
@@ -451,7 +456,7 @@ public final class MemoryGroup implements AutoCloseable {
                             + " in its creator: this is not the same memory (was the file replaced?)");
                 }
             }
-            DmaSegment s = new DmaSegment(e.id, fd, pageSize, backing, path, mem, arena, iovaMode,
+            DmaSegment s = new DmaSegment(e.id, fd, pageSize, backing, path, mem, iovaMode,
                     iovaMode == IovaMode.PHYSICAL ? 0 : e.iovaBase, pages);
             publishLocal(s);
             return s;
@@ -468,7 +473,20 @@ public final class MemoryGroup implements AutoCloseable {
      * Creates, maps and records a new segment of at least {@code bytes} (rounded up to whole pages), for this
      * process; others map it with {@link #attachSegment(int)}. Zeroed, locked, with its IOVA range assigned.
      */
-    public synchronized DmaSegment addSegment(long bytes) {
+    public DmaSegment addSegment(long bytes) {
+        return addSegment(bytes, SegmentState.LIVE);
+    }
+
+    /**
+     * {@link #addSegment(long)} for a hotplug: the segment is recorded {@link SegmentState#PENDING}, so other
+     * processes can map it but no memzone is reserved in it until {@link #commitSegment(int)}; if not every
+     * process could map it, {@link #retireSegment(int)} undoes it.
+     */
+    public DmaSegment addPendingSegment(long bytes) {
+        return addSegment(bytes, SegmentState.PENDING);
+    }
+
+    private synchronized DmaSegment addSegment(long bytes, SegmentState state) {
         ensureOpen();
         if (bytes <= 0 || bytes > MAX_SEGMENT_SIZE) {
             throw new IllegalArgumentException("segment size " + bytes + " outside 1.." + MAX_SEGMENT_SIZE);
@@ -484,13 +502,13 @@ public final class MemoryGroup implements AutoCloseable {
                 throw new MemoryException(Reason.OUT_OF_MEMORY, "the segment table of group '" + prefix + "' is full ("
                         + maxSegments + " segments): create the group with a larger maxSegments, or larger segments");
             }
-            return createSegment(id, size);
+            return createSegment(id, size, state);
         } finally {
             lock.unlock();
         }
     }
 
-    private DmaSegment createSegment(int id, long size) {
+    private DmaSegment createSegment(int id, long size, SegmentState state) {
         String name = MemoryConfig.segmentFileName(prefix, id);
         Path path = backing == Backing.FILE ? dataDir.resolve(name) : null;
         int fd = -1;
@@ -539,10 +557,11 @@ public final class MemoryGroup implements AutoCloseable {
             header.set(ValueLayout.JAVA_INT, e + S_CREATOR_PID, Proc.getpid());
             header.set(ValueLayout.JAVA_LONG, e + S_IOVA_BASE, iovaBase);
             header.set(ValueLayout.JAVA_LONG, e + S_USED, 0L);
+            header.set(ValueLayout.JAVA_INT, e + S_STATE, state.code());
             if (path != null) {
                 putString(header, e + S_NAME, SEGMENT_NAME_BYTES, name.getBytes(StandardCharsets.US_ASCII));
             }
-            DmaSegment s = new DmaSegment(id, fd, pageSize, backing, path, mem, arena, iovaMode,
+            DmaSegment s = new DmaSegment(id, fd, pageSize, backing, path, mem, iovaMode,
                     iovaMode == IovaMode.PHYSICAL ? 0 : iovaBase, pages);
             publishLocal(s);
             INT.setRelease(header, H_SEGMENT_COUNT, id + 1); // publish last
@@ -560,6 +579,145 @@ public final class MemoryGroup implements AutoCloseable {
         }
     }
 
+    /** {@link #readEntry} that refuses a retired entry (a pending one is mapped: its hotplug needs that). */
+    private Entry readMappableEntry(int id) {
+        Entry e = readEntry(id);
+        if (e.retired()) {
+            throw new MemoryException(Reason.RETIRED, "segment " + id + " of group '" + prefix + "' is retired (a"
+                    + " memory hotplug that not every process could follow was rolled back): it cannot be mapped;"
+                    + " use another segment");
+        }
+        return e;
+    }
+
+    /**
+     * The state of segment {@code id}'s table entry.
+     *
+     * @throws MemoryException NOT_FOUND for an id outside the table
+     */
+    public SegmentState segmentState(int id) {
+        ensureOpen();
+        return readEntry(id).state;
+    }
+
+    /**
+     * Makes a segment added by {@link #addPendingSegment(long)} usable for memzones, once every process that
+     * must see it has mapped it.
+     *
+     * @throws MemoryException NOT_FOUND for an id outside the table, RETIRED for a retired one
+     * @throws IllegalStateException when it is live already
+     */
+    public void commitSegment(int id) {
+        synchronized (this) {
+            ensureOpen();
+            lock.lock(config.lockTimeout());
+            try {
+                Entry e = readMappableEntry(id);
+                if (e.state != SegmentState.PENDING) {
+                    throw new IllegalStateException("segment " + id + " of group '" + prefix + "' is live already:"
+                            + " only a segment added with addPendingSegment is committed");
+                }
+                INT.setRelease(header, entryOffset(id) + S_STATE, SegmentState.LIVE.code());
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Retires segment {@code id} (the primary, rolling back a hotplug that a secondary could not follow):
+     * under the group's lock, marks its table entry retired, then unmaps and closes it here and (FILE backing)
+     * unlinks its file. Only a segment in which no memzone was ever reserved can be retired. The id is not
+     * reused: later segments get new ids, so a slot of the table stays spent. Other processes that mapped it
+     * must drop their mapping with {@link #detachSegment(int)}; until they do, its memory stays allocated.
+     * Views of the segment obtained earlier must not be used afterwards.
+     *
+     * @throws MemoryException NOT_FOUND for an id outside the table, RETIRED when it is already retired,
+     *                         IN_USE when a memzone lives in it
+     */
+    public void retireSegment(int id) {
+        DmaSegment local;
+        Path path;
+        synchronized (this) {
+            ensureOpen();
+            lock.lock(config.lockTimeout());
+            try {
+                Entry e = readEntry(id);
+                if (e.retired()) {
+                    throw new MemoryException(Reason.RETIRED, "segment " + id + " of group '" + prefix + "' is already"
+                            + " retired: nothing to do");
+                }
+                int n = memzoneCount();
+                List<String> users = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    if (header.get(ValueLayout.JAVA_INT, zoneTable + i * MEMZONE_ENTRY + Z_SEGMENT) == id) {
+                        users.add("'" + nameAt(i) + "'");
+                    }
+                }
+                if (!users.isEmpty() || e.used != 0) {
+                    throw new MemoryException(Reason.IN_USE, "segment " + id + " of group '" + prefix + "' cannot be"
+                            + " retired: " + (users.isEmpty() ? e.used + " bytes of it are reserved"
+                                    : "memzone(s) " + String.join(", ", users) + " live in it")
+                            + " (memzones are never freed, so only a segment nobody reserved from can be retired)");
+                }
+                INT.setRelease(header, entryOffset(id) + S_STATE, SegmentState.RETIRED.code());
+                path = backing == Backing.FILE ? dataDir.resolve(e.name) : null;
+            } finally {
+                lock.unlock();
+            }
+            local = dropLocal(id);
+        }
+        if (local != null) {
+            releaseSegment(local);
+        }
+        if (path != null) {
+            unlinkQuietly(path); // after the state: a late attacher sees "retired" rather than a missing file
+        }
+        LOG.log(System.Logger.Level.INFO, "retired segment {0,number,#} of memory group {1}", id, prefix);
+    }
+
+    /**
+     * Drops this process's mapping of a retired segment (a secondary, told that a hotplug was rolled back).
+     *
+     * @return whether it was mapped here
+     * @throws MemoryException NOT_FOUND for an id outside the table, IN_USE for a live segment (live segments
+     *                         stay mapped until the group is closed)
+     */
+    public boolean detachSegment(int id) {
+        DmaSegment local;
+        synchronized (this) {
+            ensureOpen();
+            if (!readEntry(id).retired()) {
+                throw new MemoryException(Reason.IN_USE, "segment " + id + " of group '" + prefix + "' is live: only a"
+                        + " retired segment can be detached (live segments stay mapped until the group is closed)");
+            }
+            local = dropLocal(id);
+        }
+        if (local == null) {
+            return false;
+        }
+        releaseSegment(local);
+        return true;
+    }
+
+    private void releaseSegment(DmaSegment s) {
+        if (!s.release()) {
+            LOG.log(System.Logger.Level.WARNING, "{0} was released while a native call used its memory: leaving it"
+                    + " mapped", s);
+        }
+    }
+
+    /** Removes segment {@code id} from this process's view; the caller releases what is returned. */
+    private synchronized DmaSegment dropLocal(int id) {
+        DmaSegment s = segments[id];
+        if (s != null) {
+            DmaSegment[] copy = segments.clone();
+            copy[id] = null;
+            segments = copy;
+        }
+        return s;
+    }
+
     private MemoryException outOfMemory(long size, SysException e, Path path) {
         if (pageSize.isHuge()) {
             return Hugepages.outOfPages(pageSize, size, path != null ? dataDir : null, e);
@@ -571,7 +729,7 @@ public final class MemoryGroup implements AutoCloseable {
     private void checkIdentityOverlap(int id, long base, long size) {
         for (int i = 0; i < id; i++) {
             Entry o = readEntry(i);
-            if (base < o.iovaBase + o.size && o.iovaBase < base + size) {
+            if (!o.retired() && base < o.iovaBase + o.size && o.iovaBase < base + size) {
                 throw new MemoryException(Reason.OUT_OF_MEMORY, "IDENTITY IOVA range [0x" + Long.toHexString(base)
                         + ", 0x" + Long.toHexString(base + size) + ") of a new segment overlaps segment " + i
                         + ", which another process mapped at that address: add segments from one process (the"
@@ -667,6 +825,9 @@ public final class MemoryGroup implements AutoCloseable {
                 long largest = 0;
                 for (int id = 0; id < segs; id++) {
                     Entry e = readEntry(id);
+                    if (e.state != SegmentState.LIVE) {
+                        continue; // a pending segment is handed out only once every process mapped it
+                    }
                     long off = place(e.used, size, align, pageSize, e.size);
                     if (off < 0) {
                         largest = Math.max(largest, e.size - e.used);
@@ -790,6 +951,10 @@ public final class MemoryGroup implements AutoCloseable {
                     + ", but group '" + prefix + "' has " + segs + " segment(s) (ids 0.." + (segs - 1) + ")");
         }
         Entry e = readEntry(segId);
+        if (e.state != SegmentState.LIVE) {
+            throw corrupted("memzone '" + name + "' (entry " + i + ") lives in segment " + segId + ", which is "
+                    + e.state.name().toLowerCase(java.util.Locale.ROOT));
+        }
         if (off < 0 || len <= 0 || off > e.size || len > e.size - off || align <= 0 || Long.bitCount(align) != 1
                 || (off & (align - 1)) != 0) {
             throw corrupted("memzone '" + name + "' (entry " + i + ") claims offset " + off + ", length " + len
@@ -817,7 +982,10 @@ public final class MemoryGroup implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------- table entries
 
-    record Entry(int id, long size, long iovaBase, long used, String name) {
+    record Entry(int id, long size, long iovaBase, long used, String name, SegmentState state) {
+        boolean retired() {
+            return state == SegmentState.RETIRED;
+        }
     }
 
     private long entryOffset(int id) {
@@ -866,7 +1034,12 @@ public final class MemoryGroup implements AutoCloseable {
         if (!name.equals(expected)) {
             throw corrupted(what + " names file '" + name + "' instead of '" + expected + "'");
         }
-        return new Entry(id, size, iova, used, name);
+        int code = (int) INT.getAcquire(header, e + S_STATE);
+        SegmentState state = SegmentState.ofCode(code);
+        if (state == null) {
+            throw corrupted(what + " has state " + code + ", none of 0 (live), 1 (retired), 2 (pending)");
+        }
+        return new Entry(id, size, iova, used, name, state);
     }
 
     // ---------------------------------------------------------------------------------------- accessors
@@ -980,17 +1153,17 @@ public final class MemoryGroup implements AutoCloseable {
         closed = true;
         boolean unmap = true;
         try {
-            arena.close(); // from here on, views throw IllegalStateException instead of faulting
+            arena.close(); // from here on, the header view throws IllegalStateException instead of faulting
         } catch (IllegalStateException e) {
-            // a native call is using one of our segments right now: unmapping would pull memory from under it
+            // a native call is using the header right now: unmapping would pull memory from under it
             unmap = false;
             LOG.log(System.Logger.Level.WARNING, "memory group " + prefix + " closed while a native call used its"
-                    + " memory: leaving it mapped", e);
+                    + " header: leaving it mapped", e);
         }
         for (DmaSegment s : segments) {
             if (s != null) {
                 try {
-                    s.release(unmap);
+                    releaseSegment(s);
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "releasing " + s + " failed", e);
                 }

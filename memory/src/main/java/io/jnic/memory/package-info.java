@@ -7,8 +7,8 @@
  * <ul>
  *   <li>{@link io.jnic.memory.MemoryConfig}: EAL-style knobs (file prefix, huge dir, runtime dir, page size /
  *       {@code --no-huge}, FILE or MEMFD backing, IOVA mode, {@code -m} size, table capacities).</li>
- *   <li>{@link io.jnic.memory.MemoryGroup}: create / attach / addSegment / attachSegment / reserve / lookup /
- *       close (DPDK's memory config + rte_memzone).</li>
+ *   <li>{@link io.jnic.memory.MemoryGroup}: create / attach / addSegment / attachSegment / retireSegment /
+ *       detachSegment / reserve / lookup / close (DPDK's memory config + rte_memzone).</li>
  *   <li>{@link io.jnic.memory.DmaSegment}: one fd-backed, mlocked, zeroed mapping; {@code iova(offset)}.</li>
  *   <li>{@link io.jnic.memory.Memzone}: a named range of a segment (segment id + offset + length + align).</li>
  *   <li>{@link io.jnic.memory.IovaMode}: PHYSICAL (pagemap), ASSIGNED (our allocator, for an IOMMU / vfio-user /
@@ -51,7 +51,7 @@
  *  36  u32  maxMemzones        capacity of the memzone table (1..65536)
  *  40  u32  segment table      offset of the segment table (512)
  *  44  u32  memzone table      offset of the memzone table (512 + maxSegments*128)
- *  48  u32  segment count      published entries; stored with release after the entry is complete
+ *  48  u32  segment count      published entries, retired ones included; stored with release after the entry is complete
  *  52  u32  memzone count      published entries; stored with release after the entry is complete
  *  56  u64  IOVA next          ASSIGNED allocator cursor (CAS), see {@link io.jnic.memory.IovaAllocator}
  *  64  u64  IOVA limit         end (exclusive) of the assignable IOVA range
@@ -75,6 +75,8 @@
  *  24  u64  IOVA base          ASSIGNED: allocated base; IDENTITY: creator's virtual address; PHYSICAL:
  *                              physical address of the first page (an attacher checks it maps the same page)
  *  32  u64  used               memzone bump cursor: bytes from the start already handed out
+ *  40  u32  state              {@link io.jnic.memory.SegmentState}: 0 live, 1 retired, 2 pending (stored with
+ *                              release; pending to live or retired, live to retired, nothing else changes)
  *  64  64 B file name          "&lt;prefix&gt;map_&lt;id&gt;" (exactly; anything else is refused), "" for a memfd
  * </pre>
  *
@@ -91,9 +93,9 @@
  * <h2>Concurrency</h2>
  * Adding a segment or a memzone takes the {@link io.jnic.memory.SharedLock} (any process of the group may
  * do either); entries are written completely and then published by a release store of the count. Lookups read
- * the count with acquire and scan published entries without locking; published entries never change. A
- * holder that dies mid-update leaves at most an unpublished entry (overwritten by the next creator) or unused
- * bytes in a segment. Memzones are never freed (as in DPDK), so their memory is zero when handed out.
+ * the count with acquire and scan published entries without locking; published entries never change, except
+ * a segment entry's state (see below). A holder that dies mid-update leaves at most an unpublished entry
+ * (overwritten by the next creator) or unused bytes in a segment. Memzones are never freed (as in DPDK), so their memory is zero when handed out.
  * Zones no larger than a page never straddle a page boundary, so they are IOVA-contiguous in every mode.
  *
  * <h2>Adding segments to a live group</h2>
@@ -101,6 +103,25 @@
  * layer sends a message) and call {@link io.jnic.memory.MemoryGroup#attachSegment(int)} (FILE: opened by name)
  * or {@link io.jnic.memory.MemoryGroup#attachSegment(int, int)} with the memfd it received. FILE segments are
  * also mapped on demand when a lookup meets one.
+ *
+ * <p>A hotplug (multiproc) adds with {@link io.jnic.memory.MemoryGroup#addPendingSegment(long)}: the entry is
+ * pending, which every process may map but no reservation uses, until the adder
+ * {@linkplain io.jnic.memory.MemoryGroup#commitSegment(int) commits} it once everyone mapped it. When a process
+ * cannot follow (DPDK rolls the hotplug back), the adder calls
+ * {@link io.jnic.memory.MemoryGroup#retireSegment(int)}: refused while a memzone lives in the segment (its
+ * {@code used} is not 0), otherwise, under the lock, the entry's state becomes retired, then the segment is
+ * unmapped and closed locally and its file (FILE) unlinked. The others drop their mappings with
+ * {@link io.jnic.memory.MemoryGroup#detachSegment(int)}; the memory returns to the kernel when the last
+ * mapping goes. A retired entry is never mapped again (attachSegment refuses it with reason RETIRED,
+ * attachers skip it, reservations skip it) and its id is not reused: later segments take new ids, so a
+ * rolled-back hotplug spends one table slot. {@code segmentCount()} counts table entries, retired ones
+ * included; {@code segments()} lists what this process has mapped. Views of a segment are scoped to it:
+ * after it is retired, detached or the group closed, a stale view throws IllegalStateException.
+ *
+ * <p>Compatibility: the state field sits in bytes that layout version 1 already zero-filled, and 0 means
+ * live, so headers written before it existed read correctly and the layout version stays 1. An older build
+ * would take a pending segment for live, and fails to open a retired FILE segment's (unlinked) file, with an
+ * error, rather than mapping it; the multiproc layer refuses mixed builds anyway (build id).
  *
  * <h2>IOVA on the data path</h2>
  * {@link io.jnic.memory.DmaSegment#iova(long)} is a bounds check plus base + offset, or for PHYSICAL one

@@ -53,6 +53,8 @@ public final class MpRuntime implements AutoCloseable {
     static final String ACTION_UNREGISTER = "jnic.mp.unregister";
     static final String ACTION_MEM_ALLOC = "jnic.mp.mem.alloc";
     static final String ACTION_MEM_ATTACH = "jnic.mp.mem.attach";
+    /** Rollback of a failed hotplug: drop the mapping of a segment the primary has retired. */
+    static final String ACTION_MEM_DETACH = "jnic.mp.mem.detach";
     /**
      * System property: how long the primary waits for every secondary to map a new segment (default 10000 ms).
      * Tests shorten it to see a stuck secondary fail a hotplug.
@@ -321,6 +323,7 @@ public final class MpRuntime implements AutoCloseable {
             MemoryGroup mem = memory;
             IpcChannel channel = ipc;
             ipc.register(ACTION_MEM_ATTACH, (m, peer) -> onMemAttach(mem, channel, m, peer));
+            ipc.register(ACTION_MEM_DETACH, (m, peer) -> onMemDetach(mem, channel, m, peer));
             int procId = register(ipc, pid, options.lcores(), primaryPid, prefix);
             MpRuntime rt = new MpRuntime(options, dir, false, lockFd, config, memory, options.lcores(), ipc, watcher,
                     primaryPid, procId);
@@ -609,6 +612,36 @@ public final class MpRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * A secondary, on its handler thread: a hotplug was rolled back and the primary retired the segment; drop
+     * this process's mapping of it (if it has one) and say whether that worked.
+     */
+    private static void onMemDetach(MemoryGroup memory, IpcChannel ipc, IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        String error = null;
+        boolean hadIt = false;
+        ByteBuffer p = m.paramBuffer();
+        if (p.remaining() != 4) {
+            error = "malformed detach request (" + p.remaining() + " bytes)";
+        } else {
+            int id = p.getInt();
+            try {
+                hadIt = memory.detachSegment(id);
+            } catch (RuntimeException e) {
+                error = "cannot detach segment " + id + ": " + e.getMessage();
+            }
+        }
+        if (error != null) {
+            error = "secondary " + Proc.getpid() + ": " + error;
+            LOG.log(System.Logger.Level.WARNING, "memory hotplug rollback: {0}", error);
+        }
+        if (peer.isRequest()) {
+            // value: 1 when this process had mapped the segment (the primary reports how many dropped it)
+            ipc.reply(peer, status(ACTION_MEM_DETACH, error == null ? STATUS_OK : STATUS_REFUSED, hadIt ? 1 : 0,
+                    error == null ? "" : error));
+        }
+    }
+
     /** The primary, on its handler thread: a secondary needs memory. */
     private void onMemAlloc(IpcMessage m, IpcPeer peer) {
         m.closeFds();
@@ -637,17 +670,20 @@ public final class MpRuntime implements AutoCloseable {
     }
 
     /**
-     * The primary adds a segment and has every secondary map it before anyone may use it: a synchronous
-     * request carrying the segment's fd to all secondaries. One at a time.
+     * The primary adds a segment and has every secondary map it before anyone may use it: it is recorded
+     * pending (no memzone is reserved in it), a synchronous request carries its fd to all secondaries, and
+     * when all mapped it the primary commits it. One at a time.
      *
      * @throws MpException when a secondary could not map it or did not answer in time (naming them). The
-     *                     segment stays in the group's table (published entries never change), unused by
-     *                     this request; secondaries that failed map it later on demand (FILE backing).
+     *                     hotplug is then rolled back: the primary retires the segment (its table entry is
+     *                     marked retired, its file unlinked) and asks every secondary to drop its mapping, so
+     *                     no live new segment remains; a secondary that answers the attach request late is
+     *                     refused because the entry is retired.
      */
     private synchronized DmaSegment hotplug(long bytes) {
         DmaSegment seg;
         try {
-            seg = memory.addSegment(bytes);
+            seg = memory.addPendingSegment(bytes); // no memzone lands in it before every secondary mapped it
         } catch (MemoryException e) {
             throw new MpException("cannot add " + bytes + " bytes of memory to file prefix '" + filePrefix() + "': "
                     + e.getMessage(), e);
@@ -655,6 +691,60 @@ public final class MpRuntime implements AutoCloseable {
         ByteBuffer p = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(seg.id()).putLong(seg.size());
         long timeoutMs = Long.getLong(HOTPLUG_TIMEOUT_PROPERTY, 10_000);
         IpcReply r = ipc.requestSync(new IpcMessage(ACTION_MEM_ATTACH, p.array(), seg.fd()), Duration.ofMillis(timeoutMs));
+        List<String> failures = failures(r, timeoutMs);
+        if (!failures.isEmpty()) {
+            int id = seg.id();
+            long size = seg.size();
+            String rollback = rollBack(id, timeoutMs);
+            throw new MpException("memory hotplug of segment " + id + " (" + size + " bytes) failed: "
+                    + String.join("; ", failures) + ". " + rollback);
+        }
+        try {
+            memory.commitSegment(seg.id());
+        } catch (RuntimeException e) {
+            throw new MpException("memory hotplug of segment " + seg.id() + ": cannot commit it: " + e.getMessage(), e);
+        }
+        LOG.log(System.Logger.Level.INFO, "added segment {0,number,#} ({1,number,#} bytes), mapped by {2} secondaries",
+                seg.id(), seg.size(), r.nbReceived());
+        return seg;
+    }
+
+    /**
+     * Undoes a hotplug: retires segment {@code id} (still pending, so no memzone is in it) and has every
+     * secondary drop its mapping.
+     *
+     * @return what happened, for the error message
+     */
+    private String rollBack(int id, long timeoutMs) {
+        try {
+            memory.retireSegment(id);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "memory hotplug rollback of segment " + id + " failed", e);
+            return "Rolling back failed: " + e.getMessage();
+        }
+        ByteBuffer p = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(id);
+        IpcReply r = ipc.requestSync(new IpcMessage(ACTION_MEM_DETACH, p.array()), Duration.ofMillis(timeoutMs));
+        List<String> failures = failures(r, timeoutMs);
+        int dropped = 0;
+        for (IpcMessage m : r.messages()) {
+            ByteBuffer b = m.paramBuffer();
+            if (b.remaining() >= 8 && b.getInt() == STATUS_OK && b.getInt() == 1) {
+                dropped++;
+            }
+        }
+        String done = "Rolled back: segment " + id + " is retired, " + dropped + " secondary(ies) dropped their"
+                + " mapping of it";
+        if (failures.isEmpty()) {
+            return done + ".";
+        }
+        LOG.log(System.Logger.Level.WARNING, "memory hotplug rollback of segment {0,number,#}: {1}", id,
+                String.join("; ", failures));
+        return done + "; detaching it: " + String.join("; ", failures) + " (one that did not answer drops its"
+                + " mapping, if it has one, when it handles the request late or ends)";
+    }
+
+    /** The refusals in the answers to a hotplug request, and how many secondaries did not answer. */
+    private static List<String> failures(IpcReply r, long timeoutMs) {
         List<String> failures = new ArrayList<>();
         for (IpcMessage m : r.messages()) {
             m.closeFds();
@@ -672,13 +762,7 @@ public final class MpRuntime implements AutoCloseable {
             failures.add((r.nbSent() - r.nbReceived()) + " of " + r.nbSent() + " secondaries did not answer within "
                     + timeoutMs + " ms");
         }
-        if (!failures.isEmpty()) {
-            throw new MpException("memory hotplug of segment " + seg.id() + " (" + seg.size() + " bytes) failed: "
-                    + String.join("; ", failures) + ". The segment is not handed out for this request");
-        }
-        LOG.log(System.Logger.Level.INFO, "added segment {0,number,#} ({1,number,#} bytes), mapped by {2} secondaries",
-                seg.id(), seg.size(), r.nbReceived());
-        return seg;
+        return failures;
     }
 
     /**

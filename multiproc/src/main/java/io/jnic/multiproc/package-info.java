@@ -26,10 +26,16 @@
  * {@code -m}, {@code --no-huge}, {@code --huge-dir}); secondaries attach it. Any process reserves and looks
  * up named memzones ({@link io.jnic.multiproc.MpRuntime#reserve}, {@link io.jnic.multiproc.MpRuntime#lookup}).
  * When no segment has room, memory is added by DPDK's hotplug protocol: a secondary asks the primary
- * ({@code jnic.mp.mem.alloc}); the primary adds a segment and sends {@code jnic.mp.mem.attach} with the
- * segment's fd to every secondary as a synchronous request, and answers only when all of them mapped it. If
- * one fails or does not answer, the request fails with the reasons; the segment itself stays in the group's
- * table (the memory group never changes a published entry), and FILE-backed secondaries map it on demand.
+ * ({@code jnic.mp.mem.alloc}); the primary adds a segment, recorded pending (mappable, but no memzone is
+ * reserved in it), sends {@code jnic.mp.mem.attach} (u32 segment id, u64 size, the segment's fd) to every
+ * secondary as a synchronous request, and when all of them mapped it commits the segment (live) and answers. If
+ * one fails or does not answer, the primary rolls back: it retires the segment
+ * ({@link io.jnic.memory.MemoryGroup#retireSegment}: its table entry is marked retired, its mapping and file
+ * go), sends {@code jnic.mp.mem.detach} (param: u32 segment id) to every secondary as a synchronous request
+ * (each drops its mapping with {@link io.jnic.memory.MemoryGroup#detachSegment} and answers status 0 with
+ * value 1 if it had mapped the segment), and answers the requester with the reasons and the outcome of the
+ * rollback. No live new segment remains; a secondary that answers the attach late is refused (the entry is
+ * retired) and drops nothing. Replies carry u32 status (0 ok, 1 refused), u32 value, text.
  *
  * <h2>Process tracking</h2>
  * A secondary registers with the primary over IPC ({@code jnic.mp.register}: pid, lcores; the kernel's

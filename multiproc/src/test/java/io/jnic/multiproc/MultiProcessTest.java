@@ -3,6 +3,8 @@ package io.jnic.multiproc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnic.memory.MemoryGroup;
+import io.jnic.memory.SegmentState;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcReply;
 import io.jnic.sys.Io;
@@ -12,6 +14,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -298,7 +301,33 @@ class MultiProcessTest {
             String failed = asker.await("FAILED");
             assertTrue(failed.startsWith("FAILED the primary could not add memory: memory hotplug of segment 0 "), failed);
             assertTrue(failed.contains("1 of 2 secondaries did not answer within 1000 ms"), failed);
+
+            // rolled back: retired in the shared table, unmapped and unlinked; the asker, which had mapped it, dropped it
+            assertTrue(failed.contains(". Rolled back: segment 0 is retired, 1 secondary(ies) dropped their mapping of"
+                    + " it; detaching it: 1 of 2 secondaries did not answer within 1000 ms"), failed);
+            MemoryGroup mem = primary.memory();
+            assertEquals(1, mem.segmentCount());
+            assertEquals(SegmentState.RETIRED, mem.segmentState(0));
+            assertEquals(List.of(), mem.segments());
+            Path dataDir = mem.config().dataDir();
+            try (var files = Files.list(dataDir)) {
+                assertEquals(List.of(), files.filter(f -> f.getFileName().toString().contains("map_")).toList(),
+                        "no segment file left in " + dataDir);
+            }
+            asker.send("segments");
+            assertEquals("SEGMENTS []", asker.await("SEGMENTS"));
+            assertEquals(List.of(), Files.readAllLines(Path.of("/proc/" + asker.process.pid() + "/maps")).stream()
+                    .filter(l -> l.contains("map_0")).toList(), "the asker unmapped it");
+
+            // without the stuck secondary, the next hotplug succeeds, with a new id
             stuck.process.destroyForcibly();
+            stuck.process.waitFor();
+            asker.send("grow 1048576");
+            assertEquals("GREW 1 1048576", asker.await("GREW"));
+            assertEquals(SegmentState.LIVE, mem.segmentState(1), "committed");
+            assertTrue(mem.segments().stream().anyMatch(x -> x.id() == 1));
+            asker.send("segments");
+            assertEquals("SEGMENTS [1]", asker.await("SEGMENTS"));
         } finally {
             System.clearProperty(MpRuntime.HOTPLUG_TIMEOUT_PROPERTY);
         }
