@@ -22,6 +22,9 @@ import java.nio.file.Path;
  *
  * <p>Message header (little-endian): u32 request, u32 flags (bits 0-1 version = 1, bit 2 REPLY, bit 3
  * NEED_REPLY), u32 payload size; then the payload. File descriptors travel as SCM_RIGHTS with the message.
+ *
+ * <p>Thread-safe (each request and its reply under the object's lock): a link-status poll from one thread and a
+ * control call from another do not interleave on the socket.
  */
 public final class VhostUserClient implements AutoCloseable {
     // Front-end message types
@@ -121,7 +124,7 @@ public final class VhostUserClient implements AutoCloseable {
     }
 
     /** True while the backend has not closed the connection (non-blocking check). */
-    public boolean connected() {
+    public synchronized boolean connected() {
         if (lost != null || closed) {
             return false;
         }
@@ -132,6 +135,7 @@ public final class VhostUserClient implements AutoCloseable {
             } catch (SysException e) {
                 r = 0;
             }
+            msg.closeReceivedFds(); // a peek would install descriptors again each time
             if (r == 0) {
                 lost = "the backend closed the connection";
                 return false;
@@ -143,25 +147,25 @@ public final class VhostUserClient implements AutoCloseable {
     private static final int MSG_PEEK = 0x2;
 
     /** Request without payload and without reply (SET_OWNER). */
-    public void send(int request) {
+    public synchronized void send(int request) {
         sendChecked(request, 0, 0);
     }
 
     /** A u64 request (SET_FEATURES, SET_PROTOCOL_FEATURES). */
-    public void sendU64(int request, long value) {
+    public synchronized void sendU64(int request, long value) {
         msg.data().set(U64, HEADER_SIZE, value);
         sendChecked(request, 8, 0);
     }
 
     /** A vring state request (SET_VRING_NUM, SET_VRING_BASE, SET_VRING_ENABLE). */
-    public void sendState(int request, int index, int num) {
+    public synchronized void sendState(int request, int index, int num) {
         msg.data().set(U32, HEADER_SIZE, index);
         msg.data().set(U32, HEADER_SIZE + 4, num);
         sendChecked(request, 8, 0);
     }
 
     /** SET_VRING_ADDR with the frontend's virtual addresses of the three parts (not IOVAs). */
-    public void sendVringAddr(int index, long desc, long used, long avail) {
+    public synchronized void sendVringAddr(int index, long desc, long used, long avail) {
         MemorySegment d = msg.data();
         d.set(U32, HEADER_SIZE, index);
         d.set(U32, HEADER_SIZE + 4, 0);
@@ -173,7 +177,7 @@ public final class VhostUserClient implements AutoCloseable {
     }
 
     /** SET_VRING_KICK / SET_VRING_CALL with an eventfd (or none: -1). */
-    public void sendVringFd(int request, int index, int eventFd) {
+    public synchronized void sendVringFd(int request, int index, int eventFd) {
         msg.data().set(U64, HEADER_SIZE, (index & 0xFF) | (eventFd < 0 ? VRING_NOFD : 0));
         fds[0] = eventFd;
         sendChecked(request, 8, eventFd < 0 ? 0 : 1);
@@ -183,7 +187,7 @@ public final class VhostUserClient implements AutoCloseable {
     public record Region(long guestAddress, long size, long userAddress, long mmapOffset, int fd) {
     }
 
-    public void sendMemTable(Region[] regions, int n) {
+    public synchronized void sendMemTable(Region[] regions, int n) {
         if (n < 1 || n > MAX_REGIONS) {
             throw new VirtioException("a vhost-user memory table holds 1.." + MAX_REGIONS + " regions; this memory"
                     + " group has " + n + " segments: use fewer, larger segments (-m)");
@@ -203,14 +207,14 @@ public final class VhostUserClient implements AutoCloseable {
     }
 
     /** GET_FEATURES, GET_PROTOCOL_FEATURES, GET_QUEUE_NUM: a request whose reply is one u64. */
-    public long getU64(int request) {
+    public synchronized long getU64(int request) {
         write(request, 0, 0, 0);
         readReply(request, 8);
         return msg.data().get(U64, HEADER_SIZE);
     }
 
     /** GET_VRING_BASE: stops the ring and returns its next avail index. */
-    public int getVringBase(int index) {
+    public synchronized int getVringBase(int index) {
         msg.data().set(U32, HEADER_SIZE, index);
         msg.data().set(U32, HEADER_SIZE + 4, 0);
         write(GET_VRING_BASE, 0, 8, 0);
@@ -342,7 +346,7 @@ public final class VhostUserClient implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (!closed) {
             closed = true;
             Io.closeQuietly(fd);
