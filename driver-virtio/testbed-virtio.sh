@@ -33,7 +33,7 @@ timeout "${JNIC_VTB_TIMEOUT:-600}" qemu-system-x86_64 \
   -accel tcg -machine q35 -cpu max -smp 2 -m 1536M \
   -nographic -nodefaults -serial stdio -no-reboot \
   -kernel "/boot/vmlinuz-$K" -initrd "$D/initramfs.cpio.gz" \
-  -append "console=ttyS0 loglevel=4 panic=-1 no_timer_check intel_iommu=on iommu=pt hugepages=64 jnic.dir=$D" \
+  -append "console=ttyS0 loglevel=4 panic=-1 no_timer_check intel_iommu=on iommu=pt hugepages=64 jnic.dir=$D jnic.root=$root" \
   -device intel-iommu \
   -netdev hubport,id=p0,hubid=0 -netdev hubport,id=p1,hubid=0 \
   -device virtio-net-pci,netdev=p0,addr=03.0,disable-legacy=on,iommu_platform=on,mac=52:54:00:00:00:03 \
