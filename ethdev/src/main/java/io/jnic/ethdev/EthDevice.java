@@ -265,23 +265,6 @@ public abstract class EthDevice implements AutoCloseable {
         return true;
     }
 
-    /**
-     * The eventfd RX queue {@code q}'s interrupt increments (with {@link PortConfig#rxInterrupts}), for a
-     * thread that sleeps on several queues at once or another process that owns the queue (the descriptor can
-     * be passed over IPC). The port keeps it open. Drivers without RX interrupts throw.
-     */
-    public int rxInterruptFd(int q) {
-        throw new UnsupportedOperationException(name() + " (" + info().driverName() + ") has no RX queue interrupts");
-    }
-
-    /**
-     * Arms RX queue {@code q}'s interrupt once: the next packet on it increments {@link #rxInterruptFd}. Check
-     * the queue again after arming (a packet may have come first).
-     */
-    public void rxInterruptArm(int q) {
-        throw new UnsupportedOperationException(name() + " (" + info().driverName() + ") has no RX queue interrupts");
-    }
-
     // ---------------------------------------------------------------------------------------------
     // Link, MAC, filters
 

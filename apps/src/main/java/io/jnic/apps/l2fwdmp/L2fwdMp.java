@@ -435,8 +435,8 @@ public final class L2fwdMp implements EalApplication {
                             }
 
                             @Override
-                            public void arm() {
-                                d.rxInterruptArm(0);
+                            public boolean arm() {
+                                return d.rxInterruptEnable(0);
                             }
                         };
                     }
@@ -548,8 +548,8 @@ public final class L2fwdMp implements EalApplication {
                         }
 
                         @Override
-                        public void arm() {
-                            sq.rxInterruptArm(p, o.procId);
+                        public boolean arm() {
+                            return sq.rxInterruptEnable(p, o.procId);
                         }
                     };
                     out.println("l2fwd-mp: proc " + o.procId + " (pid " + rt.pid() + ") attached queue " + o.procId
@@ -591,8 +591,8 @@ public final class L2fwdMp implements EalApplication {
         /** The RX queue's interrupt eventfd (--idle interrupt). */
         int interruptFd();
 
-        /** Arms the RX queue's interrupt once. */
-        void arm();
+        /** Arms the RX queue's interrupt once; false when a packet is already there (left unarmed). */
+        boolean arm();
     }
 
     /** --idle interrupt: sleeps on the queues' interrupt eventfds once they have been idle for a while. */
@@ -635,11 +635,8 @@ public final class L2fwdMp implements EalApplication {
                 Events.eventfdRead(fd); // drop a stale count
             }
             for (int p : ports) {
-                queues[p].arm();
-            }
-            for (int p : ports) {
-                if (queues[p].ready()) {
-                    return; // came before the arm
+                if (!queues[p].arm() || queues[p].ready()) {
+                    return; // a packet came before the arm: poll on
                 }
             }
             sleeps++;

@@ -129,11 +129,14 @@ class L2fwdMpTest {
             primary.await("port 1:");
             AppProcess s1 = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",
                     "--num-procs", "2", "--proc-id", "1");
-            s1.await("attached queue 1 of port 1");
-            primary.await("total"); // a stats period with the secondary forwarding
-            primary.await("total");
-            s1.process.destroyForcibly(); // SIGKILL, mid-traffic
-            s1.process.waitFor();
+            try {
+                s1.await("attached queue 1 of port 1");
+                primary.await("total"); // a stats period with the secondary forwarding
+                primary.await("total");
+            } finally {
+                s1.process.destroyForcibly(); // SIGKILL, mid-traffic (and no process left behind on a failure)
+                s1.process.waitFor();
+            }
             String died = primary.await("secondary pid " + s1.pid());
             assertTrue(died.contains("died; queue pairs reset so far: 2"), died);
             try (AppProcess again = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",

@@ -644,30 +644,6 @@ public final class IxgbeDevice extends EthDevice {
         return rxq[q].ready();
     }
 
-    @Override
-    public int rxInterruptFd(int q) {
-        checkRxInterrupt(q);
-        return eventfds[1 + q];
-    }
-
-    /** 7.3.1.4: EIMS enables the queue's vector once; EIAM masks it again when it fires. */
-    @Override
-    public void rxInterruptArm(int q) {
-        checkRxInterrupt(q);
-        w(EIMS, 1 << (1 + q));
-    }
-
-    private void checkRxInterrupt(int q) {
-        PortConfig c = config();
-        if (c == null || !c.rxInterrupts() || !started) {
-            throw new IllegalStateException(name() + ": RX interrupts need a port started with withRxInterrupts(true)");
-        }
-        if (q < 0 || q >= rxq.length || 1 + q >= eventfds.length) {
-            throw new IllegalArgumentException(name() + ": no RX queue " + q + " with an interrupt; " + rxq.length
-                    + " configured");
-        }
-    }
-
     private void linkLoop() {
         int fd = eventfds[0];
         while (!closing) {

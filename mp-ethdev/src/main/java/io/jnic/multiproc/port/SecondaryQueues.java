@@ -204,9 +204,16 @@ public final class SecondaryQueues implements AutoCloseable {
         return m.fd(0);
     }
 
-    /** Has the primary arm RX queue {@code queue}'s interrupt once (a synchronous request). */
-    public void rxInterruptArm(int port, int queue) {
-        rxInterrupt(port, queue, SharedPorts.RX_INTR_ARM).closeFds();
+    /**
+     * Has the primary arm RX queue {@code queue}'s interrupt once (a synchronous request); false when a packet
+     * was already waiting, so that the interrupt was left unarmed (poll instead of sleeping).
+     */
+    public boolean rxInterruptEnable(int port, int queue) {
+        IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_ARM);
+        m.closeFds();
+        ByteBuffer b = m.paramBuffer();
+        b.getInt();
+        return b.getInt() == 1;
     }
 
     private IpcMessage rxInterrupt(int port, int queue, int op) {

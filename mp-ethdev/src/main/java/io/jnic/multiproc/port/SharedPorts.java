@@ -225,11 +225,18 @@ public final class SharedPorts implements AutoCloseable {
             return;
         }
         try {
-            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(STATUS_OK).putInt(0);
             if (op == RX_INTR_GET_FD) {
-                rt.ipc().reply(peer, new IpcMessage(ACTION_RX_INTR, b.array(), d.rxInterruptFd(queue)));
+                int fd = d.rxInterruptFd(queue);
+                if (fd < 0) {
+                    refuse(peer, ACTION_RX_INTR, d.name() + " has no interrupt for RX queue " + queue + " (started "
+                            + "without RX interrupts, or a device without them)");
+                    return;
+                }
+                ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(STATUS_OK).putInt(0);
+                rt.ipc().reply(peer, new IpcMessage(ACTION_RX_INTR, b.array(), fd));
             } else if (op == RX_INTR_ARM) {
-                d.rxInterruptArm(queue);
+                boolean armed = d.rxInterruptEnable(queue); // false: a packet is already there
+                ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(STATUS_OK).putInt(armed ? 1 : 0);
                 rt.ipc().reply(peer, new IpcMessage(ACTION_RX_INTR, b.array()));
             } else {
                 refuse(peer, ACTION_RX_INTR, "unknown RX interrupt operation " + op);
