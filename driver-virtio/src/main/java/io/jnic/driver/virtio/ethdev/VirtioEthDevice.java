@@ -208,6 +208,37 @@ public final class VirtioEthDevice extends EthDevice {
         return sent + dropped;
     }
 
+    /**
+     * Interrupt mode: asks the device for an interrupt on RX queue {@code q} (used_event or the flag), checks the
+     * ring once more (a frame may have arrived meanwhile), then sleeps on the queue's interrupt eventfd. vhost-user
+     * backends signal the call eventfd; on PCI the queues run without MSI-X vectors, so this returns at once.
+     */
+    @Override
+    public boolean rxWait(int q, long timeoutNanos) {
+        VirtioNet n = net;
+        if (n == null) {
+            return false;
+        }
+        int fd = transport.queueInterruptFd(VirtioNetSpec.rxQueue(q));
+        var vq = n.rx(q).virtqueue();
+        if (fd < 0 || vq.usedCount() > 0) {
+            return true;
+        }
+        vq.enableInterrupts();
+        try {
+            if (vq.usedCount() > 0) {
+                return true;
+            }
+            int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(0, (timeoutNanos + 999_999) / 1_000_000));
+            if (io.jnic.sys.Events.pollIn(fd, ms)) {
+                io.jnic.sys.Events.eventfdRead(fd);
+            }
+            return vq.usedCount() > 0;
+        } finally {
+            vq.disableInterrupts();
+        }
+    }
+
     private long[] tokens(int n) {
         if (scratchTokens.length < n) {
             scratchTokens = new long[Integer.highestOneBit(n) << 1];
