@@ -18,6 +18,8 @@ import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.EnumSet;
 
 /**
@@ -48,6 +50,7 @@ public final class VirtioEthDevice extends EthDevice {
     private VirtioNet net;
     private boolean promisc;
     private long[] scratchTokens = new long[64];
+    private long[] scratchIovas = new long[64];
     private int[] scratchLengths = new int[64];
     private long txDropped;
     private final PortStats base = new PortStats();
@@ -186,22 +189,29 @@ public final class VirtioEthDevice extends EthDevice {
         }
         long[] h = batch.handles();
         long[] tok = tokens(count);
+        long[] iovas = iovas(count);
         int[] lens = lengths(count);
         Mbuf m = mbuf;
         int ok = 0;
         int dropped = 0;
         for (int i = 0; i < count; i++) {
+            // one lookup per packet: check it, zero the header in its headroom, note the header's IOVA
             m.wrap(h[i]);
             if (m.nbSegs() != 1 || m.headroom() < VirtioNetSpec.HDR_SIZE || m.refcnt() != 1) {
                 Mempool.free(h[i], lcore); // cannot carry it: counted, not left to block the queue
                 dropped++;
                 continue;
             }
+            MemorySegment seg = m.pool().segment();
+            long hdr = m.dataPosition() - VirtioNetSpec.HDR_SIZE;
+            seg.set(ValueLayout.JAVA_LONG_UNALIGNED, hdr, 0L);
+            seg.set(ValueLayout.JAVA_INT_UNALIGNED, hdr + 8, 0);
             tok[ok] = h[i];
+            iovas[ok] = m.dataIova() - VirtioNetSpec.HDR_SIZE;
             lens[ok++] = m.dataLen();
         }
         txDropped += dropped;
-        int sent = n.tx(q).transmit(tok, lens, ok);
+        int sent = n.tx(q).transmitPrepared(tok, iovas, lens, ok);
         int left = ok - sent;
         System.arraycopy(tok, sent, h, 0, left);
         batch.count(left);
@@ -237,6 +247,13 @@ public final class VirtioEthDevice extends EthDevice {
         } finally {
             vq.disableInterrupts();
         }
+    }
+
+    private long[] iovas(int n) {
+        if (scratchIovas.length < n) {
+            scratchIovas = new long[Integer.highestOneBit(n) << 1];
+        }
+        return scratchIovas;
     }
 
     private long[] tokens(int n) {
