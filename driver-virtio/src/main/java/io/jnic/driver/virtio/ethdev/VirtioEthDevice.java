@@ -18,6 +18,8 @@ import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.EnumSet;
 
 /**
@@ -48,6 +50,7 @@ public final class VirtioEthDevice extends EthDevice {
     private VirtioNet net;
     private boolean promisc;
     private long[] scratchTokens = new long[64];
+    private long[] scratchIovas = new long[64];
     private int[] scratchLengths = new int[64];
     private long txDropped;
     private final PortStats base = new PortStats();
@@ -186,26 +189,71 @@ public final class VirtioEthDevice extends EthDevice {
         }
         long[] h = batch.handles();
         long[] tok = tokens(count);
+        long[] iovas = iovas(count);
         int[] lens = lengths(count);
         Mbuf m = mbuf;
         int ok = 0;
         int dropped = 0;
         for (int i = 0; i < count; i++) {
+            // one lookup per packet: check it, zero the header in its headroom, note the header's IOVA
             m.wrap(h[i]);
             if (m.nbSegs() != 1 || m.headroom() < VirtioNetSpec.HDR_SIZE || m.refcnt() != 1) {
                 Mempool.free(h[i], lcore); // cannot carry it: counted, not left to block the queue
                 dropped++;
                 continue;
             }
+            MemorySegment seg = m.pool().segment();
+            long hdr = m.dataPosition() - VirtioNetSpec.HDR_SIZE;
+            seg.set(ValueLayout.JAVA_LONG_UNALIGNED, hdr, 0L);
+            seg.set(ValueLayout.JAVA_INT_UNALIGNED, hdr + 8, 0);
             tok[ok] = h[i];
+            iovas[ok] = m.dataIova() - VirtioNetSpec.HDR_SIZE;
             lens[ok++] = m.dataLen();
         }
         txDropped += dropped;
-        int sent = n.tx(q).transmit(tok, lens, ok);
+        int sent = n.tx(q).transmitPrepared(tok, iovas, lens, ok);
         int left = ok - sent;
         System.arraycopy(tok, sent, h, 0, left);
         batch.count(left);
         return sent + dropped;
+    }
+
+    /**
+     * Interrupt mode: asks the device for an interrupt on RX queue {@code q} (used_event or the flag), checks the
+     * ring once more (a frame may have arrived meanwhile), then sleeps on the queue's interrupt eventfd. vhost-user
+     * backends signal the call eventfd; on PCI the queues run without MSI-X vectors, so this returns at once.
+     */
+    @Override
+    public boolean rxWait(int q, long timeoutNanos) {
+        VirtioNet n = net;
+        if (n == null) {
+            return false;
+        }
+        int fd = transport.queueInterruptFd(VirtioNetSpec.rxQueue(q));
+        var vq = n.rx(q).virtqueue();
+        if (fd < 0 || vq.usedCount() > 0) {
+            return true;
+        }
+        vq.enableInterrupts();
+        try {
+            if (vq.usedCount() > 0) {
+                return true;
+            }
+            int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(0, (timeoutNanos + 999_999) / 1_000_000));
+            if (io.jnic.sys.Events.pollIn(fd, ms)) {
+                io.jnic.sys.Events.eventfdRead(fd);
+            }
+            return vq.usedCount() > 0;
+        } finally {
+            vq.disableInterrupts();
+        }
+    }
+
+    private long[] iovas(int n) {
+        if (scratchIovas.length < n) {
+            scratchIovas = new long[Integer.highestOneBit(n) << 1];
+        }
+        return scratchIovas;
     }
 
     private long[] tokens(int n) {

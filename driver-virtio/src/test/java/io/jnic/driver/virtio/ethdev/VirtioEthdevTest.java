@@ -163,6 +163,51 @@ class VirtioEthdevTest {
     }
 
     @Test
+    void rxWaitSleepsOnTheBackendsCallEventfd() throws Exception {
+        try (Testpmd be = Testpmd.start(dir, 1, "macswap")) {
+            VirtioEthDevice p = (VirtioEthDevice) ports.createVdev("net_virtio_user0,path=" + be.socket());
+            p.configure(PortConfig.of(1, 1));
+            p.rxQueueSetup(0, 256, pool);
+            p.txQueueSetup(0, 256);
+            p.start();
+            assertTrue(p.waitLink(Duration.ofSeconds(5)).up());
+            assertFalse(p.rxWait(0, 50_000_000L), "nothing sent, nothing to wake us");
+            // with interrupts asked for, the backend signals the call eventfd when it returns a frame
+            int callFd = p.transport().queueInterruptFd(0);
+            var vq = p.net().rx(0).virtqueue();
+            vq.enableInterrupts();
+            roundTripNoWait(p);
+            assertTrue(io.jnic.sys.Events.pollIn(callFd, 10_000), "the backend wrote the call eventfd");
+            assertTrue(io.jnic.sys.Events.eventfdRead(callFd) >= 1);
+            vq.disableInterrupts();
+            MbufBatch rx = new MbufBatch(32);
+            assertTrue(p.rxWait(0, 10_000_000_000L), "a frame is there");
+            assertEquals(1, p.rxBurst(0, rx));
+            rx.free(Mempool.LCORE_ANY);
+            p.close();
+        }
+    }
+
+    /** Sends one frame and waits (without consuming it) until the device has put it in the used ring. */
+    private void roundTripNoWait(VirtioEthDevice p) throws InterruptedException {
+        Mbuf m = new Mbuf();
+        MbufBatch tx = new MbufBatch(1);
+        long h = pool.alloc(Mempool.LCORE_ANY);
+        byte[] f = frame(0, 1, 64);
+        m.wrap(h).append(f.length);
+        m.write(0, f, 0, f.length);
+        tx.add(h);
+        while (!tx.isEmpty()) {
+            p.txBurst(0, tx);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (p.net().rx(0).virtqueue().usedCount() == 0) {
+            assertTrue(System.nanoTime() < deadline, "frame did not come back");
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
     void aliasNameAndMissingBackend() throws Exception {
         Path sock = dir.resolve("none.sock");
         VirtioException e = assertThrows(VirtioException.class, () -> ports.createVdev("virtio_user0,path=" + sock));
