@@ -811,6 +811,10 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
     }
 
+    private boolean rxEnableWritten(int q) {
+        return ((int) REG.getAcquire(bar0, (long) rxq(q) + RXDCTL) & RXDCTL_ENABLE) != 0;
+    }
+
     private void scanQueueEnables() {
         for (int q = 0; q < NUM_QUEUES; q++) {
             int base = rxq(q);
@@ -982,6 +986,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             len = length + CRC_LEN;
         }
         RxQueue q = rxq[queue];
+        if (!q.enabled && busMaster && rxEnableWritten(queue)) {
+            // RXDCTL sits in a mapped page: the driver saw its own ENABLE at once, so a frame for that queue
+            // must not race the periodic scan. Latch it now, as hardware would have before ENABLE read 1.
+            enableRx(q, rxq(queue));
+        }
         if (!q.enabled) {
             count(S_RNBC0, 1); // 8.2.3.23: no buffers, or the queue is disabled
             return;
