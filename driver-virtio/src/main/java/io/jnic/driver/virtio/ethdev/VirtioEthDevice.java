@@ -219,33 +219,70 @@ public final class VirtioEthDevice extends EthDevice {
     }
 
     /**
-     * Interrupt mode: asks the device for an interrupt on RX queue {@code q} (used_event or the flag), checks the
-     * ring once more (a frame may have arrived meanwhile), then sleeps on the queue's interrupt eventfd. vhost-user
-     * backends signal the call eventfd; on PCI the queues run without MSI-X vectors, so this returns at once.
+     * The RX queue's interrupt eventfd (with {@link PortConfig#rxInterrupts}): the vhost-user backend's call
+     * eventfd. -1 over PCI (its queues run without MSI-X vectors) and while the port is stopped.
      */
     @Override
-    public boolean rxWait(int q, long timeoutNanos) {
-        VirtioNet n = net;
-        if (n == null) {
+    public int rxInterruptFd(int q) {
+        PortConfig c = config();
+        if (net == null || c == null || !c.rxInterrupts()) {
+            return -1;
+        }
+        return transport.queueInterruptFd(VirtioNetSpec.rxQueue(q));
+    }
+
+    /**
+     * Asks the device for an interrupt on the next frame (used_event, or clearing VIRTQ_AVAIL_F_NO_INTERRUPT), then
+     * looks again: false, and disarmed, when a frame is already there.
+     */
+    @Override
+    public boolean rxInterruptEnable(int q) {
+        if (rxInterruptFd(q) < 0) {
+            throw new UnsupportedOperationException(name() + " has no RX interrupts"
+                    + (transport instanceof ModernPciTransport ? " over PCI (queues run without MSI-X vectors)"
+                            : " (configure the port with rxInterrupts and start it)"));
+        }
+        var vq = net.rx(q).virtqueue();
+        vq.enableInterrupts();
+        if (vq.usedCount() > 0) {
+            vq.disableInterrupts();
             return false;
         }
-        int fd = transport.queueInterruptFd(VirtioNetSpec.rxQueue(q));
-        var vq = n.rx(q).virtqueue();
-        if (fd < 0 || vq.usedCount() > 0) {
+        return true;
+    }
+
+    @Override
+    public void rxInterruptDisable(int q) {
+        VirtioNet n = net;
+        if (n != null) {
+            n.rx(q).virtqueue().disableInterrupts();
+        }
+    }
+
+    @Override
+    public boolean rxPending(int q) {
+        VirtioNet n = net;
+        return n != null && n.rx(q).virtqueue().usedCount() > 0;
+    }
+
+    /** Sleeps on the RX interrupt eventfd (see {@link #rxInterruptEnable}); without one returns at once. */
+    @Override
+    public boolean rxWait(int q, long timeoutNanos) {
+        int fd = rxInterruptFd(q);
+        if (fd < 0) {
+            return net != null;
+        }
+        if (!rxInterruptEnable(q)) {
             return true;
         }
-        vq.enableInterrupts();
         try {
-            if (vq.usedCount() > 0) {
-                return true;
-            }
             int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(0, (timeoutNanos + 999_999) / 1_000_000));
             if (io.jnic.sys.Events.pollIn(fd, ms)) {
                 io.jnic.sys.Events.eventfdRead(fd);
             }
-            return vq.usedCount() > 0;
+            return rxPending(q);
         } finally {
-            vq.disableInterrupts();
+            rxInterruptDisable(q);
         }
     }
 

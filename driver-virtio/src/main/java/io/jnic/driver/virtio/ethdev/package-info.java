@@ -8,8 +8,8 @@
  * virtio-net header in their headroom ({@link io.jnic.driver.virtio.ethdev.MbufOps}).
  *
  * <p>Not done: multi-segment transmit (such mbufs, and ones without 12 bytes of headroom or shared ones, are
- * dropped and counted in oerrors), offloads, RSS configuration, interrupt mode over PCI (queues have no MSI-X vectors: rxWait returns at once; over
- * vhost-user rxWait sleeps on the backend's call eventfd), MTU
+ * dropped and counted in oerrors), offloads, RSS configuration, RX interrupts over PCI (queues have no MSI-X vectors; over vhost-user
+ * rxInterruptFd/Enable/Disable and rxWait use the backend's call eventfd), MTU
  * above 1500, handing queues to secondary processes (the rings are in named memzones, but a secondary would
  * also need the kick eventfds or the notify BAR mapping).
  */

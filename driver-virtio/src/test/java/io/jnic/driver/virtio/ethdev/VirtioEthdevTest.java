@@ -163,25 +163,28 @@ class VirtioEthdevTest {
     }
 
     @Test
-    void rxWaitSleepsOnTheBackendsCallEventfd() throws Exception {
+    void rxInterruptsUseTheBackendsCallEventfd() throws Exception {
         try (Testpmd be = Testpmd.start(dir, 1, "macswap")) {
             VirtioEthDevice p = (VirtioEthDevice) ports.createVdev("net_virtio_user0,path=" + be.socket());
-            p.configure(PortConfig.of(1, 1));
+            p.configure(PortConfig.of(1, 1).withRxInterrupts(true));
             p.rxQueueSetup(0, 256, pool);
             p.txQueueSetup(0, 256);
+            assertEquals(-1, p.rxInterruptFd(0), "no eventfd before start");
             p.start();
             assertTrue(p.waitLink(Duration.ofSeconds(5)).up());
             assertFalse(p.rxWait(0, 50_000_000L), "nothing sent, nothing to wake us");
-            // with interrupts asked for, the backend signals the call eventfd when it returns a frame
-            int callFd = p.transport().queueInterruptFd(0);
-            var vq = p.net().rx(0).virtqueue();
-            vq.enableInterrupts();
+            assertFalse(p.rxPending(0));
+            int fd = p.rxInterruptFd(0);
+            assertTrue(fd >= 0);
+            assertTrue(p.rxInterruptEnable(0), "armed: nothing waiting");
             roundTripNoWait(p);
-            assertTrue(io.jnic.sys.Events.pollIn(callFd, 10_000), "the backend wrote the call eventfd");
-            assertTrue(io.jnic.sys.Events.eventfdRead(callFd) >= 1);
-            vq.disableInterrupts();
-            MbufBatch rx = new MbufBatch(32);
+            assertTrue(io.jnic.sys.Events.pollIn(fd, 10_000), "the backend wrote the call eventfd");
+            assertTrue(io.jnic.sys.Events.eventfdRead(fd) >= 1);
+            p.rxInterruptDisable(0);
+            assertTrue(p.rxPending(0));
+            assertFalse(p.rxInterruptEnable(0), "a frame is waiting: not armed");
             assertTrue(p.rxWait(0, 10_000_000_000L), "a frame is there");
+            MbufBatch rx = new MbufBatch(32);
             assertEquals(1, p.rxBurst(0, rx));
             rx.free(Mempool.LCORE_ANY);
             p.close();
