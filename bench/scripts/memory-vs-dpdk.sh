@@ -14,7 +14,11 @@ rounds=${1:-2}
 day=$(date -u +%Y-%m-%d)
 out=${JNIC_RESULTS:-$root/bench/results/memory-$day.md}
 work=$(mktemp -d /tmp/jnic-memory-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+cleanup() { # DPDK leaves its hugepage files and runtime dir behind unless told otherwise
+  rm -rf "$work" /var/run/dpdk/jnic-bench-ring /var/run/dpdk/jnic-bench-mp
+  rm -f /dev/hugepages/jnic-bench-ringmap_* /dev/hugepages/jnic-bench-mpmap_*
+}
+trap cleanup EXIT
 log() { echo "memory-vs-dpdk: $*" >&2; }
 
 # --- DPDK ------------------------------------------------------------------------------------------
@@ -40,8 +44,8 @@ mpbench_build="gcc -O2 $anchors/mpbench.c -o $work/mpbench \$(pkg-config --cflag
 # shellcheck disable=SC2046
 gcc -O2 "$anchors/mpbench.c" -o "$work/mpbench" $(pkg-config --cflags --libs libdpdk)
 
-ring_cmd="echo ring_perf_autotest | dpdk-test -m 512 -l 0-1 --no-pci --file-prefix jnic-bench-ring"
-mp_cmd="$work/mpbench -l 0 -m 256 --no-pci --file-prefix jnic-bench-mp"
+ring_cmd="echo ring_perf_autotest | dpdk-test -m 512 -l 0-1 --no-pci --huge-unlink --file-prefix jnic-bench-ring"
+mp_cmd="$work/mpbench -l 0 -m 256 --no-pci --huge-unlink --file-prefix jnic-bench-mp"
 
 # --- jnic ------------------------------------------------------------------------------------------
 log "building the benchmarks"
@@ -60,9 +64,9 @@ log "CPU clock from /proc/cpuinfo: $mhz MHz"
 
 for r in $(seq 1 "$rounds"); do
   log "round $r/$rounds: DPDK ring_perf_autotest"
-  (cd "$work" && echo ring_perf_autotest | dpdk-test -m 512 -l 0-1 --no-pci --file-prefix jnic-bench-ring) > "$work/ring-$r.txt" 2>&1 || true
+  (cd "$work" && echo ring_perf_autotest | dpdk-test -m 512 -l 0-1 --no-pci --huge-unlink --file-prefix jnic-bench-ring) > "$work/ring-$r.txt" 2>&1 || true
   log "round $r/$rounds: DPDK mpbench"
-  (cd "$work" && "$work/mpbench" -l 0 -m 256 --no-pci --file-prefix jnic-bench-mp) > "$work/mp-$r.txt" 2>&1 || true
+  (cd "$work" && "$work/mpbench" -l 0 -m 256 --no-pci --huge-unlink --file-prefix jnic-bench-mp) > "$work/mp-$r.txt" 2>&1 || true
   log "round $r/$rounds: jnic JMH"
   (cd "$root" && "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" 'RingBench|MempoolBench' $jmh_opts \
       -rf json -rff "$work/jmh-$r.json") > "$work/jmh-$r.txt" 2>&1
