@@ -14,7 +14,11 @@ rounds=${1:-2}
 day=$(date -u +%Y-%m-%d)
 out=${JNIC_RESULTS:-$root/bench/results/memory-$day.md}
 work=$(mktemp -d /tmp/jnic-memory-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+cleanup() { # DPDK leaves its hugepage files and runtime dir behind unless told otherwise
+  rm -rf "$work" /var/run/dpdk/jnic-bench-ring /var/run/dpdk/jnic-bench-mp
+  rm -f /dev/hugepages/jnic-bench-ringmap_* /dev/hugepages/jnic-bench-mpmap_*
+}
+trap cleanup EXIT
 log() { echo "memory-vs-dpdk: $*" >&2; }
 
 # --- DPDK ------------------------------------------------------------------------------------------
@@ -40,8 +44,8 @@ mpbench_build="gcc -O2 $anchors/mpbench.c -o $work/mpbench \$(pkg-config --cflag
 # shellcheck disable=SC2046
 gcc -O2 "$anchors/mpbench.c" -o "$work/mpbench" $(pkg-config --cflags --libs libdpdk)
 
-ring_cmd="echo ring_perf_autotest | dpdk-test -m 512 -l 0-1 --no-pci --file-prefix jnic-bench-ring"
-mp_cmd="$work/mpbench -l 0 -m 256 --no-pci --file-prefix jnic-bench-mp"
+ring_cmd="echo ring_perf_autotest | dpdk-test -m 512 -l 0-1 --no-pci --huge-unlink --file-prefix jnic-bench-ring"
+mp_cmd="$work/mpbench -l 0 -m 256 --no-pci --huge-unlink --file-prefix jnic-bench-mp"
 
 # --- jnic ------------------------------------------------------------------------------------------
 log "building the benchmarks"
@@ -60,9 +64,9 @@ log "CPU clock from /proc/cpuinfo: $mhz MHz"
 
 for r in $(seq 1 "$rounds"); do
   log "round $r/$rounds: DPDK ring_perf_autotest"
-  (cd "$work" && echo ring_perf_autotest | dpdk-test -m 512 -l 0-1 --no-pci --file-prefix jnic-bench-ring) > "$work/ring-$r.txt" 2>&1 || true
+  (cd "$work" && echo ring_perf_autotest | dpdk-test -m 512 -l 0-1 --no-pci --huge-unlink --file-prefix jnic-bench-ring) > "$work/ring-$r.txt" 2>&1 || true
   log "round $r/$rounds: DPDK mpbench"
-  (cd "$work" && "$work/mpbench" -l 0 -m 256 --no-pci --file-prefix jnic-bench-mp) > "$work/mp-$r.txt" 2>&1 || true
+  (cd "$work" && "$work/mpbench" -l 0 -m 256 --no-pci --huge-unlink --file-prefix jnic-bench-mp) > "$work/mp-$r.txt" 2>&1 || true
   log "round $r/$rounds: jnic JMH"
   (cd "$root" && "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" 'RingBench|MempoolBench' $jmh_opts \
       -rf json -rff "$work/jmh-$r.json") > "$work/jmh-$r.txt" 2>&1
@@ -73,10 +77,19 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 
+log "zero-garbage check: every loop under Epsilon GC (no collector) with a 48 MiB heap"
+epsilon_cmd="$java --enable-native-access=ALL-UNNAMED -XX:+UnlockExperimentalVMOptions -XX:+UseEpsilonGC -Xmx48m -Xlog:gc:stderr -cp bench/target/benchmarks.jar io.jnic.bench.CpuTimeProbe 3"
+if "$java" --enable-native-access=ALL-UNNAMED -XX:+UnlockExperimentalVMOptions -XX:+UseEpsilonGC -Xmx48m -Xlog:gc:stderr \
+    -cp "$jar" io.jnic.bench.CpuTimeProbe 3 > "$work/epsilon.txt" 2>&1; then
+  epsilon="completed; $(grep -c 'ns/elem' "$work/epsilon.txt") loops of 4 million calls each ran; heap at the end: $(grep 'Heap:' "$work/epsilon.txt" | tail -1 | sed 's/.*Heap: //')"
+else
+  epsilon="FAILED (exit $?): $(tail -3 "$work/epsilon.txt" | tr '\n' ' ')"
+fi
+
 mkdir -p "$(dirname "$out")"
-python3 - "$work" "$rounds" "$ghz" "$mhz" "$out" "$ring_cmd" "$mp_cmd" "$mpbench_build" "$jmh_cmd" "$probe_cmd" <<'PY'
+python3 - "$work" "$rounds" "$ghz" "$mhz" "$out" "$ring_cmd" "$mp_cmd" "$mpbench_build" "$jmh_cmd" "$probe_cmd" "$epsilon_cmd" "$epsilon" <<'PY'
 import json, re, sys, os, platform, subprocess
-work, rounds, ghz, mhz, out, ring_cmd, mp_cmd, mp_build, jmh_cmd, probe_cmd = sys.argv[1:]
+work, rounds, ghz, mhz, out, ring_cmd, mp_cmd, mp_build, jmh_cmd, probe_cmd, epsilon_cmd, epsilon = sys.argv[1:]
 rounds = int(rounds); ghz = float(ghz)
 
 def dpdk_ring(path):
@@ -192,8 +205,11 @@ with open(out, "w") as o:
             k = f"ring {sync} bulk {n}"
             lo = best([rp.get(f"ring(loop copy) {sync} bulk {n}") for rp in rounds_p])
             o.write(f"| {k} | {f(best([rp.get(k) for rp in rounds_p]))} | {f(lo)} |\n")
+    o.write("\n## Zero garbage under Epsilon GC\n\n")
+    o.write("Every loop of the table (rings, mempool, mbuf), with Epsilon (a GC that never frees) and a 48 MiB heap: "
+            f"{epsilon}. One 16-byte object per call would have needed gigabytes.\n")
     o.write("\n## Commands\n\n```sh\n")
-    o.write(f"{ring_cmd}\n{mp_build}\n{mp_cmd}\n{jmh_cmd}\n{probe_cmd}   # groups: 'ring SPSC' 'ring MPMC' 'cache 256' 'cache 0'\n")
+    o.write(f"{ring_cmd}\n{mp_build}\n{mp_cmd}\n{jmh_cmd}\n{probe_cmd}   # groups: 'ring SPSC' 'ring MPMC' 'cache 256' 'cache 0'\n{epsilon_cmd}\n")
     o.write("```\n\nScript: `bench/scripts/memory-vs-dpdk.sh " + str(rounds) + "`.\n")
 print(out)
 PY
