@@ -89,6 +89,7 @@ public final class VfioUserDevice implements PciDevice {
     private final Arena mappings = Arena.ofShared();
     private final Region[] regions = new Region[PCI_NUM_REGIONS];
     private final VfioUserBar[] bars = new VfioUserBar[6];
+    private final int[] barFds = {-1, -1, -1, -1, -1, -1};
     private Capabilities serverCaps = new Capabilities(DEFAULT_MAX_MSG_FDS, DEFAULT_MAX_DATA_XFER_SIZE);
     private int deviceFlags;
     private int numRegions;
@@ -210,6 +211,16 @@ public final class VfioUserDevice implements PciDevice {
             throw new IllegalArgumentException(name + " has no BAR " + index + " (BARs: " + barList() + ")");
         }
         return bars[index];
+    }
+
+    /**
+     * The descriptor the server sent for BAR {@code index}'s mappable areas (-1 when it has none), owned by
+     * this device until {@link #close}: another process given it (SCM_RIGHTS) maps
+     * {@link Region#sparseAreas()} at {@link Region#offset()} + area offset, as this one did.
+     */
+    public int barDescriptor(int index) {
+        bar(index);
+        return barFds[index];
     }
 
     /** The BAR as its vfio-user type (mapped areas, flags). */
@@ -379,6 +390,10 @@ public final class VfioUserDevice implements PciDevice {
             }
             closed = true;
             channel.close();
+            for (int i = 0; i < barFds.length; i++) {
+                Io.closeQuietly(barFds[i]);
+                barFds[i] = -1;
+            }
             try {
                 mappings.close();
             } catch (IllegalStateException e) {
@@ -649,6 +664,10 @@ public final class VfioUserDevice implements PciDevice {
             regions[index] = new Region(index, flags, size, offset, List.copyOf(areas));
             if (index <= PCI_BAR5_REGION_INDEX) {
                 bars[index] = new VfioUserBar(this, index, size, flags, areas, mapAreas(index, flags, offset, areas, fd));
+                if (!areas.isEmpty()) {
+                    barFds[index] = fd; // kept for secondaries, which map the same areas themselves
+                    fd = -1;
+                }
             }
         } finally {
             Io.closeQuietly(fd); // the mappings keep what they need

@@ -37,6 +37,8 @@ final class TestDeviceModel implements VfioUserDeviceModel {
     final List<DmaMemory.Region> mapped = new CopyOnWriteArrayList<>();
     final List<DmaMemory.Region> unmapped = new CopyOnWriteArrayList<>();
     volatile VfioUserServer server;
+    /** When set, {@link #region} fails for every index (a model bug). */
+    volatile boolean broken;
 
     TestDeviceModel() {
         bar0Fd = Mman.memfdCreate("test-bar0", Mman.MFD_CLOEXEC);
@@ -58,6 +60,9 @@ final class TestDeviceModel implements VfioUserDeviceModel {
 
     @Override
     public Region region(int index) {
+        if (broken) {
+            throw new IllegalStateException("model bug");
+        }
         return switch (index) {
             case 0 -> new Region(BAR0_SIZE, REGION_FLAG_READ | REGION_FLAG_WRITE, bar0Fd, 0,
                     List.of(new SparseArea(DOORBELL_OFFSET, DOORBELL_SIZE)));
