@@ -700,6 +700,7 @@ public final class VfioUserDevice implements PciDevice {
         return areas;
     }
 
+    @SuppressWarnings("restricted") // binds a mapping we made to our arena, with its exact size
     private List<MemorySegment> mapAreas(int index, int flags, long offset, List<SparseArea> areas, int fd) {
         List<MemorySegment> maps = new ArrayList<>();
         if (areas.isEmpty()) {

@@ -485,6 +485,7 @@ public final class VfioUserServer implements AutoCloseable {
         return 0;
     }
 
+    @SuppressWarnings("restricted") // binds the mapping we just made to its own arena, with its exact size
     private int dmaMap(VfioUserMessage in) {
         in.requirePayload(DmaMap.SIZE, "DMA map");
         int flags = in.u32(DmaMap.FLAGS);

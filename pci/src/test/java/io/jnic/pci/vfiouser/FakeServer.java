@@ -97,10 +97,14 @@ final class FakeServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         Sockets.shutdown(listenFd, Sockets.SHUT_RDWR);
         Io.close(listenFd);
-        thread.join(2000);
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         running = false;
         check();
     }

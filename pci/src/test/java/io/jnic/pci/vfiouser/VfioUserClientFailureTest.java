@@ -8,7 +8,6 @@ import io.jnic.pci.PciDevice.InterruptType;
 import io.jnic.sys.Errno;
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -214,8 +213,7 @@ class VfioUserClientFailureTest {
         io.jnic.sys.Sockets.bind(listen, io.jnic.sys.UnixAddress.of(path));
         io.jnic.sys.Sockets.listen(listen, 1);
         Thread t = Thread.ofPlatform().start(() -> {
-            try (VfioUserChannel ch = new VfioUserChannel(io.jnic.sys.Sockets.accept(listen), 4096, 4, 500);
-                    Arena arena = Arena.ofConfined()) {
+            try (VfioUserChannel ch = new VfioUserChannel(io.jnic.sys.Sockets.accept(listen), 4096, 4, 500)) {
                 ch.receive(2000);
                 byte[] junk = "{\"capabilities\":{\"max_msg_fds\":-3}}\0".getBytes();
                 VfioUserMessage out = ch.out().begin(ch.in().msgId(), VfioUser.CMD_VERSION, VfioUser.FLAG_TYPE_REPLY, 4 + junk.length);
