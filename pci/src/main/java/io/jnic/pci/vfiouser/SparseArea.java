@@ -19,4 +19,9 @@ public record SparseArea(long offset, long size) {
     public boolean contains(long at, long length) {
         return at >= offset && length >= 0 && at <= end() - length;
     }
+
+    @Override
+    public String toString() {
+        return "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size) + ")";
+    }
 }

@@ -245,34 +245,14 @@ public final class VfioUserServer implements AutoCloseable {
         MemorySegment pfds = Events.allocatePollFds(arena, 3);
         try {
             while (running) {
-                Events.setPollFd(pfds, 0, wakeFd, Events.POLLIN);
-                Events.setPollFd(pfds, 1, channel != null ? channel.socket() : -1, Events.POLLIN);
-                Events.setPollFd(pfds, 2, listenFd, Events.POLLIN);
-                int wait = -1;
-                if (channel != null && !negotiated) { // a client that never says VERSION must not hold the device
-                    long left = connectedAt + config.ioTimeoutMillis() * 1_000_000L - System.nanoTime();
-                    wait = (int) Math.max(0, left / 1_000_000L);
-                }
-                Events.poll(pfds, wait);
-                if (!running) {
-                    break;
-                }
-                if (channel != null && !negotiated && Events.pollRevents(pfds, 1) == 0
-                        && System.nanoTime() - connectedAt >= config.ioTimeoutMillis() * 1_000_000L) {
-                    dropped.incrementAndGet();
-                    LOG.log(Level.WARNING, "vfio-user server {0}: dropping a client that sent no VERSION within {1} ms",
-                            path, config.ioTimeoutMillis());
-                    disconnect("no VERSION in time");
-                }
-                if (channel != null && Events.pollRevents(pfds, 1) != 0) {
-                    serveOne();
-                }
-                if ((Events.pollRevents(pfds, 2) & Events.POLLIN) != 0) {
-                    acceptOne();
+                try {
+                    step(pfds);
+                } catch (RuntimeException e) {
+                    // e.g. accept failing with EMFILE: log, breathe, go on serving
+                    LOG.log(Level.ERROR, "vfio-user server " + path + ": unexpected failure", e);
+                    pause();
                 }
             }
-        } catch (RuntimeException | Error e) {
-            LOG.log(Level.ERROR, "vfio-user server " + path + " stopped", e);
         } finally {
             if (channel != null) {
                 disconnect("server closing");
@@ -280,6 +260,42 @@ public final class VfioUserServer implements AutoCloseable {
             if (releaseInThread) {
                 release();
             }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void step(MemorySegment pfds) {
+        Events.setPollFd(pfds, 0, wakeFd, Events.POLLIN);
+        Events.setPollFd(pfds, 1, channel != null ? channel.socket() : -1, Events.POLLIN);
+        Events.setPollFd(pfds, 2, listenFd, Events.POLLIN);
+        int wait = -1;
+        if (channel != null && !negotiated) { // a client that never says VERSION must not hold the device
+            long left = connectedAt + config.ioTimeoutMillis() * 1_000_000L - System.nanoTime();
+            wait = (int) Math.max(0, left / 1_000_000L);
+        }
+        Events.poll(pfds, wait);
+        if (!running) {
+            return;
+        }
+        if (channel != null && !negotiated && Events.pollRevents(pfds, 1) == 0
+                && System.nanoTime() - connectedAt >= config.ioTimeoutMillis() * 1_000_000L) {
+            dropped.incrementAndGet();
+            LOG.log(Level.WARNING, "vfio-user server {0}: dropping a client that sent no VERSION within {1} ms",
+                    path, config.ioTimeoutMillis());
+            disconnect("no VERSION in time");
+        }
+        if (channel != null && Events.pollRevents(pfds, 1) != 0) {
+            serveOne();
+        }
+        if ((Events.pollRevents(pfds, 2) & Events.POLLIN) != 0) {
+            acceptOne();
         }
     }
 
@@ -394,6 +410,12 @@ public final class VfioUserServer implements AutoCloseable {
             if (in.command() == CMD_VERSION && !negotiated) {
                 drop = true;
             }
+        } catch (RuntimeException e) {
+            // a bug here or in the model must cost the client one request, not the server its thread
+            errorReplies.incrementAndGet();
+            LOG.log(Level.WARNING, "vfio-user server " + path + ": " + commandName(in.command()) + " failed", e);
+            channel.out().beginError(in.msgId(), in.command(), Errno.EIO.code());
+            sendCount = 0;
         } finally {
             channel.closeUntakenFds();
         }
@@ -463,6 +485,7 @@ public final class VfioUserServer implements AutoCloseable {
         return 0;
     }
 
+    @SuppressWarnings("restricted") // binds the mapping we just made to its own arena, with its exact size
     private int dmaMap(VfioUserMessage in) {
         in.requirePayload(DmaMap.SIZE, "DMA map");
         int flags = in.u32(DmaMap.FLAGS);

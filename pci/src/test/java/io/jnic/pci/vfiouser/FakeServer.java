@@ -23,6 +23,11 @@ final class FakeServer implements AutoCloseable {
     private volatile boolean running = true;
 
     FakeServer(Path path, Script script) {
+        this(path, 0, script);
+    }
+
+    /** A server whose device claims {@code regions} regions (their info requests go to the script). */
+    FakeServer(Path path, int regions, Script script) {
         this.path = path;
         listenFd = Sockets.socket(Sockets.SOCK_STREAM);
         Sockets.bind(listenFd, UnixAddress.of(path));
@@ -48,7 +53,7 @@ final class FakeServer implements AutoCloseable {
                             VfioUserMessage out = ch.out().begin(in.msgId(), in.command(), VfioUser.FLAG_TYPE_REPLY, 16);
                             out.putU32(0, 16);
                             out.putU32(4, VfioUser.DEVICE_FLAGS_PCI | VfioUser.DEVICE_FLAGS_RESET);
-                            out.putU32(8, 0);
+                            out.putU32(8, regions);
                             out.putU32(12, VfioUser.PCI_NUM_IRQS);
                             send(ch);
                         }
@@ -97,10 +102,14 @@ final class FakeServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         Sockets.shutdown(listenFd, Sockets.SHUT_RDWR);
         Io.close(listenFd);
-        thread.join(2000);
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         running = false;
         check();
     }

@@ -23,6 +23,10 @@ final class TestDeviceModel implements VfioUserDeviceModel {
     static final int VENDOR_ID = 0x8086;
     static final int DEVICE_ID = 0x10fb;
     static final int MSIX_VECTORS = 8;
+    /** BAR2 "DMA engine": writing a value to DMA_GO stores it at the IOVA in DMA_ADDR and raises MSI-X 0. */
+    static final long DMA_ADDR_LO = 0x100;
+    static final long DMA_ADDR_HI = 0x104;
+    static final long DMA_GO = 0x108;
     /** A BAR2 offset whose access the model refuses (to produce an error reply). */
     static final long BAR2_POISON = 0xff0;
 
@@ -37,6 +41,8 @@ final class TestDeviceModel implements VfioUserDeviceModel {
     final List<DmaMemory.Region> mapped = new CopyOnWriteArrayList<>();
     final List<DmaMemory.Region> unmapped = new CopyOnWriteArrayList<>();
     volatile VfioUserServer server;
+    /** When set, {@link #region} fails for every index (a model bug). */
+    volatile boolean broken;
 
     TestDeviceModel() {
         bar0Fd = Mman.memfdCreate("test-bar0", Mman.MFD_CLOEXEC);
@@ -58,6 +64,9 @@ final class TestDeviceModel implements VfioUserDeviceModel {
 
     @Override
     public Region region(int index) {
+        if (broken) {
+            throw new IllegalStateException("model bug");
+        }
         return switch (index) {
             case 0 -> new Region(BAR0_SIZE, REGION_FLAG_READ | REGION_FLAG_WRITE, bar0Fd, 0,
                     List.of(new SparseArea(DOORBELL_OFFSET, DOORBELL_SIZE)));
@@ -101,6 +110,12 @@ final class TestDeviceModel implements VfioUserDeviceModel {
             throw new IllegalStateException("device wedged");
         }
         MemorySegment.copy(data, 0, memory(index), offset, data.byteSize());
+        if (index == 2 && offset == DMA_GO && data.byteSize() == 4) {
+            long iova = Integer.toUnsignedLong(bar2.get(ValueLayout.JAVA_INT_UNALIGNED, DMA_ADDR_LO))
+                    | Integer.toUnsignedLong(bar2.get(ValueLayout.JAVA_INT_UNALIGNED, DMA_ADDR_HI)) << 32;
+            server.dma().putInt(iova, data.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+            server.trigger(PCI_MSIX_IRQ_INDEX, 0);
+        }
     }
 
     @Override

@@ -8,7 +8,6 @@ import io.jnic.pci.PciDevice.InterruptType;
 import io.jnic.sys.Errno;
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -214,8 +213,7 @@ class VfioUserClientFailureTest {
         io.jnic.sys.Sockets.bind(listen, io.jnic.sys.UnixAddress.of(path));
         io.jnic.sys.Sockets.listen(listen, 1);
         Thread t = Thread.ofPlatform().start(() -> {
-            try (VfioUserChannel ch = new VfioUserChannel(io.jnic.sys.Sockets.accept(listen), 4096, 4, 500);
-                    Arena arena = Arena.ofConfined()) {
+            try (VfioUserChannel ch = new VfioUserChannel(io.jnic.sys.Sockets.accept(listen), 4096, 4, 500)) {
                 ch.receive(2000);
                 byte[] junk = "{\"capabilities\":{\"max_msg_fds\":-3}}\0".getBytes();
                 VfioUserMessage out = ch.out().begin(ch.in().msgId(), VfioUser.CMD_VERSION, VfioUser.FLAG_TYPE_REPLY, 4 + junk.length);
@@ -232,5 +230,75 @@ class VfioUserClientFailureTest {
             t.join(2000);
             Io.close(listen);
         }
+    }
+
+    /** Connects to a device whose region 0 info reply is built by {@code reply}; returns the connect failure. */
+    private VfioUserException badRegionInfo(java.util.function.Consumer<VfioUserMessage> reply, boolean sendFd) {
+        int memfd = Mman.memfdCreate("bar", Mman.MFD_CLOEXEC);
+        Io.ftruncate(memfd, 0x2000);
+        try (FakeServer server = new FakeServer(dir.resolve("fake.sock"), 1, (ch, in) -> {
+                    VfioUserMessage out = ch.out().begin(in.msgId(), in.command(), VfioUser.FLAG_TYPE_REPLY, 128);
+                    out.putU32(VfioUserLayout.RegionInfo.ARGSZ, 128);
+                    out.putU32(VfioUserLayout.RegionInfo.INDEX, 0);
+                    out.putU64(VfioUserLayout.RegionInfo.SIZE_FIELD, 0x2000);
+                    out.putU32(VfioUserLayout.RegionInfo.FLAGS, VfioUser.REGION_FLAG_READ | VfioUser.REGION_FLAG_WRITE
+                            | VfioUser.REGION_FLAG_MMAP | VfioUser.REGION_FLAG_CAPS);
+                    out.putU32(VfioUserLayout.RegionInfo.CAP_OFFSET, 32);
+                    out.putU16(32, VfioUser.REGION_INFO_CAP_SPARSE_MMAP);
+                    out.putU16(34, 1);
+                    out.putU32(40, 1);
+                    out.putU64(48, 0x1000);
+                    out.putU64(56, 0x1000);
+                    reply.accept(out);
+                    ch.send(new int[] {memfd}, sendFd ? 1 : 0, System.nanoTime() + 1_000_000_000L);
+                })) {
+            return assertThrows(VfioUserException.class, () -> VfioUserDevice.connect(server.path(), CLIENT));
+        } finally {
+            Io.close(memfd);
+        }
+    }
+
+    @Test
+    void mappableRegionWithoutADescriptor() {
+        VfioUserException e = badRegionInfo(out -> out.putU32(VfioUserLayout.RegionInfo.INDEX, 0), false);
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_REGION_INFO: region 0 is mappable but no descriptor came with the reply"),
+                e.getMessage());
+    }
+
+    @Test
+    void sparseAreaOutsideTheRegion() {
+        VfioUserException e = badRegionInfo(out -> out.putU64(56, 0x1001), true);
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_REGION_INFO: region 0 sparse area [0x1000, +0x1001) outside its 0x2000 bytes"),
+                e.getMessage());
+    }
+
+    @Test
+    void sparseAreaCountLargerThanTheReply() {
+        VfioUserException e = badRegionInfo(out -> out.putU32(40, 1000), true);
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_REGION_INFO: region 0 claims 1000 sparse areas, more than the reply holds"),
+                e.getMessage());
+    }
+
+    @Test
+    void capabilityListThatLoops() {
+        VfioUserException e = badRegionInfo(out -> out.putU32(36, 32), true);
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_REGION_INFO: region 0 capability list goes backwards (32 -> 32)"),
+                e.getMessage());
+    }
+
+    @Test
+    void capabilityOffsetOutsideTheReply() {
+        VfioUserException e = badRegionInfo(out -> out.putU32(VfioUserLayout.RegionInfo.CAP_OFFSET, 4096), true);
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_REGION_INFO: region 0 capability at offset 4096 outside the 128-byte reply"),
+                e.getMessage());
+    }
+
+    @Test
+    void sparseAreaPastTheEndOfTheDescriptorsFile() {
+        VfioUserException e = badRegionInfo(out -> {
+            out.putU64(VfioUserLayout.RegionInfo.OFFSET, 0x1000); // area 0x1000..0x2000 + 0x1000 > the 0x2000-byte file
+        }, true);
+        assertTrue(e.getMessage().startsWith("VFIO_USER_DEVICE_GET_REGION_INFO: region 0 area [0x1000, +0x1000) at offset 0x1000 lies beyond the end of the descriptor's file (8192 bytes)"),
+                e.getMessage());
     }
 }

@@ -150,6 +150,16 @@ class VfioUserDeviceTest {
             bar0.write32(DOORBELL_OFFSET + 0x44, 100);
             assertEquals(100, model.bar0.get(ValueLayout.JAVA_INT_UNALIGNED, DOORBELL_OFFSET + 0x44));
             assertEquals(before, model.trappedAccesses.get(), "mapped accesses send no message");
+            // another process would map the same page from the BAR's descriptor
+            VfioUserDevice.Region r0 = d.region(0);
+            MemorySegment again = Mman.mmap(DOORBELL_SIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED,
+                    d.barDescriptor(0), r0.offset() + DOORBELL_OFFSET);
+            try {
+                assertEquals(0x5a5a1234, again.get(ValueLayout.JAVA_INT_UNALIGNED, 0x18));
+            } finally {
+                Mman.munmap(again);
+            }
+            assertEquals(-1, d.barDescriptor(2), "trapped only");
         }
     }
 

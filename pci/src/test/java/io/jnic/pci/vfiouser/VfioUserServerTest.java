@@ -364,4 +364,14 @@ class VfioUserServerTest {
             assertEquals(VENDOR_ID, d.configRead(0, 2));
         }
     }
+
+    @Test
+    void aModelThatThrowsCostsOneRequestNotTheServer() {
+        try (RawClient raw = new RawClient(socket).negotiated()) {
+            model.broken = true;
+            assertError(Errno.EIO, raw.call(CMD_DEVICE_GET_REGION_INFO, RegionInfo.SIZE, m -> m.putU32(RegionInfo.ARGSZ, 64)));
+            model.broken = false;
+            assertFalse(regionRead(raw, 2, 0, 4).isError());
+        }
+    }
 }
