@@ -58,7 +58,14 @@ public final class GuestMain {
     private final String devbindJar = System.getProperty("jnic.devbind.jar", "apps/target/devbind.jar");
     private Method devbindRun;
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
+        // These checks bind, unbind and reset PCI devices: only inside the test bed's guest, whose /init
+        // is booted with jnic.dir= on the kernel command line. Never on a host.
+        if (!java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cmdline")).contains(" jnic.dir=")) {
+            System.err.println("refusing to run: this program rebinds PCI devices and runs only inside the QEMU test"
+                    + " bed guest (testbed/run.sh), never on a host");
+            System.exit(2);
+        }
         new GuestMain().all();
         System.out.println("@@T SUMMARY " + passed + " passed, " + failed + " failed");
         System.exit(failed == 0 ? 0 : 1);

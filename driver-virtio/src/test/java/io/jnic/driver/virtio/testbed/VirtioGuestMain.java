@@ -38,6 +38,13 @@ public final class VirtioGuestMain {
     private static int failed;
 
     public static void main(String[] args) throws Exception {
+        // These checks bind, unbind and reset PCI devices: only inside the test bed's guest, whose /init
+        // is booted with jnic.dir= on the kernel command line. Never on a host.
+        if (!java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cmdline")).contains(" jnic.dir=")) {
+            System.err.println("refusing to run: this program rebinds PCI devices and runs only inside the QEMU test"
+                    + " bed guest (testbed/run.sh), never on a host");
+            System.exit(2);
+        }
         PciAddress vfioAddr = PciAddress.parse(args[0]);
         PciAddress uioAddr = PciAddress.parse(args[1]);
         try (MemoryGroup ga = group("gva", IovaMode.ASSIGNED); MemoryGroup gb = group("gvb", IovaMode.PHYSICAL);
