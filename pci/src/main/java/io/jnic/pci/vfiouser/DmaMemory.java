@@ -32,8 +32,10 @@ public final class DmaMemory {
         private final boolean writable;
         private final MemorySegment segment;
         private final Arena owner; // null when the memory is not ours to unmap (client side)
+        private final long generation;
 
-        Region(long iova, MemorySegment memory, boolean writable, Arena owner) {
+        Region(long iova, MemorySegment memory, boolean writable, Arena owner, long generation) {
+            this.generation = generation;
             this.iova = iova;
             this.size = memory.byteSize();
             this.writable = writable;
@@ -56,6 +58,14 @@ public final class DmaMemory {
 
         public boolean writable() {
             return writable;
+        }
+
+        /**
+         * The connection that mapped this region (server side: 1 for the first client, 2 for the next, ...;
+         * 0 on the client side). A region of an earlier connection outlived its client.
+         */
+        public long generation() {
+            return generation;
         }
 
         /** The region's memory; byte 0 is at {@link #iova()}. */
@@ -196,6 +206,11 @@ public final class DmaMemory {
      * to and is closed when the region goes away. Fails with EEXIST semantics on overlap.
      */
     synchronized Region add(long iova, MemorySegment memory, boolean writable, Arena owner) {
+        return add(iova, memory, writable, owner, 0);
+    }
+
+    /** {@link #add(long, MemorySegment, boolean, Arena)} for connection {@code generation} (server side). */
+    synchronized Region add(long iova, MemorySegment memory, boolean writable, Arena owner, long generation) {
         long size = memory.byteSize();
         if (size <= 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) {
             throw new IllegalArgumentException("DMA region at 0x" + Long.toHexString(iova) + " of " + size
@@ -209,7 +224,7 @@ public final class DmaMemory {
         while (at < rs.length && Long.compareUnsigned(rs[at].iova, iova) < 0) {
             at++;
         }
-        Region added = new Region(iova, memory, writable, owner);
+        Region added = new Region(iova, memory, writable, owner, generation);
         if ((at > 0 && overlaps(rs[at - 1], added)) || (at < rs.length && overlaps(rs[at], added))) {
             throw new DmaOverlapException("DMA region " + added + " overlaps one already mapped "
                     + Arrays.toString(rs));
@@ -238,7 +253,14 @@ public final class DmaMemory {
         return null;
     }
 
-    /** Removes every region (client gone). */
+    /** The regions that share at least one byte with {@code [iova, iova + size)}, sorted by IOVA. */
+    public Region[] overlapping(long iova, long size) {
+        long last = iova + size - 1;
+        return Arrays.stream(table.regions).filter(r -> size > 0 && Long.compareUnsigned(r.iova, last) <= 0
+                && Long.compareUnsigned(iova, r.iova + r.size - 1) <= 0).toArray(Region[]::new);
+    }
+
+    /** Removes every region (server closing). */
     synchronized void clear() {
         Region[] rs = table.regions;
         table = new Table(new Region[0]);
