@@ -41,7 +41,14 @@ public final class DeviceLoop implements AutoCloseable {
             while (running) {
                 int work = 0;
                 for (Ixgbe82599 d : devices) {
-                    work += d.poll();
+                    try {
+                        work += d.poll();
+                    } catch (InternalError fault) {
+                        // a client shrank the file behind a DMA window (SIGBUS): that port is dead, not the others
+                        LOG.log(System.Logger.Level.ERROR, "{0}: DMA fault ({1}); the port resets, its driver must "
+                                + "set it up again", d.name(), fault.getMessage());
+                        d.faultReset();
+                    }
                 }
                 n++;
                 if ((n & 1023) == 0) {
