@@ -123,6 +123,9 @@ public final class SecondaryQueues implements AutoCloseable {
                     + "process's class path");
         }
         int pid = rt.pid();
+        if (rt.primaryGone()) {
+            OrphanAttach.checkClaimable(owners, rt, port, queue); // nobody left to recover a dead owner's queue
+        }
         owners.claim(port, queue, pid, RECOVERY_WAIT.toNanos());
         DoorbellBar bar = null;
         try {
@@ -144,8 +147,7 @@ public final class SecondaryQueues implements AutoCloseable {
 
     private DoorbellBar requestDoorbells(int port, int queue) {
         if (rt.primaryGone()) {
-            throw new IllegalStateException("the primary (pid " + rt.primaryPid() + ") has ended; a queue can only be "
-                    + "attached while it runs (it holds the device)");
+            return OrphanAttach.doorbells(rt, table, port); // from the device itself
         }
         ByteBuffer p = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(port).putInt(queue);
         IpcReply r = rt.ipc().requestSync(new IpcMessage(SharedPorts.ACTION_ATTACH, p.array()), ATTACH_TIMEOUT);
