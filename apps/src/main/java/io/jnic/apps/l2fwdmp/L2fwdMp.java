@@ -628,6 +628,8 @@ public final class L2fwdMp implements EalApplication {
         private int idle;
         long sleeps;
         long wakeups;
+        /** Why the sleeper gave up (the primary that arms the interrupts ended): then the loop only polls. */
+        volatile String stopped;
 
         IdleSleeper(QueueIo[] io, int[] ports) {
             this.queues = io;
@@ -643,7 +645,7 @@ public final class L2fwdMp implements EalApplication {
 
         /** Called once per loop with whether it received anything. */
         void loop(boolean got) {
-            if (got) {
+            if (got || stopped != null) {
                 idle = 0;
                 return;
             }
@@ -655,8 +657,13 @@ public final class L2fwdMp implements EalApplication {
                 Events.eventfdRead(fd); // drop a stale count
             }
             for (int p : ports) {
-                if (!queues[p].arm() || queues[p].ready()) {
-                    return; // a packet came before the arm: poll on
+                try {
+                    if (!queues[p].arm() || queues[p].ready()) {
+                        return; // a packet came before the arm: poll on
+                    }
+                } catch (IllegalStateException noPrimary) {
+                    stopped = noPrimary.getMessage(); // nobody arms the vector any more: poll from now on
+                    return;
                 }
             }
             sleeps++;
@@ -736,6 +743,7 @@ public final class L2fwdMp implements EalApplication {
             long drainEnd = 0;
             int loops = 0;
             IdleSleeper sleeper = o.idle.equals("interrupt") ? new IdleSleeper(io, portIds) : null;
+            boolean sleeperStopReported = false;
             for (;;) {
                 if (!running && !draining && sim == null) {
                     break;
@@ -778,6 +786,10 @@ public final class L2fwdMp implements EalApplication {
                 }
                 if (sleeper != null) {
                     sleeper.loop(any);
+                    if (sleeper.stopped != null && !sleeperStopReported) {
+                        sleeperStopReported = true;
+                        out.println("l2fwd-mp: proc " + me + ": --idle interrupt: " + sleeper.stopped + "; polling from now on");
+                    }
                 }
                 if ((++loops & 1023) == 0 || sleeper != null && !any) {
                     long now = System.nanoTime();

@@ -81,7 +81,7 @@ class L2fwdMpOrphanTest {
                     simDir.resolve("port1.sock").toString())) {
                 primary.await("port 1:");
                 try (AppProcess s1 = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",
-                        "--num-procs", "3", "--proc-id", "1", "--stats-json", s1Json.toString())) {
+                        "--num-procs", "3", "--proc-id", "1", "--idle", "interrupt", "--stats-json", s1Json.toString())) {
                     s1.await("attached queue 1 of port 1");
                     awaitForwarded(ctl, wireTx(ctl), 1000, "before the kill");
 
@@ -89,6 +89,14 @@ class L2fwdMpOrphanTest {
                     primary.process.waitFor();
                     long killedAt = System.nanoTime();
                     s1.await("the primary (pid " + primary.pid() + ") ended; this process keeps forwarding on its queues");
+                    // idle: it would sleep on RX interrupts, which only the dead primary could arm; it polls instead
+                    ControlServer.send(ctl, "gen 0 stop");
+                    ControlServer.send(ctl, "gen 1 stop");
+                    String idleLine = s1.await("--idle interrupt: ");
+                    System.out.println(idleLine);
+                    assertTrue(idleLine.endsWith("has ended; RX interrupts go through it; polling from now on"), idleLine);
+                    ControlServer.send(ctl, "gen 0 start");
+                    ControlServer.send(ctl, "gen 1 start");
                     long at = wireTx(ctl);
                     long waited = awaitForwarded(ctl, at, 1000, "after the kill, with only proc 1 forwarding");
                     System.out.printf("after SIGKILL of the primary: 1000 more frames forwarded by the secondary within %.1f ms "
