@@ -151,13 +151,23 @@ public final class IpcChannel implements AutoCloseable {
     /**
      * A secondary: there is no primary to talk to any more (it ended, or this process joined a group whose
      * primary had ended). From now on every message or request to the primary fails at once with
-     * {@link NoPrimaryException} carrying {@code why}, instead of being sent into the void and timing out.
+     * {@link NoPrimaryException} carrying {@code why}, instead of being sent into the void and timing out;
+     * requests already waiting for the primary's answer end now with what they have (nothing).
      */
     public void primaryGone(String why) {
         if (primary) {
             throw new IllegalStateException("primaryGone is for a secondary's channel");
         }
         noPrimary = why;
+        for (Pending p : List.copyOf(pending.values())) {
+            if (p.callback != null) {
+                finish(p);
+            } else {
+                synchronized (p) {
+                    p.notifyAll();
+                }
+            }
+        }
     }
 
     /** Thrown by a secondary's sends after {@link #primaryGone}: what is missing, and why. */
@@ -235,7 +245,7 @@ public final class IpcChannel implements AutoCloseable {
             synchronized (p) {
                 p.sendDone = true;
                 long left;
-                while (!p.complete() && !closed && (left = deadline - System.nanoTime()) > 0) {
+                while (!p.complete() && !closed && noPrimary == null && (left = deadline - System.nanoTime()) > 0) {
                     TimeUnit.NANOSECONDS.timedWait(p, left);
                 }
                 p.done = true;
