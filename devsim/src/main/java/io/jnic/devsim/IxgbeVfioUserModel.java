@@ -193,6 +193,20 @@ public final class IxgbeVfioUserModel implements VfioUserDeviceModel {
         }
     }
 
+    /** False when the client shrank the memory behind one of its DMA regions (the device's accesses fault). */
+    public boolean dmaIntact() {
+        VfioUserServer s = server;
+        if (s == null) {
+            return true;
+        }
+        for (DmaMemory.Region r : s.dma().regions()) {
+            if (!r.intact()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public VfioUserServer server() {
         return server;
     }

@@ -104,4 +104,72 @@ class DeviceOutlivesClientTest {
             Io.close(memFd);
         }
     }
+
+    @Test
+    void aClientThatShrinksItsDmaMemoryCostsItsPortNotTheDevice() throws Exception {
+        int rxFd = Mman.memfdCreate("shrunk-dma", Mman.MFD_CLOEXEC); // not sealable, as the memory module's
+        int txFd = Mman.memfdCreate("tx-dma", Mman.MFD_CLOEXEC);
+        Io.ftruncate(rxFd, MEM);
+        Io.ftruncate(txFd, MEM);
+        MemorySegment rxMem = Mman.mmap(MEM, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, rxFd, 0);
+        MemorySegment txMem = Mman.mmap(MEM, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, txFd, 0);
+        long txIova = IOVA + MEM;
+        try (Devsim sim = Devsim.start(Devsim.Config.of(2, "pair"))) {
+            List<Path> sockets = sim.serveVfioUser(dir);
+            int rq = rxq(0);
+            int tq = txq(0);
+            try (VfioUserDevice rx = VfioUserDevice.connect(sockets.get(1));
+                    VfioUserDevice tx = VfioUserDevice.connect(sockets.get(0))) {
+                bringUp(rx);
+                bringUp(tx);
+                rx.dmaMap(rxFd, 0, rxMem, IOVA);
+                tx.dmaMap(txFd, 0, txMem, txIova);
+                PciBar bar = rx.bar(0);
+                bar.write32(FCTRL, FCTRL_BAM);
+                bar.write32(RXCTRL, RXCTRL_RXEN);
+                for (int i = 0; i < 16; i++) {
+                    rxMem.set(LE_LONG, 16L * i, IOVA + 0x10000 + 2048L * i);
+                    rxMem.set(LE_LONG, 16L * i + 8, 0);
+                }
+                bar.write32(rq + RDBAL, (int) IOVA);
+                bar.write32(rq + RDBAH, (int) (IOVA >>> 32));
+                bar.write32(rq + RDLEN, 16 * DESC_SIZE);
+                bar.write32(rq + SRRCTL, 2 | (SRRCTL_DESCTYPE_ADV_ONEBUF << SRRCTL_DESCTYPE_SHIFT));
+                bar.write32(rq + RXDCTL, RXDCTL_ENABLE);
+                await("RX queue enabled", () -> (bar.read32(rq + RXDCTL) & RXDCTL_ENABLE) != 0);
+                bar.write32(rq + RDT, 15);
+
+                Io.ftruncate(rxFd, 0); // the client pulls the memory from under the device (rxMem is untouchable now)
+
+                PciBar tbar = tx.bar(0);
+                for (int i = 0; i < 2; i++) {
+                    long buf = 0x10000 + 2048L * i;
+                    txMem.set(ValueLayout.JAVA_LONG_UNALIGNED, buf, -1L); // broadcast destination
+                    txMem.set(ValueLayout.JAVA_SHORT_UNALIGNED, buf + 12, (short) 0xB588);
+                    txMem.set(LE_LONG, 16L * i, txIova + buf);
+                    txMem.set(LE_INT, 16L * i + 8, TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS | TXD_CMD_DEXT
+                            | (TXD_DTYP_DATA << TXD_DTYP_SHIFT) | 64);
+                    txMem.set(LE_INT, 16L * i + 12, 64 << 14);
+                }
+                tbar.write32(tq + TDBAL, (int) txIova);
+                tbar.write32(tq + TDBAH, (int) (txIova >>> 32));
+                tbar.write32(tq + TDLEN, 8 * DESC_SIZE);
+                tbar.write32(DMATXCTL, DMATXCTL_TE);
+                tbar.write32(tq + TXDCTL, TXDCTL_ENABLE);
+                await("TX queue enabled", () -> (tbar.read32(tq + TXDCTL) & TXDCTL_ENABLE) != 0);
+                INT.setRelease(tbar.mapped(tq + TDT, 4), 0L, 1);
+                await("the DMA fault was survived", () -> sim.loop().dmaFaults() >= 1);
+                assertNull(sim.loop().failure(), "the device loop lives on");
+                assertEquals(0, bar.read32(rq + RXDCTL) & RXDCTL_ENABLE, "the faulting port was reset");
+                INT.setRelease(tbar.mapped(tq + TDT, 4), 0L, 2); // the other port still works
+                await("the second frame sent", () -> (txMem.get(LE_INT, 16L + 12) & TXD_STAT_DD) != 0);
+            }
+            assertNull(sim.loop().failure());
+        } finally {
+            Mman.munmap(rxMem);
+            Mman.munmap(txMem);
+            Io.close(rxFd);
+            Io.close(txFd);
+        }
+    }
 }

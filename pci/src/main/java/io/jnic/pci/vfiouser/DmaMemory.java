@@ -1,5 +1,6 @@
 package io.jnic.pci.vfiouser;
 
+import io.jnic.sys.Io;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -33,9 +34,13 @@ public final class DmaMemory {
         private final MemorySegment segment;
         private final Arena owner; // null when the memory is not ours to unmap (client side)
         private final long generation;
+        private final int fd;         // the file behind the memory (server side, closed with owner), or -1
+        private final long fdOffset;
 
-        Region(long iova, MemorySegment memory, boolean writable, Arena owner, long generation) {
+        Region(long iova, MemorySegment memory, boolean writable, Arena owner, long generation, int fd, long fdOffset) {
             this.generation = generation;
+            this.fd = fd;
+            this.fdOffset = fdOffset;
             this.iova = iova;
             this.size = memory.byteSize();
             this.writable = writable;
@@ -71,6 +76,21 @@ public final class DmaMemory {
         /** The region's memory; byte 0 is at {@link #iova()}. */
         public MemorySegment segment() {
             return segment;
+        }
+
+        /**
+         * False when the file behind this region no longer covers it (the client shrank it: touching the
+         * memory faults). Always true when the region has no file of ours to check (client side).
+         */
+        public boolean intact() {
+            if (fd < 0) {
+                return true;
+            }
+            try {
+                return Io.fileSize(fd) - fdOffset >= size;
+            } catch (RuntimeException e) {
+                return false;
+            }
         }
 
         /** True when {@code [address, address + length)} lies inside this region. */
@@ -206,11 +226,15 @@ public final class DmaMemory {
      * to and is closed when the region goes away. Fails with EEXIST semantics on overlap.
      */
     synchronized Region add(long iova, MemorySegment memory, boolean writable, Arena owner) {
-        return add(iova, memory, writable, owner, 0);
+        return add(iova, memory, writable, owner, 0, -1, 0);
     }
 
-    /** {@link #add(long, MemorySegment, boolean, Arena)} for connection {@code generation} (server side). */
-    synchronized Region add(long iova, MemorySegment memory, boolean writable, Arena owner, long generation) {
+    /**
+     * {@link #add(long, MemorySegment, boolean, Arena)} for connection {@code generation} (server side), the
+     * memory being {@code fd} from {@code fdOffset} ({@code fd} stays open as long as the region: owner closes it).
+     */
+    synchronized Region add(long iova, MemorySegment memory, boolean writable, Arena owner, long generation, int fd,
+            long fdOffset) {
         long size = memory.byteSize();
         if (size <= 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) {
             throw new IllegalArgumentException("DMA region at 0x" + Long.toHexString(iova) + " of " + size
@@ -224,7 +248,7 @@ public final class DmaMemory {
         while (at < rs.length && Long.compareUnsigned(rs[at].iova, iova) < 0) {
             at++;
         }
-        Region added = new Region(iova, memory, writable, owner, generation);
+        Region added = new Region(iova, memory, writable, owner, generation, fd, fdOffset);
         if ((at > 0 && overlaps(rs[at - 1], added)) || (at < rs.length && overlaps(rs[at], added))) {
             throw new DmaOverlapException("DMA region " + added + " overlaps one already mapped "
                     + Arrays.toString(rs));

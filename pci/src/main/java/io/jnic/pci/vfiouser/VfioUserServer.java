@@ -48,7 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * sealable descriptor (memfd with MFD_ALLOW_SEALING) is sealed against shrinking here at DMA_MAP; files
  * that cannot be sealed (hugetlbfs files, memfds made without MFD_ALLOW_SEALING) are accepted, and the JVM
  * turns a fault on them into an {@link InternalError} in the thread that touched the memory (a model's
- * device thread treats it as a fatal DMA error of that device).
+ * device thread treats it as a fatal DMA error of that device; {@link DmaMemory.Region#intact()} tells which
+ * region broke: the server keeps each region's descriptor to check its file's size).
  *
  * <p>The model gets the client's memory through {@link #dma()} and raises interrupts with
  * {@link #trigger}; both may be used from any thread.
@@ -573,12 +574,18 @@ public final class VfioUserServer implements AutoCloseable {
             int prot = Mman.PROT_READ | ((flags & DMA_FLAG_WRITE) != 0 ? Mman.PROT_WRITE : 0);
             mapping = Mman.mmap(size, prot, Mman.MAP_SHARED, fd, fdOffset);
         } catch (SysException e) {
+            Io.closeQuietly(fd);
             throw refuse(in, e.errno(), "cannot map the DMA region: " + e.getMessage());
-        } finally {
-            Io.closeQuietly(fd); // the mapping keeps the memory
+        } catch (RuntimeException e) {
+            Io.closeQuietly(fd);
+            throw e;
         }
+        // the descriptor stays with the region (closed with it): Region.intact() checks the file still covers it
         Arena owner = Arena.ofShared();
-        MemorySegment memory = mapping.reinterpret(size, owner, Mman::munmap);
+        MemorySegment memory = mapping.reinterpret(size, owner, m -> {
+            Mman.munmap(m);
+            Io.closeQuietly(fd);
+        });
         for (DmaMemory.Region stale : dma.overlapping(iova, size)) { // only departed connections' by now
             LOG.log(Level.INFO, "vfio-user server {0}: DMA map [0x{1}, +0x{2}) replaces {3}", path,
                     Long.toHexString(iova), Long.toHexString(size), stale);
@@ -587,7 +594,7 @@ public final class VfioUserServer implements AutoCloseable {
         }
         DmaMemory.Region region;
         try {
-            region = dma.add(iova, memory, (flags & DMA_FLAG_WRITE) != 0, owner, generation);
+            region = dma.add(iova, memory, (flags & DMA_FLAG_WRITE) != 0, owner, generation, fd, fdOffset);
         } catch (DmaMemory.DmaOverlapException e) {
             owner.close();
             throw refuse(in, Errno.EEXIST, e.getMessage());

@@ -303,10 +303,12 @@ class VfioUserServerTest {
         } finally {
             Io.close(memfd);
         }
-        assertFdsBackTo(baseline); // the region outlives the client (a mapping, no descriptor)
-        assertEquals(1, server.dma().regionCount());
+        VfioUserDeviceTest.waitFor(() -> model.disconnects.get() == 1);
+        assertEquals(1, server.dma().regionCount(), "the region outlives the client");
+        assertTrue(server.dma().regions()[0].intact());
         server.close();
         assertEquals(0, server.dma().regionCount(), "the server's close drops every region");
+        assertFdsBackTo(baseline); // and the descriptor it kept
     }
 
     @Test
@@ -369,6 +371,21 @@ class VfioUserServerTest {
     }
 
     @Test
+    void aRegionWhoseFileTheClientShrankIsNotIntact() {
+        int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC); // not sealable
+        Io.ftruncate(memfd, 0x2000);
+        try (RawClient raw = new RawClient(socket).negotiated()) {
+            assertFalse(dmaMap(raw, 0x10000, 0x1000, 0x1000, DMA_FLAG_READ, memfd).isError());
+            DmaMemory.Region r = server.dma().find(0x10000, 4);
+            assertTrue(r.intact());
+            Io.ftruncate(memfd, 0x1800);
+            assertFalse(r.intact(), "the file no longer covers [0x1000, 0x2000)");
+        } finally {
+            Io.close(memfd);
+        }
+    }
+
+    @Test
     void aSealableMemfdIsSealedAgainstShrinkingAtDmaMap() {
         int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC | Mman.MFD_ALLOW_SEALING);
         Io.ftruncate(memfd, 0x2000);
@@ -379,6 +396,7 @@ class VfioUserServerTest {
             assertEquals(Errno.EPERM, e.errno(), "the client can no longer shrink what the device maps");
             server.dma().putInt(0x11000, 7); // still there
             assertEquals(7, server.dma().getInt(0x11000));
+            assertTrue(server.dma().find(0x11000, 4).intact());
         } finally {
             Io.close(memfd);
         }
