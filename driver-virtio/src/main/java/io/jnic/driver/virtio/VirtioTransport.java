@@ -10,6 +10,15 @@ public interface VirtioTransport extends AutoCloseable {
     /** For messages: the PCI address, or "virtio-user:path". */
     String name();
 
+    /**
+     * True for a legacy (pre-1.0) interface (virtio 1.x 4.1.4.8, legacy PCI): only feature bits 0-31, no
+     * FEATURES_OK step, queue sizes fixed by the device, rings in the legacy layout
+     * ({@link SplitVirtqueue#legacy}), guest-native (here little-endian) fields.
+     */
+    default boolean legacy() {
+        return false;
+    }
+
     /** The device's feature bits (read once the device was reset and acknowledged). */
     long deviceFeatures();
 

@@ -19,6 +19,11 @@ import io.jnic.memory.Memzone;
 public final class VirtioNet implements AutoCloseable {
     /** Without these the driver does not start. */
     public static final long REQUIRED = Virtio.bit(Virtio.F_VERSION_1);
+    /**
+     * Without these the driver does not start over a legacy transport: MRG_RXBUF gives the 12-byte header of
+     * virtio 1.x (10 bytes without it, 5.1.6 legacy note), ANY_LAYOUT lets header and frame share a descriptor.
+     */
+    public static final long LEGACY_REQUIRED = Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(Virtio.F_ANY_LAYOUT);
     /** What the driver can use when offered. */
     public static final long WANTED = REQUIRED | Virtio.bit(VirtioNetSpec.F_MAC) | Virtio.bit(VirtioNetSpec.F_STATUS)
             | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
@@ -56,11 +61,21 @@ public final class VirtioNet implements AutoCloseable {
             BufferOps txBuffers, Config config) {
         this.transport = transport;
         this.device = new VirtioDevice(transport, VirtioNetSpec::featureName);
-        long wanted = WANTED;
+        boolean legacy = transport.legacy();
+        long wanted = legacy ? WANTED | LEGACY_REQUIRED : WANTED;
         if (!config.eventIdx()) {
             wanted &= ~Virtio.bit(Virtio.F_EVENT_IDX);
         }
-        this.features = device.negotiate(REQUIRED, wanted);
+        try {
+            this.features = device.negotiate(legacy ? LEGACY_REQUIRED : REQUIRED, wanted);
+        } catch (VirtioException e) {
+            if (!legacy) {
+                throw e;
+            }
+            throw new VirtioException(e.getMessage() + "; over the legacy interface jnic needs MRG_RXBUF (the 12-byte"
+                    + " header) and ANY_LAYOUT (header and frame in one descriptor), which QEMU offers unless"
+                    + " mrg_rxbuf=off or any_layout=off", e);
+        }
         if (has(VirtioNetSpec.F_MAC)) {
             for (int i = 0; i < 6; i++) {
                 mac[i] = (byte) transport.readConfig(VirtioNetSpec.CFG_MAC + i, 1);
@@ -136,6 +151,19 @@ public final class VirtioNet implements AutoCloseable {
         int max = transport.maxQueueSize(index);
         if (max == 0) {
             throw new VirtioException(transport.name() + ": the device has no virtqueue " + index);
+        }
+        if (transport.legacy()) {
+            // the legacy device fixes the size: the ring must have exactly that many entries
+            if (Integer.bitCount(max) != 1 || max > SplitVirtqueue.MAX_SIZE) {
+                throw new VirtioException(transport.name() + ": legacy virtqueue " + index + " has " + max
+                        + " entries, not a power of two up to " + SplitVirtqueue.MAX_SIZE);
+            }
+            Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, SplitVirtqueue.legacyBytes(max));
+            if (!z.iovaContiguous()) {
+                throw new VirtioException("memzone " + z.name() + " (" + z.length() + " bytes) is not physically"
+                        + " contiguous; a legacy device needs its ring in one run of pages: use 2 MB hugepages");
+            }
+            return SplitVirtqueue.legacy(index, max, z.memory(), z.iova(0), eventIdx);
         }
         int size = Math.min(config.queueSize(), Integer.highestOneBit(max));
         Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, SplitVirtqueue.bytes(size));

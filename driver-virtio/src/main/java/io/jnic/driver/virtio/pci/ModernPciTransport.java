@@ -130,8 +130,8 @@ public final class ModernPciTransport implements VirtioTransport {
         List<Region> regions = regions(PciCapabilities.of(device));
         if (regions.stream().noneMatch(r -> r.type() == CFG_COMMON)) {
             throw new VirtioException(device.name() + " (1af4:" + hex4(id) + ") has no virtio 1.x common configuration"
-                    + " capability: it is a legacy-only device; start QEMU with disable-legacy=off,disable-modern=off"
-                    + " (or a modern device) for this driver");
+                    + " capability: it is a legacy-only device; open it with LegacyPciTransport (VirtioPciTransports.open"
+                    + " and the net_virtio driver choose it by themselves)");
         }
         ModernPciTransport t = new ModernPciTransport(device, memory, regions);
         try {
