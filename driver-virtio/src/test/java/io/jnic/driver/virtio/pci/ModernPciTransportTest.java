@@ -134,7 +134,8 @@ class ModernPciTransportTest {
         legacy.cap(0x11, 12);
         e = assertThrows(VirtioException.class, () -> ModernPciTransport.open(new ConfigOnly(legacy), null));
         assertEquals("0000:00:03.0 (1af4:1000) has no virtio 1.x common configuration capability: it is a legacy-only"
-                + " device; start QEMU with disable-legacy=off,disable-modern=off (or a modern device) for this driver",
+                + " device; open it with LegacyPciTransport (VirtioPciTransports.open and the net_virtio driver choose it"
+                + " by themselves)",
                 e.getMessage());
     }
 }
