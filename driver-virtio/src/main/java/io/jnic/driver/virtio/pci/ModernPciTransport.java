@@ -248,8 +248,19 @@ public final class ModernPciTransport implements VirtioTransport {
         return hi << 32 | lo;
     }
 
+    /**
+     * @throws VirtioException over kernel VFIO when ACCESS_PLATFORM is not among {@code features}: such a device
+     *                         DMAs with physical addresses around the IOMMU (QEMU bypasses the vIOMMU for it), so
+     *                         the IOVAs we mapped would land on unrelated memory
+     */
     @Override
     public void driverFeatures(long features) {
+        if ("vfio".equals(device.transport()) && device.dmaAddressing() == PciDevice.DmaAddressing.IOVA
+                && !io.jnic.driver.virtio.Virtio.has(features, io.jnic.driver.virtio.Virtio.F_ACCESS_PLATFORM)) {
+            throw new VirtioException(device.name() + ": the device does not offer (or the driver did not accept)"
+                    + " VIRTIO_F_ACCESS_PLATFORM, so it would DMA with physical addresses around the IOMMU that VFIO"
+                    + " maps our IOVAs in: give the device iommu_platform=on (QEMU), or bind it to uio_pci_generic");
+        }
         VH32.setVolatile(common, DRIVER_FEATURE_SELECT, 0);
         VH32.setVolatile(common, DRIVER_FEATURE, (int) features);
         VH32.setVolatile(common, DRIVER_FEATURE_SELECT, 1);
