@@ -29,7 +29,7 @@ import java.util.Objects;
  * <p>Single-threaded: one thread adds and polls (virtio queues have exactly one driver-side owner). No
  * allocation after construction.
  */
-public final class SplitVirtqueue {
+public final class SplitVirtqueue implements Virtqueue {
     // 2.7.5 The Virtqueue Descriptor Table
     public static final int DESC_SIZE = 16;
     static final long DESC_ADDR = 0;
@@ -183,6 +183,7 @@ public final class SplitVirtqueue {
         return (v + a - 1) & -a;
     }
 
+    @Override
     public int index() {
         return index;
     }
@@ -192,10 +193,12 @@ public final class SplitVirtqueue {
         return legacy;
     }
 
+    @Override
     public int size() {
         return size;
     }
 
+    @Override
     public long descIova() {
         return baseIova;
     }
@@ -209,33 +212,40 @@ public final class SplitVirtqueue {
     }
 
     /** The whole block as this process sees it (vhost-user declares its virtual addresses too). */
+    @Override
     public MemorySegment memory() {
         return mem;
     }
 
+    @Override
     public int freeCount() {
         return numFree;
     }
 
+    @Override
     public int inFlightCount() {
         return size - numFree;
     }
 
+    @Override
     public boolean eventIdx() {
         return eventIdx;
     }
 
     /** The 16-bit avail index as published to the device. */
+    @Override
     public int availIndex() {
         return publishedAvail & 0xFFFF;
     }
 
     /** The 16-bit used index up to which we consumed. */
+    @Override
     public int lastUsedIndex() {
         return lastUsed & 0xFFFF;
     }
 
     /** Why the queue is unusable, or null. */
+    @Override
     public String brokenReason() {
         return broken;
     }
@@ -248,6 +258,7 @@ public final class SplitVirtqueue {
      * @param token  the caller's handle, returned by {@link #poll}
      * @return false when the queue is full
      */
+    @Override
     public boolean add(long iova, int length, boolean deviceWritable, long token) {
         checkUsable();
         if (numFree == 0) {
@@ -275,6 +286,7 @@ public final class SplitVirtqueue {
      *
      * @return false when fewer than {@code n} descriptors are free
      */
+    @Override
     public boolean addChain(long[] iovas, int[] lengths, boolean[] deviceWritable, int n, long token) {
         checkUsable();
         if (n < 1 || n > size) {
@@ -318,6 +330,7 @@ public final class SplitVirtqueue {
     }
 
     /** Makes every added buffer visible to the device (a release store of avail->idx, 2.7.13.3). */
+    @Override
     public void publish() {
         if (availIdx != publishedAvail) {
             U16_VH.setRelease(mem, availOff + AVAIL_IDX, (short) availIdx);
@@ -331,6 +344,7 @@ public final class SplitVirtqueue {
      * VIRTQ_USED_F_NO_NOTIFY. Needs a full fence: our avail store must be visible before we read the device's
      * suppression word, or both sides may sleep.
      */
+    @Override
     public boolean kickNeeded() {
         int old = kickedAvail;
         int now = publishedAvail;
@@ -352,6 +366,7 @@ public final class SplitVirtqueue {
     }
 
     /** Entries the device has returned and we have not polled yet (checked against the queue size). */
+    @Override
     public int usedCount() {
         checkUsable();
         int used = Short.toUnsignedInt((short) U16_VH.getAcquire(mem, usedOff + USED_IDX));
@@ -369,6 +384,7 @@ public final class SplitVirtqueue {
      *
      * @return how many were taken
      */
+    @Override
     public int poll(long[] tokensOut, int[] lengthsOut, int off, int max) {
         int n = Math.min(usedCount(), max);
         if (n == 0) {
@@ -414,6 +430,7 @@ public final class SplitVirtqueue {
      * Asks the device not to interrupt us (poll mode): VIRTQ_AVAIL_F_NO_INTERRUPT, or with EVENT_IDX a
      * used_event the device has already passed (then at most one interrupt per 65536 buffers).
      */
+    @Override
     public void disableInterrupts() {
         interruptsEnabled = false;
         if (eventIdx) {
@@ -424,6 +441,7 @@ public final class SplitVirtqueue {
     }
 
     /** Asks for an interrupt when the next buffer is used. */
+    @Override
     public void enableInterrupts() {
         interruptsEnabled = true;
         if (eventIdx) {
@@ -435,6 +453,7 @@ public final class SplitVirtqueue {
     }
 
     /** Tokens of every outstanding buffer (to free them on shutdown); returns how many. */
+    @Override
     public int drainOutstanding(long[] tokensOut) {
         int n = 0;
         for (int i = 0; i < size; i++) {

@@ -46,6 +46,17 @@ public interface VirtioTransport extends AutoCloseable {
      */
     Notifier setupQueue(SplitVirtqueue vq);
 
+    /**
+     * As {@link #setupQueue(SplitVirtqueue)} for either ring format; transports that cannot carry packed rings
+     * (VIRTIO_F_RING_PACKED, which they then do not offer) refuse a {@link PackedVirtqueue}.
+     */
+    default Notifier setupQueue(Virtqueue vq) {
+        if (vq instanceof SplitVirtqueue split) {
+            return setupQueue(split);
+        }
+        throw new VirtioException(name() + ": this transport carries split virtqueues only, not " + vq);
+    }
+
     /** Reads {@code width} (1, 2 or 4) bytes of device-specific configuration at {@code offset}, little-endian. */
     int readConfig(int offset, int width);
 

@@ -1,6 +1,8 @@
 package io.jnic.driver.virtio.net;
 
+import io.jnic.driver.virtio.PackedVirtqueue;
 import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.Virtio;
 import io.jnic.driver.virtio.VirtioDevice;
 import io.jnic.driver.virtio.VirtioException;
@@ -27,7 +29,8 @@ public final class VirtioNet implements AutoCloseable {
     /** What the driver can use when offered. */
     public static final long WANTED = REQUIRED | Virtio.bit(VirtioNetSpec.F_MAC) | Virtio.bit(VirtioNetSpec.F_STATUS)
             | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
-            | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM);
+            | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM)
+            | Virtio.bit(Virtio.F_RING_PACKED); // offered only by transports that carry packed rings, when asked
 
     /**
      * @param pairs     queue pairs wanted (capped by the device's max_virtqueue_pairs; 1 without MQ)
@@ -90,9 +93,9 @@ public final class VirtioNet implements AutoCloseable {
         this.tx = new VirtioNetTxQueue[pairs];
         try {
             for (int p = 0; p < pairs; p++) {
-                SplitVirtqueue r = queue(memory, config, VirtioNetSpec.rxQueue(p), eventIdx);
+                Virtqueue r = queue(memory, config, VirtioNetSpec.rxQueue(p), eventIdx);
                 rx[p] = new VirtioNetRxQueue(r, transport.setupQueue(r), rxBuffers.apply(p), mergeable);
-                SplitVirtqueue t = queue(memory, config, VirtioNetSpec.txQueue(p), eventIdx);
+                Virtqueue t = queue(memory, config, VirtioNetSpec.txQueue(p), eventIdx);
                 tx[p] = new VirtioNetTxQueue(t, transport.setupQueue(t), txBuffers);
                 r.disableInterrupts();
                 t.disableInterrupts();
@@ -103,7 +106,7 @@ public final class VirtioNet implements AutoCloseable {
                     control = own;
                 } else {
                     int ci = VirtioNetSpec.ctrlQueue(maxPairs, mq);
-                    SplitVirtqueue c = queue(memory, new Config(config.zonePrefix(), 1, 64, false), ci, eventIdx);
+                    Virtqueue c = queue(memory, new Config(config.zonePrefix(), 1, 64, false), ci, eventIdx);
                     c.disableInterrupts();
                     Memzone buf = zone(memory, config.zonePrefix() + "_ctrl", ControlVirtqueue.BYTES);
                     control = new ControlVirtqueue(transport.name(), c, transport.setupQueue(c), buf);
@@ -147,7 +150,7 @@ public final class VirtioNet implements AutoCloseable {
         return new VirtioNet(transport, memory, rxBuffers, txBuffers, config);
     }
 
-    private SplitVirtqueue queue(MemoryGroup memory, Config config, int index, boolean eventIdx) {
+    private Virtqueue queue(MemoryGroup memory, Config config, int index, boolean eventIdx) {
         int max = transport.maxQueueSize(index);
         if (max == 0) {
             throw new VirtioException(transport.name() + ": the device has no virtqueue " + index);
@@ -166,6 +169,13 @@ public final class VirtioNet implements AutoCloseable {
             return SplitVirtqueue.legacy(index, max, z.memory(), z.iova(0), eventIdx);
         }
         int size = Math.min(config.queueSize(), Integer.highestOneBit(max));
+        if (has(Virtio.F_RING_PACKED)) {
+            Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, PackedVirtqueue.bytes(size));
+            if (!z.iovaContiguous()) {
+                throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");
+            }
+            return new PackedVirtqueue(index, size, z.memory(), z.iova(0), eventIdx);
+        }
         Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, SplitVirtqueue.bytes(size));
         if (!z.iovaContiguous()) {
             throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");

@@ -245,7 +245,8 @@ public final class ModernPciTransport implements VirtioTransport {
         long lo = Integer.toUnsignedLong((int) VH32.getVolatile(common, DEVICE_FEATURE));
         VH32.setVolatile(common, DEVICE_FEATURE_SELECT, 1);
         long hi = Integer.toUnsignedLong((int) VH32.getVolatile(common, DEVICE_FEATURE));
-        return hi << 32 | lo;
+        // packed rings are driven over virtio-user only so far: never offered to the driver over PCI
+        return (hi << 32 | lo) & ~io.jnic.driver.virtio.Virtio.bit(io.jnic.driver.virtio.Virtio.F_RING_PACKED);
     }
 
     /**

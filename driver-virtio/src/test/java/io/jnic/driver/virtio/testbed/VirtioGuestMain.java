@@ -141,7 +141,7 @@ public final class VirtioGuestMain {
                 check("legacy vfio open: no VERSION_1, MRG_RXBUF + ANY_LAYOUT, features 0x" + Long.toHexString(a.features())
                         + ", MSI-X config at 0x" + Integer.toHexString(ta.configOffset()) + ", rx ring "
                         + a.rx(0).virtqueue().size(), !a.has(Virtio.F_VERSION_1) && a.has(VirtioNetSpec.F_MRG_RXBUF)
-                        && a.has(Virtio.F_ANY_LAYOUT) && a.rx(0).virtqueue().isLegacyLayout());
+                        && a.has(Virtio.F_ANY_LAYOUT) && ((io.jnic.driver.virtio.SplitVirtqueue) a.rx(0).virtqueue()).isLegacyLayout());
                 check("legacy uio open: features 0x" + Long.toHexString(b.features()) + ", config at 0x"
                         + Integer.toHexString(tb.configOffset()), !b.has(Virtio.F_VERSION_1)
                         && tb.configOffset() == LegacyPciTransport.CONFIG_OFFSET);
