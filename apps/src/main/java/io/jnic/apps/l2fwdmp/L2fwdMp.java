@@ -1,22 +1,17 @@
 package io.jnic.apps.l2fwdmp;
 
-import io.jnic.devsim.ControlServer;
-import io.jnic.devsim.Devsim;
-import io.jnic.devsim.ixgbe.PortCounters;
-import io.jnic.devsim.wire.GeneratorWire;
+import io.jnic.apps.common.AppArgs;
+import io.jnic.apps.common.PortMask;
+import io.jnic.apps.common.PrimaryPorts;
+import io.jnic.apps.common.SimulatedPorts;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.MacAddress;
-import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
-import io.jnic.ethdev.RssConfig;
-import io.jnic.ethdev.RssHashType;
 import io.jnic.ethdev.SharedQueue;
-import io.jnic.memory.Hugepages;
 import io.jnic.memory.Memzone;
-import io.jnic.memory.PageSize;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -30,23 +25,15 @@ import io.jnic.multiproc.ProcType;
 import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.multiproc.port.SecondaryQueues;
 import io.jnic.multiproc.port.SharedPorts;
-import io.jnic.pci.PciAddress;
-import io.jnic.pci.PciDevice;
-import io.jnic.pci.vfio.VfioPciDevice;
-import io.jnic.pci.vfiouser.VfioUserDevice;
 import io.jnic.sys.Events;
 import io.jnic.sys.Io;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -74,7 +61,7 @@ import picocli.CommandLine.Option;
             "  l2fwd-mp --duration 5                           (app options without -- work too)"})
 public final class L2fwdMp implements EalApplication {
     /** The devsim control socket, in {@code <runtime dir>/devsim/} (fault injection: link-down P, ...). */
-    public static final String CONTROL_SOCKET = "devsim.ctl";
+    public static final String CONTROL_SOCKET = SimulatedPorts.CONTROL_SOCKET;
 
     @Mixin
     EalOptions eal = new EalOptions();
@@ -87,8 +74,6 @@ public final class L2fwdMp implements EalApplication {
     private final PrintStream err;
     private volatile boolean running = true;
     private final List<String> linkEvents = new CopyOnWriteArrayList<>();
-    /** Generator counts when forwarding began (devsim). */
-    private final long[] genBase = new long[8];
 
     /** The options after {@code --}. */
     @Command(name = "l2fwd-mp-options")
@@ -182,55 +167,7 @@ public final class L2fwdMp implements EalApplication {
      * says how to reserve them).
      */
     static String[] prepareArgs(String[] args, PrintStream err) {
-        CommandLine.Model.CommandSpec appSpec = new CommandLine(new AppOptions()).getCommandSpec();
-        CommandLine.Model.CommandSpec ealSpec = new CommandLine(new L2fwdMp(err, err)).getCommandSpec();
-        List<String> ealPart = new ArrayList<>();
-        List<String> appPart = new ArrayList<>();
-        boolean sawDashes = false;
-        for (int i = 0; i < args.length; i++) {
-            String t = args[i];
-            if (sawDashes) {
-                appPart.add(t);
-                continue;
-            }
-            if (t.equals("--")) {
-                sawDashes = true;
-                continue;
-            }
-            String name = t.contains("=") ? t.substring(0, t.indexOf('=')) : t;
-            CommandLine.Model.OptionSpec o = appSpec.findOption(name);
-            if (o != null && ealSpec.findOption(name) == null && t.startsWith("-")) {
-                appPart.add(t);
-                if (!t.contains("=") && o.arity().min() > 0 && i + 1 < args.length) {
-                    appPart.add(args[++i]);
-                }
-            } else {
-                ealPart.add(t);
-            }
-        }
-        boolean secondary = false;
-        boolean noHuge = false;
-        boolean devices = !appPart.stream().filter(s -> s.startsWith("--vfio-user")).toList().isEmpty();
-        for (int i = 0; i < ealPart.size(); i++) {
-            String t = ealPart.get(i);
-            secondary |= t.equals("--proc-type=secondary") || t.equals("--proc-type") && i + 1 < ealPart.size()
-                    && ealPart.get(i + 1).equals("secondary");
-            noHuge |= t.equals("--no-huge");
-            devices |= t.equals("-a") || t.startsWith("--allow") || t.startsWith("--vdev") || t.startsWith("-a");
-        }
-        if (!secondary && !noHuge && !devices && !ealPart.contains("-h") && !ealPart.contains("--help")
-                && Hugepages.available(PageSize.HUGE_2M) * PageSize.HUGE_2M.bytes() < (256L << 20)) {
-            err.println("l2fwd-mp: WARNING: fewer than 128 free 2 MB hugepages; the simulated ports run on 4 KB pages "
-                    + "(--no-huge). For hugepages, as root: echo 1024 > " + Hugepages.nrHugepagesFile(PageSize.HUGE_2M)
-                    + " and mount -t hugetlbfs nodev /dev/hugepages");
-            ealPart.add("--no-huge");
-        }
-        List<String> all = new ArrayList<>(ealPart);
-        if (!appPart.isEmpty()) {
-            all.add("--");
-            all.addAll(appPart);
-        }
-        return all.toArray(String[]::new);
+        return AppArgs.prepare("l2fwd-mp", new L2fwdMp(err, err), new AppOptions(), List.of("--vfio-user"), args, err);
     }
 
     private CommandLine.ParameterException bad(String msg) {
@@ -253,25 +190,12 @@ public final class L2fwdMp implements EalApplication {
         if (o.burst < 1 || o.burst > 512) {
             throw bad("--burst must be 1-512, got " + o.burst);
         }
-        long mask;
+        int[] portIds;
         try {
-            mask = Long.parseLong(o.portmask.startsWith("0x") || o.portmask.startsWith("0X") ? o.portmask.substring(2)
-                    : o.portmask, 16);
-        } catch (NumberFormatException e) {
-            throw bad("-p takes a hex port mask such as 0x3, got '" + o.portmask + "'");
-        }
-        if (mask <= 0 || mask >= 1L << PortTable.MAX_PORTS) {
-            throw bad("-p " + o.portmask + " names no port or ports beyond " + (PortTable.MAX_PORTS - 1));
-        }
-        int[] portIds = new int[Long.bitCount(mask)];
-        for (int i = 0, p = 0; p < PortTable.MAX_PORTS; p++) {
-            if ((mask & (1L << p)) != 0) {
-                portIds[i++] = p;
-            }
-        }
-        if (portIds.length % 2 != 0) {
-            throw bad("l2fwd-mp forwards between port pairs: -p " + o.portmask + " names " + portIds.length + " ports; give an "
-                    + "even number");
+            portIds = PortMask.parse(o.portmask);
+            PortMask.pairs("l2fwd-mp", portIds, o.portmask);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
         }
         if (eal.procType() == ProcType.PRIMARY && o.procId != 0) {
             throw bad("--proc-id " + o.procId + " with --proc-type primary: the primary is proc-id 0; start this one with "
@@ -331,26 +255,16 @@ public final class L2fwdMp implements EalApplication {
 
     private int primary(MpRuntime rt, int[] portIds) throws Exception {
         AppOptions o = app;
-        Devsim sim = null;
-        ControlServer control = null;
+        SimulatedPorts sim = null;
         List<String> devices = new ArrayList<>();
         for (Path p : o.vfioUser) {
-            devices.add("vfio-user:" + p);
+            devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
         }
         devices.addAll(eal.allow());
         if (devices.isEmpty() && eal.vdevs().isEmpty()) {
-            sim = Devsim.start(new Devsim.Config(2, List.of("gen"), new byte[] {0x02, 0x6a, 0x6e, 0, 0, 0}, o.devsimRate,
-                    o.devsimSize, 64, -1, 0, 0));
-            // generators start once the ports forward: then "sent = received + dropped" holds exactly
-            sim.command("gen 0 stop");
-            sim.command("gen 1 stop");
-            Path dir = Files.createDirectories(rt.runtimeDir().resolve("devsim"));
-            for (Path p : sim.serveVfioUser(dir)) {
-                devices.add("vfio-user:" + p);
-            }
-            control = new ControlServer(sim, dir.resolve(CONTROL_SOCKET));
-            out.println("l2fwd-mp: no device given: 2 simulated 82599 ports (devsim, generator wires) at " + dir
-                    + "; inject faults with: java -jar devsim/target/devsim.jar ctl --socket-dir " + dir + " link-down 0");
+            sim = SimulatedPorts.start(rt.runtimeDir(), o.devsimRate, o.devsimSize);
+            devices.addAll(sim.devices());
+            out.println(sim.describe("l2fwd-mp"));
             out.println("l2fwd-mp: these simulated ports run inside this primary and end with it; for secondaries that "
                     + "keep forwarding when the primary dies, serve the ports from a standalone devsim (java -jar "
                     + "devsim/target/devsim.jar --wire gen --socket-dir DIR) and pass --vfio-user DIR/port0.sock "
@@ -359,9 +273,6 @@ public final class L2fwdMp implements EalApplication {
         int nports = devices.size() + eal.vdevs().size();
         int maxPort = portIds[portIds.length - 1];
         if (maxPort >= nports) {
-            if (control != null) {
-                control.close();
-            }
             if (sim != null) {
                 sim.close();
             }
@@ -378,39 +289,12 @@ public final class L2fwdMp implements EalApplication {
         try (EthPorts ports = new EthPorts(rt.memory())) {
             Memzone z = rt.reserve("l2fwd_mp.pool", Mempool.bytesNeeded(pc, page), page);
             try (Mempool pool = Mempool.create(z.memory(), pc, z::iova, page)) {
-                Map<EthDevice, PciDevice> shared = new LinkedHashMap<>();
-                List<EthDevice> devs = new ArrayList<>();
-                for (String d : devices) {
-                    PciDevice pci = open(d);
-                    EthDevice dev = ports.probe(pci);
-                    devs.add(dev);
-                    shared.put(dev, pci);
-                }
-                for (String v : eal.vdevs()) {
-                    devs.add(ports.createVdev(v));
-                }
-                for (EthDevice d : devs) {
-                    PortConfig c = PortConfig.of(o.numProcs, o.numProcs).withPromiscuous(true);
-                    if (o.numProcs > 1) {
-                        c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
-                    }
-                    if (d.info().driverName().equals(io.jnic.driver.ixgbe.IxgbeDriver.NAME)) {
-                        // vectors routed, nothing armed: free until a process in --idle interrupt arms its queue
-                        c = c.withRxInterrupts(true);
-                    }
-                    d.configure(c);
-                    for (int q = 0; q < o.numProcs; q++) {
-                        d.rxQueueSetup(q, o.ring, pool);
-                        d.txQueueSetup(q, o.ring);
-                    }
-                    d.start();
-                    d.promiscuous(true);
-                    out.println("port " + d.portId() + ": " + d.deviceName() + " (" + d.info().driverName() + "), MAC "
-                            + d.macAddress() + ", " + o.numProcs + " queue pair(s), link " + d.waitLink(Duration.ofSeconds(10)));
-                }
+                PrimaryPorts pp = PrimaryPorts.probe(ports, devices, eal.vdevs());
+                List<EthDevice> devs = pp.devices();
+                pp.start(o.numProcs, o.numProcs, o.ring, pool, o.numProcs > 1, out);
                 QueueOwners owners = QueueOwners.create(rt.memory(), o.numProcs);
                 ProcStats stats = ProcStats.create(rt, o.numProcs);
-                try (SharedPorts sp = SharedPorts.serve(rt, owners, shared, List.of(pool))) {
+                try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {
                     sp.addLinkListener(this::onLink);
                     rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (registered as %d) %s; "
                             + "queue pairs reset so far: %d, mbufs reclaimed so far: %d%n", x.secondary().pid(),
@@ -447,12 +331,7 @@ public final class L2fwdMp implements EalApplication {
                         };
                     }
                     if (sim != null) {
-                        // frames generated before the ports were set up met a device that was not receiving
-                        for (int p = 0; p < sim.ports().size(); p++) {
-                            genBase[p] = ((GeneratorWire) sim.wire(p)).sent();
-                        }
-                        sim.command("gen 0 start");
-                        sim.command("gen 1 start");
+                        sim.startGenerators();
                     }
                     if (!rt.lcores().isEmpty()) {
                         rt.pinCurrentThread(rt.lcores().first()); // -l: forward on that core
@@ -463,23 +342,16 @@ public final class L2fwdMp implements EalApplication {
                     // the group ends with the primary: ask the secondaries to finish and wait for them
                     stats.requestStop();
                     waitSecondaries(rt);
-                    for (EthDevice d : devs) {
-                        d.stop(); // returns every ring's mbufs, whichever process drove the queue
-                    }
+                    pp.stop(); // returns every ring's mbufs, whichever process drove the queue
                     MempoolAudit audit = pool.audit(l -> true);
                     out.println("l2fwd-mp: mempool after stop: " + audit);
                     if (o.statsJson != null) {
                         writeJson(o.statsJson, rt, stats, portIds, secs, sim, audit, sp);
                     }
-                    for (EthDevice d : devs) {
-                        d.close();
-                    }
+                    pp.close();
                 }
             }
         } finally {
-            if (control != null) {
-                control.close();
-            }
             if (sim != null) {
                 sim.close();
             }
@@ -492,13 +364,6 @@ public final class L2fwdMp implements EalApplication {
         while (!rt.secondaries().isEmpty() && System.nanoTime() - end < 0) {
             Thread.sleep(20);
         }
-    }
-
-    private static PciDevice open(String d) {
-        if (d.startsWith("vfio-user:")) {
-            return VfioUserDevice.connect(Path.of(d.substring("vfio-user:".length())));
-        }
-        return VfioPciDevice.open(PciAddress.parse(d));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -687,7 +552,7 @@ public final class L2fwdMp implements EalApplication {
                 l.up() ? "up " + l.speedMbps() + " Mbit/s" : "down", latencyUs);
     }
 
-    private void forward(MpRuntime rt, ProcStats stats, int[] portIds, QueueIo[] io, PortTable table, Devsim sim,
+    private void forward(MpRuntime rt, ProcStats stats, int[] portIds, QueueIo[] io, PortTable table, SimulatedPorts sim,
             boolean print) throws InterruptedException {
         AppOptions o = app;
         int me = o.procId;
@@ -699,10 +564,7 @@ public final class L2fwdMp implements EalApplication {
         }
         try {
             int n = portIds.length;
-            int[] dst = new int[PortTable.MAX_PORTS];
-            for (int i = 0; i < n; i++) {
-                dst[portIds[i]] = portIds[i ^ 1];
-            }
+            int[] dst = PortMask.pairs("l2fwd-mp", portIds, o.portmask);
             int[] dstHi = new int[PortTable.MAX_PORTS];
             int[] dstLo = new int[PortTable.MAX_PORTS];
             int[] srcHi = new int[PortTable.MAX_PORTS];
@@ -798,9 +660,7 @@ public final class L2fwdMp implements EalApplication {
                             break;
                         }
                         // simulated ports: stop the generators and forward what is still in the rings
-                        for (int p = 0; p < sim.ports().size(); p++) {
-                            sim.command("gen " + p + " stop");
-                        }
+                        sim.stopGenerators();
                         draining = true;
                         quietCheck = now;
                         drainEnd = now + 3_000_000_000L; // a queue nobody drives any more never drains
@@ -809,10 +669,7 @@ public final class L2fwdMp implements EalApplication {
                         break;
                     }
                     if (draining && now - quietCheck >= 200_000_000L) {
-                        long devRx = 0;
-                        for (int p = 0; p < sim.ports().size(); p++) {
-                            devRx += sim.port(p).counters().rxDma();
-                        }
+                        long devRx = sim.rxDmaTotal();
                         if (devRx == lastDevRx && tbl.rxTotal() == devRx) {
                             break;
                         }
@@ -837,9 +694,7 @@ public final class L2fwdMp implements EalApplication {
                 sleeper.close();
             }
             if (!running && sim != null) {
-                for (int p = 0; p < sim.ports().size(); p++) {
-                    sim.command("gen " + p + " stop");
-                }
+                sim.stopGenerators();
             }
         } finally {
             if (floating != null) {
@@ -927,7 +782,7 @@ public final class L2fwdMp implements EalApplication {
         }
     }
 
-    private void writeJson(Path file, MpRuntime rt, ProcStats stats, int[] ports, double secs, Devsim sim,
+    private void writeJson(Path file, MpRuntime rt, ProcStats stats, int[] ports, double secs, SimulatedPorts sim,
             MempoolAudit audit, SharedPorts sp) throws IOException {
         StringBuilder sb = new StringBuilder();
         sb.append("{\n  \"proc_id\": ").append(app.procId).append(",\n  \"num_procs\": ").append(app.numProcs)
@@ -956,17 +811,7 @@ public final class L2fwdMp implements EalApplication {
                 "{\"rx\": %d, \"tx\": %d, \"drops\": %d, \"mpps\": %.4f}", trx, ttx, tdr, secs > 0 ? ttx / secs / 1e6 : 0));
         sb.append(",\n  \"link_events\": ").append(linkEvents);
         if (sim != null) {
-            sb.append(",\n  \"devsim\": [");
-            for (int p = 0; p < sim.ports().size(); p++) {
-                PortCounters c = sim.port(p).counters();
-                GeneratorWire g = sim.wire(p) instanceof GeneratorWire w ? w : null;
-                sb.append(p == 0 ? "\n" : ",\n").append(String.format(Locale.ROOT,
-                        "    {\"port\": %d, \"gen_sent\": %d, \"sink\": %d, \"rx_dma\": %d, \"tx_dma\": %d, \"rx_missed\": %d, "
-                                + "\"rx_no_buffer\": %d, \"rx_queue_drops\": %d, \"fault_drops\": %d}",
-                        p, g == null ? 0 : g.sent() - genBase[p], g == null ? 0 : g.sinkFrames(), c.rxDma(), c.txDma(), c.rxMissed(),
-                        c.rxNoBuffer(), c.rxQueueDrops(), c.faultDrops()));
-            }
-            sb.append("\n  ]");
+            sb.append(",\n  \"devsim\": ").append(sim.json());
         }
         if (sp != null) {
             sb.append(",\n  \"queues_reset\": ").append(sp.queuesReset()).append(",\n  \"mbufs_reclaimed\": ")

@@ -3,14 +3,11 @@ package io.jnic.apps.l2fwdmp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnic.apps.common.AppProcess;
+import io.jnic.apps.common.Json;
 import io.jnic.devsim.ControlServer;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -73,7 +70,7 @@ class L2fwdMpOrphanTest {
         Path ctl = simDir.resolve("devsim.ctl");
         Path s1Json = base.resolve("s1.json");
         Path s2Json = base.resolve("s2.json");
-        try (Child devsim = Child.start(io.jnic.devsim.Main.class.getName(), "--ports", "2", "--wire", "gen",
+        try (AppProcess devsim = AppProcess.start(io.jnic.devsim.Main.class, base, "--ports", "2", "--wire", "gen",
                 "--gen-rate", "20000", "--socket-dir", simDir.toString())) {
             devsim.await("devsim: control socket");
             try (AppProcess primary = AppProcess.start(base, "--no-huge", "--file-prefix", prefix, "--", "--num-procs", "3",
@@ -141,57 +138,6 @@ class L2fwdMpOrphanTest {
             assertTrue(rx1 > 0, j1);
             System.out.println("proc 1 received " + rx1 + " frames in all; proc 2 (joined late) "
                     + (Json.port(Files.readString(s2Json), 2, 0, "rx") + Json.port(Files.readString(s2Json), 2, 1, "rx")));
-        }
-    }
-
-    /** A child JVM running {@code main} with this test's class path. */
-    static final class Child implements AutoCloseable {
-        final Process process;
-        final List<String> seen = new ArrayList<>();
-        private final BufferedReader out;
-
-        private Child(Process p) {
-            this.process = p;
-            this.out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        }
-
-        static Child start(String main, String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                    "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx128m",
-                    "-Djava.util.logging.config.file=/dev/null", "-cp", System.getProperty("java.class.path"), main));
-            cmd.addAll(List.of(args));
-            return new Child(new ProcessBuilder(cmd).redirectErrorStream(true).start());
-        }
-
-        /** Reads lines until one contains {@code text} (the child prints its startup lines at once). */
-        void await(String text) throws IOException {
-            String l;
-            while ((l = out.readLine()) != null) {
-                seen.add(l);
-                if (l.contains(text)) {
-                    Thread reader = new Thread(() -> { // keep draining so the child never blocks on a full pipe
-                        try {
-                            while (out.readLine() != null) {
-                                // discard
-                            }
-                        } catch (IOException ignored) {
-                            // gone
-                        }
-                    }, "devsim-drain");
-                    reader.setDaemon(true);
-                    reader.start();
-                    return;
-                }
-            }
-            throw new AssertionError("child ended before printing '" + text + "': " + seen);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
         }
     }
 }

@@ -1,5 +1,8 @@
 package io.jnic.apps.l2fwdmp;
 
+import io.jnic.apps.common.AppProcess;
+import io.jnic.apps.common.Json;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

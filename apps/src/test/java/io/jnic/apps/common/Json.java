@@ -1,15 +1,15 @@
-package io.jnic.apps.l2fwdmp;
+package io.jnic.apps.common;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Reads numbers out of l2fwd-mp's --stats-json (a flat, known shape: regular expressions suffice). */
-final class Json {
+public final class Json {
     private Json() {
     }
 
     /** {@code "key": N} inside the object that holds {@code "anchorKey": anchorValue}. */
-    static long in(String json, String anchor, String key) {
+    public static long in(String json, String anchor, String key) {
         int at = json.indexOf(anchor);
         if (at < 0) {
             throw new AssertionError("no " + anchor + " in " + json);
@@ -19,7 +19,7 @@ final class Json {
         return get(json.substring(open, close + 1), key);
     }
 
-    static long get(String json, String key) {
+    public static long get(String json, String key) {
         Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\": (-?\\d+)").matcher(json);
         if (!m.find()) {
             throw new AssertionError("no \"" + key + "\" in " + json);
@@ -28,7 +28,7 @@ final class Json {
     }
 
     /** A process's port entry: {@code "port": p, ...} after {@code "proc_id": proc, "pid"}. */
-    static long port(String json, int proc, int port, String key) {
+    public static long port(String json, int proc, int port, String key) {
         int at = json.indexOf("{\"proc_id\": " + proc + ", \"pid\"");
         if (at < 0) {
             throw new AssertionError("no proc " + proc + " in " + json);

@@ -1,4 +1,4 @@
-package io.jnic.apps.l2fwdmp;
+package io.jnic.apps.common;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,11 +10,11 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** l2fwd-mp in a child JVM (stdout and stderr merged), with its runtime dirs under {@code base}. */
-final class AppProcess implements AutoCloseable {
-    final Process process;
+/** An app in a child JVM (stdout and stderr merged), with its runtime dirs under {@code base}. */
+public final class AppProcess implements AutoCloseable {
+    public final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    final List<String> seen = new ArrayList<>();
+    public final List<String> seen = new ArrayList<>();
 
     private AppProcess(Process p) {
         this.process = p;
@@ -33,7 +33,13 @@ final class AppProcess implements AutoCloseable {
         t.start();
     }
 
-    static AppProcess start(Path base, String... args) throws IOException {
+    /** l2fwd-mp. */
+    public static AppProcess start(Path base, String... args) throws IOException {
+        return start(io.jnic.apps.l2fwdmp.L2fwdMp.class, base, args);
+    }
+
+    /** The app whose {@code main} is in {@code main}. */
+    public static AppProcess start(Class<?> main, Path base, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -44,17 +50,17 @@ final class AppProcess implements AutoCloseable {
         cmd.add("-Djava.util.logging.config.file=/dev/null");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(L2fwdMp.class.getName());
+        cmd.add(main.getName());
         cmd.addAll(List.of(args));
         return new AppProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start());
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
     /** The next line containing {@code text}; fails when the process ends first or after 90 s. */
-    String await(String text) throws InterruptedException {
+    public String await(String text) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         for (;;) {
             String l = lines.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -72,7 +78,7 @@ final class AppProcess implements AutoCloseable {
     }
 
     /** Waits for the process to end and returns its exit code (all output in {@link #seen}). */
-    int exit() throws InterruptedException {
+    public int exit() throws InterruptedException {
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("pid " + pid() + " did not end within 120 s; saw " + seen);
@@ -87,7 +93,7 @@ final class AppProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    String output() {
+    public String output() {
         return String.join("\n", seen);
     }
 
