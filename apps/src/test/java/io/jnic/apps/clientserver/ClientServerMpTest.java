@@ -126,7 +126,6 @@ class ClientServerMpTest {
             try (c0; AppProcess again = client(prefix, 1)) {
                 again.await("forwards ring MProc_Client_1_RX (resumed: attach 2 of this id)");
                 server.await("client pid");
-                server.await("client pid");
                 server.process.destroy();
                 Matcher m = Pattern.compile("forwarded (\\d+) packets").matcher(again.await("forwarded"));
                 assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "the restarted client forwarded from its ring");
