@@ -2,6 +2,7 @@ package io.jnic.apps.procinfo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.apps.common.AppProcess;
@@ -13,12 +14,19 @@ import io.jnic.memory.Memzone;
 import io.jnic.memory.ring.Ring;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
+import io.jnic.multiproc.ipc.IpcMessage;
+import io.jnic.multiproc.ipc.IpcReply;
+import io.jnic.multiproc.port.PortStatsService;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,6 +85,8 @@ class ProcInfoTest {
                     && queuesOnly.contains("owner_pid " + s1.pid()), queuesOnly);
             assertFalse(queuesOnly.contains("== mempools") || queuesOnly.contains("== stats"), queuesOnly);
 
+            askTheServiceDirectly(prefix);
+
             primary.process.destroy();
             assertTrue(List.of(0, 143).contains(primary.exit()), primary.output());
             assertEquals(0, s1.exit(), s1.output());
@@ -84,6 +94,38 @@ class ProcInfoTest {
         String j = Files.readString(pj);
         assertEquals(Json.get(j.substring(j.indexOf("\"audit\"")), "total"),
                 Json.in(json, "{\"name\": \"l2fwd_mp_pool\"", "total"), "proc-info saw the pool the primary audited\n" + j);
+    }
+
+    /** PortStatsService from a secondary in this JVM: paging, and what a bad request is told. */
+    private static void askTheServiceDirectly(String prefix) {
+        try (MpRuntime rt = MpRuntime.start(EalOptions.parse("--proc-type", "secondary", "--file-prefix", prefix))) {
+            assertTrue(PortStatsService.stats(rt, 0).ipackets > 0);
+            Map<String, Long> x = PortStatsService.xstats(rt, 1);
+            assertTrue(x.size() > 20 && x.containsKey("gprc") && x.get("rx_good_packets") > 0,
+                    "more entries than one message holds, all of them: " + x);
+            PortStatsService.UnavailableException e = assertThrows(PortStatsService.UnavailableException.class,
+                    () -> PortStatsService.stats(rt, 7));
+            assertEquals("the primary refused: port 7 is not a port of the primary (ports: [0, 1])", e.getMessage());
+            assertEquals("malformed statistics request of 3 bytes (expected 12)", refusal(rt, new byte[3]));
+            ByteBuffer b = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            b.putShort((short) 9).putShort((short) PortStatsService.OP_STATS).putInt(0).putInt(0);
+            assertEquals("statistics request of version 9; this primary speaks version 1 (run tools of the same build)",
+                    refusal(rt, b.array()));
+            b = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            b.putShort((short) 1).putShort((short) 77).putInt(0).putInt(0);
+            assertEquals("unknown statistics operation 77", refusal(rt, b.array()));
+        }
+    }
+
+    private static String refusal(MpRuntime rt, byte[] request) {
+        IpcReply r = rt.ipc().requestSync(new IpcMessage(PortStatsService.ACTION, request), Duration.ofSeconds(5));
+        assertEquals(1, r.nbReceived(), "the primary answers every request");
+        ByteBuffer b = r.messages().getFirst().paramBuffer();
+        assertEquals(1, b.getInt(), "refused");
+        b.getInt();
+        byte[] t = new byte[b.remaining()];
+        b.get(t);
+        return new String(t, StandardCharsets.UTF_8);
     }
 
     private static AppProcess attached(String prefix, AppProcess primary) throws Exception {
