@@ -231,6 +231,22 @@ public final class MpClient implements EalApplication {
         return 0;
     }
 
+    /**
+     * Makes this process the owner of the mbufs at the head of {@code ring} (up to {@code head.length}; the ring
+     * is single consumer, so they are exactly the ones it dequeues next) and reads their input ports: if it dies
+     * after dequeuing them, recovery finds them by owner (class comment). Returns how many.
+     */
+    static int own(Ring ring, long[] head, int[] inPort, Mbuf m, short owner) {
+        int k = ring.peekAll(head);
+        for (int i = 0; i < k; i++) {
+            m.wrap(head[i]); // checks the handle names an mbuf of an attached pool
+            MemorySegment ps = m.pool().segment();
+            ps.set(ValueLayout.JAVA_SHORT, (head[i] & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, owner);
+            inPort[i] = m.port();
+        }
+        return k;
+    }
+
     private void forward(MpRuntime rt, PortInfo info, int id, Ring ring, SharedQueue[] tx, int lcore) {
         int burst = app.burst;
         int[] ports = info.ports();
@@ -263,16 +279,9 @@ public final class MpClient implements EalApplication {
         int idle = 0;
         int loops = 0;
         for (;;) {
-            int k = ring.peekAll(head);
+            int k = own(ring, head, inPort, m, owner);
             if (k > 0) {
                 idle = 0;
-                // own them before taking them: recovery then finds them if this process dies (class comment)
-                for (int i = 0; i < k; i++) {
-                    m.wrap(head[i]); // checks the handle names an mbuf of an attached pool
-                    MemorySegment ps = m.pool().segment();
-                    ps.set(ValueLayout.JAVA_SHORT, (head[i] & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, owner);
-                    inPort[i] = m.port();
-                }
                 int d = ring.dequeueBurst(got, 0, k); // == k: this process is the only consumer
                 rx += d;
                 for (int i = 0; i < d; i++) {

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** mp-server and mp-client as users run them: the server and its clients in separate JVMs on devsim ports. */
 class ClientServerMpTest {
+    private static final Pattern RECLAIMED = Pattern.compile("mbufs reclaimed so far: (\\d+)");
     private static final String TOTAL = "{\"server_rx\"";
     private static final String[] CLIENT_FIELDS = {"enqueued", "ring_drops", "rx", "tx", "tx_drops", "drained"};
 
@@ -123,6 +124,20 @@ class ClientServerMpTest {
             }
             String died = server.await("secondary pid " + c1.pid());
             assertTrue(died.contains("died; queue pairs reset so far: 2"), died);
+            Matcher r = RECLAIMED.matcher(died);
+            assertTrue(r.find(), died);
+            long reclaimed = Long.parseLong(r.group(1));
+            // the worst moment: some mbufs taken from the ring, the next ones owned but still in it
+            try (AppProcess holder = AppProcess.start(HoldingClient.class, base, prefix, "1")) {
+                holder.await("holding " + HoldingClient.HELD + " mbufs taken from MProc_Client_1_RX, " + HoldingClient.HELD
+                        + " owned in the ring");
+                holder.process.destroyForcibly();
+                holder.process.waitFor();
+                died = server.await("secondary pid " + holder.pid());
+                assertTrue(died.contains("died; queue pairs reset so far: 4, mbufs reclaimed so far: "
+                        + (reclaimed + HoldingClient.HELD)), "exactly the mbufs it had dequeued come back; those still in "
+                        + "its ring stay there for its successor: " + died);
+            }
             try (c0; AppProcess again = client(prefix, 1)) {
                 again.await("forwards ring MProc_Client_1_RX (resumed: attach 2 of this id)");
                 server.await("client pid");
@@ -134,13 +149,13 @@ class ClientServerMpTest {
                 assertEquals(0, c0.exit(), c0.output());
             }
             String j = Files.readString(sj);
-            assertEquals(2, Json.get(j, "queues_reset"), j);
+            assertEquals(4, Json.get(j, "queues_reset"), j);
             assertEquals(2, Json.in(j, "{\"client\": 1,", "attaches"), j);
             assertTrue(j.contains("\"clean\": true"), j);
             assertEquals(0, Json.get(j, "in_use"), "every mbuf is back in the pool: none lost with the killed client\n" + j);
             long serverRx = Json.in(j, TOTAL, "server_rx");
             assertEquals(serverRx, Json.in(j, TOTAL, "enqueued") + Json.in(j, TOTAL, "ring_drops"), j);
-            System.out.println("mbufs the killed client held, reclaimed: " + Json.get(j, "mbufs_reclaimed"));
+            System.out.println("mbufs the two killed clients held outside their rings, reclaimed: " + Json.get(j, "mbufs_reclaimed"));
         }
     }
 
