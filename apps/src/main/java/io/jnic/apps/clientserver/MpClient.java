@@ -40,8 +40,8 @@ import picocli.CommandLine.Option;
  * it held by that owner and returns it to the pool.
  */
 @Command(name = "mp-client", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Client of mp-server (DPDK client_server_mp): forwards the packets the server hands it to the",
-            "paired port, on a TX queue of its own."},
+        description = {"Client of mp-server (DPDK client_server_mp): forwards what the server hands it",
+            "to the paired port, on a TX queue of its own. Runs as a secondary unless --proc-type says otherwise."},
         footer = {"", "Examples:", "  mp-client -n 0", "  mp-client --file-prefix lab -n 1 --duration 10"})
 public final class MpClient implements EalApplication {
     private static final System.Logger LOG = System.getLogger(MpClient.class.getName());
