@@ -289,6 +289,7 @@ public final class L2fwdMp implements EalApplication {
                 QueueOwners owners = QueueOwners.create(rt.memory(), o.numProcs);
                 ProcStats stats = ProcStats.create(rt, o.numProcs);
                 try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {
+                    io.jnic.multiproc.port.PortStatsService.serve(rt, devs); // proc-info's --stats/--xstats
                     sp.addLinkListener(this::onLink);
                     rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (registered as %d) %s; "
                             + "queue pairs reset so far: %d, mbufs reclaimed so far: %d%n", x.secondary().pid(),
