@@ -231,7 +231,8 @@ public final class L2fwdFork implements EalApplication {
             throw e;
         } catch (RuntimeException e) {
             // what went wrong and what to do, without a stack trace (--log-level debug logs the trace)
-            err.println(NAME + ": " + (worker ? "worker " + o.worker + ": " : "") + "error: "
+            err.println(NAME + ": " + (o.worker >= 0 ? "worker " + o.worker + ": " : o.spare >= 0 ? "spare " + o.spare + ": " : "")
+                    + "error: "
                     + (e.getMessage() == null ? e.toString() : e.getMessage()));
             System.getLogger(L2fwdFork.class.getName()).log(System.Logger.Level.DEBUG, NAME + " failed", e);
             return 1;

@@ -16,6 +16,7 @@ import io.jnic.multiproc.SecondaryExit;
 import io.jnic.multiproc.SecondaryInfo;
 import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.multiproc.port.SharedPorts;
+import io.jnic.pci.vfiouser.VfioUserDevice;
 import io.jnic.sys.Proc;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -231,6 +232,12 @@ final class Master {
                     List<EthDevice> devs = pp.devices();
                     for (int p : portIds) {
                         EthDevice d = devs.get(p);
+                        if (!(pp.shared().get(d) instanceof VfioUserDevice)) {
+                            throw new IllegalArgumentException("port " + p + " (" + d.deviceName() + ", "
+                                    + d.info().driverName() + ") cannot be handed to worker processes: sharing a port's "
+                                    + "queues with other processes is implemented for vfio-user devices (--vfio-user, or "
+                                    + "the simulated ports when no device is given)");
+                        }
                         int max = Math.min(d.info().maxRxQueues(), d.info().maxTxQueues());
                         if (n > max) {
                             throw new IllegalArgumentException("--workers " + n + " needs " + n + " queue pairs per port "
@@ -266,7 +273,7 @@ final class Master {
             return requested;
         }
         for (int p : portIds) {
-            if (!resetsOneQueue(devs.get(p))) {
+            if (!resetsOneQueue(devs.get(p).getClass())) {
                 out.println("l2fwd-fork: port " + p + " (" + devs.get(p).info().driverName() + ") cannot reset one queue "
                         + "pair: a worker's death restarts its ports and every worker on them");
                 return ResetMode.PORT;
@@ -275,9 +282,9 @@ final class Master {
         return ResetMode.QUEUE;
     }
 
-    static boolean resetsOneQueue(EthDevice d) {
+    static boolean resetsOneQueue(Class<? extends EthDevice> driver) {
         try {
-            return d.getClass().getMethod("queuePairReset", int.class).getDeclaringClass() != EthDevice.class;
+            return driver.getMethod("queuePairReset", int.class).getDeclaringClass() != EthDevice.class;
         } catch (NoSuchMethodException e) {
             return false;
         }

@@ -1,11 +1,14 @@
 package io.jnic.apps.l2fwdfork;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.apps.common.AppProcess;
 import io.jnic.apps.common.Json;
+import io.jnic.driver.ixgbe.IxgbeDevice;
+import io.jnic.ethdev.vdev.NullDevice;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -218,6 +221,23 @@ class L2fwdForkTest {
         assertTrue(r.startsWith("rc=2") && r.contains("the master of l2fwd-fork is the primary"), r);
         r = run("--no-huge", "--file-prefix", prefix("bad"), "-p", "0x7");
         assertTrue(r.contains("l2fwd-fork forwards between port pairs: -p 0x7 names 3 ports"), r);
+    }
+
+    @Test
+    void portsWorkersCannotReachAreRefusedUpFront() throws Exception {
+        try (AppProcess master = AppProcess.start(L2fwdFork.class, base, "--no-huge", "--file-prefix", prefix("n"),
+                "--vdev", "net_null0", "--vdev", "net_null1", "--", "--workers", "1")) {
+            assertEquals(1, master.exit(), master.output());
+            assertTrue(master.output().contains("l2fwd-fork: error: port 0 (net_null0, net_null) cannot be handed to worker "
+                    + "processes: sharing a port's queues with other processes is implemented for vfio-user devices"),
+                    master.output());
+        }
+    }
+
+    @Test
+    void resetAutoIsPerQueueOnlyWhereTheDriverResetsOneQueuePair() {
+        assertTrue(Master.resetsOneQueue(IxgbeDevice.class));
+        assertFalse(Master.resetsOneQueue(NullDevice.class));
     }
 
     @Test
