@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # virtio-net-pci through VFIO and UIO in the QEMU test bed (testbed/: its initramfs and /init, our own devices
 # and guest script): two modern virtio-net-pci NICs on one QEMU hub, 00:03.0 behind the emulated VT-d
-# (iommu_platform=on) bound to vfio-pci, 00:06.0 without it bound to uio_pci_generic; the guest runs
-# io.jnic.driver.virtio.testbed.VirtioGuestMain, which sends frames each way and checks every byte.
+# (iommu_platform=on) bound to vfio-pci, 00:06.0 without it bound to uio_pci_generic; and two legacy-only ones
+# (disable-modern=on: 1af4:1000, I/O BAR0, no virtio 1.x capabilities) on a second hub, 00:07.0 bound to
+# vfio-pci and 00:08.0 to uio_pci_generic. The guest runs io.jnic.driver.virtio.testbed.VirtioGuestMain, which
+# sends frames each way on each pair and checks every byte.
 #   sudo driver-virtio/testbed-virtio.sh      (after ./jnic build -pl driver-virtio -am; ~2-4 min under TCG)
 # Prints the @@T lines and exits non-zero unless every check passed.
 set -euo pipefail
@@ -19,14 +21,14 @@ mkdir -p "$D/out"; rm -f "$D/out/"*
 bash "$root/testbed/build-initramfs.sh" "$D" "$K" >/dev/null
 cat > "$D/guest.sh" <<GUEST
 #!/bin/sh
-for pair in 0000:00:03.0=vfio-pci 0000:00:06.0=uio_pci_generic; do
+for pair in 0000:00:03.0=vfio-pci 0000:00:06.0=uio_pci_generic 0000:00:07.0=vfio-pci 0000:00:08.0=uio_pci_generic; do
   bdf=\${pair%=*}; drv=\${pair#*=}; d=/sys/bus/pci/devices/\$bdf
   [ -e \$d/driver ] && echo \$bdf > \$d/driver/unbind
   echo \$drv > \$d/driver_override; echo \$bdf > /sys/bus/pci/drivers_probe
   echo "@@INFO \$bdf -> \$(basename \$(readlink \$d/driver))"
 done
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m \\
-  -cp "$cp" io.jnic.driver.virtio.testbed.VirtioGuestMain 0000:00:03.0 0000:00:06.0 2>&1 | tee "$D/out/guest.log"
+  -cp "$cp" io.jnic.driver.virtio.testbed.VirtioGuestMain 0000:00:03.0 0000:00:06.0 0000:00:07.0 0000:00:08.0 2>&1 | tee "$D/out/guest.log"
 GUEST
 chmod +x "$D/guest.sh"
 timeout "${JNIC_VTB_TIMEOUT:-600}" qemu-system-x86_64 \
@@ -38,6 +40,9 @@ timeout "${JNIC_VTB_TIMEOUT:-600}" qemu-system-x86_64 \
   -netdev hubport,id=p0,hubid=0 -netdev hubport,id=p1,hubid=0 \
   -device virtio-net-pci,netdev=p0,addr=03.0,disable-legacy=on,iommu_platform=on,mac=52:54:00:00:00:03 \
   -device virtio-net-pci,netdev=p1,addr=06.0,disable-legacy=on,mac=52:54:00:00:00:06 \
+  -netdev hubport,id=p2,hubid=1 -netdev hubport,id=p3,hubid=1 \
+  -device virtio-net-pci,netdev=p2,addr=07.0,disable-modern=on,mac=52:54:00:00:00:07 \
+  -device virtio-net-pci,netdev=p3,addr=08.0,disable-modern=on,mac=52:54:00:00:00:08 \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=fs0 \
   -virtfs local,path="$D/out",mount_tag=out,security_model=none,id=fs1 \
   < /dev/null > "$D/console.log" 2>&1 || true

@@ -29,6 +29,15 @@ public interface PciDevice extends AutoCloseable {
     PciBar bar(int index);
 
     /**
+     * I/O-port BAR {@code index} (0-5), reached by a system call per access (control path; legacy virtio).
+     * Transports that cannot reach port I/O throw; an exception names the device when the BAR is not an I/O BAR.
+     */
+    default PciIoBar ioBar(int index) {
+        throw new UnsupportedOperationException(name() + " (" + transport() + ") offers no access to I/O-port BARs;"
+                + " use VFIO or UIO");
+    }
+
+    /**
      * Makes {@code memory} (backed by {@code fd} at {@code fdOffset}, which a vfio-user server maps itself)
      * reachable by the device at {@code iova}. For physical addressing the IOVA is the physical address
      * and nothing needs mapping.

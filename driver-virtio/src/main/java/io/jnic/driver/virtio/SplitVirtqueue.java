@@ -17,7 +17,9 @@ import java.util.Objects;
  *   usedOffset(N)         used ring         u16 flags, u16 idx, {u32 id, u32 len}[N], u16 avail_event
  * </pre>
  * The used ring starts on its own cache line (the device writes it, we write the other two); virtio 1.x asks
- * only for 4-byte alignment.
+ * only for 4-byte alignment. The legacy layout ({@link #legacy}: 2.7.2 "Legacy Interfaces: A Note on Virtqueue
+ * Layout") puts it on the next {@link #LEGACY_ALIGN}-byte boundary instead, and the whole block must start on
+ * one, since a legacy device is told only the page frame of the descriptor table and derives the rest.
  *
  * <p>The driver keeps its own shadow of everything it needs (free list, chain lengths, the buffers' tokens), so
  * nothing read back from shared memory is trusted: every used-ring entry is checked (index in range, a head we
@@ -27,7 +29,7 @@ import java.util.Objects;
  * <p>Single-threaded: one thread adds and polls (virtio queues have exactly one driver-side owner). No
  * allocation after construction.
  */
-public final class SplitVirtqueue {
+public final class SplitVirtqueue implements Virtqueue {
     // 2.7.5 The Virtqueue Descriptor Table
     public static final int DESC_SIZE = 16;
     static final long DESC_ADDR = 0;
@@ -48,6 +50,10 @@ public final class SplitVirtqueue {
     static final long USED_RING = 4;
     static final int USED_ELEM_SIZE = 8;
     public static final int USED_F_NO_NOTIFY = 1;
+    /** Alignment of the used ring and of the block in the legacy layout (legacy PCI: VIRTIO_PCI_VRING_ALIGN). */
+    public static final int LEGACY_ALIGN = 4096;
+    /** Alignment of the used ring in the modern layout (a cache line; 4 would do). */
+    static final int MODERN_USED_ALIGN = 64;
     /** Largest queue of a split ring (2.7: Queue Size ... maximum 32768). */
     public static final int MAX_SIZE = 32768;
 
@@ -66,6 +72,7 @@ public final class SplitVirtqueue {
     private final long availOff;
     private final long usedOff;
     private final boolean eventIdx;
+    private final boolean legacy;
 
     /** Next free descriptor after each descriptor (our shadow of the free list; the device never sees it). */
     private final int[] nextFree;
@@ -94,26 +101,42 @@ public final class SplitVirtqueue {
      * @param startIndex first avail/used index (0 for a fresh device; vhost-user SET_VRING_BASE may restore another)
      */
     public SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex) {
+        this(index, size, mem, baseIova, eventIdx, startIndex, false);
+    }
+
+    /**
+     * A queue in the legacy layout (used ring on a 4096-byte boundary, {@link #legacyBytes(int)} bytes), for legacy
+     * PCI devices: {@code mem} and {@code baseIova} must be 4096-byte aligned. Starts at index 0.
+     */
+    public static SplitVirtqueue legacy(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx) {
+        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, 0, true);
+    }
+
+    private SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex,
+            boolean legacy) {
         if (size < 1 || size > MAX_SIZE || Integer.bitCount(size) != 1) {
             throw new IllegalArgumentException("queue size " + size + " must be a power of two in 1.." + MAX_SIZE);
         }
         Objects.requireNonNull(mem, "mem");
-        if (mem.byteSize() < bytes(size)) {
-            throw new IllegalArgumentException("a queue of " + size + " entries needs " + bytes(size) + " bytes, got "
-                    + mem.byteSize());
+        long need = legacy ? legacyBytes(size) : bytes(size);
+        if (mem.byteSize() < need) {
+            throw new IllegalArgumentException("a queue of " + size + " entries needs " + need + " bytes"
+                    + (legacy ? " in the legacy layout" : "") + ", got " + mem.byteSize());
         }
-        if ((baseIova & 15) != 0 || (mem.address() & 15) != 0) {
-            throw new IllegalArgumentException("virtqueue memory must be 16-byte aligned (iova 0x"
+        int align = legacy ? LEGACY_ALIGN : 16;
+        if ((baseIova & (align - 1)) != 0 || (mem.address() & 15) != 0) {
+            throw new IllegalArgumentException("virtqueue memory must be " + align + "-byte aligned (iova 0x"
                     + Long.toHexString(baseIova) + ")");
         }
         this.index = index;
         this.size = size;
         this.mask = size - 1;
-        this.mem = mem.asSlice(0, bytes(size));
+        this.mem = mem.asSlice(0, need);
         this.baseIova = baseIova;
         this.availOff = availOffset(size);
-        this.usedOff = usedOffset(size);
+        this.usedOff = legacy ? legacyUsedOffset(size) : usedOffset(size);
         this.eventIdx = eventIdx;
+        this.legacy = legacy;
         this.nextFree = new int[size];
         this.tokens = new long[size];
         this.chainLength = new int[size];
@@ -138,7 +161,7 @@ public final class SplitVirtqueue {
 
     /** Offset of the used ring in the block (its own cache line). */
     public static long usedOffset(int size) {
-        return align(availOffset(size) + AVAIL_RING + 2L * size + 2, 64);
+        return align(availOffset(size) + AVAIL_RING + 2L * size + 2, MODERN_USED_ALIGN);
     }
 
     /** Bytes of DMA memory a queue of {@code size} entries needs. */
@@ -146,18 +169,36 @@ public final class SplitVirtqueue {
         return align(usedOffset(size) + USED_RING + (long) USED_ELEM_SIZE * size + 2, 64);
     }
 
+    /** Offset of the used ring in the legacy layout: after the avail ring (with used_event), 4096-aligned. */
+    public static long legacyUsedOffset(int size) {
+        return align(availOffset(size) + AVAIL_RING + 2L * size + 2, LEGACY_ALIGN);
+    }
+
+    /** Bytes a queue of {@code size} entries needs in the legacy layout. */
+    public static long legacyBytes(int size) {
+        return align(legacyUsedOffset(size) + USED_RING + (long) USED_ELEM_SIZE * size + 2, 64);
+    }
+
     private static long align(long v, long a) {
         return (v + a - 1) & -a;
     }
 
+    @Override
     public int index() {
         return index;
     }
 
+    /** True for the legacy layout (used ring 4096-aligned after the avail ring). */
+    public boolean isLegacyLayout() {
+        return legacy;
+    }
+
+    @Override
     public int size() {
         return size;
     }
 
+    @Override
     public long descIova() {
         return baseIova;
     }
@@ -171,33 +212,40 @@ public final class SplitVirtqueue {
     }
 
     /** The whole block as this process sees it (vhost-user declares its virtual addresses too). */
+    @Override
     public MemorySegment memory() {
         return mem;
     }
 
+    @Override
     public int freeCount() {
         return numFree;
     }
 
+    @Override
     public int inFlightCount() {
         return size - numFree;
     }
 
+    @Override
     public boolean eventIdx() {
         return eventIdx;
     }
 
     /** The 16-bit avail index as published to the device. */
+    @Override
     public int availIndex() {
         return publishedAvail & 0xFFFF;
     }
 
     /** The 16-bit used index up to which we consumed. */
+    @Override
     public int lastUsedIndex() {
         return lastUsed & 0xFFFF;
     }
 
     /** Why the queue is unusable, or null. */
+    @Override
     public String brokenReason() {
         return broken;
     }
@@ -210,6 +258,7 @@ public final class SplitVirtqueue {
      * @param token  the caller's handle, returned by {@link #poll}
      * @return false when the queue is full
      */
+    @Override
     public boolean add(long iova, int length, boolean deviceWritable, long token) {
         checkUsable();
         if (numFree == 0) {
@@ -237,6 +286,7 @@ public final class SplitVirtqueue {
      *
      * @return false when fewer than {@code n} descriptors are free
      */
+    @Override
     public boolean addChain(long[] iovas, int[] lengths, boolean[] deviceWritable, int n, long token) {
         checkUsable();
         if (n < 1 || n > size) {
@@ -280,6 +330,7 @@ public final class SplitVirtqueue {
     }
 
     /** Makes every added buffer visible to the device (a release store of avail->idx, 2.7.13.3). */
+    @Override
     public void publish() {
         if (availIdx != publishedAvail) {
             U16_VH.setRelease(mem, availOff + AVAIL_IDX, (short) availIdx);
@@ -293,6 +344,7 @@ public final class SplitVirtqueue {
      * VIRTQ_USED_F_NO_NOTIFY. Needs a full fence: our avail store must be visible before we read the device's
      * suppression word, or both sides may sleep.
      */
+    @Override
     public boolean kickNeeded() {
         int old = kickedAvail;
         int now = publishedAvail;
@@ -314,6 +366,7 @@ public final class SplitVirtqueue {
     }
 
     /** Entries the device has returned and we have not polled yet (checked against the queue size). */
+    @Override
     public int usedCount() {
         checkUsable();
         int used = Short.toUnsignedInt((short) U16_VH.getAcquire(mem, usedOff + USED_IDX));
@@ -331,6 +384,7 @@ public final class SplitVirtqueue {
      *
      * @return how many were taken
      */
+    @Override
     public int poll(long[] tokensOut, int[] lengthsOut, int off, int max) {
         int n = Math.min(usedCount(), max);
         if (n == 0) {
@@ -376,6 +430,7 @@ public final class SplitVirtqueue {
      * Asks the device not to interrupt us (poll mode): VIRTQ_AVAIL_F_NO_INTERRUPT, or with EVENT_IDX a
      * used_event the device has already passed (then at most one interrupt per 65536 buffers).
      */
+    @Override
     public void disableInterrupts() {
         interruptsEnabled = false;
         if (eventIdx) {
@@ -386,6 +441,7 @@ public final class SplitVirtqueue {
     }
 
     /** Asks for an interrupt when the next buffer is used. */
+    @Override
     public void enableInterrupts() {
         interruptsEnabled = true;
         if (eventIdx) {
@@ -397,6 +453,7 @@ public final class SplitVirtqueue {
     }
 
     /** Tokens of every outstanding buffer (to free them on shutdown); returns how many. */
+    @Override
     public int drainOutstanding(long[] tokensOut) {
         int n = 0;
         for (int i = 0; i < size; i++) {

@@ -5,7 +5,8 @@ import java.util.function.IntFunction;
 /**
  * The device-independent initialization sequence (virtio 1.x, 3.1.1) over any {@link VirtioTransport}: reset,
  * ACKNOWLEDGE, DRIVER, feature negotiation, FEATURES_OK (and the check that the device kept it), queue setup by
- * the device driver, DRIVER_OK; FAILED when the driver gives up.
+ * the device driver, DRIVER_OK; FAILED when the driver gives up. Over a {@link VirtioTransport#legacy() legacy}
+ * transport the FEATURES_OK step is left out (3.1.2 "Legacy Interface: Device Initialization").
  */
 public final class VirtioDevice {
     private static final System.Logger LOG = System.getLogger(VirtioDevice.class.getName());
@@ -54,6 +55,11 @@ public final class VirtioDevice {
         }
         negotiated = deviceFeatures & wanted;
         transport.driverFeatures(negotiated);
+        if (transport.legacy()) {
+            LOG.log(System.Logger.Level.DEBUG, () -> transport.name() + ": negotiated (legacy) "
+                    + Virtio.describe(negotiated, featureNames));
+            return negotiated;
+        }
         transport.status(Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
         s = transport.status();
         if ((s & Virtio.STATUS_FEATURES_OK) == 0) {
@@ -69,8 +75,8 @@ public final class VirtioDevice {
 
     /** Step 8: the driver is set up; the device may now use the queues. */
     public void driverOk() {
-        transport.status(Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK
-                | Virtio.STATUS_DRIVER_OK);
+        transport.status(Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER
+                | (transport.legacy() ? 0 : Virtio.STATUS_FEATURES_OK) | Virtio.STATUS_DRIVER_OK);
         int s = transport.status();
         if ((s & Virtio.STATUS_DEVICE_NEEDS_RESET) != 0) {
             fail();

@@ -10,6 +10,15 @@ public interface VirtioTransport extends AutoCloseable {
     /** For messages: the PCI address, or "virtio-user:path". */
     String name();
 
+    /**
+     * True for a legacy (pre-1.0) interface (virtio 1.x 4.1.4.8, legacy PCI): only feature bits 0-31, no
+     * FEATURES_OK step, queue sizes fixed by the device, rings in the legacy layout
+     * ({@link SplitVirtqueue#legacy}), guest-native (here little-endian) fields.
+     */
+    default boolean legacy() {
+        return false;
+    }
+
     /** The device's feature bits (read once the device was reset and acknowledged). */
     long deviceFeatures();
 
@@ -36,6 +45,17 @@ public interface VirtioTransport extends AutoCloseable {
      * ring is handed to the backend at DRIVER_OK). Returns how to notify the device about it.
      */
     Notifier setupQueue(SplitVirtqueue vq);
+
+    /**
+     * As {@link #setupQueue(SplitVirtqueue)} for either ring format; transports that cannot carry packed rings
+     * (VIRTIO_F_RING_PACKED, which they then do not offer) refuse a {@link PackedVirtqueue}.
+     */
+    default Notifier setupQueue(Virtqueue vq) {
+        if (vq instanceof SplitVirtqueue split) {
+            return setupQueue(split);
+        }
+        throw new VirtioException(name() + ": this transport carries split virtqueues only, not " + vq);
+    }
 
     /** Reads {@code width} (1, 2 or 4) bytes of device-specific configuration at {@code offset}, little-endian. */
     int readConfig(int offset, int width);

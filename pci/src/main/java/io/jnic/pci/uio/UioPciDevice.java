@@ -3,7 +3,9 @@ package io.jnic.pci.uio;
 import io.jnic.pci.MappedBar;
 import io.jnic.pci.Pagemap;
 import io.jnic.pci.PciAddress;
+import io.jnic.pci.FdIoBar;
 import io.jnic.pci.PciBar;
+import io.jnic.pci.PciIoBar;
 import io.jnic.pci.PciConfig;
 import io.jnic.pci.PciConfigAccess;
 import io.jnic.pci.PciDevice;
@@ -47,6 +49,8 @@ public final class UioPciDevice implements PciDevice, PciConfigAccess {
     private final int uioNumber;
     private final int uioFd;
     private final PciBar[] bars = new PciBar[6];
+    private final PciIoBar[] ioBars = new PciIoBar[6];
+    private final List<Integer> ioFds = new ArrayList<>();
     private final List<MemorySegment> mappings = new ArrayList<>();
     private final MemorySegment countBuf = Arena.ofAuto().allocate(4, 4);
     private Forwarder forwarder;
@@ -208,6 +212,31 @@ public final class UioPciDevice implements PciDevice, PciConfigAccess {
         return bars[index];
     }
 
+    /**
+     * I/O-port BAR {@code index}: the sysfs {@code resourceN} file of an I/O BAR turns 1-, 2- and 4-byte
+     * pread/pwrite into port accesses (drivers/pci/pci-sysfs.c pci_resource_io, Linux 2.6.33 and later; needs root
+     * and no kernel lockdown). The file stays open until {@link #close()}.
+     */
+    @Override
+    public synchronized PciIoBar ioBar(int index) {
+        if (index < 0 || index > 5) {
+            throw new IllegalArgumentException(name() + ": BAR index must be 0-5, not " + index);
+        }
+        if (ioBars[index] == null) {
+            PciResource r = info.bar(index).filter(x -> x.size() > 0)
+                    .orElseThrow(() -> new IllegalArgumentException(name() + " has no BAR" + index));
+            if (!r.isIo()) {
+                throw new IllegalArgumentException(name() + " BAR" + index + " is not an I/O-port BAR (" + r + "): use bar("
+                        + index + ")");
+            }
+            Path file = sysfs.deviceDir(address).resolve("resource" + index);
+            int fd = Io.open(file.toString(), Io.O_RDWR | Io.O_CLOEXEC);
+            ioFds.add(fd);
+            ioBars[index] = new FdIoBar(name(), index, r.size(), fd, 0);
+        }
+        return ioBars[index];
+    }
+
     /** Physical addressing: nothing to map, but the memory must be pinned hugepages at physical {@code iova}. */
     @Override
     public void dmaMap(int fd, long fdOffset, MemorySegment memory, long iova) {
@@ -320,6 +349,10 @@ public final class UioPciDevice implements PciDevice, PciConfigAccess {
             Mman.munmap(m);
         }
         mappings.clear();
+        for (int fd : ioFds) {
+            Io.closeQuietly(fd);
+        }
+        ioFds.clear();
         Io.closeQuietly(uioFd);
         config.close();
     }

@@ -9,7 +9,9 @@ import static io.jnic.pci.vfio.Vfio.VFIO_DEVICE_SET_IRQS;
 import io.jnic.pci.MappedBar;
 import io.jnic.pci.Pagemap;
 import io.jnic.pci.PciAddress;
+import io.jnic.pci.FdIoBar;
 import io.jnic.pci.PciBar;
+import io.jnic.pci.PciIoBar;
 import io.jnic.pci.PciConfig;
 import io.jnic.pci.PciConfigAccess;
 import io.jnic.pci.PciDevice;
@@ -60,6 +62,7 @@ public final class VfioPciDevice implements PciDevice, PciConfigAccess {
     private final int numIrqs;
     private final VfioRegionInfo configRegion;
     private final PciBar[] bars = new PciBar[6];
+    private final PciIoBar[] ioBars = new PciIoBar[6];
     private final List<MemorySegment> mappings = new ArrayList<>();
     private final MemorySegment cfgBuf = Arena.ofAuto().allocate(8, 8);
     private final int[] enabledVectors = new int[PciDevice.InterruptType.values().length];
@@ -361,6 +364,33 @@ public final class VfioPciDevice implements PciDevice, PciConfigAccess {
             bars[index] = new VfioBar(r, windows);
         }
         return bars[index];
+    }
+
+    /**
+     * I/O-port BAR {@code index}: VFIO exposes it as a region that is read and written (never mapped) through the
+     * device fd at the region's offset, 1, 2 or 4 bytes at a time (vfio_pci_ioport_rw).
+     */
+    @Override
+    public synchronized PciIoBar ioBar(int index) {
+        if (index < 0 || index > Vfio.VFIO_PCI_BAR5_REGION_INDEX) {
+            throw new IllegalArgumentException(name + ": BAR index must be 0-5, not " + index);
+        }
+        if (ioBars[index] == null) {
+            VfioRegionInfo r = regionInfo(index);
+            if (r.size() == 0) {
+                throw new IllegalArgumentException(name + " has no BAR" + index);
+            }
+            if (!isIoBar(index)) {
+                throw new IllegalArgumentException(name + " BAR" + index + " is a memory BAR, not an I/O-port BAR: use bar("
+                        + index + ")");
+            }
+            if (!r.readable() || !r.writable()) {
+                throw new VfioException(name + " BAR" + index + ": VFIO does not allow reading and writing the I/O region ("
+                        + r + ")");
+            }
+            ioBars[index] = new FdIoBar(name, index, r.size(), deviceFd, r.offset());
+        }
+        return ioBars[index];
     }
 
     private boolean isIoBar(int index) {

@@ -6,6 +6,7 @@ import io.jnic.driver.virtio.net.VirtioNet;
 import io.jnic.driver.virtio.net.VirtioNetRxQueue;
 import io.jnic.driver.virtio.net.VirtioNetSpec;
 import io.jnic.driver.virtio.net.VirtioNetTxQueue;
+import io.jnic.driver.virtio.pci.LegacyPciTransport;
 import io.jnic.driver.virtio.pci.ModernPciTransport;
 import io.jnic.ethdev.DeviceInfo;
 import io.jnic.ethdev.EthDevice;
@@ -132,6 +133,8 @@ public final class VirtioEthDevice extends EthDevice {
     protected void doStart() {
         if (transport instanceof ModernPciTransport pci) {
             pci.mapMemory(); // mempools may live in segments added since probe
+        } else if (transport instanceof LegacyPciTransport legacy) {
+            legacy.mapMemory();
         }
         Mempool first = pools.length > 0 && pools[0] != null ? pools[0] : null;
         net = VirtioNet.open(transport, ctx.memory(), p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore),

@@ -1,6 +1,8 @@
 package io.jnic.driver.virtio.ethdev;
 
+import io.jnic.driver.virtio.VirtioTransport;
 import io.jnic.driver.virtio.pci.ModernPciTransport;
+import io.jnic.driver.virtio.pci.VirtioPciTransports;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.PortContext;
@@ -8,7 +10,10 @@ import io.jnic.memory.mbuf.Mempool;
 import io.jnic.pci.PciDevice;
 import java.util.List;
 
-/** virtio-net over PCI (DPDK's net_virtio): modern (1af4:1041) and transitional (1af4:1000) devices. */
+/**
+ * virtio-net over PCI (DPDK's net_virtio): modern (1af4:1041) and transitional (1af4:1000) devices; the transport
+ * (modern capabilities, else the legacy I/O BAR) is chosen by {@link VirtioPciTransports} and logged.
+ */
 public final class VirtioPciDriver implements EthDriver {
     public static final String NAME = "net_virtio";
 
@@ -25,7 +30,7 @@ public final class VirtioPciDriver implements EthDriver {
 
     @Override
     public EthDevice probe(PciDevice device, PortContext ctx) {
-        ModernPciTransport t = ModernPciTransport.open(device, ctx.memory());
+        VirtioTransport t = VirtioPciTransports.open(device, ctx.memory());
         try {
             return new VirtioEthDevice(device.name(), NAME, t, Mempool.LCORE_ANY, ctx);
         } catch (RuntimeException e) {

@@ -1,6 +1,6 @@
 package io.jnic.driver.virtio.net;
 
-import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.VirtioException;
 import io.jnic.driver.virtio.VirtioTransport;
 import io.jnic.memory.Memzone;
@@ -20,7 +20,7 @@ final class ControlVirtqueue implements NetControl {
     private static final long TIMEOUT_NANOS = 2_000_000_000L;
 
     private final String name;
-    private final SplitVirtqueue vq;
+    private final Virtqueue vq;
     private final VirtioTransport.Notifier notifier;
     private final Memzone buffer;
     private final MemorySegment mem;
@@ -30,7 +30,7 @@ final class ControlVirtqueue implements NetControl {
     private final long[] token = new long[1];
     private final int[] len = new int[1];
 
-    ControlVirtqueue(String name, SplitVirtqueue vq, VirtioTransport.Notifier notifier, Memzone buffer) {
+    ControlVirtqueue(String name, Virtqueue vq, VirtioTransport.Notifier notifier, Memzone buffer) {
         this.name = name;
         this.vq = vq;
         this.notifier = notifier;

@@ -1,6 +1,8 @@
 package io.jnic.driver.virtio.net;
 
+import io.jnic.driver.virtio.PackedVirtqueue;
 import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.Virtio;
 import io.jnic.driver.virtio.VirtioDevice;
 import io.jnic.driver.virtio.VirtioException;
@@ -19,10 +21,16 @@ import io.jnic.memory.Memzone;
 public final class VirtioNet implements AutoCloseable {
     /** Without these the driver does not start. */
     public static final long REQUIRED = Virtio.bit(Virtio.F_VERSION_1);
+    /**
+     * Without these the driver does not start over a legacy transport: MRG_RXBUF gives the 12-byte header of
+     * virtio 1.x (10 bytes without it, 5.1.6 legacy note), ANY_LAYOUT lets header and frame share a descriptor.
+     */
+    public static final long LEGACY_REQUIRED = Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(Virtio.F_ANY_LAYOUT);
     /** What the driver can use when offered. */
     public static final long WANTED = REQUIRED | Virtio.bit(VirtioNetSpec.F_MAC) | Virtio.bit(VirtioNetSpec.F_STATUS)
             | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
-            | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM);
+            | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM)
+            | Virtio.bit(Virtio.F_RING_PACKED); // offered only by transports that carry packed rings, when asked
 
     /**
      * @param pairs     queue pairs wanted (capped by the device's max_virtqueue_pairs; 1 without MQ)
@@ -56,11 +64,21 @@ public final class VirtioNet implements AutoCloseable {
             BufferOps txBuffers, Config config) {
         this.transport = transport;
         this.device = new VirtioDevice(transport, VirtioNetSpec::featureName);
-        long wanted = WANTED;
+        boolean legacy = transport.legacy();
+        long wanted = legacy ? WANTED | LEGACY_REQUIRED : WANTED;
         if (!config.eventIdx()) {
             wanted &= ~Virtio.bit(Virtio.F_EVENT_IDX);
         }
-        this.features = device.negotiate(REQUIRED, wanted);
+        try {
+            this.features = device.negotiate(legacy ? LEGACY_REQUIRED : REQUIRED, wanted);
+        } catch (VirtioException e) {
+            if (!legacy) {
+                throw e;
+            }
+            throw new VirtioException(e.getMessage() + "; over the legacy interface jnic needs MRG_RXBUF (the 12-byte"
+                    + " header) and ANY_LAYOUT (header and frame in one descriptor), which QEMU offers unless"
+                    + " mrg_rxbuf=off or any_layout=off", e);
+        }
         if (has(VirtioNetSpec.F_MAC)) {
             for (int i = 0; i < 6; i++) {
                 mac[i] = (byte) transport.readConfig(VirtioNetSpec.CFG_MAC + i, 1);
@@ -75,9 +93,9 @@ public final class VirtioNet implements AutoCloseable {
         this.tx = new VirtioNetTxQueue[pairs];
         try {
             for (int p = 0; p < pairs; p++) {
-                SplitVirtqueue r = queue(memory, config, VirtioNetSpec.rxQueue(p), eventIdx);
+                Virtqueue r = queue(memory, config, VirtioNetSpec.rxQueue(p), eventIdx);
                 rx[p] = new VirtioNetRxQueue(r, transport.setupQueue(r), rxBuffers.apply(p), mergeable);
-                SplitVirtqueue t = queue(memory, config, VirtioNetSpec.txQueue(p), eventIdx);
+                Virtqueue t = queue(memory, config, VirtioNetSpec.txQueue(p), eventIdx);
                 tx[p] = new VirtioNetTxQueue(t, transport.setupQueue(t), txBuffers);
                 r.disableInterrupts();
                 t.disableInterrupts();
@@ -88,7 +106,7 @@ public final class VirtioNet implements AutoCloseable {
                     control = own;
                 } else {
                     int ci = VirtioNetSpec.ctrlQueue(maxPairs, mq);
-                    SplitVirtqueue c = queue(memory, new Config(config.zonePrefix(), 1, 64, false), ci, eventIdx);
+                    Virtqueue c = queue(memory, new Config(config.zonePrefix(), 1, 64, false), ci, eventIdx);
                     c.disableInterrupts();
                     Memzone buf = zone(memory, config.zonePrefix() + "_ctrl", ControlVirtqueue.BYTES);
                     control = new ControlVirtqueue(transport.name(), c, transport.setupQueue(c), buf);
@@ -132,12 +150,32 @@ public final class VirtioNet implements AutoCloseable {
         return new VirtioNet(transport, memory, rxBuffers, txBuffers, config);
     }
 
-    private SplitVirtqueue queue(MemoryGroup memory, Config config, int index, boolean eventIdx) {
+    private Virtqueue queue(MemoryGroup memory, Config config, int index, boolean eventIdx) {
         int max = transport.maxQueueSize(index);
         if (max == 0) {
             throw new VirtioException(transport.name() + ": the device has no virtqueue " + index);
         }
+        if (transport.legacy()) {
+            // the legacy device fixes the size: the ring must have exactly that many entries
+            if (Integer.bitCount(max) != 1 || max > SplitVirtqueue.MAX_SIZE) {
+                throw new VirtioException(transport.name() + ": legacy virtqueue " + index + " has " + max
+                        + " entries, not a power of two up to " + SplitVirtqueue.MAX_SIZE);
+            }
+            Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, SplitVirtqueue.legacyBytes(max));
+            if (!z.iovaContiguous()) {
+                throw new VirtioException("memzone " + z.name() + " (" + z.length() + " bytes) is not physically"
+                        + " contiguous; a legacy device needs its ring in one run of pages: use 2 MB hugepages");
+            }
+            return SplitVirtqueue.legacy(index, max, z.memory(), z.iova(0), eventIdx);
+        }
         int size = Math.min(config.queueSize(), Integer.highestOneBit(max));
+        if (has(Virtio.F_RING_PACKED)) {
+            Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, PackedVirtqueue.bytes(size));
+            if (!z.iovaContiguous()) {
+                throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");
+            }
+            return new PackedVirtqueue(index, size, z.memory(), z.iova(0), eventIdx);
+        }
         Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, SplitVirtqueue.bytes(size));
         if (!z.iovaContiguous()) {
             throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");

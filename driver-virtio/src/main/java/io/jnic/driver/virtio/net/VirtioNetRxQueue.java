@@ -1,6 +1,6 @@
 package io.jnic.driver.virtio.net;
 
-import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.VirtioTransport;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
 public final class VirtioNetRxQueue {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final SplitVirtqueue vq;
+    private final Virtqueue vq;
     private final VirtioTransport.Notifier notifier;
     private final BufferOps ops;
     private final MemorySegment mem;
@@ -29,7 +29,7 @@ public final class VirtioNetRxQueue {
     private long errors;
     private long noBuffers;
 
-    VirtioNetRxQueue(SplitVirtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops, boolean mergeable) {
+    VirtioNetRxQueue(Virtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops, boolean mergeable) {
         this.vq = vq;
         this.notifier = notifier;
         this.ops = ops;
@@ -40,7 +40,7 @@ public final class VirtioNetRxQueue {
         this.fresh = new long[vq.size()];
     }
 
-    public SplitVirtqueue virtqueue() {
+    public Virtqueue virtqueue() {
         return vq;
     }
 

@@ -1,6 +1,6 @@
 package io.jnic.driver.virtio.net;
 
-import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.VirtioTransport;
 
 /**
@@ -9,7 +9,7 @@ import io.jnic.driver.virtio.VirtioTransport;
  * Buffers come back to the pool when the device has used them. Polling only; one thread. No allocation.
  */
 public final class VirtioNetTxQueue {
-    private final SplitVirtqueue vq;
+    private final Virtqueue vq;
     private final VirtioTransport.Notifier notifier;
     private final BufferOps ops;
     private final long[] done;
@@ -17,7 +17,7 @@ public final class VirtioNetTxQueue {
     private long packets;
     private long bytes;
 
-    VirtioNetTxQueue(SplitVirtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops) {
+    VirtioNetTxQueue(Virtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops) {
         this.vq = vq;
         this.notifier = notifier;
         this.ops = ops;
@@ -25,7 +25,7 @@ public final class VirtioNetTxQueue {
         this.doneLengths = new int[vq.size()];
     }
 
-    public SplitVirtqueue virtqueue() {
+    public Virtqueue virtqueue() {
         return vq;
     }
 

@@ -130,8 +130,8 @@ public final class ModernPciTransport implements VirtioTransport {
         List<Region> regions = regions(PciCapabilities.of(device));
         if (regions.stream().noneMatch(r -> r.type() == CFG_COMMON)) {
             throw new VirtioException(device.name() + " (1af4:" + hex4(id) + ") has no virtio 1.x common configuration"
-                    + " capability: it is a legacy-only device; start QEMU with disable-legacy=off,disable-modern=off"
-                    + " (or a modern device) for this driver");
+                    + " capability: it is a legacy-only device; open it with LegacyPciTransport (VirtioPciTransports.open"
+                    + " and the net_virtio driver choose it by themselves)");
         }
         ModernPciTransport t = new ModernPciTransport(device, memory, regions);
         try {
@@ -245,11 +245,23 @@ public final class ModernPciTransport implements VirtioTransport {
         long lo = Integer.toUnsignedLong((int) VH32.getVolatile(common, DEVICE_FEATURE));
         VH32.setVolatile(common, DEVICE_FEATURE_SELECT, 1);
         long hi = Integer.toUnsignedLong((int) VH32.getVolatile(common, DEVICE_FEATURE));
-        return hi << 32 | lo;
+        // packed rings are driven over virtio-user only so far: never offered to the driver over PCI
+        return (hi << 32 | lo) & ~io.jnic.driver.virtio.Virtio.bit(io.jnic.driver.virtio.Virtio.F_RING_PACKED);
     }
 
+    /**
+     * @throws VirtioException over kernel VFIO when ACCESS_PLATFORM is not among {@code features}: such a device
+     *                         DMAs with physical addresses around the IOMMU (QEMU bypasses the vIOMMU for it), so
+     *                         the IOVAs we mapped would land on unrelated memory
+     */
     @Override
     public void driverFeatures(long features) {
+        if ("vfio".equals(device.transport()) && device.dmaAddressing() == PciDevice.DmaAddressing.IOVA
+                && !io.jnic.driver.virtio.Virtio.has(features, io.jnic.driver.virtio.Virtio.F_ACCESS_PLATFORM)) {
+            throw new VirtioException(device.name() + ": the device does not offer (or the driver did not accept)"
+                    + " VIRTIO_F_ACCESS_PLATFORM, so it would DMA with physical addresses around the IOMMU that VFIO"
+                    + " maps our IOVAs in: give the device iommu_platform=on (QEMU), or bind it to uio_pci_generic");
+        }
         VH32.setVolatile(common, DRIVER_FEATURE_SELECT, 0);
         VH32.setVolatile(common, DRIVER_FEATURE, (int) features);
         VH32.setVolatile(common, DRIVER_FEATURE_SELECT, 1);

@@ -6,20 +6,26 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A parsed {@code --vdev virtio_user<N>,path=<socket>[,queues=<pairs>][,queue_size=<n>][,mac=<aa:bb:..>]} string,
- * with DPDK's key names and meanings.
+ * A parsed {@code --vdev virtio_user<N>,path=<socket>[,queues=<pairs>][,queue_size=<n>][,mac=<aa:bb:..>]
+ * [,packed_vq=0|1]} string, with DPDK's key names and meanings.
  *
  * @param name      the device name, "virtio_user" followed by digits
  * @param path      the vhost-user backend's socket
  * @param queues    queue pairs to set up (1..{@link #MAX_QUEUES})
  * @param queueSize entries per virtqueue, a power of two
  * @param mac       the port's MAC address, or empty for a random locally administered one
+ * @param packedVq  offer packed virtqueues (VIRTIO_F_RING_PACKED) when the backend has them; split otherwise
  */
-public record VirtioUserArgs(String name, Path path, int queues, int queueSize, Optional<byte[]> mac) {
+public record VirtioUserArgs(String name, Path path, int queues, int queueSize, Optional<byte[]> mac, boolean packedVq) {
     public static final String PREFIX = "virtio_user";
     public static final int MAX_QUEUES = 128;
     public static final int DEFAULT_QUEUE_SIZE = 256;
-    private static final String KEYS = "path, queues, queue_size, mac";
+    private static final String KEYS = "path, queues, queue_size, mac, packed_vq";
+
+    /** Split rings (packed_vq=0). */
+    public VirtioUserArgs(String name, Path path, int queues, int queueSize, Optional<byte[]> mac) {
+        this(name, path, queues, queueSize, mac, false);
+    }
 
     /**
      * @throws IllegalArgumentException naming the bad part and what is accepted
@@ -56,7 +62,7 @@ public record VirtioUserArgs(String name, Path path, int queues, int queueSize, 
      */
     public static VirtioUserArgs of(String vdev, String name, Map<String, String> kv) {
         for (String k : kv.keySet()) {
-            if (!java.util.List.of("path", "queues", "queue_size", "mac").contains(k)) {
+            if (!java.util.List.of("path", "queues", "queue_size", "mac", "packed_vq").contains(k)) {
                 throw new IllegalArgumentException("--vdev '" + vdev + "': unknown key '" + k + "' (supported: " + KEYS + ")");
             }
         }
@@ -76,7 +82,12 @@ public record VirtioUserArgs(String name, Path path, int queues, int queueSize, 
         if (kv.containsKey("mac")) {
             mac = Optional.of(parseMac(vdev, kv.get("mac")));
         }
-        return new VirtioUserArgs(name, Path.of(path), queues, qs, mac);
+        int packed = intValue(vdev, kv, "packed_vq", 0);
+        if (packed != 0 && packed != 1) {
+            throw new IllegalArgumentException("--vdev '" + vdev + "': packed_vq=" + packed + " must be 0 (split rings) or 1"
+                    + " (packed rings)");
+        }
+        return new VirtioUserArgs(name, Path.of(path), queues, qs, mac, packed == 1);
     }
 
     private static int intValue(String vdev, Map<String, String> kv, String key, int dflt) {

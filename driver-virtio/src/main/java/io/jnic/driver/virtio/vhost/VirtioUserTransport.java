@@ -1,6 +1,8 @@
 package io.jnic.driver.virtio.vhost;
 
+import io.jnic.driver.virtio.PackedVirtqueue;
 import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.Virtio;
 import io.jnic.driver.virtio.VirtioException;
 import io.jnic.driver.virtio.VirtioTransport;
@@ -30,6 +32,10 @@ import java.util.List;
  * <p>Order of messages: GET_FEATURES, GET/SET_PROTOCOL_FEATURES, GET_QUEUE_NUM, SET_OWNER at connect;
  * SET_FEATURES at FEATURES_OK; SET_MEM_TABLE and per ring SET_VRING_CALL/NUM/BASE/ADDR/KICK at DRIVER_OK, then
  * SET_VRING_ENABLE for the first pair.
+ *
+ * <p>Packed rings (VIRTIO_F_RING_PACKED) are offered to the driver only with {@code packed_vq=1}, as in DPDK's
+ * virtio-user; then SET_VRING_ADDR carries the descriptor ring and the driver/device event-suppression areas in
+ * the desc/avail/used fields, and SET_VRING_BASE the position with the wrap counter in bit 15.
  */
 public final class VirtioUserTransport implements VirtioTransport, NetControl {
     private static final System.Logger LOG = System.getLogger(VirtioUserTransport.class.getName());
@@ -51,7 +57,7 @@ public final class VirtioUserTransport implements VirtioTransport, NetControl {
     private final int backendPairs;
     private final int pairs;
     private final byte[] mac;
-    private final SplitVirtqueue[] queues;
+    private final Virtqueue[] queues;
     private final int[] kickFds;
     private final int[] callFds;
     private int status;
@@ -90,7 +96,7 @@ public final class VirtioUserTransport implements VirtioTransport, NetControl {
         client.send(VhostUserClient.SET_OWNER);
         this.mac = args.mac().orElseGet(VirtioUserTransport::randomMac);
         int nq = 2 * pairs + 1;
-        this.queues = new SplitVirtqueue[nq];
+        this.queues = new Virtqueue[nq];
         this.kickFds = new int[nq];
         this.callFds = new int[nq];
         java.util.Arrays.fill(kickFds, -1);
@@ -160,7 +166,8 @@ public final class VirtioUserTransport implements VirtioTransport, NetControl {
 
     @Override
     public long deviceFeatures() {
-        long f = backendFeatures & SUPPORTED_FROM_BACKEND & ~Virtio.bit(Virtio.VHOST_USER_F_PROTOCOL_FEATURES);
+        long supported = SUPPORTED_FROM_BACKEND | (args.packedVq() ? Virtio.bit(Virtio.F_RING_PACKED) : 0);
+        long f = backendFeatures & supported & ~Virtio.bit(Virtio.VHOST_USER_F_PROTOCOL_FEATURES);
         return f | EMULATED;
     }
 
@@ -225,15 +232,23 @@ public final class VirtioUserTransport implements VirtioTransport, NetControl {
         }
         client.sendMemTable(regions, n);
         for (int q = 0; q < 2 * pairs; q++) {
-            SplitVirtqueue vq = queues[q];
+            Virtqueue vq = queues[q];
             if (vq == null) {
                 continue;
             }
             long va = vq.memory().address();
             client.sendVringFd(VhostUserClient.SET_VRING_CALL, q, callFds[q]);
             client.sendState(VhostUserClient.SET_VRING_NUM, q, vq.size());
-            client.sendState(VhostUserClient.SET_VRING_BASE, q, vq.availIndex());
-            client.sendVringAddr(q, va, va + (vq.usedIova() - vq.descIova()), va + (vq.availIova() - vq.descIova()));
+            // where the backend starts reading: the first buffer not consumed yet (buffers added before DRIVER_OK
+            // are still to be processed; a split backend would otherwise resync from used->idx, a packed one cannot)
+            client.sendState(VhostUserClient.SET_VRING_BASE, q, vq.lastUsedIndex());
+            if (vq instanceof PackedVirtqueue p) {
+                // vhost-user: desc = descriptor ring, used = device area, avail = driver area
+                client.sendVringAddr(q, va, va + (p.deviceAreaIova() - p.descIova()), va + (p.driverAreaIova() - p.descIova()));
+            } else {
+                SplitVirtqueue sp = (SplitVirtqueue) vq;
+                client.sendVringAddr(q, va, va + (sp.usedIova() - sp.descIova()), va + (sp.availIova() - sp.descIova()));
+            }
             client.sendVringFd(VhostUserClient.SET_VRING_KICK, q, kickFds[q]);
         }
         started = true;
@@ -282,6 +297,16 @@ public final class VirtioUserTransport implements VirtioTransport, NetControl {
 
     @Override
     public Notifier setupQueue(SplitVirtqueue vq) {
+        return setupQueue((Virtqueue) vq);
+    }
+
+    @Override
+    public Notifier setupQueue(Virtqueue vq) {
+        boolean packed = Virtio.has(driverFeatures, Virtio.F_RING_PACKED);
+        if (vq instanceof PackedVirtqueue != packed) {
+            throw new VirtioException(name() + ": queue " + vq.index() + " is " + (packed ? "split" : "packed")
+                    + " but RING_PACKED was " + (packed ? "" : "not ") + "negotiated");
+        }
         int q = vq.index();
         if (q < 0 || q >= 2 * pairs) {
             throw new VirtioException(name() + ": queue " + q + " does not exist (" + pairs + " pairs, control queue"

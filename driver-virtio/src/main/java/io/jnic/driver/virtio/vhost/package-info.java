@@ -1,7 +1,7 @@
 /**
  * The frontend of the vhost-user protocol (QEMU docs/interop/vhost-user.rst), a.k.a. DPDK's virtio-user: a
  * virtio-net device whose "hardware" is a vhost-user backend (DPDK's net_vhost, OVS-DPDK, VPP) reached through a
- * UNIX socket, selected with {@code --vdev virtio_user0,path=/path/to/socket[,queues=N][,queue_size=N][,mac=..]}
+ * UNIX socket, selected with {@code --vdev virtio_user0,path=/path/to/socket[,queues=N][,queue_size=N][,mac=..][,packed_vq=1]}
  * ({@link io.jnic.driver.virtio.vhost.VirtioUserArgs}).
  *
  * <p>{@link io.jnic.driver.virtio.vhost.VhostUserClient} speaks the protocol: GET/SET_FEATURES,
@@ -9,7 +9,9 @@
  * group's segments; "guest physical" address = the segment's IOVA, user address = our mapping),
  * SET_VRING_NUM/ADDR/BASE/KICK/CALL/ENABLE, GET_VRING_BASE; every reply is checked (request, flags, size).
  * {@link io.jnic.driver.virtio.vhost.VirtioUserTransport} is the {@link io.jnic.driver.virtio.VirtioTransport}
- * on top, emulating status, config space and the control queue as QEMU and DPDK do.
+ * on top, emulating status, config space and the control queue as QEMU and DPDK do. With {@code packed_vq=1} it
+ * offers VIRTIO_F_RING_PACKED when the backend does, and the rings are {@link io.jnic.driver.virtio.PackedVirtqueue}s
+ * (SET_VRING_ADDR: ring, driver area, device area; SET_VRING_BASE: position | wrap counter << 15).
  *
  * <p>Known limits: DPDK 22.11's backend answers GET_QUEUE_NUM with its library maximum (128), not with its
  * port's queue count, so asking for more pairs than {@code net_vhost0,queues=} leaves the extra pairs

@@ -134,7 +134,59 @@ class ModernPciTransportTest {
         legacy.cap(0x11, 12);
         e = assertThrows(VirtioException.class, () -> ModernPciTransport.open(new ConfigOnly(legacy), null));
         assertEquals("0000:00:03.0 (1af4:1000) has no virtio 1.x common configuration capability: it is a legacy-only"
-                + " device; start QEMU with disable-legacy=off,disable-modern=off (or a modern device) for this driver",
+                + " device; open it with LegacyPciTransport (VirtioPciTransports.open and the net_virtio driver choose it"
+                + " by themselves)",
                 e.getMessage());
+    }
+
+    /** A modern device whose BAR4 is plain memory, behind a "vfio" transport with an IOMMU. */
+    record VfioLike(Config c, MemorySegment bar4) implements PciDevice {
+        public String name() { return "0000:00:03.0"; }
+        public String transport() { return "vfio"; }
+        public DmaAddressing dmaAddressing() { return DmaAddressing.IOVA; }
+        public int configRead(int offset, int size) { return c.configRead(offset, size); }
+        public void configWrite(int offset, int size, int value) { c.configWrite(offset, size, value); }
+        public PciBar bar(int index) {
+            return new io.jnic.pci.MappedBar(name(), index, bar4.byteSize(), List.of(new io.jnic.pci.MappedBar.Window(0, bar4))) {
+                @Override
+                protected int trappedRead32(long offset) { throw new AssertionError(); }
+                @Override
+                protected void trappedWrite32(long offset, int value) { throw new AssertionError(); }
+            };
+        }
+        public void dmaMap(int fd, long fdOffset, MemorySegment memory, long iova) { }
+        public void dmaUnmap(long iova, long size) { }
+        public int interruptCount(InterruptType type) { return 0; }
+        public void enableInterrupts(InterruptType type, int[] eventfds) { }
+        public void disableInterrupts(InterruptType type) { }
+        public void reset() { }
+        public void close() { }
+    }
+
+    @Test
+    void behindVfioTheDeviceMustUseTheIommu(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        Config c = new Config(0x1af4, 0x1041);
+        c.virtio(1, 4, 0x0000, 0x1000, 0);
+        c.virtio(3, 4, 0x1000, 0x1000, 0);
+        c.virtio(4, 4, 0x2000, 0x1000, 0);
+        c.virtio(2, 4, 0x3000, 0x1000, 4);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+                io.jnic.memory.MemoryGroup mem = io.jnic.memory.MemoryGroup.create(io.jnic.memory.MemoryConfig.builder()
+                        .filePrefix("mp" + io.jnic.sys.Proc.getpid() + "_").runtimeDir(dir).noHuge().size(1L << 20)
+                        .iovaMode(io.jnic.memory.IovaMode.ASSIGNED).build())) {
+            MemorySegment bar = arena.allocate(0x4000, 4096);
+            ModernPciTransport t = ModernPciTransport.open(new VfioLike(c, bar), mem);
+            VirtioException e = assertThrows(VirtioException.class,
+                    () -> t.driverFeatures(io.jnic.driver.virtio.Virtio.bit(io.jnic.driver.virtio.Virtio.F_VERSION_1)));
+            assertEquals("0000:00:03.0: the device does not offer (or the driver did not accept) VIRTIO_F_ACCESS_PLATFORM,"
+                    + " so it would DMA with physical addresses around the IOMMU that VFIO maps our IOVAs in: give the"
+                    + " device iommu_platform=on (QEMU), or bind it to uio_pci_generic", e.getMessage());
+            assertEquals(0, bar.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, ModernPciTransport.DRIVER_FEATURE),
+                    "nothing written by the refused call");
+            t.driverFeatures(io.jnic.driver.virtio.Virtio.bit(io.jnic.driver.virtio.Virtio.F_VERSION_1)
+                    | io.jnic.driver.virtio.Virtio.bit(io.jnic.driver.virtio.Virtio.F_ACCESS_PLATFORM));
+            assertEquals(3, bar.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, ModernPciTransport.DRIVER_FEATURE)
+                    & 0x3, "high half written last: select 1, features >> 32 = VERSION_1|ACCESS_PLATFORM");
+        }
     }
 }

@@ -2,9 +2,13 @@ package io.jnic.driver.virtio.testbed;
 
 import io.jnic.driver.virtio.TestBuffers;
 import io.jnic.driver.virtio.Virtio;
+import io.jnic.driver.virtio.VirtioException;
+import io.jnic.driver.virtio.ethdev.VirtioEthDevice;
 import io.jnic.driver.virtio.net.VirtioNet;
 import io.jnic.driver.virtio.net.VirtioNetSpec;
+import io.jnic.driver.virtio.pci.LegacyPciTransport;
 import io.jnic.driver.virtio.pci.ModernPciTransport;
+import io.jnic.driver.virtio.pci.VirtioPciTransports;
 import io.jnic.memory.Backing;
 import io.jnic.memory.IovaMode;
 import io.jnic.memory.MemoryConfig;
@@ -29,9 +33,11 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * Runs inside the QEMU test bed (driver-virtio/testbed-virtio.sh): two virtio-net-pci devices on one QEMU hub,
- * one bound to vfio-pci (behind the emulated VT-d, IOVAs we assign), one to uio_pci_generic (physical
- * addresses); frames go from each to the other and every byte is checked. Prints "@@T PASS|FAIL name".
+ * Runs inside the QEMU test bed (driver-virtio/testbed-virtio.sh): two modern virtio-net-pci devices on one QEMU
+ * hub, one bound to vfio-pci (behind the emulated VT-d, IOVAs we assign), one to uio_pci_generic (physical
+ * addresses); frames go from each to the other and every byte is checked. Then, when two more addresses are
+ * given, the same with two legacy-only devices (QEMU disable-modern=on, 1af4:1000, I/O BAR0) on a second hub:
+ * one through VFIO, one through UIO, both with physical addresses. Prints "@@T PASS|FAIL name".
  * Not a surefire test (it needs the guest); built with the test classes.
  */
 public final class VirtioGuestMain {
@@ -84,14 +90,87 @@ public final class VirtioGuestMain {
             check("every buffer returned (" + ba.available() + "/" + ba.capacity() + ", " + bb.available() + "/"
                     + bb.capacity() + ")", ba.available() == ba.capacity() && bb.available() == bb.capacity());
             try {
-                ethdev(ga, da, gb, db);
+                ethdev("", ga, da, gb, db, 801);
             } catch (RuntimeException e) {
                 e.printStackTrace(System.out);
                 check("ethdev exception " + e, false);
             }
         }
+        if (args.length >= 4) {
+            try {
+                legacy(PciAddress.parse(args[2]), PciAddress.parse(args[3]));
+            } catch (RuntimeException e) {
+                e.printStackTrace(System.out);
+                check("legacy exception " + e, false);
+            }
+        }
         System.out.println("@@T SUMMARY virtio " + (failed == 0 ? "ok" : failed + " failed"));
         System.exit(failed == 0 ? 0 : 1);
+    }
+
+    /**
+     * Two legacy-only virtio-net devices: the one behind VFIO (and the vIOMMU, which a legacy device bypasses)
+     * and the one behind UIO both need physical addresses; an ASSIGNED group is refused before the device is
+     * touched. Frames both ways through VirtioNet, then through ethdev ports that net_virtio opened as legacy.
+     */
+    private static void legacy(PciAddress vfioAddr, PciAddress uioAddr) throws InterruptedException {
+        try (MemoryGroup ga = group("gla", IovaMode.PHYSICAL); MemoryGroup gb = group("glb", IovaMode.PHYSICAL);
+                MemoryGroup gx = group("glx", IovaMode.ASSIGNED);
+                PciDevice da = VfioPciDevice.open(vfioAddr); PciDevice db = UioPciDevice.open(uioAddr)) {
+            check("legacy: devices " + hex(da) + " " + hex(db) + " chosen as " + VirtioPciTransports.kind(da) + "/"
+                    + VirtioPciTransports.kind(db), VirtioPciTransports.kind(da) == VirtioPciTransports.Kind.LEGACY
+                    && VirtioPciTransports.kind(db) == VirtioPciTransports.Kind.LEGACY);
+            try {
+                LegacyPciTransport.open(da, gx).close();
+                check("legacy vfio with IOVA mode ASSIGNED refused", false);
+            } catch (VirtioException e) {
+                check("legacy vfio with IOVA mode ASSIGNED refused: " + e.getMessage().substring(0, 60) + "...",
+                        e.getMessage().contains("IOVA mode ASSIGNED") && e.getMessage().contains("PHYSICAL"));
+            }
+            TestBuffers ba = new TestBuffers(ga.reserve("bufs", 1024L * 2048, 4096), 2048);
+            TestBuffers bb = new TestBuffers(gb.reserve("bufs", 1024L * 2048, 4096), 2048);
+            VirtioNet a = null;
+            VirtioNet b = null;
+            try {
+                LegacyPciTransport ta = LegacyPciTransport.open(da, ga);
+                System.out.println("@@INFO " + ta);
+                a = VirtioNet.open(ta, ga, ba, new VirtioNet.Config("la", 1, 256, true));
+                LegacyPciTransport tb = LegacyPciTransport.open(db, gb);
+                System.out.println("@@INFO " + tb);
+                b = VirtioNet.open(tb, gb, bb, new VirtioNet.Config("lb", 1, 256, false));
+                check("legacy vfio open: no VERSION_1, MRG_RXBUF + ANY_LAYOUT, features 0x" + Long.toHexString(a.features())
+                        + ", MSI-X config at 0x" + Integer.toHexString(ta.configOffset()) + ", rx ring "
+                        + a.rx(0).virtqueue().size(), !a.has(Virtio.F_VERSION_1) && a.has(VirtioNetSpec.F_MRG_RXBUF)
+                        && a.has(Virtio.F_ANY_LAYOUT) && ((io.jnic.driver.virtio.SplitVirtqueue) a.rx(0).virtqueue()).isLegacyLayout());
+                check("legacy uio open: features 0x" + Long.toHexString(b.features()) + ", config at 0x"
+                        + Integer.toHexString(tb.configOffset()), !b.has(Virtio.F_VERSION_1)
+                        && tb.configOffset() == LegacyPciTransport.CONFIG_OFFSET);
+                check("legacy link up on both", a.linkUp() && b.linkUp());
+                check("legacy MACs from the I/O BAR " + HexFormat.ofDelimiter(":").formatHex(a.mac()) + " "
+                        + HexFormat.ofDelimiter(":").formatHex(b.mac()), a.mac()[5] == 7 && b.mac()[5] == 8);
+                if (a.has(VirtioNetSpec.F_CTRL_RX)) {
+                    a.setPromiscuous(false);
+                    a.setPromiscuous(true);
+                    check("legacy control queue: promiscuous off/on acked", true);
+                }
+                exchange("legacy vfio -> uio", a, ba, b, bb);
+                exchange("legacy uio -> vfio", b, bb, a, ba);
+            } finally {
+                if (a != null) {
+                    a.close();
+                }
+                if (b != null) {
+                    b.close();
+                }
+            }
+            check("legacy: every buffer returned (" + ba.available() + "/" + ba.capacity() + ", " + bb.available() + "/"
+                    + bb.capacity() + ")", ba.available() == ba.capacity() && bb.available() == bb.capacity());
+            ethdev("legacy ", ga, da, gb, db, 803);
+        }
+    }
+
+    private static String hex(PciDevice d) {
+        return String.format("%04x:%04x", d.configRead(0, 2), d.configRead(2, 2));
     }
 
     private static MemoryGroup group(String prefix, IovaMode mode) {
@@ -148,25 +227,29 @@ public final class VirtioGuestMain {
     }
 
     /** The same two devices as ethdev ports (net_virtio found by its PCI id), mbufs from each side to the other. */
-    private static void ethdev(MemoryGroup ga, PciDevice da, MemoryGroup gb, PciDevice db) throws InterruptedException {
-        try (Mempool pa = pool(ga, 801); Mempool pb = pool(gb, 802)) {
+    private static void ethdev(String label, MemoryGroup ga, PciDevice da, MemoryGroup gb, PciDevice db, int poolId)
+            throws InterruptedException {
+        try (Mempool pa = pool(ga, poolId); Mempool pb = pool(gb, poolId + 1)) {
             EthDevice a = new EthPorts(ga).probe(da);
             EthDevice b = new EthPorts(gb).probe(db);
-            check("ethdev probe: " + a.info().driverName() + " " + a.macAddress() + ", " + b.macAddress(),
-                    a.info().driverName().equals("net_virtio"));
+            boolean legacy = !label.isEmpty();
+            boolean kind = ((VirtioEthDevice) a).transport() instanceof LegacyPciTransport == legacy
+                    && ((VirtioEthDevice) b).transport() instanceof LegacyPciTransport == legacy;
+            check(label + "ethdev probe: " + a.info().driverName() + " " + a.macAddress() + ", " + b.macAddress()
+                    + (legacy ? " (legacy transport chosen)" : ""), a.info().driverName().equals("net_virtio") && kind);
             for (EthDevice p : new EthDevice[] {a, b}) {
                 p.configure(PortConfig.of(1, 1));
                 p.rxQueueSetup(0, 256, p == a ? pa : pb);
                 p.txQueueSetup(0, 256);
                 p.start();
             }
-            check("ethdev links up", a.waitLink(java.time.Duration.ofSeconds(5)).up()
+            check(label + "ethdev links up", a.waitLink(java.time.Duration.ofSeconds(5)).up()
                     && b.waitLink(java.time.Duration.ofSeconds(5)).up());
-            ethExchange("ethdev vfio -> uio", a, pa, b);
-            ethExchange("ethdev uio -> vfio", b, pb, a);
+            ethExchange(label + "ethdev vfio -> uio", a, pa, b);
+            ethExchange(label + "ethdev uio -> vfio", b, pb, a);
             a.close();
             b.close();
-            check("ethdev mbufs back in their pools (" + pa.availableCount() + ", " + pb.availableCount() + " of 1023)",
+            check(label + "ethdev mbufs back in their pools (" + pa.availableCount() + ", " + pb.availableCount() + " of 1023)",
                     pa.availableCount() == 1023 && pb.availableCount() == 1023);
         }
     }

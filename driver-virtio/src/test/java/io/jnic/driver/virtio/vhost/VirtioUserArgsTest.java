@@ -2,6 +2,7 @@ package io.jnic.driver.virtio.vhost;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,9 @@ class VirtioUserArgsTest {
         assertEquals(1, d.queues());
         assertEquals(VirtioUserArgs.DEFAULT_QUEUE_SIZE, d.queueSize());
         assertTrue(d.mac().isEmpty());
+        assertFalse(d.packedVq(), "split rings unless packed_vq=1 (DPDK's default too)");
+        assertTrue(VirtioUserArgs.parse("virtio_user0,path=/x,packed_vq=1").packedVq());
+        assertFalse(VirtioUserArgs.parse("virtio_user0,path=/x,packed_vq=0").packedVq());
     }
 
     private static String error(String vdev) {
@@ -37,15 +41,18 @@ class VirtioUserArgsTest {
                 error("virtio_user0,path=/x,queues=two"));
         assertEquals("--vdev 'virtio_user0,path=/x,queue_size=100': queue_size=100 must be a power of two in 2..32768",
                 error("virtio_user0,path=/x,queue_size=100"));
-        assertEquals("--vdev 'virtio_user0,path=/x,iface=/y': unknown key 'iface' (supported: path, queues, queue_size, mac)",
+        assertEquals("--vdev 'virtio_user0,path=/x,iface=/y': unknown key 'iface' (supported: path, queues, queue_size, mac,"
+                + " packed_vq)",
                 error("virtio_user0,path=/x,iface=/y"));
         assertEquals("--vdev 'virtio_user0,path=/x,path=/y': key 'path' given twice", error("virtio_user0,path=/x,path=/y"));
-        assertEquals("--vdev 'virtio_user0,path': 'path' is not key=value (keys: path, queues, queue_size, mac)",
+        assertEquals("--vdev 'virtio_user0,path': 'path' is not key=value (keys: path, queues, queue_size, mac, packed_vq)",
                 error("virtio_user0,path"));
         assertEquals("--vdev 'virtio_user0,path=/x,mac=01:00:00:00:00:01': mac=01:00:00:00:00:01 is a multicast address",
                 error("virtio_user0,path=/x,mac=01:00:00:00:00:01"));
         assertEquals("--vdev 'virtio_user0,path=/x,mac=02:00:00': mac=02:00:00 is not six hex bytes like 02:00:00:00:00:01",
                 error("virtio_user0,path=/x,mac=02:00:00"));
+        assertEquals("--vdev 'virtio_user0,path=/x,packed_vq=2': packed_vq=2 must be 0 (split rings) or 1 (packed rings)",
+                error("virtio_user0,path=/x,packed_vq=2"));
         assertEquals("empty --vdev: expected virtio_user0,path=/path/to/vhost.sock[,queues=N]", error(" "));
     }
 }

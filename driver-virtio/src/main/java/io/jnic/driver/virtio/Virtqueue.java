@@ -1,0 +1,71 @@
+package io.jnic.driver.virtio;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The driver side of one virtqueue, whatever its ring format: {@link SplitVirtqueue} (virtio 1.x 2.7) or
+ * {@link PackedVirtqueue} (2.8). Device drivers (virtio-net's queues) add buffers, publish them, ask whether the
+ * device wants a notification, and poll used buffers back; everything the device returns is checked, and a
+ * device that breaks the ring's rules makes every later call throw {@link VirtioException}.
+ *
+ * <p>Single-threaded, no allocation.
+ */
+public interface Virtqueue {
+    int index();
+
+    int size();
+
+    /** Device address of the ring's first byte (the descriptor table / ring). */
+    long descIova();
+
+    /** The ring's memory as this process sees it. */
+    MemorySegment memory();
+
+    int freeCount();
+
+    int inFlightCount();
+
+    boolean eventIdx();
+
+    /** Why the queue is unusable, or null. */
+    String brokenReason();
+
+    /**
+     * Where the driver adds next: the 16-bit avail index for split rings, the next descriptor position with the
+     * avail wrap counter in bit 15 for packed rings.
+     */
+    int availIndex();
+
+    /**
+     * The used position consumed up to, in the same encoding as {@link #availIndex()}: where a device (re)starting
+     * on this ring begins (what a vhost backend's SET_VRING_BASE takes).
+     */
+    int lastUsedIndex();
+
+    /** Adds a one-descriptor buffer (visible to the device after {@link #publish()} at the latest); false when full. */
+    boolean add(long iova, int length, boolean deviceWritable, long token);
+
+    /** Adds a chain of {@code n} descriptors, device-readable first; false when fewer than {@code n} are free. */
+    boolean addChain(long[] iovas, int[] lengths, boolean[] deviceWritable, int n, long token);
+
+    /** Makes every added buffer visible to the device. */
+    void publish();
+
+    /** Whether the device wants a notification for what was published since the last call. */
+    boolean kickNeeded();
+
+    /** Used buffers ready to be polled. */
+    int usedCount();
+
+    /** Takes up to {@code max} used buffers: tokens to {@code tokensOut[off..]}, written bytes to {@code lengthsOut[off..]}. */
+    int poll(long[] tokensOut, int[] lengthsOut, int off, int max);
+
+    /** Asks the device not to interrupt (poll mode). */
+    void disableInterrupts();
+
+    /** Asks for an interrupt when the next buffer is used. */
+    void enableInterrupts();
+
+    /** Tokens of every outstanding buffer, which are released (after a device reset); returns how many. */
+    int drainOutstanding(long[] tokensOut);
+}
