@@ -3,6 +3,7 @@ package io.jnic.apps.l2fwdmp;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.PortMask;
 import io.jnic.apps.common.PrimaryPorts;
+import io.jnic.apps.common.ProcStats;
 import io.jnic.apps.common.SimulatedPorts;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
