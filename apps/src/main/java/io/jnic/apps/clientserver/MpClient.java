@@ -1,5 +1,6 @@
 package io.jnic.apps.clientserver;
 
+import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
@@ -19,6 +20,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -140,30 +142,13 @@ public final class MpClient implements EalApplication {
     }
 
     private int run(AppOptions o) throws Exception {
-        try (MpRuntime rt = MpRuntime.start(eal)) {
+        try (GracefulExit exit = GracefulExit.install(() -> running = false, Duration.ofSeconds(10));
+                MpRuntime rt = MpRuntime.start(eal)) {
             if (rt.isPrimary()) {
                 throw new IllegalStateException("no mp-server runs for file prefix '" + rt.filePrefix() + "' (this process "
                         + "would have become the primary); start mp-server first");
             }
-            Thread mainThread = Thread.currentThread();
-            Thread hook = new Thread(() -> {
-                running = false;
-                try {
-                    mainThread.join(10_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                return client(rt, o.clientId);
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // shutting down
-                }
-            }
+            return client(rt, o.clientId);
         }
     }
 

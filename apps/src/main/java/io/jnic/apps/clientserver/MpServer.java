@@ -1,5 +1,6 @@
 package io.jnic.apps.clientserver;
 
+import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.PortMask;
 import io.jnic.apps.common.PrimaryPorts;
@@ -187,26 +188,9 @@ public final class MpServer implements EalApplication {
     }
 
     private int run(AppOptions o, int[] portIds) throws Exception {
-        try (MpRuntime rt = MpRuntime.start(eal)) {
-            Thread mainThread = Thread.currentThread();
-            Thread hook = new Thread(() -> {
-                running = false;
-                try {
-                    mainThread.join(30_000); // the server drains, stops its clients, audits the pool
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                return server(rt, portIds);
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // shutting down
-                }
-            }
+        try (GracefulExit exit = GracefulExit.install(() -> running = false, Duration.ofSeconds(30));
+                MpRuntime rt = MpRuntime.start(eal)) {
+            return server(rt, portIds);
         }
     }
 

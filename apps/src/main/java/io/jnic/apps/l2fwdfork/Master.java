@@ -1,5 +1,6 @@
 package io.jnic.apps.l2fwdfork;
 
+import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.PrimaryPorts;
 import io.jnic.apps.common.ProcStats;
 import io.jnic.apps.common.SimulatedPorts;
@@ -22,6 +23,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +31,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -142,27 +143,12 @@ final class Master {
 
     int run() throws Exception {
         EalOptions mine = EalOptions.parse(masterEalArgs().toArray(String[]::new));
-        // SIGTERM/Ctrl-C: the hook lets the main thread stop the workers and audit the pool, then the JVM exits
-        // (waiting for a latch, not for the main thread: that one ends in System.exit, which waits for the hooks)
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            running = false;
-            try {
-                finished.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM/Ctrl-C: the main thread stops the workers and audits the pool before the JVM exits
+        GracefulExit exit = GracefulExit.install(() -> running = false, Duration.ofSeconds(60));
         try (MpRuntime rt = MpRuntime.start(mine)) {
             return serve(rt);
         } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // shutting down
-            }
+            exit.close();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.jnic.apps.l2fwdfork;
 
+import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.PortMask;
 import io.jnic.apps.common.ProcStats;
 import io.jnic.ethdev.MacAddress;
@@ -11,10 +12,10 @@ import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.port.SecondaryQueues;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,18 +40,8 @@ final class Worker {
     int run() throws Exception {
         int slot = o.worker;
         boolean spare = o.spare >= 0;
-        // SIGTERM from the master (or Ctrl-C): leave the queues cleanly, then let the JVM exit (a latch, not a join
-        // of the main thread: that one ends in System.exit, which waits for this hook)
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            running = false;
-            try {
-                finished.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM from the master (or Ctrl-C): leave the queues cleanly before the JVM exits
+        GracefulExit exit = GracefulExit.install(() -> running = false, Duration.ofSeconds(10));
         try (MpRuntime rt = MpRuntime.start(cmd.eal)) {
             rt.onPrimaryExit(() -> running = false);
             try (SecondaryQueues sq = SecondaryQueues.join(rt)) {
@@ -102,12 +93,7 @@ final class Worker {
                 }
             }
         } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // shutting down
-            }
+            exit.close();
         }
         return 0;
     }
