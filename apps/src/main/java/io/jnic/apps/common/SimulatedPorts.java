@@ -93,6 +93,15 @@ public final class SimulatedPorts implements AutoCloseable {
         return s;
     }
 
+    /** Frames the devices have read from TX descriptors and sent to their wires, all ports. */
+    public long txDmaTotal() {
+        long s = 0;
+        for (int p = 0; p < PORTS; p++) {
+            s += sim.port(p).counters().txDma();
+        }
+        return s;
+    }
+
     /** Frames generated towards port {@code p} since {@link #startGenerators}. */
     public long generated(int p) {
         return generator(p).sent() - genBase[p];

@@ -1,5 +1,6 @@
 package io.jnic.apps.l2fwd;
 
+import io.jnic.apps.common.GracefulExit;
 import io.jnic.devsim.Devsim;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
@@ -128,17 +129,8 @@ public final class L2fwd implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "l2fwd forwards between port pairs: give an "
                     + "even number of ports, got " + (devices.size() + vdevs.size()));
         }
-        Thread mainThread = Thread.currentThread();
-        Thread hook = new Thread(() -> {
-            running = false;
-            try {
-                mainThread.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (MemoryGroup mem = memory(); EthPorts ports = new EthPorts(mem)) {
+        try (GracefulExit exit = GracefulExit.install(() -> running = false, Duration.ofSeconds(5));
+                MemoryGroup mem = memory(); EthPorts ports = new EthPorts(mem)) {
             MempoolConfig pc = MempoolConfig.of("l2fwd_pool", 1, mbufs);
             long page = mem.pageSize().bytes();
             Memzone z = mem.reserve("l2fwd.pool", Mempool.bytesNeeded(pc, page), page);
@@ -182,11 +174,6 @@ public final class L2fwd implements Callable<Integer> {
             }
             if (tempRuntimeDir != null) {
                 deleteEmptyDir(tempRuntimeDir);
-            }
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // already shutting down
             }
         }
         return 0;

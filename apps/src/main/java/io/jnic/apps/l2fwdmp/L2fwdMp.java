@@ -1,8 +1,10 @@
 package io.jnic.apps.l2fwdmp;
 
+import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.PortMask;
 import io.jnic.apps.common.PrimaryPorts;
+import io.jnic.apps.common.ProcStats;
 import io.jnic.apps.common.SimulatedPorts;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
@@ -31,6 +33,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -217,7 +220,8 @@ public final class L2fwdMp implements EalApplication {
     }
 
     private int run(AppOptions o, int[] portIds) throws Exception {
-        try (MpRuntime rt = MpRuntime.start(eal)) {
+        try (GracefulExit exit = GracefulExit.install(() -> running = false, Duration.ofSeconds(30));
+                MpRuntime rt = MpRuntime.start(eal)) {
             if (rt.isPrimary() && o.procId != 0) {
                 throw new IllegalStateException("this process became the primary but has --proc-id " + o.procId
                         + "; the primary is proc-id 0 (start a primary first)");
@@ -228,25 +232,7 @@ public final class L2fwdMp implements EalApplication {
                         + rt.primaryPid() + ")") + "; --proc-id 0 is the primary's, give this secondary 1.."
                         + (o.numProcs - 1));
             }
-            Thread mainThread = Thread.currentThread();
-            Thread hook = new Thread(() -> {
-                running = false;
-                try {
-                    mainThread.join(30_000); // the primary drains its rings and waits for its secondaries
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                return rt.isPrimary() ? primary(rt, portIds) : secondary(rt, portIds);
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // shutting down
-                }
-            }
+            return rt.isPrimary() ? primary(rt, portIds) : secondary(rt, portIds);
         }
     }
 
@@ -295,6 +281,7 @@ public final class L2fwdMp implements EalApplication {
                 QueueOwners owners = QueueOwners.create(rt.memory(), o.numProcs);
                 ProcStats stats = ProcStats.create(rt, o.numProcs);
                 try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {
+                    io.jnic.multiproc.port.PortStatsService.serve(rt, devs); // proc-info's --stats/--xstats
                     sp.addLinkListener(this::onLink);
                     rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (registered as %d) %s; "
                             + "queue pairs reset so far: %d, mbufs reclaimed so far: %d%n", x.secondary().pid(),
