@@ -216,9 +216,14 @@ public final class SecondaryQueues implements AutoCloseable {
     /**
      * The eventfd the device increments for RX queue {@code queue} of {@code port} (a queue this process
      * attached), handed over by the primary; this process owns the descriptor. The port must have been started
-     * with RX interrupts.
+     * with RX interrupts. A queue whose driver handed the eventfd over with the queue (virtio-user) gives a copy of
+     * that one without asking the primary.
      */
     public int rxInterruptFd(int port, int queue) {
+        Attached a = attached(port, queue);
+        if (a != null && a.q.rxInterruptFd() >= 0) {
+            return Io.dup(a.q.rxInterruptFd()); // handed over with the queue (virtio-user's call eventfd)
+        }
         IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_GET_FD);
         if (m.fdCount() != 1) {
             m.closeFds();
@@ -230,14 +235,28 @@ public final class SecondaryQueues implements AutoCloseable {
 
     /**
      * Has the primary arm RX queue {@code queue}'s interrupt once (a synchronous request); false when a packet
-     * was already waiting, so that the interrupt was left unarmed (poll instead of sleeping).
+     * was already waiting, so that the interrupt was left unarmed (poll instead of sleeping). A queue armed in
+     * shared memory (virtio: the ring's event index) is armed here, without a request; its next burst disarms it.
      */
     public boolean rxInterruptEnable(int port, int queue) {
+        Attached a = attached(port, queue);
+        if (a != null && a.q.rxInterruptFd() >= 0) {
+            return a.q.rxInterruptEnable(); // armed in shared memory: no request to the primary
+        }
         IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_ARM);
         m.closeFds();
         ByteBuffer b = m.paramBuffer();
         b.getInt();
         return b.getInt() == 1;
+    }
+
+    private synchronized Attached attached(int port, int queue) {
+        for (Attached a : attached) {
+            if (a.portId() == port && a.queue() == queue) {
+                return a;
+            }
+        }
+        return null;
     }
 
     private IpcMessage rxInterrupt(int port, int queue, int op) {
@@ -311,6 +330,21 @@ public final class SecondaryQueues implements AutoCloseable {
         @Override
         public long txPackets() {
             return q.txPackets();
+        }
+
+        @Override
+        public int rxInterruptFd() {
+            return q.rxInterruptFd();
+        }
+
+        @Override
+        public boolean rxInterruptEnable() {
+            return q.rxInterruptEnable();
+        }
+
+        @Override
+        public void rxInterruptDisable() {
+            q.rxInterruptDisable();
         }
 
         @Override

@@ -41,6 +41,13 @@ final class VirtioFrames {
         return g;
     }
 
+    static byte[] read(long h) {
+        Mbuf m = new Mbuf().wrap(h);
+        byte[] b = new byte[m.dataLen()];
+        m.read(0, b, 0, b.length);
+        return b;
+    }
+
     static long put(Mempool pool, int lcore, byte[] f) {
         long h = pool.alloc(lcore);
         if (h == 0) {

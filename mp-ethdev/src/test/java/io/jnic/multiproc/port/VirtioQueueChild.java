@@ -5,6 +5,8 @@ import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
+import io.jnic.sys.Events;
+import io.jnic.sys.Io;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.util.ArrayList;
@@ -13,7 +15,8 @@ import java.util.List;
 /**
  * A secondary in a child JVM driving one queue pair of the primary's virtio_user port: args PREFIX PORT QUEUE.
  * Prints "ATTACHED pid lcore" (or "ERROR message"), then obeys stdin: "round SEQ N" (N frames out and back, byte
- * checked: "ROUND ok" or "ROUND <mismatch>"), "send SEQ N" (frames out, not received: "SENT"), "hold N" (allocates
+ * checked: "ROUND ok" or "ROUND <mismatch>"), "send SEQ N" (frames out, not received: "SENT"), "wake SEQ" (arms the
+ * RX interrupt, sends one frame and sleeps on the RX eventfd: "WOKE armed woken same-bytes"), "hold N" (allocates
  * N mbufs and keeps them: "HELD"), "quit" ("DONE rx tx").
  */
 public final class VirtioQueueChild {
@@ -53,6 +56,27 @@ public final class VirtioQueueChild {
                                 q.txBurst(b);
                             }
                             System.out.println("SENT");
+                        }
+                        case "wake" -> {
+                            // interrupt mode: arm, send one frame, sleep on the RX eventfd until it comes back
+                            int fd = sq.rxInterruptFd(port, queue);
+                            boolean armed = sq.rxInterruptEnable(port, queue);
+                            byte[] f = VirtioFrames.frame(queue, Integer.parseInt(w[1]));
+                            MbufBatch b = new MbufBatch(4);
+                            b.add(VirtioFrames.put(pool, lcore.id(), f));
+                            while (!b.isEmpty()) {
+                                q.txBurst(b);
+                            }
+                            boolean woke = Events.pollIn(fd, 10_000);
+                            Io.close(fd);
+                            long end = System.nanoTime() + 10_000_000_000L;
+                            while (q.rxBurst(b) == 0 && System.nanoTime() < end) {
+                                Thread.onSpinWait();
+                            }
+                            boolean same = b.count() == 1 && java.util.Arrays.equals(VirtioFrames.swapped(f),
+                                    VirtioFrames.read(b.get(0)));
+                            b.free(lcore.id());
+                            System.out.println("WOKE " + armed + " " + woke + " " + same);
                         }
                         case "hold" -> {
                             for (int i = 0; i < Integer.parseInt(w[1]); i++) {

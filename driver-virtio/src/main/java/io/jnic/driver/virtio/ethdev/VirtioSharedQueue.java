@@ -29,6 +29,7 @@ final class VirtioSharedQueue extends SharedQueue {
     private final VirtioBursts bursts;
     private final int[] fds;
     private final int callRx;
+    private boolean armed;
     private boolean closed;
 
     private VirtioSharedQueue(int port, int queue, VirtioNetRxQueue rx, VirtioNetTxQueue tx, int lcore, int[] fds,
@@ -84,6 +85,9 @@ final class VirtioSharedQueue extends SharedQueue {
 
     @Override
     public int rxBurst(MbufBatch batch) {
+        if (armed) {
+            rxInterruptDisable(); // one-shot, as an auto-masked MSI-X vector: polling again from here
+        }
         return bursts.rx(rx, batch);
     }
 
@@ -107,9 +111,37 @@ final class VirtioSharedQueue extends SharedQueue {
         return tx.packets();
     }
 
-    /** The receive queue's call eventfd (vhost-user; the backend signals it when interrupts are enabled), or -1. */
-    int rxCallFd() {
+    /** The receive queue's call eventfd (vhost-user: the backend signals it when the ring asks), or -1 over PCI. */
+    @Override
+    public int rxInterruptFd() {
         return callRx;
+    }
+
+    /**
+     * Asks the device for an interrupt on the next frame (used_event, or clearing VIRTQ_AVAIL_F_NO_INTERRUPT: ring
+     * memory, no register), then looks again: false, and disarmed, when a frame is already there.
+     */
+    @Override
+    public boolean rxInterruptEnable() {
+        if (callRx < 0) {
+            throw new UnsupportedOperationException(this + " has no RX interrupt (virtio over PCI runs its queues "
+                    + "without MSI-X vectors)");
+        }
+        var vq = rx.virtqueue();
+        vq.enableInterrupts();
+        armed = true;
+        if (vq.usedCount() > 0) {
+            rxInterruptDisable();
+            return false;
+        }
+        return true;
+    }
+
+    /** Back to poll mode (also done by the next {@link #rxBurst}: arming is one-shot). */
+    @Override
+    public void rxInterruptDisable() {
+        rx.virtqueue().disableInterrupts();
+        armed = false;
     }
 
     /** Transmit buffers dropped because the mbuf could not be carried (multi-segment, shared, no headroom). */
