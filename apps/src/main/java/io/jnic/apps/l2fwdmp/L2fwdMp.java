@@ -381,11 +381,13 @@ public final class L2fwdMp implements EalApplication {
                     shared.put(dev, pci);
                 }
                 for (String v : eal.vdevs()) {
-                    devs.add(ports.createVdev(v));
+                    EthDevice dev = ports.createVdev(v);
+                    devs.add(dev);
+                    shared.put(dev, null); // virtual: what secondaries need comes from the port (or it refuses them)
                 }
                 for (EthDevice d : devs) {
                     PortConfig c = PortConfig.of(o.numProcs, o.numProcs).withPromiscuous(true);
-                    if (o.numProcs > 1) {
+                    if (o.numProcs > 1 && !d.info().rssHashTypes().isEmpty()) { // virtio: the device spreads flows
                         c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
                     }
                     if (d.info().driverName().equals(io.jnic.driver.ixgbe.IxgbeDriver.NAME)) {
