@@ -1,8 +1,10 @@
 package io.jnic.multiproc.port;
 
 import io.jnic.ethdev.EthDevice;
+import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.PortTable;
+import io.jnic.ethdev.QueueAccess;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolAudit;
@@ -10,8 +12,6 @@ import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.SecondaryExit;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
-import io.jnic.ethdev.EthDriver;
-import io.jnic.ethdev.QueueAccess;
 import io.jnic.pci.PciDevice;
 import io.jnic.pci.PciSysfs;
 import io.jnic.pci.uio.UioPciDevice;
@@ -244,16 +244,21 @@ public final class SharedPorts implements AutoCloseable {
                     return;
                 }
             }
+        } catch (RuntimeException e) {
+            if (ownFd) {
+                Io.closeQuietly(fd);
+            }
+            refuse(peer, d.name() + ": cannot hand over BAR" + bar + ": " + (e.getMessage() == null ? e.toString()
+                    : e.getMessage()));
+            return;
+        }
+        try {
             if (a.areas().length > AttachReply.MAX_AREAS) {
                 refuse(peer, d.name() + ": BAR" + bar + " has " + a.areas().length + " mappable areas, more than one "
                         + "message carries (" + AttachReply.MAX_AREAS + ")");
                 return;
             }
             rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, a.encode(), fd));
-        } catch (RuntimeException e) {
-            refuse(peer, d.name() + ": cannot hand over BAR" + bar + ": " + (e.getMessage() == null ? e.toString()
-                    : e.getMessage()));
-            return;
         } finally {
             if (ownFd) {
                 Io.closeQuietly(fd); // the secondary got its own copy

@@ -20,8 +20,6 @@ import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.EnumSet;
 
 /**
@@ -210,7 +208,7 @@ public final class VirtioEthDevice extends EthDevice {
         if (q < 0 || q >= n.queuePairs()) {
             throw new IllegalArgumentException(name() + ": no queue pair " + q + "; " + n.queuePairs() + " configured");
         }
-        VirtioBursts.own(n.recoverPair(q), lcore < 0 ? io.jnic.memory.mbuf.Mbuf.OWNER_NONE : lcore);
+        VirtioBursts.own(n.recoverPair(q), lcore < 0 ? Mbuf.OWNER_NONE : lcore);
     }
 
     @Override

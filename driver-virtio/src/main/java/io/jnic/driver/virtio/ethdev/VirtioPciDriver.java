@@ -1,14 +1,14 @@
 package io.jnic.driver.virtio.ethdev;
 
+import io.jnic.driver.virtio.net.VirtioNetSpec;
 import io.jnic.driver.virtio.pci.ModernPciTransport;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.PortContext;
+import io.jnic.ethdev.SharedQueue;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciDevice;
-import io.jnic.driver.virtio.net.VirtioNetSpec;
-import io.jnic.ethdev.SharedQueue;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -18,6 +18,7 @@ import java.util.List;
 /** virtio-net over PCI (DPDK's net_virtio): modern (1af4:1041) and transitional (1af4:1000) devices. */
 public final class VirtioPciDriver implements EthDriver {
     public static final String NAME = "net_virtio";
+    private static final VarHandle U16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     @Override
     public String name() {
@@ -55,8 +56,6 @@ public final class VirtioPciDriver implements EthDriver {
         return VirtioSharedQueue.attach(ctx, queue, lcore, () -> U16.setVolatile(rn, 0L, (short) rq),
                 () -> U16.setVolatile(tn, 0L, (short) tq), new int[0], -1);
     }
-
-    private static final VarHandle U16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     @Override
     public EthDevice probe(PciDevice device, PortContext ctx) {

@@ -9,6 +9,7 @@ import io.jnic.driver.virtio.net.VirtioNetSpec;
 import io.jnic.driver.virtio.net.VirtioNetTxQueue;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.SharedQueue;
+import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.sys.Io;
@@ -156,8 +157,8 @@ final class VirtioSharedQueue extends SharedQueue {
         }
         closed = true;
         // what the rings hold is nobody's until the next owner takes the pair (its audit must not count it as ours)
-        VirtioBursts.own(rx.virtqueue().state().outstanding(), io.jnic.memory.mbuf.Mbuf.OWNER_NONE);
-        VirtioBursts.own(tx.virtqueue().state().outstanding(), io.jnic.memory.mbuf.Mbuf.OWNER_NONE);
+        VirtioBursts.own(rx.virtqueue().state().outstanding(), Mbuf.OWNER_NONE);
+        VirtioBursts.own(tx.virtqueue().state().outstanding(), Mbuf.OWNER_NONE);
         for (int fd : fds) {
             Io.closeQuietly(fd);
         }
