@@ -20,7 +20,7 @@
  * ring itself. {@code queuePairReset} after the driving process died keeps the device running (no per-queue
  * reset in virtio 1.1): returned-but-unconsumed and unpublished buffers are freed, posted ones stay posted and
  * become the primary's, and the primary's view of the pair is rebuilt. Proven over vhost-user against DPDK's
- * backend; the PCI path (secondary writing the notify BAR handed over as a VFIO device fd or UIO resource file)
- * is not yet run on a real kernel.
+ * backend and over PCI through VFIO in the QEMU test bed ({@code mp-ethdev/testbed-mp-virtio.sh}); over UIO not
+ * yet on a real kernel.
  */
 package io.jnic.driver.virtio.ethdev;
