@@ -4,9 +4,12 @@
  * {@link io.jnic.multiproc.port.SharedPorts}; a secondary claims queue pair Q of port P in
  * {@link io.jnic.multiproc.port.QueueOwners} (CAS with its pid; a second claimant is refused with the
  * owner's pid) and attaches it with {@link io.jnic.multiproc.port.SecondaryQueues}: the primary hands over
- * what the transport needs to reach the queue's registers (vfio-user: the BAR descriptor, whose sparse-mmap
- * areas are the queue pages), the driver finds the rings and their state by name in shared memory
- * ({@link io.jnic.ethdev.EthDriver#attachQueue}), and from then on the data path never involves the primary.
+ * what the transport needs to reach the queue's doorbells in one {@link io.jnic.multiproc.port.AttachReply}
+ * (vfio-user: the BAR's region fd, whose sparse-mmap areas are the queue pages; VFIO: the device fd and the BAR's
+ * region offset and mmap-able areas; UIO: the sysfs resource file; virtio-user: the kick and call eventfds), the
+ * driver finds the rings and their state by name in shared memory ({@link io.jnic.ethdev.EthDriver#attachQueue},
+ * {@link io.jnic.ethdev.VdevDriver#attachQueue}), and from then on the data path never involves the primary.
+ * Virtual devices whose queues live in the primary's heap (net_null) are refused with the reason.
  *
  * <p>Interrupts reach only the primary: link changes are broadcast to every secondary
  * ({@link io.jnic.multiproc.port.LinkListener}). When a secondary dies the primary resets its queue pairs in
