@@ -304,6 +304,15 @@ public abstract class EthDevice implements AutoCloseable {
         throw new UnsupportedOperationException(name() + " (" + info().driverName() + ") cannot reset a single queue");
     }
 
+    /**
+     * What another process needs, beside the group's shared memory, to drive queue pair {@code q} of this port
+     * (multi-process; the primary hands it over). Null (the default) when the driver says nothing: a PCI port
+     * then hands over its driver's {@link EthDriver#doorbellBar()}, a virtual device cannot be shared.
+     */
+    public QueueAccess queueAccess(int q) {
+        return null;
+    }
+
     public abstract MacAddress macAddress();
 
     public void macAddress(MacAddress mac) {

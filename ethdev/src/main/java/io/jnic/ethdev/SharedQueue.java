@@ -42,6 +42,28 @@ public abstract class SharedQueue implements AutoCloseable {
     public abstract long txPackets();
 
     /**
+     * The eventfd the device signals for this RX queue when this process already holds it (handed over with the
+     * queue, e.g. virtio-user's call eventfd; the queue owns it), or -1 when the port's owner hands it over on
+     * request.
+     */
+    public int rxInterruptFd() {
+        return -1;
+    }
+
+    /**
+     * Arms this RX queue's interrupt from this process, for drivers whose arming lives in shared memory (virtio:
+     * the ring's event index or flags); false, left unarmed, when a packet is already waiting. Drivers whose arming
+     * needs the port's owner (a register only the primary reaches) throw {@link UnsupportedOperationException}.
+     */
+    public boolean rxInterruptEnable() {
+        throw new UnsupportedOperationException(this + ": the RX interrupt is armed by the port's owner");
+    }
+
+    /** Disarms what {@link #rxInterruptEnable()} armed. */
+    public void rxInterruptDisable() {
+    }
+
+    /**
      * Lets go of the queue: the mbufs in its rings stay there (the queue's state in shared memory stays
      * consistent for the next owner); only this process's mappings go.
      */

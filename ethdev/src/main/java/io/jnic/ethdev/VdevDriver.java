@@ -15,4 +15,15 @@ public interface VdevDriver {
     java.util.Set<String> keys();
 
     EthDevice create(String instanceName, Map<String, String> args, PortContext ctx);
+
+    /**
+     * Attaches queue pair {@code queue} of a virtual-device port another process created and started
+     * (multi-process): rings and state by name in {@code ctx.memory()}, and the descriptors the creating process
+     * handed over ({@link EthDevice#queueAccess}), which the returned queue owns (it closes them). Drivers that
+     * cannot share queues throw.
+     */
+    default SharedQueue attachQueue(PortContext ctx, int[] fds, int queue, int lcore) {
+        throw new UnsupportedOperationException(name() + " cannot hand a queue to another process (its queues live in "
+                + "the process that created the port)");
+    }
 }

@@ -52,7 +52,9 @@ public final class PrimaryPorts {
                 pp.shared.put(dev, pci);
             }
             for (String v : vdevs) {
-                pp.devices.add(ports.createVdev(v));
+                EthDevice dev = ports.createVdev(v);
+                pp.devices.add(dev);
+                pp.shared.put(dev, null); // virtual: the port says what secondaries need (or refuses them)
             }
             return pp;
         } catch (RuntimeException e) {
@@ -73,21 +75,21 @@ public final class PrimaryPorts {
         return Collections.unmodifiableList(devices);
     }
 
-    /** The PCI-backed ports with their devices, as {@code SharedPorts.serve} takes them. */
+    /** Every port with its PCI device (null for a virtual device), as {@code SharedPorts.serve} takes them. */
     public Map<EthDevice, PciDevice> shared() {
         return Collections.unmodifiableMap(shared);
     }
 
     /**
      * Configures every port with {@code rxQueues}/{@code txQueues} queues of {@code ring} descriptors (RX buffers
-     * from {@code pool}), RSS over all hash types when {@code rss}, promiscuous, starts them and prints one line
+     * from {@code pool}), RSS over all hash types when {@code rss} and the device has RSS, promiscuous, starts them and prints one line
      * per port. ixgbe ports get their RX-queue interrupt vectors routed (nothing is armed until a queue's owner
      * asks to sleep).
      */
     public void start(int rxQueues, int txQueues, int ring, Mempool pool, boolean rss, PrintStream out) {
         for (EthDevice d : devices) {
             PortConfig c = PortConfig.of(rxQueues, txQueues).withPromiscuous(true);
-            if (rss) {
+            if (rss && !d.info().rssHashTypes().isEmpty()) { // virtio without RSS: the device spreads flows itself
                 c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
             }
             if (d.info().driverName().equals(IxgbeDriver.NAME)) {

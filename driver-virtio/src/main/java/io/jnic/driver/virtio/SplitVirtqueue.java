@@ -91,6 +91,8 @@ public final class SplitVirtqueue implements Virtqueue {
     private int lastUsed;
     private boolean interruptsEnabled = true;
     private String broken;
+    /** Where the outstanding heads are also recorded for other processes (multi-process), or null. */
+    private final VirtqueueState state;
 
     /**
      * @param index      queue index (for messages and transports)
@@ -101,7 +103,7 @@ public final class SplitVirtqueue implements Virtqueue {
      * @param startIndex first avail/used index (0 for a fresh device; vhost-user SET_VRING_BASE may restore another)
      */
     public SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex) {
-        this(index, size, mem, baseIova, eventIdx, startIndex, false);
+        this(index, size, mem, baseIova, eventIdx, startIndex, null, false, false);
     }
 
     /**
@@ -109,11 +111,37 @@ public final class SplitVirtqueue implements Virtqueue {
      * PCI devices: {@code mem} and {@code baseIova} must be 4096-byte aligned. Starts at index 0.
      */
     public static SplitVirtqueue legacy(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx) {
-        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, 0, true);
+        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, 0, null, false, true);
+    }
+
+    /**
+     * As {@link #SplitVirtqueue(int, int, MemorySegment, long, boolean, int)}, recording the outstanding heads in
+     * {@code state} as well (formatted here), so that another process can carry on with the queue
+     * ({@link #resume}). Such a queue takes one-descriptor buffers only ({@link #add}).
+     */
+    public SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex,
+            MemorySegment state) {
+        this(index, size, mem, baseIova, eventIdx, startIndex,
+                VirtqueueState.format(Objects.requireNonNull(state, "state"), index, size, startIndex), false, false);
+    }
+
+    /**
+     * Carries on with a queue another process drove (multi-process): the ring in {@code mem} is left as it is, and
+     * this object's view (free descriptors, tokens, indices) is rebuilt from the ring and {@code state}, which
+     * must be consistent (the previous driver let go of the queue, or {@link VirtqueueState#recover} ran after it
+     * died). Interrupts start suppressed (poll mode); the caller should notify the device once, in case the
+     * previous driver published buffers without notifying.
+     */
+    public static SplitVirtqueue resume(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx,
+            VirtqueueState state) {
+        if (state.size() != size) {
+            throw new IllegalArgumentException("queue state of " + state.size() + " entries for a queue of " + size);
+        }
+        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, 0, state, true, false);
     }
 
     private SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex,
-            boolean legacy) {
+            VirtqueueState state, boolean resume, boolean legacy) {
         if (size < 1 || size > MAX_SIZE || Integer.bitCount(size) != 1) {
             throw new IllegalArgumentException("queue size " + size + " must be a power of two in 1.." + MAX_SIZE);
         }
@@ -142,6 +170,11 @@ public final class SplitVirtqueue implements Virtqueue {
         this.chainLength = new int[size];
         this.writable = new int[size];
         this.inFlight = new boolean[size];
+        this.state = state;
+        if (resume) {
+            adopt();
+            return;
+        }
         this.mem.fill((byte) 0);
         for (int i = 0; i < size; i++) {
             nextFree[i] = i + 1 < size ? i + 1 : NONE;
@@ -152,6 +185,42 @@ public final class SplitVirtqueue implements Virtqueue {
         availIdx = publishedAvail = kickedAvail = lastUsed = start;
         U16_VH.setRelease(this.mem, availOff + AVAIL_IDX, (short) start);
         this.mem.set(U16, usedOff + USED_IDX, (short) start);
+    }
+
+    /** Rebuilds the driver's view from the ring and the shared state (see {@link #resume}). */
+    private void adopt() {
+        freeHead = NONE;
+        numFree = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            long t = state.token(i);
+            if (t != 0) {
+                long d = (long) i * DESC_SIZE;
+                boolean w = (mem.get(U16, d + DESC_FLAGS) & DESC_F_WRITE) != 0;
+                tokens[i] = t;
+                chainLength[i] = 1;
+                writable[i] = w ? mem.get(U32, d + DESC_LEN) : 0;
+                inFlight[i] = true;
+            } else {
+                nextFree[i] = freeHead;
+                freeHead = i;
+                numFree++;
+            }
+        }
+        int avail = Short.toUnsignedInt((short) U16_VH.getAcquire(mem, availOff + AVAIL_IDX));
+        availIdx = publishedAvail = kickedAvail = avail;
+        lastUsed = state.lastUsed();
+        int outstanding = (avail - lastUsed) & 0xFFFF;
+        if (outstanding != size - numFree) {
+            throw new VirtioException("virtqueue " + index + ": the shared state records " + (size - numFree)
+                    + " outstanding buffers, but the ring has " + outstanding + " between used " + lastUsed + " and avail "
+                    + avail + " (a driver died without recovery?)");
+        }
+        interruptsEnabled = false;
+    }
+
+    /** The shared record of this queue, or null. */
+    public VirtqueueState state() {
+        return state;
     }
 
     /** Offset of the available ring in the block. */
@@ -276,6 +345,9 @@ public final class SplitVirtqueue implements Virtqueue {
         chainLength[head] = 1;
         writable[head] = deviceWritable ? length : 0;
         inFlight[head] = true;
+        if (state != null) {
+            state.added(head, token, availIdx);
+        }
         mem.set(U16, availOff + AVAIL_RING + 2L * (availIdx & mask), (short) head);
         availIdx++;
         return true;
@@ -296,6 +368,10 @@ public final class SplitVirtqueue implements Virtqueue {
             if (deviceWritable[i - 1] && !deviceWritable[i]) {
                 throw new IllegalArgumentException("device-readable descriptor " + i + " follows a writable one");
             }
+        }
+        if (state != null && n > 1) {
+            throw new UnsupportedOperationException("virtqueue " + index + " records its state for other processes, "
+                    + "which holds one-descriptor buffers only");
         }
         if (numFree < n) {
             return false;
@@ -324,6 +400,9 @@ public final class SplitVirtqueue implements Virtqueue {
         chainLength[head] = n;
         writable[head] = w;
         inFlight[head] = true;
+        if (state != null) {
+            state.added(head, token, availIdx);
+        }
         mem.set(U16, availOff + AVAIL_RING + 2L * (availIdx & mask), (short) head);
         availIdx++;
         return true;
@@ -410,11 +489,17 @@ public final class SplitVirtqueue implements Virtqueue {
         if (eventIdx && interruptsEnabled) {
             mem.set(U16, availOff + AVAIL_RING + 2L * size, (short) lastUsed);
         }
+        if (state != null) {
+            state.consumed(lastUsed);
+        }
         return n;
     }
 
     private void release(int head) {
         inFlight[head] = false;
+        if (state != null) {
+            state.released(head);
+        }
         int n = chainLength[head];
         // walk our shadow of the chain (the same order addChain took them from the free list)
         int last = head;

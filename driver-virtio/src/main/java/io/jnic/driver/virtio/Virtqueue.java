@@ -68,4 +68,12 @@ public interface Virtqueue {
 
     /** Tokens of every outstanding buffer, which are released (after a device reset); returns how many. */
     int drainOutstanding(long[] tokensOut);
+
+    /**
+     * The record in shared memory through which another process can carry on with this queue (split rings of a
+     * port whose pairs secondaries drive), or null: the queue lives in this process only.
+     */
+    default VirtqueueState state() {
+        return null;
+    }
 }

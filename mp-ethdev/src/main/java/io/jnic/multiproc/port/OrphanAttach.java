@@ -30,9 +30,9 @@ import java.util.Map;
  * again: the mappings stay, and the next process can connect (the server serves one client at a time).
  *
  * <p>What cannot work without a primary, refused with the reason: a queue whose last owner died (nobody is
- * left to reset it and reclaim its mbufs), and ports on VFIO or UIO (the kernel lets one process open a VFIO
- * group, and it is the primary's, held open by the group's processes; UIO's resources belong to the same
- * device setup), or a vfio-user server that died with the primary (devsim inside the primary).
+ * left to reset it and reclaim its mbufs), ports on VFIO, UIO or virtio-user (the kernel lets one process
+ * open a VFIO group, and it is the primary's, held open by the group's processes; the vhost-user connection
+ * is the primary's), or a vfio-user server that died with the primary (devsim inside the primary).
  *
  * <pre>
  * memzone {@value #MEMZONE}: 0 magic u64, then per port (MAX_PORTS entries of 128 bytes at 64 + 128 * port):
@@ -126,9 +126,9 @@ public final class OrphanAttach {
         Path socket = socketPath(rt.memory(), port);
         if (socket == null) {
             throw new IllegalStateException("port " + port + " (" + device + ") is not a vfio-user device, and the primary "
-                    + "(pid " + rt.primaryPid() + ") has ended: a queue of a VFIO or UIO port can only be attached while "
-                    + "the primary runs (the kernel allows one opener of a VFIO group: the primary's, held open by the "
-                    + "running processes). Restart the group to add processes");
+                    + "(pid " + rt.primaryPid() + ") has ended: only the primary can hand over a queue of a VFIO, UIO or "
+                    + "virtio-user port (the kernel allows one opener of a VFIO group: the primary's, held open by the "
+                    + "running processes; a vhost-user connection is the primary's). Restart the group to add processes");
         }
         long deadline = System.nanoTime() + CONNECT_WAIT.toNanos();
         long t0 = System.nanoTime();

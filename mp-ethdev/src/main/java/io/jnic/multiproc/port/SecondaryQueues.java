@@ -6,6 +6,7 @@ import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.VdevDriver;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.ipc.IpcMessage;
@@ -113,12 +114,18 @@ public final class SecondaryQueues implements AutoCloseable {
         }
         String driverName = table.driverName(port);
         EthDriver driver = null;
+        VdevDriver vdev = null;
         for (EthDriver d : ServiceLoader.load(EthDriver.class)) {
             if (d.name().equals(driverName)) {
                 driver = d;
             }
         }
-        if (driver == null) {
+        for (VdevDriver d : ServiceLoader.load(VdevDriver.class)) {
+            if (d.name().equals(driverName)) {
+                vdev = d;
+            }
+        }
+        if (driver == null && vdev == null) {
             throw new IllegalStateException("port " + port + " is driven by '" + driverName + "', which is not on this "
                     + "process's class path");
         }
@@ -127,27 +134,63 @@ public final class SecondaryQueues implements AutoCloseable {
             OrphanAttach.checkClaimable(owners, rt, port, queue); // nobody left to recover a dead owner's queue
         }
         owners.claim(port, queue, pid, RECOVERY_WAIT.toNanos());
-        DoorbellBar bar = null;
+        Handover h = null;
         try {
             SharedPorts.attachPools(rt.memory());
-            bar = requestDoorbells(port, queue);
-            SharedQueue q = driver.attachQueue(new PortContext(port, rt.memory(), table), bar, queue, lcore);
-            Attached a = new Attached(q, bar, port, queue);
+            h = requestHandover(port, queue);
+            PortContext ctx = new PortContext(port, rt.memory(), table);
+            SharedQueue q;
+            if (h.bar != null) {
+                if (driver == null) {
+                    throw new IllegalStateException("the primary handed over BAR" + h.bar.index() + " for port " + port
+                            + ", but its driver '" + driverName + "' is a virtual-device driver here");
+                }
+                q = driver.attachQueue(ctx, h.bar, queue, lcore);
+            } else {
+                if (vdev == null) {
+                    throw new IllegalStateException("the primary handed over " + h.fds.length + " descriptors for port "
+                            + port + ", but its driver '" + driverName + "' is a PCI driver here, which needs a BAR");
+                }
+                int[] fds = h.fds;
+                h.fds = new int[0]; // the queue owns them now, even when attaching fails
+                q = vdev.attachQueue(ctx, fds, queue, lcore);
+            }
+            Attached a = new Attached(q, h.bar, port, queue);
             attached.add(a);
             LOG.log(Level.INFO, "attached queue {0} of port {1} ({2})", queue, port, table.deviceName(port));
             return a;
         } catch (RuntimeException e) {
-            if (bar != null) {
-                bar.close();
+            if (h != null) {
+                h.close();
             }
             owners.release(port, queue, pid);
             throw e;
         }
     }
 
-    private DoorbellBar requestDoorbells(int port, int queue) {
+    /** What the primary handed over: a BAR mapped here, or descriptors (owned until given to a queue). */
+    private static final class Handover {
+        final DoorbellBar bar;
+        int[] fds;
+
+        Handover(DoorbellBar bar, int[] fds) {
+            this.bar = bar;
+            this.fds = fds;
+        }
+
+        void close() {
+            if (bar != null) {
+                bar.close();
+            }
+            for (int fd : fds) {
+                Io.closeQuietly(fd);
+            }
+        }
+    }
+
+    private Handover requestHandover(int port, int queue) {
         if (rt.primaryGone()) {
-            return OrphanAttach.doorbells(rt, table, port); // from the device itself
+            return new Handover(OrphanAttach.doorbells(rt, table, port), new int[0]); // from the device itself
         }
         ByteBuffer p = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(port).putInt(queue);
         IpcReply r = rt.ipc().requestSync(new IpcMessage(SharedPorts.ACTION_ATTACH, p.array()), ATTACH_TIMEOUT);
@@ -156,47 +199,33 @@ public final class SecondaryQueues implements AutoCloseable {
                     + queue + " of port " + port + " within " + ATTACH_TIMEOUT.toSeconds() + " s");
         }
         IpcMessage m = r.messages().getFirst();
+        boolean keepFds = false;
         try {
-            ByteBuffer b = m.paramBuffer();
-            if (b.remaining() < 8) {
-                throw new IllegalStateException("the primary answered the attach with " + b.remaining() + " bytes");
+            AttachReply a = AttachReply.decode(m.paramBuffer(), m.fdCount(), "queue " + queue + " of port " + port);
+            if (a.kind() == AttachReply.Kind.EVENTFDS) {
+                keepFds = true;
+                return new Handover(null, m.fds());
             }
-            int status = b.getInt();
-            b.getInt();
-            if (status != SharedPorts.STATUS_OK) {
-                byte[] why = new byte[b.remaining()];
-                b.get(why);
-                throw new IllegalStateException("the primary refused the attach of queue " + queue + " of port " + port
-                        + ": " + new String(why, StandardCharsets.UTF_8));
-            }
-            b.position(0);
-            b.getInt();
-            int barIndex = b.getInt();
-            long regionOffset = b.getLong();
-            long barSize = b.getLong();
-            int n = b.getInt();
-            b.getInt();
-            if (n < 1 || n > (b.remaining() / 16) || m.fdCount() != 1 || barSize <= 0 || regionOffset < 0) {
-                throw new IllegalStateException("malformed attach reply: " + n + " areas in " + b.remaining() + " bytes, "
-                        + m.fdCount() + " descriptors");
-            }
-            long[][] areas = new long[n][2];
-            for (int i = 0; i < n; i++) {
-                areas[i][0] = b.getLong();
-                areas[i][1] = b.getLong();
-            }
-            return DoorbellBar.map(table.deviceName(port), barIndex, barSize, m.fd(0), regionOffset, areas);
+            return new Handover(DoorbellBar.map(table.deviceName(port), a.bar(), a.barSize(), m.fd(0), a.regionOffset(),
+                    a.areas()), new int[0]);
         } finally {
-            m.closeFds(); // the mappings keep what they need
+            if (!keepFds) {
+                m.closeFds(); // the mappings keep what they need
+            }
         }
     }
 
     /**
      * The eventfd the device increments for RX queue {@code queue} of {@code port} (a queue this process
      * attached), handed over by the primary; this process owns the descriptor. The port must have been started
-     * with RX interrupts.
+     * with RX interrupts. A queue whose driver handed the eventfd over with the queue (virtio-user) gives a copy of
+     * that one without asking the primary.
      */
     public int rxInterruptFd(int port, int queue) {
+        Attached a = attached(port, queue);
+        if (a != null && a.q.rxInterruptFd() >= 0) {
+            return Io.dup(a.q.rxInterruptFd()); // handed over with the queue (virtio-user's call eventfd)
+        }
         IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_GET_FD);
         if (m.fdCount() != 1) {
             m.closeFds();
@@ -208,14 +237,28 @@ public final class SecondaryQueues implements AutoCloseable {
 
     /**
      * Has the primary arm RX queue {@code queue}'s interrupt once (a synchronous request); false when a packet
-     * was already waiting, so that the interrupt was left unarmed (poll instead of sleeping).
+     * was already waiting, so that the interrupt was left unarmed (poll instead of sleeping). A queue armed in
+     * shared memory (virtio: the ring's event index) is armed here, without a request; its next burst disarms it.
      */
     public boolean rxInterruptEnable(int port, int queue) {
+        Attached a = attached(port, queue);
+        if (a != null && a.q.rxInterruptFd() >= 0) {
+            return a.q.rxInterruptEnable(); // armed in shared memory: no request to the primary
+        }
         IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_ARM);
         m.closeFds();
         ByteBuffer b = m.paramBuffer();
         b.getInt();
         return b.getInt() == 1;
+    }
+
+    private synchronized Attached attached(int port, int queue) {
+        for (Attached a : attached) {
+            if (a.portId() == port && a.queue() == queue) {
+                return a;
+            }
+        }
+        return null;
     }
 
     private IpcMessage rxInterrupt(int port, int queue, int op) {
@@ -260,7 +303,7 @@ public final class SecondaryQueues implements AutoCloseable {
         private final DoorbellBar bar;
         private boolean closed;
 
-        Attached(SharedQueue q, DoorbellBar bar, int port, int queue) {
+        Attached(SharedQueue q, DoorbellBar bar, int port, int queue) { // bar: null for a virtual device
             super(port, queue);
             this.q = q;
             this.bar = bar;
@@ -292,6 +335,21 @@ public final class SecondaryQueues implements AutoCloseable {
         }
 
         @Override
+        public int rxInterruptFd() {
+            return q.rxInterruptFd();
+        }
+
+        @Override
+        public boolean rxInterruptEnable() {
+            return q.rxInterruptEnable();
+        }
+
+        @Override
+        public void rxInterruptDisable() {
+            q.rxInterruptDisable();
+        }
+
+        @Override
         public void close() {
             synchronized (SecondaryQueues.this) {
                 if (closed) {
@@ -302,7 +360,9 @@ public final class SecondaryQueues implements AutoCloseable {
             }
             q.close();
             owners.release(portId(), queue(), rt.pid());
-            bar.close();
+            if (bar != null) {
+                bar.close();
+            }
         }
     }
 

@@ -1,8 +1,10 @@
 package io.jnic.multiproc.port;
 
 import io.jnic.ethdev.EthDevice;
+import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.PortTable;
+import io.jnic.ethdev.QueueAccess;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolAudit;
@@ -11,18 +13,23 @@ import io.jnic.multiproc.SecondaryExit;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
 import io.jnic.pci.PciDevice;
+import io.jnic.pci.PciSysfs;
+import io.jnic.pci.uio.UioPciDevice;
+import io.jnic.pci.vfio.VfioPciDevice;
+import io.jnic.pci.vfio.VfioRegionInfo;
 import io.jnic.pci.vfiouser.SparseArea;
 import io.jnic.pci.vfiouser.VfioUserDevice;
+import io.jnic.sys.Io;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -67,7 +74,8 @@ public final class SharedPorts implements AutoCloseable {
     }
 
     /**
-     * The primary shares {@code devices} (started ports, each with the {@link PciDevice} it was probed on)
+     * The primary shares {@code devices} (started ports, each with the {@link PciDevice} it was probed on, or
+     * null for a virtual device)
      * with the group's secondaries; {@code pools} are the mempools their RX queues take buffers from.
      * Publishes {@code owners} last: secondaries start attaching once everything here is in place.
      */
@@ -170,32 +178,122 @@ public final class SharedPorts implements AutoCloseable {
                     + peer.pid() + "; claim it in the queue owner table first");
             return;
         }
+        QueueAccess access;
+        try {
+            access = d.queueAccess(queue);
+        } catch (RuntimeException e) {
+            refuse(peer, d.name() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return;
+        }
         PciDevice dev = pci.get(port);
-        if (!(dev instanceof VfioUserDevice v)) {
-            refuse(peer, d.name() + " is on transport '" + (dev == null ? "none" : dev.transport()) + "'; handing its "
-                    + "queues to secondaries is implemented for vfio-user only");
+        int bar = access != null ? access.bar() : dev != null ? doorbellBar(table(rt.memory()).driverName(port)) : -1;
+        int[] eventfds = access != null ? access.eventfds() : new int[0];
+        if (bar < 0 && eventfds.length == 0) {
+            refuse(peer, d.name() + " is a virtual device (" + d.info().driverName() + ") whose queues live in the "
+                    + "primary's own memory: it cannot hand a queue pair to another process; only the primary can "
+                    + "use it (share a PCI port, a vfio-user device or a virtio_user port instead)");
             return;
         }
-        int bar = 0;
-        VfioUserDevice.Region r = v.region(bar);
-        int fd = v.barDescriptor(bar);
-        if (r == null || fd < 0 || r.sparseAreas().isEmpty()) {
-            refuse(peer, d.name() + ": BAR" + bar + " has no mappable queue pages");
+        if (bar >= 0 && eventfds.length > 0) {
+            refuse(peer, d.name() + " asks to hand over both BAR" + bar + " and " + eventfds.length + " descriptors; "
+                    + "one attach reply carries one of them");
             return;
         }
-        List<SparseArea> areas = r.sparseAreas();
-        int max = (IpcMessage.MAX_PARAM_LEN - 32) / 16;
-        if (areas.size() > max) {
-            refuse(peer, d.name() + ": " + areas.size() + " mappable areas, more than one message carries (" + max + ")");
+        if (bar < 0) {
+            AttachReply a = new AttachReply(AttachReply.Kind.EVENTFDS, -1, 0, 0, new long[0][], eventfds.length);
+            rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, a.encode(), eventfds));
+            LOG.log(Level.INFO, "pid {0,number,#} attached queue {1} of {2} ({3} eventfds)", peer.pid(), queue, d.name(),
+                    eventfds.length);
             return;
         }
-        ByteBuffer b = ByteBuffer.allocate(32 + 16 * areas.size()).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(STATUS_OK).putInt(bar).putLong(r.offset()).putLong(r.size()).putInt(areas.size()).putInt(0);
-        for (SparseArea a : areas) {
-            b.putLong(a.offset()).putLong(a.size());
+        int fd = -1;
+        boolean ownFd = false;
+        AttachReply a;
+        try {
+            switch (dev) {
+                case VfioUserDevice v -> {
+                    VfioUserDevice.Region r = v.region(bar);
+                    fd = v.barDescriptor(bar);
+                    if (r == null || fd < 0 || r.sparseAreas().isEmpty()) {
+                        refuse(peer, d.name() + ": BAR" + bar + " has no mappable queue pages (no sparse-mmap areas)");
+                        return;
+                    }
+                    long[][] areas = new long[r.sparseAreas().size()][];
+                    for (int i = 0; i < areas.length; i++) {
+                        SparseArea s = r.sparseAreas().get(i);
+                        areas[i] = new long[] {s.offset(), s.size()};
+                    }
+                    a = new AttachReply(AttachReply.Kind.VFIO_USER, bar, r.size(), r.offset(), areas, 1);
+                }
+                case VfioPciDevice v -> {
+                    a = forVfio(bar, v.regionInfo(bar));
+                    fd = v.deviceFd();
+                }
+                case UioPciDevice u -> {
+                    a = forUio(bar, u.bar(bar).size());
+                    fd = Io.open(new PciSysfs().deviceDir(u.address()).resolve("resource" + bar).toString(),
+                            Io.O_RDWR | Io.O_CLOEXEC);
+                    ownFd = true;
+                }
+                case null -> {
+                    refuse(peer, d.name() + " names BAR" + bar + " for its queues but was shared without its PCI device");
+                    return;
+                }
+                default -> {
+                    refuse(peer, d.name() + " is on transport '" + dev.transport() + "', whose BARs cannot be handed to "
+                            + "another process (vfio-user, vfio and uio can)");
+                    return;
+                }
+            }
+        } catch (RuntimeException e) {
+            if (ownFd) {
+                Io.closeQuietly(fd);
+            }
+            refuse(peer, d.name() + ": cannot hand over BAR" + bar + ": " + (e.getMessage() == null ? e.toString()
+                    : e.getMessage()));
+            return;
         }
-        rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, b.array(), fd));
-        LOG.log(Level.INFO, "pid {0,number,#} attached queue {1} of {2}", peer.pid(), queue, d.name());
+        try {
+            if (a.areas().length > AttachReply.MAX_AREAS) {
+                refuse(peer, d.name() + ": BAR" + bar + " has " + a.areas().length + " mappable areas, more than one "
+                        + "message carries (" + AttachReply.MAX_AREAS + ")");
+                return;
+            }
+            rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, a.encode(), fd));
+        } finally {
+            if (ownFd) {
+                Io.closeQuietly(fd); // the secondary got its own copy
+            }
+        }
+        LOG.log(Level.INFO, "pid {0,number,#} attached queue {1} of {2} ({3} BAR{4})", peer.pid(), queue, d.name(),
+                a.kind().label, bar);
+    }
+
+    /** The hand-over of a VFIO BAR: its region's place in the device fd and the parts VFIO lets us mmap. */
+    static AttachReply forVfio(int bar, VfioRegionInfo r) {
+        List<VfioRegionInfo.SparseArea> m = r.mmapAreas();
+        if (m.isEmpty()) {
+            throw new IllegalStateException("VFIO does not let BAR" + bar + " be mmapped (" + r + ")");
+        }
+        long[][] areas = new long[m.size()][];
+        for (int i = 0; i < areas.length; i++) {
+            areas[i] = new long[] {m.get(i).offset(), m.get(i).size()};
+        }
+        return new AttachReply(AttachReply.Kind.VFIO, bar, r.size(), r.offset(), areas, 1);
+    }
+
+    /** The hand-over of a UIO BAR: all of sysfs resourceN, from its start. */
+    static AttachReply forUio(int bar, long size) {
+        return new AttachReply(AttachReply.Kind.UIO, bar, size, 0, new long[][] {{0, size}}, 1);
+    }
+
+    private static int doorbellBar(String driverName) {
+        for (EthDriver x : ServiceLoader.load(EthDriver.class)) {
+            if (x.name().equals(driverName)) {
+                return x.doorbellBar();
+            }
+        }
+        return 0;
     }
 
     /**
@@ -253,10 +351,7 @@ public final class SharedPorts implements AutoCloseable {
 
     private void refuse(IpcPeer peer, String action, String why) {
         LOG.log(Level.WARNING, "refused {0} from pid {1,number,#}: {2}", action, peer.pid(), why);
-        byte[] t = why.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(Math.min(IpcMessage.MAX_PARAM_LEN, 8 + t.length)).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(STATUS_REFUSED).putInt(0).put(t, 0, b.remaining());
-        rt.ipc().reply(peer, new IpcMessage(action, b.array()));
+        rt.ipc().reply(peer, new IpcMessage(action, AttachReply.refusal(why)));
     }
 
     // ---- recovery of a dead secondary (watcher thread, before its lcores are released)

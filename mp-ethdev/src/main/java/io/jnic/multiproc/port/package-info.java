@@ -4,9 +4,12 @@
  * {@link io.jnic.multiproc.port.SharedPorts}; a secondary claims queue pair Q of port P in
  * {@link io.jnic.multiproc.port.QueueOwners} (CAS with its pid; a second claimant is refused with the
  * owner's pid) and attaches it with {@link io.jnic.multiproc.port.SecondaryQueues}: the primary hands over
- * what the transport needs to reach the queue's registers (vfio-user: the BAR descriptor, whose sparse-mmap
- * areas are the queue pages), the driver finds the rings and their state by name in shared memory
- * ({@link io.jnic.ethdev.EthDriver#attachQueue}), and from then on the data path never involves the primary.
+ * what the transport needs to reach the queue's doorbells in one {@link io.jnic.multiproc.port.AttachReply}
+ * (vfio-user: the BAR's region fd, whose sparse-mmap areas are the queue pages; VFIO: the device fd and the BAR's
+ * region offset and mmap-able areas; UIO: the sysfs resource file; virtio-user: the kick and call eventfds), the
+ * driver finds the rings and their state by name in shared memory ({@link io.jnic.ethdev.EthDriver#attachQueue},
+ * {@link io.jnic.ethdev.VdevDriver#attachQueue}), and from then on the data path never involves the primary.
+ * Virtual devices whose queues live in the primary's heap (net_null) are refused with the reason.
  *
  * <p>Interrupts reach only the primary: link changes are broadcast to every secondary
  * ({@link io.jnic.multiproc.port.LinkListener}). When a secondary dies the primary resets its queue pairs in
@@ -17,8 +20,9 @@
  * process started with {@code --proc-type secondary} then joins the orphaned group and attaches its queue
  * pair through {@link io.jnic.multiproc.port.OrphanAttach}: it fetches the doorbell descriptor from the
  * device's socket (recorded by the primary) itself. Refused without a primary, with the reason: a queue
- * whose owner died after the primary (nobody can reset it), VFIO/UIO ports (the primary's VFIO group is the
- * kernel's one opener), a server that died with the primary. A new primary refuses to start while the old
+ * whose owner died after the primary (nobody can reset it), VFIO, UIO and virtio-user ports (only the primary
+ * hands those over: it is the kernel's one VFIO group opener and holds the vhost-user connection), a server
+ * that died with the primary. A new primary refuses to start while the old
  * group's secondaries run; stop them and start the group again.
  *
  * <p>This module sits above multiproc and ethdev so that neither depends on the other.

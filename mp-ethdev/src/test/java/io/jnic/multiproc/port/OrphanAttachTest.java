@@ -62,9 +62,9 @@ class OrphanAttachTest {
             IllegalStateException k = assertThrows(IllegalStateException.class,
                     () -> OrphanAttach.doorbells(rig.rt, SharedPorts.table(rig.rt.memory()), 2));
             assertEquals("port 2 () is not a vfio-user device, and the primary (pid " + rig.rt.primaryPid() + ") has "
-                    + "ended: a queue of a VFIO or UIO port can only be attached while the primary runs (the kernel "
-                    + "allows one opener of a VFIO group: the primary's, held open by the running processes). Restart "
-                    + "the group to add processes", k.getMessage());
+                    + "ended: only the primary can hand over a queue of a VFIO, UIO or virtio-user port (the kernel "
+                    + "allows one opener of a VFIO group: the primary's, held open by the running processes; a vhost-user "
+                    + "connection is the primary's). Restart the group to add processes", k.getMessage());
 
             // a recorded server that is gone (devsim inside a dead primary)
             Path missing = base.resolve("gone.sock");

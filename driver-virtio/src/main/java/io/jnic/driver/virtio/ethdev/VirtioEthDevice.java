@@ -8,6 +8,7 @@ import io.jnic.driver.virtio.net.VirtioNetSpec;
 import io.jnic.driver.virtio.net.VirtioNetTxQueue;
 import io.jnic.driver.virtio.pci.LegacyPciTransport;
 import io.jnic.driver.virtio.pci.ModernPciTransport;
+import io.jnic.driver.virtio.vhost.VirtioUserTransport;
 import io.jnic.ethdev.DeviceInfo;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.LinkStatus;
@@ -15,12 +16,11 @@ import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.QueueAccess;
 import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.EnumSet;
 
 /**
@@ -44,16 +44,13 @@ public final class VirtioEthDevice extends EthDevice {
     private final int maxRing;
     private final MacAddress mac;
     private final int lcore;
-    private final Mbuf mbuf = new Mbuf();
+    private final VirtioBursts bursts;
     private Mempool[] pools = new Mempool[0];
     private int ringSize;
     private int pairs;
     private VirtioNet net;
     private boolean promisc;
-    private long[] scratchTokens = new long[64];
-    private long[] scratchIovas = new long[64];
-    private int[] scratchLengths = new int[64];
-    private long txDropped;
+    private VirtioPortShare share;
     private final PortStats base = new PortStats();
     private final PortStats now = new PortStats();
 
@@ -63,6 +60,7 @@ public final class VirtioEthDevice extends EthDevice {
         this.driverName = driverName;
         this.transport = transport;
         this.lcore = lcore;
+        this.bursts = new VirtioBursts(ctx.portId(), lcore);
         long f = transport.deviceFeatures();
         this.maxPairs = Virtio.has(f, VirtioNetSpec.F_MQ) && Virtio.has(f, VirtioNetSpec.F_CTRL_VQ)
                 ? Math.max(1, transport.readConfig(VirtioNetSpec.CFG_MAX_VIRTQUEUE_PAIRS, 2)) : 1;
@@ -142,11 +140,85 @@ public final class VirtioEthDevice extends EthDevice {
         if (promisc && net.has(VirtioNetSpec.F_CTRL_RX)) {
             net.setPromiscuous(true);
         }
+        publishShare();
         ctx.table().link(portId, link());
+    }
+
+    /** What a process attaching one of the queue pairs needs to know ({@link VirtioPortShare}). */
+    private void publishShare() {
+        VirtioPortShare s = share != null ? share : VirtioPortShare.create(ctx);
+        share = s;
+        int n = Math.min(net.queuePairs(), VirtioPortShare.MAX_PAIRS);
+        s.pairs(n);
+        s.features(net.features());
+        for (int q = 0; q < n; q++) {
+            Mempool p = q < pools.length && pools[q] != null ? pools[q] : pools.length > 0 ? pools[0] : null;
+            s.pool(q, p == null ? 0 : p.poolId());
+        }
+        if (transport instanceof ModernPciTransport pci) {
+            s.notifyBar(pci.notifyBar());
+            for (int i = 0; i < 2 * n; i++) {
+                s.notifyOffset(i, pci.notifyBarOffset(i));
+            }
+        } else {
+            s.notifyBar(-1);
+        }
+        s.publish();
+    }
+
+    /**
+     * What a secondary needs to drive queue pair {@code q} (multi-process): over vhost-user the kick eventfds of the
+     * pair's receiveq and transmitq, then their call eventfds (RX interrupts); over PCI the BAR holding the
+     * notification area. Rings and their state are found by name in the group's memory.
+     */
+    @Override
+    public QueueAccess queueAccess(int q) {
+        VirtioNet n = net;
+        if (n == null) {
+            throw new IllegalStateException(name() + " is not started: start it before sharing its queues");
+        }
+        if (q < 0 || q >= Math.min(n.queuePairs(), VirtioPortShare.MAX_PAIRS)) {
+            throw new IllegalArgumentException(name() + ": queue pairs 0.." + (Math.min(n.queuePairs(),
+                    VirtioPortShare.MAX_PAIRS) - 1) + " can be shared, not " + q);
+        }
+        if (transport instanceof VirtioUserTransport u) {
+            int rq = VirtioNetSpec.rxQueue(q);
+            int tq = VirtioNetSpec.txQueue(q);
+            return new QueueAccess(-1, new int[] {u.kickFd(rq), u.kickFd(tq), u.queueInterruptFd(rq),
+                    u.queueInterruptFd(tq)});
+        }
+        if (transport instanceof ModernPciTransport pci) {
+            return new QueueAccess(pci.notifyBar(), new int[0]);
+        }
+        throw new UnsupportedOperationException(name() + ": transport " + transport.name() + " cannot hand queues to "
+                + "other processes");
+    }
+
+    /**
+     * Takes queue pair {@code q} back after the process that drove it died. virtio has no per-queue reset (short of
+     * VIRTIO_F_RING_RESET), so the device keeps the pair running: buffers it returned that the dead process had not
+     * consumed, and buffers it added but never made available, go back to their pools; buffers still posted stay
+     * posted and are recorded as this process's (the pool audit then finds everything else the dead process held
+     * by its owner lcore); this process's view of the pair is rebuilt from the ring and refilled. The next owner
+     * resumes the pair from there.
+     */
+    @Override
+    public synchronized void queuePairReset(int q) {
+        VirtioNet n = net;
+        if (n == null) {
+            throw new IllegalStateException(name() + ": queuePairReset(" + q + ") needs a started port");
+        }
+        if (q < 0 || q >= n.queuePairs()) {
+            throw new IllegalArgumentException(name() + ": no queue pair " + q + "; " + n.queuePairs() + " configured");
+        }
+        VirtioBursts.own(n.recoverPair(q), lcore < 0 ? Mbuf.OWNER_NONE : lcore);
     }
 
     @Override
     protected void doStop() {
+        if (share != null) {
+            share.unpublish();
+        }
         VirtioNet n = net;
         net = null;
         if (n != null) {
@@ -164,61 +236,13 @@ public final class VirtioEthDevice extends EthDevice {
     @Override
     public int rxBurst(int q, MbufBatch batch) {
         VirtioNet n = net;
-        if (n == null) {
-            return 0;
-        }
-        int have = batch.count();
-        int room = batch.capacity() - have;
-        if (room == 0) {
-            return 0;
-        }
-        int[] lens = lengths(batch.capacity());
-        long[] h = batch.handles();
-        int got = n.rx(q).receive(h, have, lens, room);
-        Mbuf m = mbuf;
-        for (int i = have; i < have + got; i++) {
-            m.wrap(h[i]).dataLen(lens[i]).pktLen(lens[i]).port(portId);
-        }
-        batch.count(have + got);
-        return got;
+        return n == null ? 0 : bursts.rx(n.rx(q), batch);
     }
 
     @Override
     public int txBurst(int q, MbufBatch batch) {
         VirtioNet n = net;
-        int count = batch.count();
-        if (n == null || count == 0) {
-            return 0;
-        }
-        long[] h = batch.handles();
-        long[] tok = tokens(count);
-        long[] iovas = iovas(count);
-        int[] lens = lengths(count);
-        Mbuf m = mbuf;
-        int ok = 0;
-        int dropped = 0;
-        for (int i = 0; i < count; i++) {
-            // one lookup per packet: check it, zero the header in its headroom, note the header's IOVA
-            m.wrap(h[i]);
-            if (m.nbSegs() != 1 || m.headroom() < VirtioNetSpec.HDR_SIZE || m.refcnt() != 1) {
-                Mempool.free(h[i], lcore); // cannot carry it: counted, not left to block the queue
-                dropped++;
-                continue;
-            }
-            MemorySegment seg = m.pool().segment();
-            long hdr = m.dataPosition() - VirtioNetSpec.HDR_SIZE;
-            seg.set(ValueLayout.JAVA_LONG_UNALIGNED, hdr, 0L);
-            seg.set(ValueLayout.JAVA_INT_UNALIGNED, hdr + 8, 0);
-            tok[ok] = h[i];
-            iovas[ok] = m.dataIova() - VirtioNetSpec.HDR_SIZE;
-            lens[ok++] = m.dataLen();
-        }
-        txDropped += dropped;
-        int sent = n.tx(q).transmitPrepared(tok, iovas, lens, ok);
-        int left = ok - sent;
-        System.arraycopy(tok, sent, h, 0, left);
-        batch.count(left);
-        return sent + dropped;
+        return n == null ? 0 : bursts.tx(n.tx(q), batch);
     }
 
     /**
@@ -289,27 +313,6 @@ public final class VirtioEthDevice extends EthDevice {
         }
     }
 
-    private long[] iovas(int n) {
-        if (scratchIovas.length < n) {
-            scratchIovas = new long[Integer.highestOneBit(n) << 1];
-        }
-        return scratchIovas;
-    }
-
-    private long[] tokens(int n) {
-        if (scratchTokens.length < n) {
-            scratchTokens = new long[Integer.highestOneBit(n) << 1];
-        }
-        return scratchTokens;
-    }
-
-    private int[] lengths(int n) {
-        if (scratchLengths.length < n) {
-            scratchLengths = new int[Integer.highestOneBit(n) << 1];
-        }
-        return scratchLengths;
-    }
-
     @Override
     public LinkStatus link() {
         VirtioNet n = net;
@@ -377,7 +380,7 @@ public final class VirtioEthDevice extends EthDevice {
                 }
             }
         }
-        now.oerrors += txDropped;
+        now.oerrors += bursts.txDropped;
         s.clear();
         s.ipackets = now.ipackets - base.ipackets;
         s.ibytes = now.ibytes - base.ibytes;

@@ -4,6 +4,8 @@ import io.jnic.driver.virtio.vhost.VirtioUserArgs;
 import io.jnic.driver.virtio.vhost.VirtioUserTransport;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.PortContext;
+import io.jnic.ethdev.SharedQueue;
+import io.jnic.sys.Events;
 import io.jnic.ethdev.VdevDriver;
 import io.jnic.memory.mbuf.Mempool;
 import java.util.LinkedHashMap;
@@ -52,6 +54,26 @@ public class VirtioUserDriver implements VdevDriver {
             t.close();
             throw e;
         }
+    }
+
+    /**
+     * A secondary's view of queue pair {@code queue} of a virtio-user port the primary started: rings and state by
+     * name, the device kicked through {@code fds} = {RX kick, TX kick, RX call, TX call} eventfds the primary
+     * handed over (the vhost-user connection stays in the primary). The queue owns the descriptors.
+     */
+    @Override
+    public SharedQueue attachQueue(PortContext ctx, int[] fds, int queue, int lcore) {
+        if (fds.length != 4) {
+            for (int fd : fds) {
+                io.jnic.sys.Io.closeQuietly(fd);
+            }
+            throw new IllegalArgumentException("port " + ctx.portId() + ": a virtio-user queue pair is reached through 4 "
+                    + "eventfds (RX kick, TX kick, RX call, TX call), " + fds.length + " were handed over");
+        }
+        int rxKick = fds[0];
+        int txKick = fds[1];
+        return VirtioSharedQueue.attach(ctx, queue, lcore, () -> Events.eventfdWrite(rxKick, 1),
+                () -> Events.eventfdWrite(txKick, 1), fds.clone(), fds[2]);
     }
 
     /** "virtio_user0,...": the same driver under the name the vdev strings of older DPDK docs use. */

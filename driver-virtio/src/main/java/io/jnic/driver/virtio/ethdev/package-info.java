@@ -10,7 +10,17 @@
  * <p>Not done: multi-segment transmit (such mbufs, and ones without 12 bytes of headroom or shared ones, are
  * dropped and counted in oerrors), offloads, RSS configuration, RX interrupts over PCI (queues have no MSI-X vectors; over vhost-user
  * rxInterruptFd/Enable/Disable and rxWait use the backend's call eventfd), MTU
- * above 1500, handing queues to secondary processes (the rings are in named memzones, but a secondary would
- * also need the kick eventfds or the notify BAR mapping).
+ * above 1500.
+ *
+ * <p>Multi-process: a started port publishes what another process needs to drive one of its first 16 queue pairs
+ * ({@link io.jnic.driver.virtio.ethdev.VirtioPortShare}: negotiated features, RX mempools, PCI notify offsets),
+ * and says through {@code queueAccess} what to hand over (vhost-user: RX kick, TX kick, RX call, TX call eventfds;
+ * PCI: the notify BAR). A secondary's {@link io.jnic.driver.virtio.ethdev.VirtioSharedQueue} resumes the pair's
+ * rings from their shared state ({@link io.jnic.driver.virtio.VirtqueueState}) and arms RX interrupts in the
+ * ring itself. {@code queuePairReset} after the driving process died keeps the device running (no per-queue
+ * reset in virtio 1.1): returned-but-unconsumed and unpublished buffers are freed, posted ones stay posted and
+ * become the primary's, and the primary's view of the pair is rebuilt. Proven over vhost-user against DPDK's
+ * backend and over PCI through VFIO in the QEMU test bed ({@code mp-ethdev/testbed-mp-virtio.sh}); over UIO not
+ * yet on a real kernel.
  */
 package io.jnic.driver.virtio.ethdev;

@@ -7,6 +7,7 @@ import io.jnic.driver.virtio.Virtio;
 import io.jnic.driver.virtio.VirtioDevice;
 import io.jnic.driver.virtio.VirtioException;
 import io.jnic.driver.virtio.VirtioTransport;
+import io.jnic.driver.virtio.VirtqueueState;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
 
@@ -180,7 +181,69 @@ public final class VirtioNet implements AutoCloseable {
         if (!z.iovaContiguous()) {
             throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");
         }
-        return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0);
+        if (index >= 2 * pairs) {
+            return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0); // the control queue: ours only
+        }
+        // data queues record their state in shared memory, so that another process can take a pair over
+        Memzone st = zone(memory, stateZone(config.zonePrefix(), index), VirtqueueState.bytes(size));
+        return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0, st.memory());
+    }
+
+    /** The memzone holding the shared state of data queue {@code index} ({@code <prefix>_vq<index>s}). */
+    public static String stateZone(String zonePrefix, int index) {
+        return zonePrefix + "_vq" + index + "s";
+    }
+
+    /**
+     * Virtqueue {@code index} as the process that started the device left it in the memory group (rings in
+     * {@code <prefix>_vq<index>}, state in {@link #stateZone}), for this process to drive (multi-process). The
+     * state must be consistent: its last driver let go, or {@link #recoverPair} ran after it died.
+     */
+    public static SplitVirtqueue resumeQueue(MemoryGroup memory, String zonePrefix, int index, boolean eventIdx) {
+        String rn = zonePrefix + "_vq" + index;
+        Memzone st = memory.find(stateZone(zonePrefix, index)).orElseThrow(() -> new VirtioException("no memzone "
+                + stateZone(zonePrefix, index) + ": virtqueue " + index + " of this port was never started with shared state"));
+        Memzone ring = memory.find(rn).orElseThrow(() -> new VirtioException("no memzone " + rn + " for virtqueue " + index));
+        int size = VirtqueueState.recordedSize(st.memory());
+        if (ring.length() < SplitVirtqueue.bytes(size)) {
+            throw new VirtioException("memzone " + rn + " has " + ring.length() + " bytes, fewer than a queue of " + size
+                    + " entries needs");
+        }
+        VirtqueueState s = VirtqueueState.attach(st.memory(), index, size);
+        return SplitVirtqueue.resume(index, size, ring.memory(), ring.iova(0), eventIdx, s);
+    }
+
+    /**
+     * Takes queue pair {@code pair} back after the process that drove it died (multi-process recovery): the device
+     * keeps running; what it returned but the dead driver had not consumed, and what the dead driver added but never
+     * published, goes back to the pools (through this device's buffer ops); buffers still posted stay posted. This
+     * process then drives the pair (its view rebuilt from the ring) and refills the receive ring.
+     *
+     * @return the tokens still posted to the device (receive, then transmit): the caller makes them its own
+     */
+    public synchronized long[] recoverPair(int pair) {
+        if (pair < 0 || pair >= pairs) {
+            throw new IllegalArgumentException("queue pair " + pair + " outside 0.." + (pairs - 1));
+        }
+        VirtioNetRxQueue r = rx[pair];
+        VirtioNetTxQueue t = tx[pair];
+        if (r.virtqueue().state() == null || t.virtqueue().state() == null) {
+            throw new IllegalStateException("queue pair " + pair + " keeps no shared state (packed or legacy rings, or a "
+                    + "port not shared with secondaries): nothing another process drove can be recovered");
+        }
+        VirtqueueState.Recovery rr = r.virtqueue().state().recover(r.virtqueue().memory());
+        VirtqueueState.Recovery tr = t.virtqueue().state().recover(t.virtqueue().memory());
+        r.ops().freeBulk(rr.release(), 0, rr.release().length);
+        t.ops().freeBulk(tr.release(), 0, tr.release().length);
+        rx[pair] = VirtioNetRxQueue.resume(resumed(r.virtqueue()), r.notifier(), r.ops(), r.mergeable());
+        tx[pair] = VirtioNetTxQueue.resume(resumed(t.virtqueue()), t.notifier(), t.ops());
+        long[] posted = java.util.Arrays.copyOf(rr.posted(), rr.posted().length + tr.posted().length);
+        System.arraycopy(tr.posted(), 0, posted, rr.posted().length, tr.posted().length);
+        return posted;
+    }
+
+    private static SplitVirtqueue resumed(Virtqueue old) {
+        return SplitVirtqueue.resume(old.index(), old.size(), old.memory(), old.descIova(), old.eventIdx(), old.state());
     }
 
     private static Memzone zone(MemoryGroup memory, String name, long bytes) {

@@ -1,5 +1,6 @@
 package io.jnic.driver.virtio.net;
 
+import io.jnic.driver.virtio.SplitVirtqueue;
 import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.VirtioTransport;
 import java.lang.foreign.MemorySegment;
@@ -142,11 +143,43 @@ public final class VirtioNetRxQueue {
         return noBuffers;
     }
 
-    /** Returns every posted buffer to the pool (after the device was reset). */
+    /**
+     * Returns every posted buffer to the pool (after the device was reset). A queue whose state is shared gives back
+     * what the shared record holds: another process may have driven it since this object last did.
+     */
     void drain() {
+        if (vq.state() != null) {
+            long[] t = vq.state().clear();
+            ops.freeBulk(t, 0, t.length);
+            return;
+        }
         int n = vq.drainOutstanding(tokens);
         for (int i = 0; i < n; i++) {
             ops.free(tokens[i]);
         }
+    }
+
+    /**
+     * The queue as another process left it (its shared state consistent): this process drives it from now on.
+     * Notifies the device once (the previous driver may have published buffers without it) and refills.
+     */
+    public static VirtioNetRxQueue resume(SplitVirtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops,
+            boolean mergeable) {
+        VirtioNetRxQueue q = new VirtioNetRxQueue(vq, notifier, ops, mergeable);
+        q.notifier.notifyDevice();
+        q.refill();
+        return q;
+    }
+
+    VirtioTransport.Notifier notifier() {
+        return notifier;
+    }
+
+    BufferOps ops() {
+        return ops;
+    }
+
+    boolean mergeable() {
+        return mergeable;
     }
 }

@@ -1,5 +1,6 @@
 package io.jnic.driver.virtio.net;
 
+import io.jnic.driver.virtio.SplitVirtqueue;
 import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.VirtioTransport;
 
@@ -101,11 +102,34 @@ public final class VirtioNetTxQueue {
         return bytes;
     }
 
-    /** Returns every queued buffer to the pool (after the device was reset). */
+    /**
+     * Returns every queued buffer to the pool (after the device was reset); from the shared record when the queue's
+     * state is shared (another process may have driven it since).
+     */
     void drain() {
+        if (vq.state() != null) {
+            long[] t = vq.state().clear();
+            ops.freeBulk(t, 0, t.length);
+            return;
+        }
         int n = vq.drainOutstanding(done);
         for (int i = 0; i < n; i++) {
             ops.free(done[i]);
         }
+    }
+
+    /** The queue as another process left it (its shared state consistent); notifies the device once. */
+    public static VirtioNetTxQueue resume(SplitVirtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops) {
+        VirtioNetTxQueue q = new VirtioNetTxQueue(vq, notifier, ops);
+        q.notifier.notifyDevice();
+        return q;
+    }
+
+    VirtioTransport.Notifier notifier() {
+        return notifier;
+    }
+
+    BufferOps ops() {
+        return ops;
     }
 }

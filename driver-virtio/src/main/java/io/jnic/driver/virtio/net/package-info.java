@@ -16,6 +16,9 @@
  * (MRG_RXBUF with num_buffers &gt; 1) are dropped and counted. One thread per queue; no allocation per packet.
  *
  * <p>Rings live in memzones named {@code <prefix>_vq<index>} (and {@code <prefix>_ctrl} for the control queue's
- * command buffer), so another process of the memory group can find them by name.
+ * command buffer), so another process of the memory group can find them by name; each data queue's driver-side
+ * state is recorded beside it in {@code <prefix>_vq<index>s} ({@link io.jnic.driver.virtio.VirtqueueState}), so
+ * another process can take a pair over ({@link io.jnic.driver.virtio.net.VirtioNet#resumeQueue}) and the starting
+ * process can take it back after that process died ({@link io.jnic.driver.virtio.net.VirtioNet#recoverPair}).
  */
 package io.jnic.driver.virtio.net;

@@ -87,6 +87,7 @@ public final class ModernPciTransport implements VirtioTransport {
     private final MemoryGroup memory;
     private final MemorySegment common;
     private final MemorySegment notify;
+    private final Region notifyRegion;
     private final long notifyLength;
     private final int notifyMultiplier;
     private final MemorySegment isr;
@@ -109,6 +110,7 @@ public final class ModernPciTransport implements VirtioTransport {
         }
         this.common = map(c);
         this.notify = map(n);
+        this.notifyRegion = n;
         this.notifyLength = n.length();
         this.notifyMultiplier = n.notifyMultiplier();
         this.isr = map(i);
@@ -335,6 +337,30 @@ public final class ModernPciTransport implements VirtioTransport {
         short index = (short) q;
         // 4.1.5.2: without NOTIFICATION_DATA the driver writes the queue index
         return () -> VH16.setVolatile(n, off, index);
+    }
+
+    /** The BAR holding the notification structure (4.1.4.4): what another process maps to notify queues. */
+    public int notifyBar() {
+        return notifyRegion.bar();
+    }
+
+    /**
+     * Where in {@link #notifyBar()} the driver notifies queue {@code queue} (4.1.4.4: cap.offset +
+     * queue_notify_off x notify_off_multiplier), checked to lie in the notification structure. Selects the queue
+     * in the common configuration: control path only.
+     */
+    public synchronized long notifyBarOffset(int queue) {
+        if (queue < 0 || queue >= maxQueues()) {
+            throw new VirtioException(device.name() + ": no queue " + queue);
+        }
+        VH16.setVolatile(common, QUEUE_SELECT, (short) queue);
+        long off = (long) Short.toUnsignedInt((short) VH16.getVolatile(common, QUEUE_NOTIFY_OFF))
+                * Integer.toUnsignedLong(notifyMultiplier);
+        if (off + 2 > notifyLength) {
+            throw new VirtioException(device.name() + ": queue " + queue + "'s notification address (offset " + off
+                    + ") lies outside the notify structure of " + notifyLength + " bytes");
+        }
+        return notifyRegion.offset() + off;
     }
 
     private void write64(long off, long v) {

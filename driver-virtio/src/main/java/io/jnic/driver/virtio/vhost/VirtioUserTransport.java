@@ -362,6 +362,14 @@ public final class VirtioUserTransport implements VirtioTransport, NetControl {
         return -1;
     }
 
+    /**
+     * The kick eventfd of queue {@code queue} (set up), which the backend watches: another process of the group
+     * that writes to a copy of it notifies the backend about that queue (multi-process). -1 when there is none.
+     */
+    public int kickFd(int queue) {
+        return queue >= 0 && queue < kickFds.length ? kickFds[queue] : -1;
+    }
+
     /** The emulated control queue. */
     @Override
     public int command(int cls, int cmd, byte[] data, int length) {
