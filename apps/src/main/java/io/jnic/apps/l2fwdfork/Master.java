@@ -251,29 +251,21 @@ final class Master {
     }
 
     /**
-     * {@code --reset auto}: per queue pair when every port's driver resets a single queue pair (it overrides
-     * {@link EthDevice#queuePairReset}, whose default says it cannot), else per port.
+     * {@code --reset auto}: per queue pair when every port resets a single queue pair
+     * ({@link EthDevice#resetsQueuePairs}), else per port.
      */
     private ResetMode effectiveMode(List<EthDevice> devs) {
         if (requested != ResetMode.AUTO) {
             return requested;
         }
         for (int p : portIds) {
-            if (!resetsOneQueue(devs.get(p).getClass())) {
+            if (!devs.get(p).resetsQueuePairs()) {
                 out.println("l2fwd-fork: port " + p + " (" + devs.get(p).info().driverName() + ") cannot reset one queue "
                         + "pair: a worker's death restarts its ports and every worker on them");
                 return ResetMode.PORT;
             }
         }
         return ResetMode.QUEUE;
-    }
-
-    static boolean resetsOneQueue(Class<? extends EthDevice> driver) {
-        try {
-            return driver.getMethod("queuePairReset", int.class).getDeclaringClass() != EthDevice.class;
-        } catch (NoSuchMethodException e) {
-            return false;
-        }
     }
 
     /** The runtime's exit callback (watcher thread): recovery of {@code x} is complete. */

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.apps.common.AppProcess;
 import io.jnic.apps.common.Json;
-import io.jnic.driver.ixgbe.IxgbeDevice;
-import io.jnic.ethdev.vdev.NullDevice;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -232,12 +230,6 @@ class L2fwdForkTest {
                     + "processes: sharing a port's queues with other processes is implemented for vfio-user devices"),
                     master.output());
         }
-    }
-
-    @Test
-    void resetAutoIsPerQueueOnlyWhereTheDriverResetsOneQueuePair() {
-        assertTrue(Master.resetsOneQueue(IxgbeDevice.class));
-        assertFalse(Master.resetsOneQueue(NullDevice.class));
     }
 
     @Test
