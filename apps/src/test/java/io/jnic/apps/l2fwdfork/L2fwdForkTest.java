@@ -227,7 +227,7 @@ class L2fwdForkTest {
                 "--vdev", "net_null0", "--vdev", "net_null1", "--", "--workers", "1")) {
             assertEquals(1, master.exit(), master.output());
             assertTrue(master.output().contains("l2fwd-fork: error: port 0 (net_null0, net_null) cannot be handed to worker "
-                    + "processes: sharing a port's queues with other processes is implemented for vfio-user devices"),
+                    + "processes: its queues live in the master's own memory"),
                     master.output());
         }
     }
