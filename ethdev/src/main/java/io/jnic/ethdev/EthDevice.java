@@ -305,6 +305,14 @@ public abstract class EthDevice implements AutoCloseable {
     }
 
     /**
+     * Whether {@link #queuePairReset} works on this port now: one pair reset while the others run. Where it does
+     * not, recovering from a dead queue owner means stopping and starting the whole port.
+     */
+    public boolean resetsQueuePairs() {
+        return false;
+    }
+
+    /**
      * What another process needs, beside the group's shared memory, to drive queue pair {@code q} of this port
      * (multi-process; the primary hands it over). Null (the default) when the driver says nothing: a PCI port
      * then hands over its driver's {@link EthDriver#doorbellBar()}, a virtual device cannot be shared.

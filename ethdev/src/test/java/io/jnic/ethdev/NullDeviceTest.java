@@ -1,6 +1,7 @@
 package io.jnic.ethdev;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,6 +92,7 @@ class NullDeviceTest {
         }
         p.start();
         assertEquals(PortState.STARTED, t.state(p.portId()));
+        assertFalse(p.resetsQueuePairs(), "net_null has no queue state to rebuild one pair from");
         assertTrue(t.link(p.portId()).up());
         p.close();
         assertEquals(PortState.FREE, t.state(p.portId()));

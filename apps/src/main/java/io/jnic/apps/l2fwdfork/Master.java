@@ -17,7 +17,6 @@ import io.jnic.multiproc.SecondaryExit;
 import io.jnic.multiproc.SecondaryInfo;
 import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.multiproc.port.SharedPorts;
-import io.jnic.pci.vfiouser.VfioUserDevice;
 import io.jnic.sys.Proc;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -218,12 +217,6 @@ final class Master {
                     List<EthDevice> devs = pp.devices();
                     for (int p : portIds) {
                         EthDevice d = devs.get(p);
-                        if (!(pp.shared().get(d) instanceof VfioUserDevice)) {
-                            throw new IllegalArgumentException("port " + p + " (" + d.deviceName() + ", "
-                                    + d.info().driverName() + ") cannot be handed to worker processes: sharing a port's "
-                                    + "queues with other processes is implemented for vfio-user devices (--vfio-user, or "
-                                    + "the simulated ports when no device is given)");
-                        }
                         int max = Math.min(d.info().maxRxQueues(), d.info().maxTxQueues());
                         if (n > max) {
                             throw new IllegalArgumentException("--workers " + n + " needs " + n + " queue pairs per port "
@@ -233,6 +226,15 @@ final class Master {
                     }
                     ResetMode mode = effectiveMode(devs);
                     pp.start(n, n, o.ring, pool, n > 1, out);
+                    for (int p : portIds) {
+                        EthDevice d = devs.get(p);
+                        if (pp.shared().get(d) == null && d.queueAccess(0) == null) {
+                            throw new IllegalArgumentException("port " + p + " (" + d.deviceName() + ", "
+                                    + d.info().driverName() + ") cannot be handed to worker processes: its queues live in "
+                                    + "the master's own memory (share a PCI port, a vfio-user device or a virtio_user "
+                                    + "port)");
+                        }
+                    }
                     QueueOwners owners = QueueOwners.create(rt.memory(), n);
                     ProcStats stats = ProcStats.create(rt, L2fwdFork.STATS_MEMZONE, n);
                     try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {
@@ -251,29 +253,21 @@ final class Master {
     }
 
     /**
-     * {@code --reset auto}: per queue pair when every port's driver resets a single queue pair (it overrides
-     * {@link EthDevice#queuePairReset}, whose default says it cannot), else per port.
+     * {@code --reset auto}: per queue pair when every port resets a single queue pair
+     * ({@link EthDevice#resetsQueuePairs}), else per port.
      */
     private ResetMode effectiveMode(List<EthDevice> devs) {
         if (requested != ResetMode.AUTO) {
             return requested;
         }
         for (int p : portIds) {
-            if (!resetsOneQueue(devs.get(p).getClass())) {
+            if (!devs.get(p).resetsQueuePairs()) {
                 out.println("l2fwd-fork: port " + p + " (" + devs.get(p).info().driverName() + ") cannot reset one queue "
                         + "pair: a worker's death restarts its ports and every worker on them");
                 return ResetMode.PORT;
             }
         }
         return ResetMode.QUEUE;
-    }
-
-    static boolean resetsOneQueue(Class<? extends EthDevice> driver) {
-        try {
-            return driver.getMethod("queuePairReset", int.class).getDeclaringClass() != EthDevice.class;
-        } catch (NoSuchMethodException e) {
-            return false;
-        }
     }
 
     /** The runtime's exit callback (watcher thread): recovery of {@code x} is complete. */

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.apps.common.AppProcess;
 import io.jnic.apps.common.Json;
-import io.jnic.driver.ixgbe.IxgbeDevice;
-import io.jnic.ethdev.vdev.NullDevice;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -229,15 +227,9 @@ class L2fwdForkTest {
                 "--vdev", "net_null0", "--vdev", "net_null1", "--", "--workers", "1")) {
             assertEquals(1, master.exit(), master.output());
             assertTrue(master.output().contains("l2fwd-fork: error: port 0 (net_null0, net_null) cannot be handed to worker "
-                    + "processes: sharing a port's queues with other processes is implemented for vfio-user devices"),
+                    + "processes: its queues live in the master's own memory"),
                     master.output());
         }
-    }
-
-    @Test
-    void resetAutoIsPerQueueOnlyWhereTheDriverResetsOneQueuePair() {
-        assertTrue(Master.resetsOneQueue(IxgbeDevice.class));
-        assertFalse(Master.resetsOneQueue(NullDevice.class));
     }
 
     @Test

@@ -485,6 +485,11 @@ public final class IxgbeDevice extends EthDevice {
      * state records them, go back to their pools; the ring gets fresh buffers from this process.
      */
     @Override
+    public boolean resetsQueuePairs() {
+        return true;
+    }
+
+    @Override
     public synchronized void queuePairReset(int q) {
         if (!started) {
             throw new IllegalStateException(name() + ": queuePairReset(" + q + ") needs a started port");

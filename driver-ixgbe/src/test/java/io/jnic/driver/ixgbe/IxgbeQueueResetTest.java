@@ -30,6 +30,7 @@ class IxgbeQueueResetTest {
             // leave packets in queue 1's TX ring (sent, not yet cleaned up) and its RX ring full of buffers
             rig.frames(b, 32, 64, 0, new byte[] {0x02, 0, 0, 0, 0, 1});
             assertEquals(32, d.txBurst(1, b));
+            assertTrue(d.resetsQueuePairs(), "an 82599 disables and sets up one queue pair alone");
             d.queuePairReset(1);
             assertTrue(receive(d, 1, b, 200) >= 200, "queue 1 receives again after its reset");
             rig.sim.command("gen 0 stop");

@@ -203,6 +203,13 @@ public final class VirtioEthDevice extends EthDevice {
      * resumes the pair from there.
      */
     @Override
+    public synchronized boolean resetsQueuePairs() {
+        VirtioNet n = net;
+        // only split rings keep the shared record a pair is rebuilt from (not packed or legacy ones)
+        return n != null && n.queuePairs() > 0 && n.rx(0).virtqueue().state() != null;
+    }
+
+    @Override
     public synchronized void queuePairReset(int q) {
         VirtioNet n = net;
         if (n == null) {

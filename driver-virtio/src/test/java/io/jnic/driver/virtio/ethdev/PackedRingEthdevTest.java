@@ -108,6 +108,7 @@ class PackedRingEthdevTest {
             p.start();
             assertTrue(p.net().has(Virtio.F_RING_PACKED), "packed rings negotiated");
             assertTrue(p.net().rx(1).virtqueue() instanceof PackedVirtqueue);
+            assertFalse(p.resetsQueuePairs(), "packed rings keep no shared record to rebuild a pair from");
             assertTrue(p.waitLink(Duration.ofSeconds(5)).up());
             roundTrip(p, 0, 300, 0); // more than two laps of the 128-entry rings
             roundTrip(p, 1, 300, 1000);

@@ -137,6 +137,7 @@ class VirtioEthdevTest {
                 p.txQueueSetup(q, 256);
             }
             p.start();
+            assertTrue(p.resetsQueuePairs(), "split rings record their state: one pair can be rebuilt");
             assertTrue(p.waitLink(Duration.ofSeconds(5)).up(), "link up");
             roundTrip(p, 0, 40, 0);
             roundTrip(p, 1, 40, 100);
