@@ -22,6 +22,8 @@ public final class DeviceLoop implements AutoCloseable {
     private volatile boolean running = true;
     private volatile Throwable failure;
     private volatile long turns;
+    private volatile long faults;
+    private volatile java.util.function.IntPredicate dmaIntact = p -> true;
 
     public DeviceLoop(List<Ixgbe82599> devices) {
         this.devices = devices.toArray(new Ixgbe82599[0]);
@@ -40,8 +42,27 @@ public final class DeviceLoop implements AutoCloseable {
         try {
             while (running) {
                 int work = 0;
-                for (Ixgbe82599 d : devices) {
-                    work += d.poll();
+                int current = 0;
+                try {
+                    for (; current < devices.length; current++) {
+                        work += devices[current].poll();
+                    }
+                } catch (InternalError fault) {
+                    // a client shrank the file behind a DMA window (SIGBUS, which the JVM raises here, possibly a
+                    // little after the access, and maybe while polling another port: a wire delivers frames into
+                    // its peer): the ports whose memory is broken reset, not the others
+                    boolean found = false;
+                    for (int i = 0; i < devices.length; i++) {
+                        if (!dmaIntact.test(i)) {
+                            found = true;
+                            reset(devices[i], fault);
+                        }
+                    }
+                    if (!found) {
+                        reset(devices[Math.min(current, devices.length - 1)], fault);
+                    }
+                    faults++; // after the resets: who reads the count sees them done
+                    continue;
                 }
                 n++;
                 if ((n & 1023) == 0) {
@@ -61,9 +82,28 @@ public final class DeviceLoop implements AutoCloseable {
         }
     }
 
+    private static void reset(Ixgbe82599 d, InternalError fault) {
+        LOG.log(System.Logger.Level.ERROR, "{0}: DMA fault ({1}): the memory of its driver shrank under the device; "
+                + "the port resets, its driver must set it up again", d.name(), fault.getMessage());
+        d.faultReset();
+    }
+
+    /**
+     * How the loop finds the port whose DMA memory broke after a fault: {@code intact.test(i)} is false for port
+     * {@code i} when the memory behind one of its DMA windows is gone (the vfio-user transport knows).
+     */
+    public void dmaCheck(java.util.function.IntPredicate intact) {
+        this.dmaIntact = intact;
+    }
+
     /** Non-null when the loop died of an exception (the simulated hardware is then dead too). */
     public Throwable failure() {
         return failure;
+    }
+
+    /** DMA faults survived (memory a client shrank under a mapping): each reset the port that faulted. */
+    public long dmaFaults() {
+        return faults;
     }
 
     public long turns() {

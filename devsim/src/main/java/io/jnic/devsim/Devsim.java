@@ -156,11 +156,15 @@ public final class Devsim implements AutoCloseable {
             throw new IllegalStateException("the ports are already served over vfio-user");
         }
         List<java.nio.file.Path> paths = new ArrayList<>();
+        List<IxgbeVfioUserModel> models = new ArrayList<>();
         for (int p = 0; p < ports.size(); p++) {
             java.nio.file.Path path = dir.resolve("port" + p + ".sock");
-            servers.add(new io.jnic.pci.vfiouser.VfioUserServer(path, new IxgbeVfioUserModel(ports.get(p), dmaMaps.get(p))));
+            IxgbeVfioUserModel model = new IxgbeVfioUserModel(ports.get(p), dmaMaps.get(p));
+            servers.add(new io.jnic.pci.vfiouser.VfioUserServer(path, model));
+            models.add(model);
             paths.add(path);
         }
+        loop.dmaCheck(p -> p >= models.size() || models.get(p).dmaIntact());
         return paths;
     }
 

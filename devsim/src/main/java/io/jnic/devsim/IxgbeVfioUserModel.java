@@ -20,6 +20,11 @@ import java.util.List;
  * pages as sparse mmap areas, BAR4 (MSI-X table and PBA) and the configuration space (region 7) trapped;
  * INTx, MSI and 64 MSI-X vectors as eventfds; the client's DMA_MAP regions become the model's DMA windows.
  * The command register's Bus Master Enable gates DMA, as on PCIe: a driver must set it.
+ *
+ * <p>The device outlives its client: when the client goes, the port keeps running on the DMA windows it
+ * has (secondaries that share the client's memory keep forwarding), and a new client may adopt it as it is.
+ * A reset it sees (CTRL.RST, FLR, VFIO_USER_DEVICE_RESET) means a new driver owns it: the windows of
+ * departed clients are dropped then ({@link VfioUserServer#dropStaleDma()}).
  */
 public final class IxgbeVfioUserModel implements VfioUserDeviceModel {
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -135,13 +140,18 @@ public final class IxgbeVfioUserModel implements VfioUserDeviceModel {
             }
             case PCI_BAR0_REGION_INDEX, IxgbeRegs.MSIX_BAR -> {
                 dwords(index, offset, size);
+                boolean globalReset = false;
                 for (int i = 0; i < size; i += 4) {
                     int v = data.get(LE_INT, i);
                     if (index == 0) {
                         device.write32(offset + i, v);
+                        globalReset |= offset + i == IxgbeRegs.CTRL && (v & IxgbeRegs.CTRL_RST) != 0;
                     } else {
                         device.writeMsix32(offset + i, v);
                     }
+                }
+                if (globalReset) {
+                    dropStaleDma();
                 }
             }
             default -> throw new IllegalArgumentException("region " + index + " does not exist");
@@ -160,6 +170,14 @@ public final class IxgbeVfioUserModel implements VfioUserDeviceModel {
         config.reset();
         device.setBusMaster(false);
         device.functionLevelReset();
+        dropStaleDma();
+    }
+
+    private void dropStaleDma() {
+        VfioUserServer s = server;
+        if (s != null) {
+            s.dropStaleDma(); // outside the device's lock: the server calls dmaUnmapping, which takes it
+        }
     }
 
     @Override
@@ -173,6 +191,20 @@ public final class IxgbeVfioUserModel implements VfioUserDeviceModel {
             device.dmaUnmapping(region.iova(), region.size());
             dma.unmap(region.iova(), region.size());
         }
+    }
+
+    /** False when the client shrank the memory behind one of its DMA regions (the device's accesses fault). */
+    public boolean dmaIntact() {
+        VfioUserServer s = server;
+        if (s == null) {
+            return true;
+        }
+        for (DmaMemory.Region r : s.dma().regions()) {
+            if (!r.intact()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public VfioUserServer server() {

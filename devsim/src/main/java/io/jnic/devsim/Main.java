@@ -71,8 +71,9 @@ public final class Main implements Callable<Integer> {
             ControlServer control = null;
             if (socketDir != null) {
                 Files.createDirectories(socketDir);
-                control = new ControlServer(devsim, socketDir.resolve("devsim.ctl"));
                 List<Path> sockets = devsim.serveVfioUser(socketDir);
+                // the control socket last: once it exists, every port's socket does too
+                control = new ControlServer(devsim, socketDir.resolve("devsim.ctl"));
                 for (int p = 0; p < sockets.size(); p++) {
                     System.out.println("devsim: port " + p + " vfio-user socket " + sockets.get(p));
                 }

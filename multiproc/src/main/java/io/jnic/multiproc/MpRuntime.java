@@ -45,6 +45,13 @@ import java.util.regex.Pattern;
  * the lock is taken. A secondary checks the config's magic, layout version and build id, holds a shared
  * flock on the config (so that a new primary cannot wipe a group still in use), claims its lcores, and
  * registers with the primary, which watches it through a pidfd and releases its lcores when it ends.
+ *
+ * <p>Orphan mode: when the primary has ended but secondaries still run (they hold shared flocks on the config
+ * and on the memory's segment files), {@code --proc-type secondary} joins them without a primary: it maps
+ * the memory and claims its lcores as usual, but nobody registers it, and every IPC send to the primary fails
+ * at once ({@link IpcChannel.NoPrimaryException}). What is missing then is said in a warning: no memory
+ * hotplug, no recovery of processes that die, no link or RX-interrupt events. A new primary refuses to
+ * start while such processes run (it would reinitialise memory they use).
  */
 public final class MpRuntime implements AutoCloseable {
     static final String LOCK_FILE = "lock";
@@ -91,6 +98,7 @@ public final class MpRuntime implements AutoCloseable {
     private final Set<Integer> floating = ConcurrentHashMap.newKeySet();
     private volatile boolean primaryGone;
     private volatile boolean closed;
+    private boolean orphan;
 
     private MpRuntime(EalOptions options, Path dir, boolean primary, int lockFd, SharedConfig config, MemoryGroup memory,
             LcoreSet lcores, IpcChannel ipc, PidWatcher watcher, int primaryPid, int procId) {
@@ -255,9 +263,11 @@ public final class MpRuntime implements AutoCloseable {
                             alive.add(spid);
                         }
                     });
+                    alive.sort(null);
                     throw new MpException("secondary processes " + (alive.isEmpty() ? "" : alive + " ")
                             + "of an earlier primary of file prefix '" + prefix + "' still use " + dir
-                            + "; stop them before starting a new primary");
+                            + " (its memory is theirs; a new primary would reinitialise it); stop them before starting"
+                            + " a new primary, or use another --file-prefix");
                 }
             } finally {
                 Io.closeQuietly(fd);
@@ -296,7 +306,11 @@ public final class MpRuntime implements AutoCloseable {
         String prefix = options.filePrefix();
         if (Io.flock(lockFd, Io.LOCK_SH | Io.LOCK_NB)) { // nobody holds it exclusively: no primary
             Io.flock(lockFd, Io.LOCK_UN);
-            throw noPrimary(prefix, dir);
+            List<Integer> holders = orphanedSecondaries(dir);
+            if (holders.isEmpty()) {
+                throw noPrimary(prefix, dir);
+            }
+            return startOrphan(options, dir, lockFd, holders);
         }
         int primaryPid = readPid(lockFd);
         SharedConfig config = waitForConfig(dir, prefix, lockFd);
@@ -330,6 +344,105 @@ public final class MpRuntime implements AutoCloseable {
             watcher.watch(primaryPid, rt::onPrimaryExit);
             LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) of primary {2,number,#}, file prefix ''{3}'', lcores [{4}]",
                     pid, procId, primaryPid, prefix, options.lcores());
+            return rt;
+        } catch (RuntimeException e) {
+            if (ipc != null) {
+                ipc.close();
+            }
+            if (watcher != null) {
+                watcher.close();
+            }
+            if (memory != null) {
+                memory.close();
+            }
+            config.lcores().releaseAll(pid);
+            config.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The live secondaries of a group whose primary has ended: the config is still locked shared by someone,
+     * and the IPC sockets name live pids. Empty when nobody uses the group.
+     */
+    private static List<Integer> orphanedSecondaries(Path dir) {
+        Path config = dir.resolve(CONFIG_FILE);
+        if (!Files.exists(config)) {
+            return List.of();
+        }
+        int fd;
+        try {
+            fd = Io.open(config.toString(), Io.O_RDONLY | Io.O_CLOEXEC);
+        } catch (SysException gone) {
+            return List.of();
+        }
+        try {
+            if (Io.flock(fd, Io.LOCK_EX | Io.LOCK_NB)) {
+                Io.flock(fd, Io.LOCK_UN);
+                return List.of(); // nobody holds it
+            }
+        } finally {
+            Io.closeQuietly(fd);
+        }
+        List<Integer> alive = new ArrayList<>();
+        forEachSecondarySocket(dir, (path, spid) -> {
+            if (Proc.isAlive(spid) && !alive.contains(spid)) {
+                alive.add(spid);
+            }
+        });
+        alive.sort(null);
+        return alive;
+    }
+
+    /** Joins a group whose primary has ended but whose secondaries {@code holders} still run. */
+    private static MpRuntime startOrphan(EalOptions options, Path dir, int lockFd, List<Integer> holders) {
+        String prefix = options.filePrefix();
+        SharedConfig config;
+        try {
+            config = SharedConfig.map(dir.resolve(CONFIG_FILE));
+        } catch (SysException e) {
+            throw new MpException("cannot map the config of file prefix '" + prefix + "' left by its ended primary: "
+                    + e.getMessage(), e);
+        }
+        IpcChannel ipc = null;
+        PidWatcher watcher = null;
+        MemoryGroup memory = null;
+        int pid = Proc.getpid();
+        try {
+            checkCompatible(config, dir);
+            if (config.state() != SharedConfig.STATE_READY) {
+                throw new MpException("the ended primary (pid " + config.primaryPid() + ") of file prefix '" + prefix
+                        + "' never finished setting the group up; stop its secondaries " + holders
+                        + " and start a new primary");
+            }
+            Io.flock(config.fd(), Io.LOCK_SH); // a new primary must not wipe a group we use
+            if (!Io.flock(lockFd, Io.LOCK_SH | Io.LOCK_NB)) {
+                throw new MpException("a primary of file prefix '" + prefix + "' (pid " + readPid(lockFd) + ") started "
+                        + "while this process was joining its orphaned secondaries; start this one again");
+            }
+            Io.flock(lockFd, Io.LOCK_UN);
+            config.lcores().claimAll(options.lcores(), pid, prefix);
+            try {
+                memory = MemoryGroup.attach(memoryConfig(options, dir));
+            } catch (MemoryException e) {
+                throw new MpException("cannot attach the memory of file prefix '" + prefix + "' (held by secondaries "
+                        + holders + ", no primary): " + e.getMessage(), e);
+            }
+            ipc = IpcChannel.secondary(dir);
+            int primaryPid = config.primaryPid();
+            String why = "no primary runs for file prefix '" + prefix + "' (pid " + primaryPid + " ended; this process "
+                    + "joined its secondaries " + holders + " in orphan mode)";
+            ipc.primaryGone(why);
+            watcher = new PidWatcher(prefix);
+            MpRuntime rt = new MpRuntime(options, dir, false, lockFd, config, memory, options.lcores(), ipc, watcher,
+                    primaryPid, -1);
+            rt.orphan = true;
+            rt.primaryGone = true;
+            LOG.log(System.Logger.Level.WARNING, "secondary {0,number,#} of file prefix ''{1}'' joins an orphaned group: "
+                    + "the primary (pid {2,number,#}) has ended, secondaries {3} still run. Shared memory, rings, pools "
+                    + "and device queues work; missing without a primary: IPC to it (requests fail at once), memory "
+                    + "hotplug, recovery of processes that die from now on, link and RX-interrupt events. Restart the "
+                    + "group (stop every process, start a primary) to get them back.", pid, prefix, primaryPid, holders);
             return rt;
         } catch (RuntimeException e) {
             if (ipc != null) {
@@ -563,6 +676,7 @@ public final class MpRuntime implements AutoCloseable {
 
     private void onPrimaryExit() {
         primaryGone = true;
+        ipc.primaryGone("the primary (pid " + primaryPid + ") of file prefix '" + options.filePrefix() + "' has ended");
         LOG.log(System.Logger.Level.WARNING, "the primary (pid {0,number,#}) of file prefix ''{1}'' ended", primaryPid,
                 options.filePrefix());
         for (Runnable r : primaryExitCallbacks) {
@@ -872,7 +986,7 @@ public final class MpRuntime implements AutoCloseable {
         return primaryPid;
     }
 
-    /** 0 for the primary; the id the primary gave this secondary. */
+    /** 0 for the primary; the id the primary gave this secondary; -1 in an orphan secondary (nobody gave one). */
     public int procId() {
         return procId;
     }
@@ -929,7 +1043,15 @@ public final class MpRuntime implements AutoCloseable {
         }
     }
 
-    /** True once a secondary has seen its primary end. */
+    /**
+     * True when this secondary joined a group whose primary had already ended (see the class comment for what
+     * works and what does not).
+     */
+    public boolean isOrphan() {
+        return orphan;
+    }
+
+    /** True once a secondary has seen its primary end (and from the start in an orphan). */
     public boolean primaryGone() {
         return primaryGone;
     }

@@ -24,6 +24,7 @@ import java.util.stream.Collectors;
  * fdserve NAME                handle NAME requests: reply with a memfd holding "fd-from-pid"
  * send NAME TEXT              one-way message; prints "SENT n"
  * request NAME TEXT           sync request; prints "REPLY sent received [texts]"
+ * slowrequest NAME TEXT       the same with a 120 s timeout (longer than any test waits)
  * fdrequest NAME              sync request; reads each reply's fd; prints "FDREPLY sent received [contents]"
  * async NAME TEXT             async request; the callback prints "ASYNC sent received [texts]"
  * lcores                      prints "LCORES list"
@@ -89,6 +90,8 @@ public final class MpChild {
                     case "send" -> out("SENT " + rt.ipc().sendMessage(new IpcMessage(w[1], w[2].getBytes(StandardCharsets.UTF_8))));
                     case "request" -> out("REPLY " + describe(rt.ipc().requestSync(
                             new IpcMessage(w[1], w[2].getBytes(StandardCharsets.UTF_8)), Duration.ofSeconds(10))));
+                    case "slowrequest" -> out("REPLY " + describe(rt.ipc().requestSync(
+                            new IpcMessage(w[1], w[2].getBytes(StandardCharsets.UTF_8)), Duration.ofSeconds(120))));
                     case "fdrequest" -> {
                         IpcReply r = rt.ipc().requestSync(new IpcMessage(w[1]), Duration.ofSeconds(10));
                         List<String> contents = r.messages().stream().map(MpChild::readFd).sorted().toList();

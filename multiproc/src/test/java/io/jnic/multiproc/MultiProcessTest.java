@@ -239,12 +239,71 @@ class MultiProcessTest {
                 MpException e = org.junit.jupiter.api.Assertions.assertThrows(MpException.class,
                         () -> MpRuntimeTest.start("--file-prefix", "orphan"));
                 assertEquals("secondary processes [" + s.pid() + "] of an earlier primary of file prefix 'orphan' still "
-                        + "use " + base.resolve("orphan") + "; stop them before starting a new primary", e.getMessage());
+                        + "use " + base.resolve("orphan") + " (its memory is theirs; a new primary would reinitialise it); "
+                        + "stop them before starting a new primary, or use another --file-prefix", e.getMessage());
             }
             // the secondary has gone: the dead primary's files are cleaned up and a new group starts
             try (MpRuntime fresh = MpRuntimeTest.start("--file-prefix", "orphan")) {
                 assertTrue(fresh.isPrimary());
             }
+        }
+    }
+
+    @Test
+    void aSecondaryJoinsTheOrphansOfADeadPrimaryAndANewPrimaryNamesThem() throws Exception {
+        Path dir = base.resolve("orph");
+        try (Child p = Child.start(base, "--proc-type", "primary", "--file-prefix", "orph")) {
+            assertTrue(p.started().startsWith("READY primary"));
+            try (Child s1 = Child.start(base, "--proc-type", "secondary", "--file-prefix", "orph")) {
+                assertTrue(s1.started().startsWith("READY secondary"));
+                s1.send("reserve zone made-before");
+                s1.await("RESERVED");
+                p.send("stall");
+                p.send("echo ping");
+                p.send("lcores");
+                p.await("LCORES"); // both handlers are in place
+                s1.send("send stall now"); // the primary's handler thread sleeps: nothing it gets is answered
+                s1.await("SENT");
+                s1.send("slowrequest ping waiting"); // waits up to 120 s, longer than await() does
+                Thread.sleep(200); // (sent by then; had it not been, it would end at once with nothing sent)
+                p.process.destroyForcibly();
+                String reply = s1.await("REPLY");
+                assertTrue(reply.matches("REPLY [01] 0 \\[\\]"), "the waiting request ends when the primary does: " + reply);
+                if (!s1.seen().contains("PRIMARY-GONE")) {
+                    s1.await("PRIMARY-GONE");
+                }
+                // a secondary whose primary died: IPC to it fails at once, saying why
+                long t0 = System.nanoTime();
+                s1.send("request any hello");
+                assertEquals("FAILED IPC 'any' to the primary: the primary (pid " + p.pid() + ") of file prefix 'orph' "
+                        + "has ended", s1.await("FAILED"));
+                System.out.printf("IPC request without a primary failed after %d us%n", (System.nanoTime() - t0) / 1000);
+                try (Child s2 = Child.start(base, "--proc-type", "secondary", "--file-prefix", "orph")) {
+                    assertEquals("READY secondary " + s2.pid() + " -1", s2.started(), "joined in orphan mode");
+                    s2.send("read zone");
+                    assertEquals("READ made-before", s2.await("READ"), "the orphans' memory is shared with it");
+                    s2.send("request any hello");
+                    assertEquals("FAILED IPC 'any' to the primary: no primary runs for file prefix 'orph' (pid " + p.pid()
+                            + " ended; this process joined its secondaries [" + s1.pid() + "] in orphan mode)",
+                            s2.await("FAILED"));
+                    s2.send("grow 2097152");
+                    assertTrue(s2.await("FAILED").startsWith("FAILED "), "no hotplug without a primary");
+                    List<Long> both = new java.util.ArrayList<>(List.of(s1.pid(), s2.pid()));
+                    both.sort(null);
+                    MpException e = org.junit.jupiter.api.Assertions.assertThrows(MpException.class,
+                            () -> MpRuntimeTest.start("--file-prefix", "orph"));
+                    assertEquals("secondary processes " + both + " of an earlier primary of file prefix 'orph' still use "
+                            + dir + " (its memory is theirs; a new primary would reinitialise it); stop them before "
+                            + "starting a new primary, or use another --file-prefix", e.getMessage());
+                    s2.send("read zone");
+                    assertEquals("READ made-before", s2.await("READ"), "the refused primary touched nothing");
+                }
+            }
+        }
+        // nobody holds the group any more: a secondary gets today's answer
+        try (Child late = Child.start(base, "--proc-type", "secondary", "--file-prefix", "orph")) {
+            assertEquals("ERROR no primary process runs for file prefix 'orph' (looked in " + dir + "); start a primary "
+                    + "first (--proc-type primary or auto) with the same --file-prefix", late.started());
         }
     }
 

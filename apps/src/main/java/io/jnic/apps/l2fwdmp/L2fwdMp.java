@@ -227,8 +227,10 @@ public final class L2fwdMp implements EalApplication {
                         + "; the primary is proc-id 0 (start a primary first)");
             }
             if (!rt.isPrimary() && o.procId == 0) {
-                throw new IllegalStateException("a primary already runs (pid " + rt.primaryPid() + "); --proc-id 0 is "
-                        + "the primary's, give this secondary 1.." + (o.numProcs - 1));
+                throw new IllegalStateException((rt.isOrphan() ? "the group's primary (pid " + rt.primaryPid() + ") has "
+                        + "ended and a new one cannot start while its secondaries run" : "a primary already runs (pid "
+                        + rt.primaryPid() + ")") + "; --proc-id 0 is the primary's, give this secondary 1.."
+                        + (o.numProcs - 1));
             }
             return rt.isPrimary() ? primary(rt, portIds) : secondary(rt, portIds);
         }
@@ -249,6 +251,10 @@ public final class L2fwdMp implements EalApplication {
             sim = SimulatedPorts.start(rt.runtimeDir(), o.devsimRate, o.devsimSize);
             devices.addAll(sim.devices());
             out.println(sim.describe("l2fwd-mp"));
+            out.println("l2fwd-mp: these simulated ports run inside this primary and end with it; for secondaries that "
+                    + "keep forwarding when the primary dies, serve the ports from a standalone devsim (java -jar "
+                    + "devsim/target/devsim.jar --wire gen --socket-dir DIR) and pass --vfio-user DIR/port0.sock "
+                    + "--vfio-user DIR/port1.sock");
         }
         int nports = devices.size() + eal.vdevs().size();
         int maxPort = portIds[portIds.length - 1];
@@ -352,6 +358,16 @@ public final class L2fwdMp implements EalApplication {
 
     private int secondary(MpRuntime rt, int[] portIds) throws Exception {
         AppOptions o = app;
+        if (rt.isOrphan()) {
+            out.println("l2fwd-mp: WARNING: no primary runs for file prefix '" + rt.filePrefix() + "' (pid "
+                    + rt.primaryPid() + " ended); joining its running secondaries: this process forwards on its queue "
+                    + "pairs, but link and RX-interrupt events, recovery of processes that die and memory hotplug are gone "
+                    + "until the group is restarted");
+            if (o.idle.equals("interrupt")) {
+                throw new IllegalStateException("--idle interrupt needs the primary (it arms the RX interrupts), which has "
+                        + "ended; use --idle poll");
+            }
+        }
         try (SecondaryQueues sq = SecondaryQueues.join(rt)) {
             int theirs = sq.owners().numProcs();
             if (theirs != o.numProcs) {
@@ -407,9 +423,13 @@ public final class L2fwdMp implements EalApplication {
                     out.println("l2fwd-mp: proc " + o.procId + " (pid " + rt.pid() + ") attached queue " + o.procId
                             + " of port " + p + " (" + sq.table().deviceName(p) + ")");
                 }
-                rt.onPrimaryExit(() -> out.println("l2fwd-mp: the primary (pid " + rt.primaryPid() + ") ended; this "
-                        + "process keeps polling its queues, which carry traffic only while the device still reaches "
-                        + "the memory (a vfio-user server drops a departed client's DMA maps)"));
+                if (!rt.isOrphan()) {
+                    rt.onPrimaryExit(() -> out.println("l2fwd-mp: the primary (pid " + rt.primaryPid() + ") ended; this "
+                            + "process keeps forwarding on its queues (ports of a vfio-user server outside the primary, "
+                            + "e.g. a standalone devsim, keep running; devsim inside the primary ended with it). Gone "
+                            + "until the group restarts: link and RX-interrupt events, recovery of processes that die, "
+                            + "memory hotplug; new processes join with --proc-type secondary"));
+                }
                 long start = System.nanoTime();
                 forward(rt, stats, portIds, io, sq.table(), null, o.stats);
                 double secs = (System.nanoTime() - start) / 1e9;
@@ -460,6 +480,8 @@ public final class L2fwdMp implements EalApplication {
         private int idle;
         long sleeps;
         long wakeups;
+        /** Why the sleeper gave up (the primary that arms the interrupts ended): then the loop only polls. */
+        volatile String stopped;
 
         IdleSleeper(QueueIo[] io, int[] ports) {
             this.queues = io;
@@ -475,7 +497,7 @@ public final class L2fwdMp implements EalApplication {
 
         /** Called once per loop with whether it received anything. */
         void loop(boolean got) {
-            if (got) {
+            if (got || stopped != null) {
                 idle = 0;
                 return;
             }
@@ -487,8 +509,13 @@ public final class L2fwdMp implements EalApplication {
                 Events.eventfdRead(fd); // drop a stale count
             }
             for (int p : ports) {
-                if (!queues[p].arm() || queues[p].ready()) {
-                    return; // a packet came before the arm: poll on
+                try {
+                    if (!queues[p].arm() || queues[p].ready()) {
+                        return; // a packet came before the arm: poll on
+                    }
+                } catch (IllegalStateException noPrimary) {
+                    stopped = noPrimary.getMessage(); // nobody arms the vector any more: poll from now on
+                    return;
                 }
             }
             sleeps++;
@@ -565,6 +592,7 @@ public final class L2fwdMp implements EalApplication {
             long drainEnd = 0;
             int loops = 0;
             IdleSleeper sleeper = o.idle.equals("interrupt") ? new IdleSleeper(io, portIds) : null;
+            boolean sleeperStopReported = false;
             for (;;) {
                 if (!running && !draining && sim == null) {
                     break;
@@ -607,6 +635,10 @@ public final class L2fwdMp implements EalApplication {
                 }
                 if (sleeper != null) {
                     sleeper.loop(any);
+                    if (sleeper.stopped != null && !sleeperStopReported) {
+                        sleeperStopReported = true;
+                        out.println("l2fwd-mp: proc " + me + ": --idle interrupt: " + sleeper.stopped + "; polling from now on");
+                    }
                 }
                 if ((++loops & 1023) == 0 || sleeper != null && !any) {
                     long now = System.nanoTime();

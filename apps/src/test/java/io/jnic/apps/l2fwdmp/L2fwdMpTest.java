@@ -173,12 +173,13 @@ class L2fwdMpTest {
                 s1.await("attached queue 1 of port 1");
                 primary.process.destroyForcibly(); // SIGKILL
                 primary.process.waitFor();
-                s1.await("the primary (pid " + primary.pid() + ") ended; this process keeps polling its queues");
+                s1.await("the primary (pid " + primary.pid() + ") ended; this process keeps forwarding on its queues");
                 try (AppProcess late = AppProcess.start(base, "--proc-type", "secondary", "--file-prefix", prefix, "--",
                         "--num-procs", "2", "--proc-id", "1")) {
                     assertEquals(1, late.exit());
-                    assertTrue(late.output().contains("l2fwd-mp: error: no primary process runs for file prefix '" + prefix
-                            + "'"), late.output());
+                    assertTrue(late.output().contains("l2fwd-mp: WARNING: no primary runs for file prefix '" + prefix
+                            + "' (pid " + primary.pid() + " ended); joining its running secondaries"), late.output());
+                    assertTrue(late.output().contains("queue 1 of port 0 is already driven by pid " + s1.pid()), late.output());
                 }
                 try (AppProcess again = AppProcess.start(base, "--no-huge", "--file-prefix", prefix, "--", "--num-procs",
                         "2")) {

@@ -153,6 +153,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private final int lanId;
     private final long eepromMac; // 48 bits, first octet in bits 7:0 (as RAL/RAH hold it)
     private final String name;
+
     private final int bar0Fd;
     private final MemorySegment bar0;
     private final Arena arena = Arena.ofShared();
@@ -746,6 +747,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 raiseOther(EICR_LSC);
             }
         }
+    }
+
+    /** The port's name in logs. */
+    public String name() {
+        return name;
     }
 
     public synchronized boolean linkUp() {

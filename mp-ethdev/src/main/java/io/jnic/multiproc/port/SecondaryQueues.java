@@ -130,6 +130,9 @@ public final class SecondaryQueues implements AutoCloseable {
                     + "process's class path");
         }
         int pid = rt.pid();
+        if (rt.primaryGone()) {
+            OrphanAttach.checkClaimable(owners, rt, port, queue); // nobody left to recover a dead owner's queue
+        }
         owners.claim(port, queue, pid, RECOVERY_WAIT.toNanos());
         Handover h = null;
         try {
@@ -187,8 +190,7 @@ public final class SecondaryQueues implements AutoCloseable {
 
     private Handover requestHandover(int port, int queue) {
         if (rt.primaryGone()) {
-            throw new IllegalStateException("the primary (pid " + rt.primaryPid() + ") has ended; a queue can only be "
-                    + "attached while it runs (it holds the device)");
+            return new Handover(OrphanAttach.doorbells(rt, table, port), new int[0]); // from the device itself
         }
         ByteBuffer p = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(port).putInt(queue);
         IpcReply r = rt.ipc().requestSync(new IpcMessage(SharedPorts.ACTION_ATTACH, p.array()), ATTACH_TIMEOUT);

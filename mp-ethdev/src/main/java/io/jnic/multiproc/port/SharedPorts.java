@@ -100,6 +100,7 @@ public final class SharedPorts implements AutoCloseable {
         rt.ipc().register(ACTION_ATTACH, s::onAttach);
         rt.ipc().register(ACTION_RX_INTR, s::onRxInterrupt);
         rt.addReclaimer(s::recover);
+        OrphanAttach.record(rt.memory(), devices); // device sockets, for processes that attach after the primary
         owners.publish(); // secondaries may attach from now on
         return s;
     }

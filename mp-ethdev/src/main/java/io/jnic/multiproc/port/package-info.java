@@ -14,11 +14,16 @@
  * <p>Interrupts reach only the primary: link changes are broadcast to every secondary
  * ({@link io.jnic.multiproc.port.LinkListener}). When a secondary dies the primary resets its queue pairs in
  * the device (returning the mbufs of their rings), reclaims the mbufs its lcores held, and frees the queues
- * for a restarted process. If the primary dies, secondaries keep running and polling their queues, but link
- * and RX interrupts, new attaches and recovery are gone, and with vfio-user devices the traffic stops: the
- * server drops the DMA maps of its departed client, the primary (spec, "Client Disconnection"). No new
- * secondary can join (there is no primary), and a new primary refuses to start while the old group's
- * secondaries run; stop them and start the group again.
+ * for a restarted process. If the primary dies, secondaries keep forwarding on their queues: a vfio-user
+ * device outlives its client (the server keeps device state and DMA maps), so ports of a server outside the
+ * primary (a standalone devsim) keep running. Link and RX interrupts, recovery and memory hotplug are gone. A
+ * process started with {@code --proc-type secondary} then joins the orphaned group and attaches its queue
+ * pair through {@link io.jnic.multiproc.port.OrphanAttach}: it fetches the doorbell descriptor from the
+ * device's socket (recorded by the primary) itself. Refused without a primary, with the reason: a queue
+ * whose owner died after the primary (nobody can reset it), VFIO, UIO and virtio-user ports (only the primary
+ * hands those over: it is the kernel's one VFIO group opener and holds the vhost-user connection), a server
+ * that died with the primary. A new primary refuses to start while the old
+ * group's secondaries run; stop them and start the group again.
  *
  * <p>This module sits above multiproc and ethdev so that neither depends on the other.
  */

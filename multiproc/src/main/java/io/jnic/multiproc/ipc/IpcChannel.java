@@ -89,6 +89,7 @@ public final class IpcChannel implements AutoCloseable {
     private final Thread receiver;
     private volatile Thread handler;
     private volatile boolean closed;
+    private volatile String noPrimary; // a secondary's reason why there is no primary to talk to, or null
 
     private IpcChannel(Path dir, boolean primary) {
         this.dir = dir.toAbsolutePath().normalize();
@@ -147,6 +148,44 @@ public final class IpcChannel implements AutoCloseable {
         return primary;
     }
 
+    /**
+     * A secondary: there is no primary to talk to any more (it ended, or this process joined a group whose
+     * primary had ended). From now on every message or request to the primary fails at once with
+     * {@link NoPrimaryException} carrying {@code why}, instead of being sent into the void and timing out;
+     * requests already waiting for the primary's answer end now with what they have (nothing).
+     */
+    public void primaryGone(String why) {
+        if (primary) {
+            throw new IllegalStateException("primaryGone is for a secondary's channel");
+        }
+        noPrimary = why;
+        for (Pending p : List.copyOf(pending.values())) {
+            if (p.callback != null) {
+                finish(p);
+            } else {
+                synchronized (p) {
+                    p.notifyAll();
+                }
+            }
+        }
+    }
+
+    /** Thrown by a secondary's sends after {@link #primaryGone}: what is missing, and why. */
+    public static final class NoPrimaryException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        NoPrimaryException(String action, String why) {
+            super("IPC '" + action + "' to the primary: " + why);
+        }
+    }
+
+    private void checkPrimary(String action) {
+        String why = noPrimary;
+        if (why != null) {
+            throw new NoPrimaryException(action, why);
+        }
+    }
+
     /** This channel's own socket. */
     public Path socketPath() {
         return socketPath;
@@ -180,6 +219,7 @@ public final class IpcChannel implements AutoCloseable {
      */
     public int sendMessage(IpcMessage message) {
         checkOpen();
+        checkPrimary(message.name());
         int sent = 0;
         for (String peer : peers()) {
             if (sendTo(peer, Wire.TYPE_MSG, 0, message) == SENT) {
@@ -196,6 +236,7 @@ public final class IpcChannel implements AutoCloseable {
      */
     public IpcReply requestSync(IpcMessage request, Duration timeout) {
         checkOpen();
+        checkPrimary(request.name());
         long deadline = System.nanoTime() + timeout.toNanos();
         Pending p = new Pending(request.name(), null);
         pending.put(p.id, p);
@@ -204,7 +245,7 @@ public final class IpcChannel implements AutoCloseable {
             synchronized (p) {
                 p.sendDone = true;
                 long left;
-                while (!p.complete() && !closed && (left = deadline - System.nanoTime()) > 0) {
+                while (!p.complete() && !closed && noPrimary == null && (left = deadline - System.nanoTime()) > 0) {
                     TimeUnit.NANOSECONDS.timedWait(p, left);
                 }
                 p.done = true;
@@ -228,6 +269,7 @@ public final class IpcChannel implements AutoCloseable {
      */
     public void requestAsync(IpcMessage request, Duration timeout, Consumer<IpcReply> callback) {
         checkOpen();
+        checkPrimary(request.name());
         Objects.requireNonNull(callback, "callback");
         Pending p = new Pending(request.name(), callback);
         pending.put(p.id, p);

@@ -1,5 +1,6 @@
 package io.jnic.pci.vfiouser;
 
+import io.jnic.sys.Io;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -32,8 +33,14 @@ public final class DmaMemory {
         private final boolean writable;
         private final MemorySegment segment;
         private final Arena owner; // null when the memory is not ours to unmap (client side)
+        private final long generation;
+        private final int fd;         // the file behind the memory (server side, closed with owner), or -1
+        private final long fdOffset;
 
-        Region(long iova, MemorySegment memory, boolean writable, Arena owner) {
+        Region(long iova, MemorySegment memory, boolean writable, Arena owner, long generation, int fd, long fdOffset) {
+            this.generation = generation;
+            this.fd = fd;
+            this.fdOffset = fdOffset;
             this.iova = iova;
             this.size = memory.byteSize();
             this.writable = writable;
@@ -58,9 +65,32 @@ public final class DmaMemory {
             return writable;
         }
 
+        /**
+         * The connection that mapped this region (server side: 1 for the first client, 2 for the next, ...;
+         * 0 on the client side). A region of an earlier connection outlived its client.
+         */
+        public long generation() {
+            return generation;
+        }
+
         /** The region's memory; byte 0 is at {@link #iova()}. */
         public MemorySegment segment() {
             return segment;
+        }
+
+        /**
+         * False when the file behind this region no longer covers it (the client shrank it: touching the
+         * memory faults). Always true when the region has no file of ours to check (client side).
+         */
+        public boolean intact() {
+            if (fd < 0) {
+                return true;
+            }
+            try {
+                return Io.fileSize(fd) - fdOffset >= size;
+            } catch (RuntimeException e) {
+                return false;
+            }
         }
 
         /** True when {@code [address, address + length)} lies inside this region. */
@@ -196,6 +226,15 @@ public final class DmaMemory {
      * to and is closed when the region goes away. Fails with EEXIST semantics on overlap.
      */
     synchronized Region add(long iova, MemorySegment memory, boolean writable, Arena owner) {
+        return add(iova, memory, writable, owner, 0, -1, 0);
+    }
+
+    /**
+     * {@link #add(long, MemorySegment, boolean, Arena)} for connection {@code generation} (server side), the
+     * memory being {@code fd} from {@code fdOffset} ({@code fd} stays open as long as the region: owner closes it).
+     */
+    synchronized Region add(long iova, MemorySegment memory, boolean writable, Arena owner, long generation, int fd,
+            long fdOffset) {
         long size = memory.byteSize();
         if (size <= 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) {
             throw new IllegalArgumentException("DMA region at 0x" + Long.toHexString(iova) + " of " + size
@@ -209,7 +248,7 @@ public final class DmaMemory {
         while (at < rs.length && Long.compareUnsigned(rs[at].iova, iova) < 0) {
             at++;
         }
-        Region added = new Region(iova, memory, writable, owner);
+        Region added = new Region(iova, memory, writable, owner, generation, fd, fdOffset);
         if ((at > 0 && overlaps(rs[at - 1], added)) || (at < rs.length && overlaps(rs[at], added))) {
             throw new DmaOverlapException("DMA region " + added + " overlaps one already mapped "
                     + Arrays.toString(rs));
@@ -238,7 +277,14 @@ public final class DmaMemory {
         return null;
     }
 
-    /** Removes every region (client gone). */
+    /** The regions that share at least one byte with {@code [iova, iova + size)}, sorted by IOVA. */
+    public Region[] overlapping(long iova, long size) {
+        long last = iova + size - 1;
+        return Arrays.stream(table.regions).filter(r -> size > 0 && Long.compareUnsigned(r.iova, last) <= 0
+                && Long.compareUnsigned(iova, r.iova + r.size - 1) <= 0).toArray(Region[]::new);
+    }
+
+    /** Removes every region (server closing). */
     synchronized void clear() {
         Region[] rs = table.regions;
         table = new Table(new Region[0]);

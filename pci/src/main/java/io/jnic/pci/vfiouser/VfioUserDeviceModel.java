@@ -66,7 +66,11 @@ public interface VfioUserDeviceModel {
     default void connected() {
     }
 
-    /** The client went away; its DMA regions and eventfds are gone. Device state is kept (spec). */
+    /**
+     * The client went away; its eventfds are gone. Device state and DMA regions are kept: the device keeps
+     * running for the processes that share the client's memory, until a new client replaces the regions or
+     * the device is reset (see {@link VfioUserServer}).
+     */
     default void disconnected() {
     }
 

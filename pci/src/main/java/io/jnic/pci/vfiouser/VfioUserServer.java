@@ -33,8 +33,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * hanging), every request decoded and validated before the model sees it, an error reply for a bad
  * request, and the connection dropped when the stream itself is broken (bad size, too many descriptors,
  * a message cut short). Descriptors a client sends are kept only where the protocol says (DMA_MAP, the
- * eventfds of SET_IRQS) and closed everywhere else. When a client leaves, its DMA regions are unmapped
- * and its eventfds closed; the model's device state is kept (spec, "Client Disconnection").
+ * eventfds of SET_IRQS) and closed everywhere else.
+ *
+ * <p>A device outlives its client, as a VFIO device outlives one opener while other processes hold it:
+ * when a client leaves, its eventfds are closed but the device state and its DMA regions stay (the spec's
+ * "Client Disconnection" leaves this to the server), so queues the device runs keep moving packets for the
+ * processes that still share that memory. Each region carries the connection ({@link DmaMemory.Region#generation()})
+ * that mapped it. A later client may adopt the device as it is, or map its own memory: a DMA_MAP that
+ * overlaps regions of a departed connection replaces them (they are unmapped first), while overlap within
+ * one connection is still refused. Stale regions also go on VFIO_USER_DEVICE_RESET, when the model reports
+ * a reset it saw ({@link #dropStaleDma()}), and when the server closes.
+ *
+ * <p>A client that shrinks the file behind a DMA region would make the server's accesses fault (SIGBUS): a
+ * sealable descriptor (memfd with MFD_ALLOW_SEALING) is sealed against shrinking here at DMA_MAP; files
+ * that cannot be sealed (hugetlbfs files, memfds made without MFD_ALLOW_SEALING) are accepted, and the JVM
+ * turns a fault on them into an {@link InternalError} in the thread that touched the memory (a model's
+ * device thread treats it as a fatal DMA error of that device; {@link DmaMemory.Region#intact()} tells which
+ * region broke: the server keeps each region's descriptor to check its file's size).
  *
  * <p>The model gets the client's memory through {@link #dma()} and raises interrupts with
  * {@link #trigger}; both may be used from any thread.
@@ -83,6 +98,8 @@ public final class VfioUserServer implements AutoCloseable {
     private boolean negotiated;
     private long connectedAt;
     private int clientMaxFds;
+    private long generation; // connections accepted so far; the current one's number while connected
+    private volatile long liveGeneration; // the connected client's generation, 0 when none
     private int[][] irqFds = new int[0][];
 
     /** Binds {@code path} (replacing a stale socket file) and starts serving on a daemon thread. */
@@ -185,6 +202,36 @@ public final class VfioUserServer implements AutoCloseable {
         }
     }
 
+    /** The number of the current (or last) connection: the generation its DMA regions carry. */
+    public long generation() {
+        return generation;
+    }
+
+    /**
+     * Drops the DMA regions of departed connections (the model calls this when it sees a device reset: a new
+     * driver owns the device and nothing may reach the old memory any more). Returns how many went.
+     */
+    public int dropStaleDma() {
+        long live = liveGeneration;
+        return dropDma(live > 0 ? live : Long.MAX_VALUE);
+    }
+
+    /** Unmaps the regions of generations below {@code keepFrom}, telling the model first. */
+    private synchronized int dropDma(long keepFrom) {
+        int n = 0;
+        for (DmaMemory.Region r : dma.regions()) {
+            if (r.generation() < keepFrom) {
+                safely(() -> model.dmaUnmapping(r));
+                dma.remove(r.iova(), r.size());
+                n++;
+            }
+        }
+        if (n > 0) {
+            LOG.log(Level.INFO, "vfio-user server {0}: dropped {1} DMA regions of departed clients", path, n);
+        }
+        return n;
+    }
+
     /** Connections served so far. */
     public long connections() {
         return connections.get();
@@ -257,6 +304,7 @@ public final class VfioUserServer implements AutoCloseable {
             if (channel != null) {
                 disconnect("server closing");
             }
+            dropDma(Long.MAX_VALUE);
             if (releaseInThread) {
                 release();
             }
@@ -320,7 +368,8 @@ public final class VfioUserServer implements AutoCloseable {
         negotiated = false;
         connectedAt = System.nanoTime();
         clientMaxFds = DEFAULT_MAX_MSG_FDS;
-        connections.incrementAndGet();
+        generation = connections.incrementAndGet();
+        liveGeneration = generation;
         synchronized (irqLock) {
             int n = Math.max(0, Math.min(model.irqCount(), PCI_NUM_IRQS * 16));
             irqFds = new int[n][];
@@ -334,13 +383,12 @@ public final class VfioUserServer implements AutoCloseable {
     }
 
     private void disconnect(String why) {
-        LOG.log(Level.DEBUG, "vfio-user server {0}: client gone ({1})", path, why);
+        LOG.log(dma.regionCount() > 0 ? Level.INFO : Level.DEBUG,
+                "vfio-user server {0}: client gone ({1}); the device keeps running with {2} DMA regions", path, why,
+                dma.regionCount());
         boolean wasNegotiated = negotiated;
         negotiated = false;
-        for (DmaMemory.Region r : dma.regions()) {
-            safely(() -> model.dmaUnmapping(r));
-        }
-        dma.clear();
+        liveGeneration = 0;
         synchronized (irqLock) {
             for (int[] fds : irqFds) {
                 for (int fd : fds) {
@@ -508,12 +556,16 @@ public final class VfioUserServer implements AutoCloseable {
                     + Long.toHexString(iova) + " from descriptor offset 0x" + Long.toHexString(fdOffset)
                     + " (size must be positive, offset page-aligned, range must not wrap)");
         }
-        if (dma.find(iova, 1) != null || dma.find(iova + size - 1, 1) != null) {
-            throw refuse(in, Errno.EEXIST, "DMA range at 0x" + Long.toHexString(iova) + " overlaps a mapped one");
+        for (DmaMemory.Region r : dma.overlapping(iova, size)) {
+            if (r.generation() == generation) {
+                throw refuse(in, Errno.EEXIST, "DMA range [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size)
+                        + ") overlaps " + r + ", which this client mapped; unmap it first");
+            }
         }
         int fd = channel.takeFd(0);
         MemorySegment mapping;
         try {
+            sealAgainstShrinking(in, fd);
             long fileSize = Io.fileSize(fd);
             if (fdOffset > fileSize || size > fileSize - fdOffset) {
                 throw refuse(in, Errno.EINVAL, "DMA map of [0x" + Long.toHexString(fdOffset) + ", +" + size
@@ -522,15 +574,27 @@ public final class VfioUserServer implements AutoCloseable {
             int prot = Mman.PROT_READ | ((flags & DMA_FLAG_WRITE) != 0 ? Mman.PROT_WRITE : 0);
             mapping = Mman.mmap(size, prot, Mman.MAP_SHARED, fd, fdOffset);
         } catch (SysException e) {
+            Io.closeQuietly(fd);
             throw refuse(in, e.errno(), "cannot map the DMA region: " + e.getMessage());
-        } finally {
-            Io.closeQuietly(fd); // the mapping keeps the memory
+        } catch (RuntimeException e) {
+            Io.closeQuietly(fd);
+            throw e;
         }
+        // the descriptor stays with the region (closed with it): Region.intact() checks the file still covers it
         Arena owner = Arena.ofShared();
-        MemorySegment memory = mapping.reinterpret(size, owner, Mman::munmap);
+        MemorySegment memory = mapping.reinterpret(size, owner, m -> {
+            Mman.munmap(m);
+            Io.closeQuietly(fd);
+        });
+        for (DmaMemory.Region stale : dma.overlapping(iova, size)) { // only departed connections' by now
+            LOG.log(Level.INFO, "vfio-user server {0}: DMA map [0x{1}, +0x{2}) replaces {3}", path,
+                    Long.toHexString(iova), Long.toHexString(size), stale);
+            safely(() -> model.dmaUnmapping(stale));
+            dma.remove(stale.iova(), stale.size());
+        }
         DmaMemory.Region region;
         try {
-            region = dma.add(iova, memory, (flags & DMA_FLAG_WRITE) != 0, owner);
+            region = dma.add(iova, memory, (flags & DMA_FLAG_WRITE) != 0, owner, generation, fd, fdOffset);
         } catch (DmaMemory.DmaOverlapException e) {
             owner.close();
             throw refuse(in, Errno.EEXIST, e.getMessage());
@@ -541,6 +605,33 @@ public final class VfioUserServer implements AutoCloseable {
         safely(() -> model.dmaMapped(region));
         reply(in, 0);
         return 0;
+    }
+
+    private static final int F_ADD_SEALS = 1033;
+    private static final int F_GET_SEALS = 1034;
+    private static final int F_SEAL_SEAL = 0x1;
+    private static final int F_SEAL_SHRINK = 0x2;
+
+    /**
+     * A client that shrinks a file we map makes our accesses fault: seal a sealable file against shrinking
+     * (memfd_create(2) with MFD_ALLOW_SEALING, F_SEAL_SHRINK). Files that cannot be sealed (hugetlbfs files,
+     * memfds made without MFD_ALLOW_SEALING, which jnic's memory module creates) are accepted: a fault on them
+     * reaches the touching thread as an InternalError, not a crash of the server.
+     */
+    private void sealAgainstShrinking(VfioUserMessage in, int fd) {
+        int seals;
+        try {
+            seals = Io.fcntl(fd, F_GET_SEALS, 0);
+        } catch (SysException e) {
+            return; // not a file that supports seals
+        }
+        if ((seals & (F_SEAL_SHRINK | F_SEAL_SEAL)) == 0) {
+            try {
+                Io.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+            } catch (SysException e) {
+                throw refuse(in, e.errno(), "cannot seal the DMA region's memfd against shrinking: " + e.getMessage());
+            }
+        }
     }
 
     private int dmaUnmap(VfioUserMessage in) {
@@ -823,6 +914,7 @@ public final class VfioUserServer implements AutoCloseable {
         } catch (RuntimeException e) {
             throw modelFailure(in, e);
         }
+        dropStaleDma();
         reply(in, 0);
         return 0;
     }

@@ -52,7 +52,10 @@
  * Anything that leaves the byte stream untrustworthy (a size outside [16, buffer], a message cut short, a
  * wrong id, too many descriptors, a timeout) ends the connection: the client refuses further calls, the
  * server drops the client and waits for the next. Descriptors are kept only where the protocol gives
- * them a use and closed everywhere else; on client disconnect the server unmaps the client's memory and
- * closes its eventfds but keeps device state ("Client Disconnection").
+ * them a use and closed everywhere else. On client disconnect the server closes the client's eventfds but
+ * keeps device state and DMA regions (the device outlives its client, as a VFIO device outlives one opener;
+ * the spec's "Client Disconnection" leaves this to the server); each region records the connection that
+ * mapped it, a later client's overlapping DMA_MAP replaces a departed connection's region, and a device
+ * reset or the server's close drops them. Sealable memfds are sealed against shrinking at DMA_MAP.
  */
 package io.jnic.pci.vfiouser;

@@ -215,7 +215,7 @@ class VfioUserDeviceTest {
     }
 
     @Test
-    void dmaRegionsAreDroppedWhenTheClientGoes() {
+    void dmaRegionsOutliveTheClientAndGoWithTheServer() {
         int memfd = Mman.memfdCreate("test-dma", Mman.MFD_CLOEXEC);
         Io.ftruncate(memfd, 0x1000);
         MemorySegment mem = Mman.mmap(0x1000, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, memfd, 0);
@@ -225,7 +225,12 @@ class VfioUserDeviceTest {
             DmaMemory.Region r = server.dma().find(0x1000, 4);
             assertNotNull(r);
             d.close();
-            waitFor(() -> server.dma().regionCount() == 0);
+            waitFor(() -> model.disconnects.get() == 1);
+            assertEquals(1, server.dma().regionCount(), "the device keeps the memory of a departed client");
+            mem.set(ValueLayout.JAVA_INT, 0, 99);
+            assertEquals(99, r.segment().get(ValueLayout.JAVA_INT, 0));
+            server.close();
+            assertEquals(0, server.dma().regionCount());
             assertThrows(IllegalStateException.class, () -> r.segment().get(ValueLayout.JAVA_INT, 0),
                     "a stale region fails, it does not touch unmapped memory");
         } finally {

@@ -303,8 +303,103 @@ class VfioUserServerTest {
         } finally {
             Io.close(memfd);
         }
-        VfioUserDeviceTest.waitFor(() -> server.dma().regionCount() == 0);
-        assertFdsBackTo(baseline);
+        VfioUserDeviceTest.waitFor(() -> model.disconnects.get() == 1);
+        assertEquals(1, server.dma().regionCount(), "the region outlives the client");
+        assertTrue(server.dma().regions()[0].intact());
+        server.close();
+        assertEquals(0, server.dma().regionCount(), "the server's close drops every region");
+        assertFdsBackTo(baseline); // and the descriptor it kept
+    }
+
+    @Test
+    void aNewClientsDmaMapReplacesADepartedClientsRegionButNotItsOwn() {
+        int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC);
+        Io.ftruncate(memfd, 0x4000);
+        try {
+            try (RawClient first = new RawClient(socket).negotiated()) {
+                assertFalse(dmaMap(first, 0x10000, 0, 0x2000, DMA_FLAG_READ | DMA_FLAG_WRITE, memfd).isError());
+                assertFalse(dmaMap(first, 0x20000, 0, 0x1000, DMA_FLAG_READ | DMA_FLAG_WRITE, memfd).isError());
+            }
+            VfioUserDeviceTest.waitFor(() -> model.disconnects.get() == 1);
+            assertEquals(2, server.dma().regionCount(), "the regions outlive their client");
+            assertEquals(1, server.dma().find(0x10000, 4).generation());
+            try (RawClient second = new RawClient(socket).negotiated()) {
+                assertEquals(2, server.generation());
+                // overlaps the first client's [0x10000, 0x12000): that one is unmapped, this one takes its place
+                assertFalse(dmaMap(second, 0x11000, 0, 0x2000, DMA_FLAG_READ | DMA_FLAG_WRITE, memfd).isError());
+                assertEquals(1, model.unmapped.size());
+                assertEquals(0x10000, model.unmapped.get(0).iova());
+                assertEquals(2, server.dma().regionCount());
+                assertEquals(2, server.dma().find(0x11000, 0x2000).generation());
+                assertEquals(1, server.dma().find(0x20000, 4).generation(), "a region it does not overlap stays");
+                // overlap within one connection is still refused
+                VfioUserMessage r = dmaMap(second, 0x12000, 0, 0x1000, DMA_FLAG_READ, memfd);
+                assertError(Errno.EEXIST, r);
+                assertEquals(2, server.dma().regionCount());
+                // a reset by the current client drops what is left of the departed one, keeps its own
+                VfioUserMessage reset = second.call(CMD_DEVICE_RESET, 0, m -> { });
+                assertFalse(reset.isError());
+                assertEquals(1, server.dma().regionCount());
+                assertEquals(2, server.dma().regions()[0].generation());
+            }
+        } finally {
+            Io.close(memfd);
+        }
+    }
+
+    @Test
+    void theModelDropsStaleRegionsWhenItSeesAReset() {
+        int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC);
+        Io.ftruncate(memfd, 0x1000);
+        try {
+            try (RawClient first = new RawClient(socket).negotiated()) {
+                assertFalse(dmaMap(first, 0x10000, 0, 0x1000, DMA_FLAG_READ, memfd).isError());
+            }
+            VfioUserDeviceTest.waitFor(() -> model.disconnects.get() == 1);
+            try (RawClient second = new RawClient(socket).negotiated()) {
+                assertFalse(dmaMap(second, 0x30000, 0, 0x1000, DMA_FLAG_READ, memfd).isError());
+                assertEquals(1, server.dropStaleDma());
+                assertEquals(1, server.dma().regionCount());
+                assertEquals(0x30000, server.dma().regions()[0].iova());
+            }
+            VfioUserDeviceTest.waitFor(() -> model.disconnects.get() == 2);
+            assertEquals(1, server.dropStaleDma(), "with no client every region is stale");
+            assertEquals(0, server.dma().regionCount());
+        } finally {
+            Io.close(memfd);
+        }
+    }
+
+    @Test
+    void aRegionWhoseFileTheClientShrankIsNotIntact() {
+        int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC); // not sealable
+        Io.ftruncate(memfd, 0x2000);
+        try (RawClient raw = new RawClient(socket).negotiated()) {
+            assertFalse(dmaMap(raw, 0x10000, 0x1000, 0x1000, DMA_FLAG_READ, memfd).isError());
+            DmaMemory.Region r = server.dma().find(0x10000, 4);
+            assertTrue(r.intact());
+            Io.ftruncate(memfd, 0x1800);
+            assertFalse(r.intact(), "the file no longer covers [0x1000, 0x2000)");
+        } finally {
+            Io.close(memfd);
+        }
+    }
+
+    @Test
+    void aSealableMemfdIsSealedAgainstShrinkingAtDmaMap() {
+        int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC | Mman.MFD_ALLOW_SEALING);
+        Io.ftruncate(memfd, 0x2000);
+        try (RawClient raw = new RawClient(socket).negotiated()) {
+            assertFalse(dmaMap(raw, 0x10000, 0, 0x2000, DMA_FLAG_READ | DMA_FLAG_WRITE, memfd).isError());
+            io.jnic.sys.SysException e = org.junit.jupiter.api.Assertions.assertThrows(io.jnic.sys.SysException.class,
+                    () -> Io.ftruncate(memfd, 0x1000));
+            assertEquals(Errno.EPERM, e.errno(), "the client can no longer shrink what the device maps");
+            server.dma().putInt(0x11000, 7); // still there
+            assertEquals(7, server.dma().getInt(0x11000));
+            assertTrue(server.dma().find(0x11000, 4).intact());
+        } finally {
+            Io.close(memfd);
+        }
     }
 
     private static VfioUserMessage dmaMap(RawClient raw, long iova, long offset, long size, int flags, int... fds) {
