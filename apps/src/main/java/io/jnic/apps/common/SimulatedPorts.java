@@ -63,7 +63,7 @@ public final class SimulatedPorts implements AutoCloseable {
     /** One line for the user: where the ports are and how to inject faults. */
     public String describe(String app) {
         return app + ": no device given: " + PORTS + " simulated 82599 ports (devsim, generator wires) at " + dir
-                + "; inject faults with: java -jar devsim/target/devsim.jar ctl --socket-dir " + dir + " link-down 0";
+                + "; inject faults with: ./jnic devsim ctl --socket-dir " + dir + " link-down 0";
     }
 
     public int ports() {

@@ -64,6 +64,10 @@ final class VirtioSharedQueue extends SharedQueue {
                         + " first");
             }
             long f = share.features();
+            if (Virtio.has(f, Virtio.F_RING_PACKED)) {
+                throw new IllegalStateException("port " + ctx.portId() + " runs packed virtqueues, which keep no shared "
+                        + "state another process could carry on from; start it without packed_vq=1 to share its pairs");
+            }
             boolean eventIdx = Virtio.has(f, Virtio.F_EVENT_IDX);
             boolean mergeable = Virtio.has(f, VirtioNetSpec.F_MRG_RXBUF);
             String prefix = ctx.memzoneName("virtio");

@@ -3,6 +3,7 @@ package io.jnic.driver.virtio.ethdev;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.driver.virtio.PackedVirtqueue;
@@ -18,6 +19,7 @@ import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
+import io.jnic.sys.Events;
 import io.jnic.sys.Proc;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,6 +111,11 @@ class PackedRingEthdevTest {
             assertTrue(p.net().has(Virtio.F_RING_PACKED), "packed rings negotiated");
             assertTrue(p.net().rx(1).virtqueue() instanceof PackedVirtqueue);
             assertFalse(p.resetsQueuePairs(), "packed rings keep no shared record to rebuild a pair from");
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> new VirtioUserDriver()
+                    .attachQueue(new io.jnic.ethdev.PortContext(p.portId(), mem, io.jnic.ethdev.PortTable.of(mem)),
+                            new int[] {Events.eventfd(0, 0), Events.eventfd(0, 0), Events.eventfd(0, 0), Events.eventfd(0, 0)}, 1, -1));
+            assertEquals("port " + p.portId() + " runs packed virtqueues, which keep no shared state another process "
+                    + "could carry on from; start it without packed_vq=1 to share its pairs", refused.getMessage());
             assertTrue(p.waitLink(Duration.ofSeconds(5)).up());
             roundTrip(p, 0, 300, 0); // more than two laps of the 128-entry rings
             roundTrip(p, 1, 300, 1000);
