@@ -55,14 +55,15 @@ rows=()
 rows+=("$(run spare)")
 rows+=("$(run new-jvm --spares 0)")
 rows+=("$(run reset-port --reset port)")
+fresh=1; [ -f "$out" ] && fresh=0  # (the >> below creates the file before the block runs)
 {
-    [ -f "$out" ] || printf '# l2fwd-fork recovery (devsim ports)\n\nFrom the death the master noticed to the replacement worker forwarding again (the master'"'"'s own\nmeasure, in its --stats-json); %s kills per mode, one every %s s, alternating between the 2 workers.\n' "$KILLS" "$GAP"
+    [ "$fresh" = 0 ] || printf '# l2fwd-fork recovery (devsim ports)\n\nFrom the death the master noticed to the replacement worker forwarding again (the master'"'"'s own\nmeasure, in its --stats-json); %s kills per mode, one every %s s, alternating between the 2 workers.\n' "$KILLS" "$GAP"
     printf '\n## %s UTC, %s cpus, load average before: %s\n\n' "$(date -u +%H:%M)" "$(nproc)" "$load"
     printf '| mode | recoveries (ms) | median ms | min | max | mbufs returned | pool audit clean |\n|---|---|---|---|---|---|---|\n'
     for r in "${rows[@]}"; do printf '| %s |\n' "${r//|/ | }"; done
     printf '\nModes: *spare* = default (a waiting, already attached worker JVM takes the slot); *new-jvm* =\n'
     printf '`--spares 0` (a new JVM starts and attaches); *reset-port* = `--reset port` (the dependent worker is\n'
-    printf 'stopped, the ports stopped and started, both workers restarted as new JVMs).\n'
+    printf 'stopped, the ports stopped and started; the killed slot goes to the spare, the dependent one to a new JVM).\n'
 } >> "$out"
 printf '%s\n' "${rows[@]}"
 echo "-> $out"

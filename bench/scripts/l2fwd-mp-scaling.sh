@@ -46,8 +46,9 @@ r2=$(run 2)
 m1=${r1%% *}
 m2=${r2%% *}
 ratio=$(python3 -c "print('%.2f' % ($m2 / $m1 if $m1 > 0 else 0))")
+fresh=1; [ -f "$out" ] && fresh=0  # (the >> below creates the file before the block runs)
 {
-    [ -f "$out" ] || printf '# l2fwd-mp scaling (devsim ports)\n\nAggregate forwarded Mpps of all processes; one forwarding process per core (-l).\n'
+    [ "$fresh" = 0 ] || printf '# l2fwd-mp scaling (devsim ports)\n\nAggregate forwarded Mpps of all processes; one forwarding process per core (-l).\n'
     printf '\n## %s UTC, %s cpus, %s s per run, load average before: %s\n\n' "$(date -u +%H:%M)" "$cpus" "$D" "$load"
     printf '| processes | aggregate Mpps | packets per proc |\n|---|---|---|\n'
     printf '| 1 | %s | %s |\n| 2 | %s | %s |\n\n' "$m1" "${r1#* }" "$m2" "${r2#* }"
