@@ -1,5 +1,6 @@
 package io.jnic.multiproc;
 
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine;
@@ -63,5 +64,17 @@ public final class Eal {
         cl.setOut(out);
         cl.setErr(err);
         return cl.execute(args);
+    }
+
+    /** As {@link #run}, with help and errors written to the given streams (apps that print to their own out/err). */
+    public static int run(EalApplication app, PrintStream out, PrintStream err, String... args) {
+        PrintWriter o = new PrintWriter(out, true);
+        PrintWriter e = new PrintWriter(err, true);
+        try {
+            return run(app, o, e, args);
+        } finally {
+            o.flush();
+            e.flush();
+        }
     }
 }

@@ -17,7 +17,6 @@ import io.jnic.multiproc.ProcType;
 import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.multiproc.port.SecondaryQueues;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
@@ -103,14 +102,7 @@ public final class MpClient implements EalApplication {
         }
         String[] a = AppArgs.prepare("mp-client", new MpClient(err, err), new AppOptions(), List.of(),
                 all.toArray(String[]::new), err);
-        PrintWriter o = new PrintWriter(out, true);
-        PrintWriter e = new PrintWriter(err, true);
-        try {
-            return Eal.run(new MpClient(out, err), o, e, a);
-        } finally {
-            o.flush();
-            e.flush();
-        }
+        return Eal.run(new MpClient(out, err), out, err, a);
     }
 
     private CommandLine.ParameterException bad(String msg) {

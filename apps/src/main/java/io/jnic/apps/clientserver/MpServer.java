@@ -1,5 +1,6 @@
 package io.jnic.apps.clientserver;
 
+import io.jnic.apps.common.PortOptions;
 import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.PortMask;
@@ -27,12 +28,10 @@ import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.multiproc.port.SharedPorts;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
@@ -97,24 +96,16 @@ public final class MpServer implements EalApplication {
         @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON.")
         Path statsJson;
 
-        @Option(names = "--vfio-user", paramLabel = "SOCKET", description = "A vfio-user device socket (repeatable).")
-        List<Path> vfioUser = new ArrayList<>();
+        @Mixin
+        PortOptions ports = new PortOptions();
 
-        @Option(names = "--burst", defaultValue = "32", description = "Packets per burst (1-512).")
-        int burst;
 
-        @Option(names = "--ring", defaultValue = "1024", description = "Descriptors per RX/TX ring.")
-        int ring;
 
         @Option(names = "--client-ring", defaultValue = "1024",
                 description = "Slots of each client's ring (a power of two; default: ${DEFAULT-VALUE}).")
         int clientRing;
 
-        @Option(names = "--devsim-rate", defaultValue = "0", description = "devsim generator packets/s per port (0: flat out).")
-        long devsimRate;
 
-        @Option(names = "--devsim-size", defaultValue = "64", description = "devsim generator frame size.")
-        int devsimSize;
     }
 
     public MpServer(PrintStream out, PrintStream err) {
@@ -139,14 +130,7 @@ public final class MpServer implements EalApplication {
     /** Runs the server; returns the exit code. */
     public static int run(PrintStream out, PrintStream err, String... args) {
         String[] a = AppArgs.prepare("mp-server", new MpServer(err, err), new AppOptions(), List.of("--vfio-user"), args, err);
-        PrintWriter o = new PrintWriter(out, true);
-        PrintWriter e = new PrintWriter(err, true);
-        try {
-            return Eal.run(new MpServer(out, err), o, e, a);
-        } finally {
-            o.flush();
-            e.flush();
-        }
+        return Eal.run(new MpServer(out, err), out, err, a);
     }
 
     private CommandLine.ParameterException bad(String msg) {
@@ -160,8 +144,9 @@ public final class MpServer implements EalApplication {
             throw bad("-n must be 1.." + PortInfo.MAX_CLIENTS + " clients (one queue pair each beside the server's), got "
                     + o.numClients);
         }
-        if (o.burst < 1 || o.burst > 512) {
-            throw bad("--burst must be 1-512, got " + o.burst);
+        String portProblem = o.ports.problem();
+        if (portProblem != null) {
+            throw bad(portProblem);
         }
         if (o.clientRing < 2 || Integer.bitCount(o.clientRing) != 1) {
             throw bad("--client-ring must be a power of two >= 2, got " + o.clientRing);
@@ -199,16 +184,8 @@ public final class MpServer implements EalApplication {
         int n = o.numClients;
         int nq = n + 1;
         SimulatedPorts sim = null;
-        List<String> devices = new ArrayList<>();
-        for (Path p : o.vfioUser) {
-            devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
-        }
-        devices.addAll(eal.allow());
-        if (devices.isEmpty() && eal.vdevs().isEmpty()) {
-            sim = SimulatedPorts.start(rt.runtimeDir(), o.devsimRate, o.devsimSize);
-            devices.addAll(sim.devices());
-            out.println(sim.describe("mp-server"));
-        }
+        List<String> devices = o.ports.pciDevices(eal);
+        sim = o.ports.simulatedIfNone("mp-server", eal, devices, rt.runtimeDir(), out);
         try {
             int nports = devices.size() + eal.vdevs().size();
             int maxPort = portIds[portIds.length - 1];
@@ -217,13 +194,13 @@ public final class MpServer implements EalApplication {
                         + (nports - 1) + ")");
             }
             // RX rings (server's + idle client queues), TX rings, client rings, lcore caches, slack
-            int perPort = o.ring + n * IDLE_RX_RING + nq * (o.ring + o.burst);
+            int perPort = o.ports.ring + n * IDLE_RX_RING + nq * (o.ports.ring + o.ports.burst);
             int need = nports * perPort + n * o.clientRing + (n + 1) * 2 * Mempool.DEFAULT_CACHE_SIZE + 4096;
             int count = Math.max(8191, Integer.highestOneBit(need) * 2 - 1);
             MempoolConfig pc = MempoolConfig.of("mp_server_pool", 1, count);
             long page = rt.memory().pageSize().bytes();
             long ringBytes = Ring.bytesNeeded(o.clientRing, Ring.F_SP_ENQ | Ring.F_SC_DEQ);
-            long descBytes = Long.highestOneBit((128L + 24L * o.ring) * 2 - 1);
+            long descBytes = Long.highestOneBit((128L + 24L * o.ports.ring) * 2 - 1);
             rt.addMemory(Mempool.bytesNeeded(pc, page) + 2L * nports * nq * (descBytes + page) + n * (ringBytes + page)
                     + (8L << 20));
             try (EthPorts ports = new EthPorts(rt.memory())) {
@@ -249,12 +226,12 @@ public final class MpServer implements EalApplication {
     private void startPorts(List<EthDevice> devs, int nq, Mempool pool) {
         for (EthDevice d : devs) {
             d.configure(PortConfig.of(nq, nq).withPromiscuous(true));
-            d.rxQueueSetup(0, app.ring, pool);
+            d.rxQueueSetup(0, app.ports.ring, pool);
             for (int q = 1; q < nq; q++) {
                 d.rxQueueSetup(q, IDLE_RX_RING, pool);
             }
             for (int q = 0; q < nq; q++) {
-                d.txQueueSetup(q, app.ring);
+                d.txQueueSetup(q, app.ports.ring);
             }
             d.start();
             d.promiscuous(true);
@@ -365,7 +342,7 @@ public final class MpServer implements EalApplication {
             SimulatedPorts sim, int lcore) {
         AppOptions o = app;
         int n = rings.length;
-        MbufBatch b = new MbufBatch(o.burst);
+        MbufBatch b = new MbufBatch(o.ports.burst);
         long[] h = b.handles();
         EthDevice[] dev = new EthDevice[portIds.length];
         for (int i = 0; i < portIds.length; i++) {

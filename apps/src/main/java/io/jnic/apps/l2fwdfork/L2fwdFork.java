@@ -1,5 +1,6 @@
 package io.jnic.apps.l2fwdfork;
 
+import io.jnic.apps.common.PortOptions;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.PortMask;
 import io.jnic.apps.common.ProcStats;
@@ -9,9 +10,7 @@ import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.ProcType;
 import io.jnic.multiproc.port.QueueOwners;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -108,20 +107,12 @@ public final class L2fwdFork implements EalApplication {
                 description = "Write the final counters and every recovery as JSON.")
         Path statsJson;
 
-        @Option(names = "--vfio-user", paramLabel = "SOCKET", description = "A vfio-user device socket (repeatable).")
-        List<Path> vfioUser = new ArrayList<>();
+        @Mixin
+        PortOptions ports = new PortOptions();
 
-        @Option(names = "--burst", defaultValue = "32", description = "Packets per burst (1-512).")
-        int burst;
 
-        @Option(names = "--ring", defaultValue = "1024", description = "Descriptors per RX/TX ring.")
-        int ring;
 
-        @Option(names = "--devsim-rate", defaultValue = "0", description = "devsim generator packets/s per port (0: flat out).")
-        long devsimRate;
 
-        @Option(names = "--devsim-size", defaultValue = "64", description = "devsim generator frame size.")
-        int devsimSize;
 
         @Option(names = "--spares", paramLabel = "N", defaultValue = "-1",
                 description = "Spare worker processes kept started and waiting, so that a dead worker is replaced by "
@@ -159,14 +150,7 @@ public final class L2fwdFork implements EalApplication {
     /** Runs the app (app options without {@code --} are moved after it); returns the exit code. */
     public static int run(PrintStream out, PrintStream err, String... args) {
         String[] a = AppArgs.prepare(NAME, new L2fwdFork(err, err), new AppOptions(), List.of("--vfio-user"), args, err);
-        PrintWriter o = new PrintWriter(out, true);
-        PrintWriter e = new PrintWriter(err, true);
-        try {
-            return Eal.run(new L2fwdFork(out, err), o, e, a);
-        } finally {
-            o.flush();
-            e.flush();
-        }
+        return Eal.run(new L2fwdFork(out, err), out, err, a);
     }
 
     private CommandLine.ParameterException bad(String msg) {
@@ -179,8 +163,9 @@ public final class L2fwdFork implements EalApplication {
         if (o.workers < 1 || o.workers > MAX_WORKERS) {
             throw bad("--workers must be 1.." + MAX_WORKERS + " (one queue pair of every port each), got " + o.workers);
         }
-        if (o.burst < 1 || o.burst > 512) {
-            throw bad("--burst must be 1-512, got " + o.burst);
+        String portProblem = o.ports.problem();
+        if (portProblem != null) {
+            throw bad(portProblem);
         }
         if (o.maxRestarts < 1) {
             throw bad("--max-restarts must be at least 1, got " + o.maxRestarts);

@@ -176,16 +176,8 @@ final class Master {
 
     private int serve(MpRuntime rt) throws Exception {
         SimulatedPorts sim = null;
-        List<String> devices = new ArrayList<>();
-        for (Path p : o.vfioUser) {
-            devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
-        }
-        devices.addAll(eal.allow());
-        if (devices.isEmpty() && eal.vdevs().isEmpty()) {
-            sim = SimulatedPorts.start(rt.runtimeDir(), o.devsimRate, o.devsimSize);
-            devices.addAll(sim.devices());
-            out.println(sim.describe(L2fwdFork.NAME));
-        }
+        List<String> devices = o.ports.pciDevices(eal);
+        sim = o.ports.simulatedIfNone(L2fwdFork.NAME, eal, devices, rt.runtimeDir(), out);
         try {
             return serve(rt, devices, sim);
         } finally {
@@ -203,11 +195,11 @@ final class Master {
                     + " ports (0.." + (nports - 1) + ")");
         }
         int n = o.workers;
-        int perQueue = 2 * o.ring + 2 * o.burst;
+        int perQueue = 2 * o.ports.ring + 2 * o.ports.burst;
         int count = Math.max(8191, Integer.highestOneBit(n * nports * perQueue + 4096) * 2 - 1);
         MempoolConfig pc = MempoolConfig.of("l2fwd_fork_pool", 1, count);
         long page = rt.memory().pageSize().bytes();
-        long ringBytes = Long.highestOneBit((128L + 24L * o.ring) * 2 - 1);
+        long ringBytes = Long.highestOneBit((128L + 24L * o.ports.ring) * 2 - 1);
         rt.addMemory(Mempool.bytesNeeded(pc, page) + 2L * nports * n * (ringBytes + page) + (8L << 20));
         try (EthPorts ports = new EthPorts(rt.memory())) {
             Memzone z = rt.reserve("l2fwd_fork.pool", Mempool.bytesNeeded(pc, page), page);
@@ -225,7 +217,7 @@ final class Master {
                         }
                     }
                     ResetMode mode = effectiveMode(devs);
-                    pp.start(n, n, o.ring, pool, n > 1, out);
+                    pp.start(n, n, o.ports.ring, pool, n > 1, out);
                     for (int p : portIds) {
                         EthDevice d = devs.get(p);
                         if (pp.shared().get(d) == null && d.queueAccess(0) == null) {
@@ -473,7 +465,7 @@ final class Master {
         }
         c.add("--");
         c.addAll(role);
-        c.addAll(List.of("--workers", Integer.toString(o.workers), "-p", o.portmask, "--burst", Integer.toString(o.burst)));
+        c.addAll(List.of("--workers", Integer.toString(o.workers), "-p", o.portmask, "--burst", Integer.toString(o.ports.burst)));
         if (!o.macUpdating) {
             c.add("--no-mac-updating");
         }

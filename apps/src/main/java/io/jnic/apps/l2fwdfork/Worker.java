@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A worker process of l2fwd-fork (a secondary the master started with {@code --worker SLOT}): attaches queue
@@ -141,7 +140,7 @@ final class Worker {
             }
             before += c[p][ProcStats.TX];
         }
-        MbufBatch b = new MbufBatch(o.burst);
+        MbufBatch b = new MbufBatch(o.ports.burst);
         Mbuf m = new Mbuf();
         boolean mac = o.macUpdating;
         boolean first = true;

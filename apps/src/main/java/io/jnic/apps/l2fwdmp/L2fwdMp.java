@@ -1,5 +1,6 @@
 package io.jnic.apps.l2fwdmp;
 
+import io.jnic.apps.common.PortOptions;
 import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.PortMask;
@@ -116,20 +117,12 @@ public final class L2fwdMp implements EalApplication {
                         + "the primary arms it, the device wakes this process) (default: ${DEFAULT-VALUE}).")
         String idle;
 
-        @Option(names = "--vfio-user", paramLabel = "SOCKET", description = "A vfio-user device socket (repeatable).")
-        List<Path> vfioUser = new ArrayList<>();
+        @Mixin
+        PortOptions ports = new PortOptions();
 
-        @Option(names = "--burst", defaultValue = "32", description = "Packets per burst (1-512).")
-        int burst;
 
-        @Option(names = "--ring", defaultValue = "1024", description = "Descriptors per RX/TX ring.")
-        int ring;
 
-        @Option(names = "--devsim-rate", defaultValue = "0", description = "devsim generator packets/s per port (0: flat out).")
-        long devsimRate;
 
-        @Option(names = "--devsim-size", defaultValue = "64", description = "devsim generator frame size.")
-        int devsimSize;
     }
 
     public L2fwdMp(PrintStream out, PrintStream err) {
@@ -154,14 +147,7 @@ public final class L2fwdMp implements EalApplication {
     /** Runs the app with {@link #prepareArgs} applied; returns the exit code. */
     public static int run(PrintStream out, PrintStream err, String... args) {
         String[] a = prepareArgs(args, err);
-        java.io.PrintWriter o = new java.io.PrintWriter(out, true);
-        java.io.PrintWriter e = new java.io.PrintWriter(err, true);
-        try {
-            return Eal.run(new L2fwdMp(out, err), o, e, a);
-        } finally {
-            o.flush();
-            e.flush();
-        }
+        return Eal.run(new L2fwdMp(out, err), out, err, a);
     }
 
     /**
@@ -190,8 +176,9 @@ public final class L2fwdMp implements EalApplication {
         if (!o.idle.equals("poll") && !o.idle.equals("interrupt")) {
             throw bad("--idle takes poll or interrupt, got '" + o.idle + "'");
         }
-        if (o.burst < 1 || o.burst > 512) {
-            throw bad("--burst must be 1-512, got " + o.burst);
+        String portProblem = o.ports.problem();
+        if (portProblem != null) {
+            throw bad(portProblem);
         }
         int[] portIds;
         try {
@@ -241,20 +228,12 @@ public final class L2fwdMp implements EalApplication {
 
     private int primary(MpRuntime rt, int[] portIds) throws Exception {
         AppOptions o = app;
-        SimulatedPorts sim = null;
-        List<String> devices = new ArrayList<>();
-        for (Path p : o.vfioUser) {
-            devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
-        }
-        devices.addAll(eal.allow());
-        if (devices.isEmpty() && eal.vdevs().isEmpty()) {
-            sim = SimulatedPorts.start(rt.runtimeDir(), o.devsimRate, o.devsimSize);
-            devices.addAll(sim.devices());
-            out.println(sim.describe("l2fwd-mp"));
+        List<String> devices = o.ports.pciDevices(eal);
+        SimulatedPorts sim = o.ports.simulatedIfNone("l2fwd-mp", eal, devices, rt.runtimeDir(), out);
+        if (sim != null) {
             out.println("l2fwd-mp: these simulated ports run inside this primary and end with it; for secondaries that "
-                    + "keep forwarding when the primary dies, serve the ports from a standalone devsim (java -jar "
-                    + "devsim/target/devsim.jar --wire gen --socket-dir DIR) and pass --vfio-user DIR/port0.sock "
-                    + "--vfio-user DIR/port1.sock");
+                    + "keep forwarding when the primary dies, serve the ports from a standalone devsim (./jnic devsim "
+                    + "--wire gen --socket-dir DIR) and pass --vfio-user DIR/port0.sock --vfio-user DIR/port1.sock");
         }
         int nports = devices.size() + eal.vdevs().size();
         int maxPort = portIds[portIds.length - 1];
@@ -265,19 +244,19 @@ public final class L2fwdMp implements EalApplication {
             throw bad("-p " + o.portmask + " names port " + maxPort + " but there are " + nports + " ports (0.."
                     + (nports - 1) + ")");
         }
-        int perQueue = 2 * o.ring + 2 * o.burst;
+        int perQueue = 2 * o.ports.ring + 2 * o.ports.burst;
         int count = Math.max(8191, Integer.highestOneBit(o.numProcs * nports * perQueue + 4096) * 2 - 1);
         MempoolConfig pc = MempoolConfig.of("l2fwd_mp_pool", 1, count);
         long page = rt.memory().pageSize().bytes();
         // one segment for the pool, the rings (each aligned to its power-of-two size) and the tables
-        long ringBytes = Long.highestOneBit((128L + 24L * o.ring) * 2 - 1);
+        long ringBytes = Long.highestOneBit((128L + 24L * o.ports.ring) * 2 - 1);
         rt.addMemory(Mempool.bytesNeeded(pc, page) + 2L * nports * o.numProcs * (ringBytes + page) + (8L << 20));
         try (EthPorts ports = new EthPorts(rt.memory())) {
             Memzone z = rt.reserve("l2fwd_mp.pool", Mempool.bytesNeeded(pc, page), page);
             try (Mempool pool = Mempool.create(z.memory(), pc, z::iova, page)) {
                 PrimaryPorts pp = PrimaryPorts.probe(ports, devices, eal.vdevs());
                 List<EthDevice> devs = pp.devices();
-                pp.start(o.numProcs, o.numProcs, o.ring, pool, o.numProcs > 1, out);
+                pp.start(o.numProcs, o.numProcs, o.ports.ring, pool, o.numProcs > 1, out);
                 QueueOwners owners = QueueOwners.create(rt.memory(), o.numProcs);
                 ProcStats stats = ProcStats.create(rt, o.numProcs);
                 try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {
@@ -577,7 +556,7 @@ public final class L2fwdMp implements EalApplication {
                 initialTx[p] = c[p][ProcStats.TX];
             }
             stats.pid(me, rt.pid());
-            MbufBatch b = new MbufBatch(o.burst);
+            MbufBatch b = new MbufBatch(o.ports.burst);
             Mbuf m = new Mbuf();
             boolean mac = o.macUpdating;
             long start = System.nanoTime();

@@ -18,7 +18,6 @@ import io.jnic.multiproc.port.PortStatsService;
 import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.sys.Proc;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -115,14 +114,7 @@ public final class ProcInfo implements EalApplication {
         }
         String[] a = io.jnic.apps.common.AppArgs.prepare("proc-info", new ProcInfo(err, err), new AppOptions(), List.of(),
                 all.toArray(String[]::new), err);
-        PrintWriter o = new PrintWriter(out, true);
-        PrintWriter e = new PrintWriter(err, true);
-        try {
-            return Eal.run(new ProcInfo(out, err), o, e, a);
-        } finally {
-            o.flush();
-            e.flush();
-        }
+        return Eal.run(new ProcInfo(out, err), out, err, a);
     }
 
     @Override
