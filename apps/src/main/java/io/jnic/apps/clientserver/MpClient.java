@@ -1,7 +1,7 @@
 package io.jnic.apps.clientserver;
 
-import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.AppArgs;
+import io.jnic.apps.common.GracefulExit;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.SharedQueue;

@@ -1,9 +1,9 @@
 package io.jnic.apps.clientserver;
 
-import io.jnic.apps.common.PortOptions;
-import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.AppArgs;
+import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.PortMask;
+import io.jnic.apps.common.PortOptions;
 import io.jnic.apps.common.PrimaryPorts;
 import io.jnic.apps.common.SimulatedPorts;
 import io.jnic.ethdev.EthDevice;

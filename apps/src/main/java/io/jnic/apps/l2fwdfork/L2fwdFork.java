@@ -1,8 +1,8 @@
 package io.jnic.apps.l2fwdfork;
 
-import io.jnic.apps.common.PortOptions;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.PortMask;
+import io.jnic.apps.common.PortOptions;
 import io.jnic.apps.common.ProcStats;
 import io.jnic.multiproc.Eal;
 import io.jnic.multiproc.EalApplication;

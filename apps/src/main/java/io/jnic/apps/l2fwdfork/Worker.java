@@ -1,13 +1,11 @@
 package io.jnic.apps.l2fwdfork;
 
 import io.jnic.apps.common.GracefulExit;
-import io.jnic.apps.common.PortMask;
+import io.jnic.apps.common.L2Forwarder;
 import io.jnic.apps.common.ProcStats;
-import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.SharedQueue;
-import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.port.SecondaryQueues;
@@ -116,83 +114,38 @@ final class Worker {
     }
 
     private void forward(MpRuntime rt, ProcStats stats, int slot, int lcore, SharedQueue[] q, PortTable table) {
-        int n = portIds.length;
-        int[] dst = PortMask.pairs(L2fwdFork.NAME, portIds, o.portmask);
-        int[] dstHi = new int[PortTable.MAX_PORTS];
-        int[] dstLo = new int[PortTable.MAX_PORTS];
-        int[] srcHi = new int[PortTable.MAX_PORTS];
-        int[] srcLo = new int[PortTable.MAX_PORTS];
-        for (int p : portIds) {
-            long d = 0x02_00_00_00_00_00L | p;
-            MacAddress mac = table.mac(p);
-            long s = mac == null ? 0 : mac.value();
-            dstHi[p] = (int) (d >>> 16);
-            dstLo[p] = (int) (d & 0xFFFF);
-            srcHi[p] = (int) (s >>> 16);
-            srcLo[p] = (int) (s & 0xFFFF);
-        }
         // the slot's counters so far: a new worker continues them, so totals keep matching the devices
-        long[][] c = new long[PortTable.MAX_PORTS][ProcStats.FIELDS];
-        long before = 0;
+        L2Forwarder fwd = new L2Forwarder(L2fwdFork.NAME, portIds, o.portmask, table, o.macUpdating, stats, slot,
+                o.ports.burst, lcore);
+        L2Forwarder.Queue[] io = new L2Forwarder.Queue[PortTable.MAX_PORTS];
         for (int p : portIds) {
-            for (int f = 0; f < ProcStats.FIELDS; f++) {
-                c[p][f] = stats.get(slot, p, f);
-            }
-            before += c[p][ProcStats.TX];
+            SharedQueue sq = q[p];
+            io[p] = new L2Forwarder.Queue() {
+                @Override
+                public int rxBurst(MbufBatch b) {
+                    return sq.rxBurst(b);
+                }
+
+                @Override
+                public int txBurst(MbufBatch b) {
+                    return sq.txBurst(b);
+                }
+            };
         }
-        MbufBatch b = new MbufBatch(o.ports.burst);
-        Mbuf m = new Mbuf();
-        boolean mac = o.macUpdating;
         boolean first = true;
         long start = System.nanoTime();
         int loops = 0;
         while (running) {
-            for (int i = 0; i < n; i++) {
-                int p = portIds[i];
-                int got = q[p].rxBurst(b);
-                if (got == 0) {
-                    continue;
-                }
-                int dp = dst[p];
-                long bytes = 0;
-                long[] h = b.handles();
-                for (int k = 0; k < got; k++) {
-                    m.wrap(h[k]);
-                    if (mac) {
-                        m.setIntBE(0, dstHi[dp]).setShortBE(4, dstLo[dp]).setIntBE(6, srcHi[dp]).setShortBE(10, srcLo[dp]);
-                    }
-                    bytes += m.dataLen();
-                }
-                int sent = q[dp].txBurst(b);
-                long[] cp = c[p];
-                long[] cd = c[dp];
-                cp[ProcStats.RX] += got;
-                cd[ProcStats.TX] += sent;
-                if (!b.isEmpty()) {
-                    cd[ProcStats.DROPS] += b.count();
-                    for (int k = 0; k < b.count(); k++) {
-                        bytes -= m.wrap(h[k]).dataLen();
-                    }
-                    b.free(lcore);
-                }
-                cd[ProcStats.TX_BYTES] += bytes;
-                stats.put(slot, p, ProcStats.RX, cp[ProcStats.RX]);
-                stats.put(slot, dp, ProcStats.TX, cd[ProcStats.TX]);
-                stats.put(slot, dp, ProcStats.TX_BYTES, cd[ProcStats.TX_BYTES]);
-                stats.put(slot, dp, ProcStats.DROPS, cd[ProcStats.DROPS]);
-                if (first && sent > 0) {
-                    first = false;
-                    stats.forwardingSince(slot, System.nanoTime()); // the master measures its recovery time by this
-                }
+            fwd.poll(io);
+            if (first && fwd.forwarded() > 0) {
+                first = false;
+                stats.forwardingSince(slot, System.nanoTime()); // the master measures its recovery time by this
             }
             if ((++loops & 1023) == 0 && stats.stopRequested()) {
                 break;
             }
         }
-        long mine = -before;
-        for (int p : portIds) {
-            mine += c[p][ProcStats.TX];
-        }
+        long mine = fwd.forwarded();
         double secs = (System.nanoTime() - start) / 1e9;
         say(String.format(Locale.ROOT, "l2fwd-fork: worker %d (pid %d) forwarded %d packets in %.1f s (%.3f Mpps)%s%n", slot,
                 rt.pid(), mine, secs, mine / secs / 1e6, rt.primaryGone() ? "; the master ended" : ""));

@@ -1,21 +1,20 @@
 package io.jnic.apps.l2fwdmp;
 
-import io.jnic.apps.common.PortOptions;
-import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.AppArgs;
+import io.jnic.apps.common.GracefulExit;
+import io.jnic.apps.common.L2Forwarder;
 import io.jnic.apps.common.PortMask;
+import io.jnic.apps.common.PortOptions;
 import io.jnic.apps.common.PrimaryPorts;
 import io.jnic.apps.common.ProcStats;
 import io.jnic.apps.common.SimulatedPorts;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.LinkStatus;
-import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.SharedQueue;
 import io.jnic.memory.Memzone;
-import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolAudit;
@@ -271,12 +270,12 @@ public final class L2fwdMp implements EalApplication {
                         EthDevice d = devs.get(p);
                         io[p] = new QueueIo() {
                             @Override
-                            public int rx(MbufBatch b) {
+                            public int rxBurst(MbufBatch b) {
                                 return d.rxBurst(0, b);
                             }
 
                             @Override
-                            public int tx(MbufBatch b) {
+                            public int txBurst(MbufBatch b) {
                                 return d.txBurst(0, b);
                             }
 
@@ -375,12 +374,12 @@ public final class L2fwdMp implements EalApplication {
                     qs.add(q);
                     io[p] = new QueueIo() {
                         @Override
-                        public int rx(MbufBatch b) {
+                        public int rxBurst(MbufBatch b) {
                             return q.rxBurst(b);
                         }
 
                         @Override
-                        public int tx(MbufBatch b) {
+                        public int txBurst(MbufBatch b) {
                             return q.txBurst(b);
                         }
 
@@ -431,11 +430,7 @@ public final class L2fwdMp implements EalApplication {
     // Forwarding
 
     /** Receive and send on one queue of one port. */
-    interface QueueIo {
-        int rx(MbufBatch b);
-
-        int tx(MbufBatch b);
-
+    interface QueueIo extends L2Forwarder.Queue {
         /** True when the RX queue has a packet. */
         boolean ready();
 
@@ -529,36 +524,10 @@ public final class L2fwdMp implements EalApplication {
             lcore = floating.id();
         }
         try {
-            int n = portIds.length;
-            int[] dst = PortMask.pairs("l2fwd-mp", portIds, o.portmask);
-            int[] dstHi = new int[PortTable.MAX_PORTS];
-            int[] dstLo = new int[PortTable.MAX_PORTS];
-            int[] srcHi = new int[PortTable.MAX_PORTS];
-            int[] srcLo = new int[PortTable.MAX_PORTS];
-            for (int p : portIds) {
-                long d = 0x02_00_00_00_00_00L | p;
-                MacAddress mac = table.mac(p);
-                long s = mac == null ? 0 : mac.value();
-                dstHi[p] = (int) (d >>> 16);
-                dstLo[p] = (int) (d & 0xFFFF);
-                srcHi[p] = (int) (s >>> 16);
-                srcLo[p] = (int) (s & 0xFFFF);
-            }
             // a restarted process continues its slot's counters, so that totals keep matching the devices
-            long[][] c = new long[PortTable.MAX_PORTS][ProcStats.FIELDS];
-            for (int p : portIds) {
-                for (int f = 0; f < ProcStats.FIELDS; f++) {
-                    c[p][f] = stats.get(me, p, f);
-                }
-            }
-            long[] initialTx = new long[PortTable.MAX_PORTS];
-            for (int p : portIds) {
-                initialTx[p] = c[p][ProcStats.TX];
-            }
+            L2Forwarder fwd = new L2Forwarder("l2fwd-mp", portIds, o.portmask, table, o.macUpdating, stats, me, o.ports.burst,
+                    lcore);
             stats.pid(me, rt.pid());
-            MbufBatch b = new MbufBatch(o.ports.burst);
-            Mbuf m = new Mbuf();
-            boolean mac = o.macUpdating;
             long start = System.nanoTime();
             long periodNs = o.period * 1_000_000_000L;
             long next = start + (o.period > 0 && print ? periodNs : Long.MAX_VALUE / 2);
@@ -576,42 +545,7 @@ public final class L2fwdMp implements EalApplication {
                 if (!running && !draining && sim == null) {
                     break;
                 }
-                boolean any = false;
-                for (int i = 0; i < n; i++) {
-                    int p = portIds[i];
-                    int got = io[p].rx(b);
-                    if (got == 0) {
-                        continue;
-                    }
-                    any = true;
-                    int dp = dst[p];
-                    long bytes = 0;
-                    long[] h = b.handles();
-                    for (int k = 0; k < got; k++) {
-                        m.wrap(h[k]);
-                        if (mac) {
-                            m.setIntBE(0, dstHi[dp]).setShortBE(4, dstLo[dp]).setIntBE(6, srcHi[dp]).setShortBE(10, srcLo[dp]);
-                        }
-                        bytes += m.dataLen();
-                    }
-                    int sent = io[dp].tx(b);
-                    long[] cp = c[p];
-                    long[] cd = c[dp];
-                    cp[ProcStats.RX] += got;
-                    cd[ProcStats.TX] += sent;
-                    if (!b.isEmpty()) {
-                        cd[ProcStats.DROPS] += b.count();
-                        for (int k = 0; k < b.count(); k++) {
-                            bytes -= m.wrap(h[k]).dataLen();
-                        }
-                        b.free(lcore);
-                    }
-                    cd[ProcStats.TX_BYTES] += bytes;
-                    stats.put(me, p, ProcStats.RX, cp[ProcStats.RX]);
-                    stats.put(me, dp, ProcStats.TX, cd[ProcStats.TX]);
-                    stats.put(me, dp, ProcStats.TX_BYTES, cd[ProcStats.TX_BYTES]);
-                    stats.put(me, dp, ProcStats.DROPS, cd[ProcStats.DROPS]);
-                }
+                boolean any = fwd.poll(io) > 0;
                 if (sleeper != null) {
                     sleeper.loop(any);
                     if (sleeper.stopped != null && !sleeperStopReported) {
@@ -648,10 +582,7 @@ public final class L2fwdMp implements EalApplication {
                     }
                 }
             }
-            long mine = 0;
-            for (int p : portIds) {
-                mine += c[p][ProcStats.TX] - initialTx[p];
-            }
+            long mine = fwd.forwarded();
             double secs = (System.nanoTime() - start) / 1e9;
             out.printf(Locale.ROOT, "l2fwd-mp: proc %d (pid %d) forwarded %d packets in %.1f s (%.3f Mpps)%s%n", me, rt.pid(),
                     mine, secs, mine / secs / 1e6, sleeper == null ? "" : String.format(Locale.ROOT,
