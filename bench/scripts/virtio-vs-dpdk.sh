@@ -41,6 +41,8 @@ run_dpdk() { # $1 = txonly|io
     --vdev "net_virtio_user0,path=$sock,queues=1" -- --nb-cores=1 --forward-mode="$1" --port-topology=loop \
     --disable-link-check --stats-period 1 $extra > "$work/fe.log" 2>&1 &
   local fe=$!; sleep $((secs + skip)); kill -INT $fe 2>/dev/null || true; wait $fe 2>/dev/null || true
+  # DPDK keeps its hugepage files after exit (--huge-unlink does not go with --single-file-segments)
+  rm -f /dev/hugepages/vfe$$map_* /dev/hugepages/vfe$$seg*
 }
 
 run_jnic() { # $1 = txonly|io
