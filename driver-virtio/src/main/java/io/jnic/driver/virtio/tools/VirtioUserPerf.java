@@ -99,6 +99,8 @@ public final class VirtioUserPerf {
                 run(port, pool, mode.equals("txonly"), seconds, burst, len, txFirst);
                 port.close();
             }
+        } finally {
+            Files.deleteIfExists(run); // the group removed its files on close; the directory is ours
         }
     }
 
