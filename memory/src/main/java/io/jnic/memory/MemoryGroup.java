@@ -514,7 +514,9 @@ public final class MemoryGroup implements AutoCloseable {
         int fd = -1;
         MemorySegment mem = null;
         try {
-            fd = path != null ? createSegmentFile(path) : Mman.memfdCreate(name, Mman.MFD_CLOEXEC | pageSize.memfdFlags());
+            // sealable: a device model that maps the segment (vfio-user server) may seal it against shrinking
+            fd = path != null ? createSegmentFile(path)
+                    : Mman.memfdCreate(name, Mman.MFD_CLOEXEC | Mman.MFD_ALLOW_SEALING | pageSize.memfdFlags());
             Io.ftruncate(fd, size);
             try {
                 Io.fallocate(fd, 0, 0, size);
