@@ -346,19 +346,24 @@ public final class MpRuntime implements AutoCloseable {
                     pid, procId, primaryPid, prefix, options.lcores());
             return rt;
         } catch (RuntimeException e) {
-            if (ipc != null) {
-                ipc.close();
-            }
-            if (watcher != null) {
-                watcher.close();
-            }
-            if (memory != null) {
-                memory.close();
-            }
-            config.lcores().releaseAll(pid);
-            config.close();
+            abandonStart(ipc, watcher, memory, config, pid);
             throw e;
         }
+    }
+
+    /** Undoes what a secondary's start had set up when it fails (null: not reached). */
+    private static void abandonStart(IpcChannel ipc, PidWatcher watcher, MemoryGroup memory, SharedConfig config, int pid) {
+        if (ipc != null) {
+            ipc.close();
+        }
+        if (watcher != null) {
+            watcher.close();
+        }
+        if (memory != null) {
+            memory.close();
+        }
+        config.lcores().releaseAll(pid);
+        config.close();
     }
 
     /**
@@ -445,17 +450,7 @@ public final class MpRuntime implements AutoCloseable {
                     + "group (stop every process, start a primary) to get them back.", pid, prefix, primaryPid, holders);
             return rt;
         } catch (RuntimeException e) {
-            if (ipc != null) {
-                ipc.close();
-            }
-            if (watcher != null) {
-                watcher.close();
-            }
-            if (memory != null) {
-                memory.close();
-            }
-            config.lcores().releaseAll(pid);
-            config.close();
+            abandonStart(ipc, watcher, memory, config, pid);
             throw e;
         }
     }

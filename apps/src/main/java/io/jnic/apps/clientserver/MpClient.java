@@ -17,8 +17,6 @@ import io.jnic.multiproc.ProcType;
 import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.multiproc.port.SecondaryQueues;
 import java.io.PrintStream;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -216,9 +214,7 @@ public final class MpClient implements EalApplication {
     static int own(Ring ring, long[] head, int[] inPort, Mbuf m, short owner) {
         int k = ring.peekAll(head);
         for (int i = 0; i < k; i++) {
-            m.wrap(head[i]); // checks the handle names an mbuf of an attached pool
-            MemorySegment ps = m.pool().segment();
-            ps.set(ValueLayout.JAVA_SHORT, (head[i] & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, owner);
+            m.wrap(head[i]).owner(owner); // wrap checks the handle names an mbuf of an attached pool
             inPort[i] = m.port();
         }
         return k;

@@ -28,7 +28,6 @@ import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.multiproc.port.SharedPorts;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -325,9 +324,7 @@ public final class MpServer implements EalApplication {
                     continue; // not an mbuf of an attached pool: the audit reports it
                 }
                 if (gone.released().contains(m.owner())) {
-                    Mempool p = m.pool();
-                    p.segment().set(ValueLayout.JAVA_SHORT, (buf[i] & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER,
-                            (short) Mbuf.OWNER_NONE);
+                    m.owner(Mbuf.OWNER_NONE);
                     readopted++;
                 }
             }

@@ -201,6 +201,12 @@ public final class Mbuf {
         return Short.toUnsignedInt(ALL.get(U16, addr + OFF_OWNER));
     }
 
+    /** Records {@code lcore} as the mbuf's owner (who holds it, for the pool audit after a process died). */
+    public Mbuf owner(int lcore) {
+        ALL.set(U16, addr + OFF_OWNER, (short) lcore);
+        return this;
+    }
+
     /** Buffer length as the header states it (the pool's value is what accesses are checked against). */
     public int bufLen() {
         return Short.toUnsignedInt(ALL.get(U16, addr + OFF_BUF_LEN));

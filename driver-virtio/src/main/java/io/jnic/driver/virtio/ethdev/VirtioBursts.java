@@ -84,9 +84,9 @@ final class VirtioBursts {
 
     /** Records {@code owner} as the allocating lcore of each mbuf in {@code handles} (for the pool audit). */
     static void own(long[] handles, int owner) {
+        Mbuf m = new Mbuf(); // control path: attach, detach, recovery
         for (long h : handles) {
-            Mempool p = Mempool.ofHandle(h);
-            p.segment().set(ValueLayout.JAVA_SHORT, (h & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, (short) owner);
+            m.wrap(h).owner(owner);
         }
     }
 
