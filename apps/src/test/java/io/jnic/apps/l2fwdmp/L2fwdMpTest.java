@@ -207,6 +207,14 @@ class L2fwdMpTest {
         assertTrue(r.contains("--proc-id 1 with --proc-type primary: the primary is proc-id 0"), r);
         r = run("--no-huge", "--file-prefix", prefix("bad3"), "-p", "0x7");
         assertTrue(r.contains("l2fwd-mp forwards between port pairs: -p 0x7 names 3 ports"), r);
+        r = run("--no-huge", "--file-prefix", prefix("bad4"), "-p", "zz");
+        assertTrue(r.startsWith("rc=2"), r);
+        assertTrue(r.contains("-p takes a hex port mask such as 0x3, got 'zz'"), r);
+        r = run("--no-huge", "--file-prefix", prefix("bad5"), "-p", "0x0");
+        assertTrue(r.contains("-p 0x0 names no port or ports beyond 31"), r);
+        r = run("--no-huge", "--file-prefix", prefix("bad6"), "--burst", "0");
+        assertTrue(r.startsWith("rc=2"), r);
+        assertTrue(r.contains("--burst must be 1-512, got 0"), r);
     }
 
     private static String run(String... args) {

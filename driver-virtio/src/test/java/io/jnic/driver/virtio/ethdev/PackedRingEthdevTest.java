@@ -116,6 +116,9 @@ class PackedRingEthdevTest {
                             new int[] {Events.eventfd(0, 0), Events.eventfd(0, 0), Events.eventfd(0, 0), Events.eventfd(0, 0)}, 1, -1));
             assertEquals("port " + p.portId() + " runs packed virtqueues, which keep no shared state another process "
                     + "could carry on from; start it without packed_vq=1 to share its pairs", refused.getMessage());
+            IllegalStateException noReset = assertThrows(IllegalStateException.class, () -> p.queuePairReset(1));
+            assertEquals("queue pair 1 keeps no shared state (packed or legacy rings, or a port not shared with "
+                    + "secondaries): nothing another process drove can be recovered", noReset.getMessage());
             assertTrue(p.waitLink(Duration.ofSeconds(5)).up());
             roundTrip(p, 0, 300, 0); // more than two laps of the 128-entry rings
             roundTrip(p, 1, 300, 1000);
