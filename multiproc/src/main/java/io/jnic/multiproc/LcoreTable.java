@@ -70,12 +70,18 @@ public final class LcoreTable {
     /**
      * Claims every lcore of {@code set} or none: on conflict, releases what it took and throws.
      *
+     * @return the lcores that were taken over from dead processes (their mempool caches need recovery before use)
      * @throws MpException naming the lcore and its holder
      */
-    public void claimAll(LcoreSet set, int pid, String prefix) {
+    public LcoreSet claimAll(LcoreSet set, int pid, String prefix) {
         int[] ids = set.ids();
+        java.util.BitSet takenOver = new java.util.BitSet();
         for (int i = 0; i < ids.length; i++) {
+            int before = holder(ids[i]);
             int holder = tryClaim(ids[i], pid);
+            if (holder == 0 && before != 0 && before != pid) {
+                takenOver.set(ids[i]);
+            }
             if (holder != 0) {
                 for (int j = 0; j < i; j++) {
                     release(ids[j], pid);
@@ -84,6 +90,7 @@ public final class LcoreTable {
                         + prefix + "'); give this process other lcores with -l, or stop process " + holder);
             }
         }
+        return LcoreSet.fromBitSet(takenOver);
     }
 
     /** Claims the lowest free lcore not in {@code excluded} for {@code pid}; -1 when none is free. */
