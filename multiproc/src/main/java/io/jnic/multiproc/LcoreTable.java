@@ -74,9 +74,23 @@ public final class LcoreTable {
      * @throws MpException naming the lcore and its holder
      */
     public LcoreSet claimAll(LcoreSet set, int pid, String prefix) {
+        return claimAll(set, pid, prefix, java.time.Duration.ZERO);
+    }
+
+    /**
+     * As {@link #claimAll(LcoreSet, int, String)}, but an lcore whose holder died is left for up to {@code grace} to
+     * the primary's recovery, which returns what the dead process held by its lcores and then releases them (taken
+     * over first, the mbufs stamped with that lcore would look held by this process and never come back).
+     */
+    public LcoreSet claimAll(LcoreSet set, int pid, String prefix, java.time.Duration grace) {
         int[] ids = set.ids();
         java.util.BitSet takenOver = new java.util.BitSet();
+        long deadline = System.nanoTime() + grace.toNanos();
         for (int i = 0; i < ids.length; i++) {
+            int dead;
+            while ((dead = holder(ids[i])) != 0 && dead != pid && !Proc.isAlive(dead) && System.nanoTime() - deadline < 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+            }
             int before = holder(ids[i]);
             int holder = tryClaim(ids[i], pid);
             if (holder == 0 && before != 0 && before != pid) {

@@ -324,7 +324,8 @@ public final class MpRuntime implements AutoCloseable {
                 throw new MpException("this process is the primary of file prefix '" + prefix + "'; it cannot also be its secondary");
             }
             Io.flock(config.fd(), Io.LOCK_SH); // a new primary must not wipe a group we still use
-            LcoreSet takenOver = config.lcores().claimAll(options.lcores(), pid, prefix);
+            // lcores of a dead process go to the primary's recovery first (it reclaims what they held, then frees them)
+            LcoreSet takenOver = config.lcores().claimAll(options.lcores(), pid, prefix, ATTACH_TIMEOUT);
             try {
                 memory = MemoryGroup.attach(memoryConfig(options, dir));
             } catch (MemoryException e) {
