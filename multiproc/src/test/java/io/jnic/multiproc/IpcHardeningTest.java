@@ -252,9 +252,9 @@ class IpcHardeningTest {
     @Test
     void theLastSecondaryOfAGroupWhosePrimaryEndedRemovesTheFiles() throws Exception {
         Path dir = base.resolve("last");
-        try (Child p = Child.start(base, "--proc-type", "primary", "--file-prefix", "last");
-                Child s = Child.start(base, "--proc-type", "secondary", "--file-prefix", "last")) {
+        try (Child p = Child.start(base, "--proc-type", "primary", "--file-prefix", "last")) {
             assertTrue(p.started().startsWith("READY primary"));
+            Child s = Child.start(base, "--proc-type", "secondary", "--file-prefix", "last");
             assertTrue(s.started().startsWith("READY secondary"));
             s.send("reserve z x"); // memory in the runtime dir (4 KB pages)
             s.await("RESERVED");
@@ -264,6 +264,7 @@ class IpcHardeningTest {
             s.send("quit");
             s.await("BYE");
             assertTrue(s.process.waitFor(30, TimeUnit.SECONDS));
+            s.close();
         }
         assertFalse(Files.exists(dir), "left behind: " + files(dir));
     }
