@@ -95,6 +95,9 @@ class ProcInfoTest {
             assertTrue(List.of(0, 143).contains(primary.exit()), primary.output());
             assertEquals(0, s1.exit(), s1.output());
         }
+        Path dir = base.resolve(prefix);
+        assertFalse(Files.exists(dir), "the group left its runtime dir behind: "
+                + (Files.exists(dir) ? java.util.Arrays.toString(dir.toFile().list()) : ""));
         String j = Files.readString(pj);
         assertTrue(j.contains("\"ipc\": {\"received\": "), "the stats JSON has the IPC counters\n" + j);
         assertEquals(Json.get(j.substring(j.indexOf("\"audit\"")), "total"),
