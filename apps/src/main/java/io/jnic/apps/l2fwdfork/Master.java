@@ -118,6 +118,8 @@ final class Master {
         long deathNs;
         long recoveredNs;
         long spawnNs;
+        /** When the master first saw the new worker in its slot (attached to its queues); 0: not yet. */
+        long attachedNs;
         boolean spare;
         int newPid;
         String reset;
@@ -643,8 +645,14 @@ final class Master {
                 continue;
             }
             long since = stats.forwardingSince(s.id);
+            boolean attached = stats.pid(s.id) == r.newPid;
+            if (attached && r.attachedNs == 0) {
+                r.attachedNs = now;
+            }
             boolean forwarding = isForwarding(since, stats.pid(s.id), r);
-            boolean quiet = !forwarding && stats.pid(s.id) == r.newPid && now - r.spawnNs > NO_TRAFFIC_REPORT_NS;
+            // quiet: attached for a while and nothing forwarded since. Counted from the attach, not from the
+            // spawn: a new JVM on a busy machine may take seconds to start and attach.
+            boolean quiet = !forwarding && attached && now - r.attachedNs > NO_TRAFFIC_REPORT_NS;
             if (!forwarding && !quiet) {
                 continue;
             }
@@ -661,7 +669,8 @@ final class Master {
                     r.mbufsReclaimed, r.alsoRestarted.isEmpty() ? "" : "; workers " + r.alsoRestarted
                             + " stopped and restarted too", recoveredMs, r.newPid, r.spare ? "a spare" : "a new process",
                     forwarding ? String.format(Locale.ROOT, "forwarding %.1f ms after the death", ms)
-                            : "attached but has forwarded nothing in " + NO_TRAFFIC_REPORT_NS / 1_000_000_000L + " s (no traffic?)"));
+                            : "attached but has forwarded nothing in the " + NO_TRAFFIC_REPORT_NS / 1_000_000_000L
+                                    + " s since (no traffic?)"));
             recoveries.add(String.format(Locale.ROOT, "{\"slot\": %d, \"old_pid\": %d, \"exit\": \"%s\", \"reset\": \"%s\", "
                     + "\"queue_pairs_reset\": %d, \"mbufs_returned\": %d, \"also_restarted\": %s, \"reset_ms\": %.1f, "
                     + "\"new_pid\": %d, \"spare\": %b, \"recovery_ms\": %.1f}", s.id, r.oldPid, r.how, r.reset, r.queuesReset,
