@@ -54,6 +54,8 @@ final class Forwarding {
     int txUdpSrc;
     int txUdpDst;
     int flowgenFlows;
+    /** Per-stream statistics even with one stream per port: in a group the port counters are every process's. */
+    boolean streamStatsAlways;
 
     private List<FwdStream> streams = List.of();
     private List<FwdLcore> lcores = List.of();
@@ -229,7 +231,7 @@ final class Forwarding {
     /** The forward statistics block (stop, show fwd stats all): per stream when there are more streams than ports. */
     void printFwdStats() {
         long[] txDropped = new long[PortTable.MAX_PORTS];
-        if (streams.size() > fwdPorts.length) {
+        if (streams.size() > fwdPorts.length || streamStatsAlways) {
             for (FwdStream s : streams) {
                 out.printf(Locale.ROOT, "%n  %s Forward Stats for RX Port=%2d/Queue=%2d -> TX Port=%2d/Queue=%2d %s%n",
                         STREAM_BORDER, s.rxPort, s.rxQueue, s.txPort, s.txQueue, STREAM_BORDER);

@@ -477,6 +477,7 @@ public final class TestPmd implements EalApplication {
         f.txUdpSrc = plan.udpSrc();
         f.txUdpDst = plan.udpDst();
         f.flowgenFlows = app.flowgenFlows;
+        f.streamStatsAlways = app.numProcs > 1;
         for (long[] peer : plan.peers()) {
             f.peer((int) peer[0], peer[1]);
         }
