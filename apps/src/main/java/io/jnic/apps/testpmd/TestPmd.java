@@ -257,9 +257,8 @@ public final class TestPmd implements EalApplication {
         if (eal.procType() == ProcType.SECONDARY && o.procId == 0) {
             throw bad("--proc-id 0 is the primary's; a secondary takes 1.." + (o.numProcs - 1) + " (with --num-procs)");
         }
-        if (o.numProcs > 1 && (o.rxq != o.txq || o.rxq % o.numProcs != 0)) {
-            throw bad("with --num-procs " + o.numProcs + " give equal --rxq and --txq, a multiple of it (each process takes "
-                    + "nq/num-procs queue pairs); got --rxq " + o.rxq + " --txq " + o.txq);
+        if (eal.procType() != ProcType.SECONDARY) {
+            checkQueueShares();
         }
         int[] pinned = new int[0];
         LcoreSet l = eal.lcores();
@@ -328,6 +327,15 @@ public final class TestPmd implements EalApplication {
         return new Plan(mode, topo, pinned, mask, peers, src, dst, us, ud);
     }
 
+    /** The primary's queues split evenly over the group (a secondary takes the primary's configuration). */
+    private void checkQueueShares() {
+        AppOptions o = app;
+        if (o.numProcs > 1 && (o.rxq != o.txq || o.rxq % o.numProcs != 0)) {
+            throw bad("with --num-procs " + o.numProcs + " give equal --rxq and --txq, a multiple of it (each process takes "
+                    + "nq/num-procs queue pairs); got --rxq " + o.rxq + " --txq " + o.txq);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         Plan plan = validate();
@@ -358,6 +366,7 @@ public final class TestPmd implements EalApplication {
 
     private int primary(MpRuntime rt, Plan plan) throws Exception {
         AppOptions o = app;
+        checkQueueShares(); // --proc-type auto may have made this the primary
         PortOptions po = new PortOptions();
         po.vfioUser = o.vfioUser;
         po.devsimRate = o.devsimRate;
@@ -408,8 +417,8 @@ public final class TestPmd implements EalApplication {
                         group.pid(0, rt.pid());
                         try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool));
                                 PortStatsService pss = PortStatsService.serve(rt, devs)) {
-                            rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "%ntestpmd: secondary pid %d %s%n",
-                                    x.secondary().pid(), x.detached() ? "left" : "died; its queue pairs were reset"));
+                            rt.onSecondaryExit(x -> notice(String.format(Locale.ROOT, "testpmd: secondary pid %d %s",
+                                    x.secondary().pid(), x.detached() ? "left" : "died; its queue pairs were reset")));
                             if (sim != null) {
                                 sim.startGenerators();
                             }
@@ -539,7 +548,7 @@ public final class TestPmd implements EalApplication {
                 }
                 ProcStats g = group;
                 if (!rt.isOrphan()) {
-                    rt.onPrimaryExit(() -> out.println("\ntestpmd: the primary (pid " + rt.primaryPid() + ") ended; this "
+                    rt.onPrimaryExit(() -> notice("testpmd: the primary (pid " + rt.primaryPid() + ") ended; this "
                             + "process keeps its queues (ports served outside the primary keep working)"));
                 }
                 Forwarding fwd = forwarding(rt, plan, ports, pool);
@@ -614,6 +623,17 @@ public final class TestPmd implements EalApplication {
     }
 
     private boolean quitting;
+    private volatile LineSource console;
+
+    /** A message that comes while the prompt may be waiting (a secondary left, the primary ended). */
+    private void notice(String msg) {
+        LineSource c = console;
+        if (c != null) {
+            c.notice(msg);
+        } else {
+            out.println(msg);
+        }
+    }
 
     private void printPeriodicStats(Forwarding fwd) {
         java.io.Console c = System.console();
@@ -629,6 +649,7 @@ public final class TestPmd implements EalApplication {
     /** The testpmd> prompt: one command at a time under {@code lock}; quit or end of input ends the session. */
     private void console(Commands commands, Object lock) {
         try (LineSource src = LineSource.open(in, out, commands)) {
+            console = src;
             for (;;) {
                 String line = src.readLine("testpmd> ");
                 if (line == null) {
@@ -654,6 +675,7 @@ public final class TestPmd implements EalApplication {
         } catch (IOException | RuntimeException e) {
             err.println("testpmd: the command line failed: " + e);
         } finally {
+            console = null;
             quit.countDown();
         }
     }

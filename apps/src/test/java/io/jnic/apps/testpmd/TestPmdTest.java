@@ -59,12 +59,18 @@ class TestPmdTest {
         /** Types {@code line} and waits for the prompt's echo of it; returns the index of that line in the output. */
         int cmd(String line) throws InterruptedException {
             in.println(line);
-            p.await("testpmd> " + line);
+            await("testpmd> " + line);
             return p.seen.size() - 1;
         }
 
         String await(String s) throws InterruptedException {
-            return p.await(s);
+            try {
+                return p.await(s);
+            } catch (AssertionError e) {
+                p.process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+                throw new AssertionError((p.process.isAlive() ? "(still running) " : "(exit code "
+                        + p.process.exitValue() + ") ") + e.getMessage(), e);
+            }
         }
 
         /** Output from line {@code from} on. */
