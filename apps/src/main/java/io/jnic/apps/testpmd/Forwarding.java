@@ -216,6 +216,18 @@ final class Forwarding {
                 out.println("Logical core " + l.lcoreId + " stopped on an error: " + l.failure);
                 System.getLogger(Forwarding.class.getName()).log(System.Logger.Level.DEBUG, "lcore failed", l.failure);
             }
+            long packets = 0;
+            for (FwdStream s : l.streams) {
+                packets += s.rxPackets + s.txPackets;
+            }
+            System.getLogger(Forwarding.class.getName()).log(System.Logger.Level.DEBUG, "lcore {0}: {1} bytes allocated on "
+                    + "the forwarding path after the warm-up, {2} packets", l.lcoreId, l.allocatedBytes, packets);
+            // the forwarding path allocates nothing per packet or burst (a burst of garbage would be >= 16 bytes);
+            // one-off bytes (a first slow path, a deoptimisation) are not worth a line
+            if (l.allocatedBytes > 0 && l.allocatedBytes * 10 >= Math.max(packets, 1)) {
+                out.println("Logical core " + l.lcoreId + " allocated " + l.allocatedBytes + " bytes on its forwarding path "
+                        + "for " + packets + " packets");
+            }
             if (l.allocFailures > 0) {
                 out.println("Logical core " + l.lcoreId + ": " + l.allocFailures + " bursts not generated (mbuf pool empty)");
             }

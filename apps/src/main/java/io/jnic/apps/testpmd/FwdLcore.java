@@ -44,6 +44,9 @@ final class FwdLcore implements Runnable {
     volatile int lcoreId = -1;
     long allocFailures;
     volatile Throwable failure;
+    /** Heap bytes this thread allocated in its loop after the warm-up (class initialisation, first calls); -1: unknown. */
+    volatile long allocatedBytes = -1;
+    private static final int WARMUP_LOOPS = 1024;
 
     FwdLcore(int index, FwdStream[] streams, Settings settings, Mempool pool, boolean txFirst) {
         this.index = index;
@@ -95,10 +98,19 @@ final class FwdLcore implements Runnable {
                 }
             }
             final FwdStream[] ss = streams;
+            com.sun.management.ThreadMXBean mx = threadBean();
+            long before = -1;
+            int loops = 0;
             while (running) {
                 for (int i = 0; i < ss.length; i++) {
                     step(i);
                 }
+                if (loops < WARMUP_LOOPS && ++loops == WARMUP_LOOPS && mx != null) {
+                    before = mx.getCurrentThreadAllocatedBytes();
+                }
+            }
+            if (before >= 0) {
+                allocatedBytes = mx.getCurrentThreadAllocatedBytes() - before;
             }
         } catch (Throwable t) {
             failure = t;
@@ -110,6 +122,15 @@ final class FwdLcore implements Runnable {
                 pool.flushCache(lcore); // a floating lcore id goes back to the table: leave no mbufs in its cache
             }
         }
+    }
+
+    private static com.sun.management.ThreadMXBean threadBean() {
+        java.lang.management.ThreadMXBean b = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (b instanceof com.sun.management.ThreadMXBean s && s.isThreadAllocatedMemorySupported()
+                && s.isThreadAllocatedMemoryEnabled()) {
+            return s;
+        }
+        return null;
     }
 
     private void step(int i) {

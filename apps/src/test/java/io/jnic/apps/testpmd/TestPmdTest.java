@@ -354,6 +354,8 @@ class TestPmdTest {
             t.await("Port 1 is closed");
             t.await("Bye...");
             assertEquals(0, t.p.exit(), t.p.output());
+            assertTrue(!t.p.output().contains("bytes on its forwarding path"), "every engine runs without allocating: "
+                    + t.p.output());
         }
     }
 
