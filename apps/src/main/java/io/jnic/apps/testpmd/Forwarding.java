@@ -170,8 +170,19 @@ final class Forwarding {
             atStart[p] = s;
         }
         List<Thread> ts = new ArrayList<>();
-        for (FwdLcore l : lcs) {
-            ts.add(pinned.length > 0 ? rt.launch(pinned[l.index], l) : rt.launchFloating("fwd-lcore-" + l.index, l));
+        try {
+            for (FwdLcore l : lcs) {
+                ts.add(pinned.length > 0 ? rt.launch(pinned[l.index], l) : rt.launchFloating("fwd-lcore-" + l.index, l));
+            }
+        } catch (RuntimeException e) {
+            // no lcore for one of them (all ids taken, ...): end the ones that started, forward nothing
+            for (FwdLcore l : lcs) {
+                l.stop();
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            throw e;
         }
         for (FwdLcore l : lcs) {
             l.awaitReady();
@@ -370,7 +381,8 @@ final class Forwarding {
         out.println("Link speed: " + (l.up() ? speed(l.speedMbps()) : "None"));
         out.println("Link duplex: " + (l.fullDuplex() ? "full-duplex" : "half-duplex"));
         out.println("MTU: " + ports.mtu(p));
-        out.println("Promiscuous mode: " + (ports.promiscuous(p) ? "enabled" : "disabled"));
+        out.println("Promiscuous mode: " + (!ports.primary() ? "set by the primary"
+                : ports.promiscuous(p) ? "enabled" : "disabled"));
         out.println("Port state: " + (ports.started(p) ? "started" : "stopped"));
         out.println("Current number of RX queues: " + ports.rxQueues(p));
         if (ports.maxRxQueues(p) >= 0) {
