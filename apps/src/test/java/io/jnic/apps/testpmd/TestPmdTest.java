@@ -186,7 +186,9 @@ class TestPmdTest {
         Path dir = base.resolve("cabled");
         java.nio.file.Files.createDirectories(dir);
         try (WirePeer peer = new WirePeer(dir, prefix("peer"))) {
-            List<String> args = new ArrayList<>(List.of("--no-huge", "--file-prefix", prefix("cabled"), "--", "-i"));
+            // rings longer than a test's 200 frames: nothing can be lost however late the forwarding thread runs
+            List<String> args = new ArrayList<>(List.of("--no-huge", "--file-prefix", prefix("cabled"), "--", "-i", "--rxd",
+                    "1024", "--txd", "1024"));
             args.addAll(peer.testpmdPorts());
             try (Pmd t = new Pmd(args.toArray(String[]::new))) {
                 t.await("Checking link statuses");
@@ -398,6 +400,12 @@ class TestPmdTest {
                 second.await("Port 1: 02:6A:6E:00:00:01 (queue pairs 1..1 of 2 attached)");
                 second.cmd("port stop all");
                 second.await("Operation not supported in a secondary process");
+                second.cmd("show port stats all"); // from the primary, over IPC
+                second.await("NIC statistics for port 1");
+                second.await("Tx-pps:");
+                second.cmd("show port info 0");
+                second.await("Promiscuous mode: set by the primary");
+                second.await("Queues of this process: 1..1");
                 second.cmd("show config fwd");
                 second.await("RX P=0/Q=1 (socket 0) -> TX P=1/Q=1");
                 second.cmd("start");
