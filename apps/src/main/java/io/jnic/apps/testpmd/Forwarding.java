@@ -27,6 +27,8 @@ final class Forwarding {
         }
     }
 
+    /** Heap bytes an lcore may allocate once after its warm-up before stop reports it (see {@link #stop}). */
+    private static final long ONE_OFF_BYTES = 4096;
     private static final String FWD_BORDER = "----------------------";
     private static final String STREAM_BORDER = "-------";
     private static final String ACC_BORDER = "+++++++++++++++";
@@ -233,9 +235,10 @@ final class Forwarding {
             }
             System.getLogger(Forwarding.class.getName()).log(System.Logger.Level.DEBUG, "lcore {0}: {1} bytes allocated on "
                     + "the forwarding path after the warm-up, {2} packets", l.lcoreId, l.allocatedBytes, packets);
-            // the forwarding path allocates nothing per packet or burst (a burst of garbage would be >= 16 bytes);
-            // one-off bytes (a first slow path, a deoptimisation) are not worth a line
-            if (l.allocatedBytes > 0 && l.allocatedBytes * 10 >= Math.max(packets, 1)) {
+            // the forwarding path allocates nothing per packet (garbage per packet would be >= 16 bytes each, per full
+            // burst >= 16 per 32); one-off bytes after the warm-up (a first slow path, a deoptimisation: 0-1.5 KB
+            // measured) are not worth a line
+            if (l.allocatedBytes > ONE_OFF_BYTES + packets / 4) {
                 out.println("Logical core " + l.lcoreId + " allocated " + l.allocatedBytes + " bytes on its forwarding path "
                         + "for " + packets + " packets");
             }
