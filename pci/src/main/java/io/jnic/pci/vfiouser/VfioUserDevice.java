@@ -290,6 +290,10 @@ public final class VfioUserDevice implements PciDevice {
             throw new IllegalArgumentException("DMA map of " + size + " bytes from descriptor " + fd + " at offset "
                     + fdOffset + " (need memory and a non-negative offset; offset 0 without a descriptor)");
         }
+        if (reader != null && !memory.isAccessibleBy(reader)) {
+            throw new IllegalArgumentException("DMA map of memory confined to one thread: the client serves the "
+                    + "server's DMA_READ/DMA_WRITE from its reader thread, so map shared or global memory");
+        }
         if ((flags & DMA_FLAG_READ) == 0 || (flags & ~(DMA_FLAG_READ | DMA_FLAG_WRITE)) != 0) {
             throw new IllegalArgumentException("DMA map flags 0x" + Integer.toHexString(flags)
                     + " (VFIO_DMA_MAP_FLAG_READ, optionally with VFIO_DMA_MAP_FLAG_WRITE)");
@@ -1093,18 +1097,23 @@ public final class VfioUserDevice implements PciDevice {
                     errno = Errno.EPERM;
                     problem = "write to " + r + ", which was mapped without VFIO_DMA_MAP_FLAG_WRITE";
                 } else {
-                    if (write) {
-                        MemorySegment.copy(in.payload(DmaAccess.DATA, count), 0, r.segment(), address - r.iova(), count);
-                    }
-                    if (reply) {
-                        out.begin(id, command, FLAG_TYPE_REPLY, DmaAccess.SIZE + (write ? 0 : (int) count));
-                        out.putU64(DmaAccess.ADDRESS, address);
-                        out.putU64(DmaAccess.COUNT, count);
-                        if (!write) {
-                            MemorySegment.copy(r.segment(), address - r.iova(), out.payload(DmaAccess.DATA, count), 0, count);
+                    try {
+                        if (write) {
+                            MemorySegment.copy(in.payload(DmaAccess.DATA, count), 0, r.segment(), address - r.iova(), count);
                         }
+                        if (reply) {
+                            out.begin(id, command, FLAG_TYPE_REPLY, DmaAccess.SIZE + (write ? 0 : (int) count));
+                            out.putU64(DmaAccess.ADDRESS, address);
+                            out.putU64(DmaAccess.COUNT, count);
+                            if (!write) {
+                                MemorySegment.copy(r.segment(), address - r.iova(), out.payload(DmaAccess.DATA, count), 0, count);
+                            }
+                        }
+                        servedDma.incrementAndGet();
+                    } catch (IllegalStateException | WrongThreadException e) { // the memory's arena closed under us
+                        errno = Errno.EFAULT;
+                        problem = r + " is no longer accessible: " + e.getMessage();
                     }
-                    servedDma.incrementAndGet();
                 }
             }
         } else {
