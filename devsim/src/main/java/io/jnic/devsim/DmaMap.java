@@ -15,7 +15,12 @@ public final class DmaMap implements DmaMemory {
 
     /** Adds a window; throws when it overlaps one already mapped (the IOMMU would refuse too). */
     public synchronized void map(long iova, MemorySegment segment) {
-        DmaWindow w = new DmaWindow(iova, segment);
+        map(new DmaWindow(iova, segment));
+    }
+
+    /** Adds {@code w} (mapped or reached by messages); throws when it overlaps one already mapped. */
+    public synchronized void map(DmaWindow w) {
+        long iova = w.iova();
         DmaWindow[] old = windows;
         for (DmaWindow o : old) {
             if (iova < o.iova() + o.size() && o.iova() < iova + w.size()) {
