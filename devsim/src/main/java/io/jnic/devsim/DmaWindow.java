@@ -41,7 +41,7 @@ public final class DmaWindow {
     }
 
     private DmaWindow(long iova, long size, boolean writable, MemorySegment segment, Remote remote) {
-        if (iova < 0 || size <= 0 || iova + size < iova) {
+        if (size <= 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) { // IOVAs are unsigned 64-bit
             throw new IllegalArgumentException("DMA window at IOVA 0x" + Long.toHexString(iova) + " of "
                     + size + " bytes is empty or wraps the address space");
         }
@@ -80,7 +80,8 @@ public final class DmaWindow {
 
     /** True when {@code [address, address + length)} lies inside this window. */
     public boolean covers(long address, long length) {
-        return address >= iova && length >= 0 && address - iova <= size - length;
+        return length >= 0 && length <= size && Long.compareUnsigned(address, iova) >= 0
+                && Long.compareUnsigned(address - iova, size - length) <= 0;
     }
 
     /**
