@@ -40,10 +40,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * Everything else is a request/reply exchange: one at a time under one lock, each bounded by the
  * configured timeout, the reply matched by message id and checked before any field of it is used.
  *
- * <p>Any failure other than an error reply (timeout, wrong id, bad length, garbage, disconnect) breaks the
- * connection for good: the stream can no longer be trusted, so later calls fail at once, naming the
- * first failure. The server may send VFIO_USER_DMA_READ / VFIO_USER_DMA_WRITE while a request is
- * outstanding; they are served from the memory given to {@link #dmaMap}.
+ * <p>An error reply (with or without a payload), a reply to nothing (dropped and counted) and a reply with our
+ * id for another command leave the connection usable: the stream is still in step. Anything else (timeout,
+ * bad size, a message cut short, an unknown message type, too many descriptors, disconnect, a reply that does
+ * not describe what was asked) breaks the connection for good: later calls fail at once, naming the first
+ * failure. The server may send VFIO_USER_DMA_READ / VFIO_USER_DMA_WRITE at any time, between requests too:
+ * a reader thread answers them from the memory given to {@link #dmaMap}, within the flags it was mapped
+ * with (see the package documentation for how replies and server requests share the socket).
  */
 public final class VfioUserDevice implements PciDevice {
     private static final System.Logger LOG = System.getLogger(VfioUserDevice.class.getName());

@@ -51,8 +51,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * device thread treats it as a fatal DMA error of that device; {@link DmaMemory.Region#intact()} tells which
  * region broke: the server keeps each region's descriptor to check its file's size).
  *
+ * <p>DMA_MAP without a descriptor adds a region the server reaches through VFIO_USER_DMA_READ / DMA_WRITE
+ * messages to the client ({@link #dmaRead}, {@link #dmaWrite}, and {@link DmaMemory}'s accessors): a device
+ * thread sends one, the server thread matches the client's reply by message id and hands it over; a reply
+ * that answers nothing is counted ({@link #unmatchedReplies()}) and dropped. DMA_UNMAP removes every region
+ * inside its range (VFIO type1), or all of them with VFIO_DMA_UNMAP_FLAG_ALL.
+ *
  * <p>The model gets the client's memory through {@link #dma()} and raises interrupts with
- * {@link #trigger}; both may be used from any thread.
+ * {@link #trigger}; both may be used from any thread but the server thread for message DMA.
  */
 public final class VfioUserServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VfioUserServer.class.getName());
