@@ -98,6 +98,7 @@ class VfioUserServerFuzzTest {
             assertTrue(server.droppedConnections() >= drops - 1, "every drop was counted");
             assertTrue(errorReplies > ITERATIONS / 4, "the mutations were mostly refused: " + errorReplies);
             assertNull(sim.loop().failure(), "the device thread survived");
+            assertEquals(0, server.internalFailures(), "no request failed inside the server or the model (see the log)");
         } finally {
             if (client != null) {
                 client.close();

@@ -108,6 +108,7 @@ public final class VfioUserServer implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong errorReplies = new AtomicLong();
     private final AtomicLong unmatchedReplies = new AtomicLong();
+    private final AtomicLong internalFailures = new AtomicLong();
     private final AtomicLong dmaMessages = new AtomicLong();
 
     // DMA through messages (regions mapped without a descriptor): one request at a time (dmaLock), its reply
@@ -297,6 +298,14 @@ public final class VfioUserServer implements AutoCloseable {
     /** Requests answered with an error. */
     public long errorReplies() {
         return errorReplies.get();
+    }
+
+    /**
+     * Requests that failed inside the server or the model with something other than a refusal (a bug: the
+     * client got EIO); the fuzz tests expect none, whatever a client sends.
+     */
+    public long internalFailures() {
+        return internalFailures.get();
     }
 
     /** Replies from the client that answered no DMA request of ours (dropped). */
@@ -498,6 +507,7 @@ public final class VfioUserServer implements AutoCloseable {
                     step(pfds);
                 } catch (RuntimeException e) {
                     // e.g. accept failing with EMFILE: log, breathe, go on serving
+                    internalFailures.incrementAndGet();
                     LOG.log(Level.ERROR, "vfio-user server " + path + ": unexpected failure", e);
                     pause();
                 }
@@ -674,6 +684,7 @@ public final class VfioUserServer implements AutoCloseable {
         } catch (RuntimeException e) {
             // a bug here or in the model must cost the client one request, not the server its thread
             errorReplies.incrementAndGet();
+            internalFailures.incrementAndGet();
             LOG.log(Level.WARNING, "vfio-user server " + path + ": " + commandName(in.command()) + " failed", e);
             channel.out().beginError(in.msgId(), in.command(), Errno.EIO.code());
             sendCount = 0;
@@ -1178,6 +1189,7 @@ public final class VfioUserServer implements AutoCloseable {
         Errno errno = e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException ? Errno.EINVAL
                 : e instanceof UnsupportedOperationException ? Errno.EOPNOTSUPP : Errno.EIO;
         if (errno == Errno.EIO) {
+            internalFailures.incrementAndGet();
             LOG.log(Level.WARNING, "device model failed on " + commandName(in.command()), e);
         }
         return refuse(in, errno, "device model: " + e);

@@ -419,6 +419,9 @@ class VfioUserClientFuzzTest {
                     String where = "seed 0x" + Long.toHexString(SEED) + " operation " + i;
                     try {
                         if (d == null || d.brokenReason() != null) {
+                            if (d != null && d.brokenReason().contains("reader thread failed")) {
+                                throw new AssertionError(where + ": " + d.brokenReason());
+                            }
                             if (d != null) {
                                 d.close();
                                 reconnects++;
