@@ -370,11 +370,13 @@ public final class VfioUserServer implements AutoCloseable {
                 if (write) {
                     MemorySegment.copy(data, offset + done, out.payload(VfioUserLayout.DmaAccess.DATA, n), 0, n);
                 }
+                // a read lands in a buffer of its own: the caller's memory may be confined to the caller's thread
+                MemorySegment landing = write ? null : MemorySegment.ofArray(new byte[n]);
                 synchronized (dmaMonitor) {
                     dmaPendingId = id;
                     dmaPendingCommand = command;
-                    dmaPendingDst = write ? null : data;
-                    dmaPendingDstOffset = offset + done;
+                    dmaPendingDst = landing;
+                    dmaPendingDstOffset = 0;
                     dmaPendingAddress = iova + done;
                     dmaPendingCount = n;
                     dmaPendingState = 0;
@@ -398,6 +400,9 @@ public final class VfioUserServer implements AutoCloseable {
                             throw new IllegalStateException(commandName(command) + " of [0x" + Long.toHexString(iova + done)
                                     + ", +" + n + ") failed: " + dmaPendingProblem);
                         }
+                    }
+                    if (landing != null) {
+                        MemorySegment.copy(landing, 0, data, offset + done, n);
                     }
                 } catch (VfioUserException e) {
                     throw new IllegalStateException(commandName(command) + " could not be sent: " + e.getMessage(), e);
