@@ -7,7 +7,7 @@ A hang is any of: a killed process the primary knew (it had registered) whose re
 a restarted process that never attaches its queues; a primary that does not end within the grace after SIGTERM;
 no final audit. Recovery time: from the kill to the primary's line that reports the recovery of that pid.
 
-Usage: bench/scripts/chaos.sh APP N   (APP = l2fwd-mp | mp-server | l2fwd-fork; after ./jnic build)
+Usage: bench/scripts/chaos.sh APP N   (APP = l2fwd-mp | mp-server | l2fwd-fork; after ./jnic build; JARS=dir of app jars)
 """
 import os
 import random
@@ -111,7 +111,8 @@ def main():
     rnd = random.Random(seed)
     j = java()
     prefix = "chaos%d" % os.getpid()
-    jar = lambda a: os.path.join(ROOT, "apps", "target", a + ".jar")
+    jars = os.environ.get("JARS", os.path.join(ROOT, "apps", "target"))  # a copy keeps a long run off rebuilds
+    jar = lambda a: os.path.join(jars, a + ".jar")
     eal = ["--file-prefix", prefix]
     procs = {}
 
