@@ -9,6 +9,7 @@ import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
+import io.jnic.ethdev.PortReset;
 import io.jnic.ethdev.PortStats;
 import io.jnic.ethdev.RxInterrupts;
 import io.jnic.ethdev.RssConfig;
@@ -86,9 +87,11 @@ public final class IxgbeDevice extends EthDevice {
     private volatile boolean recoveryPending;
     private volatile long resetsRecovered;
     private volatile long lastRecoveryNanos;
+    private long detectedAt;
     private boolean removedReported;
     private boolean startedBefore;
     private final CopyOnWriteArrayList<Consumer<LinkStatus>> linkListeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<Consumer<PortReset>> resetListeners = new CopyOnWriteArrayList<>();
     private volatile LinkStatus lastLink = LinkStatus.DOWN;
     private long interruptsSeen;
     private long rxInterrupts;
@@ -786,9 +789,12 @@ public final class IxgbeDevice extends EthDevice {
                 return;
             }
             if (!recoveryPending) {
+                detectedAt = t0;
                 resetDetected = true;
                 recoveryPending = true;
                 linkChanged(LinkStatus.DOWN);
+                resetEvent(new PortReset(false, 0, name() + ": the device reset itself (" + sign + "); re-initialising "
+                        + "the port"));
             }
             int[] rxOdd = new int[rxq.length];
             int[] txOdd = new int[txq.length];
@@ -823,13 +829,15 @@ public final class IxgbeDevice extends EthDevice {
                 resetDetected = false;
                 resetsRecovered++;
                 long t1 = System.nanoTime();
-                lastRecoveryNanos = t1 - t0;
-                LOG.log(Level.WARNING, String.format(java.util.Locale.ROOT, "%s: the device reset itself (%s); "
+                lastRecoveryNanos = t1 - detectedAt;
+                String line = String.format(java.util.Locale.ROOT, "%s: the device reset itself (%s); "
                         + "re-initialised the port and its %d RX / %d TX queues in %.1f ms (queues paused in %.1f ms%s), "
                         + "%d TX mbufs returned, RX rings re-posted with their own buffers%s; link and interrupts re-armed",
                         name(), sign, rxq.length, txq.length, lastRecoveryNanos / 1e6, (paused - t0) / 1e6,
                         unpaused.isEmpty() ? "" : ", not acknowledged by pid " + unpaused + " within " + PAUSE_WAIT_MS
-                                + " ms: assumed idle", txFreed, fresh == 0 ? "" : " (" + fresh + " empty slots refilled)"));
+                                + " ms: assumed idle", txFreed, fresh == 0 ? "" : " (" + fresh + " empty slots refilled)");
+                LOG.log(Level.WARNING, line);
+                resetEvent(new PortReset(true, lastRecoveryNanos, line));
             } catch (RuntimeException e) {
                 LOG.log(Level.ERROR, name() + ": re-initialising the port after the device reset itself failed (" + e.getMessage()
                         + "); its queues stay paused, retrying in " + WATCHDOG_MS + " ms", e);
@@ -860,6 +868,22 @@ public final class IxgbeDevice extends EthDevice {
             }
             sleepMicros(200);
         }
+    }
+
+    private void resetEvent(PortReset e) {
+        for (Consumer<PortReset> c : resetListeners) {
+            try {
+                c.accept(e);
+            } catch (RuntimeException x) {
+                LOG.log(Level.WARNING, name() + ": reset listener failed: " + x.getMessage(), x);
+            }
+        }
+    }
+
+    /** Called from the port's watchdog thread when a device reset is noticed and when the port runs again. */
+    @Override
+    public void addResetListener(Consumer<PortReset> l) {
+        resetListeners.add(l);
     }
 
     /** True between noticing that the device reset itself and having re-initialised the port. */
