@@ -65,7 +65,7 @@ final class QueueGeneration {
         }
         lastCheck = now;
         int pid = state.get(ValueLayout.JAVA_INT, QueueMemory.S_REINIT);
-        if (pid != 0 && pid != PID && !Proc.isAlive(pid)) {
+        if (pid != 0 && pid != PID && !running(pid)) {
             orphanReported = true;
             LOG.log(System.Logger.Level.ERROR, "{0}: pid {1,number,#} died while re-initialising the port after a device "
                     + "reset; this queue stays stopped (bursts return 0) until the group is restarted", what, pid);
@@ -98,7 +98,22 @@ final class QueueGeneration {
             return 0;
         }
         int pid = (int) INT.getAcquire(state, QueueMemory.S_DRIVER);
-        return pid == 0 || !Proc.isAlive(pid) ? 0 : pid;
+        return pid == 0 || !running(pid) ? 0 : pid;
+    }
+
+    /** Alive and not a zombie (killed, not yet reaped by its parent: it runs no code any more). */
+    static boolean running(int pid) {
+        if (!Proc.isAlive(pid)) {
+            return false;
+        }
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            int i = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+            char state = i > 0 && i + 2 < stat.length() ? stat.charAt(i + 2) : '?';
+            return state != 'Z' && state != 'X';
+        } catch (java.io.IOException | RuntimeException e) {
+            return Proc.isAlive(pid); // gone meanwhile, or no /proc: kill(0) alone
+        }
     }
 
     /** Publishes the rebuilt ring: the generation after {@code odd} (even). */
