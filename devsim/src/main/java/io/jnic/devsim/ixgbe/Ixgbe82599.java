@@ -345,6 +345,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     public synchronized int read32(long offset) {
         checkOffset(offset, BAR0_SIZE);
         int off = (int) offset;
+        if (busMaster && !resetting && !faultStall) {
+            // a read flushes the driver's earlier writes (PCIe ordering): queue enables and disables it stored in the
+            // mapped pages take effect before this read returns, as they would on hardware, not at the next scan
+            scanQueueEnables();
+        }
         int st = STAT_OF[off >>> 2];
         if (st >= 0 && !isRxQueueRegister(off)) {
             return readStat(st);

@@ -471,6 +471,7 @@ public final class IxgbeDevice extends EthDevice {
             waitClear(base + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
         }
         w(EIMC, EIMC_ALL & ~EICR_LSC);
+        r(STATUS); // flushes the disables to the device (posted writes) before the rings' buffers are freed
         for (RxQueue q : rxq) {
             if (q != null) {
                 q.release();
@@ -539,6 +540,7 @@ public final class IxgbeDevice extends EthDevice {
         int tb = txq(q);
         w(tb + TXDCTL, r(tb + TXDCTL) & ~TXDCTL_ENABLE);
         waitClear(tb + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
+        r(STATUS); // a register read flushes the disables (posted writes) to the device before the rings change
         // the queues stop asynchronously (in-flight DMA completes; a model polls its registers): give the device
         // time to let go of the old rings before they are refilled and enabled again
         sleepMillis(QUEUE_STOP_SETTLE_MS);
