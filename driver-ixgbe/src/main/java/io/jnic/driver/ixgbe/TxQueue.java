@@ -65,7 +65,7 @@ final class TxQueue {
         this.queue = queue;
         this.mem = mem;
         this.state = mem.state;
-        this.generation = new QueueGeneration(mem.state, "TX queue " + queue);
+        this.generation = new QueueGeneration(mem.state, "TX queue " + queue + " (" + mem.zone.name() + ")");
         this.desc = mem.descriptors;
         this.sw = mem.swRing;
         this.size = mem.size;
