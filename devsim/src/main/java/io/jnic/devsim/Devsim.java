@@ -175,7 +175,7 @@ public final class Devsim implements AutoCloseable {
     /**
      * Runs one control command and returns its answer (first line "ok" or "error: ..."). Commands:
      * {@code link-down P}, {@code link-up P}, {@code drop P PROB}, {@code crc-errors P PROB}, {@code stall P},
-     * {@code resume P}, {@code reset P}, {@code reorder-writeback P on|off}, {@code gen P start|stop},
+     * {@code resume P}, {@code reset P}, {@code hostile P PROB}, {@code reorder-writeback P on|off}, {@code gen P start|stop},
      * {@code stats}, {@code help}.
      */
     public String command(String line) {
@@ -205,6 +205,10 @@ public final class Devsim implements AutoCloseable {
                     } else {
                         port(parsePort(a[1])).faultCrcErrorProbability(p);
                     }
+                    return "ok";
+                case "hostile":
+                    need(a, 3);
+                    port(parsePort(a[1])).faultHostile(Double.parseDouble(a[2]));
                     return "ok";
                 case "reorder-writeback":
                     need(a, 3);
@@ -237,6 +241,8 @@ public final class Devsim implements AutoCloseable {
             crc-errors P PROB                deliver arriving frames with a bad FCS with probability PROB
             stall P | resume P               stop / restart all processing of port P
             reset P                          reset port P as if power glitched
+            hostile P PROB                   corrupt RX write-backs with probability PROB (length past the buffer,
+                                             length 0, no EOP, RXE in turn) and report heads outside the rings
             reorder-writeback P on|off       write descriptor status last-to-first within a batch
             gen P start|stop                 start / stop port P's generator
             stats                            per-port counters""";
@@ -270,10 +276,10 @@ public final class Devsim implements AutoCloseable {
             PortCounters c = ports.get(p).counters();
             sb.append(String.format(Locale.ROOT,
                     "port %d link %-4s rx %d pkts %d B | tx %d pkts %d B | missed %d nobuf %d qdrop %d crc %d len %d"
-                            + " | wire-drops %d dma-err %d | %s",
+                            + " | wire-drops %d dma-err %d hostile %d | %s",
                     p, c.linkUp() ? "up" : "down", c.rxDma(), c.rxBytes(), c.txDma(), c.txBytes(), c.rxMissed(),
                     c.rxNoBuffer(), c.rxQueueDrops(), c.crcErrors(), c.lengthErrors(), c.faultDrops(), c.dmaErrors(),
-                    wires.get(p).describe()));
+                    ports.get(p).hostileWriteBacks(), wires.get(p).describe()));
             if (wires.get(p) instanceof GeneratorWire g) {
                 sb.append(String.format(Locale.ROOT, " | gen sent %d, sink %d lost %d reordered %d bad %d",
                         g.sent(), g.sinkFrames(), g.lost(), g.reordered(), g.patternErrors()));

@@ -296,6 +296,15 @@ public abstract class EthDevice implements AutoCloseable {
     }
 
     /**
+     * Calls {@code listener} (on the driver's thread) when the port notices that its device reset itself, and again
+     * when it has re-initialised the port and its queues after that. Drivers that do not recover by themselves throw.
+     */
+    public void addResetListener(java.util.function.Consumer<PortReset> listener) {
+        throw new UnsupportedOperationException(name() + " (" + info().driverName() + ") does not re-initialise itself "
+                + "after a device reset");
+    }
+
+    /**
      * Stops RX/TX queue pair {@code q} in the device, returns the mbufs in its rings to their pools (read from
      * the queue's state in shared memory: the process that drove it may be dead) and sets it up and starts it
      * again with fresh buffers; the other queues keep running. For multi-process recovery.

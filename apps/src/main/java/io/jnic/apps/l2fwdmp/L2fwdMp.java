@@ -261,6 +261,7 @@ public final class L2fwdMp implements EalApplication {
                 try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {
                     io.jnic.multiproc.port.PortStatsService.serve(rt, devs); // proc-info's --stats/--xstats
                     sp.addLinkListener(this::onLink);
+                    sp.addResetListener(this::onReset);
                     rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (%s) %s; "
                             + "queue pairs reset so far: %d, mbufs reclaimed so far: %d%n", x.secondary().pid(),
                             procIdOf(stats, x.secondary().pid()), x.detached() ? "left" : "died", sp.queuesReset(),
@@ -356,6 +357,7 @@ public final class L2fwdMp implements EalApplication {
             }
             ProcStats stats = ProcStats.attach(rt);
             sq.addLinkListener(this::onLink);
+            sq.addResetListener(this::onReset);
             for (int p : portIds) {
                 if (sq.table().state(p) != PortState.STARTED) {
                     throw new IllegalStateException("-p " + o.portmask + " names port " + p + ", which the primary has "
@@ -505,6 +507,10 @@ public final class L2fwdMp implements EalApplication {
             Io.closeQuietly(epfd);
             arena.close();
         }
+    }
+
+    private void onReset(int port, io.jnic.ethdev.PortReset r, long at) {
+        out.println("l2fwd-mp: proc " + app.procId + ": " + r.description());
     }
 
     private void onLink(int port, LinkStatus l, long at) {

@@ -214,6 +214,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private volatile double faultDropProbability;
     private volatile double faultCrcErrorProbability;
     private volatile boolean faultReverseWriteBack;
+    private volatile double faultHostile;
+    private long hostileWriteBacks;
     private long faultDrops;
     private long dmaErrors;
     private long txErrors;
@@ -343,6 +345,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     public synchronized int read32(long offset) {
         checkOffset(offset, BAR0_SIZE);
         int off = (int) offset;
+        if (busMaster && !resetting && !faultStall) {
+            // a read flushes the driver's earlier writes (PCIe ordering): queue enables and disables it stored in the
+            // mapped pages take effect before this read returns, as they would on hardware, not at the next scan
+            scanQueueEnables();
+        }
         int st = STAT_OF[off >>> 2];
         if (st >= 0 && !isRxQueueRegister(off)) {
             return readStat(st);
@@ -565,6 +572,21 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     /** Writes back descriptor status of each batch last-to-first, so DD bits appear out of order. */
     public void faultReverseWriteBack(boolean on) {
         faultReverseWriteBack = on;
+    }
+
+    /**
+     * A hostile or broken device: each RX write-back is, with this probability, corrupted in one of four ways in
+     * turn (a length past any buffer, a length of 0, EOP missing, the RXE error bit), and each such write-back
+     * also leaves RDH pointing outside the ring until the next frame; TX heads (TDH) then point outside too.
+     * Counted in {@link #hostileWriteBacks}: a driver that checks what it reads drops exactly that many frames.
+     */
+    public void faultHostile(double p) {
+        faultHostile = probability(p);
+    }
+
+    /** RX write-backs corrupted by {@link #faultHostile} so far. */
+    public synchronized long hostileWriteBacks() {
+        return hostileWriteBacks;
     }
 
     /** Function-level reset (PCIe FLR / VFIO reset): every register to its default, as CTRL.RST does. */
@@ -1101,6 +1123,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             }
         }
         MemorySegment ring = q.ring.segment();
+        boolean hostileHead = false;
         boolean pcsd = (reg(RXCSUM) & RXCSUM_PCSD) != 0;
         int dword0 = parser.rssType | parser.packetType;
         int dword1 = pcsd ? parser.rssHash : parser.ipId; // without PCSD: IP id + (unmodelled, 0) checksum
@@ -1117,13 +1140,23 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             }
             done += chunk;
             int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP : 0) | error;
+            int wbLength = chunk & 0xFFFF;
+            if (faultHostile > 0 && nextRandom() < faultHostile) {
+                switch ((int) (hostileWriteBacks++ & 3)) {
+                    case 0 -> wbLength = 0xFFFF; // past any buffer
+                    case 1 -> wbLength = 0;
+                    case 2 -> status &= ~RXD_STAT_EOP;
+                    default -> status |= RXD_ERR_RXE;
+                }
+                hostileHead = true;
+            }
             ring.set(LE_INT_U, d, dword0);
             ring.set(LE_INT_U, d + 4, dword1);
-            ring.set(LE_INT_U, d + 12, chunk & 0xFFFF); // length; VLAN tag 0 (no stripping modelled)
+            ring.set(LE_INT_U, d + 12, wbLength); // length; VLAN tag 0 (no stripping modelled)
             writeStatus(ring, d + 8, status);
             q.head = q.head + 1 == q.size ? 0 : q.head + 1;
         }
-        REG.setRelease(bar0, (long) rxq(q.index) + RDH, q.head);
+        REG.setRelease(bar0, (long) rxq(q.index) + RDH, hostileHead ? q.size + 13 : q.head);
         int si = statIndexRx(q.index);
         count(S_QPRC0 + si, 1);
         count(S_QBRC0 + si, len);
@@ -1299,7 +1332,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             t.head = t.head + 1 == t.size ? 0 : t.head + 1;
             processed++;
         }
-        REG.setRelease(bar0, (long) base + TDH, t.head);
+        REG.setRelease(bar0, (long) base + TDH, faultHostile > 0 ? t.size + 13 : t.head); // hostile: out of the ring
         if (t.headWriteBack) {
             DmaWindow w = dma.find(t.headWriteBackAddress, 4);
             if (w != null && w.writable() && w.mapped()) {

@@ -55,5 +55,12 @@
  *       does; the PBA shows armed vectors.</li>
  *   <li>RLEC counts 802.3 length-field mismatches (HLREG0.RXLNGTHERREN) but the frame is still received.</li>
  * </ul>
+ *
+ * <h2>Faults</h2>
+ * Link down/up, drops, CRC errors, a stalled device, reordered write-backs, a reset the driver did not ask for
+ * ({@link io.jnic.devsim.ixgbe.Ixgbe82599#faultReset}: every register to its reset value, no interrupt), and a
+ * hostile device ({@link io.jnic.devsim.ixgbe.Ixgbe82599#faultHostile}: RX write-backs with a length past any
+ * buffer, a length of 0, no EOP or the RXE error bit, in turn, and RDH/TDH outside their rings, counted so that a
+ * test can check that the driver dropped exactly those).
  */
 package io.jnic.devsim.ixgbe;

@@ -9,6 +9,7 @@ import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
+import io.jnic.ethdev.PortReset;
 import io.jnic.ethdev.PortStats;
 import io.jnic.ethdev.RxInterrupts;
 import io.jnic.ethdev.RssConfig;
@@ -57,6 +58,10 @@ public final class IxgbeDevice extends EthDevice {
     private static final long ENABLE_TIMEOUT_NS = 1_000_000_000L;
     /** How long a stopped queue pair is left alone before it is set up again ({@link #queuePairReset}). */
     static final int QUEUE_STOP_SETTLE_MS = 50;
+    /** The watchdog's period: a device that reset itself is noticed within this much (plus a trapped read). */
+    static final int WATCHDOG_MS = 100;
+    /** How long a re-initialisation waits for the processes driving the queues to pause them. */
+    static final int PAUSE_WAIT_MS = 1000;
 
     private final PciDevice pci;
     private final PciBar bar;
@@ -79,8 +84,14 @@ public final class IxgbeDevice extends EthDevice {
     private volatile boolean closing;
     private volatile boolean started;
     private volatile boolean resetDetected;
+    private volatile boolean recoveryPending;
+    private volatile long resetsRecovered;
+    private volatile long lastRecoveryNanos;
+    private long detectedAt;
+    private boolean removedReported;
     private boolean startedBefore;
     private final CopyOnWriteArrayList<Consumer<LinkStatus>> linkListeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<Consumer<PortReset>> resetListeners = new CopyOnWriteArrayList<>();
     private volatile LinkStatus lastLink = LinkStatus.DOWN;
     private long interruptsSeen;
     private long rxInterrupts;
@@ -252,30 +263,53 @@ public final class IxgbeDevice extends EthDevice {
 
     @Override
     protected void doStart() {
-        if (resetDetected) {
-            LOG.log(Level.INFO, "{0}: initialising the device again after its reset", name());
-        }
-        if (startedBefore || resetDetected) {
+        if (startedBefore) {
             // Every start after the first begins from a global reset, as DPDK's ixgbe does: queue state the device
             // latched before (head pointers, enables) is then certainly gone, even where the RXDCTL/TXDCTL.ENABLE
             // read-back cannot show that the device saw a disable (devsim's mapped queue pages echo our own write).
             readHwStats(); // keep what the counters hold: the reset clears them
             resetAndInit();
-            MacAddress m = mac;
-            if (!m.equals(readMac())) {
-                macAddress(m);
-            }
-            if (eventfds.length > 0) {
-                w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
-                w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT);
-                w(EIMS, EICR_LSC);
-            }
-            resetDetected = false;
+            restoreAfterReset();
         }
+        recoveryPending = false;
+        resetDetected = false;
         startedBefore = true;
         PortConfig c = config();
-        int nrx = c.rxQueues();
-        int ntx = c.txQueues();
+        rxq = new RxQueue[c.rxQueues()];
+        for (int q = 0; q < rxq.length; q++) {
+            rxq[q] = newRx(q);
+        }
+        txq = new TxQueue[c.txQueues()];
+        for (int q = 0; q < txq.length; q++) {
+            txq[q] = newTx(q);
+        }
+        programQueues();
+        lastLink = link();
+        ctx.table().link(portId, lastLink);
+        started = true;
+    }
+
+    /** After a global reset: the MAC address we set and the link interrupt, which the reset cleared. */
+    private void restoreAfterReset() {
+        MacAddress m = mac;
+        if (!m.equals(readMac())) {
+            macAddress(m);
+        }
+        if (eventfds.length > 0) {
+            w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
+            w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT);
+            w(EIMS, EICR_LSC);
+        }
+    }
+
+    /**
+     * 4.6.7 receive and 4.6.8 transmit initialisation of the device for the queues {@link #rxq} and {@link #txq}
+     * hold (rings set up in memory, RX rings full of buffers), ending with receive enabled and RX interrupts
+     * routed.
+     */
+    private void programQueues() {
+        PortConfig c = config();
+        int nrx = rxq.length;
         // 4.6.7: receive disabled while the receive path is set up
         w(RXCTRL, r(RXCTRL) & ~RXCTRL_RXEN);
         // 4.6.11.3.1 (no DCB): all of the 512 KB receive buffer to packet buffer 0
@@ -293,10 +327,8 @@ public final class IxgbeDevice extends EthDevice {
         // 8.2.3.7.1: accept broadcast; promiscuous per the configuration
         applyFilter();
         configureRss(c.rss(), nrx);
-
-        rxq = new RxQueue[nrx];
         for (int q = 0; q < nrx; q++) {
-            rxq[q] = setupRx(q);
+            programRx(q, rxq[q]);
         }
         // 4.6.7 last step: no-snoop disable
         w(CTRL_EXT, r(CTRL_EXT) | CTRL_EXT_NS_DIS);
@@ -312,21 +344,18 @@ public final class IxgbeDevice extends EthDevice {
         w(MTQC, 0); // 64 queues, one traffic class, no VT
         w(RTTDCS, r(RTTDCS) & ~RTTDCS_ARBDIS);
         w(DMATXCTL, r(DMATXCTL) | DMATXCTL_TE);
-        txq = new TxQueue[ntx];
-        for (int q = 0; q < ntx; q++) {
-            txq[q] = setupTx(q);
+        for (int q = 0; q < txq.length; q++) {
+            programTx(q, txq[q].mem);
         }
         // 4.6.7: receive enable last, after the queues
         w(RXCTRL, r(RXCTRL) | RXCTRL_RXEN);
         if (c.rxInterrupts()) {
             setupRxInterrupts(nrx);
         }
-        lastLink = link();
-        ctx.table().link(portId, lastLink);
-        started = true;
     }
 
-    private RxQueue setupRx(int q) {
+    /** RX queue {@code q}'s memory, found or reserved, and a ring full of fresh buffers. */
+    private RxQueue newRx(int q) {
         int size = rxRing[q];
         QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("rxq" + q), size, QueueMemory.MAGIC_RX);
         dma.require(m.zone.memory(), "RX ring " + q);
@@ -335,6 +364,11 @@ public final class IxgbeDevice extends EthDevice {
             throw new IllegalStateException(name() + ": mempool '" + rxPools[q].name() + "' has " + rxPools[q].availableCount()
                     + " free mbufs, RX queue " + q + " needs " + size + " to fill its ring; make the pool larger");
         }
+        return rx;
+    }
+
+    private void programRx(int q, RxQueue rx) {
+        QueueMemory m = rx.mem;
         int base = rxq(q);
         // 8.2.3.8.7: advanced one-buffer descriptors, buffer size in 1 KB units, drop when no descriptor is free
         // (so that one full queue does not stall the others: 4.6.7 / 7.1.3.5)
@@ -342,7 +376,7 @@ public final class IxgbeDevice extends EthDevice {
         w(base + SRRCTL, SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | bsize);
         w(base + RDBAL, (int) m.descIova);
         w(base + RDBAH, (int) (m.descIova >>> 32));
-        w(base + RDLEN, size * DESC_SIZE);
+        w(base + RDLEN, m.size * DESC_SIZE);
         w(base + RDH, 0);
         w(base + RDT, 0);
         w(base + DCA_RXCTRL, r(base + DCA_RXCTRL) & ~DCA_RXCTRL_DESC_WRO_EN);
@@ -350,24 +384,25 @@ public final class IxgbeDevice extends EthDevice {
         w(base + RXDCTL, r(base + RXDCTL) | RXDCTL_ENABLE);
         waitSet(base + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE (4.6.7)");
         w(base + RDT, rx.initialTail());
-        return rx;
     }
 
-    private TxQueue setupTx(int q) {
-        int size = txRing[q];
-        QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("txq" + q), size, QueueMemory.MAGIC_TX);
+    private TxQueue newTx(int q) {
+        QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("txq" + q), txRing[q], QueueMemory.MAGIC_TX);
         dma.require(m.zone.memory(), "TX ring " + q);
+        return new TxQueue(q, m, bar, lcore);
+    }
+
+    private void programTx(int q, QueueMemory m) {
         int base = txq(q);
         w(base + TDBAL, (int) m.descIova);
         w(base + TDBAH, (int) (m.descIova >>> 32));
-        w(base + TDLEN, size * DESC_SIZE);
+        w(base + TDLEN, m.size * DESC_SIZE);
         w(base + TDH, 0);
         w(base + TDT, 0);
         // 8.2.3.9.10: prefetch 36, host 8, write-back 4 descriptors (the values Intel recommends for throughput)
         int txdctl = (r(base + TXDCTL) & ~0x7F7F7F) | 36 | (8 << 8) | (4 << 16);
         w(base + TXDCTL, txdctl | TXDCTL_ENABLE);
         waitSet(base + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE (4.6.8)");
-        return new TxQueue(q, m, bar, lcore);
     }
 
     private void applyFilter() {
@@ -436,6 +471,7 @@ public final class IxgbeDevice extends EthDevice {
             waitClear(base + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
         }
         w(EIMC, EIMC_ALL & ~EICR_LSC);
+        r(STATUS); // flushes the disables to the device (posted writes) before the rings' buffers are freed
         for (RxQueue q : rxq) {
             if (q != null) {
                 q.release();
@@ -504,13 +540,16 @@ public final class IxgbeDevice extends EthDevice {
         int tb = txq(q);
         w(tb + TXDCTL, r(tb + TXDCTL) & ~TXDCTL_ENABLE);
         waitClear(tb + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
+        r(STATUS); // a register read flushes the disables (posted writes) to the device before the rings change
         // the queues stop asynchronously (in-flight DMA completes; a model polls its registers): give the device
         // time to let go of the old rings before they are refilled and enabled again
         sleepMillis(QUEUE_STOP_SETTLE_MS);
         rxq[q].release();
         txq[q].releaseShared();
-        rxq[q] = setupRx(q);
-        txq[q] = setupTx(q);
+        rxq[q] = newRx(q);
+        programRx(q, rxq[q]);
+        txq[q] = newTx(q);
+        programTx(q, txq[q].mem);
         LOG.log(Level.INFO, "{0}: queue pair {1} reset", name(), q);
     }
 
@@ -532,14 +571,15 @@ public final class IxgbeDevice extends EthDevice {
 
     private void setupLinkInterrupt() {
         if (msixVectors < 1) {
-            LOG.log(Level.INFO, "{0}: no MSI-X; link changes are seen by polling LINKS", name());
-            return;
+            LOG.log(Level.INFO, "{0}: no MSI-X; link changes are seen by polling LINKS every {1} ms", name(),
+                    WATCHDOG_MS);
+        } else {
+            routeVectors(1);
+            // 8.2.3.5.18: MSI-X mode, PBA support, auto-mask on
+            w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
+            w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT); // other causes -> vector 0
+            w(EIMS, EICR_LSC);
         }
-        routeVectors(1);
-        // 8.2.3.5.18: MSI-X mode, PBA support, auto-mask on; OCD so that reading EICR clears only queue causes
-        w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
-        w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT); // other causes -> vector 0
-        w(EIMS, EICR_LSC);
         linkThread = Thread.ofPlatform().daemon().name("ixgbe-lsc-" + portId).start(this::linkLoop);
     }
 
@@ -649,53 +689,213 @@ public final class IxgbeDevice extends EthDevice {
         return rxq[q].ready();
     }
 
+    /**
+     * The port's slow-path thread: link-status interrupts (vector 0) as they come, and every {@value #WATCHDOG_MS}
+     * ms the watchdog ({@link #watchdog}): a device that reset itself raises no interrupt.
+     */
     private void linkLoop() {
-        int fd = eventfds[0];
+        int fd = eventfds.length > 0 ? eventfds[0] : -1;
+        long nextCheck = System.nanoTime();
         while (!closing) {
             try {
-                if (!Events.pollIn(fd, 100)) {
-                    checkAlive();
-                    continue;
-                }
-                Events.eventfdRead(fd);
-                interruptsSeen++;
-                int cause = r(EICR); // 7.3.1.2: reading clears the causes
-                // a flap shorter than one interrupt round trip still changes nothing: compare with what we saw
-                LinkStatus l = link();
-                if ((cause & EICR_LSC) != 0 && !l.equals(lastLink)) {
-                    LOG.log(Level.INFO, "{0}: link {1}", name(), l);
-                    lastLink = l;
-                    ctx.table().link(portId, l);
-                    for (Consumer<LinkStatus> c : linkListeners) {
-                        c.accept(l);
+                if (fd < 0) {
+                    sleepMillis(WATCHDOG_MS);
+                    linkChanged(link());
+                } else if (Events.pollIn(fd, WATCHDOG_MS)) {
+                    Events.eventfdRead(fd);
+                    interruptsSeen++;
+                    int cause = r(EICR); // 7.3.1.2: reading clears the causes
+                    if ((cause & EICR_LSC) != 0) {
+                        linkChanged(link());
                     }
+                    w(EIMS, EICR_LSC); // 7.3.4: re-enable the cause (auto-masked in MSI-X mode)
                 }
-                w(EIMS, EICR_LSC); // 7.3.4: re-enable the cause (auto-masked in MSI-X mode)
+                long now = System.nanoTime();
+                if (now - nextCheck >= 0) {
+                    nextCheck = now + WATCHDOG_MS * 1_000_000L;
+                    watchdog();
+                }
             } catch (RuntimeException e) {
                 if (!closing) {
                     LOG.log(Level.WARNING, name() + ": link interrupt handling failed: " + e.getMessage());
-                    sleepMillis(100);
+                    sleepMillis(WATCHDOG_MS);
                 }
             }
         }
     }
 
-    /**
-     * A device that reset itself (power glitch, firmware) forgets everything the driver programmed and stops
-     * DMA without an interrupt. CTRL_EXT.DRV_LOAD, which we set and only a reset clears, tells.
-     */
-    private void checkAlive() {
-        if (started && !resetDetected && (r(CTRL_EXT) & CTRL_EXT_DRV_LOAD) == 0) {
-            resetDetected = true;
-            LOG.log(Level.ERROR, "{0}: the device reset itself (CTRL_EXT.DRV_LOAD is clear): its queues are gone and it "
-                    + "moves no packets. stop() and start() the port to initialise it again", name());
-            ctx.table().link(portId, LinkStatus.DOWN);
+    /** Reports {@code l} if it differs from what was reported last (a flap shorter than a round trip changes nothing). */
+    private void linkChanged(LinkStatus l) {
+        if (l.equals(lastLink)) {
+            return;
+        }
+        LOG.log(Level.INFO, "{0}: link {1}", name(), l);
+        lastLink = l;
+        ctx.table().link(portId, l);
+        for (Consumer<LinkStatus> c : linkListeners) {
+            try {
+                c.accept(l);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, name() + ": link listener failed: " + e.getMessage(), e);
+            }
         }
     }
 
-    /** True once the device was seen to have reset itself while started (see {@link #checkAlive}). */
+    /**
+     * A device that reset itself (power glitch, firmware, a PCIe reset) forgets everything the driver programmed:
+     * registers return to their reset values (8.2.3: CTRL_EXT.DRV_LOAD, which the driver sets and only a reset
+     * clears, reads 0; RXDCTL/TXDCTL.ENABLE read 0), its interrupt causes and masks are cleared (EIMS reads 0,
+     * so no interrupt comes), DMA stops and the link retrains. CTRL_EXT.DRV_LOAD is the sign read here (one trapped
+     * read per watchdog turn). All ones is a device that no longer answers (removed, or its link to the host is
+     * down): nothing to re-initialise.
+     */
+    private void watchdog() {
+        if (!started || closing) {
+            return;
+        }
+        int ext = r(CTRL_EXT);
+        if (ext == -1) {
+            if (!removedReported) {
+                removedReported = true;
+                LOG.log(Level.ERROR, "{0}: CTRL_EXT reads all ones: the device no longer answers (removed, or its PCIe "
+                        + "link is down); the port moves no packets", name());
+                linkChanged(LinkStatus.DOWN);
+            }
+            return;
+        }
+        removedReported = false;
+        if (eventfds.length > 0 && !recoveryPending) {
+            linkChanged(link()); // an LSC interrupt lost (or masked by a reset) is made up for here
+        }
+        if ((ext & CTRL_EXT_DRV_LOAD) == 0 || recoveryPending) {
+            recoverFromReset(recoveryPending ? "a re-initialisation left unfinished" : "CTRL_EXT.DRV_LOAD is clear");
+        }
+    }
+
+    /**
+     * Re-initialises the port after the device reset itself, with the queue pairs as they are set up, whichever
+     * process drives them (Linux's ixgbe does a down/up on its reset task; DPDK leaves it to the application,
+     * rte_eth_dev_reset). Every queue is paused through its generation ({@link QueueGeneration}): its driver, in
+     * whatever process, acknowledges on its next burst and leaves the ring alone; one that does not within
+     * {@value #PAUSE_WAIT_MS} ms (idle, or asleep waiting for an interrupt that the reset cleared) is assumed not
+     * to be in a burst. Then the TX rings' mbufs go back to their pools, the device gets the initialisation of
+     * 4.6.3 (global reset, EEPROM and DMA init done, link setup) and 4.6.7 / 4.6.8 with the same rings, the RX
+     * rings' own buffers handed to it again (no mbuf freed or allocated for them), the link and RX interrupts are
+     * routed again and the queues resume: each driver reloads its indices on its next burst. One log line says
+     * what happened and how long it took.
+     */
+    private void recoverFromReset(String sign) {
+        long t0 = System.nanoTime();
+        synchronized (this) {
+            if (!started || closing) {
+                return;
+            }
+            if (!recoveryPending) {
+                detectedAt = t0;
+                resetDetected = true;
+                recoveryPending = true;
+                linkChanged(LinkStatus.DOWN);
+                resetEvent(new PortReset(false, 0, name() + ": the device reset itself (" + sign + "); re-initialising "
+                        + "the port"));
+            }
+            int[] rxOdd = new int[rxq.length];
+            int[] txOdd = new int[txq.length];
+            for (int q = 0; q < rxq.length; q++) {
+                rxOdd[q] = QueueGeneration.pause(rxq[q].mem.state);
+            }
+            for (int q = 0; q < txq.length; q++) {
+                txOdd[q] = QueueGeneration.pause(txq[q].mem.state);
+            }
+            java.util.TreeSet<Integer> unpaused = awaitPaused(rxOdd, txOdd);
+            long paused = System.nanoTime();
+            try {
+                int txFreed = 0;
+                for (TxQueue t : txq) {
+                    txFreed += TxQueue.releaseInRing(t.mem, Mempool.LCORE_ANY);
+                }
+                readHwStats(); // what the counters held before the reset is gone; keep what came since
+                resetAndInit();
+                restoreAfterReset();
+                int fresh = 0;
+                for (RxQueue rx : rxq) {
+                    fresh += rx.repost();
+                }
+                programQueues();
+                for (int q = 0; q < rxq.length; q++) {
+                    QueueGeneration.resume(rxq[q].mem.state, rxOdd[q]);
+                }
+                for (int q = 0; q < txq.length; q++) {
+                    QueueGeneration.resume(txq[q].mem.state, txOdd[q]);
+                }
+                recoveryPending = false;
+                resetDetected = false;
+                resetsRecovered++;
+                long t1 = System.nanoTime();
+                lastRecoveryNanos = t1 - detectedAt;
+                String line = String.format(java.util.Locale.ROOT, "%s: the device reset itself (%s); "
+                        + "re-initialised the port and its %d RX / %d TX queues in %.1f ms (queues paused in %.1f ms%s), "
+                        + "%d TX mbufs returned, RX rings re-posted with their own buffers%s; link and interrupts re-armed",
+                        name(), sign, rxq.length, txq.length, lastRecoveryNanos / 1e6, (paused - t0) / 1e6,
+                        unpaused.isEmpty() ? "" : ", not acknowledged by pid " + unpaused + " within " + PAUSE_WAIT_MS
+                                + " ms: assumed idle", txFreed, fresh == 0 ? "" : " (" + fresh + " empty slots refilled)");
+                LOG.log(Level.WARNING, line);
+                resetEvent(new PortReset(true, lastRecoveryNanos, line));
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, name() + ": re-initialising the port after the device reset itself failed (" + e.getMessage()
+                        + "); its queues stay paused, retrying in " + WATCHDOG_MS + " ms", e);
+            }
+        }
+    }
+
+    /** Waits up to {@value #PAUSE_WAIT_MS} ms for the queues' drivers to acknowledge; returns the pids that did not. */
+    private java.util.TreeSet<Integer> awaitPaused(int[] rxOdd, int[] txOdd) {
+        long end = System.nanoTime() + PAUSE_WAIT_MS * 1_000_000L;
+        java.util.TreeSet<Integer> pending = new java.util.TreeSet<>();
+        while (true) {
+            pending.clear();
+            for (int q = 0; q < rxq.length; q++) {
+                int pid = QueueGeneration.pendingDriver(rxq[q].mem.state, rxOdd[q]);
+                if (pid != 0) {
+                    pending.add(pid);
+                }
+            }
+            for (int q = 0; q < txq.length; q++) {
+                int pid = QueueGeneration.pendingDriver(txq[q].mem.state, txOdd[q]);
+                if (pid != 0) {
+                    pending.add(pid);
+                }
+            }
+            if (pending.isEmpty() || System.nanoTime() - end >= 0) {
+                return pending;
+            }
+            sleepMicros(200);
+        }
+    }
+
+    private void resetEvent(PortReset e) {
+        for (Consumer<PortReset> c : resetListeners) {
+            try {
+                c.accept(e);
+            } catch (RuntimeException x) {
+                LOG.log(Level.WARNING, name() + ": reset listener failed: " + x.getMessage(), x);
+            }
+        }
+    }
+
+    /** Called from the port's watchdog thread when a device reset is noticed and when the port runs again. */
+    @Override
+    public void addResetListener(Consumer<PortReset> l) {
+        resetListeners.add(l);
+    }
+
+    /** True between noticing that the device reset itself and having re-initialised the port. */
     public boolean resetDetected() {
         return resetDetected;
+    }
+
+    /** Device resets recovered from so far (re-initialisations that completed). */
+    public long resetsRecovered() {
+        return resetsRecovered;
     }
 
     /** Called from the interrupt thread on every link change seen through the LSC interrupt. */
@@ -861,6 +1061,19 @@ public final class IxgbeDevice extends EthDevice {
         }
         m.put("lsc_interrupts", interruptsSeen);
         m.put("rx_interrupts", rxInterrupts);
+        // counted in the queues' shared state by whichever process drove them
+        long badLength = 0;
+        long badStatus = 0;
+        for (RxQueue r : rxq) {
+            if (r != null) {
+                badLength += r.mem.state.get(java.lang.foreign.ValueLayout.JAVA_LONG, QueueMemory.S_BAD_LENGTH);
+                badStatus += r.mem.state.get(java.lang.foreign.ValueLayout.JAVA_LONG, QueueMemory.S_BAD_STATUS);
+            }
+        }
+        m.put("rx_bad_length_writebacks", badLength);
+        m.put("rx_bad_status_writebacks", badStatus);
+        m.put("device_resets_recovered", resetsRecovered);
+        m.put("device_reset_recovery_us", lastRecoveryNanos / 1000);
         return m;
     }
 

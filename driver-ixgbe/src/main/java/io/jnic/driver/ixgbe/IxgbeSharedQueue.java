@@ -43,9 +43,14 @@ final class IxgbeSharedQueue extends SharedQueue {
         return tx.packets;
     }
 
-    /** Returns the spare buffers the RX side allocated ahead; the rings stay as they are for the next owner. */
+    /**
+     * Returns the spare buffers the RX side allocated ahead; the rings stay as they are for the next owner, and a
+     * re-initialisation of the port no longer waits for this process.
+     */
     @Override
     public void close() {
         rx.releaseSpare();
+        rx.releaseDriver();
+        tx.releaseDriver();
     }
 }

@@ -12,8 +12,18 @@ import java.lang.foreign.ValueLayout;
  *
  * <pre>
  * state: 0 magic u32, 4 ring size u32, 8 next index u32 (RX: next to read; TX: tail), 12 clean index u32 (TX),
- *        16 pool id u32 (RX), 20 in-flight u32 (TX)
+ *        16 pool id u32 (RX), 20 in-flight u32 (TX),
+ *        24 generation u32, 28 acknowledged generation u32, 32 driver pid u32, 36 re-initialiser pid u32,
+ *        40 bad write-backs: length u64, 48 status/error u64 (RX)
  * </pre>
+ *
+ * <p>The generation is how the process driving the queue learns that the port was re-initialised under it (a
+ * device reset, {@link IxgbeDevice}): even while the ring is in service, odd while the port owner rebuilds it.
+ * The driving process reads it with one plain load per burst; when it differs from the one it last saw it writes
+ * it back as acknowledged (release) and, once it is even again, reloads its indices from this block. The
+ * re-initialiser makes it odd, waits for the acknowledgement (the driver finished the burst it was in and left
+ * the ring alone), rebuilds ring and indices and makes it even. The driver pid says whom to wait for: 0 when no
+ * process bursts on the queue, a dead pid is not waited for.
  */
 final class QueueMemory {
     static final int MAGIC_RX = 0x52584a4e; // "NJXR"
@@ -24,6 +34,12 @@ final class QueueMemory {
     static final long S_CLEAN = 12;
     static final long S_POOL = 16;
     static final long S_INFLIGHT = 20;
+    static final long S_GEN = 24;
+    static final long S_ACK = 28;
+    static final long S_DRIVER = 32;
+    static final long S_REINIT = 36;
+    static final long S_BAD_LENGTH = 40;
+    static final long S_BAD_STATUS = 48;
     static final long STATE_BYTES = 128;
 
     final Memzone zone;
@@ -83,10 +99,13 @@ final class QueueMemory {
             throw new IllegalStateException("memzone " + name + " is not IOVA-contiguous; the descriptor ring must be");
         }
         QueueMemory q = new QueueMemory(z, size);
+        // a queue set up again keeps counting generations, so that a process still holding the old one resyncs
+        int gen = q.state.get(ValueLayout.JAVA_INT, S_MAGIC) == magic ? (q.state.get(ValueLayout.JAVA_INT, S_GEN) | 1) + 1 : 0;
         q.descriptors.fill((byte) 0);
         q.swRing.fill((byte) 0);
         q.state.fill((byte) 0);
         q.state.set(ValueLayout.JAVA_INT, S_SIZE, size);
+        q.state.set(ValueLayout.JAVA_INT, S_GEN, gen);
         q.state.set(ValueLayout.JAVA_INT, S_MAGIC, magic);
         return q;
     }

@@ -13,9 +13,16 @@ import java.lang.invoke.VarHandle;
 /**
  * One receive queue's data path (7.1): reads write-back descriptors whose DD bit is set, hands their mbufs
  * out, and puts fresh mbufs (allocated in bulk) into the same slots; the tail doorbell (RDT) is written once
- * per burst through the mapped queue page. Everything the device wrote is checked before use: a length beyond
- * the buffer, a missing EOP (a frame spread over several buffers, which this driver never configures) or an
- * error bit drops the frame and recycles its buffer.
+ * per burst through the mapped queue page. Everything the device wrote is checked before use: a length of 0 or
+ * beyond the buffer, a missing EOP (a frame spread over several buffers, which this driver never configures) or
+ * an error bit drops the frame, recycles its buffer in place and is counted in the queue's shared state (the port
+ * owner's xstats {@code rx_bad_length_writebacks} / {@code rx_bad_status_writebacks}, whichever process drove the
+ * queue). Nothing else the device writes is used: its head pointer is never read, and a descriptor it marks done
+ * out of turn only hands out the buffer the ring holds in that slot.
+ *
+ * <p>Each burst starts with one plain read of the queue's generation ({@link QueueGeneration}); when the port
+ * owner re-initialised the ring under this process (a device reset) the burst returns 0 while that goes on and
+ * then continues from the indices the owner left in the shared state.
  */
 final class RxQueue {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
@@ -25,6 +32,10 @@ final class RxQueue {
 
     final int queue;
     final QueueMemory mem;
+    private final MemorySegment state;
+    private final QueueGeneration generation;
+    /** The generation this object's indices belong to; -1: not yet synchronised with the shared state. */
+    private int gen = -1;
     private final MemorySegment desc;
     private final MemorySegment sw;
     private final MemorySegment rdt;
@@ -58,6 +69,8 @@ final class RxQueue {
     RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore, boolean attach) {
         this.queue = queue;
         this.mem = mem;
+        this.state = mem.state;
+        this.generation = new QueueGeneration(mem.state, "port " + port + " RX queue " + queue);
         this.desc = mem.descriptors;
         this.sw = mem.swRing;
         this.size = mem.size;
@@ -75,16 +88,7 @@ final class RxQueue {
                 throw new IllegalStateException("RX queue " + queue + ": next index " + n + " outside the ring of " + size
                         + " (corrupted queue state)");
             }
-            this.next = n;
-            if (lcore >= 0) {
-                // the ring's buffers are this process's now: if it dies holding some, an audit finds them by owner
-                for (int i = 0; i < size; i++) {
-                    long h = sw.get(J, 8L * i);
-                    if ((h & ~0xFFFF_FFFF_FFFFL) == poolTag) {
-                        poolSeg.set(ValueLayout.JAVA_SHORT, (h & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, (short) lcore);
-                    }
-                }
-            }
+            this.next = n; // the first burst synchronises again (and marks the ring's buffers as this process's)
         } else {
             mem.state.set(I, QueueMemory.S_POOL, pool.poolId());
         }
@@ -103,6 +107,62 @@ final class RxQueue {
         pendingTail = 0;
         mem.state.set(I, QueueMemory.S_NEXT, 0);
         return true;
+    }
+
+    /**
+     * Port owner, after a device reset, with the queue paused ({@link QueueGeneration#pause}): hands every
+     * buffer of the ring to the device again (its descriptors rewritten, DD clear; what the device had written
+     * back and nobody read is lost with the reset, as on the wire) and restarts the ring at index 0. A slot that
+     * holds no buffer of the pool gets a fresh one. Touches shared memory only, never this object's own indices:
+     * its driver resynchronises on its next burst. Returns the fresh buffers taken.
+     */
+    int repost() {
+        int fresh = 0;
+        long[] one = new long[1];
+        for (int i = 0; i < size; i++) {
+            long h = sw.get(J, 8L * i);
+            if ((h & ~0xFFFF_FFFF_FFFFL) != poolTag) {
+                if (!pool.allocBulk(one, 0, 1, Mempool.LCORE_ANY)) {
+                    throw new IllegalStateException("RX queue " + queue + ": mempool '" + pool.name() + "' is empty; "
+                            + "cannot refill slot " + i + " of the ring after the device reset");
+                }
+                h = one[0];
+                fresh++;
+            }
+            setBuffer(i, h);
+        }
+        state.set(I, QueueMemory.S_NEXT, 0);
+        return fresh;
+    }
+
+    /** The shared state moved to generation {@code g}: false while the ring is rebuilt, else reload the indices. */
+    private boolean resync(int g) {
+        if (!generation.seen(g)) {
+            return false;
+        }
+        int n = state.get(I, QueueMemory.S_NEXT);
+        if (n < 0 || n >= size) {
+            throw new IllegalStateException("RX queue " + queue + ": next index " + n + " outside the ring of " + size
+                    + " (corrupted queue state)");
+        }
+        next = n;
+        pendingTail = 0;
+        if (lcore >= 0) {
+            // the ring's buffers are this process's now: if it dies holding some, an audit finds them by owner
+            for (int i = 0; i < size; i++) {
+                long h = sw.get(J, 8L * i);
+                if ((h & ~0xFFFF_FFFF_FFFFL) == poolTag) {
+                    poolSeg.set(ValueLayout.JAVA_SHORT, (h & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, (short) lcore);
+                }
+            }
+        }
+        gen = g;
+        return true;
+    }
+
+    /** Lets go of the queue (another process may take it over): the port owner need not wait for this one. */
+    void releaseDriver() {
+        generation.release();
     }
 
     private void setBuffer(int i, long h) {
@@ -126,6 +186,10 @@ final class RxQueue {
     }
 
     int burst(MbufBatch batch) {
+        int g = state.get(I, QueueMemory.S_GEN);
+        if (g != gen && !resync(g)) {
+            return 0; // the port owner is re-initialising the ring
+        }
         final long[] out = batch.handles();
         int have = batch.count();
         final int max = batch.capacity() - have;
@@ -153,6 +217,8 @@ final class RxQueue {
                 spare[spareCount++] = fresh;
                 fresh = h;
                 errors++;
+                long at = len == 0 || len > bufLen ? QueueMemory.S_BAD_LENGTH : QueueMemory.S_BAD_STATUS;
+                state.set(J, at, state.get(J, at) + 1);
                 if ((h & ~0xFFFF_FFFF_FFFFL) != poolTag) {
                     throw new IllegalStateException("RX queue " + queue + ": software ring slot " + i + " holds 0x"
                             + Long.toHexString(h) + ", not an mbuf of pool " + pool.name() + " (corrupted queue memory)");

@@ -14,7 +14,12 @@ import java.lang.invoke.VarHandle;
  * One transmit queue's data path (7.2): one advanced data descriptor per single-segment packet, RS (report
  * status) on every {@code rsThresh}-th descriptor, and cleanup in whole groups of {@code rsThresh}: when the
  * device has written DD back on a group's RS descriptor, every mbuf of the group is freed in one bulk call.
- * The tail doorbell (TDT) is one store into the mapped queue page per burst.
+ * The tail doorbell (TDT) is one store into the mapped queue page per burst. Of what the device writes, only
+ * the DD bit of RS descriptors is read; its head pointer (TDH) never is.
+ *
+ * <p>Each burst starts with one plain read of the queue's generation ({@link QueueGeneration}): while the port
+ * owner re-initialises the ring (a device reset) bursts send nothing, then the queue continues from the indices
+ * the owner left in the shared state (an empty ring).
  */
 final class TxQueue {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
@@ -25,6 +30,10 @@ final class TxQueue {
 
     final int queue;
     final QueueMemory mem;
+    private final MemorySegment state;
+    private final QueueGeneration generation;
+    /** The generation this object's indices belong to; -1: not yet synchronised with the shared state. */
+    private int gen = -1;
     private final MemorySegment desc;
     private final MemorySegment sw;
     private final MemorySegment tdt;
@@ -55,6 +64,8 @@ final class TxQueue {
     TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore, boolean attach) {
         this.queue = queue;
         this.mem = mem;
+        this.state = mem.state;
+        this.generation = new QueueGeneration(mem.state, "TX queue " + queue + " (" + mem.zone.name() + ")");
         this.desc = mem.descriptors;
         this.sw = mem.swRing;
         this.size = mem.size;
@@ -120,6 +131,10 @@ final class TxQueue {
         int n = batch.count();
         if (n == 0) {
             return 0;
+        }
+        int g = state.get(I, QueueMemory.S_GEN);
+        if (g != gen && !resync(g)) {
+            return 0; // the port owner is re-initialising the ring: the packets stay in the batch
         }
         // free what the device finished, a group at a time, while the ring is more than half full
         while (size - inFlight <= n + rsThresh && cleanGroup()) {
@@ -192,38 +207,62 @@ final class TxQueue {
                 : "has data_off " + dataOff + " + data_len " + len + " outside its " + lastBufLen + "-byte buffer or no data"));
     }
 
+    /** The shared state moved to generation {@code g}: false while the ring is rebuilt, else reload the indices. */
+    private boolean resync(int g) {
+        if (!generation.seen(g)) {
+            return false;
+        }
+        loadState();
+        gen = g;
+        return true;
+    }
+
+    /** Lets go of the queue (another process may take it over): the port owner need not wait for this one. */
+    void releaseDriver() {
+        generation.release();
+    }
+
     /**
      * Frees every packet the shared state counts in the ring, whoever drove the queue (the queue must be
      * stopped; its state may come from a process that died).
      */
     void releaseShared() {
-        // the owner may have died between its state stores: trust clean and in-flight as far as they are in
-        // range; slots outside what was in flight are zero (cleanGroup clears them), so nothing is freed twice
-        int c = mem.state.get(I, QueueMemory.S_CLEAN);
-        int f = mem.state.get(I, QueueMemory.S_INFLIGHT);
-        clean = c >= 0 && c < size ? c : 0;
-        inFlight = f >= 0 && f < size ? f : 0;
-        release();
+        releaseInRing(mem, lcore);
+        inFlight = 0;
+        clean = tail = 0;
     }
 
-    /** Frees every packet still in the ring (the queue must be stopped). */
-    void release() {
+    /**
+     * Frees the packets the shared state of {@code m} counts in flight, from {@code lcore}, and empties the ring
+     * (indices 0, descriptors cleared). Touches shared memory only; a process driving the queue must be paused
+     * ({@link QueueGeneration}) or gone. Returns the mbufs freed.
+     */
+    static int releaseInRing(QueueMemory m, int lcore) {
+        // the owner may have died between its state stores: trust clean and in-flight as far as they are in
+        // range; slots outside what was in flight are zero (cleanGroup clears them), so nothing is freed twice
+        int size = m.size;
+        int c = m.state.get(I, QueueMemory.S_CLEAN);
+        int f = m.state.get(I, QueueMemory.S_INFLIGHT);
+        c = c >= 0 && c < size ? c : 0;
+        f = f >= 0 && f < size ? f : 0;
         long[] tmp = new long[size];
         int n = 0;
-        int c = clean;
-        for (int k = 0; k < inFlight; k++) {
-            long h = sw.get(J, 8L * c);
+        for (int k = 0; k < f; k++) {
+            long h = m.swRing.get(J, 8L * c);
             if (h != 0) {
                 tmp[n++] = h;
             }
-            sw.set(J, 8L * c, 0L);
+            m.swRing.set(J, 8L * c, 0L);
             if (++c == size) {
                 c = 0;
             }
         }
-        inFlight = 0;
-        clean = tail = 0;
+        m.state.set(I, QueueMemory.S_NEXT, 0);
+        m.state.set(I, QueueMemory.S_CLEAN, 0);
+        m.state.set(I, QueueMemory.S_INFLIGHT, 0);
+        m.descriptors.fill((byte) 0);
         Mempool.freeBulk(tmp, 0, n, lcore);
+        return n;
     }
 
     int inFlight() {

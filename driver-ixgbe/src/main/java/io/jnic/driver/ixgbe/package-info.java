@@ -4,5 +4,40 @@
  * {@link io.jnic.driver.ixgbe.IxgbeDevice} the port (init of datasheet 4.6.3, receive 4.6.7, transmit 4.6.8,
  * RSS, statistics, MSI-X), RxQueue/TxQueue the data path over descriptor rings in memzones. Sections cited are
  * those of the Intel 82599 10 GbE Controller Datasheet.
+ *
+ * <h2>A device that resets itself</h2>
+ * After a reset the driver did not ask for (power glitch, firmware, a PCIe reset; devsim's {@code reset P}) an
+ * 82599 holds its registers' reset values: CTRL_EXT.DRV_LOAD, which the driver sets at probe, reads 0, so do
+ * RXDCTL/TXDCTL.ENABLE; interrupt causes and masks are cleared (no interrupt tells), DMA stops, the link
+ * retrains. Linux's ixgbe notices such conditions in its service task and does a down/up of the interface
+ * (rings emptied and refilled); DPDK's ixgbe leaves it to the application (rte_eth_dev_reset, then configure and
+ * start). Here the port's slow-path thread (link interrupts, and a watchdog turn every 100 ms: one trapped read
+ * of CTRL_EXT) notices DRV_LOAD clear and re-initialises the port by itself, with its queues as they are set up
+ * and whichever process drives them:
+ * <ol>
+ * <li>every queue's generation ({@code QueueMemory}'s state block) is made odd; the process bursting on the queue
+ * reads the generation with one plain load per burst, and on a change writes it back as acknowledged and leaves
+ * the ring alone. The re-initialiser waits (at most 1 s) for the acknowledgements of the queues' driving
+ * processes (recorded by pid in the state; none, dead or zombie: not waited for);</li>
+ * <li>the TX rings' mbufs (what the shared state counts in flight) go back to their pools;</li>
+ * <li>the 4.6.3 sequence (masks, CTRL.RST, EEPROM auto-read, DMA init done, DRV_LOAD, link setup), the MAC
+ * address and link interrupt, then 4.6.7 / 4.6.8 for every queue with the same rings: each RX descriptor gets its
+ * slot's own buffer again (no mbuf freed or taken; what the device wrote back and nobody read is lost, as frames
+ * are on a reset wire), the rings restart at 0, RX interrupts are routed again;</li>
+ * <li>the generation is made even: each driving process reloads its indices from the state on its next burst
+ * (an RX ring's buffers are marked as its own again, for the pool audit).</li>
+ * </ol>
+ * One WARNING line says what happened and how long it took; {@link io.jnic.ethdev.EthDevice#addResetListener}
+ * hears the reset noticed and the port running again. A re-initialisation that fails (the device does not come
+ * back) leaves the queues paused and is retried on the next watchdog turn. CTRL_EXT reading all ones (removed
+ * device, dead PCIe link) is reported once; there is nothing to re-initialise. A process that waits longer than
+ * 1 s inside one burst (stopped by a signal mid-burst) is the case the pause cannot cover.
+ *
+ * <h2>What the device writes is checked</h2>
+ * RX write-backs: DD, then EOP present, no RXE, a length of 1 to the buffer's size; anything else drops the frame,
+ * reuses its buffer and counts it in the queue's shared state ({@code rx_bad_length_writebacks},
+ * {@code rx_bad_status_writebacks} in the port owner's xstats). TX: only the DD bit of RS descriptors is read.
+ * Head pointers (RDH, TDH) are never read on the data path, so a device reporting heads outside its rings
+ * changes nothing.
  */
 package io.jnic.driver.ixgbe;

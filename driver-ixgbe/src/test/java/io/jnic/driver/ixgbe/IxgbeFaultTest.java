@@ -26,7 +26,7 @@ class IxgbeFaultTest {
     }
 
     /** Sends n frames (retrying while the ring is full, up to 2 s) and drains what arrives; returns frames received. */
-    private static long traffic(Rig rig, IxgbeDevice d, int n) {
+    static long traffic(Rig rig, IxgbeDevice d, int n) {
         MbufBatch out = new MbufBatch(32);
         MbufBatch in = new MbufBatch(32);
         long got = 0;
@@ -68,29 +68,6 @@ class IxgbeFaultTest {
             d.start(); // a restart resets the device (as DPDK's ixgbe does): the link trains again
             assertTrue(d.waitLink(Duration.ofSeconds(10)).up());
             assertTrue(traffic(rig, d, 500) > 0, "traffic after stop/start");
-            d.close();
-            assertNoLeak(rig);
-        }
-    }
-
-    @Test
-    void aDeviceResetIsDetectedAndAStopStartRecovers() throws Exception {
-        try (Rig rig = new Rig(dir, 1, "loop", 4096)) {
-            IxgbeDevice d = rig.started(0, PortConfig.of(1, 1), 256);
-            assertTrue(d.waitLink(Duration.ofSeconds(10)).up());
-            assertTrue(traffic(rig, d, 500) > 0);
-            rig.sim.command("reset 0");
-            long end = System.nanoTime() + 10_000_000_000L;
-            while (!d.resetDetected() && System.nanoTime() < end) {
-                Thread.sleep(10);
-            }
-            assertTrue(d.resetDetected(), "the driver noticed the reset");
-            d.stop();
-            assertNoLeak(rig);
-            d.start();
-            assertFalse(d.resetDetected());
-            assertTrue(d.waitLink(Duration.ofSeconds(10)).up());
-            assertTrue(traffic(rig, d, 500) > 0, "traffic after recovery");
             d.close();
             assertNoLeak(rig);
         }

@@ -31,6 +31,7 @@ final class Rig implements AutoCloseable {
     final EthPorts ports;
     final List<Path> sockets;
     final List<EthDevice> devs = new ArrayList<>();
+    final List<io.jnic.pci.PciDevice> pcis = new ArrayList<>();
 
     Rig(Path dir, int nports, String wire, int mbufs) {
         sim = Devsim.start(Devsim.Config.of(nports, wire));
@@ -50,8 +51,10 @@ final class Rig implements AutoCloseable {
     }
 
     IxgbeDevice probe(int p) {
-        IxgbeDevice d = (IxgbeDevice) ports.probe(VfioUserDevice.connect(sockets.get(p)));
+        VfioUserDevice pci = VfioUserDevice.connect(sockets.get(p));
+        IxgbeDevice d = (IxgbeDevice) ports.probe(pci);
         devs.add(d);
+        pcis.add(pci);
         return d;
     }
 

@@ -22,7 +22,8 @@ import java.util.Objects;
  * other descriptors of that chain (2.8.7). Both wrap counters start at 1 and flip each time a position wraps.
  *
  * <p>As {@link SplitVirtqueue}, nothing read back is trusted: a used descriptor must name a buffer id we have
- * outstanding and a length within what that buffer offered, else the queue is marked broken. Buffer ids are ours
+ * outstanding, else the queue is marked broken; a length beyond what that buffer offered comes back as -1 (the
+ * caller drops the buffer; counted in {@link #badLengths}). Buffer ids are ours
  * (a free stack), independent of ring positions. Single-threaded, no allocation after construction.
  */
 public final class PackedVirtqueue implements Virtqueue {
@@ -77,6 +78,7 @@ public final class PackedVirtqueue implements Virtqueue {
     private long published;
     private long kicked;
     private String broken;
+    private long badLengths;
 
     /**
      * @param size     entries, 1..32768 (powers of two are not required by 2.8, but virtio-net uses them)
@@ -356,8 +358,10 @@ public final class PackedVirtqueue implements Virtqueue {
             boolean wrote = (mem.get(U16, d + DESC_FLAGS) & DESC_F_WRITE) != 0;
             int len = wrote ? mem.get(U32, d + DESC_LEN) : 0;
             if (len < 0 || len > writable[id]) {
-                fail("used descriptor at " + nextUsed + " reports " + Integer.toUnsignedString(len) + " bytes written"
-                        + " to buffer " + id + ", which offered " + writable[id] + " writable bytes");
+                // the buffer is ours again (an outstanding id), only its contents are not to be trusted: the caller
+                // drops it (length -1) and counts it, the queue goes on
+                badLengths++;
+                len = -1;
             }
             tokensOut[off + n] = tokens[id];
             lengthsOut[off + n] = len;
@@ -371,6 +375,12 @@ public final class PackedVirtqueue implements Virtqueue {
             n++;
         }
         return n;
+    }
+
+    /** Used descriptors whose length exceeded what their buffer offered (polled with length -1). */
+    @Override
+    public long badLengths() {
+        return badLengths;
     }
 
     private void release(int id) {

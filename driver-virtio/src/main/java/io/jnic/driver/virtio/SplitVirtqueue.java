@@ -23,8 +23,10 @@ import java.util.Objects;
  *
  * <p>The driver keeps its own shadow of everything it needs (free list, chain lengths, the buffers' tokens), so
  * nothing read back from shared memory is trusted: every used-ring entry is checked (index in range, a head we
- * handed out, length within what we offered). A device that breaks a rule marks the queue broken and every
- * later call throws {@link VirtioException} naming what it did; the driver must then reset the device.
+ * handed out, length within what we offered). A length beyond what the buffer offered comes back as -1 (the
+ * buffer is the caller's again, to drop; counted in {@link #badLengths}); any other broken rule marks the queue
+ * broken and every later call throws {@link VirtioException} naming what it did; the driver must then reset the
+ * device (an entry that names no outstanding head cannot be matched with a buffer).
  *
  * <p>Single-threaded: one thread adds and polls (virtio queues have exactly one driver-side owner). No
  * allocation after construction.
@@ -91,6 +93,7 @@ public final class SplitVirtqueue implements Virtqueue {
     private int lastUsed;
     private boolean interruptsEnabled = true;
     private String broken;
+    private long badLengths;
     /** Where the outstanding heads are also recorded for other processes (multi-process), or null. */
     private final VirtqueueState state;
 
@@ -478,8 +481,10 @@ public final class SplitVirtqueue implements Virtqueue {
                         + (id >= 0 && id < size ? ", which is not an outstanding chain head" : ", outside the queue of " + size));
             }
             if (len < 0 || len > writable[id]) {
-                fail("used ring entry " + (lastUsed & 0xFFFF) + " reports " + Integer.toUnsignedString(len)
-                        + " bytes written to descriptor " + id + ", which offered " + writable[id] + " writable bytes");
+                // the buffer is ours again (the id is an outstanding head), only its contents are not to be trusted:
+                // the caller drops it (length -1) and counts it, the queue goes on
+                badLengths++;
+                len = -1;
             }
             tokensOut[off + i] = tokens[id];
             lengthsOut[off + i] = len;
@@ -548,6 +553,12 @@ public final class SplitVirtqueue implements Virtqueue {
             }
         }
         return n;
+    }
+
+    /** Used entries whose length exceeded what their buffer offered (polled with length -1). */
+    @Override
+    public long badLengths() {
+        return badLengths;
     }
 
     private void checkUsable() {

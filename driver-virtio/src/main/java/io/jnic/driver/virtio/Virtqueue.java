@@ -57,8 +57,16 @@ public interface Virtqueue {
     /** Used buffers ready to be polled. */
     int usedCount();
 
-    /** Takes up to {@code max} used buffers: tokens to {@code tokensOut[off..]}, written bytes to {@code lengthsOut[off..]}. */
+    /**
+     * Takes up to {@code max} used buffers: tokens to {@code tokensOut[off..]}, written bytes to {@code lengthsOut[off..]}.
+     * A length the device reports beyond what the buffer offered comes back as -1 (the buffer is the caller's again,
+     * its contents untrusted: drop it) and is counted in {@link #badLengths}; an id that names no outstanding buffer
+     * breaks the queue (the device must be reset).
+     */
     int poll(long[] tokensOut, int[] lengthsOut, int off, int max);
+
+    /** Used buffers whose reported length exceeded what they offered, so far. */
+    long badLengths();
 
     /** Asks the device not to interrupt (poll mode). */
     void disableInterrupts();

@@ -321,9 +321,20 @@ class SplitVirtqueueTest {
         d3.consume();
         d3.pending.clear();
         d3.complete(new int[] {0, 65});
-        e = assertThrows(VirtioException.class, () -> q3.poll(t, l, 0, 16));
-        assertEquals("virtqueue 0: the device broke the split-ring rules: used ring entry 0 reports 65 bytes written"
-                + " to descriptor 0, which offered 64 writable bytes; reset the device", e.getMessage());
+        // the buffer comes back (its id is an outstanding head) with length -1: dropped by the caller, counted
+        assertEquals(1, q3.poll(t, l, 0, 16));
+        assertEquals(1, t[0]);
+        assertEquals(-1, l[0]);
+        assertEquals(1, q3.badLengths());
+        assertEquals(16, q3.freeCount(), "the descriptor is free again");
+        q3.add(BUF_IOVA, 64, true, 2); // and the queue goes on
+        q3.publish();
+        d3.consume();
+        d3.completeAll(false);
+        assertEquals(1, q3.poll(t, l, 0, 16));
+        assertEquals(2, t[0]);
+        assertEquals(64, l[0]);
+        assertEquals(1, q3.badLengths());
 
         // a used index far ahead of what is outstanding
         SplitVirtqueue q4 = queue(16, false, 0);

@@ -38,6 +38,7 @@ public final class SecondaryQueues implements AutoCloseable {
     private final QueueOwners owners;
     private final PortTable table;
     private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<ResetListener> resetListeners = new CopyOnWriteArrayList<>();
     private final List<Attached> attached = new ArrayList<>();
 
     private SecondaryQueues(MpRuntime rt, QueueOwners owners, PortTable table) {
@@ -54,6 +55,7 @@ public final class SecondaryQueues implements AutoCloseable {
         QueueOwners owners = QueueOwners.attach(rt.memory(), PUBLISH_WAIT.toNanos());
         SecondaryQueues s = new SecondaryQueues(rt, owners, SharedPorts.table(rt.memory()));
         rt.ipc().register(SharedPorts.ACTION_LINK, s::onLink);
+        rt.ipc().register(SharedPorts.ACTION_RESET, s::onReset);
         return s;
     }
 
@@ -68,6 +70,43 @@ public final class SecondaryQueues implements AutoCloseable {
     /** Link changes the primary forwards (called on the IPC handler thread). */
     public void addLinkListener(LinkListener l) {
         listeners.add(l);
+    }
+
+    /**
+     * Device resets of the primary's ports, as it broadcasts them (IPC handler thread). This process's queues pause
+     * and resume through their shared state whether or not it hears this.
+     */
+    public void addResetListener(ResetListener l) {
+        resetListeners.add(l);
+    }
+
+    private void onReset(IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        ByteBuffer b = m.paramBuffer();
+        if (b.remaining() != 24) {
+            LOG.log(Level.WARNING, "ignored a device reset event of {0} bytes", b.remaining());
+            return;
+        }
+        int port = b.getInt();
+        boolean recovered = b.getInt() == 1;
+        long elapsed = b.getLong();
+        long at = b.getLong();
+        if (port < 0 || port >= PortTable.MAX_PORTS || elapsed < 0) {
+            LOG.log(Level.WARNING, "ignored a device reset event of port {0}", port);
+            return;
+        }
+        String what = recovered ? String.format(java.util.Locale.ROOT, "port %d was re-initialised by the primary "
+                + "after its device reset itself (%.1f ms); this process's queues resume", port, elapsed / 1e6)
+                : "port " + port + ": its device reset itself; the primary re-initialises it (this process's queues "
+                        + "pause meanwhile)";
+        io.jnic.ethdev.PortReset r = new io.jnic.ethdev.PortReset(recovered, elapsed, what);
+        for (ResetListener x : resetListeners) {
+            try {
+                x.onReset(port, r, at);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "reset listener failed", e);
+            }
+        }
     }
 
     private void onLink(IpcMessage m, IpcPeer peer) {
@@ -295,6 +334,7 @@ public final class SecondaryQueues implements AutoCloseable {
             a.close();
         }
         rt.ipc().unregister(SharedPorts.ACTION_LINK);
+        rt.ipc().unregister(SharedPorts.ACTION_RESET);
     }
 
     /** A claimed queue: releases the claim and the mappings on close. */

@@ -52,6 +52,8 @@ public final class SharedPorts implements AutoCloseable {
     public static final String ACTION_ATTACH = "jnic.port.attach";
     public static final String ACTION_LINK = "jnic.port.link";
     public static final String ACTION_RX_INTR = "jnic.port.rxintr";
+    /** A port's device reset itself: noticed (queues paused) or recovered (port re-initialised), broadcast. */
+    public static final String ACTION_RESET = "jnic.port.reset";
     static final int RX_INTR_GET_FD = 0;
     static final int RX_INTR_ARM = 1;
     static final int STATUS_OK = 0;
@@ -64,6 +66,7 @@ public final class SharedPorts implements AutoCloseable {
     private final Map<Integer, PciDevice> pci = new HashMap<>();
     private final List<Mempool> pools = new CopyOnWriteArrayList<>();
     private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<ResetListener> resetListeners = new CopyOnWriteArrayList<>();
     private final AtomicLong queuesReset = new AtomicLong();
     private final AtomicLong mbufsReclaimed = new AtomicLong();
     private volatile boolean closed;
@@ -96,6 +99,11 @@ public final class SharedPorts implements AutoCloseable {
             } catch (UnsupportedOperationException u) {
                 LOG.log(Level.INFO, "{0}: no link interrupts; secondaries see no link events of it", d.name());
             }
+            try {
+                d.addResetListener(r -> s.resetSeen(port, r));
+            } catch (UnsupportedOperationException u) {
+                LOG.log(Level.DEBUG, "{0}: does not re-initialise itself after a device reset", d.name());
+            }
         }
         rt.ipc().register(ACTION_ATTACH, s::onAttach);
         rt.ipc().register(ACTION_RX_INTR, s::onRxInterrupt);
@@ -112,6 +120,11 @@ public final class SharedPorts implements AutoCloseable {
     /** Link changes of the shared ports, in this process (the primary). */
     public void addLinkListener(LinkListener l) {
         listeners.add(l);
+    }
+
+    /** Device resets of the shared ports, in this process (the primary): noticed, then recovered. */
+    public void addResetListener(ResetListener l) {
+        resetListeners.add(l);
     }
 
     /** Queue pairs reset after their owner died, so far. */
@@ -143,6 +156,31 @@ public final class SharedPorts implements AutoCloseable {
                 x.onLink(port, l, now);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "link listener failed", e);
+            }
+        }
+    }
+
+    /**
+     * A port re-initialises itself after a device reset: tell the secondaries (their queues pause and resume through
+     * the queues' shared state whether or not they hear this; the event is for their logs) and local listeners.
+     */
+    private void resetSeen(int port, io.jnic.ethdev.PortReset r) {
+        long now = System.nanoTime();
+        if (closed) {
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(port).putInt(r.recovered() ? 1 : 0).putLong(r.elapsedNanos()).putLong(now);
+        try {
+            rt.ipc().sendMessage(new IpcMessage(ACTION_RESET, b.array()));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot forward the device reset of port " + port + ": " + e.getMessage());
+        }
+        for (ResetListener x : resetListeners) {
+            try {
+                x.onReset(port, r, now);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "reset listener failed", e);
             }
         }
     }

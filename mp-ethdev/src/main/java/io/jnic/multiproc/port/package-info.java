@@ -12,7 +12,11 @@
  * Virtual devices whose queues live in the primary's heap (net_null) are refused with the reason.
  *
  * <p>Interrupts reach only the primary: link changes are broadcast to every secondary
- * ({@link io.jnic.multiproc.port.LinkListener}). When a secondary dies the primary resets its queue pairs in
+ * ({@link io.jnic.multiproc.port.LinkListener}). A device that resets itself is re-initialised by its driver in
+ * the primary (ixgbe: see io.jnic.driver.ixgbe): the secondaries' queue pairs are paused and resumed through a
+ * generation number in each queue's shared state, which their bursts read with one plain load (no IPC on the
+ * data path, no restart); {@value io.jnic.multiproc.port.SharedPorts#ACTION_RESET} tells them, for their logs
+ * ({@link io.jnic.multiproc.port.ResetListener}), that it happened and how long it took. When a secondary dies the primary resets its queue pairs in
  * the device (returning the mbufs of their rings), reclaims the mbufs its lcores held, and frees the queues
  * for a restarted process. If the primary dies, secondaries keep forwarding on their queues: a vfio-user
  * device outlives its client (the server keeps device state and DMA maps), so ports of a server outside the

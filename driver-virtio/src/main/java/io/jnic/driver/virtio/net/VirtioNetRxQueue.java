@@ -97,7 +97,7 @@ public final class VirtioNetRxQueue {
                 ops.free(t);
                 continue;
             }
-            if (len < VirtioNetSpec.HDR_SIZE) {
+            if (len < VirtioNetSpec.HDR_SIZE) { // also -1: the device claimed more than the buffer holds
                 errors++;
                 ops.free(t);
                 continue;

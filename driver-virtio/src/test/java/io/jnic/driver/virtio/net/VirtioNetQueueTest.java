@@ -131,6 +131,32 @@ class VirtioNetQueueTest {
         assertEquals(bufs.capacity(), bufs.available(), "every buffer back");
     }
 
+    /** A hostile device: lengths past the buffer (and one that is negative as a signed int) are counted drops. */
+    @Test
+    void usedLengthsPastTheBufferAreDroppedCountedAndTheBuffersReused() {
+        SplitVirtqueue q = ring(0);
+        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true);
+        assertEquals(16, rx.refill());
+        byte[] a = new byte[64];
+        long[] d0 = takeAvail(q, 0);
+        long[] d1 = takeAvail(q, 1);
+        long[] d2 = takeAvail(q, 2);
+        deliver(d2[1], 1, a);
+        complete(q, 0, (int) d0[0], (int) d0[2] + 1); // one byte more than the buffer offered
+        complete(q, 1, (int) d1[0], 0xFFFFFFF0); // 4 GB
+        complete(q, 2, (int) d2[0], 12 + a.length);
+        long[] t = new long[16];
+        int[] l = new int[16];
+        assertEquals(1, rx.receive(t, l, 16), "the good frame");
+        assertEquals(a.length, l[0]);
+        assertEquals(2, rx.errors());
+        assertEquals(2, q.badLengths());
+        assertEquals(0, q.freeCount(), "the dropped buffers went back and the ring was refilled");
+        bufs.free(t[0]);
+        rx.drain();
+        assertEquals(bufs.capacity(), bufs.available(), "every buffer back");
+    }
+
     @Test
     void aMultiBufferFrameWhoseContinuationArrivesInTheNextPollIsSkippedToo() {
         SplitVirtqueue q = ring(0);
