@@ -139,8 +139,12 @@ class PktgenTest {
             Map<String, Object> lat = (Map<String, Object>) r.stream(0).get("latency_ns");
             double min = Plot.num(lat, "min");
             double p50 = Plot.num(lat, "p50");
+            // no frame crosses faster than the cable; the fastest crosses in about its delay (the fastest of 1000 frames
+            // meets a moment when the simulator and pktgen's thread were running; on a loaded 2-core machine the
+            // median may add tens of ms of scheduling, so only the minimum is held close)
             assertTrue(min >= 100e6 * 0.999, "no frame is faster than the cable: min " + min + " ns");
-            assertTrue(p50 >= 100e6 && p50 < 200e6, "median " + p50 + " ns for a 100 ms cable");
+            assertTrue(p50 >= 100e6, "median " + p50 + " ns for a 100 ms cable");
+            assertTrue(min < 150e6, "the fastest frame took " + min + " ns on a 100 ms cable");
             assertEquals(0, r.get(0, "lost"));
         }
     }
