@@ -73,7 +73,7 @@ public final class Pktgen implements EalApplication {
         List<Path> vfioUser = new ArrayList<>();
 
         @Option(names = "--rate", paramLabel = "RATE", defaultValue = "max",
-                description = "Per port: N[k|m]pps, Nmbps, Ngbps, N% of line rate, or max (default: ${DEFAULT-VALUE}).")
+                description = "Per port: N[k|m]pps, Nmbps, Ngbps, N%% of line rate, or max (default: ${DEFAULT-VALUE}).")
         String rate;
 
         @Option(names = "--size", paramLabel = "SIZE", defaultValue = "64",
@@ -420,10 +420,11 @@ public final class Pktgen implements EalApplication {
         }
         List<Report.Trial> trials = new ArrayList<>();
         String search = null;
+        Search searcher = null;
         double seconds = 0;
         Engine.Snapshot last;
         if (o.sweep != null || o.search != null) {
-            Search s = new Search(e, tx, o.trial, o.quietMs, o.drainMs, out, () -> interrupted);
+            Search s = searcher = new Search(e, tx, o.trial, o.quietMs, o.drainMs, out, () -> interrupted);
             if (o.sweep != null) {
                 for (String r : o.sweep) {
                     if (interrupted) {
@@ -471,6 +472,7 @@ public final class Pktgen implements EalApplication {
         if (search != null) {
             out.println("pktgen: search: " + search);
         }
+        out.println(summary(last, seconds, searcher));
         if (o.json != null) {
             Files.writeString(o.json, Report.json(e, commandLine, seconds, last, trials, search, null));
             out.println("pktgen: results in " + o.json);
@@ -478,7 +480,30 @@ public final class Pktgen implements EalApplication {
         return 0;
     }
 
-    static void writeJson(Path file, String json) throws IOException {
-        Files.writeString(file, json);
+    /** One line of key=value pairs for scripts: the last run's balance and latency, and the search's results. */
+    static String summary(Engine.Snapshot s, double seconds, Search search) {
+        org.HdrHistogram.Histogram h = s.latency();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "pktgen: summary sent=%d received=%d lost=%d "
+                + "duplicates=%d reordered=%d rx_pps=%.0f p50_us=%.1f p99_us=%.1f", s.sent(), s.received(),
+                s.sent() - s.received(), s.streams().stream().mapToLong(Engine.StreamSnap::duplicates).sum(),
+                s.streams().stream().mapToLong(Engine.StreamSnap::reordered).sum(),
+                seconds > 0 ? s.received() / seconds : 0, h.getValueAtPercentile(50) / 1e3,
+                h.getValueAtPercentile(99) / 1e3));
+        for (int p = 0; p < s.ports().size(); p++) {
+            Engine.PortSnap ps = s.ports().get(p);
+            sb.append(String.format(Locale.ROOT, " port%d_tx=%d port%d_rx=%d", p, ps.txFrames(), p, ps.rxFrames()));
+        }
+        if (search != null && search.ndrPps >= 0) {
+            sb.append(String.format(Locale.ROOT, " ndr_pps=%.0f", search.ndrPps));
+            if (search.ndrTrial != null) {
+                sb.append(String.format(Locale.ROOT, " ndr_p50_us=%.1f ndr_p99_us=%.1f",
+                        search.ndrTrial.latency().getValueAtPercentile(50) / 1e3,
+                        search.ndrTrial.latency().getValueAtPercentile(99) / 1e3));
+            }
+        }
+        if (search != null && search.pdrPps >= 0) {
+            sb.append(String.format(Locale.ROOT, " pdr_pps=%.0f", search.pdrPps));
+        }
+        return sb.toString();
     }
 }

@@ -114,6 +114,7 @@ final class Plot {
     /** Received rate and loss against offered rate, per trial (sorted by offered rate). */
     static String throughput(Map<String, Object> r) {
         List<Map<String, Object>> trials = new ArrayList<>(list(r, "trials"));
+        trials.removeIf(t -> num(t, "sent") == 0); // a trial that sent nothing (the port took no frame) says nothing
         trials.sort((a, b) -> Double.compare(num(a, "offered_pps"), num(b, "offered_pps")));
         Svg s = new Svg("pktgen: throughput and loss against offered rate");
         double maxX = 1;
@@ -147,9 +148,9 @@ final class Plot {
         if (search instanceof Map<?, ?> m) {
             Object ndr = m.get("ndr_pps");
             if (ndr instanceof Double d) {
-                double x = s.x(d / 1e6 / Math.max(1, num((Map<String, Object>) m, "ports")), xs);
+                double x = s.x(d / 1e6, xs); // both the NDR and the offered rates count all transmitting ports
                 s.line(x, s.y(0, ys), x, s.y(ys, ys), COLOURS[2], "2,3");
-                s.text(x + 4, T + 30, String.format(Locale.ROOT, "NDR %.3f Mpps", d / 1e6), "start", COLOURS[2]);
+                s.text(x + 4, T + 80, String.format(Locale.ROOT, "NDR %.3f Mpps", d / 1e6), "start", COLOURS[2]);
             }
         }
         return s.end();

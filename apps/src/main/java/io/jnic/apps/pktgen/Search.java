@@ -22,6 +22,11 @@ final class Search {
     private Engine.Snapshot last;
     private double lastSeconds;
     private int index;
+    /** The best passing trials of the searches (null until found). */
+    Report.Trial ndrTrial;
+    Report.Trial pdrTrial;
+    double ndrPps = -1;
+    double pdrPps = -1;
 
     Search(Engine e, List<Integer> tx, double trialSeconds, long quietMs, long drainMs, PrintStream out,
             BooleanSupplier interrupted) {
@@ -112,6 +117,8 @@ final class Search {
         if (kind.equals("ndr") || kind.equals("both") || kind.equals("pdr")) {
             Result r = binary("ndr", 0, hiPps, 0, precision, trials);
             ndr = r.pps;
+            ndrPps = r.pps * tx.size();
+            ndrTrial = r.trial < 0 ? null : trials.stream().filter(t -> t.index() == r.trial).findFirst().orElse(null);
             if (!kind.equals("pdr")) {
                 sb.append(String.format(Locale.ROOT, ", \"ndr_pps\": %.1f, \"ndr_mbps\": %.3f, \"ndr_trial\": %d",
                         r.pps * tx.size(), r.pps * tx.size() * avg * 8 / 1e6, r.trial));
@@ -121,6 +128,8 @@ final class Search {
         }
         if (kind.equals("pdr") || kind.equals("both")) {
             Result r = binary("pdr", ndr, hiPps, pdrLoss, precision, trials);
+            pdrPps = r.pps * tx.size();
+            pdrTrial = r.trial < 0 ? ndrTrial : trials.stream().filter(t -> t.index() == r.trial).findFirst().orElse(null);
             sb.append(String.format(Locale.ROOT, ", \"pdr_pps\": %.1f, \"pdr_mbps\": %.3f, \"pdr_trial\": %d, "
                     + "\"pdr_loss_bound\": %.6f", r.pps * tx.size(), r.pps * tx.size() * avg * 8 / 1e6, r.trial, pdrLoss));
             out.println(String.format(Locale.ROOT, "pktgen: PDR (loss <= %.4f%%) %.0f pps per port", pdrLoss * 100, r.pps));
