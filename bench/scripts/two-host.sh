@@ -25,7 +25,7 @@ out=bench/results/two-host-$date.md
 work=$(mktemp -d /tmp/jnic-2host.XXXXXX)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   sleep 1
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
@@ -76,7 +76,7 @@ for n in $PROCS; do
   p50[$n]=$(echo "$s" | grep -o 'ndr_p50_us=[0-9.]*' | cut -d= -f2 || echo -)
   p99[$n]=$(echo "$s" | grep -o 'ndr_p99_us=[0-9.]*' | cut -d= -f2 || echo -)
   "${J[@]}" apps/target/pktgen.jar plot "$json" --out "${json%.json}" > /dev/null
-  kill -INT "$apid"; wait "$apid" || true
+  kill -TERM "$apid"; wait "$apid" || true  # SIGTERM: a script's background job ignores SIGINT
   sleep 1
 done
 
