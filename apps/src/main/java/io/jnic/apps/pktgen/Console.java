@@ -13,7 +13,7 @@ import java.util.Locale;
  * The interactive console, with pktgen-dpdk's verbs: {@code start P|all}, {@code stop P|all}, {@code set P rate
  * R}, {@code set P size S}, {@code set P count N}, {@code set P proto udp}, {@code set P vlan ID|off}, {@code set P
  * range FIELD START COUNT}, {@code set P dst-mac MAC}, {@code page stats|latency}, {@code clear}, {@code save FILE},
- * {@code quit}. On a terminal the chosen page is redrawn every second above the prompt.
+ * {@code delay MS}, {@code quit}. On a terminal the chosen page is redrawn every second above the prompt.
  */
 final class Console {
     static final String HELP = """
@@ -29,6 +29,7 @@ final class Console {
             page stats|latency             what the screen shows
             clear                          zero every counter and meter
             save FILE                      write the counters as JSON
+            delay MS                       wait (for console scripts fed on stdin)
             quit                           stop and leave""";
 
     private final Engine e;
@@ -144,6 +145,15 @@ final class Console {
                     page = a[1];
                     Engine.Snapshot s = e.snapshot();
                     return page.equals("latency") ? Report.latencyPage(s) : Report.statsPage(e, s, null);
+                }
+                case "delay" -> {
+                    need(a, 2, "delay MS");
+                    try {
+                        Thread.sleep(Long.parseLong(a[1]));
+                    } catch (NumberFormatException x) {
+                        return "error: delay takes milliseconds, got '" + a[1] + "'";
+                    }
+                    return null;
                 }
                 case "save" -> {
                     need(a, 2, "save FILE");

@@ -65,6 +65,8 @@ public final class Pktgen implements EalApplication {
     private final PrintStream err;
     private final String commandLine;
     private volatile boolean interrupted;
+    /** The console's input when not stdin (tests). */
+    static java.io.InputStream console;
 
     /** The options after {@code --} (given before it, they are moved there). */
     @Command(name = "pktgen-options")
@@ -416,7 +418,7 @@ public final class Pktgen implements EalApplication {
         boolean scripted = o.duration > 0 || o.count > 0 || o.sweep != null || o.search != null;
         if (!scripted && !o.noConsole) {
             return new Console(e, out, err, o.json, commandLine).run(new java.io.BufferedReader(
-                    new java.io.InputStreamReader(System.in)));
+                    new java.io.InputStreamReader(console == null ? System.in : console)));
         }
         List<Report.Trial> trials = new ArrayList<>();
         String search = null;

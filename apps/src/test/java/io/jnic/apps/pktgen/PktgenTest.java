@@ -179,4 +179,31 @@ class PktgenTest {
         assertEquals(2, r.rc(), r.output());
         assertTrue(r.output().contains("rate 'fast' is not one of"), r.output());
     }
+
+    @Test
+    void theConsoleTakesPktgenDpdksVerbs() throws Exception {
+        try (Devsim sim = cabled("console")) {
+            String script = String.join("\n", "set 0 rate 200%", "set 5 rate 1kpps", "set 0 size 2000", "set 0 proto tcp",
+                    "set 0 rate 20kpps", "set 0 count 700", "set 0 size 128", "set 0 vlan 12",
+                    "set 0 range dst-ip 10.7.0.1 16", "start 0", "delay 3000", "page latency", "page stats", "quit", "");
+            Pktgen.console = new java.io.ByteArrayInputStream(script.getBytes(StandardCharsets.UTF_8));
+            Run r;
+            try {
+                r = pktgen(sim, "console");
+            } finally {
+                Pktgen.console = null;
+            }
+            assertEquals(0, r.rc(), r.output());
+            assertTrue(r.output().contains("error: a rate of 200.0% is above line rate"), r.output());
+            assertTrue(r.output().contains("error: no port 5: this pktgen has ports 0-1"), r.output());
+            assertTrue(r.output().contains("error: frame size 2000 is above port 0's MTU 1500"), r.output());
+            assertTrue(r.output().contains("error: pktgen sends IPv4/UDP frames; proto takes udp, got 'tcp'"), r.output());
+            assertTrue(r.output().contains("one-way latency"), "page latency: " + r.output());
+            assertEquals(700, r.get(0, "sent"), r.output());
+            assertEquals(700, r.get(0, "received"), r.output());
+            Map<String, Object> port0 = Plot.list(r.json(), "ports").get(0);
+            assertEquals(700 * 128, (long) Plot.num(port0, "tx_bytes"), "128-byte frames with a VLAN tag");
+            assertEquals(12, (long) Plot.num(port0, "vlan"));
+        }
+    }
 }
