@@ -65,6 +65,8 @@ public final class Pktgen implements EalApplication {
     private final PrintStream err;
     private final String commandLine;
     private volatile boolean interrupted;
+    /** Longest device name the port table keeps. */
+    private static final int SHORT_NAME = 63;
     /** The console's input when not stdin (tests). */
     static java.io.InputStream console;
 
@@ -271,8 +273,14 @@ public final class Pktgen implements EalApplication {
             devices.addAll(eal.allow());
             Devsim sim = null;
             ControlServer control = null;
+            Path tempDir = null;
             if (devices.isEmpty() && eal.vdevs().isEmpty()) {
-                Path dir = Files.createDirectories(rt.runtimeDir().resolve("devsim"));
+                Path dir = rt.runtimeDir().resolve("devsim");
+                if ((PrimaryPorts.VFIO_USER_PREFIX + dir.resolve("port0.sock")).length() > SHORT_NAME) {
+                    dir = Files.createTempDirectory("jnic-pktgen"); // the port table keeps names of up to 63 bytes
+                    tempDir = dir;
+                }
+                Files.createDirectories(dir);
                 sim = Devsim.start(Devsim.Config.of(2, "pair"));
                 for (Path p : sim.serveVfioUser(dir)) {
                     devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
@@ -289,6 +297,14 @@ public final class Pktgen implements EalApplication {
                 }
                 if (sim != null) {
                     sim.close();
+                }
+                if (tempDir != null) {
+                    try (var files = Files.list(tempDir)) {
+                        for (Path f : files.toList()) {
+                            Files.deleteIfExists(f);
+                        }
+                    }
+                    Files.deleteIfExists(tempDir);
                 }
             }
         }
