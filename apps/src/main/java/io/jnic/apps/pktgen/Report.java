@@ -144,9 +144,10 @@ final class Report {
             sb.append(first ? "\n" : ",\n").append(String.format(Locale.ROOT,
                     "    {\"trial\": %d, \"kind\": %s, \"offered_pps\": %.1f, \"offered_mbps\": %.3f, \"seconds\": %.3f, "
                             + "\"sent\": %d, \"received\": %d, \"lost\": %d, \"loss_ratio\": %.9f, \"duplicates\": %d, "
-                            + "\"reordered\": %d, \"rx_pps\": %.1f, \"pass\": %b, \"latency_ns\": %s, \"latency_cdf\": %s}",
+                            + "\"reordered\": %d, \"tx_pps\": %.1f, \"rx_pps\": %.1f, \"pass\": %b, \"latency_ns\": %s, \"latency_cdf\": %s}",
                     t.index(), quote(t.kind()), t.offeredPps(), t.offeredMbps(), t.seconds(), t.sent(), t.received(),
-                    t.lost(), t.lossRatio(), t.duplicates(), t.reordered(), rate(t.received(), t.seconds()), t.pass(),
+                    t.lost(), t.lossRatio(), t.duplicates(), t.reordered(), rate(t.sent(), t.seconds()), rate(t.received(), t.seconds()),
+                    t.pass(),
                     latencyJson(t.latency()), cdfJson(t.latency())));
             first = false;
         }

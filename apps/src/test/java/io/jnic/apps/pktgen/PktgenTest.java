@@ -206,4 +206,28 @@ class PktgenTest {
             assertEquals(12, (long) Plot.num(port0, "vlan"));
         }
     }
+
+    @Test
+    void theSearchKeepsItsTrialsAndReportsTheHighestPassingRate() throws Exception {
+        try (Devsim sim = cabled("search")) {
+            Run r = pktgen(sim, "search", "--search", "ndr", "--search-max", "20kpps", "--trial", "0.5", "--precision",
+                    "30");
+            assertEquals(0, r.rc(), r.output());
+            List<Map<String, Object>> trials = Plot.list(r.json(), "trials");
+            assertTrue(trials.size() >= 2, r.output());
+            double best = 0;
+            for (Map<String, Object> t : trials) {
+                boolean pass = (Boolean) t.get("pass");
+                boolean offered = Plot.num(t, "sent") >= Search.SENT_SHARE * Plot.num(t, "offered_pps") * Plot.num(t, "seconds");
+                assertEquals(Plot.num(t, "lost") == 0 && Plot.num(t, "sent") > 0 && offered, pass, "trial " + t);
+                if (pass) {
+                    best = Math.max(best, Plot.num(t, "offered_pps"));
+                }
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> search = (Map<String, Object>) r.json().get("search");
+            assertEquals(best, Plot.num(search, "ndr_pps"), 1, "the NDR is the best passing trial's rate: " + r.output());
+            assertTrue(Plot.num(trials.get(0), "offered_pps") > 39_000, "the first trial offers the upper bound on both ports");
+        }
+    }
 }
