@@ -13,7 +13,7 @@ import java.util.Map;
  * {@code pktgen plot FILE.json [--out PREFIX] [--png]}: two SVG charts from a results file, written here by
  * hand: PREFIX-throughput.svg (received rate and loss against offered rate, one point per trial) and
  * PREFIX-latency.svg (the latency CDF of the run and of each trial, log time axis). With --png, also PNGs
- * when ImageMagick's convert is on the PATH.
+ * through librsvg's rsvg-convert (apt-get install librsvg2-bin) or ImageMagick's convert.
  */
 final class Plot {
     private static final int W = 900;
@@ -77,7 +77,11 @@ final class Plot {
                 out.println("pktgen plot: " + p);
                 if (png) {
                     Path pngFile = Path.of(p.toString().replaceAll("\\.svg$", ".png"));
-                    Process pr = new ProcessBuilder("convert", p.toString(), pngFile.toString()).redirectErrorStream(true)
+                    // librsvg's rsvg-convert when there is one, else ImageMagick's convert
+                    boolean rsvg = java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "/usr/bin").split(":"))
+                            .anyMatch(d -> Files.isExecutable(Path.of(d, "rsvg-convert")));
+                    Process pr = (rsvg ? new ProcessBuilder("rsvg-convert", p.toString(), "-o", pngFile.toString())
+                            : new ProcessBuilder("convert", p.toString(), pngFile.toString())).redirectErrorStream(true)
                             .start();
                     String o = new String(pr.getInputStream().readAllBytes());
                     if (pr.waitFor() != 0) {
@@ -89,7 +93,7 @@ final class Plot {
             }
             return 0;
         } catch (IOException e) {
-            err.println("pktgen plot: " + e.getMessage() + (png ? " (--png needs ImageMagick's convert)" : ""));
+            err.println("pktgen plot: " + e.getMessage() + (png ? " (--png needs rsvg-convert from librsvg2-bin, or ImageMagick's convert)" : ""));
             return 1;
         } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
             err.println("pktgen plot: " + in + " is not a pktgen results file: " + e.getMessage());
