@@ -2,6 +2,7 @@ package io.jnic.devsim;
 
 import io.jnic.devsim.ixgbe.Ixgbe82599;
 import io.jnic.devsim.ixgbe.PortCounters;
+import io.jnic.devsim.wire.CableWire;
 import io.jnic.devsim.wire.GeneratorWire;
 import io.jnic.devsim.wire.LoopWire;
 import io.jnic.devsim.wire.PairWire;
@@ -113,8 +114,16 @@ public final class Devsim implements AutoCloseable {
             } else if (kind.startsWith("tap:")) {
                 String base = spec.substring(4);
                 w[p] = new TapWire(config.wires().size() == 1 && config.ports() > 1 ? base + p : base);
+            } else if (kind.startsWith("cable:")) {
+                String file = spec.substring(6);
+                if (file.isEmpty()) {
+                    throw new IllegalArgumentException("--wire cable:FILE needs the cable's file (the same path on both "
+                            + "hosts' devsim)");
+                }
+                w[p] = new CableWire(java.nio.file.Path.of(config.wires().size() == 1 && config.ports() > 1 ? file + p : file));
             } else if (w[p] == null) {
-                throw new IllegalArgumentException("unknown --wire '" + spec + "': use pair, loop, gen or tap:NAME");
+                throw new IllegalArgumentException("unknown --wire '" + spec + "': use pair, loop, gen, tap:NAME or "
+                        + "cable:FILE");
             }
         }
     }
@@ -210,6 +219,9 @@ public final class Devsim implements AutoCloseable {
                     need(a, 3);
                     port(parsePort(a[1])).faultHostile(Double.parseDouble(a[2]));
                     return "ok";
+                case "cable":
+                    need(a, 4);
+                    return cable(parsePort(a[1]), a[2], a[3]);
                 case "reorder-writeback":
                     need(a, 3);
                     port(parsePort(a[1])).faultReverseWriteBack(onOff(a[2]));
@@ -245,7 +257,48 @@ public final class Devsim implements AutoCloseable {
                                              length 0, no EOP, RXE in turn) and report heads outside the rings
             reorder-writeback P on|off       write descriptor status last-to-first within a batch
             gen P start|stop                 start / stop port P's generator
+            cable P delay US                 frames port P sends on its cable arrive US microseconds later
+            cable P drop|dup|reorder PROB    lose / duplicate / swap with the next frame, with probability PROB
             stats                            per-port counters""";
+
+    private String cable(int p, String what, String value) {
+        if (!(wire(p) instanceof CableWire c)) {
+            return "error: port " + p + " is not on a cable (its wire is " + wire(p).describe() + ")";
+        }
+        switch (what) {
+            case "delay" -> c.delayNanos(Math.round(Double.parseDouble(value) * 1000));
+            case "drop" -> c.dropProbability(Double.parseDouble(value));
+            case "dup" -> c.duplicateProbability(Double.parseDouble(value));
+            case "reorder" -> c.reorderProbability(Double.parseDouble(value));
+            default -> throw new IllegalArgumentException("cable takes delay, drop, dup or reorder, got '" + what + "'");
+        }
+        return "ok";
+    }
+
+    /**
+     * Waits until every port on a cable sees the other end plugged into a running devsim; throws, naming the
+     * cables whose other end is missing, when {@code timeout} passes first.
+     */
+    public void awaitCables(java.time.Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<String> missing = new ArrayList<>();
+            for (int p = 0; p < wires.size(); p++) {
+                if (wires.get(p) instanceof CableWire c && !c.carrier()) {
+                    missing.add("port " + p + " (" + c.path() + ", end " + c.end() + ")");
+                }
+            }
+            if (missing.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() - end >= 0) {
+                throw new IllegalStateException("the other end of the cable of " + String.join(", ", missing)
+                        + " is missing after " + timeout.toMillis() + " ms: start the other host's devsim with --wire "
+                        + "cable:<the same file>, or check that both name the same file");
+            }
+            Thread.sleep(20);
+        }
+    }
 
     private static void need(String[] a, int n) {
         if (a.length != n) {
@@ -280,6 +333,10 @@ public final class Devsim implements AutoCloseable {
                     p, c.linkUp() ? "up" : "down", c.rxDma(), c.rxBytes(), c.txDma(), c.txBytes(), c.rxMissed(),
                     c.rxNoBuffer(), c.rxQueueDrops(), c.crcErrors(), c.lengthErrors(), c.faultDrops(), c.dmaErrors(),
                     ports.get(p).hostileWriteBacks(), wires.get(p).describe()));
+            if (wires.get(p) instanceof CableWire cw) {
+                sb.append(String.format(Locale.ROOT, " | cable sent %d received %d overflows %d dropped %d dup %d reordered %d",
+                        cw.sent(), cw.received(), cw.overflows(), cw.dropped(), cw.duplicated(), cw.reordered()));
+            }
             if (wires.get(p) instanceof GeneratorWire g) {
                 sb.append(String.format(Locale.ROOT, " | gen sent %d, sink %d lost %d reordered %d bad %d",
                         g.sent(), g.sinkFrames(), g.lost(), g.reordered(), g.patternErrors()));

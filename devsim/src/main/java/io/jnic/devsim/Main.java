@@ -22,8 +22,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--ports", description = "number of ports (1-8), default ${DEFAULT-VALUE}", defaultValue = "2")
     int ports;
 
-    @Option(names = "--wire", split = ",", description = "pair|loop|gen|tap:NAME, one for all ports or one per port "
-            + "(comma-separated); pair joins ports 0+1, 2+3, ...; one tap:NAME for several ports makes NAME0, NAME1, ...;"
+    @Option(names = "--wire", split = ",", description = "pair|loop|gen|tap:NAME|cable:FILE, one for all ports or one "
+            + "per port (comma-separated); pair joins ports 0+1, 2+3, ...; one tap:NAME or cable:FILE for several ports "
+            + "makes NAME0, NAME1, ...; cable:FILE joins this port to the port of another devsim naming the same FILE;"
             + " default ${DEFAULT-VALUE}", defaultValue = "pair")
     List<String> wires;
 
@@ -55,6 +56,24 @@ public final class Main implements Callable<Integer> {
             defaultValue = "0")
     long linkDelayMs;
 
+    @Option(names = "--cable-wait", description = "seconds to wait for the other end of every cable before giving up "
+            + "(0: do not wait, the link stays down until it comes), default ${DEFAULT-VALUE}", defaultValue = "0")
+    double cableWait;
+
+    @Option(names = "--cable-delay-us", description = "added one-way delay of what every cable port sends, microseconds",
+            defaultValue = "0")
+    double cableDelayUs;
+
+    @Option(names = "--cable-drop", description = "probability that a frame sent on a cable is lost", defaultValue = "0")
+    double cableDrop;
+
+    @Option(names = "--cable-dup", description = "probability that a frame sent on a cable arrives twice", defaultValue = "0")
+    double cableDup;
+
+    @Option(names = "--cable-reorder", description = "probability that a frame sent on a cable is swapped with the next",
+            defaultValue = "0")
+    double cableReorder;
+
     @Option(names = "--stats", description = "print per-port counters every second")
     boolean stats;
 
@@ -68,6 +87,20 @@ public final class Main implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
         try (Devsim devsim = Devsim.start(config)) {
+            for (int p = 0; p < ports; p++) {
+                if (devsim.wire(p) instanceof io.jnic.devsim.wire.CableWire) {
+                    for (String f : List.of("delay " + cableDelayUs, "drop " + cableDrop, "dup " + cableDup,
+                            "reorder " + cableReorder)) {
+                        String answer = devsim.command("cable " + p + " " + f);
+                        if (!answer.startsWith("ok")) {
+                            throw new IllegalArgumentException(answer.substring(answer.indexOf(':') + 2));
+                        }
+                    }
+                }
+            }
+            if (cableWait > 0) {
+                devsim.awaitCables(java.time.Duration.ofMillis(Math.round(cableWait * 1000)));
+            }
             ControlServer control = null;
             if (socketDir != null) {
                 Files.createDirectories(socketDir);
