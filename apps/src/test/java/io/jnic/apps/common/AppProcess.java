@@ -47,6 +47,10 @@ public final class AppProcess implements AutoCloseable {
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-Xmx128m");
         cmd.add("-Djnic.runtime.base=" + base);
+        String sysfs = System.getProperty(PciScan.SYSFS_PROPERTY); // no device bound on this machine is probed
+        if (sysfs != null) {
+            cmd.add("-D" + PciScan.SYSFS_PROPERTY + "=" + sysfs);
+        }
         cmd.add("-Djava.util.logging.config.file=/dev/null");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
