@@ -67,8 +67,10 @@ class VirtioPciSecondaryTest {
 
     @AfterEach
     void tearDown() {
-        pool.close();
-        mem.close();
+        if (pool != null) { // null: skipped in setUp before anything was made
+            pool.close();
+            mem.close();
+        }
         arena.close();
     }
 
