@@ -18,7 +18,7 @@ public final class TestResources {
     public static final long MB2 = 2L << 20;
     public static final Path HUGE_DIR = Path.of("/dev/hugepages");
     private static final Path POOL = Path.of("/sys/kernel/mm/hugepages/hugepages-2048kB");
-    private static final String RESERVE = "as root: echo 1024 > " + POOL.resolve("nr_hugepages");
+    private static final String RESERVE = "echo 1024 > " + POOL.resolve("nr_hugepages");
     private static int probes;
 
     private TestResources() {
@@ -30,7 +30,8 @@ public final class TestResources {
      */
     public static void assumeHugepages(int pages) {
         String why = hugepagesMissing(pages);
-        assumeTrue(why == null, () -> "needs " + pages + " free 2 MB hugepages (" + why + "): reserve them " + RESERVE);
+        assumeTrue(why == null, () -> "needs " + pages + " free 2 MB hugepages (" + why + "): reserve them as root: "
+                + RESERVE);
     }
 
     /**
@@ -40,8 +41,8 @@ public final class TestResources {
     public static void assumeHugepageFiles(int pages) {
         String why = hugepageFilesMissing(HUGE_DIR, pages);
         assumeTrue(why == null, () -> "needs a writable 2 MB hugetlbfs at " + HUGE_DIR + " with " + pages
-                + " free pages (" + why + "): as root, mount -t hugetlbfs -o pagesize=2M"
-                + (Proc.geteuid() == 0 ? "" : ",uid=" + Proc.geteuid()) + " nodev " + HUGE_DIR + " and " + RESERVE);
+                + " free pages (" + why + "): as root: mount -t hugetlbfs -o pagesize=2M"
+                + (Proc.geteuid() == 0 ? "" : ",uid=" + Proc.geteuid()) + " nodev " + HUGE_DIR + " && " + RESERVE);
     }
 
     /**
