@@ -5,7 +5,6 @@ import io.jnic.memory.MemoryConfig;
 import io.jnic.memory.MemoryException;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
-import io.jnic.memory.mbuf.Mempool;
 import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
@@ -325,13 +324,15 @@ public final class MpRuntime implements AutoCloseable {
                 throw new MpException("this process is the primary of file prefix '" + prefix + "'; it cannot also be its secondary");
             }
             Io.flock(config.fd(), Io.LOCK_SH); // a new primary must not wipe a group we still use
-            config.lcores().claimAll(options.lcores(), pid, prefix);
+            // lcores of a dead process go to the primary's recovery first (it reclaims what they held, then frees them)
+            LcoreSet takenOver = config.lcores().claimAll(options.lcores(), pid, prefix, ATTACH_TIMEOUT);
             try {
                 memory = MemoryGroup.attach(memoryConfig(options, dir));
             } catch (MemoryException e) {
                 throw new MpException("cannot attach the memory of file prefix '" + prefix + "' (primary pid "
                         + primaryPid + "): " + e.getMessage(), e);
             }
+            recoverTakenOver(memory, takenOver);
             ipc = IpcChannel.secondary(dir);
             watcher = new PidWatcher(prefix);
             MemoryGroup mem = memory;
@@ -348,6 +349,13 @@ public final class MpRuntime implements AutoCloseable {
         } catch (RuntimeException e) {
             abandonStart(ipc, watcher, memory, config, pid);
             throw e;
+        }
+    }
+
+    /** Lcores this process took over from dead holders: their caches may hold what those left; recover first. */
+    private static void recoverTakenOver(MemoryGroup memory, LcoreSet takenOver) {
+        if (!takenOver.isEmpty()) {
+            MemoryRecovery.recover(memory, takenOver, "the dead holders of lcores [" + takenOver + "]");
         }
     }
 
@@ -426,13 +434,14 @@ public final class MpRuntime implements AutoCloseable {
                         + "while this process was joining its orphaned secondaries; start this one again");
             }
             Io.flock(lockFd, Io.LOCK_UN);
-            config.lcores().claimAll(options.lcores(), pid, prefix);
+            LcoreSet takenOver = config.lcores().claimAll(options.lcores(), pid, prefix);
             try {
                 memory = MemoryGroup.attach(memoryConfig(options, dir));
             } catch (MemoryException e) {
                 throw new MpException("cannot attach the memory of file prefix '" + prefix + "' (held by secondaries "
                         + holders + ", no primary): " + e.getMessage(), e);
             }
+            recoverTakenOver(memory, takenOver);
             ipc = IpcChannel.secondary(dir);
             int primaryPid = config.primaryPid();
             String why = "no primary runs for file prefix '" + prefix + "' (pid " + primaryPid + " ended; this process "
@@ -626,47 +635,15 @@ public final class MpRuntime implements AutoCloseable {
     }
 
     /**
-     * A secondary died: the objects in its lcores' mempool caches would be lost for good, so move them back
-     * to each pool's free ring (before the lcores are released and another process may take them). Every
-     * memzone that holds a mempool is looked at, also pools this process never used.
+     * A secondary died: resolve the ring holds it left and move the objects in its lcores' mempool caches back to
+     * each pool's free ring (before the lcores are released and another process may take them). Every memzone
+     * that holds a ring or a mempool is looked at, also those this process never used.
      */
     private void flushMempoolCaches(SecondaryExit gone) {
         if (gone.detached() || gone.released().isEmpty()) {
             return; // a process that detached may still run its threads: only the dead are flushed
         }
-        Map<Long, Mempool> attached = new java.util.HashMap<>();
-        for (int id = 1; id <= Mempool.MAX_POOL_ID; id++) {
-            Mempool p = Mempool.lookup(id);
-            if (p != null && !p.isClosed()) {
-                attached.put(p.segment().address(), p);
-            }
-        }
-        for (Memzone z : memory.memzones()) {
-            try {
-                MemorySegment m = z.memory();
-                if (m.byteSize() < 8 || m.get(ValueLayout.JAVA_LONG, 0) != Mempool.MAGIC) {
-                    continue;
-                }
-                Mempool pool = attached.get(m.address());
-                if (pool == null) {
-                    pool = Mempool.attach(m);
-                }
-                int flushed = 0;
-                for (int lcore : gone.released().ids()) {
-                    if (lcore < pool.maxLcores()) {
-                        flushed += pool.flushCache(lcore);
-                    }
-                }
-                if (flushed > 0) {
-                    LOG.log(System.Logger.Level.INFO, "returned {0,number,#} objects from the caches of dead pid "
-                            + "{1,number,#} (lcores [{2}]) to mempool ''{3}''", flushed, gone.secondary().pid(),
-                            gone.released(), pool.name());
-                }
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "cannot flush the caches of dead pid " + gone.secondary().pid()
-                        + " in memzone '" + z.name() + "'", e);
-            }
-        }
+        MemoryRecovery.recover(memory, gone.released(), "dead pid " + gone.secondary().pid());
     }
 
     private void onPrimaryExit() {
@@ -1112,6 +1089,7 @@ public final class MpRuntime implements AutoCloseable {
             throw new MpException("no lcore id is free for a floating thread: all " + LcoreTable.SLOTS
                     + " are held by processes of file prefix '" + options.filePrefix() + "'");
         }
+        recoverTakenOver(memory, LcoreSet.of(id)); // a dead holder's cache may still hold what it left
         floating.add(id);
         CURRENT_LCORE.set(id);
         return new FloatingLcore(id);
