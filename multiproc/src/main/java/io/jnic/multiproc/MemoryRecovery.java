@@ -47,14 +47,21 @@ final class MemoryRecovery {
                     continue;
                 }
                 Mempool pool = attached.get(m.address());
-                if (pool == null) {
+                boolean ours = pool == null; // attached just for this: closed again, so the app can attach it later
+                if (ours) {
                     pool = Mempool.attach(m);
                 }
-                pool.ring().recoverDeadHolders();
                 int flushed = 0;
-                for (int lcore : lcores.ids()) {
-                    if (lcore < pool.maxLcores()) {
-                        flushed += pool.flushCache(lcore);
+                try {
+                    pool.ring().recoverDeadHolders();
+                    for (int lcore : lcores.ids()) {
+                        if (lcore < pool.maxLcores()) {
+                            flushed += pool.flushCache(lcore);
+                        }
+                    }
+                } finally {
+                    if (ours) {
+                        pool.close();
                     }
                 }
                 if (flushed > 0) {
