@@ -1,5 +1,6 @@
 # Sourced by ./jnic and .ci/run: sets JAVA_HOME to a JDK >= $JNIC_MIN_JDK (default 25), or fails
 # naming every place it looked. Order: JAVA_HOME, java on PATH, then the usual install locations.
+# The jars' launcher (launcher/.../Launcher.java, JDK_DIRS) searches the same places: change both together.
 JNIC_MIN_JDK=${JNIC_MIN_JDK:-25}
 
 jnic_jdk_major() { # $1 = JDK home; prints its feature version, nothing if it is not a JDK

@@ -7,6 +7,7 @@ import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.sys.Proc;
+import io.jnic.sys.TestResources;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -18,6 +19,7 @@ public final class TestMemory {
     }
 
     public static MemoryGroup group(Path dir, long bytes) {
+        TestResources.assumeLockable(bytes); // segments are mlocked
         return MemoryGroup.create(MemoryConfig.builder().filePrefix("et" + Proc.getpid() + "x" + N.incrementAndGet() + "_")
                 .runtimeDir(dir).noHuge().size(bytes).iovaMode(IovaMode.ASSIGNED).build());
     }

@@ -1,8 +1,7 @@
 package io.jnic.memory;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.jnic.sys.Proc;
+import io.jnic.sys.TestResources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,21 +27,23 @@ final class TestSupport {
     }
 
     static MemoryConfig.Builder huge(Path runtimeDir, int pages) {
-        assumeHugepages(pages);
+        TestResources.assumeHugepageFiles(pages); // FILE backing: files in /dev/hugepages
         return MemoryConfig.builder().filePrefix(prefix()).runtimeDir(runtimeDir).pageSize(PageSize.HUGE_2M)
                 .size(pages * MB2);
     }
 
+    /** Skips unless {@code pages} 2 MB hugepages can really be mapped now (memfd-backed groups). */
     static void assumeHugepages(int pages) {
-        assumeTrue(Hugepages.available(PageSize.HUGE_2M) >= pages + 2L, "needs " + pages + " free 2 MB hugepages:"
-                + " echo 64 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
-        assumeTrue(Hugepages.mountOf(Path.of("/dev/hugepages")) != null
-                && Hugepages.mountOf(Path.of("/dev/hugepages")).fsType().equals("hugetlbfs"),
-                "needs hugetlbfs at /dev/hugepages: mount -t hugetlbfs nodev /dev/hugepages");
+        TestResources.assumeHugepages(pages);
+    }
+
+    /** Skips unless files of {@code pages} 2 MB hugepages can be made in /dev/hugepages (FILE-backed groups). */
+    static void assumeHugepageFiles(int pages) {
+        TestResources.assumeHugepageFiles(pages);
     }
 
     static void assumeRoot() {
-        assumeTrue(Proc.geteuid() == 0, "needs root");
+        TestResources.assumeRoot("this test");
     }
 
     /** A field ("Locked", "KernelPageSize", ...) in kB of the /proc/self/smaps block of the mapping at {@code address}. */

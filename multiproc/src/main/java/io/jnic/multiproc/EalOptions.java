@@ -31,6 +31,7 @@ public final class EalOptions {
             "(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\\.([0-7])(,.*)?");
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,31}");
     private static final Pattern VDEV = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}(,.*)?");
+    private static final System.Logger LOG = System.getLogger(EalOptions.class.getName());
     /** Largest -m: 1 TiB. */
     public static final int MAX_MEMORY_MB = 1 << 20;
 
@@ -46,6 +47,14 @@ public final class EalOptions {
     @Option(names = {"-l", "--lcores"}, paramLabel = "LIST", converter = LcoreConverter.class,
             description = "lcores to claim and pin threads to, ids and ranges such as 0-3,5 (lcore id = cpu id)")
     private LcoreSet lcores = LcoreSet.EMPTY;
+
+    @Option(names = "-c", paramLabel = "COREMASK", converter = CoremaskConverter.class,
+            description = "lcores as a hexadecimal bit mask, as DPDK's -c: 0x5 is -l 0,2 (use -l or -c, not both)")
+    private LcoreSet coremask;
+
+    @Option(names = "-n", paramLabel = "CHANNELS", converter = ChannelsConverter.class,
+            description = "memory channels (DPDK's -n): accepted for DPDK command lines and ignored")
+    private Integer memoryChannels;
 
     @Option(names = "-m", paramLabel = "MB", converter = MegabytesConverter.class,
             description = "memory to reserve at start, in megabytes")
@@ -85,8 +94,9 @@ public final class EalOptions {
         return filePrefix;
     }
 
+    /** The lcores of -l, or of -c when that was given instead. */
     public LcoreSet lcores() {
-        return lcores;
+        return coremask != null ? coremask : lcores;
     }
 
     /** -m, when given. */
@@ -130,6 +140,10 @@ public final class EalOptions {
      * @throws ParameterException saying which options clash and what to do
      */
     public void validate(CommandLine commandLine) {
+        if (coremask != null && !lcores.isEmpty()) {
+            throw new ParameterException(commandLine, "options -c and -l/--lcores are mutually exclusive: both name the "
+                    + "lcores, -c as a hexadecimal mask (0x5) and -l as a list (0,2); give one");
+        }
         if (!allow.isEmpty() && !block.isEmpty()) {
             throw new ParameterException(commandLine, "options -a/--allow and -b/--block are mutually exclusive: "
                     + "use -a to name the only devices to use, or -b to exclude some");
@@ -140,16 +154,22 @@ public final class EalOptions {
         }
     }
 
-    /** Sets the JDK logging root level (System.Logger's default backend) from --log-level, if given. */
+    /**
+     * Sets the JDK logging root level (System.Logger's default backend) from --log-level, if given, then logs
+     * (at DEBUG) the options accepted for DPDK compatibility that change nothing.
+     */
     public void applyLogLevel() {
-        if (logLevel == null) {
-            return;
+        if (logLevel != null) {
+            Level level = julLevel(logLevel);
+            Logger root = LogManager.getLogManager().getLogger("");
+            root.setLevel(level);
+            for (java.util.logging.Handler h : root.getHandlers()) {
+                h.setLevel(level);
+            }
         }
-        Level level = julLevel(logLevel);
-        Logger root = LogManager.getLogManager().getLogger("");
-        root.setLevel(level);
-        for (java.util.logging.Handler h : root.getHandlers()) {
-            h.setLevel(level);
+        if (memoryChannels != null) {
+            LOG.log(System.Logger.Level.DEBUG, "-n {0} ignored: memory channels tune DPDK''s mempool object spreading, "
+                    + "jnic has nothing to tune with them", memoryChannels);
         }
     }
 
@@ -217,6 +237,56 @@ public final class EalOptions {
             } catch (IllegalArgumentException e) {
                 throw new TypeConversionException(e.getMessage());
             }
+        }
+    }
+
+    /** DPDK's -c: a hexadecimal mask, bit i set = lcore i, "0x" optional. */
+    static final class CoremaskConverter implements ITypeConverter<LcoreSet> {
+        @Override
+        public LcoreSet convert(String value) {
+            String hex = value.strip();
+            if (hex.startsWith("0x") || hex.startsWith("0X")) {
+                hex = hex.substring(2);
+            }
+            if (hex.isEmpty() || !hex.chars().allMatch(ch -> Character.digit(ch, 16) >= 0)) {
+                throw new TypeConversionException("invalid core mask '" + value + "': -c takes a hexadecimal bit mask "
+                        + "such as 0x5 (lcores 0 and 2); -l takes a list such as 0,2");
+            }
+            java.util.BitSet bits = new java.util.BitSet();
+            for (int i = 0; i < hex.length(); i++) {
+                int nibble = Character.digit(hex.charAt(hex.length() - 1 - i), 16);
+                for (int b = 0; b < 4; b++) {
+                    if ((nibble & (1 << b)) != 0) {
+                        int id = 4 * i + b;
+                        if (id >= LcoreSet.MAX_LCORES) {
+                            throw new TypeConversionException("invalid core mask '" + value + "': it sets lcore " + id
+                                    + ", lcore ids run from 0 to " + (LcoreSet.MAX_LCORES - 1));
+                        }
+                        bits.set(id);
+                    }
+                }
+            }
+            if (bits.isEmpty()) {
+                throw new TypeConversionException("invalid core mask '" + value + "': it sets no lcore (0x1 is lcore 0)");
+            }
+            return LcoreSet.fromBitSet(bits);
+        }
+    }
+
+    /** DPDK's -n: a positive number of memory channels. */
+    static final class ChannelsConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                int n = Integer.parseInt(value.strip());
+                if (n >= 1) {
+                    return n;
+                }
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            throw new TypeConversionException("invalid memory channel count '" + value + "': -n takes a positive number "
+                    + "(DPDK's memory channels; jnic accepts and ignores it)");
         }
     }
 

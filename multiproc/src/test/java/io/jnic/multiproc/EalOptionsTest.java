@@ -84,6 +84,22 @@ class EalOptionsTest {
     }
 
     @Test
+    void dpdkCoremaskAndChannelsAreAccepted() {
+        // a DPDK command line: -c is a hex mask of lcores, -n (memory channels) changes nothing
+        EalOptions o = EalOptions.parse("-c", "0x15", "-n", "4", "--", "-p", "0x3");
+        assertEquals(LcoreSet.of(0, 2, 4), o.lcores());
+        assertEquals(List.of("-p", "0x3"), o.appArgs());
+        assertEquals(LcoreSet.of(0, 1, 2, 3, 4, 5, 6, 7, 124), EalOptions.parse("-c", "1" + "0".repeat(29) + "ff").lcores());
+        assertEquals(LcoreSet.of(1, 3), EalOptions.parse("-c", "A").lcores());
+        assertTrue(EalOptions.parse("-n", "2").lcores().isEmpty());
+        assertTrue(error("-c", "0x0").contains("it sets no lcore"), error("-c", "0x0"));
+        assertTrue(error("-c", "0-3").contains("invalid core mask '0-3': -c takes a hexadecimal bit mask"));
+        assertTrue(error("-c", "0x" + "1" + "0".repeat(32)).contains("it sets lcore 128, lcore ids run from 0 to 127"));
+        assertTrue(error("-n", "0").contains("-n takes a positive number"));
+        assertTrue(error("-c", "0x3", "-l", "0-1").contains("options -c and -l/--lcores are mutually exclusive"));
+    }
+
+    @Test
     void badValuesSayWhatIsAllowed() {
         assertEquals("Invalid value for option '--proc-type': unknown process type 'master': expected primary, "
                 + "secondary or auto", error("--proc-type", "master"));
@@ -111,7 +127,7 @@ class EalOptionsTest {
         assertEquals(0, Eal.run(demo, new PrintWriter(out), new PrintWriter(new StringWriter()), "--help"));
         String help = out.toString();
         for (String name : List.of("--proc-type", "--file-prefix", "-l, --lcores", "-m=MB", "--no-huge", "--huge-dir",
-                "-a, --allow", "-b, --block", "--vdev", "--log-level", "Application options (after --):", "--num-procs")) {
+                "-c=COREMASK", "-n=CHANNELS", "-a, --allow", "-b, --block", "--vdev", "--log-level", "Application options (after --):", "--num-procs")) {
             assertTrue(help.contains(name), name + " missing from:\n" + help);
         }
         assertFalse(demo.ran);

@@ -3,13 +3,13 @@ package io.jnic.multiproc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.multiproc.ipc.IpcStats;
 import io.jnic.sys.Io;
 import io.jnic.sys.Proc;
 import io.jnic.sys.Sockets;
+import io.jnic.sys.TestResources;
 import io.jnic.sys.UnixAddress;
 import io.jnic.sys.UnixMessage;
 import java.io.IOException;
@@ -208,13 +208,9 @@ class IpcHardeningTest {
         }
     }
 
-    private static void assumeHugepages(int pages) throws IOException {
-        assumeTrue(Files.isDirectory(Path.of("/dev/hugepages")), "no /dev/hugepages: mount hugetlbfs there "
-                + "(mount -t hugetlbfs nodev /dev/hugepages)");
-        long free = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("HugePages_Free:"))
-                .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(0);
-        assumeTrue(free >= pages, "fewer than " + pages + " free hugepages: reserve some with "
-                + "echo 64 > /proc/sys/vm/nr_hugepages");
+    /** The group's files go to /dev/hugepages: the probe makes one there (root-owned for other users). */
+    private static void assumeHugepages(int pages) {
+        TestResources.assumeHugepageFiles(pages);
     }
 
     @Test

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.sys.Proc;
 import io.jnic.sys.Sched;
+import io.jnic.sys.TestResources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -187,10 +188,7 @@ class MpRuntimeTest {
 
     @Test
     void withHugepagesTheGroupsMemoryIsHugepages() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                io.jnic.memory.Hugepages.available(io.jnic.memory.PageSize.HUGE_2M) >= 2,
-                "needs 2 free 2 MB hugepages: echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages "
-                        + "and mount -t hugetlbfs nodev /dev/hugepages");
+        TestResources.assumeHugepageFiles(2); // the group's files go to /dev/hugepages
         String prefix = "mphuge" + Proc.getpid(); // hugetlbfs is shared with every other test on this machine
         try (MpRuntime rt = MpRuntime.start(EalOptions.parse("--file-prefix", prefix, "-m", "2"))) {
             assertEquals(io.jnic.memory.PageSize.HUGE_2M, rt.memory().pageSize());

@@ -18,6 +18,11 @@ import java.util.stream.Stream;
  */
 public final class PciSysfs {
     public static final Path DEFAULT_ROOT = Path.of("/sys");
+    /**
+     * The kernel drivers that hand a device to userspace: a device bound to one of them is free for a
+     * userspace driver to take (DPDK probes exactly these); any other driver means the kernel uses it.
+     */
+    public static final List<String> USERSPACE_DRIVERS = List.of("vfio-pci", "uio_pci_generic", "igb_uio");
 
     private final Path root;
 
@@ -64,6 +69,34 @@ public final class PciSysfs {
             for (Path p : s.sorted().toList()) {
                 String name = p.getFileName().toString();
                 if (PciAddress.isValid(name)) {
+                    out.add(read(PciAddress.parse(name)));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + devicesDir(), e);
+        }
+        out.sort((a, b) -> a.address().compareTo(b.address()));
+        return out;
+    }
+
+    /**
+     * The functions bound to a {@linkplain #USERSPACE_DRIVERS userspace driver}, sorted by address: what a
+     * primary probes when no device is named (DPDK's PCI bus scan). Functions bound to kernel drivers, such
+     * as the machine's own network and disk controllers, are never in it.
+     */
+    public List<PciDeviceInfo> boundToUserspace() {
+        List<PciDeviceInfo> out = new ArrayList<>();
+        if (!Files.isDirectory(devicesDir())) {
+            return out;
+        }
+        try (Stream<Path> s = Files.list(devicesDir())) {
+            for (Path p : s.toList()) {
+                String name = p.getFileName().toString();
+                if (!PciAddress.isValid(name)) {
+                    continue;
+                }
+                String driver = driver(PciAddress.parse(name));
+                if (driver != null && USERSPACE_DRIVERS.contains(driver)) {
                     out.add(read(PciAddress.parse(name)));
                 }
             }

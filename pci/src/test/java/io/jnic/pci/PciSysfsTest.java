@@ -84,6 +84,22 @@ class PciSysfsTest {
     }
 
     @Test
+    void onlyDevicesBoundToUserspaceDriversAreOffered(@TempDir Path dir) {
+        FakeSysfs f = new FakeSysfs(dir);
+        f.device("0000:00:04.0", 0x8086, 0x10d3, 0x020000, "e1000e");
+        f.device("0000:03:00.1", 0x8086, 0x10fb, 0x020000, "uio_pci_generic");
+        f.device("0000:03:00.0", 0x8086, 0x10fb, 0x020000, "vfio-pci");
+        f.device("0000:05:00.0", 0x1af4, 0x1041, 0x020000, null);
+        f.device("0000:06:00.0", 0x1af4, 0x1000, 0x020000, "igb_uio");
+        List<PciDeviceInfo> bound = f.sysfs().boundToUserspace();
+        assertEquals(List.of("0000:03:00.0", "0000:03:00.1", "0000:06:00.0"),
+                bound.stream().map(d -> d.address().toString()).toList());
+        assertEquals("vfio-pci", bound.get(0).driver());
+        assertEquals(List.of(), new FakeSysfs(dir.resolve("empty")).sysfs().boundToUserspace());
+        assertEquals(List.of(), new PciSysfs(dir.resolve("no-such-root")).boundToUserspace());
+    }
+
+    @Test
     void missingDeviceSaysWhereItLooked(@TempDir Path dir) {
         PciSysfs s = new FakeSysfs(dir).sysfs();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -18,9 +18,12 @@ public final class AppArgs {
     }
 
     /**
-     * App options given without {@code --} are moved after it (an option both the EAL and the app know stays an
-     * EAL option), and a primary that will run simulated ports (no -a, --vdev or {@code deviceOptions}) without
-     * enough free 2 MB hugepages gets {@code --no-huge}, with a warning that says how to reserve them.
+     * App options given before {@code --} are moved after it, and a primary that will run simulated ports (no -a,
+     * --vdev, {@code deviceOptions} or device bound to a userspace driver) without enough free 2 MB hugepages gets
+     * {@code --no-huge}, with a warning that says how to reserve them. An option both the EAL and the app know
+     * (mp-server's and mp-client's {@code -n}, DPDK's memory channels) is the app's in a command line without
+     * {@code --} ({@code mp-client -n 0}) and the EAL's before a {@code --}, as in DPDK
+     * ({@code mp_server -l 0-1 -n 4 -- -n 2}).
      *
      * @param app           the app's name, for the warning
      * @param ealCommand    the app's EAL command object (a picocli command with the EAL mixin)
@@ -34,6 +37,7 @@ public final class AppArgs {
         List<String> ealPart = new ArrayList<>();
         List<String> appPart = new ArrayList<>();
         boolean sawDashes = false;
+        boolean hasDashes = List.of(args).contains("--");
         for (int i = 0; i < args.length; i++) {
             String t = args[i];
             if (sawDashes) {
@@ -46,7 +50,7 @@ public final class AppArgs {
             }
             String name = t.contains("=") ? t.substring(0, t.indexOf('=')) : t;
             OptionSpec o = appSpec.findOption(name);
-            if (o != null && ealSpec.findOption(name) == null && t.startsWith("-")) {
+            if (o != null && (ealSpec.findOption(name) == null || !hasDashes) && t.startsWith("-")) {
                 appPart.add(t);
                 if (!t.contains("=") && o.arity().min() > 0 && i + 1 < args.length) {
                     appPart.add(args[++i]);
@@ -64,6 +68,22 @@ public final class AppArgs {
                     && ealPart.get(i + 1).equals("secondary");
             noHuge |= t.equals("--no-huge");
             devices |= t.startsWith("-a") || t.startsWith("--allow") || t.startsWith("--vdev");
+        }
+        if (!secondary && !noHuge && !devices) { // without -a the bound devices not blocked are probed
+            List<String> blocked = new ArrayList<>();
+            for (int i = 0; i < ealPart.size(); i++) {
+                String t = ealPart.get(i);
+                if ((t.equals("-b") || t.equals("--block")) && i + 1 < ealPart.size()) {
+                    blocked.add(ealPart.get(++i));
+                } else if (t.startsWith("--block=") || t.startsWith("-b") && t.length() > 2) {
+                    blocked.add(t.substring(t.startsWith("--block=") ? 8 : 2).replaceFirst("^=", ""));
+                }
+            }
+            try {
+                devices = !PciScan.select(List.of(), blocked).isEmpty();
+            } catch (IllegalArgumentException e) {
+                // a bad -b address: the EAL's parser reports it
+            }
         }
         if (!secondary && !noHuge && !devices && !ealPart.contains("-h") && !ealPart.contains("--help")
                 && Hugepages.available(PageSize.HUGE_2M) * PageSize.HUGE_2M.bytes() < SIMULATED_PORTS_MEMORY) {

@@ -40,19 +40,22 @@ public final class PortOptions {
         return null;
     }
 
-    /** The PCI devices to probe, in port order: --vfio-user sockets, then the EAL's -a addresses. */
+    /**
+     * The PCI devices to probe, in port order: --vfio-user sockets, then the EAL's -a addresses or, without -a,
+     * every device bound to vfio-pci or a UIO driver that a jnic driver takes, minus -b ({@link PciScan}).
+     */
     public List<String> pciDevices(EalOptions eal) {
         List<String> devices = new ArrayList<>();
         for (Path p : vfioUser) {
             devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
         }
-        devices.addAll(eal.allow());
+        devices.addAll(PciScan.select(eal.allow(), eal.block()));
         return devices;
     }
 
     /**
-     * Simulated ports in {@code runtimeDir} when the command line names no device at all (their sockets are
-     * added to {@code devices} and one line says where they are), else null.
+     * Simulated ports in {@code runtimeDir} when there is no device at all: none named, none bound to a userspace
+     * driver, no vdev (their sockets are added to {@code devices} and one line says where they are), else null.
      */
     public SimulatedPorts simulatedIfNone(String app, EalOptions eal, List<String> devices, Path runtimeDir, PrintStream out)
             throws IOException {

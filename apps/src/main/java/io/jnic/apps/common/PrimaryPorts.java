@@ -9,6 +9,8 @@ import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.pci.PciAddress;
 import io.jnic.pci.PciDevice;
+import io.jnic.pci.PciSysfs;
+import io.jnic.pci.uio.UioPciDevice;
 import io.jnic.pci.vfio.VfioPciDevice;
 import io.jnic.pci.vfiouser.VfioUserDevice;
 import java.io.PrintStream;
@@ -22,8 +24,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The primary's ports: probed from PCI devices ("vfio-user:socket" or a PCI address bound to vfio-pci) and
- * vdevs, in that order (port ids follow), then configured and started with the queues the app asks for.
+ * The primary's ports: probed from PCI devices ("vfio-user:socket" or a PCI address bound to vfio-pci or
+ * uio_pci_generic) and vdevs, in that order (port ids follow), then configured and started with the queues the
+ * app asks for.
  */
 public final class PrimaryPorts {
     public static final String VFIO_USER_PREFIX = "vfio-user:";
@@ -63,11 +66,17 @@ public final class PrimaryPorts {
         }
     }
 
-    private static PciDevice open(String d) {
+    /** A "vfio-user:socket" or a PCI address ("[,ARGS]" ignored), through UIO when bound to a UIO driver, else VFIO. */
+    public static PciDevice open(String d) {
         if (d.startsWith(VFIO_USER_PREFIX)) {
             return VfioUserDevice.connect(Path.of(d.substring(VFIO_USER_PREFIX.length())));
         }
-        return VfioPciDevice.open(PciAddress.parse(d));
+        PciAddress a = PciScan.address(d);
+        String driver = new PciSysfs().driver(a);
+        if (driver != null && UioPciDevice.UIO_DRIVERS.contains(driver)) {
+            return UioPciDevice.open(a);
+        }
+        return VfioPciDevice.open(a); // its error says how to bind the device when it is not bound to vfio-pci
     }
 
     /** The ports, indexed by port id. */

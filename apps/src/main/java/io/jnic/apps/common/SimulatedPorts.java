@@ -62,7 +62,8 @@ public final class SimulatedPorts implements AutoCloseable {
 
     /** One line for the user: where the ports are and how to inject faults. */
     public String describe(String app) {
-        return app + ": no device given: " + PORTS + " simulated 82599 ports (devsim, generator wires) at " + dir
+        return app + ": no device given (none named with -a, --vfio-user or --vdev, none bound to vfio-pci or "
+                + "uio_pci_generic): " + PORTS + " simulated 82599 ports (devsim, generator wires) at " + dir
                 + "; inject faults with: ./jnic devsim ctl --socket-dir " + dir + " link-down 0";
     }
 

@@ -1,6 +1,8 @@
 package io.jnic.apps.l2fwd;
 
 import io.jnic.apps.common.GracefulExit;
+import io.jnic.apps.common.PciScan;
+import io.jnic.apps.common.PrimaryPorts;
 import io.jnic.devsim.Devsim;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
@@ -16,10 +18,6 @@ import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
-import io.jnic.pci.PciAddress;
-import io.jnic.pci.PciDevice;
-import io.jnic.pci.vfio.VfioPciDevice;
-import io.jnic.pci.vfiouser.VfioUserDevice;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,14 +38,15 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "l2fwd", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Forward frames between port pairs with MAC rewriting, as DPDK's l2fwd.",
-            "Without -a/--vdev: two simulated 82599 ports (devsim) with traffic generators."},
+            "Without -a/--vdev: the devices bound to vfio-pci or uio_pci_generic that a jnic driver takes,",
+            "or, when there are none, two simulated 82599 ports (devsim) with traffic generators."},
         footer = {"", "Examples:", "  l2fwd                                  (devsim, generator wires)",
             "  l2fwd --vdev net_null0 --vdev net_null1  (the stack's overhead)",
             "  l2fwd -a vfio-user:/tmp/port0.sock -a vfio-user:/tmp/port1.sock",
             "  l2fwd -a 0000:03:00.0 -a 0000:03:00.1   (82599 ports bound to vfio-pci)"})
 public final class L2fwd implements Callable<Integer> {
     @Option(names = {"-a", "--allow"}, paramLabel = "DEVICE",
-            description = "A device: a PCI address (VFIO) or vfio-user:SOCKET. Repeat for each port.")
+            description = "A device: a PCI address (VFIO or UIO) or vfio-user:SOCKET. Repeat for each port.")
     List<String> allow = new ArrayList<>();
 
     @Option(names = "--vdev", paramLabel = "SPEC", description = "A virtual device, e.g. net_null0,size=64. Repeatable.")
@@ -117,13 +116,16 @@ public final class L2fwd implements Callable<Integer> {
         Path simDir = null;
         List<String> devices = new ArrayList<>(allow);
         if (devices.isEmpty() && vdevs.isEmpty()) {
+            devices.addAll(PciScan.select(List.of(), List.of())); // devices bound to vfio-pci/uio_pci_generic
+        }
+        if (devices.isEmpty() && vdevs.isEmpty()) {
             simDir = Files.createTempDirectory("l2fwd-devsim");
             sim = Devsim.start(new Devsim.Config(2, List.of("gen"), new byte[] {0x02, 0x6a, 0x6e, 0, 0, 0}, devsimRate,
                     devsimSize, 64, -1, 0, 0));
             for (Path p : sim.serveVfioUser(simDir)) {
                 devices.add("vfio-user:" + p);
             }
-            out.println("l2fwd: no device given: 2 simulated 82599 ports (devsim, generator wires) at " + simDir);
+            out.println("l2fwd: no device given or bound to vfio-pci/uio_pci_generic: 2 simulated 82599 ports (devsim, generator wires) at " + simDir);
         }
         if ((devices.size() + vdevs.size()) % 2 != 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "l2fwd forwards between port pairs: give an "
@@ -137,7 +139,7 @@ public final class L2fwd implements Callable<Integer> {
             try (Mempool pool = Mempool.create(z.memory(), pc, z::iova, page)) {
                 List<EthDevice> devs = new ArrayList<>();
                 for (String d : devices) {
-                    devs.add(ports.probe(open(d)));
+                    devs.add(ports.probe(PrimaryPorts.open(d)));
                 }
                 for (String v : vdevs) {
                     devs.add(ports.createVdev(v));
@@ -207,13 +209,6 @@ public final class L2fwd implements Callable<Integer> {
         } catch (java.io.IOException e) {
             // an empty directory left in /tmp: harmless
         }
-    }
-
-    private static PciDevice open(String d) {
-        if (d.startsWith("vfio-user:")) {
-            return VfioUserDevice.connect(Path.of(d.substring("vfio-user:".length())));
-        }
-        return VfioPciDevice.open(PciAddress.parse(d));
     }
 
     /** The forwarding loop: one thread, every port in turn (DPDK's l2fwd on one lcore). */

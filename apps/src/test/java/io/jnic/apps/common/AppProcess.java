@@ -1,5 +1,6 @@
 package io.jnic.apps.common;
 
+import io.jnic.sys.TestResources;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -33,6 +34,21 @@ public final class AppProcess implements AutoCloseable {
         t.start();
     }
 
+    /**
+     * Locked memory the app processes of these tests need, each: their groups use 4 KB pages (--no-huge), which
+     * are mlocked like hugepages; the largest, l2fwd-mp's for 3 processes, is 144 MB.
+     */
+    public static final long APP_LOCKED_BYTES = 160L << 20;
+    private static volatile boolean memoryChecked;
+
+    /** Skips the test unless an app process can lock {@link #APP_LOCKED_BYTES} (checked once per test JVM). */
+    public static void assumeAppMemory() {
+        if (!memoryChecked) {
+            TestResources.assumeLockable(APP_LOCKED_BYTES);
+            memoryChecked = true;
+        }
+    }
+
     /** l2fwd-mp. */
     public static AppProcess start(Path base, String... args) throws IOException {
         return start(io.jnic.apps.l2fwdmp.L2fwdMp.class, base, args);
@@ -40,6 +56,9 @@ public final class AppProcess implements AutoCloseable {
 
     /** The app whose {@code main} is in {@code main}. */
     public static AppProcess start(Class<?> main, Path base, String... args) throws IOException {
+        if (main != io.jnic.devsim.Main.class) { // devsim serves ports, it locks no group memory
+            assumeAppMemory();
+        }
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -47,6 +66,10 @@ public final class AppProcess implements AutoCloseable {
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-Xmx128m");
         cmd.add("-Djnic.runtime.base=" + base);
+        String sysfs = System.getProperty(PciScan.SYSFS_PROPERTY); // no device bound on this machine is probed
+        if (sysfs != null) {
+            cmd.add("-D" + PciScan.SYSFS_PROPERTY + "=" + sysfs);
+        }
         cmd.add("-Djava.util.logging.config.file=/dev/null");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

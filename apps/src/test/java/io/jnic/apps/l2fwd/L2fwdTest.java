@@ -3,6 +3,7 @@ package io.jnic.apps.l2fwd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnic.apps.common.AppProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -35,6 +36,7 @@ class L2fwdTest {
 
     @Test
     void forwardsBetweenTwoNullPorts() {
+        AppProcess.assumeAppMemory(); // l2fwd locks its 4 KB-page memory
         String out = run("--vdev", "net_null0", "--vdev", "net_null1", "--duration", "1", "--no-huge", "--file-prefix",
                 "l2t" + ProcessHandle.current().pid() + "a");
         assertTrue(out.startsWith("rc=0"), out);
@@ -43,6 +45,7 @@ class L2fwdTest {
 
     @Test
     void forwardsBetweenTwoSimulated82599PortsByDefault() {
+        AppProcess.assumeAppMemory(); // l2fwd locks its 4 KB-page memory
         String out = run("--duration", "2", "--no-huge", "--mbufs", "4095", "--ring", "512", "--devsim-rate", "100000",
                 "--file-prefix", "l2t" + ProcessHandle.current().pid() + "b");
         assertTrue(out.startsWith("rc=0"), out);
@@ -53,6 +56,7 @@ class L2fwdTest {
 
     @Test
     void sleepsOnRxInterruptsWhenIdle() {
+        AppProcess.assumeAppMemory(); // l2fwd locks its 4 KB-page memory
         String out = run("--duration", "2", "--no-huge", "--mbufs", "4095", "--ring", "512", "--devsim-rate", "2000",
                 "--rx-interrupts", "--file-prefix", "l2t" + ProcessHandle.current().pid() + "d");
         assertTrue(out.startsWith("rc=0"), out);
@@ -72,6 +76,7 @@ class L2fwdTest {
 
     @Test
     void anUnknownVdevIsRefused() {
+        AppProcess.assumeAppMemory(); // l2fwd locks its 4 KB-page memory
         String out = run("--vdev", "net_nope0", "--vdev", "net_null1", "--no-huge", "--duration", "1", "--file-prefix",
                 "l2t" + ProcessHandle.current().pid() + "c");
         assertEquals(1, out.lines().filter(l -> l.contains("unknown virtual device 'net_nope0'")).count(), out);

@@ -15,6 +15,7 @@ import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.sys.Proc;
+import io.jnic.sys.TestResources;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ class IxgbeBoundsTest {
 
     @Test
     void badWriteBacksAreDroppedCountedAndTheirBuffersReused() {
+        TestResources.assumeLockable(16 << 20);
         try (MemoryGroup mem = MemoryGroup.create(MemoryConfig.builder().filePrefix("ib" + Proc.getpid() + "_")
                 .runtimeDir(dir).noHuge().size(16 << 20).iovaMode(IovaMode.ASSIGNED).build())) {
             MempoolConfig c = MempoolConfig.of("bounds", 77, 511);

@@ -13,6 +13,7 @@ import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.pci.vfiouser.VfioUserDevice;
 import io.jnic.sys.Proc;
+import io.jnic.sys.TestResources;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +35,7 @@ final class Rig implements AutoCloseable {
     final List<io.jnic.pci.PciDevice> pcis = new ArrayList<>();
 
     Rig(Path dir, int nports, String wire, int mbufs) {
+        TestResources.assumeLockable(mbufs * 4096L + (8L << 20)); // the memory group below is mlocked
         sim = Devsim.start(Devsim.Config.of(nports, wire));
         try {
             sockets = sim.serveVfioUser(dir);

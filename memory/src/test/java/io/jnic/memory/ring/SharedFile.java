@@ -1,5 +1,7 @@
 package io.jnic.memory.ring;
 
+import io.jnic.sys.TestResources;
+
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;
 
@@ -51,19 +53,12 @@ public final class SharedFile implements AutoCloseable {
 
     /** A unique path under /dev/hugepages, or null when no free 2 MiB hugepages are mounted there. */
     public static Path hugePath(String tag, int pagesNeeded) {
-        try {
-            Path dir = Path.of("/dev/hugepages");
-            if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
-                return null;
-            }
-            String free = Files.readString(Path.of("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages")).trim();
-            if (Integer.parseInt(free) < pagesNeeded) {
-                return null;
-            }
-            return dir.resolve("jnic-test-" + ProcessHandle.current().pid() + "-" + tag + "-" + System.nanoTime());
-        } catch (IOException | RuntimeException e) {
+        Path dir = TestResources.HUGE_DIR;
+        // a file there must really map that many pages: the pool's counters alone miss an unwritable mount
+        if (TestResources.hugepageFilesMissing(dir, pagesNeeded) != null) {
             return null;
         }
+        return dir.resolve("jnic-test-" + ProcessHandle.current().pid() + "-" + tag + "-" + System.nanoTime());
     }
 
     public MemorySegment segment() {

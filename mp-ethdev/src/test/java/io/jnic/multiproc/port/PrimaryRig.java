@@ -15,6 +15,7 @@ import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.pci.PciDevice;
 import io.jnic.pci.vfiouser.VfioUserDevice;
+import io.jnic.sys.TestResources;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -42,6 +43,7 @@ final class PrimaryRig implements AutoCloseable {
     private Thread fwd;
 
     PrimaryRig(Path simDir, String prefix, int nq, long ratePps) {
+        TestResources.assumeLockable(64L << 20); // -m 64 below: the runtime mlocks its memory
         sim = Devsim.start(new Devsim.Config(2, List.of("gen"), new byte[] {0x02, 0x6a, 0x6e, 0, 0, 0}, ratePps, 64, 64,
                 -1, 0, 0));
         sim.command("gen 1 stop");

@@ -15,6 +15,7 @@ import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.pci.PciDevice;
+import io.jnic.sys.TestResources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -52,6 +53,7 @@ class VirtioUserMpTest {
         final SharedPorts shared;
 
         Primary(String prefix) throws Exception {
+            TestResources.assumeLockable(64L << 20); // -m 64 below: the runtime mlocks its memory
             Path dir = Files.createDirectories(base.resolve("vhost-" + prefix));
             backend = VhostBackend.start(dir, 2);
             rt = MpRuntime.start(EalOptions.parse("--file-prefix", prefix, "--no-huge", "-m", "64"));

@@ -10,8 +10,7 @@ import io.jnic.pci.PciDeviceInfo;
 import io.jnic.pci.PciSysfs;
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;
-import io.jnic.sys.Proc;
-import io.jnic.sys.SysException;
+import io.jnic.sys.TestResources;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -44,15 +43,11 @@ class UioTest {
 
     @Test
     void physicalAddressesOfHugepagesAreCheckedForDma() {
-        assumeTrue(Proc.geteuid() == 0, "physical addresses need root");
-        int fd;
-        try {
-            fd = Mman.memfdCreate("uio-test", Mman.MFD_CLOEXEC | Mman.MFD_HUGETLB | Mman.MFD_HUGE_2MB);
-            Io.ftruncate(fd, HUGE);
-        } catch (SysException e) {
-            assumeTrue(false, "no hugepages: echo 64 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages (" + e + ")");
-            return;
-        }
+        TestResources.assumeRoot("reading physical addresses from /proc/self/pagemap");
+        // memfd_create(MFD_HUGETLB) succeeds on an empty pool: only mapping a page proves there is one
+        TestResources.assumeHugepages(1);
+        int fd = Mman.memfdCreate("uio-test", Mman.MFD_CLOEXEC | Mman.MFD_HUGETLB | Mman.MFD_HUGE_2MB);
+        Io.ftruncate(fd, HUGE);
         MemorySegment m = null;
         try {
             m = hugepage(fd);

@@ -21,6 +21,7 @@ import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.sys.Events;
 import io.jnic.sys.Proc;
+import io.jnic.sys.TestResources;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +47,7 @@ class PackedRingEthdevTest {
     @BeforeEach
     void setUp() {
         Testpmd.assumeInstalled();
+        TestResources.assumeLockable(16L << 20); // the memory group is mlocked
         mem = MemoryGroup.create(MemoryConfig.builder().filePrefix("pk" + Proc.getpid() + "_")
                 .runtimeDir(dir.resolve("run")).noHuge().size(16L << 20).iovaMode(IovaMode.ASSIGNED).build());
         MempoolConfig c = MempoolConfig.of("ppool", 990, COUNT);

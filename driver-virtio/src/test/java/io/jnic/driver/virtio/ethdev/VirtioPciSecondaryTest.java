@@ -23,6 +23,7 @@ import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.pci.MappedBar;
 import io.jnic.sys.Proc;
+import io.jnic.sys.TestResources;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -55,6 +56,7 @@ class VirtioPciSecondaryTest {
 
     @BeforeEach
     void setUp() {
+        TestResources.assumeLockable(8L << 20); // the memory group is mlocked
         mem = MemoryGroup.create(MemoryConfig.builder().filePrefix("vps" + Proc.getpid() + "_").runtimeDir(dir).noHuge()
                 .size(8L << 20).iovaMode(IovaMode.ASSIGNED).build());
         MempoolConfig c = MempoolConfig.of("vps_pool", 811, 511);
@@ -65,8 +67,10 @@ class VirtioPciSecondaryTest {
 
     @AfterEach
     void tearDown() {
-        pool.close();
-        mem.close();
+        if (pool != null) { // null: skipped in setUp before anything was made
+            pool.close();
+            mem.close();
+        }
         arena.close();
     }
 

@@ -19,6 +19,7 @@ import io.jnic.memory.IovaMode;
 import io.jnic.memory.MemoryConfig;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.sys.Proc;
+import io.jnic.sys.TestResources;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
@@ -47,6 +48,7 @@ class VirtioUserDpdkTest {
     @BeforeEach
     void memory() {
         Testpmd.assumeInstalled();
+        TestResources.assumeLockable(8L << 20); // the memory group is mlocked
         memory = MemoryGroup.create(MemoryConfig.builder()
                 .filePrefix("vu" + Proc.getpid() + "_" + COUNTER.incrementAndGet() + "_").runtimeDir(dir.resolve("run"))
                 .noHuge().iovaMode(IovaMode.ASSIGNED).size(8L << 20).build());
