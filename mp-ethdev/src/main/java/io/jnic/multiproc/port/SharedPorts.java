@@ -399,6 +399,7 @@ public final class SharedPorts implements AutoCloseable {
             return; // it let go of its queues itself; their state is consistent for the next owner
         }
         int pid = gone.secondary().pid();
+        boolean allReset = true;
         for (Map.Entry<Integer, EthDevice> e : ports.entrySet()) {
             int port = e.getKey();
             for (int q = 0; q < QueueOwners.MAX_QUEUES; q++) {
@@ -409,14 +410,20 @@ public final class SharedPorts implements AutoCloseable {
                     e.getValue().queuePairReset(q);
                     queuesReset.incrementAndGet();
                 } catch (RuntimeException ex) {
+                    // The ring still holds the dead process's buffers (the device may still write them): the queue
+                    // stays with the dead pid (an attach is refused, naming it) and nothing it held is reclaimed,
+                    // since that would free those buffers under the ring and the next owner would free them again.
+                    allReset = false;
                     LOG.log(Level.ERROR, "cannot reset queue " + q + " of " + e.getValue().name() + " after pid " + pid
-                            + " died: " + ex.getMessage(), ex);
+                            + " died: " + ex.getMessage() + "; the queue stays unusable and the mbufs pid " + pid
+                            + " held are not reclaimed (restart the group to get them back)", ex);
+                    continue;
                 }
                 owners.release(port, q, pid);
                 LOG.log(Level.INFO, "queue {0} of {1} recovered from dead pid {2,number,#}", q, e.getValue().name(), pid);
             }
         }
-        for (Mempool pool : pools) {
+        for (Mempool pool : allReset ? pools : List.<Mempool>of()) {
             MempoolAudit a = pool.audit(l -> !gone.released().contains(l));
             if (a.deadOwner().length == 0) {
                 continue;
