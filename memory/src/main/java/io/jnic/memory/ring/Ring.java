@@ -705,7 +705,10 @@ public final class Ring {
     // ------------------------------------------------------------------------------------------------
     // State
 
-    /** Handles in the ring now (a snapshot; clamped to the capacity). */
+    /**
+     * Handles in the ring now: a snapshot of the two tails read one after the other (clamped to the capacity), not
+     * linearizable with concurrent operations, as DPDK's {@code rte_ring_count}.
+     */
     public int count() {
         int c = RingDescriptor.tail((long) LONG.getAcquire(ALL, prod)) - RingDescriptor.tail((long) LONG.getAcquire(ALL, cons));
         return Integer.compareUnsigned(c, capacity) > 0 ? capacity : c;
