@@ -10,6 +10,9 @@ import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
 import io.jnic.multiproc.ipc.IpcReply;
+import io.jnic.multiproc.telemetry.ProcessCommands;
+import io.jnic.multiproc.telemetry.Telemetry;
+import io.jnic.multiproc.telemetry.TelemetryServer;
 import io.jnic.sys.Io;
 import io.jnic.sys.Proc;
 import io.jnic.sys.Sched;
@@ -96,6 +99,8 @@ public final class MpRuntime implements AutoCloseable {
     private final List<Consumer<SecondaryExit>> exitCallbacks = new CopyOnWriteArrayList<>();
     private final List<Runnable> primaryExitCallbacks = new CopyOnWriteArrayList<>();
     private final Set<Integer> floating = ConcurrentHashMap.newKeySet();
+    private final Telemetry telemetry = new Telemetry(pid);
+    private TelemetryServer telemetryServer;
     private volatile boolean primaryGone;
     private volatile boolean closed;
     private boolean orphan;
@@ -211,6 +216,7 @@ public final class MpRuntime implements AutoCloseable {
             config.publish(); // only now can a secondary attach: the channel and its handlers are up
             LOG.log(System.Logger.Level.INFO, "primary {0,number,#} of file prefix ''{1}'' in {2}, lcores [{3}]", pid,
                     options.filePrefix(), dir, options.lcores());
+            rt.startTelemetry();
             return rt;
         } catch (RuntimeException e) {
             if (ipc != null) {
@@ -344,6 +350,7 @@ public final class MpRuntime implements AutoCloseable {
             watcher.watch(primaryPid, rt::onPrimaryExit);
             LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) of primary {2,number,#}, file prefix ''{3}'', lcores [{4}]",
                     pid, procId, primaryPid, prefix, options.lcores());
+            rt.startTelemetry();
             return rt;
         } catch (RuntimeException e) {
             abandonStart(ipc, watcher, memory, config, pid);
@@ -448,6 +455,7 @@ public final class MpRuntime implements AutoCloseable {
                     + "and device queues work; missing without a primary: IPC to it (requests fail at once), memory "
                     + "hotplug, recovery of processes that die from now on, link and RX-interrupt events. Restart the "
                     + "group (stop every process, start a primary) to get them back.", pid, prefix, primaryPid, holders);
+            rt.startTelemetry();
             return rt;
         } catch (RuntimeException e) {
             abandonStart(ipc, watcher, memory, config, pid);
@@ -950,6 +958,32 @@ public final class MpRuntime implements AutoCloseable {
         return memory;
     }
 
+    // ---- telemetry
+
+    /** Registers the process-level commands and serves them, unless --no-telemetry; a failure is only logged. */
+    private void startTelemetry() {
+        ProcessCommands.register(this, telemetry);
+        if (options.noTelemetry()) {
+            return;
+        }
+        try {
+            telemetryServer = TelemetryServer.start(telemetry, options.filePrefix(), primary ? 0 : Math.max(procId, 1));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "no telemetry for this process: {0}", e.getMessage());
+        }
+    }
+
+    /** This process's telemetry commands (DPDK's rte_telemetry_register_cmd); served unless --no-telemetry. */
+    public Telemetry telemetry() {
+        return telemetry;
+    }
+
+    /** Where this process serves telemetry, if it does. */
+    public java.util.Optional<java.nio.file.Path> telemetrySocket() {
+        TelemetryServer s = telemetryServer;
+        return s == null ? java.util.Optional.empty() : java.util.Optional.of(s.path());
+    }
+
     // ---- public API
 
     public boolean isPrimary() {
@@ -1164,6 +1198,9 @@ public final class MpRuntime implements AutoCloseable {
             return;
         }
         closed = true;
+        if (telemetryServer != null) {
+            telemetryServer.close();
+        }
         if (!primary && !primaryGone) {
             try {
                 ipc.sendMessage(new IpcMessage(ACTION_UNREGISTER));
