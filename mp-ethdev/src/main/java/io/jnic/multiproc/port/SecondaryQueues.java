@@ -54,6 +54,8 @@ public final class SecondaryQueues implements AutoCloseable {
         QueueOwners owners = QueueOwners.attach(rt.memory(), PUBLISH_WAIT.toNanos());
         SecondaryQueues s = new SecondaryQueues(rt, owners, SharedPorts.table(rt.memory()));
         rt.ipc().register(SharedPorts.ACTION_LINK, s::onLink);
+        EthdevTelemetry.register(rt, null); // counters through the primary
+        EthdevTelemetry.registerQueues(rt, owners);
         return s;
     }
 

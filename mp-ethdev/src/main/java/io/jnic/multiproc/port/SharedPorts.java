@@ -102,6 +102,7 @@ public final class SharedPorts implements AutoCloseable {
         rt.addReclaimer(s::recover);
         OrphanAttach.record(rt.memory(), devices); // device sockets, for processes that attach after the primary
         owners.publish(); // secondaries may attach from now on
+        EthdevTelemetry.registerQueues(rt, owners);
         return s;
     }
 
