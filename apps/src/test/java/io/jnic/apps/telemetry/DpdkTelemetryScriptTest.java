@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Debian's dpdk-telemetry.py against a live l2fwd-mp group: it finds the sockets and reads every answer. */
@@ -59,6 +60,7 @@ class DpdkTelemetryScriptTest {
     }
 
     @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES) // three JVMs and the script on a shared machine
     void theScriptReadsTheGroupsCountersAndGarbageOrStalledClientsStallNothing() throws Exception {
         Assumptions.assumeTrue(Files.exists(SCRIPT), SCRIPT + " is missing: apt-get install dpdk");
         String prefix = "tel" + ProcessHandle.current().pid();
