@@ -10,6 +10,7 @@ import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
 import io.jnic.multiproc.ipc.IpcReply;
+import io.jnic.multiproc.telemetry.JnicEvents;
 import io.jnic.multiproc.telemetry.ProcessCommands;
 import io.jnic.multiproc.telemetry.Telemetry;
 import io.jnic.multiproc.telemetry.TelemetryServer;
@@ -628,6 +629,10 @@ public final class MpRuntime implements AutoCloseable {
         SecondaryExit exit = new SecondaryExit(info, released, detached);
         LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) {2}; released lcores [{3}]", spid, info.procId(),
                 detached ? "detached" : "ended", released);
+        JnicEvents.processExit(spid, info.procId(), false, detached, released.toString());
+        if (!detached) {
+            TelemetryServer.removeStale(options.filePrefix()); // the dead one's telemetry socket
+        }
         for (Consumer<SecondaryExit> c : exitCallbacks) {
             runQuietly(() -> c.accept(exit));
         }
@@ -682,6 +687,7 @@ public final class MpRuntime implements AutoCloseable {
         ipc.primaryGone("the primary (pid " + primaryPid + ") of file prefix '" + options.filePrefix() + "' has ended");
         LOG.log(System.Logger.Level.WARNING, "the primary (pid {0,number,#}) of file prefix ''{1}'' ended", primaryPid,
                 options.filePrefix());
+        JnicEvents.processExit(primaryPid, 0, true, false, "");
         for (Runnable r : primaryExitCallbacks) {
             runQuietly(r);
         }
@@ -1201,6 +1207,7 @@ public final class MpRuntime implements AutoCloseable {
         if (telemetryServer != null) {
             telemetryServer.close();
         }
+        telemetry.close(); // its MBeans
         if (!primary && !primaryGone) {
             try {
                 ipc.sendMessage(new IpcMessage(ACTION_UNREGISTER));

@@ -42,6 +42,11 @@ public final class EthdevTelemetry {
                 "Returns the extended stats for a port. Parameters: int port_id");
         t.register("/ethdev/link_status", (c, p) -> link(table, port(table, c, p)),
                 "Returns the link status for a port. Parameters: int port_id");
+        for (int port : list(table)) {
+            t.registerMBean(rt.filePrefix(), "Port", "port=" + port, "A port of the group: counters, link, queues",
+                    () -> portBean(rt, table, devices, port));
+        }
+        io.jnic.multiproc.telemetry.ProcessCommands.registerMempoolMBeans(rt);
     }
 
     /** Registers {@code /jnic/queues}: the owner of every queue pair of every port. */
@@ -57,6 +62,30 @@ public final class EthdevTelemetry {
             throw new IllegalArgumentException(cmd + ": no port " + port);
         }
         return port;
+    }
+
+    /** A port's MBean attributes: its counters (when they can be had), link and table entry. */
+    static Map<String, Object> portBean(MpRuntime rt, PortTable table, Map<Integer, EthDevice> devices, int port) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", table.deviceName(port));
+        m.put("driver", table.driverName(port));
+        m.put("state", table.state(port).name());
+        LinkStatus l = table.link(port);
+        m.put("link_up", l.up() ? 1 : 0);
+        m.put("link_speed", l.up() ? l.speedMbps() : 0);
+        m.put("link_changes", table.linkChanges(port));
+        m.put("nb_rx_queues", table.rxQueues(port));
+        m.put("nb_tx_queues", table.txQueues(port));
+        Map<String, Object> s;
+        try {
+            s = stats(rt, devices, port);
+        } catch (RuntimeException unavailable) {
+            s = Map.of();
+        }
+        for (String k : List.of("ipackets", "opackets", "ibytes", "obytes", "imissed", "ierrors", "oerrors", "rx_nombuf")) {
+            m.put(k, s.getOrDefault(k, -1L)); // -1: the primary could not be asked
+        }
+        return m;
     }
 
     static List<Integer> list(PortTable table) {

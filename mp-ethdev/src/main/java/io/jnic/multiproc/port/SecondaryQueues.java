@@ -87,6 +87,7 @@ public final class SecondaryQueues implements AutoCloseable {
             LOG.log(Level.WARNING, "ignored a link event of port {0}", port);
             return;
         }
+        io.jnic.multiproc.telemetry.JnicEvents.linkChange(port, l.up(), l.speedMbps());
         for (LinkListener x : listeners) {
             try {
                 x.onLink(port, l, at);

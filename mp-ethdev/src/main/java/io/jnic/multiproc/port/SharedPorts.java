@@ -9,6 +9,7 @@ import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolAudit;
 import io.jnic.multiproc.MpRuntime;
+import io.jnic.multiproc.telemetry.JnicEvents;
 import io.jnic.multiproc.SecondaryExit;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
@@ -132,6 +133,7 @@ public final class SharedPorts implements AutoCloseable {
         if (closed) {
             return;
         }
+        JnicEvents.linkChange(port, l.up(), l.speedMbps());
         ByteBuffer b = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(port).putInt(l.up() ? 1 : 0).putLong(l.pack()).putLong(now);
         try {
@@ -362,6 +364,10 @@ public final class SharedPorts implements AutoCloseable {
             return; // it let go of its queues itself; their state is consistent for the next owner
         }
         int pid = gone.secondary().pid();
+        JnicEvents.Recovery event = new JnicEvents.Recovery();
+        event.begin();
+        long resetBefore = queuesReset.get();
+        long reclaimedBefore = mbufsReclaimed.get();
         for (Map.Entry<Integer, EthDevice> e : ports.entrySet()) {
             int port = e.getKey();
             for (int q = 0; q < QueueOwners.MAX_QUEUES; q++) {
@@ -371,7 +377,9 @@ public final class SharedPorts implements AutoCloseable {
                 try {
                     e.getValue().queuePairReset(q);
                     queuesReset.incrementAndGet();
+                    JnicEvents.queueReset(port, q, pid, true);
                 } catch (RuntimeException ex) {
+                    JnicEvents.queueReset(port, q, pid, false);
                     LOG.log(Level.ERROR, "cannot reset queue " + q + " of " + e.getValue().name() + " after pid " + pid
                             + " died: " + ex.getMessage(), ex);
                 }
@@ -391,6 +399,12 @@ public final class SharedPorts implements AutoCloseable {
             mbufsReclaimed.addAndGet(n);
             LOG.log(Level.INFO, "returned {0,number,#} mbufs held by dead pid {1,number,#} to mempool ''{2}''", n, pid,
                     pool.name());
+        }
+        if (event.shouldCommit()) {
+            event.pid = pid;
+            event.queuesReset = (int) (queuesReset.get() - resetBefore);
+            event.mbufsReclaimed = mbufsReclaimed.get() - reclaimedBefore;
+            event.commit();
         }
     }
 

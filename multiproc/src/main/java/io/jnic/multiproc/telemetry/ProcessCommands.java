@@ -40,6 +40,30 @@ public final class ProcessCommands {
         t.register("/jnic/procs", (c, p) -> procs(rt), "Returns the group's processes. Takes no parameters");
         t.register("/mempool/list", (c, p) -> mempoolNames(rt), "Returns list of available mempool. Takes no parameters");
         t.register("/mempool/info", (c, p) -> mempoolInfo(rt, c, p), "Returns mempool info. Parameters: pool_name");
+        t.registerMBean(rt.filePrefix(), "Process", "pid=" + rt.pid(), "This jnic process", () -> process(rt));
+    }
+
+    /** Publishes every mempool of the group as an MBean ({@code type=Mempool}), with /mempool/info's keys. */
+    public static void registerMempoolMBeans(MpRuntime rt) {
+        for (String name : mempoolNames(rt)) {
+            rt.telemetry().registerMBean(rt.filePrefix(), "Mempool", "name=" + javax.management.ObjectName.quote(name),
+                    "A mempool of the group", () -> mempoolInfo(rt, "/mempool/info", name));
+        }
+    }
+
+    /** This process, for its MBean. */
+    static Map<String, Object> process(MpRuntime rt) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pid", rt.pid());
+        m.put("proc_id", rt.procId());
+        m.put("type", rt.isPrimary() ? "primary" : rt.isOrphan() ? "orphan secondary" : "secondary");
+        m.put("primary_pid", rt.primaryPid());
+        m.put("primary_alive", rt.isPrimary() || !rt.primaryGone());
+        m.put("lcores", rt.lcoreTable().heldBy(rt.pid()).toString());
+        m.put("processes", procs(rt).size());
+        m.put("registered_secondaries", rt.secondaries().size());
+        m.put("telemetry_socket", rt.telemetrySocket().map(Object::toString).orElse(""));
+        return m;
     }
 
     /** The runtime options as a command line (what DPDK's /eal/params shows: the EAL arguments). */

@@ -43,6 +43,7 @@ public final class Telemetry {
     }
 
     private final Map<String, Entry> commands = new ConcurrentSkipListMap<>(); // sorted, as DPDK keeps its list
+    private final List<javax.management.ObjectName> mbeans = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final int pid;
 
     public Telemetry(int pid) {
@@ -132,6 +133,30 @@ public final class Telemetry {
     private static String versionOf() {
         String v = Telemetry.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
+    }
+
+    // ---- JMX
+
+    /**
+     * Publishes what {@code source} returns (a telemetry dictionary) as the MBean {@code io.jnic:type=<type>,
+     * prefix=<prefix>,<key>} on the platform MBean server, until {@link #close}.
+     */
+    public void registerMBean(String prefix, String type, String key, String description,
+            java.util.function.Supplier<Map<String, Object>> source) {
+        String name = "io.jnic:type=" + type + ",prefix=" + javax.management.ObjectName.quote(prefix)
+                + (key == null || key.isEmpty() ? "" : "," + key);
+        javax.management.ObjectName on = TelemetryMBean.register(name, description, source);
+        if (on != null) {
+            mbeans.add(on);
+        }
+    }
+
+    /** Removes this process's MBeans (the runtime closes). */
+    public void close() {
+        for (javax.management.ObjectName on : mbeans) {
+            TelemetryMBean.unregister(on);
+        }
+        mbeans.clear();
     }
 
     // ---- parameter helpers for handlers

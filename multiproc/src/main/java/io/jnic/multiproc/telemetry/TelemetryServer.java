@@ -165,6 +165,23 @@ public final class TelemetryServer implements AutoCloseable {
         throw new TelemetryException("no free telemetry socket name in " + dir + " (256 in use)");
     }
 
+    /**
+     * Removes the telemetry sockets of {@code prefix} nobody answers on any more (a process killed before it could
+     * remove its own); the primary calls it when a secondary dies.
+     */
+    public static void removeStale(String prefix) {
+        Path dir = socketDir(prefix);
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, SOCKET_NAME + "*")) {
+            for (Path p : ds) {
+                if (!inUse(p)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot tidy {0}: {1}", dir, e.getMessage());
+        }
+    }
+
     /** Someone answers on {@code p}. */
     private static boolean inUse(Path p) {
         int s = Sockets.socket(Sockets.SOCK_SEQPACKET);
