@@ -66,6 +66,11 @@ public final class CaptureTap {
         return c.map(pc -> new CaptureTap(pc, rt.memory(), pc.seg, lcore)).orElse(OFF);
     }
 
+    /** A tap over {@code control} of {@code memory} (the group's), for a thread that allocates as {@code lcore}. */
+    public static CaptureTap over(PdumpControl control, MemoryGroup memory, int lcore) {
+        return new CaptureTap(control, memory, control.seg, lcore);
+    }
+
     /** Mirrors the {@code n} mbufs {@code port}'s queue {@code queue} has just received into {@code b}. */
     public void rx(int port, int queue, MbufBatch b, int n) {
         if ((int) PdumpControl.INT.getOpaque(ctl, PdumpControl.OFF_ACTIVE) != 0) {
@@ -97,8 +102,10 @@ public final class CaptureTap {
         int room = pool.dataRoom() - CaptureRecord.HEADER;
         int k = 0;
         long nombuf = 0;
-        for (int i = 0; i < Math.min(n, MAX_BURST); i++) {
-            long c = pool.alloc(lcore);
+        int want = Math.min(n, MAX_BURST);
+        boolean bulk = pool.allocBulk(copies, 0, want, lcore); // one ring dequeue for the burst
+        for (int i = 0; i < want; i++) {
+            long c = bulk ? copies[i] : pool.alloc(lcore);
             if (c == 0) {
                 nombuf++;
                 continue;

@@ -112,8 +112,11 @@ public final class PdumpControl {
         return (long) LONG.getAcquire(seg, OFF_DROPPED_NOMBUF);
     }
 
-    /** Switches a capture on: masks and snap length first, then a new generation, then the flag. */
-    synchronized void enable(int[] rx, int[] tx, int snapLength, int requester) {
+    /**
+     * Switches a capture on: masks (bit q of {@code rx[port]} mirrors RX queue q) and snap length first, then a new
+     * generation, then the flag. The primary's {@link PdumpService} calls it for a pdump process (and benchmarks).
+     */
+    public synchronized void enable(int[] rx, int[] tx, int snapLength, int requester) {
         INT.setRelease(seg, OFF_ACTIVE, 0);
         for (int p = 0; p < PortTable.MAX_PORTS; p++) {
             seg.set(ValueLayout.JAVA_INT, OFF_RX_MASKS + 4L * p, rx[p]);
@@ -129,7 +132,7 @@ public final class PdumpControl {
     }
 
     /** Switches the capture off (taps stop at their next burst). */
-    synchronized void disable() {
+    public synchronized void disable() {
         INT.setRelease(seg, OFF_ACTIVE, 0);
         INT.getAndAdd(seg, OFF_GENERATION, 1);
         seg.set(ValueLayout.JAVA_INT, OFF_REQUESTER, 0);
