@@ -49,6 +49,7 @@ public final class Pdump implements EalApplication {
     static final int DATA_ROOM = CaptureRecord.HEADER + 2048;
     static final int POOL_SIZE = 8191;
     static final int RING_SIZE = 8192;
+    static final int CONTROL_WAIT_S = 30;
     private static final System.Logger LOG = System.getLogger(Pdump.class.getName());
 
     @Mixin
@@ -185,11 +186,11 @@ public final class Pdump implements EalApplication {
     private int capture(AppOptions o, int dirs, int queueMask) throws IOException, InterruptedException {
         try (GracefulExit exit = GracefulExit.install(() -> running = false, Duration.ofSeconds(10));
                 MpRuntime rt = MpRuntime.start(eal)) {
-            if (PdumpControl.find(rt.memory()).isEmpty()) {
-                throw new IllegalStateException("the primary (pid " + rt.primaryPid() + ") of file prefix '" + rt.filePrefix()
-                        + "' offers no packet capture (l2fwd-mp does)");
-            }
-            PdumpControl ctl = PdumpControl.find(rt.memory()).orElseThrow();
+            PdumpControl ctl = control(rt);
+            rt.onPrimaryExit(() -> {
+                err.println("pdump: the primary (pid " + rt.primaryPid() + ") ended: the capture ends with it");
+                running = false;
+            });
             PortTable table = PortTable.of(rt.memory());
             List<Integer> ports = new ArrayList<>(o.ports);
             if (ports.isEmpty()) {
@@ -237,10 +238,12 @@ public final class Pdump implements EalApplication {
                     try {
                         written = loop(o, ring, w, lcore.id());
                     } finally {
-                        try {
-                            PdumpService.disable(rt);
-                        } catch (RuntimeException e) {
-                            err.println("pdump: " + e.getMessage());
+                        if (!rt.primaryGone()) {
+                            try {
+                                PdumpService.disable(rt);
+                            } catch (RuntimeException e) {
+                                err.println("pdump: " + e.getMessage());
+                            }
                         }
                     }
                     Thread.sleep(50); // a burst that saw the capture on before the switch may still be copying
@@ -253,6 +256,22 @@ public final class Pdump implements EalApplication {
                 lcore.close();
             }
             return 0;
+        }
+    }
+
+    /** The group's capture switch; a primary still starting its ports gets {@value #CONTROL_WAIT_S} s to make it. */
+    private PdumpControl control(MpRuntime rt) throws InterruptedException {
+        long end = System.nanoTime() + CONTROL_WAIT_S * 1_000_000_000L;
+        for (;;) {
+            java.util.Optional<PdumpControl> c = PdumpControl.find(rt.memory());
+            if (c.isPresent()) {
+                return c.get();
+            }
+            if (System.nanoTime() - end > 0 || rt.primaryGone() || !running) {
+                throw new IllegalStateException("the primary (pid " + rt.primaryPid() + ") of file prefix '"
+                        + rt.filePrefix() + "' offers no packet capture (l2fwd-mp does, once its ports are started)");
+            }
+            Thread.sleep(50);
         }
     }
 

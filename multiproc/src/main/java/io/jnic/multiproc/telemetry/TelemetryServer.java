@@ -56,7 +56,6 @@ public final class TelemetryServer implements AutoCloseable {
     private final Telemetry telemetry;
     private final Path path;
     private final Path dir;
-    private final boolean createdDir;
     private final int listenFd;
     private final Thread thread;
     private final int[] fds = new int[MAX_CLIENTS];
@@ -66,11 +65,10 @@ public final class TelemetryServer implements AutoCloseable {
     private long clientsServed;
     private long clientsDropped;
 
-    private TelemetryServer(Telemetry telemetry, Path path, boolean createdDir, int listenFd) {
+    private TelemetryServer(Telemetry telemetry, Path path, int listenFd) {
         this.telemetry = telemetry;
         this.path = path;
         this.dir = path.getParent();
-        this.createdDir = createdDir;
         this.listenFd = listenFd;
         java.util.Arrays.fill(fds, -1);
         this.thread = Thread.ofPlatform().daemon().name("telemetry-v2").unstarted(this::loop);
@@ -102,25 +100,12 @@ public final class TelemetryServer implements AutoCloseable {
      */
     public static TelemetryServer start(Telemetry telemetry, String prefix, int preferred) {
         Path dir = socketDir(prefix);
-        boolean created = false;
-        try {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectories(dir.getParent());
-                try {
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                    created = true;
-                } catch (java.nio.file.FileAlreadyExistsException raced) {
-                    // another process of the group made it
-                }
-            }
-        } catch (IOException e) {
-            throw new TelemetryException("cannot create " + dir + " for the telemetry socket: " + e.getMessage(), e);
-        }
+        makeDir(dir);
         int fd = Sockets.socket(Sockets.SOCK_SEQPACKET | Sockets.SOCK_NONBLOCK);
         try {
             Path p = bindFree(fd, dir, Math.max(0, preferred));
             Sockets.listen(fd, MAX_CLIENTS);
-            TelemetryServer s = new TelemetryServer(telemetry, p, created, fd);
+            TelemetryServer s = new TelemetryServer(telemetry, p, fd);
             s.thread.start();
             LOG.log(System.Logger.Level.INFO, "telemetry on {0} (dpdk-telemetry.py -f {1}{2})", p, prefix,
                     p.getFileName().toString().equals(SOCKET_NAME) ? "" : " -i " + p.getFileName().toString().substring(SOCKET_NAME.length() + 1));
@@ -128,6 +113,21 @@ public final class TelemetryServer implements AutoCloseable {
         } catch (RuntimeException e) {
             Io.closeQuietly(fd);
             throw e;
+        }
+    }
+
+    private static void makeDir(Path dir) {
+        try {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(dir.getParent());
+                try {
+                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                } catch (java.nio.file.FileAlreadyExistsException raced) {
+                    // another process of the group made it
+                }
+            }
+        } catch (IOException e) {
+            throw new TelemetryException("cannot create " + dir + " for the telemetry socket: " + e.getMessage(), e);
         }
     }
 
@@ -157,6 +157,11 @@ public final class TelemetryServer implements AutoCloseable {
                 Sockets.bind(fd, UnixAddress.of(p));
                 return p;
             } catch (SysException e) {
+                if (e.errno() == Errno.ENOENT && attempt < 0) {
+                    makeDir(dir); // the last process of the group removed it meanwhile
+                    Sockets.bind(fd, UnixAddress.of(p));
+                    return p;
+                }
                 if (e.errno() != Errno.EADDRINUSE) {
                     throw new TelemetryException("cannot bind the telemetry socket " + p + ": " + e.getMessage(), e);
                 }
@@ -331,7 +336,7 @@ public final class TelemetryServer implements AutoCloseable {
         return new long[] {clientsServed, clientsDropped};
     }
 
-    /** Stops serving and removes the socket (and the directory, when this process made it and it is empty). */
+    /** Stops serving and removes the socket (and the directory when no other socket is left in it). */
     @Override
     public void close() {
         if (closed) {
@@ -346,11 +351,9 @@ public final class TelemetryServer implements AutoCloseable {
         Io.closeQuietly(listenFd);
         try {
             Files.deleteIfExists(path);
-            if (createdDir) {
-                Files.deleteIfExists(dir);
-            }
+            Files.deleteIfExists(dir); // the last process of the group to leave removes it
         } catch (DirectoryNotEmptyException othersStillServe) {
-            // another process of the group serves there: it removes the directory if it made it, else it stays
+            // another process of the group serves there
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "cannot remove {0}: {1}", path, e.getMessage());
         }
