@@ -55,6 +55,7 @@ class RuntimeTelemetryTest {
                 assertEquals("{\"/eal/app_params\":[\"app-arg\"]}", primary.telemetry().handle("/eal/app_params"));
                 String params = primary.telemetry().handle("/eal/params");
                 assertTrue(params.contains("\"--file-prefix\",\"rtel\"") && params.contains("\"--no-huge\""), params);
+                primary.telemetry().publishMBeans(); // what the server thread does 2 s after start
                 bean = new ObjectName("io.jnic:type=Process,prefix=\"rtel\",pid=" + primary.pid());
                 assertEquals((long) primary.pid(), mbs.getAttribute(bean, "pid"));
                 assertEquals("primary", mbs.getAttribute(bean, "type"));

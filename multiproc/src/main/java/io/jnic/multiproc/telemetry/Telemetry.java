@@ -44,6 +44,10 @@ public final class Telemetry {
 
     private final Map<String, Entry> commands = new ConcurrentSkipListMap<>(); // sorted, as DPDK keeps its list
     private final List<javax.management.ObjectName> mbeans = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Runnable> pending = new ArrayList<>();
+    private final Object publishLock = new Object();
+    private boolean publish;
+    private boolean closed;
     private final int pid;
 
     public Telemetry(int pid) {
@@ -139,20 +143,62 @@ public final class Telemetry {
 
     /**
      * Publishes what {@code source} returns (a telemetry dictionary) as the MBean {@code io.jnic:type=<type>,
-     * prefix=<prefix>,<key>} on the platform MBean server, until {@link #close}.
+     * prefix=<prefix>,<key>} on the platform MBean server, until {@link #close}; from {@link #publishMBeans} on.
      */
     public void registerMBean(String prefix, String type, String key, String description,
             java.util.function.Supplier<Map<String, Object>> source) {
         String name = "io.jnic:type=" + type + ",prefix=" + javax.management.ObjectName.quote(prefix)
                 + (key == null || key.isEmpty() ? "" : "," + key);
+        synchronized (mbeans) {
+            if (closed) {
+                return;
+            }
+            if (!publish) {
+                pending.add(() -> register(name, description, source)); // published later by the server thread
+                return;
+            }
+        }
+        register(name, description, source);
+    }
+
+    private void register(String name, String description, java.util.function.Supplier<Map<String, Object>> source) {
         javax.management.ObjectName on = TelemetryMBean.register(name, description, source);
         if (on != null) {
             mbeans.add(on);
         }
     }
 
+    /**
+     * Registers the MBeans asked for so far, and any later ones at once. The server thread calls it a moment
+     * after start, so that starting the platform MBean server (about 200 ms of CPU) delays no process's start
+     * and short-lived tools never pay it.
+     */
+    public void publishMBeans() {
+        synchronized (publishLock) { // a second caller returns when the first has registered everything
+            for (;;) {
+                List<Runnable> todo;
+                synchronized (mbeans) {
+                    if (closed || publish) {
+                        return;
+                    }
+                    if (pending.isEmpty()) {
+                        publish = true;
+                        return;
+                    }
+                    todo = new ArrayList<>(pending);
+                    pending.clear();
+                }
+                todo.forEach(Runnable::run);
+            }
+        }
+    }
+
     /** Removes this process's MBeans (the runtime closes). */
     public void close() {
+        synchronized (mbeans) {
+            closed = true;
+            pending.clear();
+        }
         for (javax.management.ObjectName on : mbeans) {
             TelemetryMBean.unregister(on);
         }

@@ -49,6 +49,8 @@ public final class TelemetryServer implements AutoCloseable {
     public static final int STALL_MILLIS = 5000;
     static final int MAX_REQUEST = 1024;
     private static final int POLL_MILLIS = 100;
+    /** How long after start the MBeans are published (system property {@code jnic.jmx.delayMs}). */
+    static final long MBEAN_DELAY_MS = Long.getLong("jnic.jmx.delayMs", 2000);
     /** Environment variable the script (and DPDK's EAL) read first. */
     private static final String RUNTIME_DIRECTORY = "RUNTIME_DIRECTORY";
     private static final System.Logger LOG = System.getLogger(TelemetryServer.class.getName());
@@ -214,7 +216,13 @@ public final class TelemetryServer implements AutoCloseable {
     private void loop() {
         try (Arena arena = Arena.ofConfined(); UnixMessage msg = new UnixMessage(Math.max(MAX_REQUEST, Telemetry.MAX_OUTPUT_LEN), 0)) {
             MemorySegment pfds = Events.allocatePollFds(arena, 1 + MAX_CLIENTS);
+            long publishAt = System.nanoTime() + MBEAN_DELAY_MS * 1_000_000L;
+            boolean published = false;
             while (!closed) {
+                if (!published && System.nanoTime() - publishAt >= 0) {
+                    published = true;
+                    telemetry.publishMBeans();
+                }
                 Events.setPollFd(pfds, 0, listenFd, Events.POLLIN);
                 for (int i = 0; i < MAX_CLIENTS; i++) {
                     short ev = pending[i] != null ? Events.POLLOUT : Events.POLLIN;
