@@ -15,17 +15,23 @@ public final class DmaMap implements DmaMemory {
 
     /** Adds a window; throws when it overlaps one already mapped (the IOMMU would refuse too). */
     public synchronized void map(long iova, MemorySegment segment) {
-        DmaWindow w = new DmaWindow(iova, segment);
+        map(new DmaWindow(iova, segment));
+    }
+
+    /** Adds {@code w} (mapped or reached by messages); throws when it overlaps one already mapped. */
+    public synchronized void map(DmaWindow w) {
+        long iova = w.iova();
         DmaWindow[] old = windows;
         for (DmaWindow o : old) {
-            if (iova < o.iova() + o.size() && o.iova() < iova + w.size()) {
+            if (Long.compareUnsigned(iova, o.iova() + o.size() - 1) <= 0
+                    && Long.compareUnsigned(o.iova(), iova + w.size() - 1) <= 0) {
                 throw new IllegalArgumentException("DMA map of " + w + " overlaps the mapped window " + o
                         + ": unmap it first");
             }
         }
         DmaWindow[] next = Arrays.copyOf(old, old.length + 1);
         next[old.length] = w;
-        Arrays.sort(next, (a, b) -> Long.compare(a.iova(), b.iova()));
+        Arrays.sort(next, (a, b) -> Long.compareUnsigned(a.iova(), b.iova()));
         windows = next;
     }
 
@@ -37,16 +43,18 @@ public final class DmaMap implements DmaMemory {
         DmaWindow[] old = windows;
         int keep = 0;
         long removed = 0;
+        long end = iova + size - 1; // unsigned, inclusive
         for (DmaWindow o : old) {
-            boolean overlaps = iova < o.iova() + o.size() && o.iova() < iova + size;
-            if (overlaps && !(o.iova() >= iova && o.iova() + o.size() <= iova + size)) {
+            boolean overlaps = size > 0 && Long.compareUnsigned(iova, o.iova() + o.size() - 1) <= 0
+                    && Long.compareUnsigned(o.iova(), end) <= 0;
+            if (overlaps && !inside(o, iova, end)) {
                 throw new IllegalArgumentException("DMA unmap of [0x" + Long.toHexString(iova) + ", 0x"
                         + Long.toHexString(iova + size) + ") cuts the mapped window " + o + ": unmap whole windows");
             }
         }
         DmaWindow[] next = new DmaWindow[old.length];
         for (DmaWindow o : old) {
-            if (o.iova() >= iova && o.iova() + o.size() <= iova + size) {
+            if (size > 0 && inside(o, iova, end)) {
                 removed += o.size();
             } else {
                 next[keep++] = o;
@@ -55,6 +63,10 @@ public final class DmaMap implements DmaMemory {
         windows = Arrays.copyOf(next, keep);
         last = null;
         return removed;
+    }
+
+    private static boolean inside(DmaWindow o, long iova, long last) {
+        return Long.compareUnsigned(o.iova(), iova) >= 0 && Long.compareUnsigned(o.iova() + o.size() - 1, last) <= 0;
     }
 
     public void unmapAll() {
@@ -80,9 +92,9 @@ public final class DmaMap implements DmaMemory {
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
             DmaWindow w = ws[mid];
-            if (iova < w.iova()) {
+            if (Long.compareUnsigned(iova, w.iova()) < 0) {
                 hi = mid - 1;
-            } else if (iova - w.iova() >= w.size()) {
+            } else if (Long.compareUnsigned(iova - w.iova(), w.size()) >= 0) {
                 lo = mid + 1;
             } else {
                 if (w.covers(iova, length)) {

@@ -182,7 +182,25 @@ public final class IxgbeVfioUserModel implements VfioUserDeviceModel {
 
     @Override
     public void dmaMapped(DmaMemory.Region region) {
-        dma.map(region.iova(), region.segment());
+        if (region.mapped()) {
+            dma.map(region.iova(), region.segment());
+            return;
+        }
+        // mapped without a descriptor (QEMU does so for ROM and BAR ranges): reached through the server's
+        // DMA_READ / DMA_WRITE messages, from the device thread (never from the server thread, which reads
+        // the replies); rings there are refused by the model, buffers work, one round trip per copy
+        VfioUserServer s = server;
+        dma.map(new DmaWindow(region.iova(), region.size(), region.writable(), new DmaWindow.Remote() {
+            @Override
+            public void read(long iova, MemorySegment dst, long dstOffset, long length) {
+                s.dmaRead(iova, dst, dstOffset, length);
+            }
+
+            @Override
+            public void write(long iova, MemorySegment src, long srcOffset, long length) {
+                s.dmaWrite(iova, src, srcOffset, length);
+            }
+        }));
     }
 
     @Override

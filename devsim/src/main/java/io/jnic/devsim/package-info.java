@@ -7,7 +7,11 @@
  * <ul>
  *   <li>Seams the model is written against: {@link io.jnic.devsim.DmaMemory} (IOVA to memory, filled by
  *       {@link io.jnic.devsim.DmaMap}), {@link io.jnic.devsim.InterruptSink} (MSI-X vectors, INTx/MSI), and
- *       the register accessors and BAR0 memfd of the model itself.</li>
+ *       the register accessors and BAR0 memfd of the model itself. A {@link io.jnic.devsim.DmaWindow} is either
+ *       mapped memory or, for memory a vfio-user client mapped without a descriptor (QEMU does so for ROM and
+ *       BAR ranges), reached through the server's DMA_READ / DMA_WRITE messages: the 82599 model copies packet
+ *       buffers through {@code read}/{@code write} (both kinds) and keeps rings and head write-back in mapped
+ *       windows only. IOVAs are unsigned 64-bit.</li>
  *   <li>{@link io.jnic.devsim.IxgbeVfioUserModel}: the thin adapter that serves a port over vfio-user with
  *       {@code io.jnic.pci.vfiouser.VfioUserServer} (queue pages as sparse mmap, everything else trapped).</li>
  *   <li>{@link io.jnic.devsim.wire}: what each port is plugged into (another port, a loopback plug, a

@@ -44,4 +44,48 @@ class DmaMapTest {
             assertEquals(1, m.count());
         }
     }
+
+    @Test
+    void windowsAboveTwoToTheSixtyThirdAndWindowsReachedByMessagesWork() {
+        try (Arena a = Arena.ofConfined()) {
+            DmaMap m = new DmaMap();
+            long high = 0xffff_ffff_fff0_0000L; // IOVAs are unsigned: the top of the address space is valid
+            MemorySegment top = a.allocate(0x10000);
+            m.map(high, top);
+            m.map(0x10000, a.allocate(0x1000));
+            assertSame(top, m.find(high + 0xff00, 0x100).segment());
+            assertNull(m.find(high + 0xff00, 0x101), "past the end of the address space");
+            assertThrows(IllegalArgumentException.class, () -> m.map(high + 0x8000, a.allocate(0x1000)), "overlap");
+            byte[] store = new byte[0x1000];
+            int[] calls = new int[1];
+            DmaWindow remote = new DmaWindow(0x8000_0000_0000_0000L, store.length, true, new DmaWindow.Remote() {
+                @Override
+                public void read(long iova, MemorySegment dst, long dstOffset, long length) {
+                    calls[0]++;
+                    MemorySegment.copy(MemorySegment.ofArray(store), iova - 0x8000_0000_0000_0000L, dst, dstOffset, length);
+                }
+
+                @Override
+                public void write(long iova, MemorySegment src, long srcOffset, long length) {
+                    calls[0]++;
+                    MemorySegment.copy(src, srcOffset, MemorySegment.ofArray(store), iova - 0x8000_0000_0000_0000L, length);
+                }
+            });
+            m.map(remote);
+            DmaWindow w = m.find(0x8000_0000_0000_0010L, 4);
+            assertSame(remote, w);
+            assertTrue(!w.mapped());
+            assertThrows(IllegalStateException.class, w::segment);
+            MemorySegment buf = MemorySegment.ofArray(new byte[] {1, 2, 3, 4});
+            assertTrue(w.write(0x8000_0000_0000_0010L, buf, 0, 4));
+            assertEquals(3, store[0x12]);
+            MemorySegment back = MemorySegment.ofArray(new byte[4]);
+            assertTrue(w.read(0x8000_0000_0000_0010L, back, 0, 4));
+            assertEquals(4, back.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 3));
+            assertTrue(!w.read(0x8000_0000_0000_0ffeL, back, 0, 4), "outside the window");
+            assertEquals(2, calls[0]);
+            assertEquals(0x10000, m.unmap(high, 0x10000));
+            assertEquals(2, m.count());
+        }
+    }
 }

@@ -1,12 +1,9 @@
 package io.jnic.memory;
 
 import io.jnic.sys.Proc;
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 
@@ -62,7 +59,7 @@ public final class SharedLock {
         }
         this.lock = memory.asSlice(0, SIZE);
         this.pid = Proc.getpid();
-        this.startTime = startTime(pid);
+        this.startTime = Liveness.startTime(pid);
     }
 
     /**
@@ -134,6 +131,11 @@ public final class SharedLock {
         }
     }
 
+    /** True when the calling thread holds the lock. */
+    public boolean heldByCurrentThread() {
+        return holder == Thread.currentThread();
+    }
+
     /** True when this process holds the lock (any of its threads). */
     public boolean heldByThisProcess() {
         return (int) (long) LONG.getVolatile(lock, OWNER) == pid;
@@ -154,8 +156,8 @@ public final class SharedLock {
         if (owner == pid) {
             return false;
         }
-        if (!Proc.isAlive(owner)) {
-            return true;
+        if (!Proc.isAlive(owner) || Liveness.startTime(owner) < 0) {
+            return true; // gone, or a zombie
         }
         long stamp = (long) LONG.getAcquire(lock, STAMP);
         if ((stamp >>> 40) != ((w >>> 32) & GEN_TAG_MASK)) {
@@ -167,14 +169,6 @@ public final class SharedLock {
 
     /** Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; -1 when the process is gone. */
     static long startTime(int pid) {
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-        } catch (IOException e) {
-            return -1;
-        }
-        // comm (field 2) is in parentheses and may hold spaces or parentheses: fields resume after the last ')'
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[22 - 3]);
+        return Liveness.startTime(pid);
     }
 }

@@ -70,12 +70,32 @@ public final class LcoreTable {
     /**
      * Claims every lcore of {@code set} or none: on conflict, releases what it took and throws.
      *
+     * @return the lcores that were taken over from dead processes (their mempool caches need recovery before use)
      * @throws MpException naming the lcore and its holder
      */
-    public void claimAll(LcoreSet set, int pid, String prefix) {
+    public LcoreSet claimAll(LcoreSet set, int pid, String prefix) {
+        return claimAll(set, pid, prefix, java.time.Duration.ZERO);
+    }
+
+    /**
+     * As {@link #claimAll(LcoreSet, int, String)}, but an lcore whose holder died is left for up to {@code grace} to
+     * the primary's recovery, which returns what the dead process held by its lcores and then releases them (taken
+     * over first, the mbufs stamped with that lcore would look held by this process and never come back).
+     */
+    public LcoreSet claimAll(LcoreSet set, int pid, String prefix, java.time.Duration grace) {
         int[] ids = set.ids();
+        java.util.BitSet takenOver = new java.util.BitSet();
+        long deadline = System.nanoTime() + grace.toNanos();
         for (int i = 0; i < ids.length; i++) {
+            int dead;
+            while ((dead = holder(ids[i])) != 0 && dead != pid && !Proc.isAlive(dead) && System.nanoTime() - deadline < 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+            }
+            int before = holder(ids[i]);
             int holder = tryClaim(ids[i], pid);
+            if (holder == 0 && before != 0 && before != pid) {
+                takenOver.set(ids[i]);
+            }
             if (holder != 0) {
                 for (int j = 0; j < i; j++) {
                     release(ids[j], pid);
@@ -84,6 +104,7 @@ public final class LcoreTable {
                         + prefix + "'); give this process other lcores with -l, or stop process " + holder);
             }
         }
+        return LcoreSet.fromBitSet(takenOver);
     }
 
     /** Claims the lowest free lcore not in {@code excluded} for {@code pid}; -1 when none is free. */

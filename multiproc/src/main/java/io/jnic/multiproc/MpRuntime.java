@@ -5,11 +5,12 @@ import io.jnic.memory.MemoryConfig;
 import io.jnic.memory.MemoryException;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
-import io.jnic.memory.mbuf.Mempool;
 import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
 import io.jnic.multiproc.ipc.IpcReply;
+import io.jnic.multiproc.ipc.IpcStats;
+import io.jnic.multiproc.ipc.RateLimitedLog;
 import io.jnic.multiproc.telemetry.JnicEvents;
 import io.jnic.multiproc.telemetry.ProcessCommands;
 import io.jnic.multiproc.telemetry.Telemetry;
@@ -66,6 +67,8 @@ public final class MpRuntime implements AutoCloseable {
     static final String ACTION_MEM_ATTACH = "jnic.mp.mem.attach";
     /** Rollback of a failed hotplug: drop the mapping of a segment the primary has retired. */
     static final String ACTION_MEM_DETACH = "jnic.mp.mem.detach";
+    /** The primary's IPC counters, for proc-info and the apps' statistics (reply: u32 status, u32 n, n x u64). */
+    static final String ACTION_IPC_STATS = "jnic.mp.ipc.stats";
     /**
      * System property: how long the primary waits for every secondary to map a new segment (default 10000 ms).
      * Tests shorten it to see a stuck secondary fail a hotplug.
@@ -96,6 +99,9 @@ public final class MpRuntime implements AutoCloseable {
     private final int primaryPid;
     private final int procId;
     private final Map<Integer, SecondaryInfo> secondaries = new ConcurrentHashMap<>();
+    /** The IPC socket each registered secondary registered from (primary only). */
+    private final Map<Integer, String> memberSockets = new ConcurrentHashMap<>();
+    private final RateLimitedLog refusals = new RateLimitedLog(LOG);
     private final List<Consumer<SecondaryExit>> reclaimers = new CopyOnWriteArrayList<>();
     private final List<Consumer<SecondaryExit>> exitCallbacks = new CopyOnWriteArrayList<>();
     private final List<Runnable> primaryExitCallbacks = new CopyOnWriteArrayList<>();
@@ -128,33 +134,141 @@ public final class MpRuntime implements AutoCloseable {
      *                     an lcore held by another process, a cpu that does not exist, a foreign runtime dir
      */
     public static MpRuntime start(EalOptions options) {
-        Path dir = RuntimeDir.prepare(RuntimeDir.resolve(options.filePrefix())).toAbsolutePath().normalize();
         checkCpus(options.lcores());
+        Path dir = RuntimeDir.resolve(options.filePrefix()).toAbsolutePath().normalize();
         if (!OPEN_IN_THIS_PROCESS.add(dir)) {
             throw new MpException("this process already runs the runtime of file prefix '" + options.filePrefix()
                     + "' (" + dir + "); one runtime per prefix and process");
         }
         try {
-            int lockFd = Io.open(dir.resolve(LOCK_FILE).toString(), Io.O_RDWR | Io.O_CREAT | Io.O_CLOEXEC, 0600);
-            try {
-                if (options.procType() != ProcType.SECONDARY && lockExclusive(lockFd)) {
-                    return startPrimary(options, dir, lockFd);
+            for (int attempt = 1;; attempt++) {
+                RuntimeDir.prepare(dir);
+                int lockFd;
+                try {
+                    lockFd = Io.open(dir.resolve(LOCK_FILE).toString(), Io.O_RDWR | Io.O_CREAT | Io.O_CLOEXEC, 0600);
+                } catch (SysException e) {
+                    if (e.errno() == io.jnic.sys.Errno.ENOENT && attempt < 5) {
+                        continue; // the last process of an ending group removed the dir just now
+                    }
+                    throw new MpException("cannot open " + dir.resolve(LOCK_FILE) + ": " + e.getMessage(), e);
                 }
-                if (options.procType() == ProcType.PRIMARY) {
-                    int holder = readPid(lockFd);
-                    throw new MpException("a primary process " + (holder > 0 ? "(pid " + holder + ") " : "")
-                            + "already runs for file prefix '" + options.filePrefix() + "' in " + dir
-                            + "; start this one with --proc-type secondary or auto, or pick another --file-prefix");
+                try {
+                    if (options.procType() != ProcType.SECONDARY && lockExclusive(lockFd)) {
+                        if (!isLockFileOf(lockFd, dir) && attempt < 5) {
+                            Io.closeQuietly(lockFd); // we waited on the lock of a group whose files were removed
+                            continue;
+                        }
+                        return startPrimary(options, dir, lockFd);
+                    }
+                    if (options.procType() == ProcType.PRIMARY) {
+                        int holder = readPid(lockFd);
+                        throw new MpException("a primary process " + (holder > 0 ? "(pid " + holder + ") " : "")
+                                + "already runs for file prefix '" + options.filePrefix() + "' in " + dir
+                                + "; start this one with --proc-type secondary or auto, or pick another --file-prefix");
+                    }
+                    return startSecondary(options, dir, lockFd);
+                } catch (RuntimeException e) {
+                    // a failed start leaves nothing of its own: when no primary runs, the files nobody uses go
+                    if (Io.flock(lockFd, Io.LOCK_EX | Io.LOCK_NB)) {
+                        removeIfUnused(options, dir);
+                    }
+                    Io.closeQuietly(lockFd);
+                    throw e;
                 }
-                return startSecondary(options, dir, lockFd);
-            } catch (RuntimeException e) {
-                Io.closeQuietly(lockFd);
-                throw e;
             }
         } catch (RuntimeException e) {
             OPEN_IN_THIS_PROCESS.remove(dir);
             throw e;
         }
+    }
+
+    /** True when {@code lockFd} is still the file {@code <dir>/lock} (an ending group removes it). */
+    private static boolean isLockFileOf(int lockFd, Path dir) {
+        try {
+            Object ours = Files.getAttribute(Path.of("/proc/self/fd/" + lockFd), "unix:ino");
+            Object now = Files.getAttribute(dir.resolve(LOCK_FILE), "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return ours.equals(now);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Removes the group's files when no process uses them any more: the caller holds the lock file's exclusive
+     * flock (so no primary runs or starts meanwhile). Nothing is removed while a secondary holds the config
+     * (shared flock) or the memory; sockets of live processes are kept, and then the dir too.
+     *
+     * @return true when the runtime dir itself was removed
+     */
+    static boolean removeIfUnused(EalOptions options, Path dir) {
+        Path configFile = dir.resolve(CONFIG_FILE);
+        int cfd = -1;
+        try {
+            if (Files.exists(configFile)) {
+                try {
+                    cfd = Io.open(configFile.toString(), Io.O_RDWR | Io.O_CLOEXEC);
+                } catch (SysException gone) {
+                    cfd = -1;
+                }
+                if (cfd >= 0 && !Io.flock(cfd, Io.LOCK_EX | Io.LOCK_NB)) {
+                    return false; // secondaries still use the group
+                }
+                if (cfd >= 0) {
+                    try (SharedConfig c = SharedConfig.map(configFile)) {
+                        c.retire(); // one that opened it and waits for its shared flock gives up
+                    } catch (RuntimeException ignored) {
+                        // not a config of ours: it is removed all the same
+                    }
+                }
+            }
+            if (MemoryGroup.removeStale(memoryConfig(options, dir)) < 0) {
+                return false; // a process still maps the memory
+            }
+            Files.deleteIfExists(configFile);
+            Files.deleteIfExists(dir.resolve(IpcChannel.PRIMARY_SOCKET));
+            boolean live = removeDeadSockets(dir);
+            if (live) {
+                return false;
+            }
+            Files.deleteIfExists(dir.resolve(LOCK_FILE));
+            try {
+                Files.delete(dir);
+                LOG.log(System.Logger.Level.DEBUG, "removed runtime dir {0}", dir);
+                return true;
+            } catch (java.nio.file.DirectoryNotEmptyException others) {
+                LOG.log(System.Logger.Level.DEBUG, "runtime dir {0} keeps files that are not the runtime''s", dir);
+                return false;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot remove the files of file prefix ''{0}'' in {1}: {2}",
+                    options.filePrefix(), dir, e.getMessage());
+            return false;
+        } finally {
+            Io.closeQuietly(cfd);
+        }
+    }
+
+    /** Removes the IPC sockets of secondaries whose process has ended; true when some of live ones remain. */
+    private static boolean removeDeadSockets(Path dir) {
+        boolean[] live = {false};
+        int[] removed = {0};
+        forEachSecondarySocket(dir, (path, spid) -> {
+            if (spid != Proc.getpid() && Proc.isAlive(spid)) {
+                live[0] = true;
+                return;
+            }
+            try {
+                if (Files.deleteIfExists(path)) {
+                    removed[0]++;
+                }
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "cannot remove stale socket {0}: {1}", path, e.getMessage());
+            }
+        });
+        if (removed[0] > 0) {
+            LOG.log(System.Logger.Level.INFO, "removed {0} IPC socket(s) of ended processes in {1}", removed[0], dir);
+        }
+        return live[0];
     }
 
     /** Every requested lcore must name a cpu this process may run on (lcore id = cpu id). */
@@ -210,9 +324,11 @@ public final class MpRuntime implements AutoCloseable {
             watcher = new PidWatcher(options.filePrefix());
             MpRuntime rt = new MpRuntime(options, dir, true, lockFd, config, memory, options.lcores(), ipc, watcher,
                     pid, 0);
-            ipc.register(ACTION_REGISTER, rt::onRegister);
+            ipc.register(ACTION_REGISTER, IpcChannel.Access.ANY_PEER, rt::onRegister);
             ipc.register(ACTION_UNREGISTER, rt::onUnregister);
             ipc.register(ACTION_MEM_ALLOC, rt::onMemAlloc);
+            ipc.register(ACTION_IPC_STATS, rt::onIpcStats);
+            ipc.admitMembers(rt::isMember); // everything but registration is for registered members only
             rt.reclaimers.add(rt::flushMempoolCaches);
             config.publish(); // only now can a secondary attach: the channel and its handlers are up
             LOG.log(System.Logger.Level.INFO, "primary {0,number,#} of file prefix ''{1}'' in {2}, lcores [{3}]", pid,
@@ -332,14 +448,21 @@ public final class MpRuntime implements AutoCloseable {
                 throw new MpException("this process is the primary of file prefix '" + prefix + "'; it cannot also be its secondary");
             }
             Io.flock(config.fd(), Io.LOCK_SH); // a new primary must not wipe a group we still use
-            config.lcores().claimAll(options.lcores(), pid, prefix);
+            if (config.state() != SharedConfig.STATE_READY) {
+                throw noPrimary(prefix, dir); // the group ended while we waited for the flock
+            }
+            // lcores of a dead process go to the primary's recovery first (it reclaims what they held, then frees them)
+            LcoreSet takenOver = config.lcores().claimAll(options.lcores(), pid, prefix, ATTACH_TIMEOUT);
             try {
                 memory = MemoryGroup.attach(memoryConfig(options, dir));
             } catch (MemoryException e) {
                 throw new MpException("cannot attach the memory of file prefix '" + prefix + "' (primary pid "
                         + primaryPid + "): " + e.getMessage(), e);
             }
+            recoverTakenOver(memory, takenOver);
+            removeDeadSockets(dir); // sockets of secondaries that died unnoticed
             ipc = IpcChannel.secondary(dir);
+            ipc.expectPrimary(primaryPid);
             watcher = new PidWatcher(prefix);
             MemoryGroup mem = memory;
             IpcChannel channel = ipc;
@@ -356,6 +479,13 @@ public final class MpRuntime implements AutoCloseable {
         } catch (RuntimeException e) {
             abandonStart(ipc, watcher, memory, config, pid);
             throw e;
+        }
+    }
+
+    /** Lcores this process took over from dead holders: their caches may hold what those left; recover first. */
+    private static void recoverTakenOver(MemoryGroup memory, LcoreSet takenOver) {
+        if (!takenOver.isEmpty()) {
+            MemoryRecovery.recover(memory, takenOver, "the dead holders of lcores [" + takenOver + "]");
         }
     }
 
@@ -434,13 +564,14 @@ public final class MpRuntime implements AutoCloseable {
                         + "while this process was joining its orphaned secondaries; start this one again");
             }
             Io.flock(lockFd, Io.LOCK_UN);
-            config.lcores().claimAll(options.lcores(), pid, prefix);
+            LcoreSet takenOver = config.lcores().claimAll(options.lcores(), pid, prefix);
             try {
                 memory = MemoryGroup.attach(memoryConfig(options, dir));
             } catch (MemoryException e) {
                 throw new MpException("cannot attach the memory of file prefix '" + prefix + "' (held by secondaries "
                         + holders + ", no primary): " + e.getMessage(), e);
             }
+            recoverTakenOver(memory, takenOver);
             ipc = IpcChannel.secondary(dir);
             int primaryPid = config.primaryPid();
             String why = "no primary runs for file prefix '" + prefix + "' (pid " + primaryPid + " ended; this process "
@@ -556,6 +687,9 @@ public final class MpRuntime implements AutoCloseable {
 
     private void onRegister(IpcMessage m, IpcPeer peer) {
         m.closeFds();
+        if (!peer.isRequest()) {
+            return;
+        }
         ByteBuffer p = m.paramBuffer();
         if (p.remaining() != 24) {
             refuse(peer, "registration of " + p.remaining() + " bytes, expected 24");
@@ -567,6 +701,10 @@ public final class MpRuntime implements AutoCloseable {
         p.get(bits);
         if (claimedPid != peer.pid()) {
             refuse(peer, "registration claims pid " + claimedPid + " but the kernel says it came from pid " + peer.pid());
+            return;
+        }
+        if (claimedPid == pid) {
+            refuse(peer, "pid " + claimedPid + " is the primary itself");
             return;
         }
         LcoreSet lc = LcoreSet.fromBitSet(BitSet.valueOf(bits));
@@ -582,13 +720,64 @@ public final class MpRuntime implements AutoCloseable {
                 secondaries.put(claimedPid, new SecondaryInfo(claimedPid, id, lc));
             }
         }
+        memberSockets.put(claimedPid, peer.socketPath());
         if (secondaries.get(claimedPid) != null) {
             watcher.unwatch(claimedPid);
             watcher.watch(claimedPid, () -> secondaryGone(claimedPid, false));
         }
         ByteBuffer r = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(STATUS_OK).putInt(id);
-        ipc.reply(peer, new IpcMessage(ACTION_REGISTER, r.array()));
-        LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} registered as proc id {1}, lcores [{2}]", claimedPid, id, lc);
+        boolean told = ipc.reply(peer, new IpcMessage(ACTION_REGISTER, r.array()));
+        LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} registered: proc id {1}, lcores [{2}]{3}", claimedPid, id,
+                lc, told ? "" : " (the answer was not delivered: its socket is gone or full)");
+    }
+
+    /** The primary's IPC channel asks (on its receive thread): is this a registered secondary's socket? */
+    private boolean isMember(int spid, String socketPath) {
+        return secondaries.containsKey(spid) && socketPath.equals(memberSockets.get(spid));
+    }
+
+    private void onIpcStats(IpcMessage m, IpcPeer peer) {
+        m.closeFds();
+        if (!peer.isRequest()) {
+            return;
+        }
+        long[] v = ipc.stats().values();
+        ByteBuffer r = ByteBuffer.allocate(8 + 8 * v.length).order(ByteOrder.LITTLE_ENDIAN).putInt(STATUS_OK).putInt(v.length);
+        for (long x : v) {
+            r.putLong(x);
+        }
+        ipc.reply(peer, new IpcMessage(ACTION_IPC_STATS, r.array()));
+    }
+
+    /**
+     * The primary's IPC counters (the primary's own; a secondary asks the primary): what its channel accepted
+     * and dropped, by cause.
+     *
+     * @throws MpException when the primary has ended or does not answer
+     */
+    public IpcStats primaryIpcStats() {
+        if (primary) {
+            return ipc.stats();
+        }
+        if (primaryGone) {
+            throw new MpException("the primary (pid " + primaryPid + ") of file prefix '" + filePrefix() + "' has ended");
+        }
+        IpcReply r = ipc.requestSync(new IpcMessage(ACTION_IPC_STATS), Duration.ofSeconds(3));
+        if (r.nbReceived() == 0) {
+            throw new MpException("the primary (pid " + primaryPid + ") did not answer a request for its IPC counters");
+        }
+        IpcMessage m = r.messages().getFirst();
+        m.closeFds();
+        ByteBuffer b = m.paramBuffer();
+        int n = b.remaining() >= 8 && b.getInt() == STATUS_OK ? b.getInt() : -1;
+        if (n < 0 || n > 64 || b.remaining() != 8 * n) {
+            throw new MpException("the primary answered a request for its IPC counters with " + m.paramLength() + " bytes");
+        }
+        long[] v = new long[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = b.getLong();
+        }
+        return IpcStats.of(v);
     }
 
     private boolean isProcIdUsed(int id) {
@@ -601,7 +790,8 @@ public final class MpRuntime implements AutoCloseable {
     }
 
     private void refuse(IpcPeer peer, String why) {
-        LOG.log(System.Logger.Level.WARNING, "refused registration from {0}: {1}", peer, why);
+        refusals.log(System.Logger.Level.WARNING, "refused registration", () -> "refused registration from " + peer + ": "
+                + why);
         byte[] text = why.getBytes(StandardCharsets.UTF_8);
         ByteBuffer r = ByteBuffer.allocate(Math.min(IpcMessage.MAX_PARAM_LEN, 8 + text.length)).order(ByteOrder.LITTLE_ENDIAN);
         r.putInt(STATUS_REFUSED).putInt(-1).put(text, 0, r.remaining());
@@ -618,8 +808,18 @@ public final class MpRuntime implements AutoCloseable {
     /** A secondary ended or detached: reclaim (mempool caches, ...), release its lcores, tell the callbacks. */
     private void secondaryGone(int spid, boolean detached) {
         SecondaryInfo info = secondaries.remove(spid);
+        String socket = memberSockets.remove(spid);
         if (info == null) {
             return;
+        }
+        boolean socketRemoved = false;
+        if (!detached && socket != null) {
+            try {
+                socketRemoved = Files.deleteIfExists(Path.of(socket)); // a dead process cannot remove its own
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "cannot remove the IPC socket {0} of dead pid {1,number,#}: {2}", socket,
+                        spid, e.getMessage());
+            }
         }
         SecondaryExit pre = new SecondaryExit(info, config.lcores().heldBy(spid), detached);
         for (Consumer<SecondaryExit> r : reclaimers) {
@@ -627,8 +827,9 @@ public final class MpRuntime implements AutoCloseable {
         }
         LcoreSet released = config.lcores().releaseAll(spid);
         SecondaryExit exit = new SecondaryExit(info, released, detached);
-        LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) {2}; released lcores [{3}]", spid, info.procId(),
-                detached ? "detached" : "ended", released);
+        LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) {2}; released lcores [{3}]{4}", spid,
+                info.procId(), detached ? "left the group" : "ended without leaving (exit, crash or kill)",
+                released.isEmpty() ? "none" : released, socketRemoved ? "; removed its IPC socket" : "");
         JnicEvents.processExit(spid, info.procId(), false, detached, released.toString());
         if (!detached) {
             TelemetryServer.removeStale(options.filePrefix()); // the dead one's telemetry socket
@@ -639,47 +840,15 @@ public final class MpRuntime implements AutoCloseable {
     }
 
     /**
-     * A secondary died: the objects in its lcores' mempool caches would be lost for good, so move them back
-     * to each pool's free ring (before the lcores are released and another process may take them). Every
-     * memzone that holds a mempool is looked at, also pools this process never used.
+     * A secondary died: resolve the ring holds it left and move the objects in its lcores' mempool caches back to
+     * each pool's free ring (before the lcores are released and another process may take them). Every memzone
+     * that holds a ring or a mempool is looked at, also those this process never used.
      */
     private void flushMempoolCaches(SecondaryExit gone) {
         if (gone.detached() || gone.released().isEmpty()) {
             return; // a process that detached may still run its threads: only the dead are flushed
         }
-        Map<Long, Mempool> attached = new java.util.HashMap<>();
-        for (int id = 1; id <= Mempool.MAX_POOL_ID; id++) {
-            Mempool p = Mempool.lookup(id);
-            if (p != null && !p.isClosed()) {
-                attached.put(p.segment().address(), p);
-            }
-        }
-        for (Memzone z : memory.memzones()) {
-            try {
-                MemorySegment m = z.memory();
-                if (m.byteSize() < 8 || m.get(ValueLayout.JAVA_LONG, 0) != Mempool.MAGIC) {
-                    continue;
-                }
-                Mempool pool = attached.get(m.address());
-                if (pool == null) {
-                    pool = Mempool.attach(m);
-                }
-                int flushed = 0;
-                for (int lcore : gone.released().ids()) {
-                    if (lcore < pool.maxLcores()) {
-                        flushed += pool.flushCache(lcore);
-                    }
-                }
-                if (flushed > 0) {
-                    LOG.log(System.Logger.Level.INFO, "returned {0,number,#} objects from the caches of dead pid "
-                            + "{1,number,#} (lcores [{2}]) to mempool ''{3}''", flushed, gone.secondary().pid(),
-                            gone.released(), pool.name());
-                }
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "cannot flush the caches of dead pid " + gone.secondary().pid()
-                        + " in memzone '" + z.name() + "'", e);
-            }
-        }
+        MemoryRecovery.recover(memory, gone.released(), "dead pid " + gone.secondary().pid());
     }
 
     private void onPrimaryExit() {
@@ -1152,6 +1321,7 @@ public final class MpRuntime implements AutoCloseable {
             throw new MpException("no lcore id is free for a floating thread: all " + LcoreTable.SLOTS
                     + " are held by processes of file prefix '" + options.filePrefix() + "'");
         }
+        recoverTakenOver(memory, LcoreSet.of(id)); // a dead holder's cache may still hold what it left
         floating.add(id);
         CURRENT_LCORE.set(id);
         return new FloatingLcore(id);
@@ -1196,7 +1366,8 @@ public final class MpRuntime implements AutoCloseable {
 
     /**
      * Leaves the group: a secondary tells the primary, then every process releases its lcores and stops its
-     * threads. The primary keeps its files for the next primary to clean up.
+     * threads. The last process of the group (no primary runs any more, no secondary holds the config or the
+     * memory) removes the group's files: config, lock, IPC sockets, memory files and the runtime dir.
      */
     @Override
     public void close() {
@@ -1219,8 +1390,12 @@ public final class MpRuntime implements AutoCloseable {
         ipc.close();
         memory.close();
         config.lcores().releaseAll(pid);
-        config.close();
-        Io.closeQuietly(lockFd); // the primary's exclusive lock goes with it
+        config.close(); // a secondary's shared flock on it goes with it
+        // the primary holds the lock; a secondary gets it when no primary runs: then it may be the last one
+        if (primary || Io.flock(lockFd, Io.LOCK_EX | Io.LOCK_NB)) {
+            removeIfUnused(options, dir);
+        }
+        Io.closeQuietly(lockFd); // the exclusive lock goes with it
         OPEN_IN_THIS_PROCESS.remove(dir);
     }
 

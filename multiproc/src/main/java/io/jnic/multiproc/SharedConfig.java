@@ -34,6 +34,8 @@ public final class SharedConfig implements AutoCloseable {
     public static final int LAYOUT_VERSION = 1;
     public static final int STATE_INITIALIZING = 0;
     public static final int STATE_READY = 1;
+    /** The group ended and its files are being removed: nobody may attach any more. */
+    public static final int STATE_ENDED = 2;
     public static final long SIZE = 4096;
 
     static final long OFF_MAGIC = 0;
@@ -95,6 +97,11 @@ public final class SharedConfig implements AutoCloseable {
     /** Marks the config ready (release store): secondaries may attach from now on. */
     void publish() {
         INT.setRelease(map, OFF_STATE, STATE_READY);
+    }
+
+    /** Marks the config ended (the last process is removing the group's files). */
+    void retire() {
+        INT.setRelease(map, OFF_STATE, STATE_ENDED);
     }
 
     public Path file() {

@@ -20,6 +20,14 @@
  * <li>{@code mp_socket}, {@code mp_socket_<pid>_<n>} — the IPC sockets
  * ({@link io.jnic.multiproc.ipc}).</li>
  * </ul>
+ * Nothing is left behind. The last process of a group removes its files (config, lock, sockets, the memory's
+ * header and segment files, the dir itself): the primary when it stops and no secondary holds the config, or
+ * else the last secondary to leave once no primary runs (it takes the lock's exclusive flock first, so no
+ * primary starts meanwhile; the config is marked ended, so one that waited to attach gives up). A failed
+ * start, primary or secondary, removes what it made (its socket; and the group's files when no primary runs
+ * and nobody uses them). The primary removes a dead secondary's socket when it recovers it; a starting
+ * primary removes every secondary socket of a dead group, a starting secondary the sockets of dead pids. A
+ * primary that waited on the lock of a group whose files were being removed starts over on the new lock.
  *
  * <h2>Memory</h2>
  * The primary creates the group's {@link io.jnic.memory.MemoryGroup} (same prefix, this runtime dir,
@@ -39,10 +47,17 @@
  *
  * <h2>Process tracking</h2>
  * A secondary registers with the primary over IPC ({@code jnic.mp.register}: pid, lcores; the kernel's
- * credentials must match the pid) and gets a proc id. The primary watches each secondary's pidfd; when one
+ * credentials must match the pid) and gets the runtime's proc id (the smallest free one; apps with a
+ * {@code --proc-id} of their own, as l2fwd-mp, name their processes by theirs). Registration is the only action the primary serves to a process
+ * that has not registered; every other one (memory hotplug, queue attach, statistics, anything an app
+ * registers) is for registered members only, checked on the socket and the kernel's pid
+ * ({@link io.jnic.multiproc.ipc.IpcChannel#admitMembers}), and the primary's broadcasts go only to members.
+ * The primary's IPC counters ({@code jnic.mp.ipc.stats}: u32 status, u32 n, n x u64 in
+ * {@link io.jnic.multiproc.ipc.IpcStats} order) are served to members:
+ * {@link io.jnic.multiproc.MpRuntime#primaryIpcStats}. The primary watches each secondary's pidfd; when one
  * ends (exit, crash, kill -9) it runs the reclaimers (the objects in the dead lcores' mempool caches go back
- * to their pools), releases every lcore the pid held and then the
- * {@link io.jnic.multiproc.MpRuntime#onSecondaryExit} callbacks. Secondaries watch the primary's pidfd
+ * to their pools), releases every lcore the pid held, removes its IPC socket (a dead process cannot) and then
+ * runs the {@link io.jnic.multiproc.MpRuntime#onSecondaryExit} callbacks. Secondaries watch the primary's pidfd
  * ({@link io.jnic.multiproc.MpRuntime#onPrimaryExit}).
  */
 package io.jnic.multiproc;

@@ -39,6 +39,11 @@ final class Child implements AutoCloseable {
 
     /** Starts a child with the runtime base {@code base}, extra JVM options and runtime options. */
     static Child start(Path base, List<String> jvmOptions, String... args) throws IOException {
+        return start(base, jvmOptions, true, args);
+    }
+
+    /** Starts a child; {@code noHuge}: with 4 KB pages, else with the hugepages the options name. */
+    static Child start(Path base, List<String> jvmOptions, boolean noHuge, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -52,7 +57,9 @@ final class Child implements AutoCloseable {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(MpChild.class.getName());
-        cmd.add("--no-huge"); // 4 KB pages: the tests run on machines without hugepages too
+        if (noHuge) {
+            cmd.add("--no-huge"); // 4 KB pages: the tests run on machines without hugepages too
+        }
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
         return new Child(pb.start());

@@ -33,6 +33,7 @@ import java.util.stream.Collectors;
  * grow BYTES                  adds memory to the group; prints "GREW segment-id size"
  * segments                    prints "SEGMENTS [ids mapped here]"
  * stall                       handles "stall" messages by blocking the handler thread for 60 s
+ * ipcstats                    prints "IPCSTATS summary" of the primary's IPC counters (asked over IPC by a secondary)
  * poolcache NAME N            on a floating lcore: attaches mempool NAME, allocs and frees N mbufs (they stay
  *                             in this lcore's cache); prints "CACHED lcore count"
  * quit                        leaves the group and exits
@@ -136,6 +137,7 @@ public final class MpChild {
                             Thread.currentThread().interrupt();
                         }
                     });
+                    case "ipcstats" -> out("IPCSTATS " + rt.primaryIpcStats().toJson());
                     case "quit" -> {
                         rt.close();
                         out("BYE");

@@ -291,7 +291,7 @@ public final class MpServer implements EalApplication {
                 out.println("mp-server: mempool after stop: " + audit);
                 out.print(table(info, portIds, null, 0));
                 if (o.statsJson != null) {
-                    writeJson(o.statsJson, info, portIds, secs, sim, audit, sp);
+                    writeJson(o.statsJson, info, portIds, secs, sim, audit, sp, rt.ipc().stats());
                 }
             } finally {
                 if (floating != null) {
@@ -500,7 +500,7 @@ public final class MpServer implements EalApplication {
     }
 
     private void writeJson(Path file, PortInfo info, int[] ports, double secs, SimulatedPorts sim, MempoolAudit audit,
-            SharedPorts sp) throws IOException {
+            SharedPorts sp, io.jnic.multiproc.ipc.IpcStats ipc) throws IOException {
         StringBuilder sb = new StringBuilder();
         sb.append("{\n  \"num_clients\": ").append(info.numClients()).append(",\n  \"seconds\": ")
                 .append(String.format(Locale.ROOT, "%.3f", secs)).append(",\n  \"ports\": [");
@@ -531,6 +531,7 @@ public final class MpServer implements EalApplication {
         sb.append("\n  ],\n  \"total\": ").append(String.format(Locale.ROOT, "{\"server_rx\": %d, \"enqueued\": %d, "
                 + "\"ring_drops\": %d, \"client_rx\": %d, \"client_tx\": %d, \"client_tx_drops\": %d, \"drained\": %d}",
                 rxAll, t[0], t[1], t[2], t[3], t[4], t[5]));
+        sb.append(",\n  \"ipc\": ").append(ipc.toJson()); // the primary's channel: datagrams dropped by cause
         if (sim != null) {
             sb.append(",\n  \"devsim\": ").append(sim.json());
         }

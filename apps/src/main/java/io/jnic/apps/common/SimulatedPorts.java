@@ -126,9 +126,20 @@ public final class SimulatedPorts implements AutoCloseable {
         return (GeneratorWire) sim.wire(p);
     }
 
+    /** Stops the ports and removes their sockets and the devsim dir, so that the group's runtime dir can go. */
     @Override
     public void close() {
         control.close();
         sim.close();
+        try {
+            for (String d : devices) {
+                Files.deleteIfExists(Path.of(d.substring(PrimaryPorts.VFIO_USER_PREFIX.length())));
+            }
+            Files.deleteIfExists(dir.resolve(CONTROL_SOCKET));
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            System.getLogger(SimulatedPorts.class.getName()).log(System.Logger.Level.DEBUG, "cannot remove {0}: {1}",
+                    dir, e.toString());
+        }
     }
 }

@@ -118,6 +118,8 @@ final class Master {
         long deathNs;
         long recoveredNs;
         long spawnNs;
+        /** When the master first saw the new worker in its slot (attached to its queues); 0: not yet. */
+        long attachedNs;
         boolean spare;
         int newPid;
         String reset;
@@ -351,7 +353,7 @@ final class Master {
         MempoolAudit audit = pool.audit(l -> true);
         out.println("l2fwd-fork: mempool after stop: " + audit);
         if (o.statsJson != null) {
-            writeJson(o.statsJson, stats, slots, secs, sim, audit, mode, sp);
+            writeJson(o.statsJson, stats, slots, secs, sim, audit, mode, sp, rt.ipc().stats());
         }
         return rc;
     }
@@ -523,21 +525,19 @@ final class Master {
         restart(rt, stats, dead, d, rec);
         for (Slot s : dependents) {
             s.restarts++;
+            long spawnNs = System.nanoTime(); // before the hand-over, as in restart()
             String why = spawn(rt, stats, s);
             if (why != null) {
                 giveUp(s, why);
+                continue;
             }
-        }
-        for (Slot s : dependents) {
-            if (!s.givenUp) {
-                Recovery dr = new Recovery();
-                dr.slot = s.id;
-                dr.deathNs = d.noticedNs;
-                dr.spawnNs = System.nanoTime();
-                dr.newPid = s.pid();
-                dr.how = null; // a dependent: reported only in the dead worker's line and the JSON
-                s.pending = dr;
-            }
+            Recovery dr = new Recovery();
+            dr.slot = s.id;
+            dr.deathNs = d.noticedNs;
+            dr.spawnNs = spawnNs;
+            dr.newPid = s.pid();
+            dr.how = null; // a dependent: reported only in the dead worker's line and the JSON
+            s.pending = dr;
         }
     }
 
@@ -618,13 +618,14 @@ final class Master {
         s.restartTimes.addLast(now);
         s.restarts++;
         rec.recoveredNs = now;
+        // taken before the hand-over: a spare may forward (and stamp the slot) before spawn() returns
+        rec.spawnNs = System.nanoTime();
         String why = spawn(rt, stats, s);
         if (why != null) {
             giveUp(s, why);
             return;
         }
         rec.spare = s.fromSpare;
-        rec.spawnNs = System.nanoTime();
         rec.newPid = s.pid();
         s.pending = rec;
     }
@@ -644,8 +645,14 @@ final class Master {
                 continue;
             }
             long since = stats.forwardingSince(s.id);
-            boolean forwarding = since != 0 && since - r.spawnNs >= 0;
-            boolean quiet = !forwarding && stats.pid(s.id) == r.newPid && now - r.spawnNs > NO_TRAFFIC_REPORT_NS;
+            boolean attached = stats.pid(s.id) == r.newPid;
+            if (attached && r.attachedNs == 0) {
+                r.attachedNs = now;
+            }
+            boolean forwarding = isForwarding(since, stats.pid(s.id), r);
+            // quiet: attached for a while and nothing forwarded since. Counted from the attach, not from the
+            // spawn: a new JVM on a busy machine may take seconds to start and attach.
+            boolean quiet = !forwarding && attached && now - r.attachedNs > NO_TRAFFIC_REPORT_NS;
             if (!forwarding && !quiet) {
                 continue;
             }
@@ -662,12 +669,23 @@ final class Master {
                     r.mbufsReclaimed, r.alsoRestarted.isEmpty() ? "" : "; workers " + r.alsoRestarted
                             + " stopped and restarted too", recoveredMs, r.newPid, r.spare ? "a spare" : "a new process",
                     forwarding ? String.format(Locale.ROOT, "forwarding %.1f ms after the death", ms)
-                            : "attached but has forwarded nothing in " + NO_TRAFFIC_REPORT_NS / 1_000_000_000L + " s (no traffic?)"));
+                            : "attached but has forwarded nothing in the " + NO_TRAFFIC_REPORT_NS / 1_000_000_000L
+                                    + " s since (no traffic?)"));
             recoveries.add(String.format(Locale.ROOT, "{\"slot\": %d, \"old_pid\": %d, \"exit\": \"%s\", \"reset\": \"%s\", "
                     + "\"queue_pairs_reset\": %d, \"mbufs_returned\": %d, \"also_restarted\": %s, \"reset_ms\": %.1f, "
                     + "\"new_pid\": %d, \"spare\": %b, \"recovery_ms\": %.1f}", s.id, r.oldPid, r.how, r.reset, r.queuesReset,
                     r.mbufsReclaimed, r.alsoRestarted, recoveredMs, r.newPid, r.spare, ms));
         }
+    }
+
+    /**
+     * Whether the new worker of a restarted slot forwards: spawn() zeroed the slot's first-forward stamp before it
+     * launched or handed over, so a stamp now is the new worker's, once the slot names it. (Comparing the stamp
+     * with a time taken after spawn() returned called a spare that forwarded at once "quiet": its stamp was
+     * earlier than that time.)
+     */
+    private static boolean isForwarding(long forwardingSince, int slotPid, Recovery r) {
+        return forwardingSince != 0 && slotPid == r.newPid && forwardingSince - r.spawnNs >= 0;
     }
 
     /** "killed by signal 9 (SIGKILL)" or "exited with status 1"; the JDK reports a signal as 128 + its number. */
@@ -834,7 +852,7 @@ final class Master {
     }
 
     private void writeJson(Path file, ProcStats stats, Slot[] slots, double secs, SimulatedPorts sim, MempoolAudit audit,
-            ResetMode mode, SharedPorts sp) throws IOException {
+            ResetMode mode, SharedPorts sp, io.jnic.multiproc.ipc.IpcStats ipc) throws IOException {
         StringBuilder sb = new StringBuilder();
         sb.append("{\n  \"workers\": ").append(slots.length).append(",\n  \"reset\": \"")
                 .append(mode.name().toLowerCase(Locale.ROOT)).append("\",\n  \"floating\": ").append(floating())
@@ -869,6 +887,7 @@ final class Master {
         sb.append(recoveries.isEmpty() ? "]" : "\n  ]");
         sb.append(",\n  \"queues_reset\": ").append(sp.queuesReset()).append(",\n  \"mbufs_reclaimed\": ")
                 .append(sp.mbufsReclaimed());
+        sb.append(",\n  \"ipc\": ").append(ipc.toJson()); // the master's channel: datagrams dropped by cause
         if (sim != null) {
             sb.append(",\n  \"devsim\": ").append(sim.json());
         }

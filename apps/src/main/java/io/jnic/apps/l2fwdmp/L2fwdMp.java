@@ -264,9 +264,10 @@ public final class L2fwdMp implements EalApplication {
                     io.jnic.multiproc.port.PortStatsService.serve(rt, devs); // proc-info's --stats/--xstats
                     PdumpService.serve(rt); // ./jnic pdump
                     sp.addLinkListener(this::onLink);
-                    rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (registered as %d) %s; "
+                    rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (%s) %s; "
                             + "queue pairs reset so far: %d, mbufs reclaimed so far: %d%n", x.secondary().pid(),
-                            x.secondary().procId(), x.detached() ? "left" : "died", sp.queuesReset(), sp.mbufsReclaimed()));
+                            procIdOf(stats, x.secondary().pid()), x.detached() ? "left" : "died", sp.queuesReset(),
+                            sp.mbufsReclaimed()));
                     QueueIo[] io = new QueueIo[PortTable.MAX_PORTS];
                     for (int p : portIds) {
                         owners.claim(p, 0, rt.pid(), 0);
@@ -683,6 +684,16 @@ public final class L2fwdMp implements EalApplication {
         }
     }
 
+    /** "--proc-id N" of the process whose pid its stats slot holds (the id the user gave it), or why not known. */
+    private String procIdOf(ProcStats stats, int pid) {
+        for (int q = 1; q < app.numProcs; q++) {
+            if (stats.pid(q) == pid) {
+                return "--proc-id " + q;
+            }
+        }
+        return "--proc-id unknown: it ended before it took its queue pair";
+    }
+
     private void writeJson(Path file, MpRuntime rt, ProcStats stats, int[] ports, double secs, SimulatedPorts sim,
             MempoolAudit audit, SharedPorts sp) throws IOException {
         StringBuilder sb = new StringBuilder();
@@ -711,6 +722,7 @@ public final class L2fwdMp implements EalApplication {
         sb.append("\n  ],\n  \"total\": ").append(String.format(Locale.ROOT,
                 "{\"rx\": %d, \"tx\": %d, \"drops\": %d, \"mpps\": %.4f}", trx, ttx, tdr, secs > 0 ? ttx / secs / 1e6 : 0));
         sb.append(",\n  \"link_events\": ").append(linkEvents);
+        sb.append(",\n  \"ipc\": ").append(rt.ipc().stats().toJson()); // this process's channel: drops by cause
         if (sim != null) {
             sb.append(",\n  \"devsim\": ").append(sim.json());
         }

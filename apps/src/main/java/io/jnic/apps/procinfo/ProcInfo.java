@@ -34,10 +34,11 @@ import picocli.CommandLine.Option;
  * proc-info: dpdk-proc-info for a jnic group. A secondary that joins the group of {@code --file-prefix},
  * prints what it finds in shared memory (ports, queue owners, mempools, rings, lcores) and what only the primary
  * knows (port statistics and xstats from the devices, the registered secondaries; asked over IPC through
- * {@link PortStatsService}), then leaves. It reads shared memory and never writes it.
+ * {@link PortStatsService}; its IPC counters, {@link MpRuntime#primaryIpcStats}), then leaves. It reads shared
+ * memory and never writes it.
  */
 @Command(name = "proc-info", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prints the ports, queues, statistics, mempools, rings and lcores of a running jnic group",
+        description = {"Prints the ports, queues, statistics, mempools, rings, lcores and IPC counters of a running jnic group",
             "(as dpdk-proc-info). Without a --show option or --stats/--xstats it prints everything."},
         footer = {"", "Examples:", "  proc-info --file-prefix jnic", "  proc-info --file-prefix lab -- --stats --json"})
 public final class ProcInfo implements EalApplication {
@@ -77,11 +78,15 @@ public final class ProcInfo implements EalApplication {
         @Option(names = "--show-lcores", description = "Claimed lcores and their processes.")
         boolean lcores;
 
+        @Option(names = "--show-ipc", description = "The primary's IPC counters: datagrams accepted, and dropped by "
+                + "cause (malformed, unregistered peer, bad credentials, peer queue full, ...).")
+        boolean ipc;
+
         @Option(names = "--json", description = "One JSON object instead of text.")
         boolean json;
 
         boolean all() {
-            return !(stats || xstats || port || queues || mempool || ring || lcores);
+            return !(stats || xstats || port || queues || mempool || ring || lcores || ipc);
         }
     }
 
@@ -304,6 +309,19 @@ public final class ProcInfo implements EalApplication {
                         {"process", pid == rt.primaryPid() ? "primary" : pid == rt.pid() ? "proc-info" : "secondary"},
                         {"alive", Proc.isAlive(pid)}});
                 }
+            }
+        }
+        if (all || o.ipc) {
+            r.section("ipc");
+            try {
+                Object[][] kv = rt.primaryIpcStats().toMap().entrySet().stream()
+                        .map(e -> new Object[] {e.getKey(), e.getValue()}).toArray(Object[][]::new);
+                Object[][] row = new Object[kv.length + 1][];
+                row[0] = new Object[] {"pid", rt.primaryPid()};
+                System.arraycopy(kv, 0, row, 1, kv.length);
+                r.item("ipc", "primary pid " + rt.primaryPid(), row);
+            } catch (RuntimeException e) {
+                r.note("ipc", "no IPC counters: " + e.getMessage());
             }
         }
         return r;

@@ -80,6 +80,10 @@ class ProcInfoTest {
             long total = Json.in(json, "{\"name\": \"l2fwd_mp_pool\"", "total");
             long inUse = Json.in(json, "{\"name\": \"l2fwd_mp_pool\"", "in_use");
             assertTrue(inUse > 0 && inUse < total, "the running group holds mbufs in its rings\n" + json);
+            // the primary's IPC counters: it served registrations and requests, and dropped nothing
+            String ipc = object(json, "{\"pid\": " + primary.pid() + ", \"received\"");
+            assertTrue(Json.get(ipc, "received") > 0, ipc);
+            assertEquals(0, Json.get(ipc, "dropped"), ipc);
 
             assertTrue(queuesOnly.contains("== queues") && queuesOnly.contains("port 0 queue 1: ")
                     && queuesOnly.contains("owner_pid " + s1.pid()), queuesOnly);
@@ -91,7 +95,11 @@ class ProcInfoTest {
             assertTrue(List.of(0, 143).contains(primary.exit()), primary.output());
             assertEquals(0, s1.exit(), s1.output());
         }
+        Path dir = base.resolve(prefix);
+        assertFalse(Files.exists(dir), "the group left its runtime dir behind: "
+                + (Files.exists(dir) ? java.util.Arrays.toString(dir.toFile().list()) : ""));
         String j = Files.readString(pj);
+        assertTrue(j.contains("\"ipc\": {\"received\": "), "the stats JSON has the IPC counters\n" + j);
         assertEquals(Json.get(j.substring(j.indexOf("\"audit\"")), "total"),
                 Json.in(json, "{\"name\": \"l2fwd_mp_pool\"", "total"), "proc-info saw the pool the primary audited\n" + j);
     }
@@ -149,6 +157,19 @@ class ProcInfoTest {
             for (int i = 1; i <= 5; i++) {
                 assertTrue(r.enqueue(i));
             }
+            int raw = io.jnic.sys.Sockets.socket(io.jnic.sys.Sockets.SOCK_DGRAM); // one malformed datagram
+            try (io.jnic.sys.UnixMessage m = new io.jnic.sys.UnixMessage(64, 0)) {
+                m.send(raw, 10, io.jnic.sys.UnixAddress.of(rt.ipc().socketPath()), null, 0, 0);
+            } finally {
+                io.jnic.sys.Io.close(raw);
+            }
+            try (AppProcess ipc = AppProcess.start(ProcInfo.class, base, "--file-prefix", prefix, "--", "--show-ipc")) {
+                assertEquals(0, ipc.exit(), ipc.output());
+                String out = ipc.output();
+                assertTrue(out.contains("== ipc\n  primary pid " + rt.pid() + ": pid " + rt.pid() + ", received "), out);
+                assertTrue(out.contains(", malformed 1, "), out);
+                assertFalse(out.contains("== ports"), out);
+            }
             try (AppProcess info = AppProcess.start(ProcInfo.class, base, "--file-prefix", prefix)) {
                 assertEquals(0, info.exit(), info.output());
                 String out = info.output();
@@ -159,6 +180,7 @@ class ProcInfoTest {
                 assertTrue(out.contains("(no port statistics: the primary (pid " + rt.pid() + ") serves no port statistics"),
                         out);
                 assertTrue(out.contains("(no queue owner table: the primary shares no ports with secondaries)"), out);
+                assertTrue(out.contains("== ipc"), "the IPC counters are part of the default output: " + out);
             }
         }
     }

@@ -857,7 +857,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             why = "RDLEN " + len + " is not a non-zero multiple of 128 bytes";
         } else if ((addr & 0x7F) != 0) {
             why = "RDBAL/RDBAH 0x" + Long.toHexString(addr) + " is not 128-byte aligned";
-        } else if ((w = dma.find(addr, len)) == null || !w.writable()) {
+        } else if ((w = dma.find(addr, len)) == null || !w.writable() || !w.mapped()) {
             why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in writable DMA-mapped memory";
         } else if (descType != SRRCTL_DESCTYPE_ADV_ONEBUF) {
             why = "SRRCTL.DESCTYPE " + descType + " is not 1 (advanced one-buffer); other formats are not modelled";
@@ -893,11 +893,12 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             why = "TDLEN " + len + " is not a non-zero multiple of 128 bytes";
         } else if ((addr & 0x7F) != 0) {
             why = "TDBAL/TDBAH 0x" + Long.toHexString(addr) + " is not 128-byte aligned";
-        } else if ((w = dma.find(addr, len)) == null || !w.writable()) {
+        } else if ((w = dma.find(addr, len)) == null || !w.writable() || !w.mapped()) {
             why = "the ring [0x" + Long.toHexString(addr) + ", +" + len + ") is not in writable DMA-mapped memory";
         } else if (head < 0 || head >= len / DESC_SIZE) {
             why = "TDH " + head + " outside a ring of " + len / DESC_SIZE + " descriptors";
-        } else if ((wbal & TDWBAL_HEAD_WB_EN) != 0 && (dma.find(wbAddr, 4) == null || !dma.find(wbAddr, 4).writable())) {
+        } else if ((wbal & TDWBAL_HEAD_WB_EN) != 0 && (dma.find(wbAddr, 4) == null || !dma.find(wbAddr, 4).writable()
+                || !dma.find(wbAddr, 4).mapped())) {
             why = "the head write-back address 0x" + Long.toHexString(wbAddr) + " is not in DMA-mapped memory";
         }
         if (why != null) {
@@ -1110,11 +1111,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             int chunk = Math.min(bsize, len - done);
             int error = 0;
             DmaWindow w = dma.find(bufAddr, chunk);
-            if (w == null || !w.writable()) {
+            if (w == null || !w.write(bufAddr, src, srcOff + done, chunk)) {
                 dmaError("RX queue " + q.index + " buffer 0x" + Long.toHexString(bufAddr) + " is not DMA-mapped");
                 error = RXD_ERR_RXE;
-            } else {
-                copy(src, srcOff + done, w.segment(), bufAddr - w.iova(), chunk);
             }
             done += chunk;
             int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP : 0) | error;
@@ -1273,11 +1272,10 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                     t.frameBad = true;
                 } else if (len > 0) {
                     DmaWindow w = dma.find(addr, len);
-                    if (w == null) {
+                    if (w == null || !w.read(addr, txFrame, t.frameLength, len)) {
                         dmaError("TX queue " + t.index + " buffer 0x" + Long.toHexString(addr) + " is not DMA-mapped");
                         t.frameBad = true;
                     } else {
-                        copy(w.segment(), addr - w.iova(), txFrame, t.frameLength, len);
                         t.frameLength += len;
                     }
                 }
@@ -1304,7 +1302,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         REG.setRelease(bar0, (long) base + TDH, t.head);
         if (t.headWriteBack) {
             DmaWindow w = dma.find(t.headWriteBackAddress, 4);
-            if (w != null && w.writable()) {
+            if (w != null && w.writable() && w.mapped()) {
                 REG.setRelease(w.segment(), t.headWriteBackAddress - w.iova(), t.head);
             }
         }
@@ -1478,24 +1476,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // ================================================================================================
     // Helpers
     // ================================================================================================
-
-    /**
-     * Copies a frame: 8 bytes at a time for small frames (MemorySegment.copy's overlap and bulk set-up cost
-     * more than the copy itself at 64 bytes), the bulk copy for larger ones.
-     */
-    private static void copy(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int len) {
-        if (len > 256) {
-            MemorySegment.copy(src, srcOff, dst, dstOff, len);
-            return;
-        }
-        int i = 0;
-        for (; i + 8 <= len; i += 8) {
-            dst.set(LE_LONG_U, dstOff + i, src.get(LE_LONG_U, srcOff + i));
-        }
-        for (; i < len; i++) {
-            dst.set(ValueLayout.JAVA_BYTE, dstOff + i, src.get(ValueLayout.JAVA_BYTE, srcOff + i));
-        }
-    }
 
     private int readStat(int index) {
         long v = stats[index];

@@ -1,11 +1,16 @@
 package io.jnic.memory.mbuf;
 
+import io.jnic.memory.CrashPoint;
+import io.jnic.memory.SharedLock;
+import io.jnic.memory.ring.Holder;
 import io.jnic.memory.ring.Ring;
+import io.jnic.memory.ring.RingDescriptor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -54,7 +59,7 @@ public final class Mempool implements AutoCloseable {
 
     /** "JNICPOOL" in ASCII, read as a little-endian long. */
     public static final long MAGIC = 0x4C4F4F5043494E4AL;
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     // Pool header, 256 bytes (see package-info).
     static final long P_MAGIC = 0;
@@ -81,11 +86,29 @@ public final class Mempool implements AutoCloseable {
     static final long P_BYTES = 120;
     static final long P_NAME = 128;
     static final int NAME_BYTES = 32;
+    /** A {@link SharedLock} for recovery: settling a dead lcore's cache against the ring, one process at a time. */
+    static final long P_RECOVERY_LOCK = 192;
     static final long HEADER_BYTES = 256;
 
-    // Per-lcore cache: a cache line with the length, then the object slots.
+    // Per-lcore cache: a cache line with the length and the record of a ring transfer in progress, then the
+    // object slots. The length is each transfer's commit point (see package-info, "Crash safety").
     static final long C_LEN = 0;
+    /** Transfer in progress: {@link #OP_NONE}, {@link #OP_REFILL} (ring to cache), {@link #OP_FLUSH} (cache to ring). */
+    static final long C_OP = 4;
+    /** The cache length before the transfer. */
+    static final long C_OP_LEN = 8;
+    /** Objects moved. */
+    static final long C_OP_N = 12;
+    /** Ring position the transfer holds. */
+    static final long C_OP_POS = 16;
+    /** {@link Holder} id of the process doing it. */
+    static final long C_OP_HOLDER = 20;
     static final long C_OBJS = 64;
+    static final int OP_NONE = 0;
+    static final int OP_REFILL = 1;
+    static final int OP_FLUSH = 2;
+    private static final Duration RECOVERY_LOCK_TIMEOUT = Duration.ofSeconds(10);
+    private static final System.Logger LOG = System.getLogger(Mempool.class.getName());
 
     static final int HANDLE_SHIFT = 48;
     static final long OFFSET_MASK = (1L << HANDLE_SHIFT) - 1;
@@ -94,9 +117,14 @@ public final class Mempool implements AutoCloseable {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
     private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfShort OWNER = ValueLayout.JAVA_SHORT;
 
     /** This process's pools by id (DPDK finds the pool through the mbuf's pool pointer; we use the id). */
     private static final Mempool[] POOLS = new Mempool[MAX_POOL_ID + 1];
+
+    static {
+        Ring.addDeadHolderResolver(Mempool::resolveDeadHold);
+    }
 
     /**
      * All of the address space: hot paths address the pool by absolute address through this constant so
@@ -134,6 +162,7 @@ public final class Mempool implements AutoCloseable {
     private final long rearm;
     /** Header word at offset 40 after alloc, without the owner lcore: port invalid, buf_len, pool id. */
     private final long word40;
+    private final SharedLock recoveryLock;
     private volatile boolean closed;
 
     private Mempool(MemorySegment seg) {
@@ -162,6 +191,7 @@ public final class Mempool implements AutoCloseable {
         this.maxHandle = ((long) poolId << HANDLE_SHIFT) | lastOff;
         this.rearm = (headroom & 0xFFFFL) | (1L << 16) | (1L << 32);
         this.word40 = Mbuf.PORT_INVALID | ((long) bufLen << 32) | ((long) poolId << 48);
+        this.recoveryLock = new SharedLock(seg.asSlice(P_RECOVERY_LOCK, SharedLock.SIZE));
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -492,22 +522,83 @@ public final class Mempool implements AutoCloseable {
     public boolean getBulk(long[] dst, int off, int n, int lcore) {
         Objects.checkFromIndexSize(off, n, dst.length);
         if (lcore < 0 || n >= cacheSize) {
-            return ring.dequeueBulk(dst, off, n) == n;
+            return ring.dequeueBulk(dst, off, n) == n; // DPDK: requests of a cache's size or more bypass it
         }
-        final long b = base;
         long c = cacheOffset(lcore);
-        int len = cacheLen(c);
-        if (len < n) {
-            int req = cacheSize + n - len;
-            if (ring.dequeueBulk(ALL, b + c + C_OBJS + 8L * len, req) == 0) {
-                return ring.dequeueBulk(dst, off, n) == n; // DPDK: fall back to the ring for just n
-            }
-            len += req;
+        int len = ensureCached(c, n);
+        if (len < 0) {
+            return false;
         }
         len -= n;
-        copyOut(b + c + C_OBJS + 8L * len, dst, off, n);
-        ALL.set(I, b + c + C_LEN, len);
+        copyOut(base + c + C_OBJS + 8L * len, dst, off, n);
+        ALL.set(I, base + c + C_LEN, len);
         return true;
+    }
+
+    /**
+     * Makes the cache at {@code c} hold at least {@code n} (&lt;= cacheSize) objects, refilling from the ring as
+     * DPDK does ({@code cacheSize + n - len} objects, or just the missing ones when the ring has fewer).
+     *
+     * @return the cache length, or -1 when the ring cannot supply the missing objects
+     */
+    private int ensureCached(long c, int n) {
+        int len = cacheLen(c);
+        if (len >= n) {
+            return len;
+        }
+        if (refill(c, len, cacheSize + n - len) || refill(c, len, n - len)) {
+            return cacheLen(c);
+        }
+        return -1;
+    }
+
+    /**
+     * Moves {@code req} objects from the ring into the cache above {@code len}. The cache length is the commit
+     * point: once it counts them, a resolver completes the ring's side for a dead process; before, it rolls back.
+     */
+    private boolean refill(long c, int len, int req) {
+        long r = ring.dequeueStart(req);
+        if (r < 0) {
+            return false;
+        }
+        int pos = (int) r;
+        final long at = base + c;
+        record(at, OP_REFILL, len, req, pos);
+        ring.readSlots(pos, ALL, at + C_OBJS + 8L * len, req);
+        INT.setRelease(ALL, at + C_LEN, len + req); // commit (pairs with the resolver's reading after our death)
+        if (CrashPoint.ENABLED) {
+            CrashPoint.hit(CrashPoint.POOL_REFILL_COMMITTED);
+        }
+        ring.dequeueFinish(pos, req);
+        INT.setRelease(ALL, at + C_OP, OP_NONE);
+        return true;
+    }
+
+    /** Moves all {@code len} objects of the cache at {@code c} to the ring; the cache length is the commit point. */
+    private void flush(long c, int len) {
+        long r = ring.enqueueStart(len);
+        if (r < 0) {
+            throw overflow();
+        }
+        int pos = (int) r;
+        final long at = base + c;
+        record(at, OP_FLUSH, len, len, pos);
+        ring.writeSlots(pos, ALL, at + C_OBJS, len);
+        INT.setRelease(ALL, at + C_LEN, 0); // commit
+        if (CrashPoint.ENABLED) {
+            CrashPoint.hit(CrashPoint.POOL_FLUSH_COMMITTED);
+        }
+        ring.enqueueFinish(pos, len);
+        INT.setRelease(ALL, at + C_OP, OP_NONE);
+    }
+
+    /** Writes the transfer record; the op word last (release), so a reader that sees it sees the rest. */
+    private static void record(long at, int op, int len, int n, int pos) {
+        ALL.set(I, at + C_OP_LEN, len);
+        ALL.set(I, at + C_OP_N, n);
+        ALL.set(I, at + C_OP_POS, pos);
+        ALL.set(I, at + C_OP_HOLDER, Holder.SELF);
+        INT.setRelease(ALL, at + C_OP, op);
     }
 
     /**
@@ -517,7 +608,7 @@ public final class Mempool implements AutoCloseable {
     public void putBulk(long[] src, int off, int n, int lcore) {
         Objects.checkFromIndexSize(off, n, src.length);
         checkHandles(src, off, n);
-        putChecked(src, off, n, lcore);
+        putChecked(src, off, n, lcore, false);
     }
 
     private void checkHandles(long[] src, int off, int n) {
@@ -538,29 +629,57 @@ public final class Mempool implements AutoCloseable {
         }
     }
 
-    private void putChecked(long[] src, int off, int n, int lcore) {
-        if (lcore < 0 || n > cacheSize) {
+    /**
+     * Puts checked handles into the cache (or the ring without one). With {@code mbufs}, their reference counts
+     * (still 1, so that an mbuf is never unowned outside the pool) drop to 0 only once the cache counts them.
+     */
+    private void putChecked(long[] src, int off, int n, int lcore, boolean mbufs) {
+        if (lcore < 0 || cacheSize == 0 || (!mbufs && n > cacheSize)) {
+            // DPDK: raw puts of more than a cache's size bypass it; mbufs go through it in chunks instead, so that
+            // no freed mbuf is ever outside both its holder's count and the pool (see Crash safety)
+            if (mbufs) {
+                releaseRefs(src, off, n); // the ring's consumers may take them at once: no store after the enqueue
+            }
             if (ring.enqueueBulk(src, off, n) != n) {
                 throw overflow();
             }
             return;
         }
         final long b = base;
-        long c = cacheOffset(lcore);
-        int len = cacheLen(c);
-        if (len + n > flushThresh) {
-            if (len > 0 && ring.enqueueBulk(ALL, b + c + C_OBJS, len) != len) {
-                throw overflow();
+        while (n > 0) {
+            int k = Math.min(n, cacheSize);
+            long c = cacheOffset(lcore);
+            int len = cacheLen(c);
+            if (len + k > flushThresh) {
+                if (len > 0) {
+                    flush(c, len);
+                }
+                len = 0;
             }
-            len = 0;
+            copyIn(src, off, b + c + C_OBJS + 8L * len, k);
+            ALL.set(I, b + c + C_LEN, len + k); // commit
+            if (mbufs) {
+                if (CrashPoint.ENABLED) {
+                    CrashPoint.hit(CrashPoint.POOL_FREE_COMMITTED);
+                }
+                releaseRefs(src, off, k); // before any later flush can hand them to another process
+            }
+            off += k;
+            n -= k;
         }
-        copyIn(src, off, b + c + C_OBJS + 8L * len, n);
-        ALL.set(I, b + c + C_LEN, len + n);
     }
 
-    /** Single-object put (chained segments on free). */
+    private void releaseRefs(long[] src, int off, int n) {
+        final long b = base;
+        for (int i = 0; i < n; i++) {
+            ALL.set(I, b + (src[off + i] & OFFSET_MASK) + Mbuf.OFF_REFCNT, 0);
+        }
+    }
+
+    /** Single-segment put of an mbuf whose last reference this lcore released (chained segments on free). */
     private void putOne(long h, int lcore) {
         if (lcore < 0 || cacheSize == 0) {
+            ALL.set(I, base + (h & OFFSET_MASK) + Mbuf.OFF_REFCNT, 0);
             if (!ring.enqueue(h)) {
                 throw overflow();
             }
@@ -570,13 +689,12 @@ public final class Mempool implements AutoCloseable {
         long c = cacheOffset(lcore);
         int len = cacheLen(c);
         if (len + 1 > flushThresh) {
-            if (ring.enqueueBulk(ALL, b + c + C_OBJS, len) != len) {
-                throw overflow();
-            }
+            flush(c, len);
             len = 0;
         }
         ALL.set(J, b + c + C_OBJS + 8L * len, h);
         ALL.set(I, b + c + C_LEN, len + 1);
+        ALL.set(I, b + (h & OFFSET_MASK) + Mbuf.OFF_REFCNT, 0);
     }
 
     private IllegalStateException overflow() {
@@ -614,9 +732,41 @@ public final class Mempool implements AutoCloseable {
      * DPDK, tx_offload (second cache line) is left alone: it is only read when ol_flags asks for a tx offload.
      */
     public boolean allocBulk(long[] dst, int off, int n, int lcore) {
-        if (!getBulk(dst, off, n, lcore)) {
-            return false;
+        Objects.checkFromIndexSize(off, n, dst.length);
+        if (lcore < 0 || cacheSize == 0) {
+            if (ring.dequeueBulk(dst, off, n) != n) {
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                reset(dst[off + i], lcore);
+            }
+            return true;
         }
+        for (int done = 0; done < n; ) {
+            int k = Math.min(n - done, cacheSize);
+            long c = cacheOffset(lcore);
+            int len = ensureCached(c, k);
+            if (len < 0) {
+                if (done > 0) {
+                    freeBulk(dst, off, done, lcore);
+                }
+                return false;
+            }
+            // Reset the headers (reference count 1, owner lcore) while the cache still counts them: a process
+            // dying here leaves them in its cache (a recovering flush zeroes their counts), never unowned.
+            int from = len - k;
+            copyOut(base + c + C_OBJS + 8L * from, dst, off + done, k);
+            resetAll(dst, off + done, k, lcore);
+            if (CrashPoint.ENABLED) {
+                CrashPoint.hit(CrashPoint.POOL_ALLOC_RESET);
+            }
+            ALL.set(I, base + c + C_LEN, from);
+            done += k;
+        }
+        return true;
+    }
+
+    private void resetAll(long[] dst, int off, int n, int lcore) {
         final long b = base;
         final long r = rearm;
         final long w40 = word40 | ((long) (lcore & 0xFFFF) << 16);
@@ -633,36 +783,26 @@ public final class Mempool implements AutoCloseable {
             ALL.set(J, b + o + 40, w40);
             ALL.set(J, b + o + 48, 0L);
         }
-        return true;
     }
 
     /** Allocates one mbuf; 0 (the null handle) when the pool is empty. */
     public long alloc(int lcore) {
-        long h;
-        if (lcore >= 0 && cacheSize > 0) {
-            long c = cacheOffset(lcore);
-            int len = cacheLen(c);
-            if (len == 0) {
-                if (ring.dequeueBulk(ALL, base + c + C_OBJS, cacheSize) == 0) {
-                    return allocFromRing(lcore);
-                }
-                len = cacheSize;
+        if (lcore < 0 || cacheSize == 0) {
+            long h = ring.dequeue(0L);
+            if (h != 0) {
+                reset(h, lcore);
             }
-            len--;
-            h = ALL.get(J, base + c + C_OBJS + 8L * len);
-            ALL.set(I, base + c + C_LEN, len);
-        } else {
-            return allocFromRing(lcore);
+            return h;
         }
-        reset(h, lcore);
-        return h;
-    }
-
-    private long allocFromRing(int lcore) {
-        long h = ring.dequeue(0L);
-        if (h != 0) {
-            reset(h, lcore);
+        long c = cacheOffset(lcore);
+        int len = ensureCached(c, 1);
+        if (len < 0) {
+            return 0L;
         }
+        len--;
+        long h = ALL.get(J, base + c + C_OBJS + 8L * len);
+        reset(h, lcore); // before the cache lets go of it, as in allocBulk
+        ALL.set(I, base + c + C_LEN, len);
         return h;
     }
 
@@ -693,6 +833,7 @@ public final class Mempool implements AutoCloseable {
             Mempool p = ofHandle(handles[i]);
             final long b = p.base;
             final long id = p.poolId;
+            final short owner = (short) lcore;
             int start = i;
             int w = i;
             try {
@@ -708,7 +849,8 @@ public final class Mempool implements AutoCloseable {
                         throw badHandle(h);
                     }
                     if ((word8 >>> 32) == 1 && next == 0) {
-                        ALL.set(I, b + o + Mbuf.OFF_REFCNT, 0);
+                        // the count stays 1 until the cache holds it; the owner says whose it is meanwhile
+                        ALL.set(OWNER, b + o + Mbuf.OFF_OWNER, owner);
                         handles[w++] = h;
                     } else if (p.prefreeSlow(h, o, (int) (word8 >>> 32), next, lcore)) {
                         handles[w++] = h;
@@ -717,7 +859,7 @@ public final class Mempool implements AutoCloseable {
             } finally {
                 // also when a bad handle stopped us: what was released so far goes back, nothing leaks
                 if (w > start) {
-                    p.putChecked(handles, start, w - start, lcore);
+                    p.putChecked(handles, start, w - start, lcore, true);
                 }
             }
         }
@@ -730,7 +872,7 @@ public final class Mempool implements AutoCloseable {
         int ref = ALL.get(I, p.base + o + Mbuf.OFF_REFCNT);
         long next = ALL.get(J, p.base + o + Mbuf.OFF_NEXT);
         if (ref == 1 && next == 0) {
-            ALL.set(I, p.base + o + Mbuf.OFF_REFCNT, 0);
+            ALL.set(OWNER, p.base + o + Mbuf.OFF_OWNER, (short) lcore);
             p.putOne(handle, lcore);
         } else if (p.prefreeSlow(handle, o, ref, next, lcore)) {
             p.putOne(handle, lcore);
@@ -742,7 +884,7 @@ public final class Mempool implements AutoCloseable {
      * the chain segment by segment and says whether {@code h} itself goes back to the pool.
      */
     private boolean prefreeSlow(long h, long o, int ref, long next, int lcore) {
-        boolean last = prefreeSeg(h, o, ref);
+        boolean last = prefreeSeg(h, o, ref, lcore);
         // Every segment is released independently (rte_pktmbuf_free walks the chain whatever the head's count).
         long seg2 = next;
         int guard = 0;
@@ -753,7 +895,7 @@ public final class Mempool implements AutoCloseable {
             Mempool q = ofHandle(seg2);
             long qo = q.objectOffset(seg2);
             long after = ALL.get(J, q.base + qo + Mbuf.OFF_NEXT);
-            if (q.prefreeSeg(seg2, qo, ALL.get(I, q.base + qo + Mbuf.OFF_REFCNT))) {
+            if (q.prefreeSeg(seg2, qo, ALL.get(I, q.base + qo + Mbuf.OFF_REFCNT), lcore)) {
                 q.putOne(seg2, lcore);
             }
             seg2 = after;
@@ -761,28 +903,30 @@ public final class Mempool implements AutoCloseable {
         return last;
     }
 
-    /** rte_pktmbuf_prefree_seg: true when this reference was the last and the segment was reset. */
-    private boolean prefreeSeg(long h, long o, int ref) {
-        if (ref == 1) {
-            ALL.set(J, base + o + Mbuf.OFF_NEXT, 0L);
-            ALL.set(ValueLayout.JAVA_SHORT, base + o + Mbuf.OFF_NB_SEGS, (short) 1);
-            ALL.set(I, base + o + Mbuf.OFF_REFCNT, 0);
-            return true;
+    /**
+     * rte_pktmbuf_prefree_seg: true when this reference was the last and the segment was reset. The count never
+     * reaches 0 here: the last holder leaves it at 1 (stamping itself as owner) until the pool has the segment back,
+     * so a holder dying at any point leaves a segment that is either counted by a live holder, owned by the dead
+     * lcore (reclaimed), or in the pool.
+     */
+    private boolean prefreeSeg(long h, long o, int ref, int lcore) {
+        while (true) {
+            if (ref == 1) {
+                ALL.set(J, base + o + Mbuf.OFF_NEXT, 0L);
+                ALL.set(ValueLayout.JAVA_SHORT, base + o + Mbuf.OFF_NB_SEGS, (short) 1);
+                ALL.set(OWNER, base + o + Mbuf.OFF_OWNER, (short) lcore);
+                return true;
+            }
+            if (ref <= 0) {
+                throw new IllegalStateException(String.format("mbuf 0x%x of pool '%s' freed while not allocated (reference "
+                        + "count %d): double free?", h, name, ref));
+            }
+            int witness = (int) INT.compareAndExchange(ALL, base + o + Mbuf.OFF_REFCNT, ref, ref - 1);
+            if (witness == ref) {
+                return false;
+            }
+            ref = witness;
         }
-        if (ref <= 0) {
-            throw new IllegalStateException(String.format("mbuf 0x%x of pool '%s' freed while not allocated (reference count "
-                    + "%d): double free?", h, name, ref));
-        }
-        int now = (int) INT.getAndAdd(ALL, base + o + Mbuf.OFF_REFCNT, -1) - 1;
-        if (now == 0) {
-            ALL.set(J, base + o + Mbuf.OFF_NEXT, 0L);
-            ALL.set(ValueLayout.JAVA_SHORT, base + o + Mbuf.OFF_NB_SEGS, (short) 1);
-            return true;
-        }
-        if (now < 0) {
-            throw new IllegalStateException(String.format("mbuf 0x%x of pool '%s': reference count went below zero", h, name));
-        }
-        return false;
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -816,7 +960,9 @@ public final class Mempool implements AutoCloseable {
 
     /**
      * Moves every object in {@code lcore}'s cache to the free ring and returns how many. For the lcore's own
-     * thread, or for a recovering process once the lcore's owner is dead (never while it runs).
+     * thread, or for a recovering process once the lcore's owner is dead (never while it runs): a transfer the
+     * dead owner left half done is settled first, by its cache length, and the objects go back with reference
+     * count 0 (an allocation or free it was in the middle of may have left 1). Garbage is dropped (audit finds it).
      */
     public int flushCache(int lcore) {
         if (cacheSize == 0) {
@@ -826,25 +972,123 @@ public final class Mempool implements AutoCloseable {
             throw new IllegalArgumentException("lcore " + lcore + " has no cache");
         }
         long c = cacheOffset(lcore);
-        int len = (int) INT.getAcquire(seg, c + C_LEN);
-        if (Integer.compareUnsigned(len, cacheCap) > 0) {
-            throw new IllegalStateException("corrupted mempool '" + name + "': cache of lcore " + lcore + " claims " + len
-                    + " objects, capacity " + cacheCap + "; run audit() and reclaim()");
+        return underRecoveryLock(() -> {
+            settle(lcore);
+            final long at = base + c;
+            int len = ALL.get(I, at + C_LEN);
+            if (Integer.compareUnsigned(len, cacheCap) > 0) {
+                throw new IllegalStateException("corrupted mempool '" + name + "': cache of lcore " + lcore + " claims " + len
+                        + " objects, capacity " + cacheCap + "; run audit() and reclaim()");
+            }
+            int k = 0;
+            for (int i = 0; i < len; i++) {
+                long h = ALL.get(J, at + C_OBJS + 8L * i);
+                if (isObject(h)) {
+                    ALL.set(I, base + (h & OFFSET_MASK) + Mbuf.OFF_REFCNT, 0);
+                    ALL.set(J, at + C_OBJS + 8L * k++, h);
+                }
+            }
+            ALL.set(I, at + C_LEN, k);
+            if (k > 0) {
+                flush(c, k); // recorded as ours: if this process dies now, the next recoverer settles it
+            }
+            return k;
+        });
+    }
+
+    /**
+     * Settles the ring transfer {@code lcore}'s cache records, if any, whose process is dead or is this one
+     * recovering it: the cache length says whether it committed; the ring's side is completed or rolled back to
+     * match (or already is). Caller holds the recovery lock.
+     */
+    private void settle(int lcore) {
+        final long at = base + cachesOff + lcore * cacheStride;
+        int op = ALL.get(I, at + C_OP);
+        if (op == OP_NONE) {
+            return;
         }
-        // Check the handles first: a dead process may have left garbage (it is then dropped, and audit finds the rest).
-        long[] tmp = new long[len];
-        MemorySegment.copy(seg, J, c + C_OBJS, tmp, 0, len);
-        int k = 0;
-        for (int i = 0; i < len; i++) {
-            if (isObject(tmp[i])) {
-                tmp[k++] = tmp[i];
+        boolean producer = op == OP_FLUSH;
+        long word = ring.sideWord(producer);
+        int holder = ALL.get(I, at + C_OP_HOLDER);
+        int pos = ALL.get(I, at + C_OP_POS);
+        boolean single = producer ? ring.isSingleProducer() : ring.isSingleConsumer();
+        if (RingDescriptor.tail(word) == pos && (RingDescriptor.holder(word) == holder || single)) {
+            settle(lcore, at, producer, word);
+        } else {
+            INT.setRelease(ALL, at + C_OP, OP_NONE); // its side moved on: the outcome is in effect already
+        }
+    }
+
+    /** Completes or rolls back the transfer recorded at {@code at}, whose side word is still {@code word}. */
+    private void settle(int lcore, long at, boolean producer, long word) {
+        int op = ALL.get(I, at + C_OP);
+        int len0 = ALL.get(I, at + C_OP_LEN);
+        int n = ALL.get(I, at + C_OP_N);
+        int len = ALL.get(I, at + C_LEN);
+        boolean committed = op == OP_REFILL ? len == len0 + n : len == len0 - n;
+        boolean valid = n > 0 && n <= cacheCap && Integer.compareUnsigned(len0, cacheCap) <= 0 && (committed || len == len0);
+        if (!valid) {
+            LOG.log(System.Logger.Level.ERROR, "mempool ''{0}'': lcore {1} cache record is inconsistent (op {2}, length {3} "
+                    + "-> {4}, {5} objects); rolling back the ring and leaving the rest to the audit", name, lcore, op, len0,
+                    len, n);
+            committed = false;
+        }
+        boolean done = RingDescriptor.holder(word) == 0
+                ? !committed || ring.complete(producer, word, n)
+                : committed ? ring.complete(producer, word, n) : ring.rollback(producer, word);
+        INT.setRelease(ALL, at + C_OP, OP_NONE);
+        LOG.log(System.Logger.Level.INFO, "mempool ''{0}'': {1} {2} of {3} objects of lcore {4} left by pid {5,number,#} "
+                + "(cache length {6} -> {7}){8}", name, committed ? "completed the" : "rolled back the",
+                op == OP_REFILL ? "refill" : "flush", n, lcore, Holder.pid(ALL.get(I, at + C_OP_HOLDER)), len0, len,
+                done ? "" : " (the ring had moved on)");
+    }
+
+    /** Ring's resolver: a dead process's hold on a pool's ring is settled with the cache record that explains it. */
+    private static boolean resolveDeadHold(Ring r, boolean producer, long held) {
+        Mempool p = null;
+        for (Mempool q : POOLS) {
+            if (q != null && q.ring.segment().address() == r.segment().address()) {
+                p = q;
+                break;
             }
         }
-        if (k > 0 && ring.enqueueBulk(tmp, 0, k) != k) {
-            throw overflow();
+        if (p == null) {
+            return false;
         }
-        INT.setRelease(seg, c + C_LEN, 0);
-        return k;
+        Mempool pool = p;
+        pool.underRecoveryLock(() -> {
+            if (pool.ring.sideWord(producer) != held) {
+                return 0; // settled meanwhile
+            }
+            int want = producer ? OP_FLUSH : OP_REFILL;
+            for (int l = 0; l < pool.maxLcores && pool.cacheSize > 0; l++) {
+                long at = pool.base + pool.cachesOff + l * pool.cacheStride;
+                if (ALL.get(I, at + C_OP) == want && ALL.get(I, at + C_OP_HOLDER) == RingDescriptor.holder(held)
+                        && ALL.get(I, at + C_OP_POS) == RingDescriptor.tail(held)) {
+                    pool.settle(l, at, producer, held);
+                    return 1;
+                }
+            }
+            if (pool.ring.rollback(producer, held)) {
+                LOG.log(System.Logger.Level.WARNING, "mempool ''{0}'': rolled back the {1} hold of dead pid {2,number,#} on "
+                        + "its ring (no cache transfer: the objects stay where they were)", pool.name,
+                        producer ? "producer" : "consumer", Holder.pid(RingDescriptor.holder(held)));
+            }
+            return 0;
+        });
+        return true;
+    }
+
+    private int underRecoveryLock(java.util.function.IntSupplier body) {
+        if (recoveryLock.heldByCurrentThread()) {
+            return body.getAsInt();
+        }
+        recoveryLock.lock(RECOVERY_LOCK_TIMEOUT);
+        try {
+            return body.getAsInt();
+        } finally {
+            recoveryLock.unlock();
+        }
     }
 
     private boolean isObject(long h) {

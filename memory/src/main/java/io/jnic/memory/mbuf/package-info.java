@@ -9,13 +9,13 @@
  * ({@link io.jnic.memory.mbuf.Mbuf#NULL}) means "no mbuf". Handles are the same in every process; each
  * process finds the pool by id in its own table ({@link io.jnic.memory.mbuf.Mempool#lookup}), an array.
  *
- * <h2>Pool layout (version 1)</h2>
+ * <h2>Pool layout (version 2)</h2>
  * Little-endian, at the start of the region; the region's page phase (address modulo page size at
  * creation) is recorded so that every process recomputes the same object placement.
  * <pre>
  * pool header (256 bytes)
  *      0  8 magic          "JNICPOOL" (0x4C4F4F5043494E4A), written last
- *      8  4 version        1
+ *      8  4 version        2
  *     12  4 flags          F_SP_PUT 0x1, F_SC_GET 0x2 (the free ring's producer/consumer mode)
  *     16  4 pool id        1..1023
  *     20  4 count          number of mbufs
@@ -37,9 +37,15 @@
  *    112  8 last object    offset of the last mbuf header
  *    120  8 bytes          total bytes the pool occupies
  *    128 32 name           UTF-8, 1..31 bytes, NUL padded
+ *    192 64 recovery lock  a {@link io.jnic.memory.SharedLock}: settling dead lcores' transfers, one at a time
  * free ring                at ring offset
  * lcore cache i            at caches offset + i * cache stride:
  *      0  4 len            objects in the cache (checked against the capacity on every use)
+ *      4  4 op             ring transfer in progress: 0 none, 1 refill (ring to cache), 2 flush (cache to ring)
+ *      8  4 op len         the cache length before it
+ *     12  4 op n           objects moved
+ *     16  4 op pos         the ring position its hold starts at
+ *     20  4 op holder      the holder id (pid and start-time tag, {@link io.jnic.memory.ring.Holder}) doing it
  *     64  8*capacity objs  handles; the top of the stack is objs[len - 1]
  * objects                  from first object, one every stride bytes, skipping to the next page
  *                          whenever an object would cross a page boundary
@@ -74,12 +80,44 @@
  * {@code rte_pktmbuf_reset} does (it also zeroes tx_offload; here that stays on the untouched second line).
  *
  * <h2>In use, leaks and dead processes</h2>
- * An allocated mbuf has refcnt &gt; 0 and its allocating lcore in owner; free sets refcnt to 0 before the
- * mbuf goes to a cache or the ring. {@link io.jnic.memory.mbuf.Mempool#audit} therefore accounts for every
- * object without any per-allocation bookkeeping: in the ring, in a cache, in a caller-named ring, allocated
- * by a live lcore, allocated by a dead lcore, or leaked (none of these, refcnt 0: e.g. a process killed
- * between taking objects from the ring and recording them). After a process dies, the recovering process
- * calls {@code flushCache} for each of its lcores, then {@code audit} and {@code reclaim}.
+ * An allocated mbuf has refcnt &gt; 0 and its holder's lcore in owner. {@link io.jnic.memory.mbuf.Mempool#audit}
+ * therefore accounts for every object without per-allocation bookkeeping: in the ring, in a cache, in a
+ * caller-named ring, allocated by a live lcore, allocated by a dead lcore, or leaked (none of these, refcnt 0).
+ * After a process dies, the recovering process calls {@code ring().recoverDeadHolders()}, {@code flushCache} for
+ * each of its lcores, then {@code audit} and {@code reclaim} of the dead owners' mbufs.
+ *
+ * <h2>Crash safety: why no interleaving loses or duplicates an mbuf</h2>
+ * A process may be killed at any instruction. The invariant: at every instant each object is in exactly one of
+ * (a) the free ring's published entries, (b) a cache's first {@code len} slots, (c) a holder's hands with
+ * refcnt &gt;= 1 and owner = the holder's lcore. The audit and recovery return (a) and (b) to the ring as they are
+ * and (c) when the owner is dead; so the invariant holding at the kill is all it takes.
+ * <ul>
+ * <li><b>Ring to cache (refill).</b> The process holds the ring's consumer side (one CAS, see
+ *     {@link io.jnic.memory.ring}), records {@code (refill, len, n, pos, holder)} in the cache line, copies the
+ *     n entries above {@code len}, stores {@code len + n} (the commit), then releases the side (tail + n). Before
+ *     the commit the entries are still published in the ring (the hold is rolled back: (a)); after it they are in
+ *     the cache (the hold is completed: (b)). Whoever finds the dead hold - a waiter on the ring, or recovery -
+ *     settles it under the pool's recovery lock by reading the record and the cache length, which the dead
+ *     process can no longer change; the record is written after the hold is taken, so a hold without a record
+ *     never has a commit (rollback is right) and a record names the position its hold starts at, so it cannot be
+ *     mistaken for another.</li>
+ * <li><b>Cache to ring (flush)</b> mirrors it: hold the producer side, record, copy the cache's objects into the
+ *     slots, store {@code len = 0} (commit), publish. Before the commit they are in the cache, after it in the
+ *     (completed) ring. Single-producer/consumer rings have no holds: their unpublished tail is the "hold", the
+ *     record alone settles it.</li>
+ * <li><b>Allocation</b> resets each header (refcnt 1, owner = lcore) while the cache still counts it, then
+ *     shortens the cache: killed before, the objects are in (b) (recovery flushes them with refcnt set to 0);
+ *     after, they are in (c).</li>
+ * <li><b>Free</b> stamps the owner and leaves refcnt at 1, copies into the cache, stores the longer length
+ *     (commit), then sets refcnt 0: (c) until the commit, (b) after. A shared mbuf's count is decremented by
+ *     CAS and never to 0 by a holder: the last holder leaves 1 and proceeds as above. Frees without an lcore
+ *     (and raw {@code getBulk}/{@code putBulk} objects) go to the ring directly with refcnt 0 before the
+ *     enqueue; a process killed between the two loses those objects until a quiet audit finds them leaked:
+ *     data-path threads therefore run with lcores.</li>
+ * </ul>
+ * Exactly-once: each transfer's effect becomes visible by one store (the cache length, or the ring side word for
+ * a direct ring operation), the resolver decides from the same store, and a settled hold cannot be settled again
+ * (its side word changed, so the CAS fails).
  *
  * <h2>Safety</h2>
  * Every handle is range- and alignment-checked against the pool before use, cache lengths are checked

@@ -314,9 +314,9 @@ class MempoolTest {
         assertEquals("pool10", q.name());
         assertEquals(64, q.availableCount());
         q.close();
-        r.set(ValueLayout.JAVA_INT, Mempool.P_VERSION, 2);
+        r.set(ValueLayout.JAVA_INT, Mempool.P_VERSION, 7);
         var v = assertThrows(IllegalArgumentException.class, () -> Mempool.attach(r));
-        assertEquals("mempool layout version 2 is not supported (this build reads 1); run the same jnic build in every process",
+        assertEquals("mempool layout version 7 is not supported (this build reads 2); run the same jnic build in every process",
                 v.getMessage());
         r.set(ValueLayout.JAVA_INT, Mempool.P_VERSION, Mempool.VERSION);
         r.set(ValueLayout.JAVA_LONG, Mempool.P_OBJ_LAST, 1L << 40);

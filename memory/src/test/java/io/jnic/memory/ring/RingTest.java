@@ -186,13 +186,11 @@ class RingTest {
         MemorySegment m = region(Ring.bytesNeeded(8) + 64);
         MemorySegment guard = m.asSlice(Ring.bytesNeeded(8), 64);
         Ring r = Ring.create(m, "bad", 8, 0);
-        m.set(ValueLayout.JAVA_INT, Ring.OFF_PROD_TAIL, 123456789); // claims 123456789 entries
-        m.set(ValueLayout.JAVA_INT, Ring.OFF_PROD_HEAD, 123456789);
+        m.set(ValueLayout.JAVA_LONG, RingDescriptor.PROD_OFFSET, 123456789L); // claims 123456789 entries
         long[] out = new long[100];
         assertEquals(7, r.dequeueBurst(out, 0, 100), "entries clamp to the capacity");
         assertTrue(r.count() <= 7);
-        m.set(ValueLayout.JAVA_INT, Ring.OFF_CONS_TAIL, -999999); // claims lots of free space
-        m.set(ValueLayout.JAVA_INT, Ring.OFF_CONS_HEAD, -999999);
+        m.set(ValueLayout.JAVA_LONG, RingDescriptor.CONS_OFFSET, -999999L & 0xFFFF_FFFFL); // claims lots of free space
         assertEquals(7, r.enqueueBurst(new long[100], 0, 100), "free space clamps to the capacity");
         for (int i = 0; i < 64; i++) {
             assertEquals(0, guard.get(ValueLayout.JAVA_BYTE, i), "no write beyond the slot array");
@@ -243,14 +241,14 @@ class RingTest {
         assertEquals("no ring at this region: magic is 0x0000000000000000, a jnic ring has 0x474e495243494e4a ('JNICRING');"
                 + " was the ring created with Ring.create at this offset?", e.getMessage());
         Ring.create(m, "v", 64, 0);
-        m.set(ValueLayout.JAVA_INT, Ring.OFF_VERSION, 7);
+        m.set(ValueLayout.JAVA_INT, RingDescriptor.VERSION_OFFSET, 7);
         var v = assertThrows(IllegalArgumentException.class, () -> Ring.attach(m));
-        assertEquals("ring layout version 7 is not supported (this build reads version 1); run the same jnic build in every"
+        assertEquals("ring layout version 7 is not supported (this build reads version 2); run the same jnic build in every"
                 + " process", v.getMessage());
-        m.set(ValueLayout.JAVA_INT, Ring.OFF_VERSION, Ring.VERSION);
+        m.set(ValueLayout.JAVA_INT, RingDescriptor.VERSION_OFFSET, Ring.VERSION);
         var t = assertThrows(IllegalArgumentException.class, () -> Ring.attach(m.asSlice(0, 600)));
         assertEquals("ring of 64 slots needs 896 bytes but the region has only 600; map the whole ring", t.getMessage());
-        m.set(ValueLayout.JAVA_INT, Ring.OFF_MASK, 31);
+        m.set(ValueLayout.JAVA_INT, RingDescriptor.MASK_OFFSET, 31);
         var c = assertThrows(IllegalArgumentException.class, () -> Ring.attach(m));
         assertEquals("corrupted ring header: size 64, mask 31, capacity 63 are inconsistent", c.getMessage());
         var s = assertThrows(IllegalArgumentException.class, () -> Ring.attach(m.asSlice(0, 100)));

@@ -22,11 +22,17 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public static ChildJvm start(Class<?> main, String... args) {
+        return start(List.of(), main, args);
+    }
+
+    /** As {@link #start(Class, String...)} with extra JVM options (system properties, e.g. a crash point). */
+    public static ChildJvm start(List<String> jvmArgs, Class<?> main, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xshare:auto");
         cmd.add("-XX:+UseSerialGC");
+        cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());

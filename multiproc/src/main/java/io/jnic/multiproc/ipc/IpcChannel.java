@@ -1,9 +1,6 @@
 package io.jnic.multiproc.ipc;
 
 import static io.jnic.multiproc.ipc.Wire.BYTE;
-import static io.jnic.multiproc.ipc.Wire.LE_INT;
-import static io.jnic.multiproc.ipc.Wire.LE_LONG;
-import static io.jnic.multiproc.ipc.Wire.LE_SHORT;
 
 import io.jnic.sys.Errno;
 import io.jnic.sys.Events;
@@ -48,8 +45,15 @@ import java.util.regex.Pattern;
  *
  * <p>A receive thread reads the socket, checks every datagram (size, layout, sender uid, sender socket)
  * and completes waiting requests; action handlers and asynchronous callbacks run on a separate handler
- * thread, so a handler may make a synchronous request of its own. Rejected datagrams are counted in
- * {@link #stats()} and their descriptors closed.
+ * thread, so a handler may make a synchronous request of its own. Rejected datagrams are counted by cause in
+ * {@link #stats()}, their descriptors closed, and logged at most once per cause per interval
+ * ({@link RateLimitedLog}).
+ *
+ * <p>Replies (REP, IGN) are sent without waiting: when the peer's socket queue is full the reply is dropped
+ * and counted ({@link IpcStats#peerQueueFull()}), so a peer that never reads its socket cannot stall the
+ * receive or the handler thread. Once the runtime has told the primary's channel who the members of the
+ * group are ({@link #admitMembers}), actions registered {@link Access#MEMBERS} (the default) are served only
+ * to registered members, and broadcasts go only to them.
  */
 public final class IpcChannel implements AutoCloseable {
     /** The primary's socket in the runtime directory. */
@@ -61,13 +65,25 @@ public final class IpcChannel implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(IpcChannel.class.getName());
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
-    private static final int RECEIVED = 0;
-    private static final int TRUNCATED = 1;
-    private static final int MALFORMED = 2;
-    private static final int WRONG_UID = 3;
-    private static final int BAD_PEER = 4;
-    private static final int UNKNOWN_ACTION = 5;
-    private static final int UNEXPECTED_REPLY = 6;
+    private static final Pattern SECONDARY_SOCKET_PID = Pattern.compile("mp_socket_([0-9]{1,10})_[0-9]{1,10}");
+
+    /** Who may use an action of the primary's channel once it {@linkplain #admitMembers admits members}. */
+    public enum Access {
+        /** Registered members of the group only: anything that changes shared state or costs the primary. */
+        MEMBERS,
+        /** Any peer socket of the runtime dir whose credentials check out (registration itself). */
+        ANY_PEER
+    }
+
+    /** The group's registered members, as the runtime tracks them (called on the receive thread). */
+    @FunctionalInterface
+    public interface Membership {
+        /** True when process {@code pid}, sending from {@code socketPath}, is a registered member. */
+        boolean isMember(int pid, String socketPath);
+    }
+
+    private record Handler(IpcAction action, Access access) {
+    }
 
     private final Path dir;
     private final String dirPrefix;
@@ -81,10 +97,13 @@ public final class IpcChannel implements AutoCloseable {
     private final UnixMessage rx = new UnixMessage(Wire.MAX_SIZE, IpcMessage.MAX_FDS);
     private final UnixMessage tx = new UnixMessage(Wire.MAX_SIZE, IpcMessage.MAX_FDS);
     private final ReentrantLock txLock = new ReentrantLock();
-    private final Map<String, IpcAction> actions = new ConcurrentHashMap<>();
+    private final Map<String, Handler> actions = new ConcurrentHashMap<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequestId = new AtomicLong(1);
-    private final AtomicLongArray counters = new AtomicLongArray(7);
+    private final AtomicLongArray counters = new AtomicLongArray(Counter.values().length);
+    private final RateLimitedLog drops = new RateLimitedLog(LOG);
+    private volatile Membership members; // primary: who may use MEMBERS actions; null: anyone (a bare channel)
+    private volatile int expectedPrimaryPid; // secondary: the primary's pid, 0: not checked
     private final ScheduledThreadPoolExecutor handlerThread;
     private final Thread receiver;
     private volatile Thread handler;
@@ -196,16 +215,50 @@ public final class IpcChannel implements AutoCloseable {
     }
 
     /**
-     * Registers the handler of action {@code name} (rte_mp_action_register).
+     * Registers the handler of action {@code name} (rte_mp_action_register), for {@link Access#MEMBERS}.
      *
      * @throws IllegalStateException when the action already has a handler
      */
     public void register(String name, IpcAction action) {
+        register(name, Access.MEMBERS, action);
+    }
+
+    /**
+     * Registers the handler of action {@code name}, served to {@code access}: {@link Access#ANY_PEER} only for
+     * what a process needs before it is a member (registration), and costs nothing.
+     *
+     * @throws IllegalStateException when the action already has a handler
+     */
+    public void register(String name, Access access, IpcAction action) {
         IpcMessage.checkName(name);
         Objects.requireNonNull(action, "action");
-        if (actions.putIfAbsent(name, action) != null) {
+        Objects.requireNonNull(access, "access");
+        if (actions.putIfAbsent(name, new Handler(action, access)) != null) {
             throw new IllegalStateException("IPC action '" + name + "' already has a handler; unregister it first");
         }
+    }
+
+    /**
+     * The primary: from now on {@link Access#MEMBERS} actions are served only to processes {@code membership}
+     * accepts (others' requests and messages are dropped, counted as {@link IpcStats#unregistered()}, and not
+     * answered), and messages and requests go only to members' sockets.
+     */
+    public void admitMembers(Membership membership) {
+        if (!primary) {
+            throw new IllegalStateException("admitMembers is for the primary's channel");
+        }
+        members = Objects.requireNonNull(membership, "membership");
+    }
+
+    /**
+     * A secondary: datagrams from the primary's socket count only when the kernel says pid {@code pid} sent
+     * them (others are {@link IpcStats#badCredentials()}).
+     */
+    public void expectPrimary(int pid) {
+        if (primary) {
+            throw new IllegalStateException("expectPrimary is for a secondary's channel");
+        }
+        expectedPrimaryPid = pid;
     }
 
     /** Removes the handler of action {@code name} (rte_mp_action_unregister); true if there was one. */
@@ -319,22 +372,29 @@ public final class IpcChannel implements AutoCloseable {
         return Thread.currentThread() == handler;
     }
 
-    /** The counters of accepted and dropped datagrams. */
+    /** The counters of accepted and dropped datagrams, by cause. */
     public IpcStats stats() {
-        return new IpcStats(counters.get(RECEIVED), counters.get(TRUNCATED), counters.get(MALFORMED),
-                counters.get(WRONG_UID), counters.get(BAD_PEER), counters.get(UNKNOWN_ACTION),
-                counters.get(UNEXPECTED_REPLY));
+        long[] v = new long[counters.length()];
+        for (int k = 0; k < v.length; k++) {
+            v[k] = counters.get(k);
+        }
+        return IpcStats.of(v);
     }
 
-    /** The sockets this channel talks to now: the primary's, or (for the primary) every secondary's. */
+    /**
+     * The sockets this channel talks to now: the primary's, or (for the primary) every secondary's, only the
+     * members' once it {@linkplain #admitMembers admits members}.
+     */
     public List<String> peers() {
         if (!primary) {
             return List.of(primarySocket);
         }
+        Membership m = members;
         List<String> list = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "mp_socket_*")) {
             for (Path p : ds) {
-                if (SECONDARY_SOCKET.matcher(p.getFileName().toString()).matches()) {
+                String name = p.getFileName().toString();
+                if (SECONDARY_SOCKET.matcher(name).matches() && (m == null || m.isMember(socketPid(name), p.toString()))) {
                     list.add(p.toString());
                 }
             }
@@ -367,38 +427,59 @@ public final class IpcChannel implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends one datagram. Replies (REP, IGN) are tried once: a full peer queue drops them (counted), so that
+     * neither the receive nor the handler thread ever waits for a peer. Messages and requests wait up to
+     * {@link #SEND_PATIENCE_NANOS} for room, on the sender's thread, without holding the send lock between tries.
+     */
     private int sendTo(String peer, byte type, long requestId, IpcMessage m) {
         UnixAddress to = UnixAddress.of(Path.of(peer));
-        txLock.lock();
-        try {
-            if (closed && type != Wire.TYPE_IGN) {
-                return FAILED;
-            }
-            int length = Wire.encode(tx.data(), type, requestId, m);
-            long patience = System.nanoTime() + SEND_PATIENCE_NANOS;
-            while (tx.send(socket, length, to, m.rawFds(), m.fdCount(), UnixMessage.MSG_DONTWAIT) < 0) {
-                if (System.nanoTime() - patience > 0) {
-                    LOG.log(System.Logger.Level.WARNING, "IPC peer {0} did not read its socket for {1} ms; "
-                            + "{2} ''{3}'' not delivered", peer, SEND_PATIENCE_NANOS / 1_000_000,
-                            Wire.typeName(type), m.name());
+        boolean reply = type == Wire.TYPE_REP || type == Wire.TYPE_IGN;
+        long patience = System.nanoTime() + SEND_PATIENCE_NANOS;
+        for (;;) {
+            txLock.lock();
+            try {
+                if (closed && type != Wire.TYPE_IGN) {
                     return FAILED;
                 }
-                LockSupport.parkNanos(50_000);
-            }
-            return SENT;
-        } catch (SysException e) {
-            if (e.errno() == Errno.ECONNREFUSED || e.errno() == Errno.ENOENT) {
-                if (e.errno() == Errno.ECONNREFUSED && primary && peer.startsWith(dirPrefix)) {
-                    unlinkStale(peer); // its process is gone (DPDK removes such sockets too)
+                int length = Wire.encode(tx.data(), type, requestId, m);
+                if (tx.send(socket, length, to, m.rawFds(), m.fdCount(), UnixMessage.MSG_DONTWAIT) >= 0) {
+                    return SENT;
                 }
-                return GONE;
+            } catch (SysException e) {
+                if (e.errno() == Errno.ECONNREFUSED || e.errno() == Errno.ENOENT) {
+                    if (e.errno() == Errno.ECONNREFUSED && primary && peer.startsWith(dirPrefix)) {
+                        unlinkStale(peer); // its process is gone (DPDK removes such sockets too)
+                    }
+                    return GONE;
+                }
+                drops.log(System.Logger.Level.WARNING, "IPC send failure", () -> "IPC " + Wire.typeName(type) + " '"
+                        + m.name() + "' to " + peer + " failed: " + e.getMessage());
+                return FAILED;
+            } finally {
+                txLock.unlock();
             }
-            LOG.log(System.Logger.Level.WARNING, "IPC {0} ''{1}'' to {2} failed: {3}", Wire.typeName(type), m.name(),
-                    peer, e.getMessage());
-            return FAILED;
-        } finally {
-            txLock.unlock();
+            if (reply) {
+                counters.incrementAndGet(Counter.PEER_QUEUE_FULL.ordinal());
+                drops.log(System.Logger.Level.WARNING, Counter.PEER_QUEUE_FULL.key, () -> "IPC " + socketPath + ": "
+                        + Wire.typeName(type) + " '" + m.name() + "' to " + peer + " dropped: its socket queue is full"
+                        + " (the process does not read it)");
+                return FAILED;
+            }
+            if (System.nanoTime() - patience > 0) {
+                drops.log(System.Logger.Level.WARNING, "IPC send timeout", () -> "IPC peer " + peer + " did not read its"
+                        + " socket for " + SEND_PATIENCE_NANOS / 1_000_000 + " ms; " + Wire.typeName(type) + " '"
+                        + m.name() + "' not delivered");
+                return FAILED;
+            }
+            LockSupport.parkNanos(50_000);
         }
+    }
+
+    /** The pid in a secondary's socket name {@code mp_socket_<pid>_<n>}, or -1. */
+    static int socketPid(String fileName) {
+        java.util.regex.Matcher x = SECONDARY_SOCKET_PID.matcher(fileName);
+        return x.matches() ? (int) Math.min(Integer.MAX_VALUE, Long.parseLong(x.group(1))) : -1;
     }
 
     private static void unlinkStale(String peer) {
@@ -433,110 +514,83 @@ public final class IpcChannel implements AutoCloseable {
         }
     }
 
-    private void drop(int reason, String why) {
+    private void drop(Counter cause, String from, String why) {
         rx.closeReceivedFds();
-        counters.incrementAndGet(reason);
-        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-            LOG.log(System.Logger.Level.DEBUG, "IPC datagram dropped from " + rx.senderPath() + ": " + why);
-        }
+        counters.incrementAndGet(cause.ordinal());
+        boolean routine = cause == Counter.UNKNOWN_ACTION || cause == Counter.UNEXPECTED_REPLY; // IGN, late replies
+        drops.log(routine ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, cause.key,
+                () -> "IPC " + socketPath + ": dropped a datagram (" + cause.key + ") from " + (from.isEmpty() ? "an "
+                        + "unbound socket" : from) + ": " + why);
     }
 
     /** Checks one datagram in {@link #rx} and hands it on; anything wrong drops it. */
     private void accept(int length) {
-        if (rx.truncated()) {
-            drop(TRUNCATED, "longer than " + Wire.MAX_SIZE + " bytes or more than " + IpcMessage.MAX_FDS + " fds");
-            return;
-        }
-        if (!rx.hasCredentials() || (rx.senderUid() != euid && rx.senderUid() != 0)) {
-            drop(WRONG_UID, "sender uid " + (rx.hasCredentials() ? rx.senderUid() : "unknown") + ", ours is " + euid);
+        String from = rx.senderPath();
+        if (!rx.truncated() && (!rx.hasCredentials() || (rx.senderUid() != euid && rx.senderUid() != 0))) {
+            drop(Counter.WRONG_UID, from, "sender uid " + (rx.hasCredentials() ? rx.senderUid() : "unknown") + ", ours is "
+                    + euid);
             return;
         }
         MemorySegment d = rx.data();
-        if (length < Wire.HEADER_SIZE) {
-            drop(MALFORMED, length + " bytes, shorter than the " + Wire.HEADER_SIZE + "-byte header");
+        Wire.Header h = Wire.decode(d, length, rx.fdCount(), rx.truncated());
+        if (!h.ok()) {
+            drop(h.cause(), from, h.why());
             return;
         }
-        int magic = d.get(LE_INT, Wire.OFF_MAGIC);
-        int version = d.get(BYTE, Wire.OFF_VERSION);
-        int type = d.get(BYTE, Wire.OFF_TYPE);
-        int nameLen = d.get(BYTE, Wire.OFF_NAME_LEN) & 0xff;
-        int numFds = d.get(BYTE, Wire.OFF_NUM_FDS) & 0xff;
-        long requestId = d.get(LE_LONG, Wire.OFF_REQUEST_ID);
-        int paramLen = d.get(LE_SHORT, Wire.OFF_PARAM_LEN) & 0xffff;
-        int reserved = d.get(LE_SHORT, Wire.OFF_RESERVED);
-        String bad = null;
-        if (magic != Wire.MAGIC) {
-            bad = "bad magic 0x" + Integer.toHexString(magic);
-        } else if (version != Wire.VERSION) {
-            bad = "wire version " + version + ", this build speaks " + Wire.VERSION;
-        } else if (type < Wire.TYPE_MSG || type > Wire.TYPE_IGN) {
-            bad = "unknown type " + type;
-        } else if (nameLen < 1 || nameLen > IpcMessage.MAX_NAME_LEN) {
-            bad = "name length " + nameLen;
-        } else if (numFds > IpcMessage.MAX_FDS || numFds != rx.fdCount()) {
-            bad = "header says " + numFds + " fds, " + rx.fdCount() + " came";
-        } else if (paramLen > IpcMessage.MAX_PARAM_LEN || length != Wire.HEADER_SIZE + paramLen) {
-            bad = "param length " + paramLen + " in a datagram of " + length + " bytes";
-        } else if (reserved != 0) {
-            bad = "reserved field " + reserved;
-        } else if ((type == Wire.TYPE_MSG) != (requestId == 0)) {
-            bad = Wire.typeName(type) + " with request id " + requestId;
-        } else if (!nameValid(d, nameLen)) {
-            bad = "action name is not printable ASCII padded with zeros";
-        }
-        if (bad != null) {
-            drop(MALFORMED, bad);
-            return;
-        }
-        String from = rx.senderPath();
         if (!isPeer(from)) {
-            drop(BAD_PEER, "not a peer socket of " + (primary ? "the primary" : "this secondary"));
+            drop(Counter.BAD_PEER, from, "not a peer socket of " + (primary ? "the primary" : "this secondary"));
             return;
         }
-        char[] name = new char[nameLen];
-        for (int i = 0; i < nameLen; i++) {
-            name[i] = (char) d.get(BYTE, Wire.OFF_NAME + i);
+        int pid = rx.senderPid();
+        int owner = primary ? socketPid(from.substring(dirPrefix.length())) : expectedPrimaryPid;
+        if (owner > 0 && pid != owner) {
+            drop(Counter.BAD_CREDENTIALS, from, "sent by pid " + pid + ", but the socket is pid " + owner + "'s");
+            return;
         }
+        int type = h.type();
+        long requestId = h.requestId();
+        boolean reply = type == Wire.TYPE_REP || type == Wire.TYPE_IGN;
+        String name = Wire.name(d, h.nameLength());
+        Handler handler = reply ? null : actions.get(name);
+        Membership m = members;
+        if (!reply && m != null && (handler == null || handler.access() == Access.MEMBERS) && !m.isMember(pid, from)) {
+            drop(Counter.UNREGISTERED, from, Wire.typeName(type) + " '" + name + "' from pid " + pid + ", which is not a "
+                    + "registered member of the group");
+            return;
+        }
+        int paramLen = h.paramLength();
+        int numFds = h.fdCount();
         byte[] param = d.asSlice(Wire.OFF_PARAM, paramLen).toArray(BYTE);
         int[] fds = new int[numFds];
         for (int i = 0; i < numFds; i++) {
             fds[i] = rx.fd(i);
         }
-        IpcMessage message = new IpcMessage(new String(name), param, fds);
-        if (type == Wire.TYPE_REP || type == Wire.TYPE_IGN) {
+        IpcMessage message = new IpcMessage(name, param, fds);
+        if (reply) {
             if (!complete(requestId, from, type == Wire.TYPE_IGN, message)) {
-                drop(UNEXPECTED_REPLY, Wire.typeName(type) + " to request " + requestId + " that nobody waits for");
+                drop(Counter.UNEXPECTED_REPLY, from, Wire.typeName(type) + " to request " + requestId
+                        + " that nobody waits for");
                 return;
             }
-            counters.incrementAndGet(RECEIVED);
+            counters.incrementAndGet(Counter.RECEIVED.ordinal());
             return;
         }
-        IpcAction action = actions.get(message.name());
         boolean request = type == Wire.TYPE_REQ;
-        if (action == null) {
-            drop(UNKNOWN_ACTION, "no handler for '" + message.name() + "'");
-            if (request) { // tell the requester not to wait (DPDK's MP_IGN)
-                sendTo(from, Wire.TYPE_IGN, requestId, new IpcMessage(message.name()));
+        if (handler == null) {
+            drop(Counter.UNKNOWN_ACTION, from, "no handler for '" + name + "'");
+            if (request) { // tell the requester not to wait (DPDK's MP_IGN); never waits for room
+                sendTo(from, Wire.TYPE_IGN, requestId, new IpcMessage(name));
             }
             return;
         }
-        counters.incrementAndGet(RECEIVED);
-        IpcPeer peer = new IpcPeer(from, rx.senderPid(), rx.senderUid(), requestId, request);
+        counters.incrementAndGet(Counter.RECEIVED.ordinal());
+        IpcPeer peer = new IpcPeer(from, pid, rx.senderUid(), requestId, request);
+        IpcAction action = handler.action();
         try {
             handlerThread.execute(() -> runHandler(action, message, peer));
         } catch (RejectedExecutionException closing) {
             message.closeFds();
         }
-    }
-
-    private static boolean nameValid(MemorySegment d, int nameLen) {
-        for (int i = 0; i < IpcMessage.MAX_NAME_LEN; i++) {
-            int c = d.get(BYTE, Wire.OFF_NAME + i);
-            if (i < nameLen ? (c <= 0x20 || c >= 0x7f) : c != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private boolean isPeer(String from) {
@@ -546,11 +600,15 @@ public final class IpcChannel implements AutoCloseable {
         return from.startsWith(dirPrefix) && SECONDARY_SOCKET.matcher(from.substring(dirPrefix.length())).matches();
     }
 
-    private static void runHandler(IpcAction action, IpcMessage message, IpcPeer peer) {
+    private void runHandler(IpcAction action, IpcMessage message, IpcPeer peer) {
         try {
             action.handle(message, peer);
         } catch (RuntimeException | Error e) {
-            LOG.log(System.Logger.Level.WARNING, "IPC handler for '" + message.name() + "' from " + peer + " failed", e);
+            counters.incrementAndGet(Counter.HANDLER_FAILED.ordinal());
+            StackTraceElement[] at = e.getStackTrace();
+            drops.log(System.Logger.Level.WARNING, Counter.HANDLER_FAILED.key + " " + message.name(), () -> "IPC handler for '"
+                    + message.name() + "' from " + peer + " failed: " + e + (at.length > 0 ? " at " + at[0] : ""));
+            LOG.log(System.Logger.Level.DEBUG, "IPC handler for '" + message.name() + "' failed", e);
         }
     }
 
@@ -646,6 +704,7 @@ public final class IpcChannel implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        drops.flush(System.Logger.Level.INFO);
         txLock.lock();
         try {
             Io.closeQuietly(socket);

@@ -29,11 +29,23 @@
  * The datagram's length must be exactly 84 + param_len (at most 340 bytes).
  *
  * <h2>What is refused</h2>
- * A datagram is dropped, counted in {@link io.jnic.multiproc.ipc.IpcStats} and its descriptors closed
- * when it: is longer than 340 bytes or carries more than 8 descriptors (truncated); breaks any rule of the
- * table above (malformed); comes from a uid that is neither ours (effective) nor root; comes from a socket
- * that is not a peer (for the primary: {@code mp_socket_<pid>_<n>} in the same directory; for a
- * secondary: the primary's {@code mp_socket}); names an action without a handler (a request is answered
- * with IGN); or is a reply nobody waits for. Nothing a peer sends can stop the channel.
+ * A datagram is dropped, counted by cause in {@link io.jnic.multiproc.ipc.IpcStats} and its descriptors
+ * closed when it: is longer than 340 bytes or carries more than 8 descriptors (truncated); breaks any rule of
+ * the table above (malformed); comes from a uid that is neither ours (effective) nor root (wrong_uid); comes
+ * from a socket that is not a peer (bad_peer; for the primary: {@code mp_socket_<pid>_<n>} in the same
+ * directory; for a secondary: the primary's {@code mp_socket}); was sent by a pid other than the socket's
+ * owner (bad_credentials; the pid in a secondary's socket name, the primary's pid for a secondary); is a
+ * request or message for a members-only action from a process that has not registered (unregistered; not
+ * answered: see {@link io.jnic.multiproc.ipc.IpcChannel#admitMembers}); names an action without a handler
+ * (unknown_action; a request is answered with IGN); or is a reply nobody waits for (unexpected_reply).
+ * Nothing a peer sends can stop the channel.
+ *
+ * <h2>What a peer cannot do</h2>
+ * Stall it: replies (REP, IGN) are sent once, without waiting; when the peer's socket queue is full (the
+ * kernel's {@code net.unix.max_dgram_qlen}, 10 by default, datagrams it has not read) the reply is dropped
+ * and counted (peer_queue_full). Messages and requests wait up to 1 s for room, on the sending thread only.
+ * Flood the log: each cause is logged once in full, then summed up in at most one line per cause per 10 s
+ * ({@link io.jnic.multiproc.ipc.RateLimitedLog}, {@code -Djnic.ipc.logIntervalMs}); a handler that throws is
+ * counted (handler_failed) and logged the same way.
  */
 package io.jnic.multiproc.ipc;

@@ -265,7 +265,7 @@ class IpcChannelTest {
             UnixAddress target = UnixAddress.of(primary.socketPath());
             // A socket named like a secondary, so the datagrams get past the peer check to the parser.
             int fuzz = Sockets.socket(Sockets.SOCK_DGRAM);
-            Sockets.bind(fuzz, UnixAddress.of(dir.resolve("mp_socket_1_1")));
+            Sockets.bind(fuzz, UnixAddress.of(dir.resolve("mp_socket_" + Proc.getpid() + "_9001")));
             int unbound = Sockets.socket(Sockets.SOCK_DGRAM);
             int eventFd = io.jnic.sys.Events.eventfd(0, io.jnic.sys.Events.EFD_CLOEXEC);
             byte[] valid = encode(Wire.TYPE_REQ, 9, "ping", new byte[16]);
@@ -328,7 +328,7 @@ class IpcChannelTest {
             primary.register("ping", (m, peer) -> served.incrementAndGet());
             int s = Sockets.socket(Sockets.SOCK_DGRAM);
             try {
-                Sockets.bind(s, UnixAddress.of(dir.resolve("mp_socket_2_2")));
+                Sockets.bind(s, UnixAddress.of(dir.resolve("mp_socket_" + Proc.getpid() + "_9002")));
                 byte[] msg = encode(Wire.TYPE_MSG, 0, "ping", new byte[0]);
                 long r = RawSender.sendWithCredentials(s, primary.socketPath().toString(), msg, Proc.getpid(), 65534, 65534);
                 assertEquals(msg.length, r);

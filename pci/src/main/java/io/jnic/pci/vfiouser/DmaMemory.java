@@ -14,6 +14,12 @@ import java.util.Arrays;
  * through the region's segment, or uses the little-endian accessors here, which check that the whole
  * access lies inside one mapped region and that the region is writable.
  *
+ * <p>A region the client mapped without a descriptor (the spec's "VFIO_USER_DMA_MAP": "if the DMA region
+ * cannot be directly mapped by the server, no file descriptor must be sent") has no segment here
+ * ({@link Region#mapped()} is false): the accessors of this class reach it through the server's
+ * VFIO_USER_DMA_READ / VFIO_USER_DMA_WRITE messages ({@link Remote}), one round trip per call, so a model
+ * that uses {@link #find} and {@link Region#segment()} directly must check {@link Region#mapped()} first.
+ *
  * <p>Lookups may run on any thread (the model's device threads) while the server thread maps and unmaps:
  * the table is replaced copy-on-write and published through a volatile field. An unmapped region's memory
  * belongs to a shared arena that is closed on unmap, so a device thread still holding the region gets an
@@ -25,6 +31,15 @@ public final class DmaMemory {
     static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static final System.Logger LOG = System.getLogger(DmaMemory.class.getName());
+
+    /** Reaches regions without a mapping: the server's DMA_READ / DMA_WRITE messages to the client. */
+    public interface Remote {
+        /** Copies {@code length} bytes of client memory at {@code iova} into {@code dst} at {@code dstOffset}. */
+        void read(long iova, MemorySegment dst, long dstOffset, long length);
+
+        /** Copies {@code length} bytes of {@code src} from {@code srcOffset} to client memory at {@code iova}. */
+        void write(long iova, MemorySegment src, long srcOffset, long length);
+    }
 
     /** One mapped IOVA range. Immutable; {@link #segment()} is read-only unless the client allowed writes. */
     public static final class Region {
@@ -38,14 +53,28 @@ public final class DmaMemory {
         private final long fdOffset;
 
         Region(long iova, MemorySegment memory, boolean writable, Arena owner, long generation, int fd, long fdOffset) {
+            this(iova, memory.byteSize(), memory, writable, owner, generation, fd, fdOffset);
+        }
+
+        /** {@code memory} null: a region reached only through messages. */
+        Region(long iova, long size, MemorySegment memory, boolean writable, Arena owner, long generation, int fd,
+                long fdOffset) {
             this.generation = generation;
             this.fd = fd;
             this.fdOffset = fdOffset;
             this.iova = iova;
-            this.size = memory.byteSize();
+            this.size = size;
             this.writable = writable;
-            this.segment = writable ? memory : memory.asReadOnly();
+            this.segment = memory == null ? null : writable ? memory : memory.asReadOnly();
             this.owner = owner;
+        }
+
+        /**
+         * True when the region's memory is mapped here ({@link #segment()} usable); false for a region the
+         * client mapped without a descriptor, reached through DMA_READ / DMA_WRITE messages.
+         */
+        public boolean mapped() {
+            return segment != null;
         }
 
         public long iova() {
@@ -73,8 +102,14 @@ public final class DmaMemory {
             return generation;
         }
 
-        /** The region's memory; byte 0 is at {@link #iova()}. */
+        /**
+         * The region's memory; byte 0 is at {@link #iova()}. Throws for a region that is not {@link #mapped()}.
+         */
         public MemorySegment segment() {
+            if (segment == null) {
+                throw new IllegalStateException("DMA region " + this + " has no mapping here (the client sent no "
+                        + "descriptor): reach it through DmaMemory's accessors, which use DMA_READ/DMA_WRITE messages");
+            }
             return segment;
         }
 
@@ -102,7 +137,7 @@ public final class DmaMemory {
         @Override
         public String toString() {
             return "[0x" + Long.toHexString(iova) + ", 0x" + Long.toHexString(iova + size) + ")"
-                    + (writable ? "" : " read-only");
+                    + (writable ? "" : " read-only") + (segment == null ? " by messages" : "");
         }
     }
 
@@ -117,6 +152,7 @@ public final class DmaMemory {
 
     private final int maxRegions;
     private volatile Table table = new Table(new Region[0]);
+    private volatile Remote remote;
 
     public DmaMemory(int maxRegions) {
         this.maxRegions = maxRegions;
@@ -164,52 +200,100 @@ public final class DmaMemory {
         return r;
     }
 
-    /** A view of {@code [iova, iova + length)} (allocates the view; data paths use {@link #find}). */
+    /**
+     * A view of {@code [iova, iova + length)} (allocates the view; data paths use {@link #find}). Only for
+     * {@link Region#mapped() mapped} regions: message-only memory has no view.
+     */
     public MemorySegment segment(long iova, long length) {
         Region r = region(iova, length, false);
-        return r.segment.asSlice(iova - r.iova, length);
+        return r.segment().asSlice(iova - r.iova, length);
+    }
+
+    /** Sets how regions without a mapping are reached (the server sets its DMA_READ / DMA_WRITE messages). */
+    void remote(Remote remote) {
+        this.remote = remote;
+    }
+
+    private Remote remote(Region r) {
+        Remote x = remote;
+        if (x == null) {
+            throw new IllegalStateException("DMA region " + r + " has no mapping and nothing reaches it by messages");
+        }
+        return x;
     }
 
     public short getShort(long iova) {
         Region r = region(iova, 2, false);
-        return r.segment.get(LE_SHORT, iova - r.iova);
+        return r.segment != null ? r.segment.get(LE_SHORT, iova - r.iova) : viaMessages(r, iova, 2).get(LE_SHORT, 0);
     }
 
     public int getInt(long iova) {
         Region r = region(iova, 4, false);
-        return r.segment.get(LE_INT, iova - r.iova);
+        return r.segment != null ? r.segment.get(LE_INT, iova - r.iova) : viaMessages(r, iova, 4).get(LE_INT, 0);
     }
 
     public long getLong(long iova) {
         Region r = region(iova, 8, false);
-        return r.segment.get(LE_LONG, iova - r.iova);
+        return r.segment != null ? r.segment.get(LE_LONG, iova - r.iova) : viaMessages(r, iova, 8).get(LE_LONG, 0);
+    }
+
+    private MemorySegment viaMessages(Region r, long iova, int length) {
+        MemorySegment tmp = MemorySegment.ofArray(new long[1]);
+        remote(r).read(iova, tmp, 0, length);
+        return tmp;
     }
 
     public void putShort(long iova, short value) {
         Region r = region(iova, 2, true);
-        r.segment.set(LE_SHORT, iova - r.iova, value);
+        if (r.segment != null) {
+            r.segment.set(LE_SHORT, iova - r.iova, value);
+        } else {
+            MemorySegment tmp = MemorySegment.ofArray(new long[1]);
+            tmp.set(LE_SHORT, 0, value);
+            remote(r).write(iova, tmp, 0, 2);
+        }
     }
 
     public void putInt(long iova, int value) {
         Region r = region(iova, 4, true);
-        r.segment.set(LE_INT, iova - r.iova, value);
+        if (r.segment != null) {
+            r.segment.set(LE_INT, iova - r.iova, value);
+        } else {
+            MemorySegment tmp = MemorySegment.ofArray(new long[1]);
+            tmp.set(LE_INT, 0, value);
+            remote(r).write(iova, tmp, 0, 4);
+        }
     }
 
     public void putLong(long iova, long value) {
         Region r = region(iova, 8, true);
-        r.segment.set(LE_LONG, iova - r.iova, value);
+        if (r.segment != null) {
+            r.segment.set(LE_LONG, iova - r.iova, value);
+        } else {
+            MemorySegment tmp = MemorySegment.ofArray(new long[1]);
+            tmp.set(LE_LONG, 0, value);
+            remote(r).write(iova, tmp, 0, 8);
+        }
     }
 
     /** Copies {@code length} bytes at {@code iova} into {@code dst} at {@code dstOffset}. */
     public void read(long iova, MemorySegment dst, long dstOffset, long length) {
         Region r = region(iova, length, false);
-        MemorySegment.copy(r.segment, iova - r.iova, dst, dstOffset, length);
+        if (r.segment != null) {
+            MemorySegment.copy(r.segment, iova - r.iova, dst, dstOffset, length);
+        } else {
+            remote(r).read(iova, dst, dstOffset, length);
+        }
     }
 
     /** Copies {@code length} bytes of {@code src} from {@code srcOffset} to {@code iova}. */
     public void write(long iova, MemorySegment src, long srcOffset, long length) {
         Region r = region(iova, length, true);
-        MemorySegment.copy(src, srcOffset, r.segment, iova - r.iova, length);
+        if (r.segment != null) {
+            MemorySegment.copy(src, srcOffset, r.segment, iova - r.iova, length);
+        } else {
+            remote(r).write(iova, src, srcOffset, length);
+        }
     }
 
     public int regionCount() {
@@ -235,7 +319,17 @@ public final class DmaMemory {
      */
     synchronized Region add(long iova, MemorySegment memory, boolean writable, Arena owner, long generation, int fd,
             long fdOffset) {
-        long size = memory.byteSize();
+        return add(new Region(iova, memory, writable, owner, generation, fd, fdOffset));
+    }
+
+    /** A region of {@code size} bytes at {@code iova} reached only through messages (server side). */
+    synchronized Region addUnmapped(long iova, long size, boolean writable, long generation) {
+        return add(new Region(iova, size, null, writable, null, generation, -1, 0));
+    }
+
+    private Region add(Region added) {
+        long iova = added.iova;
+        long size = added.size;
         if (size <= 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) {
             throw new IllegalArgumentException("DMA region at 0x" + Long.toHexString(iova) + " of " + size
                     + " bytes is empty or wraps around the address space");
@@ -248,7 +342,6 @@ public final class DmaMemory {
         while (at < rs.length && Long.compareUnsigned(rs[at].iova, iova) < 0) {
             at++;
         }
-        Region added = new Region(iova, memory, writable, owner, generation, fd, fdOffset);
         if ((at > 0 && overlaps(rs[at - 1], added)) || (at < rs.length && overlaps(rs[at], added))) {
             throw new DmaOverlapException("DMA region " + added + " overlaps one already mapped "
                     + Arrays.toString(rs));
@@ -275,6 +368,21 @@ public final class DmaMemory {
             }
         }
         return null;
+    }
+
+    /**
+     * The regions lying wholly inside {@code [iova, iova + size)} (what a VFIO type1 unmap of that range
+     * removes), or null when a region is cut by either end of the range (type1 refuses to unmap part of one).
+     */
+    public Region[] inside(long iova, long size) {
+        long last = iova + size - 1;
+        Region[] over = overlapping(iova, size);
+        for (Region r : over) {
+            if (Long.compareUnsigned(r.iova, iova) < 0 || Long.compareUnsigned(r.iova + r.size - 1, last) > 0) {
+                return null;
+            }
+        }
+        return over;
     }
 
     /** The regions that share at least one byte with {@code [iova, iova + size)}, sorted by IOVA. */

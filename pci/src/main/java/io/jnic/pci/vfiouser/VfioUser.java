@@ -48,6 +48,10 @@ public final class VfioUser {
     public static final int DMA_FLAG_READ = 1 << 0;
     public static final int DMA_FLAG_WRITE = 1 << 1;
 
+    // DMA_UNMAP flags (VFIO_DMA_UNMAP_FLAG_*, as QEMU and libvfio-user send them)
+    public static final int DMA_UNMAP_FLAG_GET_DIRTY_BITMAP = 1 << 0;
+    public static final int DMA_UNMAP_FLAG_ALL = 1 << 1;
+
     // DEVICE_GET_INFO flags (VFIO_DEVICE_FLAGS_*)
     public static final int DEVICE_FLAGS_RESET = 1 << 0;
     public static final int DEVICE_FLAGS_PCI = 1 << 1;

@@ -13,8 +13,12 @@ import java.util.concurrent.TimeUnit;
  * 16-byte header through recvmsg (so that descriptors sent with the message, which the kernel delivers
  * with its first byte, arrive here and never with a neighbour's bytes), then its body with read(2) of
  * exactly the declared remainder. Every wait is bounded; a declared size outside [16, capacity] or a peer
- * that stops in mid-message fails the channel, since the stream can no longer be trusted. Not thread-safe:
- * one owner at a time.
+ * that stops in mid-message fails the channel, since the stream can no longer be trusted.
+ *
+ * <p>Threads: one receiver at a time (the owner guards {@link #receive} and {@link #in()}); any number of
+ * senders, each building in an {@link Outbox} of its own, since a whole message goes out under one send
+ * lock (a reply to a peer's request may go out while another thread's request is being written).
+ * {@link #close} takes the send lock too, so no send reaches a descriptor number that was closed and reused.
  */
 final class VfioUserChannel implements AutoCloseable {
     /** {@link #receive} results. */
@@ -25,15 +29,37 @@ final class VfioUserChannel implements AutoCloseable {
     private final int socket;
     private final Arena arena = Arena.ofShared();
     private final UnixMessage headerIn;
-    private final UnixMessage out;
+    private final Outbox primary;
     private final VfioUserMessage in;
-    private final VfioUserMessage outMessage;
-    private final MemorySegment pollFd;
+    private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
+    private final int capacity;
+    private final MemorySegment pollFd;     // the receiver's
+    private final MemorySegment sendPollFd; // under the send lock
     private final int[] fds;
     private int fdCount;
     private final int maxFds;
     private final long partialTimeoutNanos;
-    private boolean closed;
+    private volatile boolean closed;
+
+    /** A buffer to build messages in and send them from; one per sending thread. */
+    static final class Outbox implements AutoCloseable {
+        private final UnixMessage out;
+        private final VfioUserMessage message;
+
+        private Outbox(int capacity, int maxFds) {
+            this.out = new UnixMessage(capacity, maxFds);
+            this.message = new VfioUserMessage(out.data().asSlice(0, capacity));
+        }
+
+        VfioUserMessage message() {
+            return message;
+        }
+
+        @Override
+        public void close() {
+            out.close();
+        }
+    }
 
     /**
      * @param socket           connected stream socket; the channel owns it and makes it non-blocking
@@ -46,11 +72,12 @@ final class VfioUserChannel implements AutoCloseable {
         this.maxFds = maxFds;
         this.partialTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(partialTimeoutMs);
         Io.setNonBlocking(socket, true);
+        this.capacity = capacity;
         this.headerIn = new UnixMessage(VfioUserMessage.HEADER_SIZE, maxFds);
-        this.out = new UnixMessage(capacity, maxFds);
+        this.primary = new Outbox(capacity, maxFds);
         this.in = new VfioUserMessage(arena.allocate(capacity, 64));
-        this.outMessage = new VfioUserMessage(out.data().asSlice(0, capacity));
         this.pollFd = Events.allocatePollFds(arena, 1);
+        this.sendPollFd = Events.allocatePollFds(arena, 1);
         this.fds = new int[maxFds];
     }
 
@@ -67,9 +94,33 @@ final class VfioUserChannel implements AutoCloseable {
         return in;
     }
 
-    /** The buffer to build the next message to send in. */
+    /** The buffer to build the next message to send in (the primary outbox's). */
     VfioUserMessage out() {
-        return outMessage;
+        return primary.message;
+    }
+
+    /** Largest message either direction, header included. */
+    int capacity() {
+        return capacity;
+    }
+
+    /** Another outbox, for a second sending thread; the caller closes it after the channel. */
+    Outbox newOutbox() {
+        return new Outbox(capacity, fds.length);
+    }
+
+    /** Shuts the socket down both ways (a poller on it wakes, the peer sees the end); the descriptor stays ours. */
+    void shutdown() {
+        sendLock.lock();
+        try {
+            if (!closed) {
+                io.jnic.sys.Sockets.shutdown(socket, io.jnic.sys.Sockets.SHUT_RDWR);
+            }
+        } catch (SysException e) {
+            // already disconnected
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     /** Descriptors received with the last message that nobody has taken yet (-1 where taken). */
@@ -109,17 +160,36 @@ final class VfioUserChannel implements AutoCloseable {
      * ({@link System#nanoTime()} based).
      */
     void send(int[] sendFds, int count, long deadline) {
+        send(primary, sendFds, count, deadline);
+    }
+
+    /** Sends the message built in {@code box} with {@code count} descriptors, whole, under the send lock. */
+    void send(Outbox box, int[] sendFds, int count, long deadline) {
+        sendLock.lock();
+        try {
+            sendLocked(box, sendFds, count, deadline);
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private void sendLocked(Outbox box, int[] sendFds, int count, long deadline) {
+        VfioUserMessage outMessage = box.message;
+        UnixMessage out = box.out;
         int size = outMessage.size();
         int command = outMessage.command();
+        if (closed) {
+            throw new VfioUserException(command, "connection closed");
+        }
         long sent;
         try {
             while ((sent = out.send(socket, size, null, sendFds, count, UnixMessage.MSG_DONTWAIT)) < 0) {
-                await(Events.POLLOUT, deadline, command, "sending");
+                await(sendPollFd, Events.POLLOUT, deadline, command, "sending");
             }
             while (sent < size) { // the descriptors went with the first part
                 long n = Io.write(socket, out.data().asSlice(sent), size - sent);
                 if (n < 0) {
-                    await(Events.POLLOUT, deadline, command, "sending");
+                    await(sendPollFd, Events.POLLOUT, deadline, command, "sending");
                 } else {
                     sent += n;
                 }
@@ -196,14 +266,14 @@ final class VfioUserChannel implements AutoCloseable {
                                 + (to == VfioUserMessage.HEADER_SIZE ? "16 header" : Long.toString(to)) + " bytes)");
             }
             if (n < 0) {
-                await(Events.POLLIN, deadline, at >= VfioUserMessage.HEADER_SIZE ? in.command() : 0, "receiving the rest of a message");
+                await(pollFd, Events.POLLIN, deadline, at >= VfioUserMessage.HEADER_SIZE ? in.command() : 0, "receiving the rest of a message");
             } else {
                 at += n;
             }
         }
     }
 
-    private void await(short events, long deadline, int command, String doing) {
+    private void await(MemorySegment pollFd, short events, long deadline, int command, String doing) {
         long left = deadline - System.nanoTime();
         if (left > 0) {
             Events.setPollFd(pollFd, 0, socket, events);
@@ -221,14 +291,19 @@ final class VfioUserChannel implements AutoCloseable {
 
     @Override
     public void close() {
-        if (closed) {
-            return;
+        sendLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            Io.closeQuietly(socket);
+        } finally {
+            sendLock.unlock();
         }
-        closed = true;
         closeUntakenFds();
-        Io.closeQuietly(socket);
         headerIn.close();
-        out.close();
+        primary.close();
         arena.close();
     }
 }

@@ -15,6 +15,7 @@ import io.jnic.pci.vfiouser.VfioUserLayout.RegionAccess;
 import io.jnic.pci.vfiouser.VfioUserLayout.RegionInfo;
 import io.jnic.pci.vfiouser.VfioUserLayout.SparseMmap;
 import io.jnic.sys.Errno;
+import io.jnic.sys.Events;
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;
 import io.jnic.sys.Sockets;
@@ -29,6 +30,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -38,10 +40,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * Everything else is a request/reply exchange: one at a time under one lock, each bounded by the
  * configured timeout, the reply matched by message id and checked before any field of it is used.
  *
- * <p>Any failure other than an error reply (timeout, wrong id, bad length, garbage, disconnect) breaks the
- * connection for good: the stream can no longer be trusted, so later calls fail at once, naming the
- * first failure. The server may send VFIO_USER_DMA_READ / VFIO_USER_DMA_WRITE while a request is
- * outstanding; they are served from the memory given to {@link #dmaMap}.
+ * <p>An error reply (with or without a payload), a reply to nothing (dropped and counted) and a reply with our
+ * id for another command leave the connection usable: the stream is still in step. Anything else (timeout,
+ * bad size, a message cut short, an unknown message type, too many descriptors, disconnect, a reply that does
+ * not describe what was asked) breaks the connection for good: later calls fail at once, naming the first
+ * failure. The server may send VFIO_USER_DMA_READ / VFIO_USER_DMA_WRITE at any time, between requests too:
+ * a reader thread answers them from the memory given to {@link #dmaMap}, within the flags it was mapped
+ * with (see the package documentation for how replies and server requests share the socket).
  */
 public final class VfioUserDevice implements PciDevice {
     private static final System.Logger LOG = System.getLogger(VfioUserDevice.class.getName());
@@ -95,8 +100,28 @@ public final class VfioUserDevice implements PciDevice {
     private int numRegions;
     private int numIrqs;
     private int nextId;
-    private String broken;
-    private boolean closed;
+    private volatile String broken;
+    private volatile boolean closed;
+
+    // receiving: whoever holds ioLock reads the socket (see transact); the pending request's reply is copied
+    // into `reply` (its descriptors into replyFds) under replyMonitor
+    private final ReentrantLock ioLock = new ReentrantLock();
+    private final Object replyMonitor = new Object();
+    private final Arena buffers = Arena.ofShared();
+    private final VfioUserMessage reply;
+    private final int[] replyFds;
+    private int replyFdCount;
+    private int pendingId = -1;
+    private int pendingCommand;
+    private boolean replyReady;
+    private String replyProblem;
+    private final VfioUserChannel.Outbox replyBox; // replies to server requests, under ioLock
+    private final int wakeFd;
+    private Thread reader;
+    private final AtomicLong refusedRequests = new AtomicLong();
+    private final AtomicLong servedDma = new AtomicLong();
+    private final AtomicLong unmatchedReplies = new AtomicLong();
+    private final AtomicLong protocolErrors = new AtomicLong();
 
     private VfioUserDevice(Path socket, Config config, int fd) {
         this.name = socket.toString();
@@ -104,6 +129,15 @@ public final class VfioUserDevice implements PciDevice {
         this.channel = new VfioUserChannel(fd,
                 VfioUserMessage.HEADER_SIZE + RegionAccess.SIZE + Math.max(config.maxDataXferSize(), REGION_INFO_ARGSZ),
                 config.maxMsgFds(), config.timeoutMillis());
+        this.replyBox = channel.newOutbox();
+        this.reply = new VfioUserMessage(buffers.allocate(channel.capacity(), 64));
+        this.replyFds = new int[config.maxMsgFds()];
+        java.util.Arrays.fill(replyFds, -1);
+        this.wakeFd = Events.eventfd(0, Events.EFD_CLOEXEC | Events.EFD_NONBLOCK);
+    }
+
+    private void startReader() {
+        reader = Thread.ofPlatform().daemon().name("vfio-user client " + name).start(this::readLoop);
     }
 
     /** Connects with {@link Config#defaults()}. */
@@ -118,6 +152,7 @@ public final class VfioUserDevice implements PciDevice {
         try {
             Sockets.connect(fd, UnixAddress.of(socket));
             d = new VfioUserDevice(socket, config, fd);
+            d.startReader();
         } catch (RuntimeException e) {
             Io.closeQuietly(fd);
             throw e instanceof SysException se
@@ -240,26 +275,51 @@ public final class VfioUserDevice implements PciDevice {
 
     @Override
     public void dmaMap(int fd, long fdOffset, MemorySegment memory, long iova) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("DMA map of " + memory.byteSize() + " bytes without a descriptor (use "
+                    + "dmaMap(-1, 0, memory, iova, flags) for memory the server reaches only by DMA_READ/DMA_WRITE)");
+        }
+        dmaMap(fd, fdOffset, memory, iova, DMA_FLAG_READ | DMA_FLAG_WRITE);
+    }
+
+    /**
+     * VFIO_USER_DMA_MAP with the spec's flags: READ, and WRITE unless the device may only read the memory. With
+     * {@code fd < 0} no descriptor is sent ("VFIO_USER_DMA_MAP": the server then reaches the memory only through
+     * VFIO_USER_DMA_READ / DMA_WRITE messages, which this client serves from {@code memory} within the flags).
+     */
+    public void dmaMap(int fd, long fdOffset, MemorySegment memory, long iova, int flags) {
         long size = memory.byteSize();
-        if (fd < 0 || fdOffset < 0 || size <= 0) {
+        if (fdOffset < 0 || size <= 0 || (fd < 0 && fdOffset != 0)) {
             throw new IllegalArgumentException("DMA map of " + size + " bytes from descriptor " + fd + " at offset "
-                    + fdOffset + " (need a descriptor, a non-negative offset and memory)");
+                    + fdOffset + " (need memory and a non-negative offset; offset 0 without a descriptor)");
+        }
+        if (reader != null && !memory.isAccessibleBy(reader)) {
+            throw new IllegalArgumentException("DMA map of memory confined to one thread: the client serves the "
+                    + "server's DMA_READ/DMA_WRITE from its reader thread, so map shared or global memory");
+        }
+        if ((flags & DMA_FLAG_READ) == 0 || (flags & ~(DMA_FLAG_READ | DMA_FLAG_WRITE)) != 0) {
+            throw new IllegalArgumentException("DMA map flags 0x" + Integer.toHexString(flags)
+                    + " (VFIO_DMA_MAP_FLAG_READ, optionally with VFIO_DMA_MAP_FLAG_WRITE)");
         }
         lock.lock();
         try {
             checkUsable(CMD_DMA_MAP);
-            if (serverCaps.maxMsgFds() < 1) {
+            if (fd >= 0 && serverCaps.maxMsgFds() < 1) {
                 throw new VfioUserException(CMD_DMA_MAP, "the server accepts no descriptors (max_msg_fds 0)");
             }
-            DmaMemory.Region region = dmaTable.add(iova, memory, true, null); // overlap is refused here
+            DmaMemory.Region region = dmaTable.add(iova, memory, (flags & DMA_FLAG_WRITE) != 0, null); // refuses overlap
             try {
                 VfioUserMessage out = begin(CMD_DMA_MAP, DmaMap.SIZE);
                 out.putU32(DmaMap.ARGSZ, DmaMap.SIZE);
-                out.putU32(DmaMap.FLAGS, DMA_FLAG_READ | DMA_FLAG_WRITE);
+                out.putU32(DmaMap.FLAGS, flags);
                 out.putU64(DmaMap.OFFSET, fdOffset);
                 out.putU64(DmaMap.ADDRESS, iova);
                 out.putU64(DmaMap.SIZE_FIELD, size);
-                transact(new int[] {fd}, 1);
+                if (fd >= 0) {
+                    transact(new int[] {fd}, 1);
+                } else {
+                    transact(null, 0);
+                }
             } catch (RuntimeException e) {
                 dmaTable.remove(region.iova(), region.size());
                 throw e;
@@ -383,13 +443,27 @@ public final class VfioUserDevice implements PciDevice {
 
     @Override
     public void close() {
-        lock.lock();
-        try {
-            if (closed) {
-                return;
+        if (closed) {
+            return;
+        }
+        closed = true;
+        channel.shutdown(); // a request waiting for its reply fails now instead of at its timeout
+        Events.eventfdWrite(wakeFd, 1);
+        if (reader != null && reader != Thread.currentThread()) {
+            try {
+                reader.join(config.timeoutMillis() + 1000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            closed = true;
+        }
+        lock.lock();
+        ioLock.lock();
+        try {
             channel.close();
+            replyBox.close();
+            closeReplyFds();
+            Io.closeQuietly(wakeFd);
+            buffers.close();
             for (int i = 0; i < barFds.length; i++) {
                 Io.closeQuietly(barFds[i]);
                 barFds[i] = -1;
@@ -400,6 +474,7 @@ public final class VfioUserDevice implements PciDevice {
                 LOG.log(Level.WARNING, "BAR mappings of {0} still in use by a native call: left mapped", name);
             }
         } finally {
+            ioLock.unlock();
             lock.unlock();
         }
     }
@@ -588,7 +663,7 @@ public final class VfioUserDevice implements PciDevice {
                         + Integer.toUnsignedString(in.u32(RegionInfo.INDEX)) + ", asked for " + index);
             }
             if (needed > argsz) {
-                if (attempt > 0 || needed > channel.in().payloadCapacity()) {
+                if (attempt > 0 || needed > reply.payloadCapacity()) {
                     throw broken(CMD_DEVICE_GET_REGION_INFO, "region " + index + " info needs " + needed
                             + " bytes (asked with argsz " + argsz + ")");
                 }
@@ -636,10 +711,10 @@ public final class VfioUserDevice implements PciDevice {
         int fd = -1;
         try {
             if ((flags & REGION_FLAG_MMAP) != 0) {
-                if (channel.fdCount() < 1) {
+                fd = takeReplyFd(0);
+                if (fd < 0) {
                     throw broken(cmd, "region " + index + " is mappable but no descriptor came with the reply");
                 }
-                fd = channel.takeFd(0);
                 if (!sparse) {
                     areas.add(new SparseArea(0, size));
                 }
@@ -747,16 +822,48 @@ public final class VfioUserDevice implements PciDevice {
     /** Marks the connection unusable and returns the exception to throw. */
     private VfioUserException broken(int command, String what) {
         VfioUserException e = new VfioUserException(command, what + " (server " + name + ")");
-        if (broken == null) {
-            broken = e.getMessage();
-            channel.close();
-        }
+        markBroken(e.getMessage());
         return e;
     }
 
     /**
+     * The stream can no longer be trusted (or the server left): later calls fail at once, naming this first
+     * failure. The socket is shut down, not closed, so the reader thread and a waiting requester wake up;
+     * the descriptor is closed by {@link #close}.
+     */
+    private void markBroken(String why) {
+        synchronized (replyMonitor) {
+            if (broken == null) {
+                broken = why;
+                if (!closed) {
+                    LOG.log(Level.WARNING, "{0}: connection broken: {1}", name, why);
+                }
+            }
+            replyMonitor.notifyAll();
+        }
+        channel.shutdown();
+    }
+
+    /** {@link #markBroken} naming the request waiting for a reply, if any ({@code command} when it is known). */
+    private void markBroken(int command, String detail) {
+        int cmd = command;
+        synchronized (replyMonitor) {
+            if (cmd == 0 && pendingId >= 0) {
+                cmd = pendingCommand;
+            }
+        }
+        markBroken(new VfioUserException(cmd, detail).getMessage());
+    }
+
+    /**
      * Sends the request in the out buffer and waits for its reply, serving server requests meanwhile.
-     * Returns the reply (valid until the next exchange); error replies throw with the errno.
+     * Returns the reply (valid until the next exchange; its descriptors in {@link #replyFd}); an error reply
+     * throws with the errno and leaves the connection usable. Called with {@link #lock} held.
+     *
+     * <p>Whoever holds {@link #ioLock} reads the socket: this thread while it waits, else the reader thread,
+     * which hands a reply to us by copying it into {@link #reply}. Server requests are served by whichever
+     * thread reads them, so one arriving between our requests is answered at once (the spec's "Command
+     * Concurrency": unrelated server messages can appear between a request and its reply).
      */
     private VfioUserMessage transact(int[] fds, int fdCount) {
         VfioUserMessage out = channel.out();
@@ -764,112 +871,298 @@ public final class VfioUserDevice implements PciDevice {
         int command = out.command();
         checkUsable(command);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
-        int errno;
+        closeReplyFds();
+        synchronized (replyMonitor) {
+            if (broken != null) { // broken between checkUsable and here, by the reader thread
+                throw new VfioUserException(command, "connection to " + name + " is broken (" + broken + "); reconnect");
+            }
+            pendingId = id;
+            pendingCommand = command;
+            replyReady = false;
+            replyProblem = null;
+        }
         try {
-            channel.send(fds, fdCount, deadline);
+            try {
+                channel.send(fds, fdCount, deadline);
+            } catch (VfioUserException e) {
+                throw broken(command, e.getMessage());
+            }
             while (true) {
+                synchronized (replyMonitor) {
+                    if (replyReady) {
+                        break;
+                    }
+                }
+                if (broken != null) { // broke while we waited: this request is the one that failed
+                    throw VfioUserException.named(command, broken);
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     throw broken(command, "no reply to message id " + id + " within " + config.timeoutMillis() + " ms");
                 }
-                int r = channel.receive((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                if (r == VfioUserChannel.NOTHING) {
-                    continue;
+                int leftMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
+                if (ioLock.tryLock()) {
+                    try {
+                        pump(leftMillis);
+                    } finally {
+                        releaseIo();
+                    }
+                } else {
+                    synchronized (replyMonitor) {
+                        if (!replyReady && broken == null && ioLock.isLocked()) {
+                            replyMonitor.wait(leftMillis);
+                        }
+                    }
                 }
-                if (r == VfioUserChannel.END_OF_STREAM) {
-                    throw broken(command, "server closed the connection before replying to message id " + id);
-                }
-                VfioUserMessage in = channel.in();
-                if (in.isCommand()) {
-                    serveServerRequest(in, deadline);
-                    continue;
-                }
-                if (!in.isReply()) {
-                    throw broken(command, "message of unknown type " + (in.flags() & FLAG_TYPE_MASK) + " (flags 0x"
-                            + Integer.toHexString(in.flags()) + ")");
-                }
-                if (in.msgId() != id) {
-                    throw broken(command, "reply carries message id " + in.msgId() + ", expected " + id);
-                }
-                if (in.command() != command) {
-                    throw broken(command, "reply to message id " + id + " is for " + commandName(in.command()));
-                }
-                if (!in.isError()) {
-                    return in;
-                }
-                if (in.payloadLength() != 0) {
-                    throw broken(command, "error reply with a " + in.payloadLength() + "-byte payload");
-                }
-                errno = in.error();
-                break;
             }
-        } catch (VfioUserException e) {
-            // a transport failure: the stream is no longer in step
-            VfioUserException named = e.command() == 0
-                    ? new VfioUserException(command, e.getMessage() + " (server " + name + ")", e) : e;
-            if (broken == null) {
-                broken = named.getMessage();
-                channel.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw broken(command, "interrupted while waiting for the reply to message id " + id);
+        } finally {
+            synchronized (replyMonitor) {
+                pendingId = -1;
             }
-            throw named;
         }
-        // an error reply leaves the connection usable
-        throw new VfioUserException(command, errno, "server " + name + " replied with error " + errnoName(errno), null);
+        if (replyProblem != null) {
+            protocolErrors.incrementAndGet();
+            throw new VfioUserException(command, replyProblem + " (server " + name + ")");
+        }
+        if (!reply.isError()) {
+            return reply;
+        }
+        int errno = reply.error();
+        // an error reply leaves the connection usable, with or without a payload (libvfio-user sends one
+        // when a region callback fails; the spec says the header only): the stream is still in step
+        throw new VfioUserException(command, errno, "server " + name + " replied with error " + errnoName(errno)
+                + (reply.payloadLength() != 0 ? " (and a " + reply.payloadLength() + "-byte payload, ignored)" : ""), null);
     }
 
-    /** Serves DMA_READ / DMA_WRITE from the memory registered with {@link #dmaMap}; refuses anything else. */
-    private void serveServerRequest(VfioUserMessage in, long deadline) {
+    private void releaseIo() {
+        ioLock.unlock();
+        synchronized (replyMonitor) {
+            replyMonitor.notifyAll(); // a requester waiting for the reader to let go of the socket
+        }
+    }
+
+    /**
+     * Receives at most one message (waiting up to {@code waitMillis}) and deals with it: a server request is
+     * served, the pending request's reply is handed over, a reply to nothing is counted and dropped. A
+     * broken stream (bad size, too many descriptors, cut short, unknown type, end of stream) marks the
+     * connection broken. Called with {@link #ioLock} held.
+     */
+    private void pump(int waitMillis) {
+        if (broken != null || closed) {
+            return;
+        }
+        int r;
+        try {
+            r = channel.receive(waitMillis);
+        } catch (VfioUserException e) {
+            protocolErrors.incrementAndGet();
+            if (e.command() != 0) {
+                markBroken(e.getMessage());
+            } else {
+                markBroken(0, e.getMessage() + " (server " + name + ")");
+            }
+            return;
+        }
+        if (r == VfioUserChannel.NOTHING) {
+            return;
+        }
+        if (r == VfioUserChannel.END_OF_STREAM) {
+            synchronized (replyMonitor) {
+                if (pendingId >= 0) {
+                    markBroken(pendingCommand, "server closed the connection before replying to message id " + pendingId
+                            + " (server " + name + ")");
+                    return;
+                }
+            }
+            markBroken("server " + name + " closed the connection");
+            return;
+        }
+        VfioUserMessage in = channel.in();
+        if (in.isCommand()) {
+            serveServerRequest(in);
+            return;
+        }
+        if (!in.isReply()) {
+            protocolErrors.incrementAndGet();
+            markBroken(0, "message of unknown type " + (in.flags() & FLAG_TYPE_MASK) + " (flags 0x"
+                    + Integer.toHexString(in.flags()) + ") (server " + name + ")");
+            return;
+        }
+        synchronized (replyMonitor) {
+            if (pendingId == in.msgId() && !replyReady) {
+                MemorySegment.copy(in.buffer(), 0, reply.buffer(), 0, in.size());
+                reply.received(in.size());
+                replyFdCount = 0;
+                for (int i = 0; i < channel.fdCount(); i++) {
+                    replyFds[replyFdCount++] = channel.takeFd(i);
+                }
+                if (in.command() != pendingCommand) {
+                    replyProblem = "reply to message id " + pendingId + " is for " + commandName(in.command())
+                            + ", not " + commandName(pendingCommand);
+                }
+                replyReady = true;
+                replyMonitor.notifyAll();
+                return;
+            }
+        }
+        // a late reply to a request that timed out, or a server replying to nothing: the stream is in step
+        unmatchedReplies.incrementAndGet();
+        LOG.log(Level.WARNING, "{0}: dropping a reply to nothing ({1}, message id {2})", name, commandName(in.command()),
+                in.msgId());
+        channel.closeUntakenFds();
+    }
+
+    /** Descriptor {@code index} of the last reply, now owned by the caller; -1 when there is none. */
+    private int takeReplyFd(int index) {
+        if (index < 0 || index >= replyFdCount || replyFds[index] < 0) {
+            return -1;
+        }
+        int fd = replyFds[index];
+        replyFds[index] = -1;
+        return fd;
+    }
+
+    private void closeReplyFds() {
+        for (int i = 0; i < replyFdCount; i++) {
+            Io.closeQuietly(replyFds[i]);
+            replyFds[i] = -1;
+        }
+        replyFdCount = 0;
+    }
+
+    /** The reader thread: serves what arrives while no request is waiting for its reply. */
+    private void readLoop() {
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment pfds = Events.allocatePollFds(local, 2);
+            while (!closed && broken == null) {
+                Events.setPollFd(pfds, 0, wakeFd, Events.POLLIN);
+                Events.setPollFd(pfds, 1, channel.socket(), Events.POLLIN);
+                Events.poll(pfds, -1);
+                if (closed || Events.pollRevents(pfds, 0) != 0) {
+                    return;
+                }
+                if (Events.pollRevents(pfds, 1) != 0) {
+                    ioLock.lock();
+                    try {
+                        pump(0);
+                    } finally {
+                        releaseIo();
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            if (!closed) {
+                markBroken("reader thread failed: " + e);
+            }
+        }
+    }
+
+    /**
+     * Serves VFIO_USER_DMA_READ / VFIO_USER_DMA_WRITE from the memory registered with {@link #dmaMap}, within
+     * the access the map allowed; anything else gets an error reply (ENOSYS for commands a server may not
+     * send, EINVAL for descriptors, which no server request carries), counted in {@link #refusedServerRequests()}.
+     * Called with {@link #ioLock} held; replies go out through {@link #replyBox}.
+     */
+    private void serveServerRequest(VfioUserMessage in) {
         int command = in.command();
         int id = in.msgId();
         boolean reply = !in.noReply();
-        VfioUserMessage out = channel.out();
-        int errno = 0;
+        VfioUserMessage out = replyBox.message();
+        Errno errno = null;
         String problem = null;
-        if (command == CMD_DMA_READ || command == CMD_DMA_WRITE) {
+        if (channel.fdCount() > 0) {
+            errno = Errno.EINVAL;
+            problem = channel.fdCount() + " descriptors with a server request";
+            channel.closeUntakenFds();
+        } else if (command == CMD_DMA_READ || command == CMD_DMA_WRITE) {
+            boolean write = command == CMD_DMA_WRITE;
             if (in.payloadLength() < DmaAccess.SIZE) {
-                errno = Errno.EINVAL.code();
-                problem = "payload of " + in.payloadLength() + " bytes";
+                errno = Errno.EINVAL;
+                problem = "payload of " + in.payloadLength() + " bytes (need " + DmaAccess.SIZE + ")";
             } else {
                 long address = in.u64(DmaAccess.ADDRESS);
                 long count = in.u64(DmaAccess.COUNT);
-                boolean write = command == CMD_DMA_WRITE;
-                DmaMemory.Region r = dmaTable.find(address, count);
+                DmaMemory.Region r;
                 if (count < 0 || count > config.maxDataXferSize() || count > out.payloadCapacity() - DmaAccess.SIZE) {
-                    errno = Errno.EINVAL.code();
-                    problem = "count " + Long.toUnsignedString(count) + " exceeds max_data_xfer_size";
+                    errno = Errno.E2BIG;
+                    problem = "count " + Long.toUnsignedString(count) + " exceeds our max_data_xfer_size "
+                            + config.maxDataXferSize();
                 } else if (write && count != in.payloadLength() - DmaAccess.SIZE) {
-                    errno = Errno.EINVAL.code();
+                    errno = Errno.EINVAL;
                     problem = "count " + count + " but " + (in.payloadLength() - DmaAccess.SIZE) + " data bytes";
-                } else if (r == null) {
-                    errno = Errno.EFAULT.code();
-                    problem = "[0x" + Long.toHexString(address) + ", +" + count + ") is not mapped";
-                } else if (write) {
-                    MemorySegment.copy(in.payload(DmaAccess.DATA, count), 0, r.segment(), address - r.iova(), count);
-                    if (reply) {
-                        out.begin(id, command, FLAG_TYPE_REPLY, DmaAccess.SIZE);
-                        out.putU64(DmaAccess.ADDRESS, address);
-                        out.putU64(DmaAccess.COUNT, count);
+                } else if ((r = dmaTable.find(address, count)) == null) {
+                    errno = Errno.EFAULT;
+                    problem = "[0x" + Long.toHexString(address) + ", +" + count + ") is not inside one mapped region";
+                } else if (write && !r.writable()) {
+                    errno = Errno.EPERM;
+                    problem = "write to " + r + ", which was mapped without VFIO_DMA_MAP_FLAG_WRITE";
+                } else {
+                    try {
+                        if (write) {
+                            MemorySegment.copy(in.payload(DmaAccess.DATA, count), 0, r.segment(), address - r.iova(), count);
+                        }
+                        if (reply) {
+                            out.begin(id, command, FLAG_TYPE_REPLY, DmaAccess.SIZE + (write ? 0 : (int) count));
+                            out.putU64(DmaAccess.ADDRESS, address);
+                            out.putU64(DmaAccess.COUNT, count);
+                            if (!write) {
+                                MemorySegment.copy(r.segment(), address - r.iova(), out.payload(DmaAccess.DATA, count), 0, count);
+                            }
+                        }
+                        servedDma.incrementAndGet();
+                    } catch (IllegalStateException | WrongThreadException e) { // the memory's arena closed under us
+                        errno = Errno.EFAULT;
+                        problem = r + " is no longer accessible: " + e.getMessage();
                     }
-                } else if (reply) {
-                    out.begin(id, command, FLAG_TYPE_REPLY, DmaAccess.SIZE + (int) count);
-                    out.putU64(DmaAccess.ADDRESS, address);
-                    out.putU64(DmaAccess.COUNT, count);
-                    MemorySegment.copy(r.segment(), address - r.iova(), out.payload(DmaAccess.DATA, count), 0, count);
                 }
             }
         } else {
-            errno = Errno.EINVAL.code();
+            errno = Errno.ENOSYS;
             problem = "not a server-to-client command";
         }
         if (problem != null) {
-            LOG.log(Level.WARNING, "{0}: refusing {1} from the server: {2}", name, commandName(command), problem);
+            refusedRequests.incrementAndGet();
+            LOG.log(Level.WARNING, "{0}: refusing {1} (message id {2}) from the server: {3}", name, commandName(command),
+                    id, problem);
         }
         if (reply) {
-            if (errno != 0) {
-                out.beginError(id, command, errno);
+            if (errno != null) {
+                out.beginError(id, command, errno.code());
             }
-            channel.send(null, 0, deadline);
+            try {
+                channel.send(replyBox, null, 0, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis()));
+            } catch (VfioUserException e) {
+                markBroken("cannot reply to the server's " + commandName(command) + ": " + e.getMessage());
+            }
         }
+    }
+
+    /** Server requests refused with an error reply (bad counts or addresses, unknown commands, descriptors). */
+    public long refusedServerRequests() {
+        return refusedRequests.get();
+    }
+
+    /** DMA_READ / DMA_WRITE requests of the server served. */
+    public long servedDmaRequests() {
+        return servedDma.get();
+    }
+
+    /** Replies that matched no outstanding request (dropped), and replies that did not fit their request. */
+    public long unmatchedReplies() {
+        return unmatchedReplies.get();
+    }
+
+    /** Messages that broke the stream or answered a request with the wrong command. */
+    public long protocolErrors() {
+        return protocolErrors.get();
+    }
+
+    /** Why the connection is unusable, or null while it works. */
+    public String brokenReason() {
+        return broken;
     }
 
     @Override

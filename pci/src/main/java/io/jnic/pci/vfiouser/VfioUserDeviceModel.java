@@ -54,7 +54,11 @@ public interface VfioUserDeviceModel {
         throw new UnsupportedOperationException("interrupt masking");
     }
 
-    /** A DMA region was added (already in {@link VfioUserServer#dma()}). */
+    /**
+     * A DMA region was added (already in {@link VfioUserServer#dma()}). A region the client mapped without a
+     * descriptor is not {@link DmaMemory.Region#mapped()}: reach it through {@link DmaMemory}'s accessors or
+     * {@link VfioUserServer#dmaRead} / {@link VfioUserServer#dmaWrite} from the model's own threads.
+     */
     default void dmaMapped(DmaMemory.Region region) {
     }
 

@@ -27,6 +27,17 @@ public final class VfioUserException extends RuntimeException {
         this.errno = errno;
     }
 
+    /** For {@code command} with a message that already names it. */
+    static VfioUserException named(int command, String fullMessage) {
+        return new VfioUserException(command, fullMessage, true);
+    }
+
+    private VfioUserException(int command, String fullMessage, boolean named) {
+        super(fullMessage);
+        this.command = command;
+        this.errno = 0;
+    }
+
     /** The command being exchanged (0 when none was). */
     public int command() {
         return command;

@@ -51,8 +51,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * device thread treats it as a fatal DMA error of that device; {@link DmaMemory.Region#intact()} tells which
  * region broke: the server keeps each region's descriptor to check its file's size).
  *
+ * <p>DMA_MAP without a descriptor adds a region the server reaches through VFIO_USER_DMA_READ / DMA_WRITE
+ * messages to the client ({@link #dmaRead}, {@link #dmaWrite}, and {@link DmaMemory}'s accessors): a device
+ * thread sends one, the server thread matches the client's reply by message id and hands it over; a reply
+ * that answers nothing is counted ({@link #unmatchedReplies()}) and dropped. DMA_UNMAP removes every region
+ * inside its range (VFIO type1), or all of them with VFIO_DMA_UNMAP_FLAG_ALL.
+ *
  * <p>The model gets the client's memory through {@link #dma()} and raises interrupts with
- * {@link #trigger}; both may be used from any thread.
+ * {@link #trigger}; both may be used from any thread but the server thread for message DMA.
  */
 public final class VfioUserServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VfioUserServer.class.getName());
@@ -64,15 +70,24 @@ public final class VfioUserServer implements AutoCloseable {
      * may take, DMA regions.
      */
     public record Config(int maxMsgFds, int maxDataXferSize, int ioTimeoutMillis, int maxDmaRegions) {
+        /**
+         * Limits QEMU's client accepts in our VERSION reply (hw/vfio-user/protocol.h: VFIO_USER_MAX_MAX_FDS 16,
+         * VFIO_USER_MAX_MAX_XFER 64 MiB; a larger value fails its realize with "malformed max_msg_fds").
+         */
+        public static final int MAX_MSG_FDS = 16;
+        public static final int MAX_DATA_XFER_SIZE = 64 << 20;
+
         public Config {
-            if (maxMsgFds < 1 || maxMsgFds > Capabilities.SCM_MAX_FD || maxDataXferSize < 8
-                    || maxDataXferSize > Capabilities.MAX_XFER_LIMIT || ioTimeoutMillis < 1 || maxDmaRegions < 1) {
-                throw new IllegalArgumentException("bad vfio-user server config " + this);
+            if (maxMsgFds < 1 || maxMsgFds > MAX_MSG_FDS || maxDataXferSize < 8
+                    || maxDataXferSize > MAX_DATA_XFER_SIZE || ioTimeoutMillis < 1 || maxDmaRegions < 1
+                    || maxDmaRegions > 65535) {
+                throw new IllegalArgumentException("bad vfio-user server config " + this + " (max_msg_fds 1.."
+                        + MAX_MSG_FDS + ", max_data_xfer_size 8.." + MAX_DATA_XFER_SIZE + ", DMA regions 1..65535)");
             }
         }
 
         public static Config defaults() {
-            return new Config(64, 1 << 20, 2000, 1024);
+            return new Config(MAX_MSG_FDS, 1 << 20, 2000, 1024);
         }
     }
 
@@ -92,6 +107,28 @@ public final class VfioUserServer implements AutoCloseable {
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong errorReplies = new AtomicLong();
+    private final AtomicLong unmatchedReplies = new AtomicLong();
+    private final AtomicLong internalFailures = new AtomicLong();
+    private final AtomicLong dmaMessages = new AtomicLong();
+
+    // DMA through messages (regions mapped without a descriptor): one request at a time (dmaLock), its reply
+    // matched by the server thread under dmaMonitor; sends go through the channel's send lock
+    private final java.util.concurrent.locks.ReentrantLock dmaLock = new java.util.concurrent.locks.ReentrantLock();
+    private final Object dmaMonitor = new Object();
+    private volatile VfioUserChannel liveChannel; // the negotiated connection, for DMA messages
+    private VfioUserChannel.Outbox dmaBox;        // under dmaLock, for liveChannel
+    private VfioUserChannel dmaBoxChannel;
+    private volatile long clientMaxXfer = DEFAULT_MAX_DATA_XFER_SIZE;
+    private int dmaNextId;
+    private int dmaPendingId = -1;                // under dmaMonitor
+    private int dmaPendingCommand;
+    private MemorySegment dmaPendingDst;
+    private long dmaPendingDstOffset;
+    private long dmaPendingAddress;
+    private long dmaPendingCount;
+    private int dmaPendingState;                  // 0 waiting, 1 done, 2 failed
+    private String dmaPendingProblem;
+    private Thread serverThread;
 
     // the current connection; touched only by the server thread (irqFds also under irqLock)
     private VfioUserChannel channel;
@@ -136,6 +173,17 @@ public final class VfioUserServer implements AutoCloseable {
         }
         this.listenFd = listen;
         this.wakeFd = wake;
+        dma.remote(new DmaMemory.Remote() {
+            @Override
+            public void read(long iova, MemorySegment dst, long dstOffset, long length) {
+                dmaRead(iova, dst, dstOffset, length);
+            }
+
+            @Override
+            public void write(long iova, MemorySegment src, long srcOffset, long length) {
+                dmaWrite(iova, src, srcOffset, length);
+            }
+        });
         model.attached(this);
         this.thread = Thread.ofPlatform().daemon().name("vfio-user-server " + path.getFileName()).start(this::run);
     }
@@ -252,6 +300,173 @@ public final class VfioUserServer implements AutoCloseable {
         return errorReplies.get();
     }
 
+    /**
+     * Requests that failed inside the server or the model with something other than a refusal (a bug: the
+     * client got EIO); the fuzz tests expect none, whatever a client sends.
+     */
+    public long internalFailures() {
+        return internalFailures.get();
+    }
+
+    /** Replies from the client that answered no DMA request of ours (dropped). */
+    public long unmatchedReplies() {
+        return unmatchedReplies.get();
+    }
+
+    /** DMA_READ / DMA_WRITE messages sent to the client (regions it mapped without a descriptor). */
+    public long dmaMessages() {
+        return dmaMessages.get();
+    }
+
+    /**
+     * Reads {@code length} bytes of client memory at {@code iova} into {@code dst} through VFIO_USER_DMA_READ
+     * messages (split by the client's max_data_xfer_size), each bounded by the I/O timeout. For regions the
+     * client mapped without a descriptor; {@link DmaMemory}'s accessors call it. Must not be called from the
+     * server thread (a model callback): that thread reads the replies.
+     */
+    public void dmaRead(long iova, MemorySegment dst, long dstOffset, long length) {
+        dmaTransfer(CMD_DMA_READ, iova, dst, dstOffset, length);
+    }
+
+    /** Writes {@code length} bytes of {@code src} to client memory at {@code iova} through VFIO_USER_DMA_WRITE. */
+    public void dmaWrite(long iova, MemorySegment src, long srcOffset, long length) {
+        dmaTransfer(CMD_DMA_WRITE, iova, src, srcOffset, length);
+    }
+
+    private void dmaTransfer(int command, long iova, MemorySegment data, long offset, long length) {
+        if (Thread.currentThread() == serverThread) {
+            throw new IllegalStateException(commandName(command) + " from the vfio-user server thread (a model callback)"
+                    + " would wait for a reply only that thread can read: do message DMA from the model's own threads");
+        }
+        if (length < 0 || offset < 0 || offset > data.byteSize() - length) {
+            throw new IndexOutOfBoundsException("DMA of " + length + " bytes at offset " + offset + " of a "
+                    + data.byteSize() + "-byte buffer");
+        }
+        dmaLock.lock();
+        try {
+            long done = 0;
+            do {
+                VfioUserChannel ch = liveChannel;
+                if (ch == null) {
+                    throw new IllegalStateException(commandName(command) + " to [0x" + Long.toHexString(iova) + ", +"
+                            + length + "): no client is connected to serve it");
+                }
+                if (dmaBox == null || dmaBoxChannel != ch) {
+                    if (dmaBox != null) {
+                        dmaBox.close();
+                    }
+                    dmaBox = ch.newOutbox();
+                    dmaBoxChannel = ch;
+                }
+                VfioUserMessage out = dmaBox.message();
+                long room = Math.min(clientMaxXfer, out.payloadCapacity() - VfioUserLayout.DmaAccess.SIZE);
+                int n = (int) Math.min(length - done, room);
+                boolean write = command == CMD_DMA_WRITE;
+                dmaNextId = (dmaNextId + 1) & 0xffff;
+                int id = dmaNextId;
+                out.begin(id, command, FLAG_TYPE_COMMAND, VfioUserLayout.DmaAccess.SIZE + (write ? n : 0));
+                out.putU64(VfioUserLayout.DmaAccess.ADDRESS, iova + done);
+                out.putU64(VfioUserLayout.DmaAccess.COUNT, n);
+                if (write) {
+                    MemorySegment.copy(data, offset + done, out.payload(VfioUserLayout.DmaAccess.DATA, n), 0, n);
+                }
+                // a read lands in a buffer of its own: the caller's memory may be confined to the caller's thread
+                MemorySegment landing = write ? null : MemorySegment.ofArray(new byte[n]);
+                synchronized (dmaMonitor) {
+                    dmaPendingId = id;
+                    dmaPendingCommand = command;
+                    dmaPendingDst = landing;
+                    dmaPendingDstOffset = 0;
+                    dmaPendingAddress = iova + done;
+                    dmaPendingCount = n;
+                    dmaPendingState = 0;
+                    dmaPendingProblem = null;
+                }
+                long deadline = System.nanoTime() + config.ioTimeoutMillis() * 1_000_000L;
+                try {
+                    dmaMessages.incrementAndGet();
+                    ch.send(dmaBox, null, 0, deadline);
+                    synchronized (dmaMonitor) {
+                        while (dmaPendingState == 0) {
+                            long left = deadline - System.nanoTime();
+                            if (left <= 0) {
+                                throw new IllegalStateException(commandName(command) + " of [0x"
+                                        + Long.toHexString(iova + done) + ", +" + n + "): no reply from the client within "
+                                        + config.ioTimeoutMillis() + " ms");
+                            }
+                            dmaMonitor.wait(Math.max(1, left / 1_000_000L));
+                        }
+                        if (dmaPendingState != 1) {
+                            throw new IllegalStateException(commandName(command) + " of [0x" + Long.toHexString(iova + done)
+                                    + ", +" + n + ") failed: " + dmaPendingProblem);
+                        }
+                    }
+                    if (landing != null) {
+                        MemorySegment.copy(landing, 0, data, offset + done, n);
+                    }
+                } catch (VfioUserException e) {
+                    throw new IllegalStateException(commandName(command) + " could not be sent: " + e.getMessage(), e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(commandName(command) + " interrupted", e);
+                } finally {
+                    synchronized (dmaMonitor) {
+                        dmaPendingId = -1;
+                        dmaPendingDst = null;
+                    }
+                }
+                done += n;
+            } while (done < length);
+        } finally {
+            dmaLock.unlock();
+        }
+    }
+
+    /**
+     * A reply from the client: completes the DMA request it answers (checked: address, count, data length;
+     * an error reply fails it), or is counted and dropped when it answers nothing. Server thread.
+     */
+    private void dmaReply(VfioUserMessage in) {
+        synchronized (dmaMonitor) {
+            if (dmaPendingId != in.msgId() || dmaPendingState != 0 || in.command() != dmaPendingCommand) {
+                unmatchedReplies.incrementAndGet();
+                LOG.log(Level.WARNING, "vfio-user server {0}: dropping a reply to nothing ({1}, id {2})", path,
+                        commandName(in.command()), in.msgId());
+                return;
+            }
+            String problem = null;
+            boolean read = dmaPendingCommand == CMD_DMA_READ;
+            long n = dmaPendingCount;
+            if (in.isError()) {
+                problem = "the client replied with error " + errnoName(in.error());
+            } else if (in.payloadLength() < (read ? VfioUserLayout.DmaAccess.SIZE : VfioUserLayout.DmaAccess.WRITE_REPLY_MIN)) {
+                problem = "reply payload of " + in.payloadLength() + " bytes";
+            } else if (in.u64(VfioUserLayout.DmaAccess.ADDRESS) != dmaPendingAddress
+                    || (read && in.u64(VfioUserLayout.DmaAccess.COUNT) != n)) {
+                problem = "reply describes [0x" + Long.toHexString(in.u64(VfioUserLayout.DmaAccess.ADDRESS)) + ", +"
+                        + (read ? Long.toUnsignedString(in.u64(VfioUserLayout.DmaAccess.COUNT)) : "?") + "), not the access made";
+            } else if (read && in.payloadLength() != VfioUserLayout.DmaAccess.SIZE + n) {
+                problem = "reply carries " + (in.payloadLength() - VfioUserLayout.DmaAccess.SIZE) + " data bytes for a read of " + n;
+            } else if (read) {
+                MemorySegment.copy(in.payload(VfioUserLayout.DmaAccess.DATA, n), 0, dmaPendingDst, dmaPendingDstOffset, n);
+            }
+            dmaPendingProblem = problem;
+            dmaPendingState = problem == null ? 1 : 2;
+            dmaMonitor.notifyAll();
+        }
+    }
+
+    /** Fails the DMA request waiting for a reply (the client left). */
+    private void failPendingDma(String why) {
+        synchronized (dmaMonitor) {
+            if (dmaPendingId >= 0 && dmaPendingState == 0) {
+                dmaPendingProblem = why;
+                dmaPendingState = 2;
+                dmaMonitor.notifyAll();
+            }
+        }
+    }
+
     @Override
     public void close() {
         if (!running) {
@@ -289,6 +504,7 @@ public final class VfioUserServer implements AutoCloseable {
     // ---------------------------------------------------------------- server thread
 
     private void run() {
+        serverThread = Thread.currentThread();
         MemorySegment pfds = Events.allocatePollFds(arena, 3);
         try {
             while (running) {
@@ -296,6 +512,7 @@ public final class VfioUserServer implements AutoCloseable {
                     step(pfds);
                 } catch (RuntimeException e) {
                     // e.g. accept failing with EMFILE: log, breathe, go on serving
+                    internalFailures.incrementAndGet();
                     LOG.log(Level.ERROR, "vfio-user server " + path + ": unexpected failure", e);
                     pause();
                 }
@@ -305,6 +522,15 @@ public final class VfioUserServer implements AutoCloseable {
                 disconnect("server closing");
             }
             dropDma(Long.MAX_VALUE);
+            dmaLock.lock();
+            try {
+                if (dmaBox != null) {
+                    dmaBox.close();
+                    dmaBox = null;
+                }
+            } finally {
+                dmaLock.unlock();
+            }
             if (releaseInThread) {
                 release();
             }
@@ -368,6 +594,7 @@ public final class VfioUserServer implements AutoCloseable {
         negotiated = false;
         connectedAt = System.nanoTime();
         clientMaxFds = DEFAULT_MAX_MSG_FDS;
+        clientMaxXfer = DEFAULT_MAX_DATA_XFER_SIZE;
         generation = connections.incrementAndGet();
         liveGeneration = generation;
         synchronized (irqLock) {
@@ -389,6 +616,8 @@ public final class VfioUserServer implements AutoCloseable {
         boolean wasNegotiated = negotiated;
         negotiated = false;
         liveGeneration = 0;
+        liveChannel = null;
+        failPendingDma("the client left (" + why + ")");
         synchronized (irqLock) {
             for (int[] fds : irqFds) {
                 for (int fd : fds) {
@@ -431,10 +660,9 @@ public final class VfioUserServer implements AutoCloseable {
         }
         VfioUserMessage in = channel.in();
         if (in.isReply()) {
-            // we never send requests, so a reply answers nothing
-            LOG.log(Level.WARNING, "vfio-user server {0}: ignoring an unsolicited reply ({1}, id {2})", path,
-                    commandName(in.command()), in.msgId());
+            // the answer to a DMA_READ / DMA_WRITE of ours, or a reply to nothing (counted, dropped)
             channel.closeUntakenFds();
+            dmaReply(in);
             return;
         }
         int[] sendFds = new int[1];
@@ -461,6 +689,7 @@ public final class VfioUserServer implements AutoCloseable {
         } catch (RuntimeException e) {
             // a bug here or in the model must cost the client one request, not the server its thread
             errorReplies.incrementAndGet();
+            internalFailures.incrementAndGet();
             LOG.log(Level.WARNING, "vfio-user server " + path + ": " + commandName(in.command()) + " failed", e);
             channel.out().beginError(in.msgId(), in.command(), Errno.EIO.code());
             sendCount = 0;
@@ -526,9 +755,11 @@ public final class VfioUserServer implements AutoCloseable {
             throw refuse(in, Errno.EINVAL, e.getMessage());
         }
         clientMaxFds = theirs.maxMsgFds();
+        clientMaxXfer = theirs.maxDataXferSize();
         new Capabilities(config.maxMsgFds(), config.maxDataXferSize()).write(channel.out(), in.msgId(), FLAG_TYPE_REPLY);
         channel.out().putU16(VfioUserLayout.Version.MINOR, Math.min(minor, VERSION_MINOR));
         negotiated = true;
+        liveChannel = channel;
         safely(model::connected);
         return 0;
     }
@@ -546,21 +777,36 @@ public final class VfioUserServer implements AutoCloseable {
         if ((flags & ~(DMA_FLAG_READ | DMA_FLAG_WRITE)) != 0 || (flags & (DMA_FLAG_READ | DMA_FLAG_WRITE)) == 0) {
             throw refuse(in, Errno.EINVAL, "DMA map flags 0x" + Integer.toHexString(flags) + " (need READ and/or WRITE, nothing else)");
         }
-        if (channel.fdCount() != 1) {
-            throw refuse(in, channel.fdCount() == 0 ? Errno.EOPNOTSUPP : Errno.EINVAL, "DMA map with "
-                    + channel.fdCount() + " descriptors (this server maps exactly one; DMA over messages is not supported)");
+        if (channel.fdCount() > 1) {
+            throw refuse(in, Errno.EINVAL, "DMA map with " + channel.fdCount() + " descriptors (one, or none for memory"
+                    + " reached through DMA_READ/DMA_WRITE messages)");
         }
-        if (size <= 0 || size > Long.MAX_VALUE - PAGE_SIZE || fdOffset < 0 || fdOffset % PAGE_SIZE != 0
-                || Long.compareUnsigned(iova + size - 1, iova) < 0) {
+        if (size <= 0 || size > Long.MAX_VALUE - PAGE_SIZE || fdOffset < 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) {
             throw refuse(in, Errno.EINVAL, "DMA map of " + Long.toUnsignedString(size) + " bytes at IOVA 0x"
                     + Long.toHexString(iova) + " from descriptor offset 0x" + Long.toHexString(fdOffset)
-                    + " (size must be positive, offset page-aligned, range must not wrap)");
+                    + " (size must be positive, offset non-negative, range must not wrap)");
         }
         for (DmaMemory.Region r : dma.overlapping(iova, size)) {
             if (r.generation() == generation) {
                 throw refuse(in, Errno.EEXIST, "DMA range [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size)
                         + ") overlaps " + r + ", which this client mapped; unmap it first");
             }
+        }
+        if (channel.fdCount() == 0) {
+            // "VFIO_USER_DMA_MAP": no descriptor, the memory is reached through DMA_READ / DMA_WRITE messages
+            // (QEMU maps ROM and BAR ranges of its address space so)
+            dropDeparted(iova, size);
+            DmaMemory.Region region;
+            try {
+                region = dma.addUnmapped(iova, size, (flags & DMA_FLAG_WRITE) != 0, generation);
+            } catch (DmaMemory.DmaOverlapException e) {
+                throw refuse(in, Errno.EEXIST, e.getMessage());
+            } catch (RuntimeException e) {
+                throw refuse(in, Errno.ENOSPC, e.getMessage());
+            }
+            safely(() -> model.dmaMapped(region));
+            reply(in, 0);
+            return 0;
         }
         int fd = channel.takeFd(0);
         MemorySegment mapping;
@@ -572,7 +818,9 @@ public final class VfioUserServer implements AutoCloseable {
                         + ") beyond the end of the descriptor's file (" + fileSize + " bytes)");
             }
             int prot = Mman.PROT_READ | ((flags & DMA_FLAG_WRITE) != 0 ? Mman.PROT_WRITE : 0);
-            mapping = Mman.mmap(size, prot, Mman.MAP_SHARED, fd, fdOffset);
+            // mmap needs a page-aligned offset: map from the page holding fdOffset and skip the head
+            long head = fdOffset % PAGE_SIZE;
+            mapping = Mman.mmap(size + head, prot, Mman.MAP_SHARED, fd, fdOffset - head);
         } catch (SysException e) {
             Io.closeQuietly(fd);
             throw refuse(in, e.errno(), "cannot map the DMA region: " + e.getMessage());
@@ -582,16 +830,12 @@ public final class VfioUserServer implements AutoCloseable {
         }
         // the descriptor stays with the region (closed with it): Region.intact() checks the file still covers it
         Arena owner = Arena.ofShared();
-        MemorySegment memory = mapping.reinterpret(size, owner, m -> {
+        long head = fdOffset % PAGE_SIZE;
+        MemorySegment memory = mapping.reinterpret(size + head, owner, m -> {
             Mman.munmap(m);
             Io.closeQuietly(fd);
-        });
-        for (DmaMemory.Region stale : dma.overlapping(iova, size)) { // only departed connections' by now
-            LOG.log(Level.INFO, "vfio-user server {0}: DMA map [0x{1}, +0x{2}) replaces {3}", path,
-                    Long.toHexString(iova), Long.toHexString(size), stale);
-            safely(() -> model.dmaUnmapping(stale));
-            dma.remove(stale.iova(), stale.size());
-        }
+        }).asSlice(head, size);
+        dropDeparted(iova, size);
         DmaMemory.Region region;
         try {
             region = dma.add(iova, memory, (flags & DMA_FLAG_WRITE) != 0, owner, generation, fd, fdOffset);
@@ -605,6 +849,16 @@ public final class VfioUserServer implements AutoCloseable {
         safely(() -> model.dmaMapped(region));
         reply(in, 0);
         return 0;
+    }
+
+    /** Unmaps the regions of departed connections that overlap {@code [iova, iova + size)} (a new map replaces them). */
+    private void dropDeparted(long iova, long size) {
+        for (DmaMemory.Region stale : dma.overlapping(iova, size)) { // only departed connections' by now
+            LOG.log(Level.INFO, "vfio-user server {0}: DMA map [0x{1}, +0x{2}) replaces {3}", path,
+                    Long.toHexString(iova), Long.toHexString(size), stale);
+            safely(() -> model.dmaUnmapping(stale));
+            dma.remove(stale.iova(), stale.size());
+        }
     }
 
     private static final int F_ADD_SEALS = 1033;
@@ -643,22 +897,36 @@ public final class VfioUserServer implements AutoCloseable {
         if (Integer.toUnsignedLong(argsz) < DmaUnmap.SIZE) {
             throw refuse(in, Errno.EINVAL, "argsz " + Integer.toUnsignedString(argsz) + " < 24");
         }
-        if (flags != 0) {
-            throw refuse(in, Errno.EOPNOTSUPP, "DMA unmap flags 0x" + Integer.toHexString(flags) + " (dirty bitmaps and unmap-all are not supported)");
+        DmaMemory.Region[] gone;
+        if ((flags & ~(DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | DMA_UNMAP_FLAG_ALL)) != 0) {
+            throw refuse(in, Errno.EINVAL, "DMA unmap flags 0x" + Integer.toHexString(flags));
         }
-        DmaMemory.Region match = null;
-        for (DmaMemory.Region r : dma.regions()) {
-            if (r.iova() == iova && r.size() == size) {
-                match = r;
+        if ((flags & DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) != 0) {
+            throw refuse(in, Errno.EOPNOTSUPP, "dirty page bitmaps are not supported (no migration)");
+        }
+        if ((flags & DMA_UNMAP_FLAG_ALL) != 0) {
+            if (iova != 0 || size != 0) {
+                throw refuse(in, Errno.EINVAL, "unmap-all with address 0x" + Long.toHexString(iova) + " and size "
+                        + Long.toUnsignedString(size) + " (both must be 0)");
+            }
+            gone = dma.regions();
+        } else {
+            if (size == 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) {
+                throw refuse(in, Errno.EINVAL, "DMA unmap of " + Long.toUnsignedString(size) + " bytes at 0x"
+                        + Long.toHexString(iova) + " (empty or wrapping range)");
+            }
+            // as VFIO type1 does: every mapping inside the range goes; one cut by either end refuses the unmap
+            gone = dma.inside(iova, size);
+            if (gone == null) {
+                throw refuse(in, Errno.EINVAL, "DMA unmap of [0x" + Long.toHexString(iova) + ", +0x"
+                        + Long.toHexString(size) + ") would cut a mapping in two " + Arrays.toString(
+                                dma.overlapping(iova, size)));
             }
         }
-        if (match == null) {
-            throw refuse(in, Errno.ENOENT, "no DMA region is mapped at exactly [0x" + Long.toHexString(iova) + ", +"
-                    + Long.toUnsignedString(size) + ")");
+        for (DmaMemory.Region r : gone) {
+            safely(() -> model.dmaUnmapping(r));
+            dma.remove(r.iova(), r.size());
         }
-        DmaMemory.Region gone = match;
-        safely(() -> model.dmaUnmapping(gone));
-        dma.remove(iova, size);
         VfioUserMessage out = reply(in, DmaUnmap.SIZE);
         out.putU32(DmaUnmap.ARGSZ, DmaUnmap.SIZE);
         out.putU32(DmaUnmap.FLAGS, flags);
@@ -700,13 +968,16 @@ public final class VfioUserServer implements AutoCloseable {
         boolean mappable = region != null && region.fd() >= 0 && clientMaxFds >= 1 && size > 0;
         int areas = mappable ? region.sparseAreas().size() : 0;
         int full = RegionInfo.SIZE + (areas > 0 ? VfioUserLayout.CapHeader.SIZE + SparseMmap.HEADER_SIZE + areas * SparseMmap.AREA_BYTES : 0);
-        if (mappable) {
+        boolean fits = Integer.toUnsignedLong(argsz) >= full;
+        // "VFIO_USER_DEVICE_GET_REGION_INFO": CAPS says capabilities are *in this reply* and MMAP that a
+        // descriptor comes with it; a reply cut to the client's argsz carries neither, only the argsz needed
+        // (QEMU refuses CAPS with cap_offset 0)
+        if (mappable && fits) {
             flags |= REGION_FLAG_MMAP;
         }
-        if (areas > 0) {
+        if (areas > 0 && fits) {
             flags |= REGION_FLAG_CAPS;
         }
-        boolean fits = Integer.toUnsignedLong(argsz) >= full;
         if (full > channel.out().payloadCapacity()) {
             throw refuse(in, Errno.E2BIG, "region " + index + " has too many sparse areas for one message");
         }
@@ -923,6 +1194,7 @@ public final class VfioUserServer implements AutoCloseable {
         Errno errno = e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException ? Errno.EINVAL
                 : e instanceof UnsupportedOperationException ? Errno.EOPNOTSUPP : Errno.EIO;
         if (errno == Errno.EIO) {
+            internalFailures.incrementAndGet();
             LOG.log(Level.WARNING, "device model failed on " + commandName(in.command()), e);
         }
         return refuse(in, errno, "device model: " + e);

@@ -20,6 +20,15 @@ final class FakeServer implements AutoCloseable {
     private final int listenFd;
     private final Thread thread;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Pushed> pushed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** Something the server thread does on its own, between client requests (e.g. a DMA_READ of its own). */
+    interface Action {
+        Object run(VfioUserChannel channel) throws Exception;
+    }
+
+    private record Pushed(Action action, java.util.concurrent.CompletableFuture<Object> done) {
+    }
     private volatile boolean running = true;
 
     FakeServer(Path path, Script script) {
@@ -36,7 +45,14 @@ final class FakeServer implements AutoCloseable {
             int fd = Sockets.accept(listenFd);
             try (VfioUserChannel ch = new VfioUserChannel(fd, 1 << 16, 8, 500)) {
                 while (running && !ch.isClosed()) {
-                    int r = ch.receive(50);
+                    for (Pushed p; (p = pushed.poll()) != null; ) {
+                        try {
+                            p.done().complete(p.action().run(ch));
+                        } catch (Throwable t) {
+                            p.done().completeExceptionally(t);
+                        }
+                    }
+                    int r = ch.receive(20);
                     if (r == VfioUserChannel.END_OF_STREAM) {
                         return;
                     }
@@ -88,6 +104,17 @@ final class FakeServer implements AutoCloseable {
         out.putU32(VfioUserLayout.IrqInfo.INDEX, index);
         out.putU32(VfioUserLayout.IrqInfo.COUNT, 4);
         send(ch);
+    }
+
+    /** Runs {@code action} on the server thread while the client is idle; returns what it returns (bounded wait). */
+    Object push(Action action) throws Exception {
+        java.util.concurrent.CompletableFuture<Object> done = new java.util.concurrent.CompletableFuture<>();
+        pushed.add(new Pushed(action, done));
+        try {
+            return done.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception x ? x : e;
+        }
     }
 
     Path path() {

@@ -205,9 +205,8 @@ class VfioUserDeviceTest {
             d.dmaUnmap(iova, 0x10000);
             assertEquals(0, server.dma().regionCount());
             assertEquals(1, model.unmapped.size());
-            VfioUserException u = assertThrows(VfioUserException.class, () -> d.dmaUnmap(iova, 0x10000));
-            assertEquals(Errno.ENOENT, u.errno());
-            assertEquals("VFIO_USER_DMA_UNMAP: server " + socket + " replied with error ENOENT", u.getMessage());
+            d.dmaUnmap(iova, 0x10000); // nothing left inside: VFIO type1 answers success, and so does the server
+            assertEquals(1, model.unmapped.size());
         } finally {
             Mman.munmap(mem);
             Io.close(memfd);

@@ -187,6 +187,9 @@ class VfioUserServerTest {
             assertEquals(RegionInfo.SIZE, in.payloadLength());
             assertEquals(RegionInfo.SIZE + 8 + 8 + 16, in.u32(RegionInfo.ARGSZ));
             assertEquals(0, raw.channel.fdCount());
+            // the capabilities are not in this reply, so neither CAPS nor MMAP (whose descriptor did not come)
+            assertEquals(REGION_FLAG_READ | REGION_FLAG_WRITE, in.u32(RegionInfo.FLAGS));
+            assertEquals(0, in.u32(RegionInfo.CAP_OFFSET));
             int needed = in.u32(RegionInfo.ARGSZ);
             in = raw.call(CMD_DEVICE_GET_REGION_INFO, RegionInfo.SIZE, m -> {
                 m.putU32(RegionInfo.ARGSZ, needed);
@@ -287,9 +290,8 @@ class VfioUserServerTest {
         int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC);
         Io.ftruncate(memfd, 0x2000);
         try (RawClient raw = new RawClient(socket).negotiated()) {
-            assertError(Errno.EOPNOTSUPP, dmaMap(raw, 0x1000, 0, 0x1000, DMA_FLAG_READ | DMA_FLAG_WRITE));
             assertError(Errno.EINVAL, dmaMap(raw, 0x1000, 0, 0x4000, DMA_FLAG_READ | DMA_FLAG_WRITE, memfd)); // past the file
-            assertError(Errno.EINVAL, dmaMap(raw, 0x1000, 0x10, 0x1000, DMA_FLAG_READ, memfd));              // unaligned offset
+            assertError(Errno.EINVAL, dmaMap(raw, 0x1000, 0x1010, 0x1000, DMA_FLAG_READ, memfd));            // past, unaligned
             assertError(Errno.EINVAL, dmaMap(raw, 0x1000, 0, 0x1000, 0x4, memfd));                          // unknown flag
             assertError(Errno.EINVAL, dmaMap(raw, -0x1000L, 0, 0x2000, DMA_FLAG_READ, memfd));              // wraps
             assertError(Errno.EINVAL, dmaMap(raw, 0x1000, 0, 0x1000, DMA_FLAG_READ, memfd, memfd));          // two fds
@@ -410,6 +412,102 @@ class VfioUserServerTest {
             m.putU64(DmaMap.ADDRESS, iova);
             m.putU64(DmaMap.SIZE_FIELD, size);
         }, fds);
+    }
+
+    private static VfioUserMessage dmaUnmap(RawClient raw, long iova, long size, int flags) {
+        return raw.call(CMD_DMA_UNMAP, VfioUserLayout.DmaUnmap.SIZE, m -> {
+            m.putU32(VfioUserLayout.DmaUnmap.ARGSZ, VfioUserLayout.DmaUnmap.SIZE);
+            m.putU32(VfioUserLayout.DmaUnmap.FLAGS, flags);
+            m.putU64(VfioUserLayout.DmaUnmap.ADDRESS, iova);
+            m.putU64(VfioUserLayout.DmaUnmap.SIZE_FIELD, size);
+        });
+    }
+
+    @Test
+    void dmaUnmapOfARangeRemovesEveryMappingInsideItAsVfioType1Does() {
+        server.close();
+        server = new VfioUserServer(socket, model, new VfioUserServer.Config(4, 4096, 500, 16));
+        int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC);
+        Io.ftruncate(memfd, 0x10000);
+        try (RawClient raw = new RawClient(socket).negotiated()) {
+            for (int i = 0; i < 4; i++) { // 4 pages at 0x10000, 0x12000, 0x14000, 0x16000, one without a descriptor
+                VfioUserMessage r = i == 3 ? dmaMap(raw, 0x10000 + i * 0x2000L, 0, 0x1000, DMA_FLAG_READ | DMA_FLAG_WRITE)
+                        : dmaMap(raw, 0x10000 + i * 0x2000L, i * 0x1000L, 0x1000, DMA_FLAG_READ | DMA_FLAG_WRITE, memfd);
+                assertFalse(r.isError(), "map " + i + ": " + VfioUser.errnoName(r.error()));
+            }
+            assertEquals(4, server.dma().regionCount());
+            // a range that cuts a mapping in two is refused and removes nothing
+            assertError(Errno.EINVAL, dmaUnmap(raw, 0x10800, 0x4000, 0));
+            assertEquals(4, server.dma().regionCount());
+            // the range covering the first three (and the gaps between) removes exactly those
+            VfioUserMessage r = dmaUnmap(raw, 0x10000, 0x6000, 0);
+            assertFalse(r.isError(), VfioUser.errnoName(r.error()));
+            assertEquals(0x10000, r.u64(VfioUserLayout.DmaUnmap.ADDRESS), "the reply echoes the request");
+            assertEquals(0x6000, r.u64(VfioUserLayout.DmaUnmap.SIZE_FIELD));
+            assertEquals(1, server.dma().regionCount());
+            assertEquals(3, model.unmapped.size(), "the model heard of each");
+            // the same range again: nothing inside, success (type1 unmaps 0 bytes)
+            assertFalse(dmaUnmap(raw, 0x10000, 0x6000, 0).isError());
+            assertError(Errno.EINVAL, dmaUnmap(raw, 0x10000, 0, 0));                                   // empty
+            assertError(Errno.EOPNOTSUPP, dmaUnmap(raw, 0x10000, 0x1000, DMA_UNMAP_FLAG_GET_DIRTY_BITMAP));
+            assertError(Errno.EINVAL, dmaUnmap(raw, 0x10000, 0x1000, DMA_UNMAP_FLAG_ALL));             // ALL needs 0, 0
+            assertError(Errno.EINVAL, dmaUnmap(raw, 0, 0, 1 << 7));                                     // unknown flag
+            // QEMU's unmap-all
+            assertFalse(dmaUnmap(raw, 0, 0, DMA_UNMAP_FLAG_ALL).isError());
+            assertEquals(0, server.dma().regionCount());
+            assertEquals(4, model.unmapped.size());
+            // and the client maps again what QEMU maps on a second run: no EEXIST
+            assertFalse(dmaMap(raw, 0x10000, 0, 0x1000, DMA_FLAG_READ, memfd).isError());
+        } finally {
+            Io.close(memfd);
+        }
+    }
+
+    @Test
+    void aDmaMapWithoutADescriptorIsReadAndWrittenThroughMessagesByTheModel() throws Exception {
+        long iova = 0x7000_0000L;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+                VfioUserDevice d = VfioUserDevice.connect(socket, VfioUserDeviceTest.CLIENT)) {
+            MemorySegment guest = arena.allocate(0x4000);
+            MemorySegment rom = arena.allocate(0x1000);
+            guest.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0x10, 0x5eed);
+            d.dmaMap(-1, 0, guest, iova, DMA_FLAG_READ | DMA_FLAG_WRITE);
+            d.dmaMap(-1, 0, rom, iova + 0x10000, DMA_FLAG_READ);
+            DmaMemory.Region region = server.dma().find(iova, 4);
+            assertFalse(region.mapped(), "no descriptor, no mapping: " + region);
+            assertEquals(0x5eed, server.dma().getInt(iova + 0x10));
+            server.dma().putLong(iova + 0x20, 0x0102030405060708L);
+            assertEquals(0x0102030405060708L, guest.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x20));
+            // 10000 bytes through a server whose messages hold 4096: split into several DMA_WRITEs, read back whole
+            byte[] block = new byte[10000];
+            for (int i = 0; i < block.length; i++) {
+                block[i] = (byte) (i * 7);
+            }
+            long before = server.dmaMessages();
+            server.dma().write(iova + 0x100, MemorySegment.ofArray(block), 0, block.length);
+            byte[] back = new byte[block.length];
+            server.dma().read(iova + 0x100, MemorySegment.ofArray(back), 0, back.length);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(block, back);
+            assertArrayEqualsAt(block, guest, 0x100);
+            assertTrue(server.dmaMessages() - before >= 6, "split by the 4096-byte messages: " + (server.dmaMessages() - before));
+            // the read-only map is refused before anything is sent; a range outside every map too
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> server.dma().putInt(iova + 0x10000, 1));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> server.dma().getInt(iova + 0x3ffe));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, region::segment);
+            assertEquals(0, d.refusedServerRequests());
+        }
+        // the client left: the region stays (the device outlives its client) but nobody serves it
+        VfioUserDeviceTest.waitFor(() -> model.disconnects.get() == 1);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> server.dma().getInt(iova));
+        assertTrue(e.getMessage().contains("no client is connected"), e.getMessage());
+    }
+
+    private static void assertArrayEqualsAt(byte[] expected, MemorySegment memory, long at) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected,
+                memory.asSlice(at, expected.length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
     }
 
     @Test

@@ -69,6 +69,16 @@ public final class VhostUserClient implements AutoCloseable {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    private static final java.util.concurrent.atomic.AtomicLong REFUSED_REPLIES = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Replies refused as malformed (wrong request code, flags, version or size, cut short, a ring other than the
+     * one asked for) or bytes that answered nothing, by every client of this process; each cost its connection.
+     */
+    public static long refusedReplies() {
+        return REFUSED_REPLIES.get();
+    }
+
     /** How long a request waits for its reply; tests shorten it. */
     static volatile int replyTimeoutMillis = 10_000;
 
@@ -221,6 +231,7 @@ public final class VhostUserClient implements AutoCloseable {
         readReply(GET_VRING_BASE, 8);
         int got = msg.data().get(U32, HEADER_SIZE);
         if (got != index) {
+            REFUSED_REPLIES.incrementAndGet();
             throw lostWith("the backend answered GET_VRING_BASE for ring " + got + " instead of " + index);
         }
         return msg.data().get(U32, HEADER_SIZE + 4);
@@ -240,6 +251,22 @@ public final class VhostUserClient implements AutoCloseable {
 
     private void write(int request, int flags, int size, int nfds) {
         checkOpen();
+        // the backend speaks only when asked (no BACKEND_REQ channel here): bytes waiting now are a duplicate or
+        // unsolicited message, which would otherwise pass for the reply to this request
+        if (Events.pollIn(fd, 0)) {
+            long r;
+            try {
+                r = msg.receive(fd, UnixMessage.MSG_DONTWAIT | MSG_PEEK);
+            } catch (SysException e) {
+                r = 0;
+            }
+            msg.closeReceivedFds();
+            if (r == 0) {
+                throw lostWith("the backend closed the connection");
+            }
+            REFUSED_REPLIES.incrementAndGet();
+            throw lostWith(r + " bytes from the backend that answer nothing were waiting before " + name(request));
+        }
         MemorySegment d = msg.data();
         d.set(U32, 0, request);
         d.set(U32, 4, FLAG_VERSION | flags);
@@ -278,6 +305,7 @@ public final class VhostUserClient implements AutoCloseable {
         }
         if (r < HEADER_SIZE || code != request || (flags & FLAG_REPLY) == 0 || (flags & FLAG_VERSION_MASK) != FLAG_VERSION
                 || size != expectedSize || r != HEADER_SIZE + size) {
+            REFUSED_REPLIES.incrementAndGet();
             throw lostWith("malformed reply to " + name(request) + ": request " + code + ", flags 0x"
                     + Integer.toHexString(flags) + ", size " + Integer.toUnsignedString(size) + " in " + r
                     + " bytes (expected " + expectedSize + ")");

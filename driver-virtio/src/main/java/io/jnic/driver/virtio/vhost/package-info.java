@@ -13,6 +13,13 @@
  * offers VIRTIO_F_RING_PACKED when the backend does, and the rings are {@link io.jnic.driver.virtio.PackedVirtqueue}s
  * (SET_VRING_ADDR: ring, driver area, device area; SET_VRING_BASE: position | wrap counter << 15).
  *
+ * <p>A backend's bad reply (wrong request code, flags or version, a size that lies, cut short, a ring other than
+ * the one asked for) or bytes waiting before a request (a duplicate or unsolicited message, which vhost-user
+ * gives no way to tell from the next reply) cost the connection: the call throws naming it, later calls fail at
+ * once, {@link io.jnic.driver.virtio.vhost.VhostUserClient#refusedReplies()} counts them. A REPLY_ACK refusal
+ * (non-zero status) is an error of that request only. Every wait for a reply is bounded. Tested against a
+ * hostile backend ({@code VhostUserClientFuzzTest}, seeded) and DPDK's.
+ *
  * <p>Known limits: DPDK 22.11's backend answers GET_QUEUE_NUM with its library maximum (128), not with its
  * port's queue count, so asking for more pairs than {@code net_vhost0,queues=} leaves the extra pairs
  * unserved instead of failing; segments added to the group after start are not declared to the backend; a
