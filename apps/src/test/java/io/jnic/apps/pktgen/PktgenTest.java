@@ -214,7 +214,8 @@ class PktgenTest {
                     "30");
             assertEquals(0, r.rc(), r.output());
             List<Map<String, Object>> trials = Plot.list(r.json(), "trials");
-            assertTrue(trials.size() >= 2, r.output());
+            // RFC 2544 starts at the upper bound: on a quiet machine that trial passes and ends the search
+            assertTrue(!trials.isEmpty(), r.output());
             double best = 0;
             for (Map<String, Object> t : trials) {
                 boolean pass = (Boolean) t.get("pass");
