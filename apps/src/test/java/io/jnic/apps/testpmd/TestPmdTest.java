@@ -283,7 +283,7 @@ class TestPmdTest {
     void thePromptTakesCommandsAnswersBadOnesAndEveryModeMovesTraffic() throws Exception {
         try (Pmd t = new Pmd("--no-huge", "--file-prefix", prefix("prompt"), "--", "-i", "--devsim-rate", "20000",
                 "--rxd", "512")) {
-            t.await("no device given: 2 simulated 82599 ports");
+            t.await("2 simulated 82599 ports");
             t.await("Interactive-mode selected");
             t.await("Port 1: 02:6A:6E:00:00:01");
             t.cmd("show port info 0");
