@@ -79,6 +79,9 @@ public final class EalOptions {
             description = "add a virtual device (repeatable), e.g. net_null0")
     private List<String> vdevs = new ArrayList<>();
 
+    @Option(names = "--no-telemetry", description = "do not serve telemetry (dpdk-telemetry.py) for this process")
+    private boolean noTelemetry;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", converter = LogLevelConverter.class,
             description = "off, error, warning, info, debug, trace or all (default: info)")
     private System.Logger.Level logLevel;
@@ -106,6 +109,11 @@ public final class EalOptions {
 
     public boolean noHuge() {
         return noHuge;
+    }
+
+    /** --no-telemetry: no telemetry socket for this process. */
+    public boolean noTelemetry() {
+        return noTelemetry;
     }
 
     public Optional<Path> hugeDir() {

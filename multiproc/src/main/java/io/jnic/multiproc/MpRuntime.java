@@ -11,6 +11,10 @@ import io.jnic.multiproc.ipc.IpcPeer;
 import io.jnic.multiproc.ipc.IpcReply;
 import io.jnic.multiproc.ipc.IpcStats;
 import io.jnic.multiproc.ipc.RateLimitedLog;
+import io.jnic.multiproc.telemetry.JnicEvents;
+import io.jnic.multiproc.telemetry.ProcessCommands;
+import io.jnic.multiproc.telemetry.Telemetry;
+import io.jnic.multiproc.telemetry.TelemetryServer;
 import io.jnic.sys.Io;
 import io.jnic.sys.Proc;
 import io.jnic.sys.Sched;
@@ -102,6 +106,8 @@ public final class MpRuntime implements AutoCloseable {
     private final List<Consumer<SecondaryExit>> exitCallbacks = new CopyOnWriteArrayList<>();
     private final List<Runnable> primaryExitCallbacks = new CopyOnWriteArrayList<>();
     private final Set<Integer> floating = ConcurrentHashMap.newKeySet();
+    private final Telemetry telemetry = new Telemetry(pid);
+    private TelemetryServer telemetryServer;
     private volatile boolean primaryGone;
     private volatile boolean closed;
     private boolean orphan;
@@ -327,6 +333,7 @@ public final class MpRuntime implements AutoCloseable {
             config.publish(); // only now can a secondary attach: the channel and its handlers are up
             LOG.log(System.Logger.Level.INFO, "primary {0,number,#} of file prefix ''{1}'' in {2}, lcores [{3}]", pid,
                     options.filePrefix(), dir, options.lcores());
+            rt.startTelemetry();
             return rt;
         } catch (RuntimeException e) {
             if (ipc != null) {
@@ -467,6 +474,7 @@ public final class MpRuntime implements AutoCloseable {
             watcher.watch(primaryPid, rt::onPrimaryExit);
             LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) of primary {2,number,#}, file prefix ''{3}'', lcores [{4}]",
                     pid, procId, primaryPid, prefix, options.lcores());
+            rt.startTelemetry();
             return rt;
         } catch (RuntimeException e) {
             abandonStart(ipc, watcher, memory, config, pid);
@@ -579,6 +587,7 @@ public final class MpRuntime implements AutoCloseable {
                     + "and device queues work; missing without a primary: IPC to it (requests fail at once), memory "
                     + "hotplug, recovery of processes that die from now on, link and RX-interrupt events. Restart the "
                     + "group (stop every process, start a primary) to get them back.", pid, prefix, primaryPid, holders);
+            rt.startTelemetry();
             return rt;
         } catch (RuntimeException e) {
             abandonStart(ipc, watcher, memory, config, pid);
@@ -821,6 +830,10 @@ public final class MpRuntime implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) {2}; released lcores [{3}]{4}", spid,
                 info.procId(), detached ? "left the group" : "ended without leaving (exit, crash or kill)",
                 released.isEmpty() ? "none" : released, socketRemoved ? "; removed its IPC socket" : "");
+        JnicEvents.processExit(spid, info.procId(), false, detached, released.toString());
+        if (!detached) {
+            TelemetryServer.removeStale(options.filePrefix()); // the dead one's telemetry socket
+        }
         for (Consumer<SecondaryExit> c : exitCallbacks) {
             runQuietly(() -> c.accept(exit));
         }
@@ -843,6 +856,7 @@ public final class MpRuntime implements AutoCloseable {
         ipc.primaryGone("the primary (pid " + primaryPid + ") of file prefix '" + options.filePrefix() + "' has ended");
         LOG.log(System.Logger.Level.WARNING, "the primary (pid {0,number,#}) of file prefix ''{1}'' ended", primaryPid,
                 options.filePrefix());
+        JnicEvents.processExit(primaryPid, 0, true, false, "");
         for (Runnable r : primaryExitCallbacks) {
             runQuietly(r);
         }
@@ -1119,6 +1133,32 @@ public final class MpRuntime implements AutoCloseable {
         return memory;
     }
 
+    // ---- telemetry
+
+    /** Registers the process-level commands and serves them, unless --no-telemetry; a failure is only logged. */
+    private void startTelemetry() {
+        ProcessCommands.register(this, telemetry);
+        if (options.noTelemetry()) {
+            return;
+        }
+        try {
+            telemetryServer = TelemetryServer.start(telemetry, options.filePrefix(), primary ? 0 : Math.max(procId, 1));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "no telemetry for this process: {0}", e.getMessage());
+        }
+    }
+
+    /** This process's telemetry commands (DPDK's rte_telemetry_register_cmd); served unless --no-telemetry. */
+    public Telemetry telemetry() {
+        return telemetry;
+    }
+
+    /** Where this process serves telemetry, if it does. */
+    public java.util.Optional<java.nio.file.Path> telemetrySocket() {
+        TelemetryServer s = telemetryServer;
+        return s == null ? java.util.Optional.empty() : java.util.Optional.of(s.path());
+    }
+
     // ---- public API
 
     public boolean isPrimary() {
@@ -1335,6 +1375,10 @@ public final class MpRuntime implements AutoCloseable {
             return;
         }
         closed = true;
+        if (telemetryServer != null) {
+            telemetryServer.close();
+        }
+        telemetry.close(); // its MBeans
         if (!primary && !primaryGone) {
             try {
                 ipc.sendMessage(new IpcMessage(ACTION_UNREGISTER));

@@ -4,6 +4,7 @@ import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortTable;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.multiproc.pdump.CaptureTap;
 
 /**
  * l2fwd's forwarding step for the queues one process drives: what arrives on a port goes out of its pair
@@ -36,6 +37,8 @@ public final class L2Forwarder {
     private final long txBefore;
     private final MbufBatch b;
     private final Mbuf m = new Mbuf();
+    private CaptureTap tap = CaptureTap.OFF;
+    private int tapQueue;
 
     /**
      * @param app   the app's name, for messages
@@ -68,6 +71,15 @@ public final class L2Forwarder {
         this.txBefore = tx;
     }
 
+    /**
+     * Mirrors what this forwarder receives and sends to a packet capture (pdump) when one is switched on, as
+     * queue {@code queue} of each port; costs one read per burst while none is.
+     */
+    public void capture(CaptureTap t, int queue) {
+        this.tap = t;
+        this.tapQueue = queue;
+    }
+
     /** One burst from every port in turn, each sent out of its pair; returns the packets received. */
     public int poll(Queue[] queues) {
         int received = 0;
@@ -77,6 +89,7 @@ public final class L2Forwarder {
                 continue;
             }
             received += got;
+            tap.rx(p, tapQueue, b, got);
             int dp = dst[p];
             long bytes = 0;
             long[] h = b.handles();
@@ -87,6 +100,7 @@ public final class L2Forwarder {
                 }
                 bytes += m.dataLen();
             }
+            tap.tx(dp, tapQueue, b);
             int sent = queues[dp].txBurst(b);
             long[] cp = c[p];
             long[] cd = c[dp];

@@ -24,6 +24,8 @@ import io.jnic.multiproc.EalApplication;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.ProcType;
+import io.jnic.multiproc.pdump.CaptureTap;
+import io.jnic.multiproc.pdump.PdumpService;
 import io.jnic.multiproc.port.QueueOwners;
 import io.jnic.multiproc.port.SecondaryQueues;
 import io.jnic.multiproc.port.SharedPorts;
@@ -260,6 +262,7 @@ public final class L2fwdMp implements EalApplication {
                 ProcStats stats = ProcStats.create(rt, o.numProcs);
                 try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {
                     io.jnic.multiproc.port.PortStatsService.serve(rt, devs); // proc-info's --stats/--xstats
+                    PdumpService.serve(rt); // ./jnic pdump
                     sp.addLinkListener(this::onLink);
                     sp.addResetListener(this::onReset);
                     rt.onSecondaryExit(x -> out.printf(Locale.ROOT, "l2fwd-mp: secondary pid %d (%s) %s; "
@@ -534,6 +537,7 @@ public final class L2fwdMp implements EalApplication {
             // a restarted process continues its slot's counters, so that totals keep matching the devices
             L2Forwarder fwd = new L2Forwarder("l2fwd-mp", portIds, o.portmask, table, o.macUpdating, stats, me, o.ports.burst,
                     lcore);
+            fwd.capture(CaptureTap.attach(rt, lcore), me);
             stats.pid(me, rt.pid());
             long start = System.nanoTime();
             long periodNs = o.period * 1_000_000_000L;

@@ -73,6 +73,7 @@ public final class PortStatsService implements AutoCloseable {
             s.ports.put(d.portId(), d);
         }
         rt.ipc().register(ACTION, s::onRequest);
+        EthdevTelemetry.register(rt, s.ports); // the same counters for dpdk-telemetry.py
         return s;
     }
 

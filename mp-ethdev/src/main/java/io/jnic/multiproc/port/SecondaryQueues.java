@@ -56,6 +56,8 @@ public final class SecondaryQueues implements AutoCloseable {
         SecondaryQueues s = new SecondaryQueues(rt, owners, SharedPorts.table(rt.memory()));
         rt.ipc().register(SharedPorts.ACTION_LINK, s::onLink);
         rt.ipc().register(SharedPorts.ACTION_RESET, s::onReset);
+        EthdevTelemetry.register(rt, null); // counters through the primary
+        EthdevTelemetry.registerQueues(rt, owners);
         return s;
     }
 
@@ -124,6 +126,7 @@ public final class SecondaryQueues implements AutoCloseable {
             LOG.log(Level.WARNING, "ignored a link event of port {0}", port);
             return;
         }
+        io.jnic.multiproc.telemetry.JnicEvents.linkChange(port, l.up(), l.speedMbps());
         for (LinkListener x : listeners) {
             try {
                 x.onLink(port, l, at);

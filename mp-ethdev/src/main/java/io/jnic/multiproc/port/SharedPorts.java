@@ -9,6 +9,7 @@ import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolAudit;
 import io.jnic.multiproc.MpRuntime;
+import io.jnic.multiproc.telemetry.JnicEvents;
 import io.jnic.multiproc.SecondaryExit;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
@@ -110,6 +111,7 @@ public final class SharedPorts implements AutoCloseable {
         rt.addReclaimer(s::recover);
         OrphanAttach.record(rt.memory(), devices); // device sockets, for processes that attach after the primary
         owners.publish(); // secondaries may attach from now on
+        EthdevTelemetry.registerQueues(rt, owners);
         return s;
     }
 
@@ -144,6 +146,7 @@ public final class SharedPorts implements AutoCloseable {
         if (closed) {
             return;
         }
+        JnicEvents.linkChange(port, l.up(), l.speedMbps());
         ByteBuffer b = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(port).putInt(l.up() ? 1 : 0).putLong(l.pack()).putLong(now);
         try {
@@ -400,6 +403,10 @@ public final class SharedPorts implements AutoCloseable {
         }
         int pid = gone.secondary().pid();
         boolean allReset = true;
+        JnicEvents.Recovery event = new JnicEvents.Recovery();
+        event.begin();
+        long resetBefore = queuesReset.get();
+        long reclaimedBefore = mbufsReclaimed.get();
         for (Map.Entry<Integer, EthDevice> e : ports.entrySet()) {
             int port = e.getKey();
             for (int q = 0; q < QueueOwners.MAX_QUEUES; q++) {
@@ -409,11 +416,13 @@ public final class SharedPorts implements AutoCloseable {
                 try {
                     e.getValue().queuePairReset(q);
                     queuesReset.incrementAndGet();
+                    JnicEvents.queueReset(port, q, pid, true);
                 } catch (RuntimeException ex) {
                     // The ring still holds the dead process's buffers (the device may still write them): the queue
                     // stays with the dead pid (an attach is refused, naming it) and nothing it held is reclaimed,
                     // since that would free those buffers under the ring and the next owner would free them again.
                     allReset = false;
+                    JnicEvents.queueReset(port, q, pid, false);
                     LOG.log(Level.ERROR, "cannot reset queue " + q + " of " + e.getValue().name() + " after pid " + pid
                             + " died: " + ex.getMessage() + "; the queue stays unusable and the mbufs pid " + pid
                             + " held are not reclaimed (restart the group to get them back)", ex);
@@ -435,6 +444,12 @@ public final class SharedPorts implements AutoCloseable {
             mbufsReclaimed.addAndGet(n);
             LOG.log(Level.INFO, "returned {0,number,#} mbufs held by dead pid {1,number,#} to mempool ''{2}''", n, pid,
                     pool.name());
+        }
+        if (event.shouldCommit()) {
+            event.pid = pid;
+            event.queuesReset = (int) (queuesReset.get() - resetBefore);
+            event.mbufsReclaimed = mbufsReclaimed.get() - reclaimedBefore;
+            event.commit();
         }
     }
 

@@ -29,6 +29,10 @@
  * that died with the primary. A new primary refuses to start while the old
  * group's secondaries run; stop them and start the group again.
  *
+ * <p>Telemetry: {@link io.jnic.multiproc.port.EthdevTelemetry} registers DPDK's ethdev commands ({@code /ethdev/list,
+ * info, stats, xstats, link_status}) and {@code /jnic/queues} in the process's telemetry, and a Port MBean per port,
+ * where the primary serves its port statistics and where a secondary joins (its counters come from the primary).
+ *
  * <p>This module sits above multiproc and ethdev so that neither depends on the other.
  */
 package io.jnic.multiproc.port;
