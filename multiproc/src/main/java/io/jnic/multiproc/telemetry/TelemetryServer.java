@@ -275,7 +275,14 @@ public final class TelemetryServer implements AutoCloseable {
             Io.setNonBlocking(c, true);
             fds[slot] = c;
             clientsServed++;
-            queue(slot, telemetry.greeting(), msg, System.nanoTime());
+            try {
+                queue(slot, telemetry.greeting(), msg, System.nanoTime());
+            } catch (RuntimeException e) {
+                // a client that connects and closes at once (a liveness probe) makes the greeting fail with EPIPE:
+                // that client goes, the server stays
+                LOG.log(System.Logger.Level.DEBUG, "telemetry client gone before its greeting: {0}", e.getMessage());
+                drop(slot);
+            }
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The telemetry server against clients that behave and clients that do not. */
@@ -140,6 +141,26 @@ class TelemetryServerTest {
                 Thread.sleep(50);
             }
             assertEquals(1, s.clientCounts()[1], "the client that never read was disconnected (" + sent + " requests)");
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a dead server fills the backlog: connect blocks
+    void clientsThatCloseBeforeTheirGreetingLeaveTheServerServing() {
+        // what a liveness probe does (another process choosing its socket name, removeStale): connect, close at once
+        try (TelemetryServer s = TelemetryServer.start(telemetry(), "tsp", 0)) {
+            for (int i = 0; i < 50; i++) {
+                int fd = Sockets.socket(Sockets.SOCK_SEQPACKET);
+                try {
+                    Sockets.connect(fd, UnixAddress.of(s.path()));
+                } finally {
+                    Io.closeQuietly(fd);
+                }
+            }
+            try (Client c = new Client(s.path())) {
+                c.receive();
+                assertEquals("{\"/echo\":{\"params\":\"up\"}}", c.ask("/echo,up"), "still serving after the probes");
+            }
         }
     }
 
