@@ -51,8 +51,12 @@ public final class PortStatsService implements AutoCloseable {
     static final int REQUEST_BYTES = 12;
     static final int REPLY_HEADER = 8;
     private static final int STATS_FIELDS = 8;
-    /** How long an asker waits for the primary. */
-    public static final Duration TIMEOUT = Duration.ofSeconds(3);
+    /**
+     * How long an asker waits for the primary. Generous: on a vfio-user port every counter is a trapped read (a
+     * message round trip), and on a loaded machine the ~54 reads of an 82599's counters have taken over 3 s, the
+     * more so while another reader (telemetry, JMX) holds the device.
+     */
+    public static final Duration TIMEOUT = Duration.ofSeconds(15);
     private static final System.Logger LOG = System.getLogger(PortStatsService.class.getName());
 
     private final MpRuntime rt;
