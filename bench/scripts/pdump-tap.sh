@@ -3,11 +3,11 @@
 # control word), a capture of another queue, and this queue captured (32 copies into the capture pool and one
 # enqueue), for 64- and 1518-byte frames; writes bench/results/pdump-<date>.md.
 #
-#   bench/scripts/pdump-tap.sh            (JNIC_JMH="extra JMH options", JNIC_RESULTS=output file)
+#   bench/scripts/pdump-tap.sh            (JNIC_JMH="extra JMH options", RESULTS_DIR=output directory, JNIC_RESULTS=output file)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 day=$(date -u +%Y-%m-%d)
-out=${JNIC_RESULTS:-$root/bench/results/pdump-$day.md}
+out=${JNIC_RESULTS:-${RESULTS_DIR:-$root/bench/results}/pdump-$day.md}
 work=$(mktemp -d /tmp/jnic-pdump-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "pdump-tap: building the benchmarks" >&2
