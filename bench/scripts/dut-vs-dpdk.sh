@@ -149,7 +149,7 @@ fresh=1; [ -f "$out" ] && fresh=0
 {
   [ "$fresh" = 0 ] || printf '# jnic l2fwd-mp vs DPDK l2fwd as the device under test\n'
   printf '\n## %s UTC\n\n' "$(date -u +%H:%M)"
-  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load at the start $BENCH_LOAD_START."
   echo "DPDK $(pkg-config --modversion libdpdk); JDK $("$JAVA" -version 2>&1 | head -1). $rounds round(s) x $secs s per cell,"
   echo "jnic and DPDK interleaved within each round; both DUTs single-threaded on lcore 1, two virtio-user ports."
   echo

@@ -3,10 +3,10 @@
 # machine, in the same run, and writes bench/results/memory-<date>.md.
 #
 #   bench/scripts/memory-vs-dpdk.sh [rounds]     (default 2 rounds; needs root for apt-get and hugepages)
-#   smoke run: RESULTS_DIR=/tmp/r JNIC_JMH="-wi 1 -i 1" bench/scripts/memory-vs-dpdk.sh 1
+#   smoke run: RESULTS_DIR=/tmp/r JMH_OPTS="-f 1 -wi 1 -i 1 -w 1s -r 1s" PROBE_ROUNDS=1 bench/scripts/memory-vs-dpdk.sh 1
 #
 # Environment: JNIC_ANCHORS=dir with mpbench.c (default: ../shared/anchors beside the repo),
-#              JNIC_JMH="extra JMH options", RESULTS_DIR (default bench/results), JNIC_RESULTS=output file,
+#              JMH_OPTS (replaces the default iterations), JNIC_JMH="extra JMH options", PROBE_ROUNDS (7), RESULTS_DIR (default bench/results), JNIC_RESULTS=output file,
 #              CPU=the measuring core (default 0), OTHER_CPU=ring_perf's second lcore (default 1).
 # Each round runs DPDK's figures and jnic's JMH benchmarks back to back; the table takes the best round
 # of each side (every round's figures are listed too). One section per run is appended to the day's file.
@@ -65,10 +65,11 @@ log "building the benchmarks"
 jnic_find_jdk >/dev/null
 java="$JAVA_HOME/bin/java"
 jar="$root/bench/target/benchmarks.jar"
-jmh_opts="-f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc ${JNIC_JMH:-}"
+jmh_opts="${JMH_OPTS:--f 1 -wi 3 -i 5 -w 1s -r 1s} -prof gc ${JNIC_JMH:-}"
+probe_rounds=${PROBE_ROUNDS:-7}
 pin=(taskset -c "$CPU")
 jmh_cmd="${pin[*]} $java --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar 'RingBench|MempoolBench' $jmh_opts -rf json"
-probe_cmd="${pin[*]} $java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jnic.bench.CpuTimeProbe 7 <group>"
+probe_cmd="${pin[*]} $java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jnic.bench.CpuTimeProbe $probe_rounds <group>"
 
 mhz=$(awk -F: '/^cpu MHz/ {gsub(/ /,"",$2); print $2; exit}' /proc/cpuinfo)
 ghz=$(awk -v m="$mhz" 'BEGIN {printf "%.4f", m / 1000}')
@@ -88,8 +89,8 @@ for r in $(seq 1 "$rounds"); do
   (cd "$root" && "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" 'RingBench|MempoolBench' $jmh_opts \
       -rf json -rff "$work/jmh-$r.json") > "$work/jmh-$r.txt" 2>&1
   for g in "ring SPSC" "ring MPMC" "cache 256" "cache 0"; do
-    "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" io.jnic.bench.CpuTimeProbe 7 "$g" >> "$work/probe-$r.txt"
-    "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED -Djnic.ring.copyThreshold=100000 -cp "$jar" io.jnic.bench.CpuTimeProbe 7 "$g" \
+    "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" io.jnic.bench.CpuTimeProbe "$probe_rounds" "$g" >> "$work/probe-$r.txt"
+    "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED -Djnic.ring.copyThreshold=100000 -cp "$jar" io.jnic.bench.CpuTimeProbe "$probe_rounds" "$g" \
       | grep '^ring' | sed 's/^ring/ring(loop copy)/' >> "$work/probe-$r.txt" || true
   done
   hp_jnic=$(bench_max "$hp_jnic" "$(bench_hp_watch_stop "$work/hp-jnic")")
@@ -105,7 +106,7 @@ else
 fi
 
 mkdir -p "$(dirname "$out")"
-python3 - "$work" "$rounds" "$ghz" "$mhz" "$work/section.md" "$ring_cmd" "$mp_cmd" "$mpbench_build" "$jmh_cmd" "$probe_cmd" "$epsilon_cmd" "$epsilon" <<'PY'
+PROBE_ROUNDS=$probe_rounds python3 - "$work" "$rounds" "$ghz" "$mhz" "$work/section.md" "$ring_cmd" "$mp_cmd" "$mpbench_build" "$jmh_cmd" "$probe_cmd" "$epsilon_cmd" "$epsilon" <<'PY'
 import json, re, sys, os, platform, subprocess
 work, rounds, ghz, mhz, out, ring_cmd, mp_cmd, mp_build, jmh_cmd, probe_cmd, epsilon_cmd, epsilon = sys.argv[1:]
 rounds = int(rounds); ghz = float(ghz)
@@ -207,9 +208,9 @@ with open(out, "w") as o:
     for label, j, d, a, cpu_, src in rows:
         ratio = None if (j is None or d is None or d == 0) else j / d
         o.write(f"| {label} | {f(j)} | {f(d)} | {f(ratio)} | {f(a, '{:.3f}')} | {f(cpu_)} | {src} |\n")
-    o.write("\nThe CPU-time column times the same loops by thread CPU time (io.jnic.bench.CpuTimeProbe, best of 7): "
-            "unlike wall time it does not count time spent waiting for a CPU on this shared machine, so it is "
-            "the steadier jnic figure; DPDK has no such column (its loops are timed with rdtsc).\n\n")
+    o.write("\nThe CPU-time column times the same loops by thread CPU time (io.jnic.bench.CpuTimeProbe, best of %s): "
+            "unlike wall time it does not count time spent waiting for a CPU, so it is "
+            "the steadier jnic figure; DPDK has no such column (its loops are timed with rdtsc).\n\n" % os.environ["PROBE_ROUNDS"])
     o.write("### Every round\n\n| round | work | jnic JMH ns/op | jnic cycles/elem | DPDK cycles/elem |\n|---|---|---:|---:|---:|\n")
     for r in range(rounds):
         for key, (c, a, ns) in sorted(rounds_j[r].items(), key=str):
@@ -237,7 +238,7 @@ bench_set DPDK "bulk sizes" "ring_perf 1, 8, 32 (bulk and burst); mpbench 32"
 bench_set jnic "pool caches" "256 and 0 objects per lcore"; bench_set DPDK "pool caches" "256 and 0 (mpbench.c)"
 bench_set jnic software "$(bench_jdk_version "$java")"; bench_set DPDK software "$(bench_dpdk_version)"
 bench_set jnic "JVM flags" "--enable-native-access=ALL-UNNAMED; ergonomics: $(bench_jvm_ergonomics "$java")"
-bench_set jnic measure "JMH $jmh_opts, best of $rounds rounds; CPU time: CpuTimeProbe, best of 7"
+bench_set jnic measure "JMH $jmh_opts, best of $rounds rounds; CPU time: CpuTimeProbe, best of $probe_rounds"
 bench_set DPDK measure "rdtsc cycles as printed by ring_perf_autotest and mpbench, best of $rounds rounds"
 bench_cmd jnic "$jmh_cmd"; bench_cmd jnic "$probe_cmd"; bench_cmd jnic "$epsilon_cmd"
 bench_cmd DPDK "$ring_cmd"; bench_cmd DPDK "$mpbench_build"; bench_cmd DPDK "$mp_cmd"

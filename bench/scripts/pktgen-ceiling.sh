@@ -47,7 +47,7 @@ fresh=1; [ -f "$out" ] && fresh=0
 {
   [ "$fresh" = 0 ] || printf '# pktgen ceiling (one worker thread on lcore 0)\n'
   printf '\n## %s UTC, %s s per run\n\n' "$(date -u +%H:%M)" "$secs"
-  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load at the start $BENCH_LOAD_START."
   echo
   echo "| run | frames sent | Mpps sent | frames metered | Mpps metered | p50 / p99 latency (us) |"
   echo "|---|---|---|---|---|---|"

@@ -109,7 +109,7 @@ fresh=1; [ -f "$out" ] && fresh=0
 {
   [ "$fresh" = 0 ] || printf '# Two hosts: pktgen (host B) against l2fwd-mp (host A) over devsim cables\n'
   printf '\n## %s UTC\n\n' "$(date -u +%H:%M)"
-  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load at the start $BENCH_LOAD_START."
   echo "JDK $("$JAVA" -version 2>&1 | head -1). Trials of $TRIAL s, 64-byte frames, 64 flows, search precision $PRECISION %."
   echo "Both hosts' devsim, l2fwd-mp and pktgen share this machine's CPUs: the figures are the simulation's, not an 82599's."
   echo
