@@ -53,7 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 out=$(bench_results_dir "$root")/dut-vs-dpdk-$(date -u +%Y-%m-%d).md
-hp_jnic=0; hp_dpdk=0
+hp_jnic=0; hp_dpdk=0; hp_watch=0
 bench_max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 # the two DUTs' command lines (ports appended): one core, burst 32, MAC updating (both default to it), no stats
 jvm_flags="--enable-native-access=ALL-UNNAMED"
@@ -84,7 +84,8 @@ be_rx_rate() { # median of testpmd's Rx-pps summed over its $1 ports, per period
 
 dut() { # $1 = jnic|dpdk, $2 $3 = the vhost sockets of its ports 0 and 1; runs in the background
   dutkind=$1
-  bench_hp_watch_start "$work/hp"
+  # the DUT's hugepages, sampled while it runs alone with testpmd (A); in B pktgen's would count too
+  [ "$hp_watch" = 1 ] && bench_hp_watch_start "$work/hp"
   if [ "$1" = jnic ]; then
     "${jnic_dut[@]}" --vdev "virtio_user0,path=$2" --vdev "virtio_user1,path=$3" "${jnic_dut_app[@]}" > "$work/dut.log" 2>&1 &
   else
@@ -105,6 +106,7 @@ stop_dut() {
   if [ "$dutkind" = jnic ]; then kill -TERM "$dutpid" 2>/dev/null || true; else kill -INT "$dutpid" 2>/dev/null || true; fi
   wait "$dutpid" 2>/dev/null || true
   rm -f /dev/hugepages/dutd$$* 2>/dev/null || true
+  [ "$hp_watch" = 1 ] || return 0
   local used; used=$(bench_hp_watch_stop "$work/hp")
   if [ "$dutkind" = jnic ]; then hp_jnic=$(bench_max "$hp_jnic" "$used"); else hp_dpdk=$(bench_max "$hp_dpdk" "$used"); fi
 }
@@ -122,10 +124,12 @@ for r in $(seq "$rounds"); do
   for d in jnic dpdk; do
     # A: testpmd generates (flowgen) on two vhost ports; the DUT forwards; testpmd meters what comes back
     backend flowgen 2
+    hp_watch=1
     dut "$d" "$work/v0.sock" "$work/v1.sock"
     l0=$(be_lines)
     sleep $((secs + skip))
     stop_dut; stop_backend
+    hp_watch=0
     a=$(be_rx_rate 2 "$l0")
     gen[$d]="${gen[$d]:-} $a"
     # B: pktgen through the io switch: throughput at max, latency below capacity
