@@ -2,7 +2,7 @@
 # ethdev benchmarks (JMH, -prof gc) and DPDK's testpmd null io-forward in the same run; appends one section per
 # run to bench/results/ethdev-<date>.md.
 #   bench/scripts/ethdev-vs-dpdk.sh [testpmd seconds=8]      (after ./jnic build; hugepages reserved)
-#   smoke run: RESULTS_DIR=/tmp/r JMH_OPTS="-wi 1 -i 1 -w 1s -r 1s -f 1" bench/scripts/ethdev-vs-dpdk.sh 4
+#   smoke run: RESULTS_DIR=/tmp/r JMH_OPTS="-wi 1 -i 1 -w 1s -r 1s -f 1" bench/scripts/ethdev-vs-dpdk.sh 5
 # Environment: RESULTS_DIR (default bench/results), JMH_OPTS (replaces the default iterations), CPU (the
 # forwarding core, default 1), MAIN_CPU (testpmd's main lcore, default 0).
 #
@@ -79,8 +79,8 @@ bench_set jnic software "$(bench_jdk_version "$JAVA")"; bench_set DPDK software 
 bench_set jnic "JVM flags" "$jvm_flags (forked by JMH with the same); ergonomics: $(bench_jvm_ergonomics "$JAVA")"
 bench_set jnic measure "JMH ${jmh_args[*]}: ns per packet; Mpps = 1000 / ns"
 bench_set DPDK measure "$secs s, Rx-pps of both ports summed per second, first 2 s dropped, median"
-bench_cmd jnic "${jmh_cmd[*]}"
-bench_cmd DPDK "timeout $secs ${dpdk_cmd[*]}"
+bench_cmd jnic "$(bench_quote "${jmh_cmd[@]}")"
+bench_cmd DPDK "$(bench_quote timeout "$secs" "${dpdk_cmd[@]}")"
 
 # one section per run, appended: on a shared machine the spread between runs is part of the result
 [ -f "$out" ] || printf '# ethdev benchmarks, %s\n\nWritten by bench/scripts/ethdev-vs-dpdk.sh, one section per run.\n' "$date" > "$out"

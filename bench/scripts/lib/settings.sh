@@ -44,9 +44,18 @@ bench_jdk_version() { # $1 = java: the version and runtime lines
   "$1" -version 2>&1 | head -2 | tr '\n' ' ' | sed 's/ *$//'
 }
 
-bench_jvm_ergonomics() { # $1 = java, rest = flags: the flags the JVM chose (GC, heap) for this machine
+bench_jvm_ergonomics() { # $1 = java, rest = flags: the collector and heap the JVM chose for this machine
   local j=$1; shift
-  "$j" "$@" -XX:+PrintCommandLineFlags -version 2>/dev/null | head -1
+  "$j" "$@" -XX:+PrintCommandLineFlags -version 2>/dev/null | head -1 | tr ' ' '\n' \
+    | grep -E '^-XX:\+Use[A-Za-z0-9]*GC$|HeapSize=|GCThreads=' | tr '\n' ' ' | sed 's/ $//'
+}
+
+bench_quote() { # the arguments as one shell-quoted command line
+  local a out=""
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./:=,@+%-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
+  done
+  printf '%s' "${out# }"
 }
 
 # --- hugepages: what a run took, sampled machine-wide ---------------------------------------------------------

@@ -75,17 +75,27 @@ class ParserTest(unittest.TestCase):
 
     def test_runs_are_dated_and_in_time_order(self):
         h = self.figs["ethdev: net_null io-forward"]
-        self.assertEqual([r.label for r, _ in h], ["2026-11-21 12:01", "2026-11-21 12:02"])  # file order is 12:02 first
-        self.assertEqual([r.load for r, _ in h], ["6.21 4.58 5.87", "7.66 5.14 6.02"])
+        # the 2026-11-21 file has 12:02 before 12:01
+        self.assertEqual([r.label for r, _ in h], ["2026-11-21 12:01", "2026-11-21 12:02", "2026-12-07 09:25"])
+        self.assertEqual([r.load for r, _ in h], ["6.21 4.58 5.87", "7.66 5.14 6.02", "4.47 1.68 1.54"])
         v = self.figs["virtio: io loop 64 B"]
         self.assertEqual([(r.label, r.load, f.jnic, f.dpdk) for r, f in v],
                          [("2026-11-21 12:24", "3-10", 0.15, 0.5), ("2026-11-21 14:14", "1.88 1.87 2.90", 5.05, 8.87)])
         keys = [r.sort_key for r in self.runs]
         self.assertEqual(keys, sorted(keys))
 
+    def test_current_format_with_settings(self):
+        """ethdev-2026-12-07.md is what ethdev-vs-dpdk.sh writes now (a smoke run's output)."""
+        r, f = self.figs["ethdev: net_null io-forward"][-1]
+        self.assertEqual((r.source, f.jnic, f.dpdk), ("ethdev-2026-12-07.md", 38.7, 39.1))
+        self.assertEqual(r.memory(), "jnic: hugepages of 2 MiB; DPDK: hugepages of 2 MiB")
+        self.assertTrue(r.settings["cores"]["DPDK"].startswith("forwarding lcore 1 on CPU 1"))
+        self.assertEqual(r.settings["burst"], {"jnic": "32", "DPDK": "32"})
+        self.assertEqual(self.unparsed_in("ethdev-2026-12-07.md"), [])
+
     def test_ethdev_ixgbe_cycles(self):
         h = self.figs["ethdev: ixgbe rx+tx per packet, mempool cache"]
-        self.assertEqual([f.jnic for _, f in h], [78.0, 104.0])
+        self.assertEqual([f.jnic for _, f in h], [78.0, 104.0, 101.0])
         self.assertTrue(all(f.dpdk is None for _, f in h))
 
     def test_dut_pairs_jnic_and_dpdk_rows(self):
@@ -174,14 +184,20 @@ Machine: 2 vCPUs, load average 2.00 2.00 2.00.
 
 
 class ReportTest(unittest.TestCase):
+    def assertIn(self, member, container, msg=None):
+        if member not in container:
+            self.fail(msg or "not in the report: %r" % member)
+
     def test_markdown(self):
         runs, unparsed, names = br.read_results(FIXTURES)
         md = br.markdown(runs, unparsed, names, "fixtures", {"memory": ["memory-latest.png"]}, ["--no-plots"])
         self.assertIn("| [memory: ring SP/SC bulk 1](#memory) | cycles/elem | 2026-11-20 #2 | 26 | 20 | 1.30 | "
                       "jnic/DPDK <= 1.3 | met | 2 |", md)
-        self.assertIn("| [ethdev: ixgbe rx+tx per packet, mempool cache](#ethdev) | cycles | 2026-11-21 12:02 | 104 | - | - "
-                      "| jnic <= 80 | **not met** | 2 |", md)
-        self.assertIn("| 2026-11-21 12:01 | 6.21 4.58 5.87 | 78 | met | [ethdev-2026-11-21.md:25](../results/ethdev-2026-11-21.md) |", md)
+        self.assertIn("| [ethdev: ixgbe rx+tx per packet, mempool cache](#ethdev) | cycles | 2026-12-07 09:25 | 101 | - | - "
+                      "| jnic <= 80 | **not met** | 3 |", md)
+        self.assertIn("| 2026-11-21 12:01 | 6.21 4.58 5.87 | 78 | met |  | [ethdev-2026-11-21.md:25](../results/ethdev-2026-11-21.md) |", md)
+        self.assertIn("| 2026-12-07 09:25 | 4.47 1.68 1.54 | 38.70 | 39.10 | 0.99 | **not met** | jnic: hugepages of 2 MiB; "
+                      "DPDK: hugepages of 2 MiB | [ethdev-2026-12-07.md:10](../results/ethdev-2026-12-07.md) |", md)
         self.assertIn("![memory-latest](memory-latest.png)", md)
         self.assertIn("| odd-2026-12-01.md | 5 | table with an unknown header (colour \\| weight) | `\\| red \\| 3 \\|` |", md)
         self.assertIn("%d line(s) of the results could not be parsed" % len(unparsed), md)
