@@ -8,5 +8,13 @@
 #   bench/report.sh --self-test         (the parser's and the report's tests, on bench/tools/test/results)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-command -v python3 >/dev/null || { echo "bench/report.sh needs Python 3: apt-get install -y python3 python3-matplotlib" >&2; exit 2; }
-exec python3 "$here/tools/benchreport.py" "$@"
+# the first Python 3 that has matplotlib (Debian's python3-matplotlib is for /usr/bin/python3, which another
+# python3 on the PATH may hide), else any Python 3 (it says what to install unless --no-plots)
+py=""
+for cand in "$(command -v python3 || true)" /usr/bin/python3; do
+  [ -n "$cand" ] && [ -x "$cand" ] || continue
+  [ -n "$py" ] || py=$cand
+  if "$cand" -c 'import matplotlib' 2>/dev/null; then py=$cand; break; fi
+done
+[ -n "$py" ] || { echo "bench/report.sh needs Python 3: apt-get install -y python3 python3-matplotlib" >&2; exit 2; }
+exec "$py" "$here/tools/benchreport.py" "$@"

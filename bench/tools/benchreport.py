@@ -719,6 +719,7 @@ def plot(runs, out_dir):
         latest = [(fid,) + hist[fid][-1] for fid in fids]
         has_dpdk = any(f.dpdk is not None for _, _, f in latest)
         short = [fid.split(": ", 1)[-1] for fid in fids]
+        labelled = ["%s [%s]" % (x, hist[fid][0][1].unit) for x, fid in zip(short, fids)]
         n = len(fids)
         height = max(2.5, 0.45 * n + 1.5)
         # latest run
@@ -742,7 +743,7 @@ def plot(runs, out_dir):
         if vals and max(vals) / min(vals) > 30:
             ax.set_xscale("log")
         ax.set_yticks(y)
-        ax.set_yticklabels(short, fontsize=8)
+        ax.set_yticklabels(labelled, fontsize=8)
         ax.invert_yaxis()
         units = sorted({f.unit for _, _, f in latest})
         ax.set_xlabel(", ".join(units))
@@ -774,28 +775,33 @@ def plot(runs, out_dir):
         fig.savefig(os.path.join(out_dir, name), dpi=90)
         plt.close(fig)
         made.setdefault(g, []).append(name)
-        # history: the ratio when there is a DPDK figure, else jnic's own figure; one line per figure
+        # history, one line per figure: the ratio of the figures measured on both sides, jnic's own figure of
+        # the others (a second panel when a group has both kinds)
         order = sorted({r.sort_key: r for fid in fids for r, _ in hist[fid]}.items())
         if len(order) < 2:
             continue
         index = {k: i for i, (k, _) in enumerate(order)}
-        fig, ax = plt.subplots(figsize=(max(7, 0.5 * len(order) + 4), 4.5))
-        for fid, s in zip(fids, short):
-            pts = [(index[r.sort_key], f.ratio if has_dpdk else f.jnic) for r, f in hist[fid]]
-            pts = [(x, v) for x, v in pts if v is not None and not math.isnan(v)]
-            if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, lw=1, label=s)
-        if has_dpdk:
-            ax.axhline(1.0, color="black", lw=0.8)
-            ax.set_ylabel("jnic / DPDK")
-        else:
-            ax.set_ylabel(", ".join(sorted({f.unit for fid in fids for _, f in hist[fid]})) + " (jnic)")
-        for tv in sorted({TARGETS[f].value for f in fids if f in TARGETS and TARGETS[f].basis == ("ratio" if has_dpdk else "jnic")}):
-            ax.axhline(tv, color="red", lw=0.8, ls="--")
-        ax.set_xticks(range(len(order)))
-        ax.set_xticklabels([r.label for _, r in order], rotation=60, ha="right", fontsize=7)
-        ax.set_title("history (red dashed: targets)", fontsize=9)
-        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        panels = [(basis, [(fid, s) for fid, s in zip(fids, short) if (hist[fid][0][1].compared) == (basis == "ratio")])
+                  for basis in ("ratio", "jnic")]
+        panels = [p for p in panels if p[1]]
+        fig, axes = plt.subplots(1, len(panels), figsize=(max(7, 0.5 * len(order) + 4) * len(panels), 4.5), squeeze=False)
+        for ax, (basis, members) in zip(axes[0], panels):
+            for fid, s in members:
+                pts = [(index[r.sort_key], f.ratio if basis == "ratio" else f.jnic) for r, f in hist[fid]]
+                pts = [(x, v) for x, v in pts if v is not None and not math.isnan(v)]
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, lw=1, label=s)
+            if basis == "ratio":
+                ax.axhline(1.0, color="black", lw=0.8)
+                ax.set_ylabel("jnic / DPDK")
+            else:
+                ax.set_ylabel(", ".join(sorted({hist[fid][0][1].unit for fid, _ in members})) + " (jnic)")
+            for tv in sorted({TARGETS[fid].value for fid, _ in members if fid in TARGETS and TARGETS[fid].basis == basis}):
+                ax.axhline(tv, color="red", lw=0.8, ls="--")
+            ax.set_xticks(range(len(order)))
+            ax.set_xticklabels([r.label for _, r in order], rotation=60, ha="right", fontsize=7)
+            ax.set_title("history (red dashed: targets)", fontsize=9)
+            ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
         fig.tight_layout()
         name = "%s-history.png" % g
         fig.savefig(os.path.join(out_dir, name), dpi=90)
