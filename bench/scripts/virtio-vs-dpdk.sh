@@ -2,7 +2,7 @@
 # jnic virtio-user vs DPDK's own virtio-user, both against DPDK's vhost-user backend (net_vhost0), same run,
 # interleaved, pinned as in the anchors' vloop.sh (backend forwarding lcore on CPU 0, frontend's on CPU 1).
 #   bench/scripts/virtio-vs-dpdk.sh [rounds=3] [seconds=10]
-#   smoke run: RESULTS_DIR=/tmp/r bench/scripts/virtio-vs-dpdk.sh 1 2
+#   smoke run: RESULTS_DIR=/tmp/r bench/scripts/virtio-vs-dpdk.sh 1 4   (shorter cells leave nothing after the warm-up)
 # Appends one section per run to bench/results/virtio-<date>.md (RESULTS_DIR overrides the directory). Needs
 # dpdk-testpmd (apt-get install -y dpdk) and hugepages.
 # Both frontends alike: 2 MiB hugepages (refused when too few are free), forwarding thread on CPU $FE_CPU (DPDK:

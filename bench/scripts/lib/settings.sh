@@ -78,7 +78,7 @@ bench_hp_watch_stop() { # $1 = file; prints the most pages in use at once beyond
 bench_memory_kind() { # $1 = pages taken during the run (bench_hp_watch_stop): the memory the run used
   local kb; kb=$(bench_hp_size_kb)
   if [ "${1:-0}" -gt 0 ]; then
-    echo "hugepages of $((kb / 1024)) MiB ($1 taken at the peak of the run)"
+    echo "hugepages of $((kb / 1024)) MiB ($1 more in use machine-wide at the peak of the run)"
   else
     echo "4 KiB pages (no hugepage taken during the run)"
   fi
