@@ -183,6 +183,49 @@ Machine: 2 vCPUs, load average 2.00 2.00 2.00.
             shutil.rmtree(d)
 
 
+class CurrentFormatTest(unittest.TestCase):
+    """test/current: what every script writes now (smoke runs' output, temporary paths replaced; the figures
+    come from a shared machine and mean nothing). Every line must be read, every run carry its settings."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.runs, cls.unparsed, cls.names = br.read_results(os.path.join(HERE, "current"))
+
+    def test_everything_is_read(self):
+        self.assertEqual([(u.source, u.line, u.reason) for u in self.unparsed], [])
+        self.assertEqual(sorted({r.source for r in self.runs}), sorted(self.names))
+
+    def test_every_run_has_its_settings_and_load(self):
+        for r in self.runs:
+            self.assertIn("memory", r.settings, r.source)
+            self.assertIn("hugepages of 2 MiB", r.memory(), r.source)
+            self.assertRegex(r.load or "", r"^\d+\.\d+ \d+\.\d+ \d+\.\d+$", r.source)
+            self.assertEqual(r.date, "2026-12-07", r.source)
+            self.assertRegex(r.time or "", r"^\d\d:\d\d$", r.source)
+
+    def test_both_sides_recorded_for_comparisons(self):
+        for r in self.runs:
+            if r.source.startswith(("memory", "virtio", "dut", "ethdev")):
+                self.assertTrue({"jnic", "DPDK"} <= set(r.settings["memory"]), r.source)
+                self.assertTrue({"jnic", "DPDK"} <= set(r.settings["cores"]), r.source)
+
+    def test_figures_of_each_script(self):
+        figs = by_fid(self.runs)
+        counts = {}
+        for fid in figs:
+            counts[fid.split(":")[0].split(" ")[0]] = counts.get(fid.split(":")[0].split(" ")[0], 0) + 1
+        self.assertEqual(counts, {"memory": 14, "virtio": 2, "dut": 4, "ethdev": 3, "pktgen": 2, "two-host": 2,
+                                  "l2fwd-mp": 2, "l2fwd-fork": 3})
+        (r, f), = figs["memory: ring SP/SC bulk 1"]
+        self.assertEqual((f.jnic, f.dpdk, r.time), (18.64, 8.16, "09:28"))
+        v = figs["virtio: txonly -> vhost rxonly 64 B"]   # two runs appended to the day's file
+        self.assertEqual([(x.time, y.jnic, y.dpdk) for x, y in v], [("09:28", 17.32, 38.07), ("09:30", 0.16, 1.68)])
+        r, f = v[-1]
+        self.assertIsNotNone(f.jnic)
+        self.assertIsNotNone(f.dpdk)
+        self.assertEqual(r.settings["burst"]["jnic"], "32")
+
+
 class ReportTest(unittest.TestCase):
     def assertIn(self, member, container, msg=None):
         if member not in container:
