@@ -4,6 +4,7 @@ with rows the parser must refuse."""
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -224,6 +225,28 @@ class CurrentFormatTest(unittest.TestCase):
         self.assertIsNotNone(f.jnic)
         self.assertIsNotNone(f.dpdk)
         self.assertEqual(r.settings["burst"]["jnic"], "32")
+
+
+class SettingsScriptTest(unittest.TestCase):
+    """bench/scripts/lib/settings.sh writes the section the report reads back."""
+
+    def test_section_round_trip(self):
+        lib = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "lib", "settings.sh")
+        script = (". '%s'; bench_start; bench_set jnic memory 'hugepages of 2 MiB (3 more in use)'; "
+                  "bench_set DPDK memory '4 KiB pages (none)'; bench_set jnic cores 'CPU 1'; "
+                  "bench_set DPDK 'frame size' 'a|b'; bench_cmd jnic \"$(bench_quote java -jar 'x y.jar')\"; "
+                  "bench_settings_md" % lib)
+        out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
+        lines = out.splitlines()
+        self.assertIn("### Settings", lines)
+        self.assertIn("| setting | jnic | DPDK |", lines)
+        self.assertIn("| frame size | - | a\\|b |", lines)
+        self.assertIn("java -jar 'x y.jar'", lines)
+        self.assertTrue(any(x.startswith("Load average at the start ") for x in lines))
+        block = [(i, x) for i, x in enumerate(lines) if x.startswith("|")]
+        t = br.settings_table(block)
+        self.assertEqual(t["memory"], {"jnic": "hugepages of 2 MiB (3 more in use)", "DPDK": "4 KiB pages (none)"})
+        self.assertEqual(t["frame size"], {"jnic": "-", "DPDK": "a|b"})
 
 
 class ReportTest(unittest.TestCase):
