@@ -34,10 +34,15 @@ run() {
     for k in $(seq 1 "$KILLS"); do
         local slot=$(( k % 2 ))
         # the worker of a slot owns queue pair SLOT of port 0 (a spare that took over a slot included)
-        local pid
-        pid=$("$JAVA" -jar apps/target/proc-info.jar --file-prefix frk$$ -- --show-queues --json 2>/dev/null \
-            | python3 -c "import json,sys; j=json.load(sys.stdin); print(next((q['owner_pid'] for q in j['queues'] if q['port'] == 0 and q['queue'] == $slot), ''))" || true)
-        if [ -n "$pid" ] && [ "$pid" != 0 ]; then kill -9 "$pid"; fi
+        local pid="" t0=$SECONDS
+        # on a loaded machine the workers may not own their queues yet: ask again, within the gap
+        while [ $((SECONDS - t0)) -lt "$GAP" ]; do
+            pid=$("$JAVA" -jar apps/target/proc-info.jar --file-prefix frk$$ -- --show-queues --json 2>/dev/null \
+                | python3 -c "import json,sys; j=json.load(sys.stdin); print(next((q['owner_pid'] for q in j['queues'] if q['port'] == 0 and q['queue'] == $slot and q['owner_pid']), ''))" || true)
+            [ -n "$pid" ] && [ "$pid" != 0 ] && break
+            sleep 0.5
+        done
+        if [ -n "$pid" ] && [ "$pid" != 0 ]; then kill -9 "$pid"; else echo "$label: kill $k: no owner of port 0 queue $slot within $GAP s" >&2; fi
         sleep "$GAP"
     done
     wait "$master" || true
