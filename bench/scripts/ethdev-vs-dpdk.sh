@@ -7,10 +7,10 @@
 # forwarding core, default 1), MAIN_CPU (testpmd's main lcore, default 0).
 #
 # Both sides alike: 2 MiB hugepages (refused when too few are free), two net_null ports of 64-byte frames
-# forwarded to each other (io mode, paired), bursts of 32, rings of 1024, a pool of 4095 mbufs with a
-# per-lcore cache of 256, the forwarding
-# thread on CPU $CPU (testpmd: lcore 1 pinned there; jnic: the JVM confined to it with taskset, as JMH cannot pin
-# its thread; the JVM's compiler threads share that CPU during warm-up). testpmd runs after JMH, not beside it.
+# forwarded to each other (io mode, paired), bursts of 32, rings of 1024, a pool of 4095 mbufs with a per-lcore
+# cache of 256, the forwarding thread on CPU $CPU (testpmd: lcore 1 pinned there; jnic: the JVM confined to it
+# with taskset, as JMH cannot pin its thread; the JVM's compiler threads share that CPU during warm-up).
+# testpmd runs after JMH, not beside it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
