@@ -49,6 +49,7 @@ cleanup() {
   sleep 0.5
   for p in "${bg[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   rm -f /dev/hugepages/dutd$$* 2>/dev/null || true
+  rm -rf "/var/run/dpdk/dutbe$$" "/var/run/dpdk/dutd$$" 2>/dev/null || true  # DPDK leaves its runtime dirs
   [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT

@@ -128,5 +128,5 @@ fresh=1; [ -f "$out" ] && fresh=0
   done
   bench_settings_md
 } >> "$out"
-rm -rf "$work"
+rm -rf "$work" "/var/run/dpdk/vbe$$" "/var/run/dpdk/vfe$$"  # DPDK leaves its runtime dirs
 cat "$out"
