@@ -8,8 +8,11 @@
 #     the no-drop rate (RFC 2544 NDR search up to SEARCH_MAX per port; at "max" a flood takes the switch's CPU
 #     from the DUT on a 2-core machine), and one-way latency p50/p99 at a rate below capacity (LAT_RATE per port).
 #   bench/scripts/dut-vs-dpdk.sh [rounds=3] [seconds=10]      (after ./jnic build; root for hugepages)
-#   smoke test: bench/scripts/dut-vs-dpdk.sh 1 3
-# Writes bench/results/dut-vs-dpdk-<date>.md. DPDK's l2fwd is built from Debian's dpdk-doc sources
+#   smoke test: RESULTS_DIR=/tmp/r bench/scripts/dut-vs-dpdk.sh 1 3
+# Appends to bench/results/dut-vs-dpdk-<date>.md (RESULTS_DIR overrides the directory).
+# Both DUTs alike: 2 MiB hugepages (refused when too few are free), one forwarding thread on CPU $DUT_CPU (-l),
+# bursts of 32, MAC updating on, the same generators with the same frame sizes; testpmd (generator, switch and
+# meter) runs on hugepages with its forwarding lcore on CPU $BE_CPU, the same command for both DUTs. DPDK's l2fwd is built from Debian's dpdk-doc sources
 # (/usr/share/dpdk/examples/l2fwd, make against libdpdk-dev) in a cache directory, never in the repository.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,11 +22,17 @@ secs=${2:-10}
 skip=2
 LAT_RATE=${LAT_RATE:-50kpps}
 SEARCH_MAX=${SEARCH_MAX:-2mpps}
+DUT_CPU=${DUT_CPU:-1}
+BE_CPU=${BE_CPU:-0}
+BE_MAIN_CPU=${BE_MAIN_CPU:-1}
+. bench/scripts/lib/settings.sh
+bench_start
 . bin/find-jdk.sh; jnic_find_jdk
 JAVA="$JAVA_HOME/bin/java"
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: apt-get install -y dpdk" >&2; exit 2; }
 [ -d /usr/share/dpdk/examples/l2fwd ] || { echo "DPDK's l2fwd source missing: apt-get install -y dpdk-doc" >&2; exit 2; }
 pkg-config --exists libdpdk || { echo "libdpdk missing: apt-get install -y libdpdk-dev" >&2; exit 2; }
+bench_require_hugepages 400 # testpmd -m 512, then a DUT (-m 256, or l2fwd-mp's memory group)
 for j in apps/target/l2fwd-mp.jar apps/target/pktgen.jar; do
   [ -f "$j" ] || { echo "no $j: run ./jnic build first" >&2; exit 1; }
 done
@@ -40,19 +49,28 @@ cleanup() {
   sleep 0.5
   for p in "${bg[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   rm -f /dev/hugepages/dutd$$* 2>/dev/null || true
+  rm -rf "/var/run/dpdk/dutbe$$" "/var/run/dpdk/dutd$$" 2>/dev/null || true  # DPDK leaves its runtime dirs
   [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
-out=bench/results/dut-vs-dpdk-$(date -u +%Y-%m-%d).md
+out=$(bench_results_dir "$root")/dut-vs-dpdk-$(date -u +%Y-%m-%d).md
+hp_jnic=0; hp_dpdk=0; hp_watch=0
+bench_max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
+# the two DUTs' command lines (ports appended): one core, burst 32, MAC updating (both default to it), no stats
+jvm_flags="--enable-native-access=ALL-UNNAMED"
+jnic_dut=("$JAVA" $jvm_flags -jar apps/target/l2fwd-mp.jar --file-prefix "dutj$$" -l "$DUT_CPU")
+jnic_dut_app=(-- -T 0 --burst 32 --mac-updating)
+dpdk_dut_eal=(-l "$DUT_CPU" --no-pci -m 256 --single-file-segments --file-prefix "dutd$$")
+dpdk_dut_app=(-- -p 0x3 -q 2 -T 0) # l2fwd: MAX_PKT_BURST 32, MAC updating unless --no-mac-updating
+be_eal=(--lcores "0@$BE_MAIN_CPU,1@$BE_CPU" --no-pci -m 512 --huge-unlink --file-prefix="dutbe$$")
+be_app=(--nb-cores=1 --port-topology=paired --total-num-mbufs=32768 --disable-link-check --stats-period 1 --burst=32 --txpkts=64)
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print 0; else print a[int((NR+1)/2)]}'; }
 
 backend() { # $1 = mode, $2 = number of vhost ports; logs to $work/be.log
   rm -f "$work"/v*.sock
   local vdevs=() i
   for i in $(seq 0 $(($2 - 1))); do vdevs+=(--vdev "net_vhost$i,iface=$work/v$i.sock,queues=1"); done
-  stdbuf -oL dpdk-testpmd --lcores '0@1,1@0' --no-pci --no-huge -m 1024 --file-prefix=dutbe$$ "${vdevs[@]}" -- \
-    --nb-cores=1 --forward-mode="$1" --port-topology=paired --total-num-mbufs=32768 --disable-link-check \
-    --stats-period 1 > "$work/be.log" 2>&1 &
+  stdbuf -oL dpdk-testpmd "${be_eal[@]}" "${vdevs[@]}" -- "${be_app[@]}" --forward-mode="$1" > "$work/be.log" 2>&1 &
   bepid=$!; bg+=($bepid)
   for _ in $(seq 100); do [ -S "$work/v$(($2 - 1)).sock" ] && return; sleep 0.1; done
   echo "testpmd did not start:" >&2; cat "$work/be.log" >&2; exit 1
@@ -67,12 +85,13 @@ be_rx_rate() { # median of testpmd's Rx-pps summed over its $1 ports, per period
 
 dut() { # $1 = jnic|dpdk, $2 $3 = the vhost sockets of its ports 0 and 1; runs in the background
   dutkind=$1
+  # the DUT's hugepages, sampled while it runs alone with testpmd (A); in B pktgen's would count too
+  [ "$hp_watch" = 1 ] && bench_hp_watch_start "$work/hp"
   if [ "$1" = jnic ]; then
-    "$JAVA" --enable-native-access=ALL-UNNAMED -jar apps/target/l2fwd-mp.jar --file-prefix dutj$$ -l 1 \
-      --vdev "virtio_user0,path=$2" --vdev "virtio_user1,path=$3" -- -T 0 > "$work/dut.log" 2>&1 &
+    "${jnic_dut[@]}" --vdev "virtio_user0,path=$2" --vdev "virtio_user1,path=$3" "${jnic_dut_app[@]}" > "$work/dut.log" 2>&1 &
   else
-    stdbuf -oL "$L2FWD" -l 1 --no-pci -m 256 --single-file-segments --file-prefix dutd$$ --vdev "net_virtio_user0,path=$2" \
-      --vdev "net_virtio_user1,path=$3" -- -p 0x3 -q 2 -T 0 > "$work/dut.log" 2>&1 &
+    stdbuf -oL "$L2FWD" "${dpdk_dut_eal[@]}" --vdev "net_virtio_user0,path=$2" --vdev "net_virtio_user1,path=$3" \
+      "${dpdk_dut_app[@]}" > "$work/dut.log" 2>&1 &
   fi
   dutpid=$!; bg+=($dutpid)
   # ready when its ports are up (a JVM on a loaded machine takes seconds)
@@ -88,11 +107,14 @@ stop_dut() {
   if [ "$dutkind" = jnic ]; then kill -TERM "$dutpid" 2>/dev/null || true; else kill -INT "$dutpid" 2>/dev/null || true; fi
   wait "$dutpid" 2>/dev/null || true
   rm -f /dev/hugepages/dutd$$* 2>/dev/null || true
+  [ "$hp_watch" = 1 ] || return 0
+  local used; used=$(bench_hp_watch_stop "$work/hp")
+  if [ "$dutkind" = jnic ]; then hp_jnic=$(bench_max "$hp_jnic" "$used"); else hp_dpdk=$(bench_max "$hp_dpdk" "$used"); fi
 }
 
 pktgen() { # $@ = pktgen app options; prints the summary line
   "$JAVA" --enable-native-access=ALL-UNNAMED -jar apps/target/pktgen.jar --file-prefix dutpg$$ \
-    --vdev "virtio_user0,path=$work/v0.sock" --vdev "virtio_user1,path=$work/v3.sock" -- -T 0 --flows 64 "$@" \
+    --vdev "virtio_user0,path=$work/v0.sock" --vdev "virtio_user1,path=$work/v3.sock" -- -T 0 --flows 64 --size 64 "$@" \
     > "$work/pg.log" 2>&1 || { cat "$work/pg.log" >&2; return 1; }
   grep '^pktgen: summary' "$work/pg.log"
 }
@@ -103,10 +125,12 @@ for r in $(seq "$rounds"); do
   for d in jnic dpdk; do
     # A: testpmd generates (flowgen) on two vhost ports; the DUT forwards; testpmd meters what comes back
     backend flowgen 2
+    hp_watch=1
     dut "$d" "$work/v0.sock" "$work/v1.sock"
     l0=$(be_lines)
     sleep $((secs + skip))
     stop_dut; stop_backend
+    hp_watch=0
     a=$(be_rx_rate 2 "$l0")
     gen[$d]="${gen[$d]:-} $a"
     # B: pktgen through the io switch: throughput at max, latency below capacity
@@ -130,7 +154,7 @@ fresh=1; [ -f "$out" ] && fresh=0
 {
   [ "$fresh" = 0 ] || printf '# jnic l2fwd-mp vs DPDK l2fwd as the device under test\n'
   printf '\n## %s UTC\n\n' "$(date -u +%H:%M)"
-  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load at the start $BENCH_LOAD_START."
   echo "DPDK $(pkg-config --modversion libdpdk); JDK $("$JAVA" -version 2>&1 | head -1). $rounds round(s) x $secs s per cell,"
   echo "jnic and DPDK interleaved within each round; both DUTs single-threaded on lcore 1, two virtio-user ports."
   echo
@@ -145,5 +169,24 @@ fresh=1; [ -f "$out" ] && fresh=0
      printf "\nRatios jnic / DPDK: %.2f (testpmd generator), %.2f (pktgen generator).\n", rg, rf}'
   echo
   echo "Per round (pps): testpmd-generated jnic [${gen[jnic]} ], dpdk [${gen[dpdk]} ]; pktgen NDR jnic [${fwd[jnic]} ], dpdk [${fwd[dpdk]} ]."
+  bench_set jnic DUT "l2fwd-mp, one process, two virtio-user ports, MAC updating"
+  bench_set DPDK DUT "examples/l2fwd (Debian's dpdk-doc source, built against libdpdk), two virtio-user ports, MAC updating"
+  bench_set jnic memory "$(bench_memory_kind "$hp_jnic")"
+  bench_set DPDK memory "$(bench_memory_kind "$hp_dpdk") (-m 256 --single-file-segments)"
+  bench_set jnic cores "forwarding thread on CPU $DUT_CPU (-l $DUT_CPU); the JVM's other threads not pinned"
+  bench_set DPDK cores "lcore on CPU $DUT_CPU (-l $DUT_CPU); EAL's control threads not pinned"
+  bench_set jnic burst "32 (--burst 32)"; bench_set DPDK burst "32 (MAX_PKT_BURST)"
+  bench_set jnic "frame size" "generators' frames: testpmd flowgen 64 B (--txpkts=64), pktgen 64 B with FCS (--size 64)"
+  bench_set DPDK "frame size" "the same generators"
+  bench_set jnic software "$(bench_jdk_version "$JAVA")"; bench_set DPDK software "$(bench_dpdk_version)"
+  bench_set jnic "JVM flags" "$jvm_flags; ergonomics: $(bench_jvm_ergonomics "$JAVA")"
+  bench_set generators "testpmd" "flowgen on 2 net_vhost ports, io switch on 4; hugepages (-m 512), forwarding lcore on CPU $BE_CPU"
+  bench_set generators "pktgen" "NDR search up to $SEARCH_MAX per port, trials of $secs s; latency at $LAT_RATE per port; 64 flows"
+  bench_cmd jnic "${jnic_dut[*]} --vdev virtio_user0,path=SOCK0 --vdev virtio_user1,path=SOCK1 ${jnic_dut_app[*]}"
+  bench_cmd DPDK "$L2FWD ${dpdk_dut_eal[*]} --vdev net_virtio_user0,path=SOCK0 --vdev net_virtio_user1,path=SOCK1 ${dpdk_dut_app[*]}"
+  bench_cmd generators "dpdk-testpmd ${be_eal[*]} --vdev net_vhostN,iface=SOCKN,queues=1 ... -- ${be_app[*]} --forward-mode=flowgen|io"
+  bench_cmd generators "java -jar apps/target/pktgen.jar --vdev virtio_user0,path=v0.sock --vdev virtio_user1,path=v3.sock -- -T 0 --flows 64 --size 64 --search ndr --search-max $SEARCH_MAX --trial $secs --precision 5"
+  bench_cmd generators "java -jar apps/target/pktgen.jar ... -- -T 0 --flows 64 --size 64 --rate $LAT_RATE --duration $secs"
+  bench_settings_md
 } >> "$out"
 echo "results: $out" >&2

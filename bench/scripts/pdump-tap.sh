@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The packet-capture hook's cost per burst (CaptureTapBench, JMH): no hook, capture off (one read of the
 # control word), a capture of another queue, and this queue captured (32 copies into the capture pool and one
-# enqueue), for 64- and 1518-byte frames; writes bench/results/pdump-<date>.md.
+# enqueue), for 64- and 1518-byte frames; appends one section per run to bench/results/pdump-<date>.md.
 #
-#   bench/scripts/pdump-tap.sh            (JNIC_JMH="extra JMH options", JNIC_RESULTS=output file)
+#   bench/scripts/pdump-tap.sh            (JNIC_JMH="extra JMH options", RESULTS_DIR=output directory, JNIC_RESULTS=output file)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 day=$(date -u +%Y-%m-%d)
-out=${JNIC_RESULTS:-$root/bench/results/pdump-$day.md}
+out=${JNIC_RESULTS:-${RESULTS_DIR:-$root/bench/results}/pdump-$day.md}
+mkdir -p "$(dirname "$out")"
 work=$(mktemp -d /tmp/jnic-pdump-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "pdump-tap: building the benchmarks" >&2
@@ -20,8 +21,8 @@ cd "$root"
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
   io.jnic.bench.pdump.CaptureTapBench > "$work/cpu.txt"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$work/r.json" "$out" "$load" "$work/cpu.txt" <<'PY'
-import json, sys
+python3 - "$work/r.json" "$out" "$load" "$work/cpu.txt" "$day" <<'PY'
+import json, os, sys, time
 rows = json.load(open(sys.argv[1]))
 cpu = {}
 for line in open(sys.argv[4]):
@@ -33,8 +34,11 @@ for r in rows:
     key = (p["mode"], int(p["frame"]))
     gc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score", float("nan"))
     res[key] = (r["primaryMetric"]["score"], r["primaryMetric"]["scoreError"], gc)
-with open(sys.argv[2], "w") as f:
-    f.write("# Packet capture hook: cost per burst of 32 (%s)\n\n" % __import__("datetime").date.today())
+fresh = not os.path.exists(sys.argv[2])
+with open(sys.argv[2], "a") as f:  # one section per run: earlier runs are the history
+    if fresh:
+        f.write("# Packet capture hook: cost per burst of 32 (%s)\n\nWritten by bench/scripts/pdump-tap.sh, one section per run.\n" % sys.argv[5])
+    f.write("\n## Run at %s UTC\n\n" % time.strftime("%H:%M", time.gmtime()))
     f.write("CaptureTapBench (JMH, 1 fork, 3x1 s warm-up, 5x1 s measured) on this machine; load average at the end: %s "
             "(a shared 2-vCPU machine: wall-clock JMH figures are inflated by waiting for a CPU; the CPU-time columns, "
             "thread CPU time of the same loop, best of 5 rounds of 200000 bursts, are the steadier figures). Each op: one `CaptureTap.rx` of 32 mbufs as L2Forwarder calls it, then the consumer's "

@@ -6,10 +6,14 @@
 # trial and the plots) go to bench/results/two-host-<date>.md.
 #   bench/scripts/two-host.sh                      (after ./jnic build)
 #   TRIAL=2 PROCS="1 2" SWEEP=1%,2%,5%,10%,20%,50% PRECISION=2 bench/scripts/two-host.sh
-# A smoke test: TRIAL=0.5 PROCS=1 SWEEP=1% PRECISION=20 bench/scripts/two-host.sh
+# A smoke test: RESULTS_DIR=/tmp/r TRIAL=0.5 PROCS=1 SWEEP=1% PRECISION=20 bench/scripts/two-host.sh
+# RESULTS_DIR overrides bench/results (the results file, the JSON and the plots go there).
+# jnic only (no DPDK side): the settings section records memory, cores, burst, frame size and the commands.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+. bench/scripts/lib/settings.sh
+bench_start
 . bin/find-jdk.sh; jnic_find_jdk
 JAVA="$JAVA_HOME/bin/java"
 for j in devsim/target/devsim.jar apps/target/l2fwd-mp.jar apps/target/pktgen.jar; do
@@ -21,7 +25,8 @@ SWEEP=${SWEEP:-1%,2%,5%,10%,20%}
 PRECISION=${PRECISION:-2}
 date=$(date -u +%Y-%m-%d)
 stamp=$(date -u +%H%M)
-out=bench/results/two-host-$date.md
+results=$(bench_results_dir "$root")
+out=$results/two-host-$date.md
 work=$(mktemp -d /tmp/jnic-2host.XXXXXX)
 pids=()
 cleanup() {
@@ -31,7 +36,9 @@ cleanup() {
   [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
-J=("$JAVA" --enable-native-access=ALL-UNNAMED -jar)
+jvm_flags="--enable-native-access=ALL-UNNAMED"
+J=("$JAVA" $jvm_flags -jar)
+bench_hp_watch_start "$work/hp"
 
 # the hosts' hardware: each devsim waits (up to 30 s) for the other end of both cables
 mkdir -p "$work/a" "$work/b"
@@ -64,7 +71,7 @@ for n in $PROCS; do
   done
   sleep 2
   # host B: pktgen on both ports, as many queues as A has processes
-  json=bench/results/two-host-$date-$stamp-${n}p.json
+  json=$results/two-host-$date-$stamp-${n}p.json
   bcmd=("${J[@]}" apps/target/pktgen.jar --file-prefix hostB$$ -- --vfio-user "$work/b/port0.sock"
     --vfio-user "$work/b/port1.sock" --flows 64 --size 64 --sweep "$SWEEP" --search ndr --trial "$TRIAL"
     --precision "$PRECISION" --json "$json")
@@ -80,11 +87,29 @@ for n in $PROCS; do
   sleep 1
 done
 
+hp=$(bench_hp_watch_stop "$work/hp")
+bench_set "host A (l2fwd-mp)" memory "$(bench_memory_kind "$hp"), all processes of both hosts together"
+bench_set "host A (l2fwd-mp)" cores "not pinned: the scheduler places every process of both hosts on $(nproc) CPUs"
+bench_set "host A (l2fwd-mp)" burst "32 (default)"
+bench_set "host A (l2fwd-mp)" "frame size" "pktgen's 64 B"
+bench_set "host A (l2fwd-mp)" software "$(bench_jdk_version "$JAVA")"
+bench_set "host A (l2fwd-mp)" "JVM flags" "$jvm_flags; ergonomics: $(bench_jvm_ergonomics "$JAVA")"
+bench_set "host B (pktgen)" memory "(see host A)"
+bench_set "host B (pktgen)" cores "not pinned"
+bench_set "host B (pktgen)" burst "32 (default)"
+bench_set "host B (pktgen)" "frame size" "64 B with FCS (--size 64), 64 flows"
+bench_set "host B (pktgen)" software "(same JDK)"
+bench_set "host B (pktgen)" "JVM flags" "$jvm_flags"
+bench_cmd "host A (l2fwd-mp)" "java -jar devsim/target/devsim.jar --ports 2 --wire cable:CABLE0,cable:CABLE1 --socket-dir A --mac 02:aa:00:00:00:00 --cable-wait 30"
+bench_cmd "host B (pktgen)" "java -jar devsim/target/devsim.jar --ports 2 --wire cable:CABLE0,cable:CABLE1 --socket-dir B --mac 02:bb:00:00:00:00 --cable-wait 30"
+while read -r line; do
+  case $line in "host A: "*) bench_cmd "host A (l2fwd-mp)" "${line#host A: }" ;; "host B: "*) bench_cmd "host B (pktgen)" "${line#host B: }" ;; esac
+done < "$cmds"
 fresh=1; [ -f "$out" ] && fresh=0
 {
   [ "$fresh" = 0 ] || printf '# Two hosts: pktgen (host B) against l2fwd-mp (host A) over devsim cables\n'
   printf '\n## %s UTC\n\n' "$(date -u +%H:%M)"
-  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load at the start $BENCH_LOAD_START."
   echo "JDK $("$JAVA" -version 2>&1 | head -1). Trials of $TRIAL s, 64-byte frames, 64 flows, search precision $PRECISION %."
   echo "Both hosts' devsim, l2fwd-mp and pktgen share this machine's CPUs: the figures are the simulation's, not an 82599's."
   echo
@@ -96,9 +121,6 @@ fresh=1; [ -f "$out" ] && fresh=0
   done
   echo
   echo "Plots: two-host-$date-$stamp-<n>p-throughput.svg and -latency.svg beside the JSON (pktgen plot)."
-  echo
-  echo '```'
-  cat "$cmds"
-  echo '```'
+  bench_settings_md
 } >> "$out"
 echo "results: $out" >&2
