@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * {@code pktgen plot FILE.json [--out PREFIX] [--png]}: two SVG charts from a results file, written here by
@@ -121,28 +122,42 @@ final class Plot {
         trials.removeIf(t -> num(t, "sent") == 0); // a trial that sent nothing (the port took no frame) says nothing
         trials.sort((a, b) -> Double.compare(num(a, "offered_pps"), num(b, "offered_pps")));
         Svg s = new Svg("pktgen: throughput and loss against offered rate");
+        double minX = Double.MAX_VALUE;
         double maxX = 1;
         double maxY = 1;
         double maxLoss = 0.001;
         for (Map<String, Object> t : trials) {
+            minX = Math.min(minX, Math.max(1, num(t, "offered_pps")));
             maxX = Math.max(maxX, num(t, "offered_pps"));
-            maxY = Math.max(maxY, Math.max(num(t, "rx_pps"), num(t, "offered_pps")));
+            maxY = Math.max(maxY, num(t, "rx_pps"));
             maxLoss = Math.max(maxLoss, num(t, "loss_ratio") * 100);
         }
-        double xs = nice(maxX / 1e6);
-        double ys = nice(maxY / 1e6);
+        // A search starts at line rate while the interesting trials may be 100x below: a log scale keeps them apart.
+        boolean logX = !trials.isEmpty() && maxX / minX > 30;
+        double lx = logX ? Math.floor(Math.log10(minX / 1e6)) : 0;
+        double hx = logX ? Math.ceil(Math.log10(maxX / 1e6 * 1.001)) : nice(maxX / 1e6);
+        DoubleUnaryOperator px = v -> logX ? s.xr(Math.log10(Math.max(v, 1e-9)), lx, hx) : s.x(v, hx);
+        double ys = nice(maxY / 1e6 * 1.05);
         double ls = nice(maxLoss);
-        s.axes("offered rate (Mpps)", 0, xs, "received rate (Mpps)", 0, ys, false);
+        s.axes(logX ? "offered rate (Mpps, log scale)" : "offered rate (Mpps)", lx, hx, "received rate (Mpps)", 0, ys, logX);
         s.rightAxis("loss (%)", ls, COLOURS[1]);
         if (trials.isEmpty()) {
             s.text(W / 2.0, H / 2.0, "no trials in this file (run with --sweep or --search)", "middle", "#444");
         }
-        s.line(s.x(0, xs), s.y(0, ys), s.x(xs, xs), s.y(xs, ys), "#bbb", "4,4"); // received = offered
+        List<double[]> diagonal = new ArrayList<>(); // received = offered, up to the top of the plot
+        double x0 = logX ? Math.pow(10, lx) : 0;
+        double x1 = Math.min(logX ? Math.pow(10, hx) : hx, ys);
+        for (int k = 0; k <= 64; k++) {
+            double v = logX ? x0 * Math.pow(x1 / x0, k / 64.0) : x1 * k / 64;
+            diagonal.add(new double[] {px.applyAsDouble(v), s.y(v, ys)});
+        }
+        s.polyline(diagonal, "#bbb", false);
         List<double[]> rx = new ArrayList<>();
         List<double[]> loss = new ArrayList<>();
         for (Map<String, Object> t : trials) {
-            rx.add(new double[] {s.x(num(t, "offered_pps") / 1e6, xs), s.y(num(t, "rx_pps") / 1e6, ys)});
-            loss.add(new double[] {s.x(num(t, "offered_pps") / 1e6, xs), s.y(num(t, "loss_ratio") * 100, ls)});
+            double x = px.applyAsDouble(num(t, "offered_pps") / 1e6);
+            rx.add(new double[] {x, s.y(num(t, "rx_pps") / 1e6, ys)});
+            loss.add(new double[] {x, s.y(num(t, "loss_ratio") * 100, ls)});
         }
         s.polyline(rx, COLOURS[0], true);
         s.polyline(loss, COLOURS[1], true);
@@ -152,7 +167,7 @@ final class Plot {
         if (search instanceof Map<?, ?> m) {
             Object ndr = m.get("ndr_pps");
             if (ndr instanceof Double d) {
-                double x = s.x(d / 1e6, xs); // both the NDR and the offered rates count all transmitting ports
+                double x = px.applyAsDouble(d / 1e6); // both the NDR and the offered rates count all transmitting ports
                 s.line(x, s.y(0, ys), x, s.y(ys, ys), COLOURS[2], "2,3");
                 s.text(x + 4, T + 80, String.format(Locale.ROOT, "NDR %.3f Mpps", d / 1e6), "start", COLOURS[2]);
             }
