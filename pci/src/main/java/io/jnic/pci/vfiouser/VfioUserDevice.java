@@ -903,7 +903,16 @@ public final class VfioUserDevice implements PciDevice {
                 int leftMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
                 if (ioLock.tryLock()) {
                     try {
-                        pump(leftMillis);
+                        // Only a holder of ioLock hands a reply over, so checked here it cannot change under us: the
+                        // reader may have taken our reply between the check above and tryLock, and pumping then
+                        // would wait the whole timeout for a reply that already came.
+                        boolean ready;
+                        synchronized (replyMonitor) {
+                            ready = replyReady;
+                        }
+                        if (!ready) {
+                            pump(leftMillis);
+                        }
                     } finally {
                         releaseIo();
                     }

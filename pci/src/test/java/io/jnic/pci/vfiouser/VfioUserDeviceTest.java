@@ -120,6 +120,24 @@ class VfioUserDeviceTest {
     }
 
     @Test
+    void noTrappedReadWaitsOutItsTimeoutWhenItsReplyCame() {
+        // The reader thread may take a reply between the requester's last look and its own turn at the socket; the
+        // requester then must not wait for it on the socket. That race hit ~1 read in 5000 here, each then waiting
+        // the whole timeout before it returned the value the reader had handed over.
+        long timeoutMs = 10_000;
+        try (VfioUserDevice d = VfioUserDevice.connect(socket, VfioUserDevice.Config.defaults().withTimeoutMillis((int) timeoutMs))) {
+            PciBar bar2 = d.bar(2);
+            model.bar2.set(ValueLayout.JAVA_INT_UNALIGNED, 0x20, 0x5a5a_1234);
+            for (int i = 0; i < 20_000; i++) {
+                long t = System.nanoTime();
+                assertEquals(0x5a5a_1234, bar2.read32(0x20));
+                long ms = (System.nanoTime() - t) / 1_000_000;
+                assertTrue(ms < timeoutMs, "read " + i + " returned its value after " + ms + " ms, its whole timeout");
+            }
+        }
+    }
+
+    @Test
     void barAccessOutOfBoundsIsRejectedClientSide() {
         try (VfioUserDevice d = VfioUserDevice.connect(socket, CLIENT)) {
             PciBar bar2 = d.bar(2);
