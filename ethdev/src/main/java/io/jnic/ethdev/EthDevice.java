@@ -24,6 +24,7 @@ public abstract class EthDevice implements AutoCloseable {
     private boolean[] rxReady = new boolean[0];
     private boolean[] txReady = new boolean[0];
     private PortState state = PortState.PROBED;
+    private QueuePair[] pairs;
 
     protected EthDevice(PortContext ctx) {
         this.ctx = Objects.requireNonNull(ctx, "ctx");
@@ -227,6 +228,32 @@ public abstract class EthDevice implements AutoCloseable {
      * or retries the rest (as with rte_eth_tx_burst).
      */
     public abstract int txBurst(int q, MbufBatch batch);
+
+    /**
+     * Queue pair {@code q} of this port, to forward through (the same type an attaching process gets for a queue
+     * of a port it did not start). The object stays valid for the life of the port, across stop, start and queue
+     * resets; bursts on it before the queue is set up fail as {@link #rxBurst} does.
+     */
+    public QueuePair queuePair(int q) {
+        int max = Math.max(info().maxRxQueues(), info().maxTxQueues());
+        if (q < 0 || q >= max) {
+            throw new IllegalArgumentException(name() + " has queues 0.." + (max - 1) + ", not " + q);
+        }
+        synchronized (this) {
+            if (pairs == null) {
+                pairs = new QueuePair[max];
+            }
+            if (pairs[q] == null) {
+                pairs[q] = newQueuePair(q);
+            }
+            return pairs[q];
+        }
+    }
+
+    /** Makes the object {@link #queuePair} returns; drivers with queue objects of their own give them directly. */
+    protected QueuePair newQueuePair(int q) {
+        return new PortQueuePair(this, q);
+    }
 
     /**
      * The eventfd RX queue {@code q}'s interrupt increments (rte_eth_dev_rx_intr_ctl_q_get_fd), or -1 when the

@@ -29,7 +29,7 @@ public interface EthDriver {
      * {@code doorbells} (BAR {@link #doorbellBar()}, only the queue pages need be mapped). Mempools named by
      * the queue's state must be attached in this process. Drivers that cannot share queues throw.
      */
-    default SharedQueue attachQueue(PortContext ctx, PciBar doorbells, int queue, int lcore) {
+    default QueuePair attachQueue(PortContext ctx, PciBar doorbells, int queue, int lcore) {
         throw new UnsupportedOperationException(name() + " cannot hand a queue to another process (multi-process "
                 + "queue sharing is not implemented by this driver)");
     }

@@ -22,7 +22,7 @@ public interface VdevDriver {
      * handed over ({@link EthDevice#queueAccess}), which the returned queue owns (it closes them). Drivers that
      * cannot share queues throw.
      */
-    default SharedQueue attachQueue(PortContext ctx, int[] fds, int queue, int lcore) {
+    default QueuePair attachQueue(PortContext ctx, int[] fds, int queue, int lcore) {
         throw new UnsupportedOperationException(name() + " cannot hand a queue to another process (its queues live in "
                 + "the process that created the port)");
     }

@@ -4,7 +4,7 @@ import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.GracefulExit;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -169,11 +169,11 @@ public final class MpClient implements EalApplication {
                 if (floating == null) {
                     rt.pinCurrentThread(lcore);
                 }
-                SharedQueue[] tx = new SharedQueue[PortTable.MAX_PORTS];
-                List<SharedQueue> qs = new ArrayList<>();
+                QueuePair[] tx = new QueuePair[PortTable.MAX_PORTS];
+                List<QueuePair> qs = new ArrayList<>();
                 try {
                     for (int p : ports) {
-                        SharedQueue q;
+                        QueuePair q;
                         try {
                             q = sq.attach(p, id + 1, lcore);
                         } catch (QueueOwners.QueueBusyException e) {
@@ -193,7 +193,7 @@ public final class MpClient implements EalApplication {
                     rt.onPrimaryExit(() -> running = false);
                     forward(rt, info, id, ring, tx, lcore);
                 } finally {
-                    for (SharedQueue q : qs) {
+                    for (QueuePair q : qs) {
                         q.close();
                     }
                 }
@@ -220,7 +220,7 @@ public final class MpClient implements EalApplication {
         return k;
     }
 
-    private void forward(MpRuntime rt, PortInfo info, int id, Ring ring, SharedQueue[] tx, int lcore) {
+    private void forward(MpRuntime rt, PortInfo info, int id, Ring ring, QueuePair[] tx, int lcore) {
         int burst = app.burst;
         int[] ports = info.ports();
         int[] pair = new int[PortTable.MAX_PORTS];

@@ -2,6 +2,7 @@ package io.jnic.apps.common;
 
 import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortTable;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.pdump.CaptureTap;
@@ -14,13 +15,6 @@ import io.jnic.multiproc.pdump.CaptureTap;
  * totals keep matching the devices. Nothing is allocated per burst.
  */
 public final class L2Forwarder {
-    /** A queue (pair) of one port that this process receives from and sends on. */
-    public interface Queue {
-        int rxBurst(MbufBatch batch);
-
-        int txBurst(MbufBatch batch);
-    }
-
     private static final long L2FWD_DST_MAC = 0x02_00_00_00_00_00L;
 
     private final int[] ports;
@@ -80,8 +74,11 @@ public final class L2Forwarder {
         this.tapQueue = queue;
     }
 
-    /** One burst from every port in turn, each sent out of its pair; returns the packets received. */
-    public int poll(Queue[] queues) {
+    /**
+     * One burst from every port in turn, each sent out of its pair; returns the packets received. {@code queues}
+     * is indexed by port id: the queue pair this process drives on each port, its own or attached.
+     */
+    public int poll(QueuePair[] queues) {
         int received = 0;
         for (int p : ports) {
             int got = queues[p].rxBurst(b);

@@ -5,7 +5,7 @@ import io.jnic.apps.common.L2Forwarder;
 import io.jnic.apps.common.ProcStats;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.port.SecondaryQueues;
@@ -65,8 +65,8 @@ final class Worker {
                             return 0;
                         }
                     }
-                    SharedQueue[] q = new SharedQueue[PortTable.MAX_PORTS];
-                    List<SharedQueue> attached = new ArrayList<>();
+                    QueuePair[] q = new QueuePair[PortTable.MAX_PORTS];
+                    List<QueuePair> attached = new ArrayList<>();
                     try {
                         for (int p : portIds) {
                             q[p] = sq.attach(p, slot, lcore);
@@ -79,7 +79,7 @@ final class Worker {
                                 java.util.Arrays.toString(portIds)));
                         forward(rt, stats, slot, lcore, q, sq.table());
                     } finally {
-                        for (SharedQueue s : attached) {
+                        for (QueuePair s : attached) {
                             s.close();
                         }
                     }
@@ -113,30 +113,15 @@ final class Worker {
         return -1;
     }
 
-    private void forward(MpRuntime rt, ProcStats stats, int slot, int lcore, SharedQueue[] q, PortTable table) {
+    private void forward(MpRuntime rt, ProcStats stats, int slot, int lcore, QueuePair[] q, PortTable table) {
         // the slot's counters so far: a new worker continues them, so totals keep matching the devices
         L2Forwarder fwd = new L2Forwarder(L2fwdFork.NAME, portIds, o.portmask, table, o.macUpdating, stats, slot,
                 o.ports.burst, lcore);
-        L2Forwarder.Queue[] io = new L2Forwarder.Queue[PortTable.MAX_PORTS];
-        for (int p : portIds) {
-            SharedQueue sq = q[p];
-            io[p] = new L2Forwarder.Queue() {
-                @Override
-                public int rxBurst(MbufBatch b) {
-                    return sq.rxBurst(b);
-                }
-
-                @Override
-                public int txBurst(MbufBatch b) {
-                    return sq.txBurst(b);
-                }
-            };
-        }
         boolean first = true;
         long start = System.nanoTime();
         int loops = 0;
         while (running) {
-            fwd.poll(io);
+            fwd.poll(q);
             if (first && fwd.forwarded() > 0) {
                 first = false;
                 stats.forwardingSince(slot, System.nanoTime()); // the master measures its recovery time by this

@@ -13,7 +13,7 @@ import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -269,36 +269,10 @@ public final class L2fwdMp implements EalApplication {
                             + "queue pairs reset so far: %d, mbufs reclaimed so far: %d%n", x.secondary().pid(),
                             procIdOf(stats, x.secondary().pid()), x.detached() ? "left" : "died", sp.queuesReset(),
                             sp.mbufsReclaimed()));
-                    QueueIo[] io = new QueueIo[PortTable.MAX_PORTS];
+                    QueuePair[] io = new QueuePair[PortTable.MAX_PORTS];
                     for (int p : portIds) {
                         owners.claim(p, 0, rt.pid(), 0);
-                        EthDevice d = devs.get(p);
-                        io[p] = new QueueIo() {
-                            @Override
-                            public int rxBurst(MbufBatch b) {
-                                return d.rxBurst(0, b);
-                            }
-
-                            @Override
-                            public int txBurst(MbufBatch b) {
-                                return d.txBurst(0, b);
-                            }
-
-                            @Override
-                            public boolean ready() {
-                                return d.rxPending(0);
-                            }
-
-                            @Override
-                            public int interruptFd() {
-                                return d.rxInterruptFd(0);
-                            }
-
-                            @Override
-                            public boolean arm() {
-                                return d.rxInterruptEnable(0);
-                            }
-                        };
+                        io[p] = devs.get(p).queuePair(0);
                     }
                     if (sim != null) {
                         sim.startGenerators();
@@ -373,37 +347,12 @@ public final class L2fwdMp implements EalApplication {
                 if (lcore == null) {
                     rt.pinCurrentThread(lc);
                 }
-                QueueIo[] io = new QueueIo[PortTable.MAX_PORTS];
-                List<SharedQueue> qs = new ArrayList<>();
+                QueuePair[] io = new QueuePair[PortTable.MAX_PORTS];
+                List<QueuePair> qs = new ArrayList<>();
                 for (int p : portIds) {
-                    SharedQueue q = sq.attach(p, o.procId, lc);
+                    QueuePair q = sq.attach(p, o.procId, lc);
                     qs.add(q);
-                    io[p] = new QueueIo() {
-                        @Override
-                        public int rxBurst(MbufBatch b) {
-                            return q.rxBurst(b);
-                        }
-
-                        @Override
-                        public int txBurst(MbufBatch b) {
-                            return q.txBurst(b);
-                        }
-
-                        @Override
-                        public boolean ready() {
-                            return q.rxReady();
-                        }
-
-                        @Override
-                        public int interruptFd() {
-                            return sq.rxInterruptFd(p, o.procId);
-                        }
-
-                        @Override
-                        public boolean arm() {
-                            return sq.rxInterruptEnable(p, o.procId);
-                        }
-                    };
+                    io[p] = q;
                     out.println("l2fwd-mp: proc " + o.procId + " (pid " + rt.pid() + ") attached queue " + o.procId
                             + " of port " + p + " (" + sq.table().deviceName(p) + ")");
                 }
@@ -420,7 +369,7 @@ public final class L2fwdMp implements EalApplication {
                 if (o.statsJson != null) {
                     writeJson(o.statsJson, rt, stats, portIds, secs, null, null, null);
                 }
-                for (SharedQueue q : qs) {
+                for (QueuePair q : qs) {
                     q.close();
                 }
             } finally {
@@ -435,23 +384,11 @@ public final class L2fwdMp implements EalApplication {
     // ---------------------------------------------------------------------------------------------
     // Forwarding
 
-    /** Receive and send on one queue of one port. */
-    interface QueueIo extends L2Forwarder.Queue {
-        /** True when the RX queue has a packet. */
-        boolean ready();
-
-        /** The RX queue's interrupt eventfd (--idle interrupt). */
-        int interruptFd();
-
-        /** Arms the RX queue's interrupt once; false when a packet is already there (left unarmed). */
-        boolean arm();
-    }
-
     /** --idle interrupt: sleeps on the queues' interrupt eventfds once they have been idle for a while. */
     private static final class IdleSleeper implements AutoCloseable {
 
         private static final int IDLE_LOOPS = 256;
-        private final QueueIo[] queues;
+        private final QueuePair[] queues;
         private final int[] ports;
         private final int[] fds;
         private final int epfd;
@@ -463,14 +400,14 @@ public final class L2fwdMp implements EalApplication {
         /** Why the sleeper gave up (the primary that arms the interrupts ended): then the loop only polls. */
         volatile String stopped;
 
-        IdleSleeper(QueueIo[] io, int[] ports) {
+        IdleSleeper(QueuePair[] io, int[] ports) {
             this.queues = io;
             this.ports = ports;
             this.fds = new int[ports.length];
             this.epfd = Events.epollCreate();
             this.events = Events.allocateEpollEvents(arena, ports.length);
             for (int i = 0; i < ports.length; i++) {
-                fds[i] = queues[ports[i]].interruptFd();
+                fds[i] = queues[ports[i]].rxInterruptFd();
                 Events.epollCtl(epfd, Events.EPOLL_CTL_ADD, fds[i], Events.EPOLLIN, i);
             }
         }
@@ -490,7 +427,7 @@ public final class L2fwdMp implements EalApplication {
             }
             for (int p : ports) {
                 try {
-                    if (!queues[p].arm() || queues[p].ready()) {
+                    if (!queues[p].rxInterruptEnable() || queues[p].rxReady()) {
                         return; // a packet came before the arm: poll on
                     }
                 } catch (IllegalStateException noPrimary) {
@@ -523,7 +460,7 @@ public final class L2fwdMp implements EalApplication {
                 l.up() ? "up " + l.speedMbps() + " Mbit/s" : "down", latencyUs);
     }
 
-    private void forward(MpRuntime rt, ProcStats stats, int[] portIds, QueueIo[] io, PortTable table, SimulatedPorts sim,
+    private void forward(MpRuntime rt, ProcStats stats, int[] portIds, QueuePair[] io, PortTable table, SimulatedPorts sim,
             boolean print) throws InterruptedException {
         AppOptions o = app;
         int me = o.procId;

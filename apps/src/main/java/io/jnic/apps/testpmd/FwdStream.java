@@ -1,5 +1,7 @@
 package io.jnic.apps.testpmd;
 
+import io.jnic.ethdev.QueuePair;
+
 /**
  * A forwarding stream, as testpmd's {@code fwd_stream}: receive on (rx port, rx queue), send on (tx port, tx
  * queue) to the peer address of the tx port. Its counters are written only by the lcore that owns the stream
@@ -13,13 +15,13 @@ final class FwdStream {
     /** The peer's MAC address (mac, txonly, flowgen) and the sending port's. */
     final long peerMac;
     final long txMac;
-    final PortQueue rx;
-    final PortQueue tx;
+    final QueuePair rx;
+    final QueuePair tx;
     long rxPackets;
     long txPackets;
     long fwdDropped;
 
-    FwdStream(int rxPort, int rxQueue, int txPort, int txQueue, long peerMac, long txMac, PortQueue rx, PortQueue tx) {
+    FwdStream(int rxPort, int rxQueue, int txPort, int txQueue, long peerMac, long txMac, QueuePair rx, QueuePair tx) {
         this.rxPort = rxPort;
         this.rxQueue = rxQueue;
         this.txPort = txPort;

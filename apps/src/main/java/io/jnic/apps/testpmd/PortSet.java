@@ -3,6 +3,7 @@ package io.jnic.apps.testpmd;
 import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.QueuePair;
 import java.util.Map;
 
 /**
@@ -70,7 +71,7 @@ abstract class PortSet implements AutoCloseable {
     abstract void clearStats(int p);
 
     /** The data path of queue pair {@code q} (one of this process's) of port {@code p}. */
-    abstract PortQueue queue(int p, int q);
+    abstract QueuePair queue(int p, int q);
 
     @Override
     public abstract void close();

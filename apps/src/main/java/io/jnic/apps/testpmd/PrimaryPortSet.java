@@ -6,9 +6,9 @@ import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
-import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -30,7 +30,7 @@ final class PrimaryPortSet extends PortSet {
     private final Mempool pool;
     private final int first;
     private final int queues;
-    private final PortQueue[][] pairs;
+    private final QueuePair[][] pairs;
     /** The promiscuous mode the user set, applied again when a port starts. */
     private final boolean[] promisc;
 
@@ -44,23 +44,12 @@ final class PrimaryPortSet extends PortSet {
         this.pool = pool;
         this.first = first;
         this.queues = queues;
-        this.pairs = new PortQueue[devs.size()][Math.max(rxq, txq)];
+        this.pairs = new QueuePair[devs.size()][Math.max(rxq, txq)];
         this.promisc = new boolean[devs.size()];
         java.util.Arrays.fill(promisc, true); // testpmd's default
         for (EthDevice d : devs) {
             for (int q = 0; q < pairs[d.portId()].length; q++) {
-                int qq = q;
-                pairs[d.portId()][q] = new PortQueue() {
-                    @Override
-                    public int rxBurst(MbufBatch b) {
-                        return d.rxBurst(qq, b);
-                    }
-
-                    @Override
-                    public int txBurst(MbufBatch b) {
-                        return d.txBurst(qq, b);
-                    }
-                };
+                pairs[d.portId()][q] = d.queuePair(q);
             }
         }
     }
@@ -220,7 +209,7 @@ final class PrimaryPortSet extends PortSet {
     }
 
     @Override
-    PortQueue queue(int p, int q) {
+    QueuePair queue(int p, int q) {
         return pairs[p][q];
     }
 

@@ -5,8 +5,7 @@ import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortStats;
 import io.jnic.ethdev.PortTable;
-import io.jnic.ethdev.SharedQueue;
-import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.port.PortStatsService;
@@ -31,10 +30,9 @@ final class SecondaryPortSet extends PortSet {
     private final int[] ids;
     private final int first;
     private final int queues;
-    private final SharedQueue[][] attached = new SharedQueue[PortTable.MAX_PORTS][];
-    private final PortQueue[][] pairs = new PortQueue[PortTable.MAX_PORTS][];
+    private final QueuePair[][] pairs = new QueuePair[PortTable.MAX_PORTS][];
     private final PortStats[] baseline = new PortStats[PortTable.MAX_PORTS];
-    private final List<SharedQueue> all = new ArrayList<>();
+    private final List<QueuePair> all = new ArrayList<>();
 
     /**
      * Attaches queue pairs [first, first + queues) of every started port of the primary.
@@ -65,24 +63,12 @@ final class SecondaryPortSet extends PortSet {
                             + "queues " + first + ".." + (first + queues - 1) + " (give the primary's --rxq/--txq and "
                             + "--num-procs)");
                 }
-                attached[p] = new SharedQueue[first + queues];
-                pairs[p] = new PortQueue[first + queues];
+                pairs[p] = new QueuePair[first + queues];
                 for (int q = first; q < first + queues; q++) {
                     // no lcore cache for the rings: a queue's RX and TX halves may be polled by two forwarding lcores
-                    SharedQueue s = sq.attach(p, q, Mempool.LCORE_ANY);
+                    QueuePair s = sq.attach(p, q, Mempool.LCORE_ANY);
                     all.add(s);
-                    attached[p][q] = s;
-                    pairs[p][q] = new PortQueue() {
-                        @Override
-                        public int rxBurst(MbufBatch b) {
-                            return s.rxBurst(b);
-                        }
-
-                        @Override
-                        public int txBurst(MbufBatch b) {
-                            return s.txBurst(b);
-                        }
-                    };
+                    pairs[p][q] = s;
                 }
             }
         } catch (RuntimeException e) {
@@ -220,13 +206,13 @@ final class SecondaryPortSet extends PortSet {
     }
 
     @Override
-    PortQueue queue(int p, int q) {
+    QueuePair queue(int p, int q) {
         return pairs[p][q];
     }
 
     @Override
     public void close() {
-        for (SharedQueue q : all) {
+        for (QueuePair q : all) {
             try {
                 q.close();
             } catch (RuntimeException e) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.MbufBatch;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ class LayoutAndFramesTest {
             this.queues = queues;
         }
 
-        private static final PortQueue NONE = new PortQueue() {
+        private static final QueuePair NONE = new QueuePair(0, 0) {
             @Override
             public int rxBurst(MbufBatch b) {
                 return 0;
@@ -37,6 +38,21 @@ class LayoutAndFramesTest {
 
             @Override
             public int txBurst(MbufBatch b) {
+                return 0;
+            }
+
+            @Override
+            public boolean rxReady() {
+                return false;
+            }
+
+            @Override
+            public long rxPackets() {
+                return 0;
+            }
+
+            @Override
+            public long txPackets() {
                 return 0;
             }
         };
@@ -64,7 +80,7 @@ class LayoutAndFramesTest {
         @Override void stats(int p, PortStats into) { into.clear(); }
         @Override Map<String, Long> xstats(int p) { return Map.of(); }
         @Override void clearStats(int p) { }
-        @Override PortQueue queue(int p, int q) { return NONE; }
+        @Override QueuePair queue(int p, int q) { return NONE; }
         @Override public void close() { }
     }
 

@@ -11,6 +11,7 @@ import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortReset;
 import io.jnic.ethdev.PortStats;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.ethdev.RxInterrupts;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
@@ -79,6 +80,7 @@ public final class IxgbeDevice extends EthDevice {
     private int lcore;
     private RxQueue[] rxq = new RxQueue[0];
     private TxQueue[] txq = new TxQueue[0];
+    private final IxgbeQueuePair[] ownPairs = new IxgbeQueuePair[Math.max(MAX_RX_QUEUES, MAX_TX_QUEUES)]; // those queuePair() gave out
     private final Mempool[] rxPools = new Mempool[MAX_RX_QUEUES];
     private final int[] rxRing = new int[MAX_RX_QUEUES];
     private final int[] txRing = new int[MAX_TX_QUEUES];
@@ -300,6 +302,7 @@ public final class IxgbeDevice extends EthDevice {
         }
         rxq = new RxQueue[c.rxQueues()];
         txq = new TxQueue[c.txQueues()];
+        bindPairs();
         promisc = c.promiscuous();
         lcore = c.lcore();
     }
@@ -360,6 +363,7 @@ public final class IxgbeDevice extends EthDevice {
         for (int q = 0; q < txq.length; q++) {
             txq[q] = newTx(q);
         }
+        bindPairs();
         programQueues();
         lastLink = link();
         ctx.table().link(portId, lastLink);
@@ -627,11 +631,29 @@ public final class IxgbeDevice extends EthDevice {
         programRx(q, rxq[q]);
         txq[q] = newTx(q);
         programTx(q, txq[q].mem);
+        bindPairs();
         LOG.log(Level.INFO, "{0}: queue pair {1} reset", name(), q);
     }
 
     // ---------------------------------------------------------------------------------------------
     // Data path
+
+    @Override
+    protected QueuePair newQueuePair(int q) {
+        IxgbeQueuePair p = new IxgbeQueuePair(this, q);
+        ownPairs[q] = p;
+        bindPairs();
+        return p;
+    }
+
+    /** Gives the queue pairs handed out the port's current queues (new ones after configure, start and resets). */
+    private void bindPairs() {
+        for (int q = 0; q < ownPairs.length; q++) {
+            if (ownPairs[q] != null) {
+                ownPairs[q].bind(q < rxq.length ? rxq[q] : null, q < txq.length ? txq[q] : null);
+            }
+        }
+    }
 
     @Override
     public int rxBurst(int q, MbufBatch batch) {

@@ -4,7 +4,7 @@ import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.PortContext;
 import io.jnic.memory.mbuf.Mempool;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciConfig;
 import io.jnic.pci.PciDevice;
@@ -41,7 +41,7 @@ public final class IxgbeDriver implements EthDriver {
      * {@code doorbells}, which must map the queue's register pages.
      */
     @Override
-    public SharedQueue attachQueue(PortContext ctx, PciBar doorbells, int queue, int lcore) {
+    public QueuePair attachQueue(PortContext ctx, PciBar doorbells, int queue, int lcore) {
         if (queue < 0 || queue >= IxgbeDevice.MAX_RX_QUEUES) {
             throw new IllegalArgumentException("port " + ctx.portId() + ": no queue " + queue + " (0.."
                     + (IxgbeDevice.MAX_RX_QUEUES - 1) + ")");
@@ -56,6 +56,6 @@ public final class IxgbeDriver implements EthDriver {
         }
         RxQueue rx = new RxQueue(queue, rm, doorbells, pool, ctx.portId(), lcore, true);
         TxQueue tx = new TxQueue(queue, tm, doorbells, lcore, true);
-        return new IxgbeSharedQueue(ctx.portId(), queue, rx, tx);
+        return new IxgbeQueuePair(ctx.portId(), queue, rx, tx);
     }
 }

@@ -8,7 +8,7 @@ import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A device that resets itself is re-initialised by the driver while its queues are driven (one by the port's own
- * thread, one through {@link SharedQueue} as a secondary would), and a hostile device's write-backs are dropped,
+ * thread, one through {@link QueuePair} as a secondary would), and a hostile device's write-backs are dropped,
  * counted and survived; no mbuf is lost or duplicated.
  */
 class IxgbeResetTest {
@@ -102,7 +102,7 @@ class IxgbeResetTest {
             IxgbeDevice d = rig.started(0, cfg, 256);
             byte[] mac = d.macAddress().octets();
             // queue pair 1 through the path a secondary takes: rings and state by name, doorbells through a BAR
-            SharedQueue sq = new IxgbeDriver().attachQueue(new PortContext(d.portId(), rig.mem, rig.ports.table()),
+            QueuePair sq = new IxgbeDriver().attachQueue(new PortContext(d.portId(), rig.mem, rig.ports.table()),
                     rig.pcis.get(0).bar(0), 1, Mempool.LCORE_ANY);
             Driver own = new Driver(rig, b -> d.txBurst(0, b), b -> d.rxBurst(0, b), mac, 0);
             Driver other = new Driver(rig, sq::txBurst, sq::rxBurst, mac, 1000);

@@ -5,9 +5,8 @@ import io.jnic.ethdev.LinkStatus;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.ethdev.VdevDriver;
-import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
@@ -39,7 +38,7 @@ public final class SecondaryQueues implements AutoCloseable {
     private final PortTable table;
     private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
     private final List<ResetListener> resetListeners = new CopyOnWriteArrayList<>();
-    private final List<Attached> attached = new ArrayList<>();
+    private final List<QueuePair> attached = new ArrayList<>();
 
     private SecondaryQueues(MpRuntime rt, QueueOwners owners, PortTable table) {
         this.rt = rt;
@@ -144,7 +143,7 @@ public final class SecondaryQueues implements AutoCloseable {
      * @throws QueueOwners.QueueBusyException when another live process drives the queue (its pid in the message)
      * @throws IllegalStateException          when the port is not started, has no such queue, or the primary refuses
      */
-    public synchronized SharedQueue attach(int port, int queue, int lcore) {
+    public synchronized QueuePair attach(int port, int queue, int lcore) {
         if (port < 0 || port >= PortTable.MAX_PORTS || table.state(port) != PortState.STARTED) {
             throw new IllegalStateException("port " + port + " is not a started port of the primary (port table: "
                     + (port >= 0 && port < PortTable.MAX_PORTS ? table.state(port) : "no such entry") + ")");
@@ -181,7 +180,7 @@ public final class SecondaryQueues implements AutoCloseable {
             SharedPorts.attachPools(rt.memory());
             h = requestHandover(port, queue);
             PortContext ctx = new PortContext(port, rt.memory(), table);
-            SharedQueue q;
+            QueuePair q;
             if (h.bar != null) {
                 if (driver == null) {
                     throw new IllegalStateException("the primary handed over BAR" + h.bar.index() + " for port " + port
@@ -197,10 +196,14 @@ public final class SecondaryQueues implements AutoCloseable {
                 h.fds = new int[0]; // the queue owns them now, even when attaching fails
                 q = vdev.attachQueue(ctx, fds, queue, lcore);
             }
-            Attached a = new Attached(q, h.bar, port, queue);
-            attached.add(a);
+            DoorbellBar bar = h.bar;
+            attached.add(q);
+            q.onClose(() -> detached(q, bar));
+            if (q.rxInterruptFd() < 0) { // the driver cannot reach it from here: the primary arms it on request
+                q.routeRxInterrupt(new PrimaryRxInterrupt(port, queue));
+            }
             LOG.log(Level.INFO, "attached queue {0} of port {1} ({2})", queue, port, table.deviceName(port));
-            return a;
+            return q;
         } catch (RuntimeException e) {
             if (h != null) {
                 h.close();
@@ -258,49 +261,73 @@ public final class SecondaryQueues implements AutoCloseable {
     }
 
     /**
-     * The eventfd the device increments for RX queue {@code queue} of {@code port} (a queue this process
-     * attached), handed over by the primary; this process owns the descriptor. The port must have been started
-     * with RX interrupts. A queue whose driver handed the eventfd over with the queue (virtio-user) gives a copy of
-     * that one without asking the primary.
+     * A copy of the eventfd the device increments for RX queue {@code queue} of {@code port} (a queue this process
+     * attached; the caller owns the copy). The port must have been started with RX interrupts. The same as the
+     * attached {@link QueuePair#rxInterruptFd()}, which owns its descriptor.
      */
     public int rxInterruptFd(int port, int queue) {
-        Attached a = attached(port, queue);
-        if (a != null && a.q.rxInterruptFd() >= 0) {
-            return Io.dup(a.q.rxInterruptFd()); // handed over with the queue (virtio-user's call eventfd)
-        }
-        IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_GET_FD);
-        if (m.fdCount() != 1) {
-            m.closeFds();
-            throw new IllegalStateException("the primary sent " + m.fdCount() + " descriptors for the RX interrupt of "
-                    + "queue " + queue + " of port " + port);
-        }
-        return m.fd(0);
+        return Io.dup(attachedPair(port, queue).rxInterruptFd());
     }
 
     /**
-     * Has the primary arm RX queue {@code queue}'s interrupt once (a synchronous request); false when a packet
-     * was already waiting, so that the interrupt was left unarmed (poll instead of sleeping). A queue armed in
-     * shared memory (virtio: the ring's event index) is armed here, without a request; its next burst disarms it.
+     * Arms RX queue {@code queue}'s interrupt once; false when a packet was already waiting, so that the interrupt
+     * was left unarmed (poll instead of sleeping). The same as the attached {@link QueuePair#rxInterruptEnable()}.
      */
     public boolean rxInterruptEnable(int port, int queue) {
-        Attached a = attached(port, queue);
-        if (a != null && a.q.rxInterruptFd() >= 0) {
-            return a.q.rxInterruptEnable(); // armed in shared memory: no request to the primary
-        }
-        IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_ARM);
-        m.closeFds();
-        ByteBuffer b = m.paramBuffer();
-        b.getInt();
-        return b.getInt() == 1;
+        return attachedPair(port, queue).rxInterruptEnable();
     }
 
-    private synchronized Attached attached(int port, int queue) {
-        for (Attached a : attached) {
+    private synchronized QueuePair attachedPair(int port, int queue) {
+        for (QueuePair a : attached) {
             if (a.portId() == port && a.queue() == queue) {
                 return a;
             }
         }
-        return null;
+        throw new IllegalStateException("queue " + queue + " of port " + port + " is not attached by this process");
+    }
+
+    /**
+     * An attached queue's RX interrupt through the primary, which alone reaches the device's interrupt registers:
+     * the eventfd is asked for once (this process owns it), each arm is a synchronous request.
+     */
+    private final class PrimaryRxInterrupt implements QueuePair.RxInterruptRoute {
+        private final int port;
+        private final int queue;
+        private int fd = -1;
+
+        PrimaryRxInterrupt(int port, int queue) {
+            this.port = port;
+            this.queue = queue;
+        }
+
+        @Override
+        public synchronized int fd() {
+            if (fd < 0) {
+                IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_GET_FD);
+                if (m.fdCount() != 1) {
+                    m.closeFds();
+                    throw new IllegalStateException("the primary sent " + m.fdCount() + " descriptors for the RX "
+                            + "interrupt of queue " + queue + " of port " + port);
+                }
+                fd = m.fd(0);
+            }
+            return fd;
+        }
+
+        @Override
+        public boolean enable() {
+            IpcMessage m = rxInterrupt(port, queue, SharedPorts.RX_INTR_ARM);
+            m.closeFds();
+            ByteBuffer b = m.paramBuffer();
+            b.getInt();
+            return b.getInt() == 1;
+        }
+
+        @Override
+        public synchronized void close() {
+            Io.closeQuietly(fd);
+            fd = -1;
+        }
     }
 
     private IpcMessage rxInterrupt(int port, int queue, int op) {
@@ -332,80 +359,26 @@ public final class SecondaryQueues implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        for (Attached a : new ArrayList<>(attached)) {
-            a.close();
+    public void close() {
+        List<QueuePair> all;
+        synchronized (this) {
+            all = new ArrayList<>(attached);
+        }
+        for (QueuePair q : all) {
+            q.close();
         }
         rt.ipc().unregister(SharedPorts.ACTION_LINK);
         rt.ipc().unregister(SharedPorts.ACTION_RESET);
     }
 
-    /** A claimed queue: releases the claim and the mappings on close. */
-    private final class Attached extends SharedQueue {
-        private final SharedQueue q;
-        private final DoorbellBar bar;
-        private boolean closed;
-
-        Attached(SharedQueue q, DoorbellBar bar, int port, int queue) { // bar: null for a virtual device
-            super(port, queue);
-            this.q = q;
-            this.bar = bar;
+    /** A pair this process attached was closed: its claim and doorbell mapping go too. */
+    private void detached(QueuePair q, DoorbellBar bar) {
+        synchronized (this) {
+            attached.remove(q);
         }
-
-        @Override
-        public int rxBurst(MbufBatch batch) {
-            return q.rxBurst(batch);
-        }
-
-        @Override
-        public int txBurst(MbufBatch batch) {
-            return q.txBurst(batch);
-        }
-
-        @Override
-        public boolean rxReady() {
-            return q.rxReady();
-        }
-
-        @Override
-        public long rxPackets() {
-            return q.rxPackets();
-        }
-
-        @Override
-        public long txPackets() {
-            return q.txPackets();
-        }
-
-        @Override
-        public int rxInterruptFd() {
-            return q.rxInterruptFd();
-        }
-
-        @Override
-        public boolean rxInterruptEnable() {
-            return q.rxInterruptEnable();
-        }
-
-        @Override
-        public void rxInterruptDisable() {
-            q.rxInterruptDisable();
-        }
-
-        @Override
-        public void close() {
-            synchronized (SecondaryQueues.this) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-                attached.remove(this);
-            }
-            q.close();
-            owners.release(portId(), queue(), rt.pid());
-            if (bar != null) {
-                bar.close();
-            }
+        owners.release(q.portId(), q.queue(), rt.pid());
+        if (bar != null) {
+            bar.close();
         }
     }
 

@@ -1,6 +1,6 @@
 package io.jnic.multiproc.port;
 
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.EalOptions;
@@ -25,8 +25,8 @@ public final class QueueChild {
             SecondaryQueues sq = SecondaryQueues.join(rt);
             sq.addLinkListener((p, l, at) -> System.out.println("LINK " + p + " " + (l.up() ? "up" : "down") + " "
                     + (System.nanoTime() - at)));
-            SharedQueue rx;
-            SharedQueue tx;
+            QueuePair rx;
+            QueuePair tx;
             try {
                 rx = sq.attach(rxPort, queue, lcore.id());
                 tx = rxPort == txPort ? rx : sq.attach(txPort, queue, lcore.id());

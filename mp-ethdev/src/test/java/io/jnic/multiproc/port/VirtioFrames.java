@@ -1,6 +1,6 @@
 package io.jnic.multiproc.port;
 
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -103,7 +103,7 @@ final class VirtioFrames {
         return null;
     }
 
-    static String roundTrip(Mempool pool, int lcore, SharedQueue q, int seq0, int n) {
+    static String roundTrip(Mempool pool, int lcore, QueuePair q, int seq0, int n) {
         return roundTrip(pool, lcore, q.queue(), seq0, n, q::txBurst, q::rxBurst);
     }
 }

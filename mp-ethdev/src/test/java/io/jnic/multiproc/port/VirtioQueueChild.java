@@ -1,6 +1,6 @@
 package io.jnic.multiproc.port;
 
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.EalOptions;
@@ -26,7 +26,7 @@ public final class VirtioQueueChild {
             int queue = Integer.parseInt(args[2]);
             MpRuntime.FloatingLcore lcore = rt.attachFloatingThread();
             SecondaryQueues sq = SecondaryQueues.join(rt);
-            SharedQueue q;
+            QueuePair q;
             try {
                 q = sq.attach(port, queue, lcore.id());
             } catch (RuntimeException e) {

@@ -7,7 +7,7 @@ import io.jnic.driver.virtio.pci.VirtioPciTransports;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.PortContext;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciDevice;
@@ -42,7 +42,7 @@ public final class VirtioPciDriver implements EthDriver {
      * the primary (VFIO device fd or UIO resource file) and mapped here.
      */
     @Override
-    public SharedQueue attachQueue(PortContext ctx, PciBar doorbells, int queue, int lcore) {
+    public QueuePair attachQueue(PortContext ctx, PciBar doorbells, int queue, int lcore) {
         VirtioPortShare share = VirtioPortShare.attach(ctx);
         if (share.notifyBar() != doorbells.index()) {
             throw new IllegalStateException("port " + ctx.portId() + " notifies its queues through BAR"

@@ -8,7 +8,7 @@ import io.jnic.driver.virtio.net.VirtioNetRxQueue;
 import io.jnic.driver.virtio.net.VirtioNetSpec;
 import io.jnic.driver.virtio.net.VirtioNetTxQueue;
 import io.jnic.ethdev.PortContext;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -24,14 +24,13 @@ import io.jnic.sys.Io;
  * a pool audit finds whatever it held; on {@link #close} what both rings hold is recorded as nobody's again and the
  * rings stay as they are for the next owner.
  */
-final class VirtioSharedQueue extends SharedQueue {
+final class VirtioSharedQueue extends QueuePair {
     private final VirtioNetRxQueue rx;
     private final VirtioNetTxQueue tx;
     private final VirtioBursts bursts;
     private final int[] fds;
     private final int callRx;
     private boolean armed;
-    private boolean closed;
 
     private VirtioSharedQueue(int port, int queue, VirtioNetRxQueue rx, VirtioNetTxQueue tx, int lcore, int[] fds,
             int callRx) {
@@ -118,7 +117,7 @@ final class VirtioSharedQueue extends SharedQueue {
 
     /** The receive queue's call eventfd (vhost-user: the backend signals it when the ring asks), or -1 over PCI. */
     @Override
-    public int rxInterruptFd() {
+    protected int driverRxInterruptFd() {
         return callRx;
     }
 
@@ -127,7 +126,7 @@ final class VirtioSharedQueue extends SharedQueue {
      * memory, no register), then looks again: false, and disarmed, when a frame is already there.
      */
     @Override
-    public boolean rxInterruptEnable() {
+    protected boolean driverRxInterruptEnable() {
         if (callRx < 0) {
             throw new UnsupportedOperationException(this + " has no RX interrupt (virtio over PCI runs its queues "
                     + "without MSI-X vectors)");
@@ -136,7 +135,7 @@ final class VirtioSharedQueue extends SharedQueue {
         vq.enableInterrupts();
         armed = true;
         if (vq.usedCount() > 0) {
-            rxInterruptDisable();
+            driverRxInterruptDisable();
             return false;
         }
         return true;
@@ -144,7 +143,7 @@ final class VirtioSharedQueue extends SharedQueue {
 
     /** Back to poll mode (also done by the next {@link #rxBurst}: arming is one-shot). */
     @Override
-    public void rxInterruptDisable() {
+    protected void driverRxInterruptDisable() {
         rx.virtqueue().disableInterrupts();
         armed = false;
     }
@@ -155,11 +154,7 @@ final class VirtioSharedQueue extends SharedQueue {
     }
 
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void release() {
         // what the rings hold is nobody's until the next owner takes the pair (its audit must not count it as ours)
         VirtioBursts.own(rx.virtqueue().state().outstanding(), Mbuf.OWNER_NONE);
         VirtioBursts.own(tx.virtqueue().state().outstanding(), Mbuf.OWNER_NONE);

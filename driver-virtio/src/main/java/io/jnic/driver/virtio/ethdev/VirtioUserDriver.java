@@ -4,7 +4,7 @@ import io.jnic.driver.virtio.vhost.VirtioUserArgs;
 import io.jnic.driver.virtio.vhost.VirtioUserTransport;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.PortContext;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.sys.Events;
 import io.jnic.ethdev.VdevDriver;
 import io.jnic.memory.mbuf.Mempool;
@@ -62,7 +62,7 @@ public class VirtioUserDriver implements VdevDriver {
      * handed over (the vhost-user connection stays in the primary). The queue owns the descriptors.
      */
     @Override
-    public SharedQueue attachQueue(PortContext ctx, int[] fds, int queue, int lcore) {
+    public QueuePair attachQueue(PortContext ctx, int[] fds, int queue, int lcore) {
         if (fds.length != 4) {
             for (int fd : fds) {
                 io.jnic.sys.Io.closeQuietly(fd);

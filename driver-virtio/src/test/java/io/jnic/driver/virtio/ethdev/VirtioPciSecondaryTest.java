@@ -12,7 +12,7 @@ import io.jnic.driver.virtio.net.VirtioNet;
 import io.jnic.driver.virtio.net.VirtioNetSpec;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortTable;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.IovaMode;
 import io.jnic.memory.MemoryConfig;
 import io.jnic.memory.MemoryGroup;
@@ -182,7 +182,7 @@ class VirtioPciSecondaryTest {
                 () -> new VirtioPciDriver().attachQueue(ctx, bar(2, notify), 1, 5));
         assertEquals("port 0 notifies its queues through BAR4, but BAR2 was handed over", e.getMessage());
 
-        SharedQueue q = new VirtioPciDriver().attachQueue(ctx, bar(4, notify), 1, 5);
+        QueuePair q = new VirtioPciDriver().attachQueue(ctx, bar(4, notify), 1, 5);
         assertEquals(3, Short.toUnsignedInt(notify.get(U16, NOTIFY + 12)), "resumed TX queue 3 notified once");
         notify.fill((byte) 0);
         Mbuf m = new Mbuf();

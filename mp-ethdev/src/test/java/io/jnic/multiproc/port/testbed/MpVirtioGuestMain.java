@@ -4,7 +4,7 @@ import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
-import io.jnic.ethdev.SharedQueue;
+import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.Backing;
 import io.jnic.memory.IovaMode;
 import io.jnic.memory.MemoryConfig;
@@ -182,7 +182,7 @@ public final class MpVirtioGuestMain {
         try (MpRuntime rt = MpRuntime.start(EalOptions.parse("--proc-type", "secondary", "--file-prefix", PREFIX))) {
             MpRuntime.FloatingLcore lcore = rt.attachFloatingThread();
             SecondaryQueues sq = SecondaryQueues.join(rt);
-            SharedQueue q = sq.attach(0, 0, lcore.id());
+            QueuePair q = sq.attach(0, 0, lcore.id());
             Mempool pool = Mempool.lookup(7);
             byte[] src = sq.table().mac(0).octets();
             Mbuf m = new Mbuf();
