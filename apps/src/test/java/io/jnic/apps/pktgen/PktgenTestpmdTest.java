@@ -75,7 +75,7 @@ class PktgenTestpmdTest {
             PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8);
             int rc = Pktgen.run(ps, ps, "--no-huge", "--file-prefix", prefix, "--vdev", "virtio_user0,path=" + a, "--vdev",
                     "virtio_user1,path=" + b, "--", "--rate", "5kpps", "--count", "3000", "--ring", "1024", "-T", "0",
-                    "--quiet-ms", "500", "--drain-ms", "20000", "--json", json.toString());
+                    "--quiet-ms", "3000", "--drain-ms", "30000", "--json", json.toString());
             String out = buf.toString(StandardCharsets.UTF_8);
             assertEquals(0, rc, out);
             @SuppressWarnings("unchecked")
