@@ -5,8 +5,12 @@ import java.util.Set;
 /**
  * What a port can do (rte_eth_dev_info): queue limits, ring-size rules, RSS table sizes, MTU range.
  *
- * @param ringAlign ring sizes must be multiples of this (the 82599 needs 8 descriptors = 128 bytes)
+ * @param ringAlign         ring sizes must be multiples of this (the 82599 needs 8 descriptors = 128 bytes)
+ * @param rxInterruptQueues how many RX queues can each have an interrupt of their own here
+ *                          ({@link PortConfig#withRxInterrupts}): 0 when this process's access to the device gives
+ *                          none (an 82599 over UIO has INTx only, virtio over PCI runs without MSI-X vectors)
  */
 public record DeviceInfo(String driverName, int maxRxQueues, int maxTxQueues, int minRing, int maxRing, int ringAlign,
-        int retaSize, int rssKeySize, Set<RssHashType> rssHashTypes, int minMtu, int maxMtu, int maxRxPacket) {
+        int retaSize, int rssKeySize, Set<RssHashType> rssHashTypes, int minMtu, int maxMtu, int maxRxPacket,
+        int rxInterruptQueues) {
 }

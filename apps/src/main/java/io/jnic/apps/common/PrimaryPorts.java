@@ -1,6 +1,5 @@
 package io.jnic.apps.common;
 
-import io.jnic.driver.ixgbe.IxgbeDriver;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
@@ -92,8 +91,8 @@ public final class PrimaryPorts {
     /**
      * Configures every port with {@code rxQueues}/{@code txQueues} queues of {@code ring} descriptors (RX buffers
      * from {@code pool}), RSS over all hash types when {@code rss} and the device has RSS, promiscuous, starts them and prints one line
-     * per port. ixgbe ports get their RX-queue interrupt vectors routed (nothing is armed until a queue's owner
-     * asks to sleep).
+     * per port. Ports with an interrupt for every RX queue get them routed (nothing is armed until a queue's owner asks
+     * to sleep).
      */
     public void start(int rxQueues, int txQueues, int ring, Mempool pool, boolean rss, PrintStream out) {
         for (EthDevice d : devices) {
@@ -101,7 +100,7 @@ public final class PrimaryPorts {
             if (rss && !d.info().rssHashTypes().isEmpty()) { // virtio without RSS: the device spreads flows itself
                 c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
             }
-            if (d.info().driverName().equals(IxgbeDriver.NAME)) {
+            if (d.info().rxInterruptQueues() >= rxQueues) { // each queue may sleep on its own interrupt (--idle)
                 c = c.withRxInterrupts(true);
             }
             d.configure(c);

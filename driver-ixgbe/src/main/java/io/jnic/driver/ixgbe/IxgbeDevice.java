@@ -151,8 +151,10 @@ public final class IxgbeDevice extends EthDevice {
         this.sfp = IxgbeDeviceIds.is82599Sfp(deviceId)
                 ? new IxgbeSfp(bar, who, semaphore, (bar.read32(STATUS) >>> STATUS_LAN_ID_SHIFT) & 1) : null;
         this.dma = new DmaMappings(pci, ctx.memory());
+        this.msixVectors = pci.interruptCount(PciDevice.InterruptType.MSIX);
         this.info = new DeviceInfo(IxgbeDriver.NAME, MAX_RX_QUEUES, MAX_TX_QUEUES, MIN_RING, MAX_RING, RING_ALIGN,
-                RETA_ENTRIES, RSS_KEY_BYTES, EnumSet.allOf(RssHashType.class), 68, MAX_FRAME - FRAME_OVERHEAD, MAX_FRAME);
+                RETA_ENTRIES, RSS_KEY_BYTES, EnumSet.allOf(RssHashType.class), 68, MAX_FRAME - FRAME_OVERHEAD, MAX_FRAME,
+                Math.min(MAX_RX_QUEUES, Math.max(0, msixVectors - 1))); // vector 0 is the link's (7.3)
         // bus mastering on, so that the device may DMA (PCI 3.0, 6.2.2 Command register)
         int cmd = pci.configRead(PCI_COMMAND, 2);
         pci.configWrite(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
@@ -160,7 +162,6 @@ public final class IxgbeDevice extends EthDevice {
         readHwStats(); // 4.6.5: start from zero whatever the device counted before
         java.util.Arrays.fill(hw, 0);
         this.mac = readMac();
-        this.msixVectors = pci.interruptCount(PciDevice.InterruptType.MSIX);
         setupLinkInterrupt();
         lastLink = link();
         ctx.table().link(portId, lastLink);

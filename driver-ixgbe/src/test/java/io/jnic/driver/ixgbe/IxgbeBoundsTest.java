@@ -39,6 +39,10 @@ class IxgbeBoundsTest {
             Memzone z = mem.reserve("pool", Mempool.bytesNeeded(c, 4096), 4096);
             try (Mempool pool = Mempool.create(z.memory(), c, z::iova, 4096); EthPorts ports = new EthPorts(mem)) {
                 IxgbeDevice d = (IxgbeDevice) ports.probe(new RegisterFileDevice());
+                assertEquals(0, d.info().rxInterruptQueues(), "no MSI-X (as over UIO): no RX queue interrupts to offer");
+                var refused = assertThrows(IllegalArgumentException.class,
+                        () -> d.configure(PortConfig.of(1, 1).withRxInterrupts(true)));
+                assertTrue(refused.getMessage().contains("MSI-X vectors"), refused.getMessage());
                 d.configure(PortConfig.of(1, 1));
                 d.rxQueueSetup(0, 64, pool);
                 d.txQueueSetup(0, 64);

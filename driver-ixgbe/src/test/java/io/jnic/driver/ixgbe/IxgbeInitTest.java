@@ -26,6 +26,7 @@ class IxgbeInitTest {
         try (Rig rig = new Rig(dir, 2, "pair", 2048)) {
             IxgbeDevice d = rig.probe(1);
             assertEquals(IxgbeDriver.NAME, d.info().driverName());
+            assertEquals(16, d.info().rxInterruptQueues(), "devsim's 64 MSI-X vectors: one per RX queue after the link's");
             assertEquals(IxgbeDeviceIds.IXGBE_82599_SFP, d.pciDeviceId());
             assertEquals(MacAddress.of(rig.sim.mac(1)), d.macAddress());
             LinkStatus l = d.waitLink(Duration.ofSeconds(10));

@@ -21,7 +21,7 @@ import java.util.EnumSet;
 public final class NullDevice extends EthDevice {
     public static final int MAX_QUEUES = 16;
     private static final DeviceInfo INFO = new DeviceInfo(NullDriver.NAME, MAX_QUEUES, MAX_QUEUES, 1, 1 << 15, 1, 0, 0,
-            EnumSet.noneOf(RssHashType.class), 68, 9600, 9618);
+            EnumSet.noneOf(RssHashType.class), 68, 9600, 9618, 0);
 
     private final String name;
     private final int size;

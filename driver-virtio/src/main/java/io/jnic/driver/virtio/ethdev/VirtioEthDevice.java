@@ -85,7 +85,7 @@ public final class VirtioEthDevice extends EthDevice {
     @Override
     public DeviceInfo info() {
         return new DeviceInfo(driverName, maxPairs, maxPairs, 2, maxRing, 1, 0, 0, EnumSet.noneOf(RssHashType.class),
-                68, MTU, MTU + 14);
+                68, MTU, MTU + 14, transport instanceof io.jnic.driver.virtio.vhost.VirtioUserTransport ? maxPairs : 0);
     }
 
     public VirtioTransport transport() {
