@@ -185,7 +185,7 @@ public final class Devsim implements AutoCloseable {
      * Runs one control command and returns its answer (first line "ok" or "error: ..."). Commands:
      * {@code link-down P}, {@code link-up P}, {@code drop P PROB}, {@code crc-errors P PROB}, {@code stall P},
      * {@code resume P}, {@code reset P}, {@code hostile P PROB}, {@code reorder-writeback P on|off}, {@code gen P start|stop},
-     * {@code stats}, {@code help}.
+     * {@code sfp P in|out}, {@code stats}, {@code unmodelled}, {@code help}.
      */
     public String command(String line) {
         String[] a = line.trim().split("\\s+");
@@ -195,6 +195,16 @@ public final class Devsim implements AutoCloseable {
                     return "ok\n" + HELP;
                 case "stats":
                     return "ok\n" + statsText();
+                case "unmodelled":
+                    return "ok\n" + unmodelledText();
+                case "sfp":
+                    need(a, 3);
+                    port(parsePort(a[1])).sfpPresent(switch (a[2]) {
+                        case "in" -> true;
+                        case "out" -> false;
+                        default -> throw new IllegalArgumentException("sfp takes in or out, got '" + a[2] + "'");
+                    });
+                    return "ok";
                 case "link-down", "link-up", "stall", "resume", "reset":
                     need(a, 2);
                     Ixgbe82599 d = port(parsePort(a[1]));
@@ -259,7 +269,9 @@ public final class Devsim implements AutoCloseable {
             gen P start|stop                 start / stop port P's generator
             cable P delay US                 frames port P sends on its cable arrive US microseconds later
             cable P drop|dup|reorder PROB    lose / duplicate / swap with the next frame, with probability PROB
-            stats                            per-port counters""";
+            sfp P in|out                     plug port P's SFP+ module in / pull it out (SDP2, link, GPI SDP2)
+            stats                            per-port counters
+            unmodelled                       registers drivers touched that the model does not implement""";
 
     private String cable(int p, String what, String value) {
         if (!(wire(p) instanceof CableWire c)) {
@@ -322,6 +334,15 @@ public final class Devsim implements AutoCloseable {
         };
     }
 
+    /** Every port's unmodelled registers (see {@link Ixgbe82599#unmodelledReport}), or a line saying there were none. */
+    public String unmodelledText() {
+        StringBuilder sb = new StringBuilder();
+        for (Ixgbe82599 p : ports) {
+            sb.append(p.unmodelledReport());
+        }
+        return sb.length() == 0 ? "no unmodelled register was touched\n" : sb.toString();
+    }
+
     /** One line per port: link, counters, wire. */
     public String statsText() {
         StringBuilder sb = new StringBuilder();
@@ -353,6 +374,11 @@ public final class Devsim implements AutoCloseable {
         }
         if (loop != null) {
             loop.close();
+        }
+        String gaps = ports.isEmpty() ? "" : unmodelledText();
+        if (!gaps.startsWith("no unmodelled")) {
+            System.getLogger(Devsim.class.getName()).log(System.Logger.Level.INFO,
+                    "registers drivers touched that devsim does not model:\n{0}", gaps.stripTrailing());
         }
         for (Ixgbe82599 d : ports) {
             d.close();

@@ -120,7 +120,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         int[] singles = {CTRL_EXT, FCTRL, HLREG0, MAXFRS, RXCTRL, DMATXCTL, MRQC, RXCSUM, MTQC, RTTDCS, EIAC,
             EIAM, GPIE, IVAR_MISC, 0x05088 /* VLNCTRL */, 0x05090 /* MCSTCTRL */, 0x04294 /* MFLCN */,
             0x03D00 /* FCCFG */, 0x08800 /* SECTXCTRL */, 0x08D00 /* SECRXCTRL */, 0x08100 /* DTXMXSZRQ */,
-            0x02F20 /* RDDCC */, 0x05008 /* RFCTL */, 0x03D04 /* DROPEN */};
+            0x02F20 /* RDDCC */, 0x05008 /* RFCTL */, 0x03D04 /* DROPEN */,
+            // written at probe / link-up by Linux's ixgbe and DPDK's PMD and read back (read-modify-write): kept
+            0x00200 /* LEDCTL */, 0x04208 /* PCS1GLCTL */, 0x04218 /* PCS1GANA */, 0x032A0 /* FCRTV */,
+            0x11050 /* GCR_EXT */, 0x00894 /* EITRSEL */, 0x04904 /* RTTDQSEL */, 0x04984 /* RTTBCNRC */,
+            0x051B0 /* PFVTCTL */, 0x04330 /* MACC */};
         for (int s : singles) {
             PLAIN.set(s >>> 2);
         }
@@ -151,7 +155,13 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
 
     // ---- identity and plumbing ----------------------------------------------------------------------
     private final int lanId;
-    private final long eepromMac; // 48 bits, first octet in bits 7:0 (as RAL/RAH hold it)
+    // the NVM, semaphores, SFP+ cage and link: small models beside this one, reached through the dispatch below
+    private final Nvm nvm;
+    private final Semaphores semaphores;
+    private final SfpCage cage;
+    private final LinkModel link;
+    private final UnmodelledRegisters unmodelled;
+    private long corectlWrites;
     private final String name;
 
     private final int bar0Fd;
@@ -186,10 +196,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     /** The valid receive addresses (RAH.AV set), low 48 bits as RAL/RAH hold them: rebuilt on writes. */
     private final long[] rarValid = new long[RAR_ENTRIES];
     private int rarCount;
-    private boolean linkUp;
-    private boolean linkTraining;
-    private long linkReadyAt;
-    private long linkDelayNanos;
+    private boolean linkUp; // mirrors link.up() for the data path
+    private boolean lastModulePresent = true;
     private boolean lastTurnIdle = true;
     private int turn;
 
@@ -247,12 +255,12 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                     + " is a multicast address: a port needs a unicast one (clear bit 0 of the first octet)");
         }
         this.lanId = lanId;
-        long m = 0;
-        for (int i = 5; i >= 0; i--) {
-            m = (m << 8) | (mac[i] & 0xFF);
-        }
-        this.eepromMac = m;
         this.name = name;
+        this.nvm = new Nvm(EepromImage.forPort(mac, lanId), name);
+        this.semaphores = new Semaphores(name);
+        this.cage = new SfpCage(new SfpModule(String.format("DEVSIM%02X%02X%04d", mac[4] & 0xFF, mac[5] & 0xFF, lanId)));
+        this.link = new LinkModel(name);
+        this.unmodelled = new UnmodelledRegisters(name);
         this.dma = dma;
         this.wire = wire;
         this.bar0Fd = Mman.memfdCreate("devsim-82599-bar0", Mman.MFD_CLOEXEC);
@@ -272,7 +280,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             rxq[i] = new RxQueue(i);
             txq[i] = new TxQueue(i);
         }
-        this.linkDelayNanos = 0;
         synchronized (this) {
             resetRegisters();
             completeReset(System.nanoTime());
@@ -325,7 +332,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if (nanos < 0) {
             throw new IllegalArgumentException("link delay must be >= 0 ns, got " + nanos);
         }
-        this.linkDelayNanos = nanos;
+        link.setDelayNanos(nanos);
     }
 
     @Override
@@ -339,6 +346,34 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
 
     public Wire wire() {
         return wire;
+    }
+
+    /** The port's NVM image (what EERD reads; EEWR writes change it). */
+    public synchronized EepromImage eeprom() {
+        return nvm.image();
+    }
+
+    /** The SFP+ module in the port's cage. */
+    public SfpModule sfpModule() {
+        return cage.module();
+    }
+
+    /** Plugs the SFP+ module in or pulls it out: SDP2 follows, the link needs it (and GPI SDP2 tells the driver). */
+    public void sfpPresent(boolean present) {
+        cage.module().setPresent(present);
+    }
+
+    /** CORECTL writes seen (the SFP+ analog init sequence the driver copied from the NVM). */
+    public synchronized long corectlWrites() {
+        return corectlWrites;
+    }
+
+    /**
+     * The registers drivers touched that the model does not implement, one line each (name, offset, reads,
+     * writes, last value written); empty when there were none.
+     */
+    public String unmodelledReport() {
+        return unmodelled.report();
     }
 
     /** A trapped 32-bit read of BAR0 at {@code offset}, with the register's read side effects. */
@@ -376,16 +411,36 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             case CTRL:
                 return reg(CTRL);
             case STATUS:
-                return (lanId << STATUS_LAN_ID_SHIFT) | (linkUp ? STATUS_LINK_UP : 0)
+                return (lanId << STATUS_LAN_ID_SHIFT) | (link.up() ? STATUS_LINK_UP : 0)
                         | ((reg(CTRL) & CTRL_PCIE_MASTER_DISABLE) == 0 ? STATUS_GIO_MASTER_ENABLE : 0);
-            case EEC:
-                return EEC_PRES | (resetting ? 0 : EEC_ARD);
+            case Nvm.EEC:
+                return nvm.readEec(!resetting);
+            case Nvm.EERD:
+                return nvm.readEerd();
+            case Nvm.EEWR:
+                return nvm.readEewr();
+            case Semaphores.SWSM:
+                return semaphores.readSwsm();
+            case Semaphores.SW_FW_SYNC:
+                return semaphores.readSync();
+            case Semaphores.FWSM:
+                return semaphores.readFwsm();
+            case SfpCage.ESDP:
+                return cage.readEsdp();
+            case I2cBus.I2CCTL:
+                return cage.i2c().read();
+            case LinkModel.AUTOC2:
+                return link.readAutoc2();
+            case LinkModel.ANLP1:
+                return link.readAnlp1();
+            case CORECTL:
+                return 0; // a write-only command register (the analog core's registers are not readable here)
             case RDRXCTL:
                 return reg(RDRXCTL) | (resetting ? 0 : RDRXCTL_DMAIDONE);
             case LINKS:
-                return linkUp ? LINKS_UP | LINKS_STATUS | LINKS_SPEED_10G | LINKS_KX_AN_COMP : 0;
+                return link.readLinks();
             case AUTOC:
-                return reg(AUTOC);
+                return link.readAutoc();
             case EICR: {
                 int v = eicr();
                 // 7.3.4: read-to-clear; with GPIE.OCD only the other-cause bits clear on read (the queue
@@ -417,7 +472,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if (PLAIN.get(off >>> 2)) {
             return reg(off);
         }
-        unimplemented(off, "read");
+        unmodelled.read(off);
         return 0;
     }
 
@@ -454,20 +509,50 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                     setReg(CTRL, CTRL_RST);
                 } else {
                     setReg(CTRL, value & ~CTRL_LRST);
-                    if ((value & CTRL_LRST) != 0) {
-                        restartLink(System.nanoTime());
+                    if ((value & CTRL_LRST) != 0 && link.restart(System.nanoTime())) {
+                        linkChanged();
                     }
                 }
                 return;
-            case STATUS, LINKS, EEC:
+            case STATUS, LINKS, Semaphores.FWSM, LinkModel.ANLP1:
+                return;
+            case Nvm.EEC:
+                nvm.writeEec(value);
+                return;
+            case Nvm.EERD:
+                nvm.writeEerd(value);
+                return;
+            case Nvm.EEWR:
+                nvm.writeEewr(value);
+                return;
+            case Semaphores.SWSM:
+                semaphores.writeSwsm(value);
+                return;
+            case Semaphores.SW_FW_SYNC:
+                semaphores.writeSync(value);
+                return;
+            case SfpCage.ESDP:
+                cage.writeEsdp(value);
+                return;
+            case I2cBus.I2CCTL:
+                cage.i2c().write(value);
+                return;
+            case LinkModel.AUTOC2:
+                link.writeAutoc2(value);
+                return;
+            case CORECTL:
+                // 4.6.4 / SFP+ init: the driver writes the NVM's analog core settings for the module type here;
+                // the SFI front end they tune has no behaviour in the model, so they are counted and logged
+                corectlWrites++;
+                LOG.log(System.Logger.Level.DEBUG, "{0}: CORECTL analog core write: address 0x{1}, data 0x{2}", name,
+                        Integer.toHexString((value >>> 8) & 0xFF), Integer.toHexString(value & 0xFF));
                 return;
             case RDRXCTL:
                 setReg(RDRXCTL, value & ~RDRXCTL_DMAIDONE);
                 return;
             case AUTOC:
-                setReg(AUTOC, value & ~AUTOC_AN_RESTART);
-                if ((value & AUTOC_AN_RESTART) != 0) {
-                    restartLink(System.nanoTime());
+                if (link.writeAutoc(value, System.nanoTime())) {
+                    linkChanged();
                 }
                 return;
             case EICR:
@@ -526,7 +611,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             }
             return;
         }
-        unimplemented(off, "write of 0x" + Integer.toHexString(value));
+        unmodelled.write(off, value);
     }
 
     /** A trapped read of the MSI-X BAR (table and pending-bit array, PCI 3.0 section 6.8.2). */
@@ -666,7 +751,16 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             if (faultStall) {
                 return 0;
             }
-            linkStateMachine(now);
+            boolean present = cage.module().present();
+            if (present != lastModulePresent) {
+                lastModulePresent = present;
+                if ((reg(GPIE) & SfpCage.GPIE_SDP2_GPIEN) != 0) {
+                    raiseOther(SfpCage.EICR_GPI_SDP2); // module inserted or removed
+                }
+            }
+            if (link.step(now, !faultLinkDown && wire.carrier() && cage.signal())) {
+                linkChanged();
+            }
             if (!busMaster) {
                 return 0; // no DMA and no MSI-X (a memory write) without Bus Master Enable
             }
@@ -686,7 +780,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
 
     /** Snapshot of the running totals (never cleared by register reads), for status output. */
     public synchronized PortCounters counters() {
-        return new PortCounters(name, linkUp, totals[S_GPRC], totals[S_GORC], totals[S_GPTC], totals[S_GOTC],
+        return new PortCounters(name, link.up(), totals[S_GPRC], totals[S_GORC], totals[S_GPTC], totals[S_GOTC],
                 totals[S_MPC0], totals[S_RNBC0], sum(totals, S_QPRDC0, 16), totals[S_CRCERRS],
                 totals[S_RUC] + totals[S_ROC], totals[S_RXDGPC], totals[S_TXDGPC], faultDrops, dmaErrors,
                 txErrors);
@@ -715,12 +809,15 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         setReg(HLREG0, HLREG0_DEFAULT);
         setReg(MAXFRS, MAXFRS_DEFAULT);
-        setReg(AUTOC, AUTOC_DEFAULT);
         setReg(RXPBSIZE0, RXPBSIZE_DEFAULT);
         setReg(TXPBSIZE0, TXPBSIZE_DEFAULT);
         // the EEPROM's MAC address in receive address 0 (datasheet 4.6.x: loaded from the EEPROM at reset)
-        setReg(RAL0, (int) eepromMac);
-        setReg(RAH0, (int) (eepromMac >>> 32) & 0xFFFF | RAH_AV);
+        byte[] m = nvm.image().macAddress(lanId);
+        setReg(RAL0, (m[0] & 0xFF) | (m[1] & 0xFF) << 8 | (m[2] & 0xFF) << 16 | (m[3] & 0xFF) << 24);
+        setReg(RAH0, (m[4] & 0xFF) | (m[5] & 0xFF) << 8 | RAH_AV);
+        nvm.reset();
+        cage.reset();
+        link.reset();
         rebuildReceiveAddresses();
         loadRssKey();
         java.util.Arrays.fill(stats, 0);
@@ -731,10 +828,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         rxTouched0 = rxTouched1 = txTouched0 = txTouched1 = 0;
         fifoHead = fifoTail = fifoUsed = fifoFrames = 0;
         deferredCount = 0;
-        if (linkUp) {
-            linkUp = false; // no LSC: the interrupt state was just cleared with everything else
-        }
-        linkTraining = false;
+        linkUp = false; // no LSC: the interrupt state was just cleared with everything else
     }
 
     private void completeReset(long now) {
@@ -744,31 +838,15 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     }
 
     private void restartLink(long now) {
-        if (linkUp) {
-            linkUp = false;
-            raiseOther(EICR_LSC);
+        if (link.restart(now)) {
+            linkChanged();
         }
-        linkTraining = true;
-        linkReadyAt = now + linkDelayNanos;
     }
 
-    private void linkStateMachine(long now) {
-        boolean carrier = !faultLinkDown && wire.carrier();
-        if (linkUp && !carrier) {
-            linkUp = false;
-            linkTraining = true; // retrain as soon as signal comes back
-            linkReadyAt = Long.MIN_VALUE;
-            raiseOther(EICR_LSC);
-        } else if (!linkUp && carrier && linkTraining) {
-            if (linkReadyAt == Long.MIN_VALUE) {
-                linkReadyAt = now + linkDelayNanos;
-            }
-            if (now - linkReadyAt >= 0) {
-                linkUp = true;
-                linkTraining = false;
-                raiseOther(EICR_LSC);
-            }
-        }
+    /** LINKS.LINK_UP changed: the data path follows it, and EICR.LSC tells the driver (7.3.x). */
+    private void linkChanged() {
+        linkUp = link.up();
+        raiseOther(EICR_LSC);
     }
 
     /** The port's name in logs. */
@@ -777,7 +855,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     }
 
     public synchronized boolean linkUp() {
-        return linkUp;
+        return link.up();
     }
 
     private void rebuildReceiveAddresses() {
@@ -1568,14 +1646,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         dmaErrors++;
         if (dmaErrors == 1 || Long.bitCount(dmaErrors) == 1) {
             LOG.log(System.Logger.Level.WARNING, "{0}: DMA error #{1}: {2}", name, dmaErrors, what);
-        }
-    }
-
-    private void unimplemented(int off, String what) {
-        if (!loggedOffsets.get(off >>> 2)) {
-            loggedOffsets.set(off >>> 2);
-            LOG.log(System.Logger.Level.INFO, "{0}: register 0x{1} is not modelled ({2}): reads as 0", name,
-                    Integer.toHexString(off), what);
         }
     }
 

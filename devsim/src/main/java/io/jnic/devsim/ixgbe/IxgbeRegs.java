@@ -206,6 +206,8 @@ public final class IxgbeRegs {
     public static final int AUTOC_LMS_MASK = 0x7 << AUTOC_LMS_SHIFT;
     public static final int AUTOC_LMS_10G_SERIAL = 0x3 << AUTOC_LMS_SHIFT;
     public static final int AUTOC_DEFAULT = AUTOC_LMS_10G_SERIAL;
+    /** Analog core control (8.2.3.22.x): the SFP+ init sequence from the NVM is written here. */
+    public static final int CORECTL = 0x14F00;
     public static final int LINKS = 0x042A4;
     public static final int LINKS_STATUS = 1 << 7;
     public static final int LINKS_SPEED_SHIFT = 28;

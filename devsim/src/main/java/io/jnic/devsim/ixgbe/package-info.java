@@ -34,6 +34,29 @@
  *       GORCL/H, TORL/H, TPR, GPTC, GOTCL/H, TPT, PTC64-1522, MPTC, BPTC, MPC, RNBC, RXDGPC, TXDGPC and the
  *       per-queue QPRC, QBRC, QPRDC, QPTC, QBTC through RQSMR/TQSM (all queues map to index 0 at reset).
  *       64-bit pairs: reading the low half returns and clears the counter and latches the high half.</li>
+ *   <li>The NVM ({@link io.jnic.devsim.ixgbe.Nvm}, {@link io.jnic.devsim.ixgbe.EepromImage}; 8.2.3.2, chapter 6):
+ *       each port has its own 2048-word image with a valid checksum (words 0x00-0x3F plus the sections of pointers
+ *       0x03-0x0E sum to 0xBABA), its MAC address in its LAN core module (what a reset loads into RAL/RAH[0]), a
+ *       PBA block, an ETrack id, a firmware module whose pass-through patch version DPDK checks, and the SFP+ PHY
+ *       init list with CORECTL sequences. EERD reads, EEWR writes (the image keeps them across resets), EEC shows
+ *       PRES, ARD, SIZE and grants EE_REQ at once; while granted, EEC's SK/CS/DI/DO pins talk to an SPI serial
+ *       EEPROM (READ, RDSR, WREN/WRDI, WRITE).</li>
+ *   <li>Semaphores ({@link io.jnic.devsim.ixgbe.Semaphores}; 10.5.4): SWSM.SMBI taken by the read that finds it
+ *       0, SWESMBI by writing it, SW_FW_SYNC software bits changed only under SWESMBI, firmware bits never set;
+ *       FWSM = firmware valid, no manageability. Holders that never release are released after 1 s (SWSM) or
+ *       10 s (a SW_FW_SYNC bit), with a WARNING.</li>
+ *   <li>The SFP+ cage ({@link io.jnic.devsim.ixgbe.SfpCage}, {@link io.jnic.devsim.ixgbe.SfpModule},
+ *       {@link io.jnic.devsim.ixgbe.I2cBus}): ESDP.SDP2 = module present (input), SDP3 = TX disable (output, laser
+ *       off when high), GPI SDP2 on a module change with GPIE.SDP2_GPIEN; a 10GBASE-SR module's serial ID
+ *       (SFF-8472, Intel OUI) at I2C address 0xA0, bit-banged through I2CCTL (open drain, START/STOP, ACK/NACK,
+ *       random and sequential reads); nothing answers at 0xA2 or in an empty cage. CORECTL writes are accepted and
+ *       logged (DEBUG).</li>
+ *   <li>The link ({@link io.jnic.devsim.ixgbe.LinkModel}; 8.2.3.22): AUTOC (LMS, self-clearing AN_RESTART),
+ *       AUTOC2 (SFI, link disable), ANLP1's AN state leaving 0 after a restart, LINKS up at 10 Gb/s after the link
+ *       delay in the 10 Gb/s modes while the far end has carrier, the module is in and its laser on.</li>
+ *   <li>Every register a driver touches that the model does not implement is logged once (name where known, offset,
+ *       read or write) and listed by devsim's {@code unmodelled} control command and at exit
+ *       ({@link io.jnic.devsim.ixgbe.UnmodelledRegisters}).</li>
  * </ul>
  *
  * <h2>Deviations a driver author must know</h2>
@@ -46,7 +69,7 @@
  *       0x8680/0x8700 are trapped and always work.</li>
  *   <li>Registers, bits and features not listed above (flow control, DCB, VMDq/SR-IOV, flow director, VLAN
  *       filtering and stripping, checksum offloads, TSO, RSC, header split, timestamps, LinkSec/IPsec, the
- *       EEPROM/flash and PHY interfaces, manageability) are not modelled: their registers read 0 (a few
+ *       flash, MDIO PHY access, manageability, multispeed fibre) are not modelled: their registers read 0 (a few
  *       common ones keep what is written) and the first access of each is logged once.</li>
  *   <li>Wires carry frames without their FCS: transmit always behaves as if DCMD.IFCS and HLREG0.TXCRCEN
  *       were set (the FCS is counted, never taken from the buffer); corrupted FCSs come from the

@@ -21,6 +21,13 @@ public final class TapWire implements Wire {
     static final int IFNAMSIZ = 16;
     private static final int BATCH = 32;
     private static final int MTU_FRAME = 16 * 1024;
+    /**
+     * The shortest frame on an Ethernet wire without its FCS (IEEE 802.3 clause 4.2.3.3: 64 bytes with FCS). The
+     * kernel hands a TAP frames as its stack built them (a 42-byte ARP request); a real sender's MAC pads them with
+     * zeros before they reach the wire, so this end does the same before the port's MAC sees them (which would
+     * otherwise count them as undersized, RUC, and drop them).
+     */
+    public static final int MIN_WIRE_FRAME = 60;
 
     private final String name;
     private final int fd;
@@ -31,6 +38,7 @@ public final class TapWire implements Wire {
     private long writeErrors;
     private volatile long toKernel;
     private volatile long fromKernel;
+    private volatile long padded;
 
     /** Opens (or creates) TAP interface {@code name}; throws naming what is missing when it cannot. */
     public TapWire(String name) {
@@ -99,8 +107,14 @@ public final class TapWire implements Wire {
                 break;
             }
             fromKernel++;
+            int len = (int) r;
+            if (len < MIN_WIRE_FRAME) {
+                rxBuf.asSlice(len, MIN_WIRE_FRAME - len).fill((byte) 0);
+                len = MIN_WIRE_FRAME;
+                padded++;
+            }
             if (port != null) {
-                port.receive(rxBuf, 0, (int) r);
+                port.receive(rxBuf, 0, len);
             }
             n++;
         }
@@ -118,6 +132,11 @@ public final class TapWire implements Wire {
 
     public long framesFromKernel() {
         return fromKernel;
+    }
+
+    /** Frames from the kernel shorter than {@value #MIN_WIRE_FRAME} bytes that were padded. */
+    public long framesPadded() {
+        return padded;
     }
 
     @Override

@@ -74,6 +74,52 @@ class TapWireTest {
         assertTrue(!Files.exists(Path.of("/sys/class/net", name)), "closing a non-persistent TAP removes it");
     }
 
+    /** Keeps the first ARP frame that arrives. */
+    static final class ArpCatcher implements FramePort {
+        volatile byte[] arp;
+
+        @Override
+        public void receive(MemorySegment frame, long offset, int length) {
+            if (arp == null && length >= 14 && frame.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + 12) == 0x08
+                    && frame.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + 13) == 0x06) {
+                arp = frame.asSlice(offset, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            }
+        }
+
+        @Override
+        public String portName() {
+            return "test port";
+        }
+    }
+
+    @Test
+    void runtsFromTheKernelArePaddedAsASendersMacWould() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/net/tun")), "no /dev/net/tun: load the tun module");
+        assumeTrue("root".equals(System.getProperty("user.name")), "TAP creation needs root (CAP_NET_ADMIN)");
+        String name = "jnicpd" + (ProcessHandle.current().pid() % 100000);
+        try (TapWire tap = new TapWire(name)) {
+            ArpCatcher port = new ArpCatcher();
+            tap.attach(port);
+            ip("addr", "add", "198.18.77.1/24", "dev", name);
+            ip("link", "set", "dev", name, "up");
+            // a datagram to a neighbour that is not resolved yet makes the kernel send a 42-byte ARP request
+            try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
+                s.send(new java.net.DatagramPacket(new byte[1], 1, java.net.InetAddress.getByName("198.18.77.2"), 9));
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (port.arp == null && System.nanoTime() < deadline) {
+                tap.poll(System.nanoTime());
+                Thread.sleep(5);
+            }
+            assertTrue(port.arp != null, "the kernel's ARP request arrived");
+            assertEquals(TapWire.MIN_WIRE_FRAME, port.arp.length, "padded to 60 bytes (64 with the FCS)");
+            for (int i = 42; i < 60; i++) {
+                assertEquals(0, port.arp[i], "padding byte " + i + " is zero");
+            }
+            assertTrue(tap.framesPadded() >= 1);
+        }
+    }
+
     @Test
     void badNamesAreRefusedWithAReason() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TapWire("a/b"));
