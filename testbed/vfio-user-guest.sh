@@ -151,6 +151,7 @@ testpmd() {
 # tp_count LOG PORT RX|TX: testpmd's final count of that port
 tp_count() {
   awk -v p="$2" -v k="$3-packets:" '/Forward statistics for port/ { cur = ($(NF - 1) == p) }
+    /Accumulated forward statistics/ { cur = 0 }
     cur && $1 == k { v = $2 } END { print v + 0 }' "$1"
 }
 if [ "$(drv $P0)" = vfio-pci ] && [ "$(drv $P1)" = vfio-pci ]; then
@@ -162,13 +163,13 @@ if [ "$(drv $P0)" = vfio-pci ] && [ "$(drv $P1)" = vfio-pci ]; then
   info "testpmd rxonly: testpmd RX $rx, devsim DMA'd $drx, generator sent $sent"
   check dpdk-testpmd-rxonly "testpmd RX $rx, devsim $drx, sent $sent" test "$rx" -gt 0 -a "$rx" = "$drx"
 
-  # txonly on port 1: what testpmd sends, devsim counts (and its sink receives)
-  read -r _ dtx0 _ _ sink0 <<< "$(devsim_counts 1)"
+  # txonly on port 1: what testpmd sends, devsim counts
+  read -r _ dtx0 _ _ _ <<< "$(devsim_counts 1)"
   GEN=0 testpmd txonly $P1
-  read -r _ dtx1 _ _ sink1 <<< "$(devsim_counts 1)"
-  tx=$(tp_count "$OUT/testpmd-txonly.txt" 0 TX); dtx=$((dtx1 - dtx0)); sink=$((sink1 - sink0))
-  info "testpmd txonly: testpmd TX $tx, devsim sent $dtx, sink got $sink"
-  check dpdk-testpmd-txonly "testpmd TX $tx, devsim $dtx, sink $sink" test "$tx" -gt 0 -a "$tx" = "$dtx" -a "$sink" = "$dtx"
+  read -r _ dtx1 _ _ _ <<< "$(devsim_counts 1)"
+  tx=$(tp_count "$OUT/testpmd-txonly.txt" 0 TX); dtx=$((dtx1 - dtx0))
+  info "testpmd txonly: testpmd TX $tx, devsim sent $dtx"
+  check dpdk-testpmd-txonly "testpmd TX $tx, devsim $dtx" test "$tx" -gt 0 -a "$tx" = "$dtx"
 
   # io between the ports: generator -> port 1 -> testpmd -> port 0 -> TAP
   read -r _ p0tx0 _ _ _ <<< "$(devsim_counts 0)"
