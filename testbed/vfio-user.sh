@@ -177,7 +177,7 @@ boot() {
     -object memory-backend-memfd,id=mem,size="${MEM}M",share=on \
     -nographic -nodefaults -serial stdio -no-reboot \
     -kernel "/boot/vmlinuz-$K" -initrd "$D/initramfs.cpio.gz" \
-    -append "console=ttyS0 loglevel=4 panic=-1 no_timer_check intel_iommu=on iommu=pt hugepages=$HUGEPAGES jnic.dir=$D jnic.root=$root" \
+    -append "console=ttyS0 loglevel=4 panic=-1 no_timer_check intel_iommu=on iommu=pt hugepages=$HUGEPAGES jnic.modules=ixgbe jnic.dir=$D jnic.root=$root" \
     -device intel-iommu,caching-mode=on \
     -device "$(dev "$D/sock/port0.sock" 04.0)" \
     -device "$(dev "$D/sock/port1.sock" 05.0)" \
