@@ -55,9 +55,13 @@ bind() { # bind BDF DRIVER through sysfs (driver_override), as devbind does
   echo > "$d/driver_override"
   [ "$(drv "$1")" = "$2" ]
 }
-wait_for() { # wait_for SECONDS FILE REGEX
+wait_for() { # wait_for SECONDS FILE REGEX [PID]: gives up early when PID has ended
   local i
-  for i in $(seq 1 $(($1 * 10))); do grep -qE "$3" "$2" 2>/dev/null && return 0; sleep 0.1; done
+  for i in $(seq 1 $(($1 * 10))); do
+    grep -qE "$3" "$2" 2>/dev/null && return 0
+    [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && { grep -qE "$3" "$2" 2>/dev/null; return; }
+    sleep 0.1
+  done
   return 1
 }
 
@@ -140,7 +144,7 @@ testpmd() {
     --forward-mode="$mode" --port-topology="$topo" --stats-period 1 --nb-cores=1 --rxq=2 --txq=2 \
     --rxd=512 --txd=512 --total-num-mbufs=4096 --txpkts=64 < /dev/null > "$log" 2>&1 &
   local pid=$!
-  if wait_for 120 "$log" 'Port statistics'; then
+  if wait_for 120 "$log" 'Port statistics' $pid; then
     [ "${GEN:-0}" = 1 ] && gen start
     sleep $TRAFFIC_S
     [ "${GEN:-0}" = 1 ] && gen stop
@@ -209,13 +213,13 @@ mp() {
   rm -f "$json"
   ./jnic l2fwd-mp --file-prefix vu -a $P0 -a $P1 -- --num-procs 2 --stats-json "$json" > "$plog" 2>&1 &
   local ppid=$!
-  if ! wait_for 180 "$plog" '^port 1: '; then
+  if ! wait_for 180 "$plog" '^port 1: ' $ppid; then
     failc "jnic-l2fwd-mp-$drvn" "primary did not start its ports: $(tail -3 "$plog" | tr '\n' '|')"
     kill -KILL $ppid 2>/dev/null; wait $ppid 2>/dev/null; return
   fi
   ./jnic l2fwd-mp --proc-type secondary --file-prefix vu -a $P0 -a $P1 -- --num-procs 2 --proc-id 1 > "$slog" 2>&1 &
   local spid=$!
-  wait_for 180 "$slog" 'attached queue' || echo "@@ERR $tag: no 'attached queue' from the secondary: $(tail -3 "$slog" | tr '\n' '|')"
+  wait_for 180 "$slog" 'attached queue' $spid || echo "@@ERR $tag: no 'attached queue' from the secondary: $(tail -3 "$slog" | tr '\n' '|')"
   read -r _ t0 _ _ _ <<< "$(devsim_counts 0)"
   gen start; sleep $TRAFFIC_S
   read -r _ t1 _ _ _ <<< "$(devsim_counts 0)"
