@@ -60,7 +60,9 @@ t0=$(date +%s)
 mkdir -p "$W"
 find "$W" -mindepth 1 -maxdepth 1 ! -name "$(basename "$ORIG")" -exec rm -rf {} +
 say "fetching the source package ($SOURCE) into $W"
+from="apt-get source $SOURCE"
 if ! (cd "$W" && apt-get source -qq "$SOURCE" >&2); then
+  from="$POOL/$ORIG (apt-get source $SOURCE failed)"
   # The archive's index can name a version its pool no longer (or not yet) serves: then the package's
   # upstream tarball of the pinned version, checked against its pinned SHA-256, unpacked as the package would.
   say "apt-get source $SOURCE failed; using the source package's tarball $ORIG from the Debian pool"
@@ -112,7 +114,7 @@ fi
 make install >"$W/install.log" 2>&1 || { tail -20 "$W/install.log" >&2; die "make install failed"; }
 t1=$(date +%s)
 cat > "$PREFIX/BUILD-INFO" <<EOF
-source package: $(basename "$src") ($SOURCE)
+source: $(basename "$src") from $from
 QEMU version: $version
 built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, make -j$JOBS, fetch+configure+build+install $((t1 - t0)) s
 configure: ${conf[*]}

@@ -156,7 +156,7 @@ testpmd() {
   for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
   kill -KILL $pid 2>/dev/null
   wait $pid 2>/dev/null
-  grep -E 'EAL: Error|Fail|fail|error' "$log" | head -5 | sed "s/^/@@INFO testpmd-$mode: /"
+  grep -E 'EAL: Error|Fail|fail|[Ee]rror[^s]' "$log" | grep -v 'RX-errors\|TX-errors' | head -5 | sed "s/^/@@INFO testpmd-$mode: /"
 }
 # tp_count LOG PORT RX|TX: testpmd's final count of that port, summed over its streams ("Forward Stats for
 # RX Port= 1/Queue= 0 -> TX Port= 0/Queue= 0", then "RX-packets: N TX-packets: N TX-dropped: N")
