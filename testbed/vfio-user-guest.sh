@@ -31,13 +31,13 @@ hostctl() {
   return 1
 }
 # devsim counters of port $1: "rx tx dropped gen_sent sink" (one line of `stats`; rx counts every frame the
-# MAC accepted, dropped those it then had no descriptor or room for: missed + nobuf + qdrop)
+# MAC accepted, dropped those it then had no descriptor or room for: missed + nobuf)
 devsim_counts() {
   hostctl stats | awk -v p="$1" '$1 == "port" && $2 == p {
     for (i = 1; i < NF; i++) {
       if ($i == "rx" && $(i + 2) == "pkts") rx = $(i + 1)
       if ($i == "tx" && $(i + 2) == "pkts") tx = $(i + 1)
-      if ($i == "missed" || $i == "nobuf" || $i == "qdrop") missed += $(i + 1)
+      if ($i == "missed" || $i == "nobuf") missed += $(i + 1) # qdrop is a part of nobuf
       if ($i == "sent") { sent = $(i + 1); sub(/,/, "", sent) }
       if ($i == "sink") { sink = $(i + 1) }
     }
