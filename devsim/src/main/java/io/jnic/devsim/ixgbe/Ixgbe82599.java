@@ -380,7 +380,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     public synchronized int read32(long offset) {
         checkOffset(offset, BAR0_SIZE);
         int off = (int) offset;
-        if (busMaster && !resetting && !faultStall) {
+        if (busMaster && !resetting && !faultStall && !sideBand(off)) {
             // a read flushes the driver's earlier writes (PCIe ordering): queue enables and disables it stored in the
             // mapped pages take effect before this read returns, as they would on hardware, not at the next scan
             scanQueueEnables();
@@ -474,6 +474,16 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         unmodelled.read(off);
         return 0;
+    }
+
+    /**
+     * The NVM, semaphore, SDP and I2C registers: drivers read them thousands of times in a row (EEPROM words, I2C
+     * bits), never to flush queue-register stores, so their reads skip the queue-enable scan (256 loads) that other
+     * trapped reads do: bit-banging the SFP+ serial ID is then not dominated by it.
+     */
+    private static boolean sideBand(int off) {
+        return off == I2cBus.I2CCTL || off == SfpCage.ESDP || (off >= Nvm.EEC && off <= Nvm.EEWR)
+                || off == Semaphores.SWSM || off == Semaphores.FWSM || off == Semaphores.SW_FW_SYNC;
     }
 
     /** A trapped 32-bit write of BAR0 at {@code offset}, with the register's write side effects. */

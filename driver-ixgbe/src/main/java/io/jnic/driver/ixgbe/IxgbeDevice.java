@@ -66,6 +66,13 @@ public final class IxgbeDevice extends EthDevice {
     private final PciDevice pci;
     private final PciBar bar;
     private final int deviceId;
+    // NVM, semaphores and the SFP+ cage: probe checks the NVM once and sets the module up before link setup
+    private final SwFwSemaphore semaphore;
+    private final IxgbeEeprom eeprom;
+    private final IxgbeSfp sfp; // null on ports without an SFP+ cage
+    private volatile IxgbeSfp.Module module;
+    private boolean nvmVerified;
+    private boolean reportedEmptyCage;
     private final DeviceInfo info;
     private final DmaMappings dma;
     private volatile MacAddress mac;
@@ -136,6 +143,11 @@ public final class IxgbeDevice extends EthDevice {
         this.deviceId = deviceId;
         this.lcore = lcore;
         this.bar = pci.bar(0);
+        String who = pci.name() + " (" + IxgbeDriver.NAME + ")";
+        this.semaphore = new SwFwSemaphore(bar, who);
+        this.eeprom = new IxgbeEeprom(bar, who);
+        this.sfp = IxgbeDeviceIds.is82599Sfp(deviceId)
+                ? new IxgbeSfp(bar, who, semaphore, (bar.read32(STATUS) >>> STATUS_LAN_ID_SHIFT) & 1) : null;
         this.dma = new DmaMappings(pci, ctx.memory());
         this.info = new DeviceInfo(IxgbeDriver.NAME, MAX_RX_QUEUES, MAX_TX_QUEUES, MIN_RING, MAX_RING, RING_ALIGN,
                 RETA_ENTRIES, RSS_KEY_BYTES, EnumSet.allOf(RssHashType.class), 68, MAX_FRAME - FRAME_OVERHEAD, MAX_FRAME);
@@ -150,14 +162,15 @@ public final class IxgbeDevice extends EthDevice {
         setupLinkInterrupt();
         lastLink = link();
         ctx.table().link(portId, lastLink);
-        LOG.log(Level.INFO, "{0}: {1} {2}, MAC {3}, link {4}, {5} MSI-X vectors", name(), String.format("%04x", deviceId),
-                pci.transport(), mac, lastLink, msixVectors);
+        LOG.log(Level.INFO, "{0}: {1} {2}, MAC {3}, link {4}, {5} MSI-X vectors{6}", name(), String.format("%04x", deviceId),
+                pci.transport(), mac, lastLink, msixVectors, module == null ? "" : ", SFP+ " + module);
     }
 
     // ---------------------------------------------------------------------------------------------
     // 4.6.3 Initialisation sequence
 
     private void resetAndInit() {
+
         // 4.6.3.1 Interrupts during initialisation: mask all
         w(EIMC, EIMC_ALL);
         // 4.6.3.2 Global reset: CTRL.RST (with LRST, link reset), then wait for it to clear
@@ -169,18 +182,82 @@ public final class IxgbeDevice extends EthDevice {
         w(EIMC, EIMC_ALL);
         // 4.6.3: wait for the EEPROM auto-read to complete, then for the DMA init cycle
         waitSet(EEC, EEC_ARD, RESET_TIMEOUT_NS, "EEC.ARD (EEPROM auto-read done, 4.6.3)");
+        if (!nvmVerified && IxgbeDeviceIds.is82599(deviceId)) {
+            // probe: the NVM the device just loaded its configuration from must be intact (chapter 6 checksum);
+            // the EEPROM resource is shared with the other port's driver and firmware (10.5.4)
+            semaphore.acquire(SYNC_EEP, "the EEPROM");
+            try {
+                eeprom.verifyChecksum();
+            } finally {
+                semaphore.release(SYNC_EEP);
+            }
+            nvmVerified = true;
+        }
         waitSet(RDRXCTL, RDRXCTL_DMAIDONE, RESET_TIMEOUT_NS, "RDRXCTL.DMAIDONE (DMA init done, 4.6.3)");
         // tell firmware a driver took the port (8.2.3.1.3)
         w(CTRL_EXT, r(CTRL_EXT) | CTRL_EXT_DRV_LOAD);
         // 4.6.4 Link setup: 10G serial link mode, XAUI PMA/PMD, restart auto-negotiation. Copper X540/X550 parts
         // bring their PHY up on their own after reset and have no such AUTOC setting.
-        if (!isCopper()) {
+        if (sfp != null) {
+            setupSfpLink();
+        } else if (!isCopper()) {
             int autoc = r(AUTOC);
             autoc = (autoc & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL;
             autoc = (autoc & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_10G_XAUI;
             w(AUTOC, autoc | AUTOC_AN_RESTART);
         }
         // 4.6.5 Statistics: the reset cleared the counters (what they held was accumulated before it)
+    }
+
+    /**
+     * 4.6.4 link setup on an SFI port: identify the module in the cage (once; again after a module appeared), write
+     * the NVM's analog init sequence for its type to CORECTL (under the MAC CSR semaphore), laser on (SDP3 low),
+     * AUTOC2 10G serial PMA/PMD = SFI, AUTOC.LMS = 10 Gb/s serial, restart link training. An empty cage is not an
+     * error: the link stays down until a module is plugged in and the port is reset or restarted.
+     */
+    private void setupSfpLink() {
+        if (!sfp.present()) {
+            module = null;
+            if (!reportedEmptyCage) {
+                reportedEmptyCage = true;
+                LOG.log(Level.WARNING, "{0}: no module in the SFP+ cage (ESDP.SDP2 reads 0): the link stays down; "
+                        + "plug in an SFP+ module and restart the port", pci.name());
+            }
+        } else {
+            reportedEmptyCage = false;
+            if (module == null) {
+                module = sfp.identify(); // throws for modules this driver cannot set up
+                LOG.log(Level.INFO, "{0}: SFP+ {1}", pci.name(), module);
+            }
+            int[] init = eeprom.phyInitSequence(module.sfpType());
+            if (init == null) {
+                throw new IllegalStateException(pci.name() + ": the NVM has no SFP+ init sequence for a " + module.kind()
+                        + " module (SFP type " + module.sfpType() + " in the PHY init list at word 0x2B); the port is not "
+                        + "used: use a module type the NVM supports, or update the NVM");
+            }
+            semaphore.acquire(SYNC_MAC_CSR, "the analog core (CORECTL)");
+            try {
+                for (int v : init) {
+                    w(CORECTL, v);
+                    r(STATUS); // flush: each write is one command to the analog core
+                }
+            } finally {
+                semaphore.release(SYNC_MAC_CSR);
+            }
+        }
+        int esdp = r(ESDP);
+        if ((esdp & ESDP_SDP3_DIR) != 0 && (esdp & ESDP_SDP3) != 0) {
+            w(ESDP, esdp & ~ESDP_SDP3); // TX_DISABLE low: laser on
+        }
+        w(AUTOC2, (r(AUTOC2) & ~(AUTOC2_10G_PMA_PMD_MASK | AUTOC2_LINK_DISABLE_MASK)) | AUTOC2_10G_SFI);
+        int autoc = (r(AUTOC) & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL;
+        w(AUTOC, autoc | AUTOC_AN_RESTART);
+    }
+
+    /** The SFP+ module found at probe (or at the last reset), null without one. */
+    public String sfpModule() {
+        IxgbeSfp.Module m = module;
+        return m == null ? null : m.toString();
     }
 
     private boolean isCopper() {

@@ -42,6 +42,26 @@ public final class IxgbeDeviceIds {
     public static final int IXGBE_X550EM_A_SFP = 0x15CE;
     public static final int IXGBE_X550EM_A_10G_T = 0x15C8;
 
+    /** 82599-family MACs (the NVM checksum rule and EERD of chapter 6 / 8.2.3.2 apply). */
+    public static boolean is82599(int id) {
+        return switch (id) {
+            case IXGBE_82599_KX4, IXGBE_82599_KX4_MEZZ, IXGBE_82599_KR, IXGBE_82599_COMBO_BACKPLANE, IXGBE_82599_CX4,
+                    IXGBE_82599_SFP, IXGBE_82599_BACKPLANE_FCOE, IXGBE_82599_SFP_FCOE, IXGBE_82599_SFP_EM,
+                    IXGBE_82599_SFP_SF2, IXGBE_82599_SFP_SF_QP, IXGBE_82599_QSFP_SF_QP, IXGBE_82599EN_SFP,
+                    IXGBE_82599_XAUI_LOM, IXGBE_82599_T3_LOM, IXGBE_82599_LS -> true;
+            default -> false;
+        };
+    }
+
+    /** 82599 ports with an SFP+ cage (SDP2 presence, I2CCTL to the module); QSFP+ parts are not among them. */
+    public static boolean is82599Sfp(int id) {
+        return switch (id) {
+            case IXGBE_82599_SFP, IXGBE_82599_SFP_FCOE, IXGBE_82599_SFP_EM, IXGBE_82599_SFP_SF2, IXGBE_82599_SFP_SF_QP,
+                    IXGBE_82599EN_SFP -> true;
+            default -> false;
+        };
+    }
+
     /** Every id above, named. */
     public static final List<PciId> ALL = List.of(
             new PciId(INTEL, IXGBE_82599_KX4, "82599 KX4"),

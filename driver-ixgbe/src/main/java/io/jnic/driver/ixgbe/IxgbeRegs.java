@@ -31,6 +31,44 @@ final class IxgbeRegs {
     static final int EEC = 0x10010;
     /** EEPROM auto-read done (4.6.3). */
     static final int EEC_ARD = 1 << 9;
+    /** EEPROM present. */
+    static final int EEC_PRES = 1 << 8;
+    /** 8.2.3.2.2 EEPROM Read: START bit 0, DONE bit 1, word address bits 15:2, data bits 31:16. */
+    static final int EERD = 0x10014;
+    static final int EERD_START = 1;
+    static final int EERD_DONE = 1 << 1;
+    static final int EERD_ADDR_SHIFT = 2;
+    static final int EERD_DATA_SHIFT = 16;
+
+    // 10.5.4 Software / firmware synchronisation
+    /** 8.2.3.2.x Software Semaphore: SMBI (taken by reading it as 0), SWESMBI (software/firmware). */
+    static final int SWSM = 0x10140;
+    static final int SWSM_SMBI = 1;
+    static final int SWSM_SWESMBI = 1 << 1;
+    /** 8.2.3.2.x Firmware Semaphore: FW_VAL, mode (bits 3:1, 0 = no manageability). */
+    static final int FWSM = 0x10148;
+    /** 8.2.3.2.x SW_FW_SYNC (GSSR): software bits 4:0, firmware bits 9:5. */
+    static final int SW_FW_SYNC = 0x10160;
+    static final int SYNC_EEP = 1;
+    static final int SYNC_PHY0 = 1 << 1;
+    static final int SYNC_PHY1 = 1 << 2;
+    static final int SYNC_MAC_CSR = 1 << 3;
+    static final int SYNC_FW_SHIFT = 5;
+
+    // SFP+ cage (82599 SFP boards)
+    /** 8.2.3.1.x Extended SDP Control: SDP2 = module present (input), SDP3 = TX disable (output). */
+    static final int ESDP = 0x00020;
+    static final int ESDP_SDP2 = 1 << 2;
+    static final int ESDP_SDP3 = 1 << 3;
+    static final int ESDP_SDP3_DIR = 1 << 11;
+    /** 8.2.3.1.x I2C Control: SCL in/out bits 0/1, SDA in/out bits 2/3. */
+    static final int I2CCTL = 0x00028;
+    static final int I2C_CLK_IN = 1;
+    static final int I2C_CLK_OUT = 1 << 1;
+    static final int I2C_DATA_IN = 1 << 2;
+    static final int I2C_DATA_OUT = 1 << 3;
+    /** 8.2.3.22.x Core Analog Configuration: the SFP+ init sequence from the NVM is written here. */
+    static final int CORECTL = 0x14F00;
 
     // 8.2.3.5 Interrupts (behaviour: 7.3)
     static final int EICR = 0x00800;
@@ -152,6 +190,11 @@ final class IxgbeRegs {
     static final int AUTOC_LMS_10G_SERIAL = 0x3 << 13;
     static final int AUTOC_10G_PMA_PMD_MASK = 0x3 << 7;
     static final int AUTOC_10G_XAUI = 0;
+    /** 8.2.3.22.21 AUTOC2: 10G serial PMA/PMD (bits 17:16, 10b = SFI); link disable bits 30:28. */
+    static final int AUTOC2 = 0x042A8;
+    static final int AUTOC2_10G_PMA_PMD_MASK = 0x3 << 16;
+    static final int AUTOC2_10G_SFI = 0x2 << 16;
+    static final int AUTOC2_LINK_DISABLE_MASK = 0x7 << 28;
     /** 8.2.3.22.20 Link Status. */
     static final int LINKS = 0x042A4;
     static final int LINKS_UP = 1 << 30;

@@ -5,6 +5,38 @@
  * RSS, statistics, MSI-X), RxQueue/TxQueue the data path over descriptor rings in memzones. Sections cited are
  * those of the Intel 82599 10 GbE Controller Datasheet.
  *
+ * <h2>Probe and the datasheet's initialisation flow (4.6.3)</h2>
+ * What probe does, in the datasheet's order, and what it leaves out:
+ * <ol>
+ * <li>4.6.3.1: all interrupts masked (EIMC) before the reset and again after it.</li>
+ * <li>4.6.3.2 global reset: CTRL.RST (with LRST), at least 1 ms before polling, then CTRL.RST clear; EEC.ARD (the
+ * EEPROM auto-read) and RDRXCTL.DMAIDONE (DMA init done).</li>
+ * <li>The NVM (82599 parts, once per probe): its checksum is verified under the EEPROM semaphore (SW_FW_SYNC.EEP,
+ * taken through SWSM.SMBI / SWESMBI, 10.5.4): words 0x00-0x3F plus the sections of pointers 0x03-0x0E sum to
+ * 0xBABA. A bad checksum refuses the port with both values and what to do, as the hardware loaded its
+ * configuration from that image.</li>
+ * <li>CTRL_EXT.DRV_LOAD: a driver owns the port.</li>
+ * <li>4.6.4 link setup on SFP+ ports (82599 SFP ids): module presence from ESDP.SDP2; the module's serial ID
+ * (SFF-8472 at I2C address 0xA0: identifier and compliance codes, bytes 0-8; vendor name, OUI and part number,
+ * bytes 20-55) read by bit-banging I2CCTL with the port's PHY semaphore held;
+ * 10GBASE-SR/LR optics and passive direct-attach cables are taken, anything else refuses the port naming the
+ * module; the NVM's init sequence for that module type (PHY init list, word 0x2B) is written to CORECTL under the
+ * MAC CSR semaphore; the laser is switched on (SDP3 low), AUTOC2 selects SFI, AUTOC.LMS 10 Gb/s serial, and link
+ * training restarts. An empty cage is not an error (WARNING; the link stays down until a module is plugged in and
+ * the port restarted). Backplane ports get AUTOC.LMS 10 Gb/s serial with a restart; copper X540/X550 ports bring
+ * their PHY up themselves.</li>
+ * <li>4.6.5 statistics: read once and zeroed in software (the reset cleared them).</li>
+ * <li>Interrupts (7.3): MSI-X vector 0 for the link, queue vectors at start.</li>
+ * <li>4.6.7 receive and 4.6.8 transmit initialisation at start.</li>
+ * </ol>
+ * Skipped, and why: flow control (4.6.3.2 FCRTL/FCRTH/FCTTV/FCRTV; pause frames are not used, so the registers
+ * keep their reset values, "no flow control"); DCB (4.6.11), virtualisation (4.6.10, VMDq/SR-IOV), FCoE (4.6.9)
+ * and the security offloads (4.6.12): not offered by this driver, their reset values are the "off" settings;
+ * multispeed fibre (1 Gb/s fallback of dual-rate optics) and the SFP+ hot-plug interrupt (GPI SDP2): the port
+ * runs at 10 Gb/s and takes a module change at its next restart; the SAN / alternate MAC addresses and
+ * manageability (firmware pass-through): the port uses RAR[0] only and expects no manageability firmware (FWSM
+ * mode 0); low-power link settings (D3 link disable, LPLU) concern power management, which the driver does not do.
+ *
  * <h2>A device that resets itself</h2>
  * After a reset the driver did not ask for (power glitch, firmware, a PCIe reset; devsim's {@code reset P}) an
  * 82599 holds its registers' reset values: CTRL_EXT.DRV_LOAD, which the driver sets at probe, reads 0, so do

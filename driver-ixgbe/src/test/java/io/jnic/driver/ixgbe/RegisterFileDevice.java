@@ -8,8 +8,10 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A pretend 82599 for measuring the driver alone: BAR0 is plain memory in which writes stick, except that
- * CTRL.RST clears itself and EEC.ARD, RDRXCTL.DMAIDONE and LINKS (up, 10G) read as a freshly reset device
- * reports them. Nothing moves packets: the benchmark fixture writes descriptor status itself.
+ * CTRL.RST clears itself, EERD reads words of a blank NVM image whose checksum is valid (every word 0 but the
+ * checksum word 0x3F, 0xBABA), and EEC.ARD, RDRXCTL.DMAIDONE and LINKS (up, 10G) read as a freshly reset device
+ * reports them. The SFP+ cage is empty (ESDP.SDP2 reads 0). Nothing moves packets: the benchmark fixture writes
+ * descriptor status itself.
  */
 public final class RegisterFileDevice implements PciDevice {
     private static final int CTRL = 0x00000;
@@ -17,6 +19,8 @@ public final class RegisterFileDevice implements PciDevice {
     private static final int EEC = 0x10010;
     private static final int RDRXCTL = 0x02F00;
     private static final int LINKS = 0x042A4;
+    private static final int EERD = 0x10014;
+    private static final int NVM_CHECKSUM_WORD = 0x3F;
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment regs = arena.allocate(128 * 1024, 4096);
@@ -110,6 +114,12 @@ public final class RegisterFileDevice implements PciDevice {
 
         @Override
         public void write32(long offset, int value) {
+            if (offset == EERD && (value & 1) != 0) {
+                int address = (value >>> 2) & 0x3FFF;
+                int word = address == NVM_CHECKSUM_WORD ? 0xBABA : 0;
+                regs.set(ValueLayout.JAVA_INT, offset, word << 16 | address << 2 | 2); // DONE
+                return;
+            }
             regs.set(ValueLayout.JAVA_INT, offset, offset == CTRL ? value & ~CTRL_RST : value);
         }
 
