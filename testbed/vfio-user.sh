@@ -185,13 +185,24 @@ boot() {
     -virtfs local,path="$D/out",mount_tag=out,security_model=none,id=fs1 \
     < /dev/null > "$D/console.log" 2>&1
 }
-say "booting kernel $K under $QEMU (TCG); console log: $D/console.log"
-t0=$(date +%s)
-set +e
-boot
-qrc=$?
-set -e
-say "guest ran $(( $(date +%s) - t0 )) s (qemu exit $qrc)"
+for attempt in 1 2; do
+  say "booting kernel $K under $QEMU (TCG); console log: $D/console.log"
+  t0=$(date +%s)
+  set +e
+  boot
+  qrc=$?
+  set -e
+  say "guest ran $(( $(date +%s) - t0 )) s (qemu exit $qrc)"
+  # QEMU 10.2's TCG can abort on an internal assertion (seen once in five runs: physmem.c iotlb_to_section,
+  # while testpmd started): an emulator failure, not a result of the checks. Boot once more from scratch
+  # (devsim's ports outlive their client; the generator is stopped again).
+  abort=$(tr -d '\r' < "$D/console.log" | grep -m1 'qemu-system-x86_64: .*Assertion' || true)
+  [ "$attempt" = 1 ] && [ -n "$abort" ] && ! grep -q '^@@T SUMMARY' <(tr -d '\r' < "$D/console.log") || break
+  say "QEMU aborted ($abort); booting again"
+  cp "$D/console.log" "$D/console-aborted.log"
+  rm -f "$D/out/"*
+  ctl gen 1 stop | grep -q '^ok' || fail "devsim refused 'gen 1 stop'"
+done
 ctl stats > "$D/devsim-stats.txt" 2>&1 || true
 sed 's/^/vfio-user: devsim: /' "$D/devsim-stats.txt"
 
