@@ -12,7 +12,8 @@ mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,host,etc,lib/modules/"$K"}
 cp /bin/busybox "$R/bin/busybox"
 for a in $("$R/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
 # vfio_iommu_type1 is a soft dependency of vfio that busybox's modprobe would not follow: name it.
-MODS="vfio vfio_iommu_type1 vfio_pci uio_pci_generic virtio_pci virtio_net e1000e 9p 9pnet_virtio"
+# JNIC_TESTBED_MODULES adds modules (with their dependencies) for a guest that needs more (ixgbe).
+MODS="vfio vfio_iommu_type1 vfio_pci uio_pci_generic virtio_pci virtio_net e1000e 9p 9pnet_virtio ${JNIC_TESTBED_MODULES:-}"
 for m in $MODS; do
   modprobe -S "$K" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r f; do
