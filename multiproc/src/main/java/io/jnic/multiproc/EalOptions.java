@@ -1,5 +1,6 @@
 package io.jnic.multiproc;
 
+import io.jnic.memory.IovaMode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +68,11 @@ public final class EalOptions {
             description = "hugetlbfs mount for the hugepage files (default: /dev/hugepages)")
     private Path hugeDir;
 
+    @Option(names = "--iova-mode", paramLabel = "pa|va", converter = IovaModeConverter.class,
+            description = "pa: physical addresses (UIO), va: assigned IOVAs (VFIO); default: pa when a device to probe "
+                    + "is bound to uio_pci_generic or igb_uio, else va")
+    private IovaMode iovaMode;
+
     @Option(names = {"-a", "--allow"}, paramLabel = "PCI[,ARGS]", converter = PciConverter.class,
             description = "use only this PCI device (repeatable), e.g. 0000:03:00.0")
     private List<String> allow = new ArrayList<>();
@@ -109,6 +115,11 @@ public final class EalOptions {
 
     public boolean noHuge() {
         return noHuge;
+    }
+
+    /** --iova-mode, else PHYSICAL when a device this process would probe is bound to a UIO driver, else empty. */
+    public Optional<IovaMode> iovaMode() {
+        return IovaChoice.choose(Optional.ofNullable(iovaMode), allow(), block());
     }
 
     /** --no-telemetry: no telemetry socket for this process. */
@@ -213,6 +224,18 @@ public final class EalOptions {
         EalOptions eal = new EalOptions();
         @CommandLine.Spec
         CommandSpec spec;
+    }
+
+    static final class IovaModeConverter implements ITypeConverter<IovaMode> {
+        @Override
+        public IovaMode convert(String v) {
+            return switch (v) {
+                case "pa" -> IovaMode.PHYSICAL;
+                case "va" -> IovaMode.ASSIGNED;
+                default -> throw new TypeConversionException("'" + v + "' is not an IOVA mode: pa (physical addresses, for "
+                        + "UIO) or va (IOVAs the IOMMU maps, for VFIO)");
+            };
+        }
     }
 
     static final class ProcTypeConverter implements ITypeConverter<ProcType> {

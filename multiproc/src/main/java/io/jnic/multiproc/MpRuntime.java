@@ -358,6 +358,7 @@ public final class MpRuntime implements AutoCloseable {
         if (options.noHuge()) {
             b.noHuge();
         }
+        options.iovaMode().ifPresent(b::iovaMode);
         return b.build();
     }
 
