@@ -66,6 +66,7 @@ public final class MemoryGroup implements AutoCloseable {
     private final SegmentFds fds;
     private volatile DmaSegment[] segments;
     private boolean closed;
+    private boolean lockWarned; // said once per group
 
     @SuppressWarnings("restricted") // rescoping our own mmap to the group's arena
     private MemoryGroup(MemoryConfig config, Path headerPath, int headerFd, MemorySegment header, SegmentFds fds) {
@@ -446,7 +447,7 @@ public final class MemoryGroup implements AutoCloseable {
                         + " the missing part would kill the process with SIGBUS)");
             }
             mem = Mman.mmap(e.size, PROT_RW, Mman.MAP_SHARED | Mman.MAP_POPULATE, fd, 0);
-            lockMemory(mem, e.id);
+            lockMemory(mem, e.id, pageSize.isHuge());
             long[] pages = null;
             if (iovaMode == IovaMode.PHYSICAL) {
                 pages = Pagemap.physicalAddresses(mem.address(), pageSize.bytes(), (int) (e.size >>> pageSize.shift()));
@@ -535,7 +536,7 @@ public final class MemoryGroup implements AutoCloseable {
                 }
                 throw e;
             }
-            lockMemory(mem, id);
+            lockMemory(mem, id, pageSize.isHuge());
             long iovaBase;
             long[] pages = null;
             switch (iovaMode) {
@@ -740,13 +741,23 @@ public final class MemoryGroup implements AutoCloseable {
         }
     }
 
-    private void lockMemory(MemorySegment mem, int id) {
+    /**
+     * Locks a segment so the kernel does not swap it, where the locked-memory limit allows. Nothing depends on it:
+     * hugepages are never swapped, VFIO pins what it maps for DMA, UIO takes only hugepages (physical addresses),
+     * and vfio-user and virtual devices reach the memory through its file. So a limit too small (8 MB is a common
+     * default for users other than root) costs a warning, not the start.
+     */
+    private void lockMemory(MemorySegment mem, int id, boolean huge) {
         try {
             Mman.mlock(mem);
         } catch (SysException e) {
-            throw new MemoryException(Reason.SYSTEM, "cannot lock segment " + id + " (" + mem.byteSize() + " bytes) in"
-                    + " memory: " + e.getMessage() + ". Raise the locked-memory limit (ulimit -l unlimited, or"
-                    + " LimitMEMLOCK=infinity for a service)", e);
+            if (!lockWarned) {
+                lockWarned = true;
+                LOG.log(huge ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, "segment {0} ({1} bytes) is not "
+                        + "locked in memory ({2}); the kernel may swap its 4 KB pages under memory pressure. To lock it, "
+                        + "raise the locked-memory limit (ulimit -l unlimited, or LimitMEMLOCK=infinity for a service)",
+                        id, mem.byteSize(), e.getMessage());
+            }
         }
     }
 
