@@ -753,7 +753,7 @@ public final class MemoryGroup implements AutoCloseable {
         } catch (SysException e) {
             if (!lockWarned) {
                 lockWarned = true;
-                LOG.log(huge ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, "segment {0} ({1} bytes) is not "
+                LOG.log(huge ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, "segment {0} ({1,number,#} bytes) is not "
                         + "locked in memory ({2}); the kernel may swap its 4 KB pages under memory pressure. To lock it, "
                         + "raise the locked-memory limit (ulimit -l unlimited, or LimitMEMLOCK=infinity for a service)",
                         id, mem.byteSize(), e.getMessage());
