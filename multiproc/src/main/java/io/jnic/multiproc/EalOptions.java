@@ -117,8 +117,15 @@ public final class EalOptions {
         return noHuge;
     }
 
-    /** --iova-mode, else PHYSICAL when a device this process would probe is bound to a UIO driver, else empty. */
+    /**
+     * --iova-mode, else PHYSICAL when a device this process would probe is bound to a UIO driver (with hugepages:
+     * 4 KB pages have no stable physical address, and such a device is then refused at probe with the reason),
+     * else empty.
+     */
     public Optional<IovaMode> iovaMode() {
+        if (iovaMode == null && noHuge) {
+            return Optional.empty();
+        }
         return IovaChoice.choose(Optional.ofNullable(iovaMode), allow(), block());
     }
 

@@ -1,6 +1,7 @@
 package io.jnic.multiproc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.jnic.memory.IovaMode;
 import java.io.IOException;
@@ -50,6 +51,16 @@ class IovaChoiceTest {
         assertEquals(Optional.empty(), IovaChoice.choose(Optional.empty(), List.of("0000:07:00.1"), List.of()));
         assertEquals(Optional.empty(), IovaChoice.choose(Optional.empty(), List.of("0000:07:00.2,x=1"), List.of()));
         assertEquals(Optional.empty(), IovaChoice.choose(Optional.empty(), List.of(), List.of("0000:07:00.0")));
+    }
+
+    @Test
+    void theEalOptionFollowsDpdk() {
+        assertEquals(Optional.of(IovaMode.PHYSICAL), EalOptions.parse().iovaMode());
+        assertEquals(Optional.empty(), EalOptions.parse("--no-huge").iovaMode(),
+                "4 KB pages have no stable physical addresses: the UIO device is refused at probe instead");
+        assertEquals(Optional.of(IovaMode.ASSIGNED), EalOptions.parse("--iova-mode", "va").iovaMode());
+        assertEquals(Optional.of(IovaMode.PHYSICAL), EalOptions.parse("-b", "0000:07:00.0", "--iova-mode", "pa").iovaMode());
+        assertThrows(RuntimeException.class, () -> EalOptions.parse("--iova-mode", "iova"));
     }
 
     @Test
