@@ -4,9 +4,21 @@
 # devsim port 1 (generator wire, stopped until a check starts it). Env from guest.sh: D, ROOT, JAVA_HOME,
 # HOST_IP, GEN_RATE. Prints "@@T PASS|FAIL name[: why]" per check and "@@T SUMMARY" last.
 set -u
-OUT=$D/out
 P0=0000:00:04.0
 P1=0000:00:05.0
+# Only inside the test bed's guest (booted with jnic.dir=): on a host these addresses are its own disk and
+# network, which nothing here may bind, unbind or reset. And only when both are devsim's 82599s.
+if ! grep -q ' jnic.dir=' /proc/cmdline; then
+  echo "vfio-user-guest.sh: not in the test bed's guest (no jnic.dir= on the kernel command line); run testbed/vfio-user.sh" >&2
+  exit 2
+fi
+for p in $P0 $P1; do
+  if [ "$(cat /sys/bus/pci/devices/$p/vendor 2>/dev/null):$(cat /sys/bus/pci/devices/$p/device 2>/dev/null)" != 0x8086:0x10fb ]; then
+    echo "vfio-user-guest.sh: $p is not a devsim 82599 (8086:10fb); refusing to touch it" >&2
+    exit 2
+  fi
+done
+OUT=$D/out
 GUEST_IP=${HOST_IP%.*}.2
 TRAFFIC_S=3          # seconds of generator traffic per counting check
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
