@@ -76,6 +76,15 @@ class NullDeviceTest {
         assertTrue(pool.audit(l -> true).isClean());
         p.statsReset();
         assertEquals(0, p.stats().ipackets);
+        // the same traffic through the port's own queue pair object
+        QueuePair qp = p.queuePair(1);
+        assertTrue(qp == p.queuePair(1), "one object per queue for the life of the port");
+        assertEquals(32, qp.rxBurst(b));
+        assertEquals(32, qp.txBurst(b));
+        assertEquals(32, p.stats().qIpackets[1]);
+        assertEquals(-1, qp.rxInterruptFd(), "net_null has no RX interrupts");
+        var e = assertThrows(IllegalArgumentException.class, () -> p.queuePair(16));
+        assertEquals(p.name() + " has queues 0..15, not 16", e.getMessage());
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.jnic.multiproc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.memory.IovaMode;
 import java.io.IOException;
@@ -60,7 +61,9 @@ class IovaChoiceTest {
                 "4 KB pages have no stable physical addresses: the UIO device is refused at probe instead");
         assertEquals(Optional.of(IovaMode.ASSIGNED), EalOptions.parse("--iova-mode", "va").iovaMode());
         assertEquals(Optional.of(IovaMode.PHYSICAL), EalOptions.parse("-b", "0000:07:00.0", "--iova-mode", "pa").iovaMode());
-        assertThrows(RuntimeException.class, () -> EalOptions.parse("--iova-mode", "iova"));
+        var e = assertThrows(RuntimeException.class, () -> EalOptions.parse("--iova-mode", "iova"));
+        assertTrue(e.getMessage().contains("'iova' is not an IOVA mode: pa (physical addresses, for UIO) or va (IOVAs "
+                + "the IOMMU maps, for VFIO)"), e.getMessage());
     }
 
     @Test
