@@ -64,6 +64,8 @@ alloc() { score "$1:gc.alloc.rate.norm" "$2"; }
 null_ns=$(score io.jnic.bench.ethdev.NullForward.ioForward "")
 ix_ns=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst 0)
 ix_ns_any=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst -1)
+qp_pri=$(score io.jnic.bench.ethdev.QueuePairCost.rxTxBurst primary)
+qp_sec=$(score io.jnic.bench.ethdev.QueuePairCost.rxTxBurst secondary)
 
 bench_set jnic "forwarding work" "NullForward.ioForward: net_null0 and net_null1, each rxBurst forwarded to the other (paired)"
 bench_set DPDK "forwarding work" "testpmd io mode, net_null0 and net_null1, --port-topology=paired"
@@ -103,16 +105,22 @@ bench_cmd DPDK "$(bench_quote timeout "$secs" "${dpdk_cmd[@]}")"
     printf "| same, no mempool cache (LCORE_ANY) | %.1f Mpps | %.1f ns, %.0f cycles | %s B/op | |\n" \
         "$(awk -v n="$ix_ns_any" 'BEGIN{print 1000/n}')" "$ix_ns_any" "$(awk -v n="$ix_ns_any" -v g="$ghz" 'BEGIN{print n*g}')" \
         "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst -1)"
+    printf "| ixgbe queue pair attached by another process (secondary) vs the port's own (primary), same fixture | %.1f ns vs %.1f ns, %.0f vs %.0f cycles | %s / %s B/op | secondary / primary %s |\n" \
+        "$qp_sec" "$qp_pri" "$(awk -v n="$qp_sec" -v g="$ghz" 'BEGIN{print n*g}')" "$(awk -v n="$qp_pri" -v g="$ghz" 'BEGIN{print n*g}')" \
+        "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst secondary)" "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst primary)" \
+        "$(awk -v a="$qp_sec" -v b="$qp_pri" 'BEGIN{ if (b+0 > 0) printf "%.2f", a/b; else print "n/a"}')"
     echo
     echo "Notes: the two jnic rows measure different things. The null row is the ethdev layer plus the mempool"
     echo "(net_null allocates on RX, frees on TX). The ixgbe row is the driver's own work per forwarded packet"
     echo "(RX descriptor read, mbuf header fill, refill from the pool, TX descriptor write, free in groups of 32) against"
     echo "rings the fixture re-arms, so no device cost is in it; DPDK has no matching figure in this run."
+    echo "The secondary row runs the same fixture through queue 0 of a port another JVM created and keeps (QueuePairCost):"
+    echo "this JVM attached the file-backed group, the mempool and the queue as an l2fwd-mp secondary does."
     bench_settings_md
     echo
     echo "JMH output:"
     echo
     echo '```'
-    grep -E '^(Benchmark|IxgbeBurst|NullForward)' "$tmp/jmh.txt"
+    grep -E '^(Benchmark|IxgbeBurst|NullForward|QueuePairCost)' "$tmp/jmh.txt"
     echo '```'
 } | tee -a "$out"
