@@ -103,17 +103,15 @@ public final class NullDevice extends EthDevice {
         int n = batch.capacity() - have;
         Mempool pool = pools[q];
         long[] h = batch.handles();
-        if (n == 0 || !pool.allocBulk(h, have, n, lcore)) {
+        if (n == 0 || !pool.allocBulk(h, have, n, lcore, portId, size)) { // lengths and port set with the reset
             rxNombuf[q] += n == 0 ? 0 : 1;
             return 0;
         }
-        Mbuf m = mbuf;
-        int len = size;
-        for (int i = have; i < have + n; i++) {
-            m.wrap(h[i]).dataLen(len).pktLen(len).port(portId);
-            if (copy) {
+        if (copy) {
+            Mbuf m = mbuf;
+            for (int i = have; i < have + n; i++) {
                 // a broadcast frame of the given size: the header rewriting apps touch
-                m.setIntBE(0, 0xFFFFFFFF).setShortBE(4, 0xFFFF).setIntBE(6, (int) (mac.value() >>> 16))
+                m.wrap(h[i]).setIntBE(0, 0xFFFFFFFF).setShortBE(4, 0xFFFF).setIntBE(6, (int) (mac.value() >>> 16))
                         .setShortBE(10, (int) mac.value()).setShortBE(12, 0x88B5);
             }
         }

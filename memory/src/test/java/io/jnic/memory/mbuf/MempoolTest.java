@@ -83,6 +83,42 @@ class MempoolTest {
     }
 
     @Test
+    void allocForReceiveSetsPortAndLengthWithTheReset() {
+        for (int cache : new int[] {16, 0}) { // through the cache and straight from the ring
+            Mempool p = pool(small(4, 64, cache));
+            Mbuf m = new Mbuf();
+            long[] h = new long[40];
+            assertTrue(p.allocBulk(h, 0, 40, 1));
+            for (int i = 0; i < 40; i++) { // dirty every header field the reset covers
+                m.wrap(h[i]).port(3).rssHash(0x1234).olFlags(0xFF).pktLen(99).dataLen(99).vlanTci(7).packetType(5);
+            }
+            Mempool.freeBulk(h, 0, 40, 1);
+            assertTrue(p.allocBulk(h, 0, 33, 1, 7, 1000));
+            for (int i = 0; i < 33; i++) {
+                m.wrap(h[i]);
+                assertEquals(7, m.port());
+                assertEquals(1000, m.dataLen());
+                assertEquals(1000, m.pktLen());
+                assertEquals(128, m.dataOff());
+                assertEquals(1, m.nbSegs());
+                assertEquals(1, m.refcnt());
+                assertEquals(0, m.olFlags());
+                assertEquals(0, m.rssHash());
+                assertEquals(0, m.vlanTci());
+                assertEquals(0, m.packetType());
+                assertEquals(0, m.next());
+            }
+            Mempool.freeBulk(h, 0, 33, 1);
+            assertEquals(64, p.availableCount());
+            assertThrows(IllegalArgumentException.class, () -> p.allocBulk(h, 0, 1, 1, 0x10000, 60), "port above 65535");
+            assertThrows(IllegalArgumentException.class, () -> p.allocBulk(h, 0, 1, 1, 0, 1025), "longer than the data room");
+            assertThrows(IllegalArgumentException.class, () -> p.allocBulk(h, 0, 1, 1, 0, -1));
+            assertEquals(64, p.availableCount(), "a refused request takes nothing");
+            p.close();
+        }
+    }
+
+    @Test
     void getIsAllOrNothing() {
         Mempool p = pool(small(2, 100, 0));
         long[] h = new long[128];
