@@ -65,6 +65,34 @@ public interface PciDevice extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " (" + transport() + ") cannot unmask INTx");
     }
 
+    /**
+     * How another process maps this device's BAR {@code bar} (its mappable parts) from a descriptor this process
+     * sends it. Transports whose BARs cannot be handed over throw, saying so.
+     */
+    default BarHandover handOverBar(int bar) {
+        throw new UnsupportedOperationException(name() + " is on transport '" + transport() + "', whose BARs cannot be "
+                + "handed to another process (vfio-user, vfio and uio can)");
+    }
+
+    /**
+     * A name another process can {@link #reopen} this device by while this process is gone, or null: only a device
+     * that outlives its client and serves one client at a time after another can be (a vfio-user socket); the kernel
+     * lets one process open a VFIO group, and UIO's interrupts and config space are the opener's.
+     */
+    default String reopenName() {
+        return null;
+    }
+
+    /** Opens the device a {@link #reopenName()} names; an exception says why when nothing serves it now. */
+    static PciDevice reopen(String name) {
+        if (name.startsWith(io.jnic.pci.vfiouser.VfioUserDevice.REOPEN_PREFIX)) {
+            return io.jnic.pci.vfiouser.VfioUserDevice.connect(
+                    java.nio.file.Path.of(name.substring(io.jnic.pci.vfiouser.VfioUserDevice.REOPEN_PREFIX.length())));
+        }
+        throw new IllegalArgumentException("'" + name + "' names no device another process can open (only vfio-user:"
+                + "SOCKET does)");
+    }
+
     /** Function-level reset. */
     void reset();
 

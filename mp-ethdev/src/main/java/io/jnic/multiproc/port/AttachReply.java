@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  * little-endian
- *  0 status u32 (0 ok, 1 refused: UTF-8 reason from byte 8 on)   4 version u16 (2)   6 kind u16
+ *  0 status u32 (0 ok, 1 refused: UTF-8 reason from byte 8 on)   4 version u16 (3)   6 kind u16
  *  8 bar i32 (-1: no BAR)            12 area count u32
  * 16 BAR size u64                    24 offset of the BAR's region in the descriptor u64
  * 32 descriptor count u32            36 reserved u32
@@ -20,13 +20,10 @@ import java.nio.charset.StandardCharsets;
  *
  * Kinds and their descriptors:
  * <ul>
- * <li>{@link Kind#VFIO_USER}: fd 0 is the vfio-user region fd of the BAR (the sparse-mmap areas, i.e. the
- * queue pages, map from it at region offset + area offset).</li>
- * <li>{@link Kind#VFIO}: fd 0 is the VFIO device fd; holding it keeps the device's group and container open, so
- * the container's IOMMU mappings (the group's memory at its IOVAs) stay valid in this process too; the areas
- * are the mmap-able parts from VFIO_DEVICE_GET_REGION_INFO (sparse-mmap capability), region offset its offset.</li>
- * <li>{@link Kind#UIO}: fd 0 is the sysfs {@code resourceN} file of the BAR, opened by the primary (the
- * secondary needs no access to sysfs); one area, the whole BAR, at offset 0.</li>
+ * <li>{@link Kind#BAR}: fd 0 is the descriptor the device's transport hands over for the BAR
+ * ({@link io.jnic.pci.PciDevice#handOverBar}: a vfio-user region fd, a VFIO device fd, which keeps the container's
+ * IOMMU mappings valid while held, or a UIO sysfs {@code resourceN} the primary opened); the areas map from it at
+ * region offset + area offset.</li>
  * <li>{@link Kind#EVENTFDS}: no BAR; the descriptors are the device's eventfds for the queue pair, in the order
  * the driver defines (virtio-user: RX kick, TX kick, RX call, TX call).</li>
  * </ul>
@@ -34,14 +31,14 @@ import java.nio.charset.StandardCharsets;
 record AttachReply(Kind kind, int bar, long barSize, long regionOffset, long[][] areas, int fdCount) {
     static final int STATUS_OK = 0;
     static final int STATUS_REFUSED = 1;
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     static final int HEADER = 40;
     static final int AREA = 16;
     /** Areas one message carries. */
     static final int MAX_AREAS = (io.jnic.multiproc.ipc.IpcMessage.MAX_PARAM_LEN - HEADER) / AREA;
 
     enum Kind {
-        VFIO_USER(1, "vfio-user"), VFIO(2, "vfio"), UIO(3, "uio"), EVENTFDS(4, "eventfds");
+        BAR(1, "BAR"), EVENTFDS(4, "eventfds");
 
         final int code;
         final String label;
@@ -59,6 +56,11 @@ record AttachReply(Kind kind, int bar, long barSize, long regionOffset, long[][]
             }
             return null;
         }
+    }
+
+    /** The reply for a BAR hand-over: one descriptor. */
+    static AttachReply of(io.jnic.pci.BarHandover h) {
+        return new AttachReply(Kind.BAR, h.bar(), h.barSize(), h.regionOffset(), h.areas(), 1);
     }
 
     /** The bytes of this reply (status OK); the sender attaches {@link #fdCount} descriptors. */
@@ -156,7 +158,7 @@ record AttachReply(Kind kind, int bar, long barSize, long regionOffset, long[][]
             throw malformed(what, "no mappable area of BAR " + bar);
         }
         if (fdCount != 1) {
-            throw malformed(what, fdCount + " descriptors for a " + kind.label + " BAR, which needs exactly 1");
+            throw malformed(what, fdCount + " descriptors for a BAR hand-over, which needs exactly 1");
         }
         for (int i = 0; i < n; i++) {
             long off = b.getLong();

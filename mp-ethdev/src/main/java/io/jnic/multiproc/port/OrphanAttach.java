@@ -5,10 +5,9 @@ import io.jnic.ethdev.PortTable;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
 import io.jnic.multiproc.MpRuntime;
+import io.jnic.pci.BarHandover;
 import io.jnic.pci.PciDevice;
-import io.jnic.pci.vfiouser.SparseArea;
-import io.jnic.pci.vfiouser.VfioUserDevice;
-import io.jnic.pci.vfiouser.VfioUserException;
+import io.jnic.sys.Io;
 import io.jnic.sys.Proc;
 import io.jnic.sys.SysException;
 import java.lang.System.Logger.Level;
@@ -36,7 +35,7 @@ import java.util.Map;
  *
  * <pre>
  * memzone {@value #MEMZONE}: 0 magic u64, then per port (MAX_PORTS entries of 128 bytes at 64 + 128 * port):
- *   0 length u32 (0: none), 4 socket path (UTF-8, at most 107 bytes, the limit of sun_path)
+ *   0 length u32 (0: none), 4 the device's reopen name (UTF-8, at most 120 bytes: "vfio-user:" and a socket path)
  * </pre>
  */
 public final class OrphanAttach {
@@ -44,7 +43,7 @@ public final class OrphanAttach {
     static final long MAGIC = 0x534b434f53504a4aL; // "JJPSOCKS"
     static final long HEADER = 64;
     static final long ENTRY = 128;
-    static final int MAX_PATH = 107;
+    static final int MAX_PATH = 120;
     static final long BYTES = HEADER + ENTRY * PortTable.MAX_PORTS;
     /** How long a process waits for the device socket while another process holds it briefly. */
     static final Duration CONNECT_WAIT = Duration.ofSeconds(10);
@@ -56,8 +55,9 @@ public final class OrphanAttach {
     }
 
     /**
-     * The primary: records the vfio-user socket of each shared port, so that processes can reach the device
-     * after it has ended. Ports on other transports get no entry.
+     * The primary: records the name another process can open each shared port's device by
+     * ({@link PciDevice#reopenName()}, a vfio-user socket), so that processes can reach the device after it has
+     * ended. Devices no other process can open get no entry.
      */
     static void record(MemoryGroup group, Map<EthDevice, PciDevice> devices) {
         Memzone z = group.find(MEMZONE).orElseGet(() -> group.reserve(MEMZONE, BYTES, 64));
@@ -72,12 +72,11 @@ public final class OrphanAttach {
                 continue;
             }
             long at = HEADER + ENTRY * port;
-            byte[] path = e.getValue() instanceof VfioUserDevice v
-                    ? Path.of(v.name()).toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8)
-                    : new byte[0];
+            String name = e.getValue() == null ? null : e.getValue().reopenName();
+            byte[] path = name == null ? new byte[0] : name.getBytes(StandardCharsets.UTF_8);
             if (path.length > MAX_PATH) {
-                LOG.log(Level.WARNING, "port {0}: vfio-user socket path of {1} bytes is too long to record; processes "
-                        + "started after the primary ends cannot attach it", port, path.length);
+                LOG.log(Level.WARNING, "port {0}: the device name {1} is too long to record; processes started after "
+                        + "the primary ends cannot attach it", port, name);
                 path = new byte[0];
             }
             MemorySegment.copy(path, 0, m, ValueLayout.JAVA_BYTE, at + 4, path.length);
@@ -85,8 +84,8 @@ public final class OrphanAttach {
         }
     }
 
-    /** The vfio-user socket the primary recorded for {@code port}, or null (another transport, none recorded). */
-    public static Path socketPath(MemoryGroup group, int port) {
+    /** The name the primary recorded to reopen {@code port}'s device by, or null (none can be, none recorded). */
+    public static String reopenName(MemoryGroup group, int port) {
         if (port < 0 || port >= PortTable.MAX_PORTS) {
             throw new IllegalArgumentException("no port " + port + " (0.." + (PortTable.MAX_PORTS - 1) + ")");
         }
@@ -100,7 +99,7 @@ public final class OrphanAttach {
             return null;
         }
         byte[] b = z.memory().asSlice(at + 4, n).toArray(ValueLayout.JAVA_BYTE);
-        return Path.of(new String(b, StandardCharsets.UTF_8));
+        return new String(b, StandardCharsets.UTF_8);
     }
 
     /**
@@ -118,55 +117,58 @@ public final class OrphanAttach {
     }
 
     /**
-     * Maps the doorbell pages of {@code port} from its device: connects to the vfio-user socket the primary
-     * recorded, takes BAR0's descriptor and sparse areas, maps them, disconnects (the device keeps running).
+     * Maps the doorbell pages of {@code port} from its device: opens it by the name the primary recorded (connects
+     * to its vfio-user socket), takes BAR0's hand-over, maps it, closes the device again (it keeps running).
      */
     static DoorbellBar doorbells(MpRuntime rt, PortTable table, int port) {
         String device = table.deviceName(port);
-        Path socket = socketPath(rt.memory(), port);
-        if (socket == null) {
-            throw new IllegalStateException("port " + port + " (" + device + ") is not a vfio-user device, and the primary "
-                    + "(pid " + rt.primaryPid() + ") has ended: only the primary can hand over a queue of a VFIO, UIO or "
-                    + "virtio-user port (the kernel allows one opener of a VFIO group: the primary's, held open by the "
-                    + "running processes; a vhost-user connection is the primary's). Restart the group to add processes");
+        String name = reopenName(rt.memory(), port);
+        if (name == null) {
+            throw new IllegalStateException("port " + port + " (" + device + ") is not a device another process can open "
+                    + "(a vfio-user device), and the primary (pid " + rt.primaryPid() + ") has ended: only the primary can "
+                    + "hand over a queue of a VFIO, UIO or virtio-user port (the kernel allows one opener of a VFIO group: "
+                    + "the primary's, held open by the running processes; a vhost-user connection is the primary's). "
+                    + "Restart the group to add processes");
         }
         long deadline = System.nanoTime() + CONNECT_WAIT.toNanos();
         long t0 = System.nanoTime();
         for (int attempt = 1;; attempt++) {
-            VfioUserDevice v;
+            PciDevice d;
             try {
-                v = VfioUserDevice.connect(socket);
-            } catch (VfioUserException e) {
+                d = PciDevice.reopen(name);
+            } catch (RuntimeException e) {
                 if (e.getCause() instanceof SysException) {
-                    throw new IllegalStateException("port " + port + ": its vfio-user server " + socket + " is gone ("
+                    throw new IllegalStateException("port " + port + ": its device " + name + " is gone ("
                             + e.getCause().getMessage() + "); a device served inside the primary (l2fwd-mp's default "
                             + "devsim) ends with it. Serve the ports from a standalone devsim (java -jar devsim.jar "
                             + "--socket-dir DIR) to keep them beyond the primary", e);
                 }
                 if (System.nanoTime() - deadline > 0) {
-                    throw new IllegalStateException("port " + port + ": its vfio-user server " + socket + " stayed busy "
-                            + "with another client for " + CONNECT_WAIT.toSeconds() + " s (" + e.getMessage() + ")", e);
+                    throw new IllegalStateException("port " + port + ": its device " + name + " stayed busy with another "
+                            + "client for " + CONNECT_WAIT.toSeconds() + " s (" + e.getMessage() + ")", e);
                 }
                 sleep(Math.min(200, 5L * attempt)); // another process is fetching its doorbells right now
                 continue;
             }
             try {
-                VfioUserDevice.Region r = v.region(0);
-                int fd = v.barDescriptor(0);
-                if (r == null || fd < 0 || r.sparseAreas().isEmpty()) {
-                    throw new IllegalStateException("port " + port + " (" + socket + "): BAR0 has no mappable queue pages");
+                BarHandover h;
+                try {
+                    h = d.handOverBar(0);
+                } catch (IllegalStateException e) {
+                    throw new IllegalStateException("port " + port + ": " + e.getMessage(), e);
                 }
-                List<SparseArea> areas = r.sparseAreas();
-                long[][] a = new long[areas.size()][];
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = new long[] {areas.get(i).offset(), areas.get(i).size()};
+                try {
+                    DoorbellBar bar = DoorbellBar.map(device, 0, h.barSize(), h.fd(), h.regionOffset(), h.areas());
+                    LOG.log(Level.INFO, "port {0}: doorbell pages mapped from the device {1} itself (no primary), after "
+                            + "{2} connection attempt(s), {3} us", port, name, attempt, (System.nanoTime() - t0) / 1000);
+                    return bar;
+                } finally {
+                    if (h.closeAfterSend()) {
+                        Io.closeQuietly(h.fd());
+                    }
                 }
-                DoorbellBar bar = DoorbellBar.map(device, 0, r.size(), fd, r.offset(), a);
-                LOG.log(Level.INFO, "port {0}: doorbell pages mapped from the device {1} itself (no primary), after {2} "
-                        + "connection attempt(s), {3} us", port, socket, attempt, (System.nanoTime() - t0) / 1000);
-                return bar;
             } finally {
-                v.close(); // the mappings stay; the device keeps running for the group
+                d.close(); // the mappings stay; the device keeps running for the group
             }
         }
     }

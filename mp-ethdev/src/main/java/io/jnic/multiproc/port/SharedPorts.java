@@ -13,13 +13,8 @@ import io.jnic.multiproc.telemetry.JnicEvents;
 import io.jnic.multiproc.SecondaryExit;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
+import io.jnic.pci.BarHandover;
 import io.jnic.pci.PciDevice;
-import io.jnic.pci.PciSysfs;
-import io.jnic.pci.uio.UioPciDevice;
-import io.jnic.pci.vfio.VfioPciDevice;
-import io.jnic.pci.vfio.VfioRegionInfo;
-import io.jnic.pci.vfiouser.SparseArea;
-import io.jnic.pci.vfiouser.VfioUserDevice;
 import io.jnic.sys.Io;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
@@ -247,85 +242,33 @@ public final class SharedPorts implements AutoCloseable {
                     eventfds.length);
             return;
         }
-        int fd = -1;
-        boolean ownFd = false;
-        AttachReply a;
+        if (dev == null) {
+            refuse(peer, d.name() + " names BAR" + bar + " for its queues but was shared without its PCI device");
+            return;
+        }
+        BarHandover h;
         try {
-            switch (dev) {
-                case VfioUserDevice v -> {
-                    VfioUserDevice.Region r = v.region(bar);
-                    fd = v.barDescriptor(bar);
-                    if (r == null || fd < 0 || r.sparseAreas().isEmpty()) {
-                        refuse(peer, d.name() + ": BAR" + bar + " has no mappable queue pages (no sparse-mmap areas)");
-                        return;
-                    }
-                    long[][] areas = new long[r.sparseAreas().size()][];
-                    for (int i = 0; i < areas.length; i++) {
-                        SparseArea s = r.sparseAreas().get(i);
-                        areas[i] = new long[] {s.offset(), s.size()};
-                    }
-                    a = new AttachReply(AttachReply.Kind.VFIO_USER, bar, r.size(), r.offset(), areas, 1);
-                }
-                case VfioPciDevice v -> {
-                    a = forVfio(bar, v.regionInfo(bar));
-                    fd = v.deviceFd();
-                }
-                case UioPciDevice u -> {
-                    a = forUio(bar, u.bar(bar).size());
-                    fd = Io.open(new PciSysfs().deviceDir(u.address()).resolve("resource" + bar).toString(),
-                            Io.O_RDWR | Io.O_CLOEXEC);
-                    ownFd = true;
-                }
-                case null -> {
-                    refuse(peer, d.name() + " names BAR" + bar + " for its queues but was shared without its PCI device");
-                    return;
-                }
-                default -> {
-                    refuse(peer, d.name() + " is on transport '" + dev.transport() + "', whose BARs cannot be handed to "
-                            + "another process (vfio-user, vfio and uio can)");
-                    return;
-                }
-            }
+            h = dev.handOverBar(bar);
         } catch (RuntimeException e) {
-            if (ownFd) {
-                Io.closeQuietly(fd);
-            }
             refuse(peer, d.name() + ": cannot hand over BAR" + bar + ": " + (e.getMessage() == null ? e.toString()
                     : e.getMessage()));
             return;
         }
         try {
-            if (a.areas().length > AttachReply.MAX_AREAS) {
-                refuse(peer, d.name() + ": BAR" + bar + " has " + a.areas().length + " mappable areas, more than one "
+            if (h.areas().length > AttachReply.MAX_AREAS) {
+                refuse(peer, d.name() + ": BAR" + bar + " has " + h.areas().length + " mappable areas, more than one "
                         + "message carries (" + AttachReply.MAX_AREAS + ")");
                 return;
             }
-            rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, a.encode(), fd));
+            AttachReply a = AttachReply.of(h);
+            rt.ipc().reply(peer, new IpcMessage(ACTION_ATTACH, a.encode(), h.fd()));
         } finally {
-            if (ownFd) {
-                Io.closeQuietly(fd); // the secondary got its own copy
+            if (h.closeAfterSend()) {
+                Io.closeQuietly(h.fd()); // the secondary got its own copy
             }
         }
         LOG.log(Level.INFO, "pid {0,number,#} attached queue {1} of {2} ({3} BAR{4})", peer.pid(), queue, d.name(),
-                a.kind().label, bar);
-    }
-
-    /** The hand-over of a VFIO BAR: its region's place in the device fd and the parts VFIO lets us mmap. */
-    static AttachReply forVfio(int bar, VfioRegionInfo r) {
-        List<VfioRegionInfo.SparseArea> m = r.mmapAreas();
-        if (m.isEmpty()) {
-            throw new IllegalStateException("VFIO does not let BAR" + bar + " be mmapped (" + r + ")");
-        }
-        long[][] areas = new long[m.size()][];
-        for (int i = 0; i < areas.length; i++) {
-            areas[i] = new long[] {m.get(i).offset(), m.get(i).size()};
-        }
-        return new AttachReply(AttachReply.Kind.VFIO, bar, r.size(), r.offset(), areas, 1);
-    }
-
-    /** The hand-over of a UIO BAR: all of sysfs resourceN, from its start. */
-    static AttachReply forUio(int bar, long size) {
-        return new AttachReply(AttachReply.Kind.UIO, bar, size, 0, new long[][] {{0, size}}, 1);
+                h.transport(), bar);
     }
 
     private static int doorbellBar(String driverName) {

@@ -4,9 +4,9 @@
  * {@link io.jnic.multiproc.port.SharedPorts}; a secondary claims queue pair Q of port P in
  * {@link io.jnic.multiproc.port.QueueOwners} (CAS with its pid; a second claimant is refused with the
  * owner's pid) and attaches it with {@link io.jnic.multiproc.port.SecondaryQueues}: the primary hands over
- * what the transport needs to reach the queue's doorbells in one {@link io.jnic.multiproc.port.AttachReply}
- * (vfio-user: the BAR's region fd, whose sparse-mmap areas are the queue pages; VFIO: the device fd and the BAR's
- * region offset and mmap-able areas; UIO: the sysfs resource file; virtio-user: the kick and call eventfds), the
+ * what the transport needs to reach the queue's doorbells in one {@link io.jnic.multiproc.port.AttachReply}:
+ * the PCI transport's own description of how another process maps the BAR ({@link io.jnic.pci.PciDevice#handOverBar},
+ * so nothing here names a transport), or the eventfds a virtual device lists ({@link io.jnic.ethdev.QueueAccess}), the
  * driver finds the rings and their state by name in shared memory ({@link io.jnic.ethdev.EthDriver#attachQueue},
  * {@link io.jnic.ethdev.VdevDriver#attachQueue}), and from then on the data path never involves the primary.
  * Virtual devices whose queues live in the primary's heap (net_null) are refused with the reason.
@@ -22,8 +22,8 @@
  * device outlives its client (the server keeps device state and DMA maps), so ports of a server outside the
  * primary (a standalone devsim) keep running. Link and RX interrupts, recovery and memory hotplug are gone. A
  * process started with {@code --proc-type secondary} then joins the orphaned group and attaches its queue
- * pair through {@link io.jnic.multiproc.port.OrphanAttach}: it fetches the doorbell descriptor from the
- * device's socket (recorded by the primary) itself. Refused without a primary, with the reason: a queue
+ * pair through {@link io.jnic.multiproc.port.OrphanAttach}: it opens the device itself by the name the primary
+ * recorded ({@link io.jnic.pci.PciDevice#reopenName}, a vfio-user socket) and takes the same hand-over. Refused without a primary, with the reason: a queue
  * whose owner died after the primary (nobody can reset it), VFIO, UIO and virtio-user ports (only the primary
  * hands those over: it is the kernel's one VFIO group opener and holds the vhost-user connection), a server
  * that died with the primary. A new primary refuses to start while the old

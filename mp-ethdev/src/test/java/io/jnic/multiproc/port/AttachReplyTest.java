@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.jnic.pci.uio.UioPciDevice;
 import io.jnic.pci.vfio.Vfio;
+import io.jnic.pci.vfio.VfioPciDevice;
 import io.jnic.pci.vfio.VfioRegionInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,7 +14,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** The attach reply's encodings per transport, and every malformed field a secondary must refuse. */
+/** The attach reply's encoding of each transport's BAR hand-over, and every malformed field a secondary must refuse. */
 class AttachReplyTest {
     private static final String WHAT = "queue 1 of port 0";
 
@@ -26,14 +28,14 @@ class AttachReplyTest {
         int flags = Vfio.VFIO_REGION_INFO_FLAG_READ | Vfio.VFIO_REGION_INFO_FLAG_WRITE | Vfio.VFIO_REGION_INFO_FLAG_MMAP;
         VfioRegionInfo r = new VfioRegionInfo(0, flags, 0x80000, 0x0L, List.of(new VfioRegionInfo.SparseArea(0, 0x40000),
                 new VfioRegionInfo.SparseArea(0x41000, 0x3f000)));
-        AttachReply d = roundTrip(SharedPorts.forVfio(0, r));
-        assertEquals(AttachReply.Kind.VFIO, d.kind());
+        AttachReply d = roundTrip(AttachReply.of(VfioPciDevice.handOver(0, r, -1)));
+        assertEquals(AttachReply.Kind.BAR, d.kind());
         assertEquals(0x80000, d.barSize());
         assertEquals(2, d.areas().length);
         assertArrayEquals(new long[] {0x41000, 0x3f000}, d.areas()[1]);
         // BAR 4 of a device: VFIO places region i at i << 40 in the device fd
         VfioRegionInfo r4 = new VfioRegionInfo(4, flags, 0x4000, 4L << 40, List.of());
-        AttachReply d4 = roundTrip(SharedPorts.forVfio(4, r4));
+        AttachReply d4 = roundTrip(AttachReply.of(VfioPciDevice.handOver(4, r4, -1)));
         assertEquals(4L << 40, d4.regionOffset());
         assertEquals(4, d4.bar());
         assertArrayEquals(new long[] {0, 0x4000}, d4.areas()[0]);
@@ -42,14 +44,14 @@ class AttachReplyTest {
     @Test
     void vfioBarThatCannotBeMappedIsRefusedWithAReason() {
         VfioRegionInfo r = new VfioRegionInfo(2, Vfio.VFIO_REGION_INFO_FLAG_READ, 0x1000, 2L << 40, List.of());
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> SharedPorts.forVfio(2, r));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> VfioPciDevice.handOver(2, r, -1));
         assertEquals("VFIO does not let BAR2 be mmapped (" + r + ")", e.getMessage());
     }
 
     @Test
     void uioBarIsAllOfTheResourceFile() {
-        AttachReply d = roundTrip(SharedPorts.forUio(0, 0x20000));
-        assertEquals(AttachReply.Kind.UIO, d.kind());
+        AttachReply d = roundTrip(AttachReply.of(UioPciDevice.handOver(0, 0x20000, -1)));
+        assertEquals(AttachReply.Kind.BAR, d.kind());
         assertEquals(0, d.regionOffset());
         assertArrayEquals(new long[] {0, 0x20000}, d.areas()[0]);
         assertEquals(1, d.fdCount());
@@ -70,7 +72,7 @@ class AttachReplyTest {
     }
 
     private static byte[] good() {
-        return SharedPorts.forUio(0, 0x20000).encode();
+        return AttachReply.of(UioPciDevice.handOver(0, 0x20000, -1)).encode();
     }
 
     private static void assertMalformed(String detail, int fds, Consumer<ByteBuffer> corrupt) {
@@ -84,7 +86,7 @@ class AttachReplyTest {
     @Test
     void everyFieldIsChecked() {
         assertMalformed("status 7 is neither 0 (ok) nor 1 (refused)", 1, b -> b.putInt(0, 7));
-        assertMalformed("reply version 1, this build reads version 2: run the same jnic build in every process", 1,
+        assertMalformed("reply version 1, this build reads version 3: run the same jnic build in every process", 1,
                 b -> b.putShort(4, (short) 1));
         assertMalformed("unknown hand-over kind 9", 1, b -> b.putShort(6, (short) 9));
         assertMalformed("BAR index 6 outside 0..5", 1, b -> b.putInt(8, 6));
@@ -100,7 +102,7 @@ class AttachReplyTest {
                 b -> b.putLong(40, -4096));
         assertMalformed("area 0 [512, +131072) is not a page-aligned part of the 131072-byte BAR 0", 1,
                 b -> b.putLong(40, 512));
-        assertMalformed("2 descriptors for a uio BAR, which needs exactly 1", 2, b -> b.putInt(32, 2));
+        assertMalformed("2 descriptors for a BAR hand-over, which needs exactly 1", 2, b -> b.putInt(32, 2));
         assertMalformed("an eventfd hand-over names BAR 0 with 1 areas", 1, b -> b.putShort(6, (short) 4));
     }
 
@@ -122,7 +124,7 @@ class AttachReplyTest {
         for (int i = 0; i < areas.length; i++) {
             areas[i] = new long[] {4096L * i, 4096};
         }
-        AttachReply a = new AttachReply(AttachReply.Kind.VFIO, 0, 1 << 20, 0, areas, 1);
+        AttachReply a = new AttachReply(AttachReply.Kind.BAR, 0, 1 << 20, 0, areas, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, a::encode);
         assertEquals((AttachReply.MAX_AREAS + 1) + " mappable areas, more than one message carries ("
                 + AttachReply.MAX_AREAS + ")", e.getMessage());

@@ -39,9 +39,11 @@ class OrphanAttachTest {
     void thePrimaryRecordsEachPortsSocketAndTheRefusalsSayWhatToDo() throws Exception {
         Path simDir = Files.createDirectories(base.resolve("sim"));
         try (PrimaryRig rig = new PrimaryRig(simDir, "orphan-attach", 2, 1000)) {
-            assertEquals(simDir.resolve("port0.sock").toAbsolutePath(), OrphanAttach.socketPath(rig.rt.memory(), 0));
-            assertEquals(simDir.resolve("port1.sock").toAbsolutePath(), OrphanAttach.socketPath(rig.rt.memory(), 1));
-            assertNull(OrphanAttach.socketPath(rig.rt.memory(), 2));
+            assertEquals("vfio-user:" + simDir.resolve("port0.sock").toAbsolutePath(),
+                    OrphanAttach.reopenName(rig.rt.memory(), 0));
+            assertEquals("vfio-user:" + simDir.resolve("port1.sock").toAbsolutePath(),
+                    OrphanAttach.reopenName(rig.rt.memory(), 1));
+            assertNull(OrphanAttach.reopenName(rig.rt.memory(), 2));
 
             // a queue whose owner died while no primary runs cannot be taken over
             Process gone = new ProcessBuilder("true").start();
@@ -61,22 +63,23 @@ class OrphanAttachTest {
             // no socket recorded: a kernel (VFIO/UIO) port
             IllegalStateException k = assertThrows(IllegalStateException.class,
                     () -> OrphanAttach.doorbells(rig.rt, SharedPorts.table(rig.rt.memory()), 2));
-            assertEquals("port 2 () is not a vfio-user device, and the primary (pid " + rig.rt.primaryPid() + ") has "
-                    + "ended: only the primary can hand over a queue of a VFIO, UIO or virtio-user port (the kernel "
-                    + "allows one opener of a VFIO group: the primary's, held open by the running processes; a vhost-user "
-                    + "connection is the primary's). Restart the group to add processes", k.getMessage());
+            assertEquals("port 2 () is not a device another process can open (a vfio-user device), and the primary (pid "
+                    + rig.rt.primaryPid() + ") has ended: only the primary can hand over a queue of a VFIO, UIO or "
+                    + "virtio-user port (the kernel allows one opener of a VFIO group: the primary's, held open by the "
+                    + "running processes; a vhost-user connection is the primary's). Restart the group to add processes",
+                    k.getMessage());
 
             // a recorded server that is gone (devsim inside a dead primary)
             Path missing = base.resolve("gone.sock");
             Memzone z = rig.rt.memory().find(OrphanAttach.MEMZONE).orElseThrow();
-            byte[] b = missing.toString().getBytes(StandardCharsets.UTF_8);
+            byte[] b = ("vfio-user:" + missing).getBytes(StandardCharsets.UTF_8);
             MemorySegment m = z.memory();
             long at = OrphanAttach.HEADER + OrphanAttach.ENTRY * 3;
             MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, at + 4, b.length);
             m.set(ValueLayout.JAVA_INT, at, b.length);
             IllegalStateException g = assertThrows(IllegalStateException.class,
                     () -> OrphanAttach.doorbells(rig.rt, SharedPorts.table(rig.rt.memory()), 3));
-            assertEquals("port 3: its vfio-user server " + missing + " is gone (" + g.getCause().getCause().getMessage()
+            assertEquals("port 3: its device vfio-user:" + missing + " is gone (" + g.getCause().getCause().getMessage()
                     + "); a device served inside the primary (l2fwd-mp's default devsim) ends with it. Serve the ports "
                     + "from a standalone devsim (java -jar devsim.jar --socket-dir DIR) to keep them beyond the primary",
                     g.getMessage());

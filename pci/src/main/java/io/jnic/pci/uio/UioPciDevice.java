@@ -4,6 +4,7 @@ import io.jnic.pci.MappedBar;
 import io.jnic.pci.Pagemap;
 import io.jnic.pci.PciAddress;
 import io.jnic.pci.FdIoBar;
+import io.jnic.pci.BarHandover;
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciIoBar;
 import io.jnic.pci.PciConfig;
@@ -127,6 +128,19 @@ public final class UioPciDevice implements PciDevice, PciConfigAccess {
     @Override
     public String name() {
         return address.toString();
+    }
+
+    /** All of sysfs {@code resourceN}, opened here for the receiver (which then needs no access to sysfs). */
+    @Override
+    public BarHandover handOverBar(int bar) {
+        long size = bar(bar).size();
+        return handOver(bar, size, Io.open(sysfs.deviceDir(address).resolve("resource" + bar).toString(),
+                Io.O_RDWR | Io.O_CLOEXEC));
+    }
+
+    /** {@link #handOverBar} of a {@code size}-byte BAR whose resource file is open as {@code fd}: all of it, from 0. */
+    public static BarHandover handOver(int bar, long size, int fd) {
+        return new BarHandover("uio", bar, size, 0, new long[][] {{0, size}}, fd, true);
     }
 
     @Override

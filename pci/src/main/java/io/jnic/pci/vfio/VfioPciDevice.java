@@ -10,6 +10,7 @@ import io.jnic.pci.MappedBar;
 import io.jnic.pci.Pagemap;
 import io.jnic.pci.PciAddress;
 import io.jnic.pci.FdIoBar;
+import io.jnic.pci.BarHandover;
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciIoBar;
 import io.jnic.pci.PciConfig;
@@ -200,6 +201,28 @@ public final class VfioPciDevice implements PciDevice, PciConfigAccess {
     /** For handing to another process (with {@link #groupFd}, {@link #containerFd}). */
     public int deviceFd() {
         return deviceFd;
+    }
+
+    /**
+     * The device fd (holding it keeps the group and container open, so the container's IOMMU mappings stay valid in
+     * the receiving process too) and the parts of the BAR's region VFIO lets a process mmap.
+     */
+    @Override
+    public BarHandover handOverBar(int bar) {
+        return handOver(bar, regionInfo(bar), deviceFd);
+    }
+
+    /** {@link #handOverBar} for region info {@code r}, without a device. */
+    public static BarHandover handOver(int bar, VfioRegionInfo r, int fd) {
+        List<VfioRegionInfo.SparseArea> m = r.mmapAreas();
+        if (m.isEmpty()) {
+            throw new IllegalStateException("VFIO does not let BAR" + bar + " be mmapped (" + r + ")");
+        }
+        long[][] areas = new long[m.size()][];
+        for (int i = 0; i < areas.length; i++) {
+            areas[i] = new long[] {m.get(i).offset(), m.get(i).size()};
+        }
+        return new BarHandover("vfio", bar, r.size(), r.offset(), areas, fd, false);
     }
 
     public int groupFd() {

@@ -2,6 +2,7 @@ package io.jnic.pci.vfiouser;
 
 import static io.jnic.pci.vfiouser.VfioUser.*;
 
+import io.jnic.pci.BarHandover;
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciDevice;
 import io.jnic.pci.vfiouser.VfioUserLayout.CapHeader;
@@ -49,6 +50,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * with (see the package documentation for how replies and server requests share the socket).
  */
 public final class VfioUserDevice implements PciDevice {
+    /** {@link #reopenName()}'s prefix before the socket path. */
+    public static final String REOPEN_PREFIX = "vfio-user:";
     private static final System.Logger LOG = System.getLogger(VfioUserDevice.class.getName());
     private static final long PAGE_SIZE = 4096;
     /** Room for sparse areas in the first region-info request (the server tells us if it needs more). */
@@ -501,6 +504,27 @@ public final class VfioUserDevice implements PciDevice {
 
     public long serverMaxDataXferSize() {
         return serverCaps.maxDataXferSize();
+    }
+
+    /** The region's descriptor and its sparse-mmap areas (the queue pages), as this process mapped them. */
+    @Override
+    public BarHandover handOverBar(int bar) {
+        Region r = region(bar);
+        int fd = barDescriptor(bar);
+        if (r == null || fd < 0 || r.sparseAreas().isEmpty()) {
+            throw new IllegalStateException(name + ": BAR" + bar + " has no mappable queue pages (no sparse-mmap areas)");
+        }
+        long[][] areas = new long[r.sparseAreas().size()][];
+        for (int i = 0; i < areas.length; i++) {
+            areas[i] = new long[] {r.sparseAreas().get(i).offset(), r.sparseAreas().get(i).size()};
+        }
+        return new BarHandover(transport(), bar, r.size(), r.offset(), areas, fd, false);
+    }
+
+    /** The server outlives this client and takes the next one: any process of the group may connect to it. */
+    @Override
+    public String reopenName() {
+        return REOPEN_PREFIX + java.nio.file.Path.of(name).toAbsolutePath().normalize();
     }
 
     /** Region {@code index} as DEVICE_GET_REGION_INFO described it at connect; null when absent (size 0). */
