@@ -10,7 +10,6 @@ import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcPeer;
 import io.jnic.multiproc.ipc.IpcReply;
 import io.jnic.multiproc.ipc.IpcStats;
-import io.jnic.multiproc.ipc.RateLimitedLog;
 import io.jnic.multiproc.telemetry.JnicEvents;
 import io.jnic.multiproc.telemetry.ProcessCommands;
 import io.jnic.multiproc.telemetry.Telemetry;
@@ -33,7 +32,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -61,12 +59,6 @@ import java.util.regex.Pattern;
 public final class MpRuntime implements AutoCloseable {
     static final String LOCK_FILE = "lock";
     static final String CONFIG_FILE = "config";
-    static final String ACTION_REGISTER = "jnic.mp.register";
-    static final String ACTION_UNREGISTER = "jnic.mp.unregister";
-    static final String ACTION_MEM_ALLOC = "jnic.mp.mem.alloc";
-    static final String ACTION_MEM_ATTACH = "jnic.mp.mem.attach";
-    /** Rollback of a failed hotplug: drop the mapping of a segment the primary has retired. */
-    static final String ACTION_MEM_DETACH = "jnic.mp.mem.detach";
     /** The primary's IPC counters, for proc-info and the apps' statistics (reply: u32 status, u32 n, n x u64). */
     static final String ACTION_IPC_STATS = "jnic.mp.ipc.stats";
     /**
@@ -74,8 +66,6 @@ public final class MpRuntime implements AutoCloseable {
      * Tests shorten it to see a stuck secondary fail a hotplug.
      */
     public static final String HOTPLUG_TIMEOUT_PROPERTY = "jnic.mp.hotplugTimeoutMs";
-    /** Smallest segment added when a reservation does not fit: 2 MB, one hugepage. */
-    static final long MIN_GROWTH = 2L << 20;
     /** How long a secondary waits for a starting primary to publish its config, and for its registration. */
     static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
 
@@ -83,8 +73,8 @@ public final class MpRuntime implements AutoCloseable {
     private static final Pattern SECONDARY_SOCKET = Pattern.compile("mp_socket_([0-9]{1,10})_[0-9]{1,10}");
     private static final Set<Path> OPEN_IN_THIS_PROCESS = ConcurrentHashMap.newKeySet();
     private static final ThreadLocal<Integer> CURRENT_LCORE = new ThreadLocal<>();
-    private static final int STATUS_OK = 0;
-    private static final int STATUS_REFUSED = 1;
+    static final int STATUS_OK = 0;
+    static final int STATUS_REFUSED = 1;
 
     private final EalOptions options;
     private final Path dir;
@@ -98,15 +88,11 @@ public final class MpRuntime implements AutoCloseable {
     private final PidWatcher watcher;
     private final int primaryPid;
     private final int procId;
-    private final Map<Integer, SecondaryInfo> secondaries = new ConcurrentHashMap<>();
-    /** The IPC socket each registered secondary registered from (primary only). */
-    private final Map<Integer, String> memberSockets = new ConcurrentHashMap<>();
-    private final RateLimitedLog refusals = new RateLimitedLog(LOG);
-    private final List<Consumer<SecondaryExit>> reclaimers = new CopyOnWriteArrayList<>();
-    private final List<Consumer<SecondaryExit>> exitCallbacks = new CopyOnWriteArrayList<>();
+    private final SecondaryRegistry registry;
     private final List<Runnable> primaryExitCallbacks = new CopyOnWriteArrayList<>();
     private final Set<Integer> floating = ConcurrentHashMap.newKeySet();
     private final Telemetry telemetry = new Telemetry(pid);
+    private final MemoryHotplug hotplug;
     private TelemetryServer telemetryServer;
     private volatile boolean primaryGone;
     private volatile boolean closed;
@@ -125,6 +111,8 @@ public final class MpRuntime implements AutoCloseable {
         this.watcher = watcher;
         this.primaryPid = primaryPid;
         this.procId = procId;
+        this.hotplug = new MemoryHotplug(memory, ipc, options.filePrefix());
+        this.registry = new SecondaryRegistry(options.filePrefix(), pid, config, memory, ipc, watcher);
     }
 
     /**
@@ -324,12 +312,9 @@ public final class MpRuntime implements AutoCloseable {
             watcher = new PidWatcher(options.filePrefix());
             MpRuntime rt = new MpRuntime(options, dir, true, lockFd, config, memory, options.lcores(), ipc, watcher,
                     pid, 0);
-            ipc.register(ACTION_REGISTER, IpcChannel.Access.ANY_PEER, rt::onRegister);
-            ipc.register(ACTION_UNREGISTER, rt::onUnregister);
-            ipc.register(ACTION_MEM_ALLOC, rt::onMemAlloc);
+            rt.registry.serve();
+            rt.hotplug.answerRequests();
             ipc.register(ACTION_IPC_STATS, rt::onIpcStats);
-            ipc.admitMembers(rt::isMember); // everything but registration is for registered members only
-            rt.reclaimers.add(rt::flushMempoolCaches);
             config.publish(); // only now can a secondary attach: the channel and its handlers are up
             LOG.log(System.Logger.Level.INFO, "primary {0,number,#} of file prefix ''{1}'' in {2}, lcores [{3}]", pid,
                     options.filePrefix(), dir, options.lcores());
@@ -465,11 +450,8 @@ public final class MpRuntime implements AutoCloseable {
             ipc = IpcChannel.secondary(dir);
             ipc.expectPrimary(primaryPid);
             watcher = new PidWatcher(prefix);
-            MemoryGroup mem = memory;
-            IpcChannel channel = ipc;
-            ipc.register(ACTION_MEM_ATTACH, (m, peer) -> onMemAttach(mem, channel, m, peer));
-            ipc.register(ACTION_MEM_DETACH, (m, peer) -> onMemDetach(mem, channel, m, peer));
-            int procId = register(ipc, pid, options.lcores(), primaryPid, prefix);
+            MemoryHotplug.followPrimary(memory, ipc);
+            int procId = SecondaryRegistry.register(ipc, pid, options.lcores(), primaryPid, prefix);
             MpRuntime rt = new MpRuntime(options, dir, false, lockFd, config, memory, options.lcores(), ipc, watcher,
                     primaryPid, procId);
             watcher.watch(primaryPid, rt::onPrimaryExit);
@@ -656,87 +638,6 @@ public final class MpRuntime implements AutoCloseable {
         }
     }
 
-    // ---- registration (secondary side)
-
-    private static int register(IpcChannel ipc, int pid, LcoreSet lcores, int primaryPid, String prefix) {
-        ByteBuffer b = ByteBuffer.allocate(4 + 4 + 16).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(pid).putInt(-1);
-        byte[] bits = lcores.toBitSet().toByteArray();
-        b.put(bits, 0, Math.min(bits.length, 16));
-        IpcReply reply = ipc.requestSync(new IpcMessage(ACTION_REGISTER, b.array()), ATTACH_TIMEOUT);
-        if (reply.nbReceived() == 0) {
-            throw new MpException("the primary of file prefix '" + prefix + "' (pid " + primaryPid
-                    + ") did not answer this secondary's registration within " + ATTACH_TIMEOUT.toSeconds() + " s");
-        }
-        IpcMessage m = reply.messages().getFirst();
-        m.closeFds();
-        ByteBuffer r = m.paramBuffer();
-        if (r.remaining() < 8) {
-            throw new MpException("the primary answered the registration with a short reply (" + r.remaining() + " bytes)");
-        }
-        int status = r.getInt();
-        int id = r.getInt();
-        if (status != STATUS_OK) {
-            byte[] why = new byte[r.remaining()];
-            r.get(why);
-            throw new MpException("the primary refused this secondary: " + new String(why, StandardCharsets.UTF_8));
-        }
-        return id;
-    }
-
-    // ---- registration (primary side, on the IPC handler thread)
-
-    private void onRegister(IpcMessage m, IpcPeer peer) {
-        m.closeFds();
-        if (!peer.isRequest()) {
-            return;
-        }
-        ByteBuffer p = m.paramBuffer();
-        if (p.remaining() != 24) {
-            refuse(peer, "registration of " + p.remaining() + " bytes, expected 24");
-            return;
-        }
-        int claimedPid = p.getInt();
-        p.getInt(); // requested proc id: -1, any (reserved for apps that pick theirs)
-        byte[] bits = new byte[16];
-        p.get(bits);
-        if (claimedPid != peer.pid()) {
-            refuse(peer, "registration claims pid " + claimedPid + " but the kernel says it came from pid " + peer.pid());
-            return;
-        }
-        if (claimedPid == pid) {
-            refuse(peer, "pid " + claimedPid + " is the primary itself");
-            return;
-        }
-        LcoreSet lc = LcoreSet.fromBitSet(BitSet.valueOf(bits));
-        int id = 1;
-        synchronized (secondaries) {
-            SecondaryInfo old = secondaries.get(claimedPid);
-            if (old != null) {
-                id = old.procId();
-            } else {
-                while (isProcIdUsed(id)) {
-                    id++;
-                }
-                secondaries.put(claimedPid, new SecondaryInfo(claimedPid, id, lc));
-            }
-        }
-        memberSockets.put(claimedPid, peer.socketPath());
-        if (secondaries.get(claimedPid) != null) {
-            watcher.unwatch(claimedPid);
-            watcher.watch(claimedPid, () -> secondaryGone(claimedPid, false));
-        }
-        ByteBuffer r = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(STATUS_OK).putInt(id);
-        boolean told = ipc.reply(peer, new IpcMessage(ACTION_REGISTER, r.array()));
-        LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} registered: proc id {1}, lcores [{2}]{3}", claimedPid, id,
-                lc, told ? "" : " (the answer was not delivered: its socket is gone or full)");
-    }
-
-    /** The primary's IPC channel asks (on its receive thread): is this a registered secondary's socket? */
-    private boolean isMember(int spid, String socketPath) {
-        return secondaries.containsKey(spid) && socketPath.equals(memberSockets.get(spid));
-    }
-
     private void onIpcStats(IpcMessage m, IpcPeer peer) {
         m.closeFds();
         if (!peer.isRequest()) {
@@ -781,77 +682,6 @@ public final class MpRuntime implements AutoCloseable {
         return IpcStats.of(v);
     }
 
-    private boolean isProcIdUsed(int id) {
-        for (SecondaryInfo s : secondaries.values()) {
-            if (s.procId() == id) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void refuse(IpcPeer peer, String why) {
-        refusals.log(System.Logger.Level.WARNING, "refused registration", () -> "refused registration from " + peer + ": "
-                + why);
-        byte[] text = why.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer r = ByteBuffer.allocate(Math.min(IpcMessage.MAX_PARAM_LEN, 8 + text.length)).order(ByteOrder.LITTLE_ENDIAN);
-        r.putInt(STATUS_REFUSED).putInt(-1).put(text, 0, r.remaining());
-        ipc.reply(peer, new IpcMessage(ACTION_REGISTER, r.array()));
-    }
-
-    private void onUnregister(IpcMessage m, IpcPeer peer) {
-        m.closeFds();
-        if (watcher.unwatch(peer.pid())) {
-            secondaryGone(peer.pid(), true);
-        }
-    }
-
-    /** A secondary ended or detached: reclaim (mempool caches, ...), release its lcores, tell the callbacks. */
-    private void secondaryGone(int spid, boolean detached) {
-        SecondaryInfo info = secondaries.remove(spid);
-        String socket = memberSockets.remove(spid);
-        if (info == null) {
-            return;
-        }
-        boolean socketRemoved = false;
-        if (!detached && socket != null) {
-            try {
-                socketRemoved = Files.deleteIfExists(Path.of(socket)); // a dead process cannot remove its own
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.DEBUG, "cannot remove the IPC socket {0} of dead pid {1,number,#}: {2}", socket,
-                        spid, e.getMessage());
-            }
-        }
-        SecondaryExit pre = new SecondaryExit(info, config.lcores().heldBy(spid), detached);
-        for (Consumer<SecondaryExit> r : reclaimers) {
-            runQuietly(() -> r.accept(pre));
-        }
-        LcoreSet released = config.lcores().releaseAll(spid);
-        SecondaryExit exit = new SecondaryExit(info, released, detached);
-        LOG.log(System.Logger.Level.INFO, "secondary {0,number,#} (proc id {1}) {2}; released lcores [{3}]{4}", spid,
-                info.procId(), detached ? "left the group" : "ended without leaving (exit, crash or kill)",
-                released.isEmpty() ? "none" : released, socketRemoved ? "; removed its IPC socket" : "");
-        JnicEvents.processExit(spid, info.procId(), false, detached, released.toString());
-        if (!detached) {
-            TelemetryServer.removeStale(options.filePrefix()); // the dead one's telemetry socket
-        }
-        for (Consumer<SecondaryExit> c : exitCallbacks) {
-            runQuietly(() -> c.accept(exit));
-        }
-    }
-
-    /**
-     * A secondary died: resolve the ring holds it left and move the objects in its lcores' mempool caches back to
-     * each pool's free ring (before the lcores are released and another process may take them). Every memzone
-     * that holds a ring or a mempool is looked at, also those this process never used.
-     */
-    private void flushMempoolCaches(SecondaryExit gone) {
-        if (gone.detached() || gone.released().isEmpty()) {
-            return; // a process that detached may still run its threads: only the dead are flushed
-        }
-        MemoryRecovery.recover(memory, gone.released(), "dead pid " + gone.secondary().pid());
-    }
-
     private void onPrimaryExit() {
         primaryGone = true;
         ipc.primaryGone("the primary (pid " + primaryPid + ") of file prefix '" + options.filePrefix() + "' has ended");
@@ -863,199 +693,12 @@ public final class MpRuntime implements AutoCloseable {
         }
     }
 
-    private static void runQuietly(Runnable r) {
+    static void runQuietly(Runnable r) {
         try {
             r.run();
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.WARNING, "runtime callback failed", e);
         }
-    }
-
-    // ---- memory hotplug (DPDK's rte_mp memory protocol)
-
-    /**
-     * A secondary, on its handler thread: the primary added a segment; map it (from the fd that came with the
-     * request, or by name) and say whether that worked.
-     */
-    private static void onMemAttach(MemoryGroup memory, IpcChannel ipc, IpcMessage m, IpcPeer peer) {
-        String error = null;
-        ByteBuffer p = m.paramBuffer();
-        if (p.remaining() != 12 || m.fdCount() > 1) {
-            m.closeFds();
-            error = "malformed attach request (" + p.remaining() + " bytes, " + m.fdCount() + " fds)";
-        } else {
-            int id = p.getInt();
-            long size = p.getLong();
-            try {
-                DmaSegment seg = m.fdCount() == 1 ? memory.attachSegment(id, m.fd(0)) : memory.attachSegment(id);
-                if (seg.size() != size) {
-                    error = "segment " + id + " is " + seg.size() + " bytes here, the primary says " + size;
-                }
-            } catch (RuntimeException e) {
-                error = "cannot map segment " + id + ": " + e.getMessage();
-            }
-        }
-        if (error != null) {
-            error = "secondary " + Proc.getpid() + ": " + error;
-            LOG.log(System.Logger.Level.WARNING, "memory hotplug: {0}", error);
-        }
-        if (peer.isRequest()) {
-            ipc.reply(peer, status(ACTION_MEM_ATTACH, error == null ? STATUS_OK : STATUS_REFUSED, -1,
-                    error == null ? "" : error));
-        }
-    }
-
-    /**
-     * A secondary, on its handler thread: a hotplug was rolled back and the primary retired the segment; drop
-     * this process's mapping of it (if it has one) and say whether that worked.
-     */
-    private static void onMemDetach(MemoryGroup memory, IpcChannel ipc, IpcMessage m, IpcPeer peer) {
-        m.closeFds();
-        String error = null;
-        boolean hadIt = false;
-        ByteBuffer p = m.paramBuffer();
-        if (p.remaining() != 4) {
-            error = "malformed detach request (" + p.remaining() + " bytes)";
-        } else {
-            int id = p.getInt();
-            try {
-                hadIt = memory.detachSegment(id);
-            } catch (RuntimeException e) {
-                error = "cannot detach segment " + id + ": " + e.getMessage();
-            }
-        }
-        if (error != null) {
-            error = "secondary " + Proc.getpid() + ": " + error;
-            LOG.log(System.Logger.Level.WARNING, "memory hotplug rollback: {0}", error);
-        }
-        if (peer.isRequest()) {
-            // value: 1 when this process had mapped the segment (the primary reports how many dropped it)
-            ipc.reply(peer, status(ACTION_MEM_DETACH, error == null ? STATUS_OK : STATUS_REFUSED, hadIt ? 1 : 0,
-                    error == null ? "" : error));
-        }
-    }
-
-    /** The primary, on its handler thread: a secondary needs memory. */
-    private void onMemAlloc(IpcMessage m, IpcPeer peer) {
-        m.closeFds();
-        ByteBuffer p = m.paramBuffer();
-        if (!peer.isRequest()) {
-            return;
-        }
-        if (p.remaining() != 8) {
-            ipc.reply(peer, status(ACTION_MEM_ALLOC, STATUS_REFUSED, -1, "malformed request of " + p.remaining() + " bytes"));
-            return;
-        }
-        long bytes = p.getLong();
-        try {
-            DmaSegment seg = hotplug(bytes);
-            ipc.reply(peer, status(ACTION_MEM_ALLOC, STATUS_OK, seg.id(), ""));
-        } catch (RuntimeException e) {
-            ipc.reply(peer, status(ACTION_MEM_ALLOC, STATUS_REFUSED, -1, e.getMessage() == null ? e.toString() : e.getMessage()));
-        }
-    }
-
-    private static IpcMessage status(String action, int status, int value, String text) {
-        byte[] t = text.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer r = ByteBuffer.allocate(Math.min(IpcMessage.MAX_PARAM_LEN, 8 + t.length)).order(ByteOrder.LITTLE_ENDIAN);
-        r.putInt(status).putInt(value).put(t, 0, r.remaining());
-        return new IpcMessage(action, r.array());
-    }
-
-    /**
-     * The primary adds a segment and has every secondary map it before anyone may use it: it is recorded
-     * pending (no memzone is reserved in it), a synchronous request carries its fd to all secondaries, and
-     * when all mapped it the primary commits it. One at a time.
-     *
-     * @throws MpException when a secondary could not map it or did not answer in time (naming them). The
-     *                     hotplug is then rolled back: the primary retires the segment (its table entry is
-     *                     marked retired, its file unlinked) and asks every secondary to drop its mapping, so
-     *                     no live new segment remains; a secondary that answers the attach request late is
-     *                     refused because the entry is retired.
-     */
-    private synchronized DmaSegment hotplug(long bytes) {
-        DmaSegment seg;
-        try {
-            seg = memory.addPendingSegment(bytes); // no memzone lands in it before every secondary mapped it
-        } catch (MemoryException e) {
-            throw new MpException("cannot add " + bytes + " bytes of memory to file prefix '" + filePrefix() + "': "
-                    + e.getMessage(), e);
-        }
-        ByteBuffer p = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(seg.id()).putLong(seg.size());
-        long timeoutMs = Long.getLong(HOTPLUG_TIMEOUT_PROPERTY, 10_000);
-        IpcReply r = ipc.requestSync(new IpcMessage(ACTION_MEM_ATTACH, p.array(), seg.fd()), Duration.ofMillis(timeoutMs));
-        List<String> failures = failures(r, timeoutMs);
-        if (!failures.isEmpty()) {
-            int id = seg.id();
-            long size = seg.size();
-            String rollback = rollBack(id, timeoutMs);
-            throw new MpException("memory hotplug of segment " + id + " (" + size + " bytes) failed: "
-                    + String.join("; ", failures) + ". " + rollback);
-        }
-        try {
-            memory.commitSegment(seg.id());
-        } catch (RuntimeException e) {
-            throw new MpException("memory hotplug of segment " + seg.id() + ": cannot commit it: " + e.getMessage(), e);
-        }
-        LOG.log(System.Logger.Level.INFO, "added segment {0,number,#} ({1,number,#} bytes), mapped by {2} secondaries",
-                seg.id(), seg.size(), r.nbReceived());
-        return seg;
-    }
-
-    /**
-     * Undoes a hotplug: retires segment {@code id} (still pending, so no memzone is in it) and has every
-     * secondary drop its mapping.
-     *
-     * @return what happened, for the error message
-     */
-    private String rollBack(int id, long timeoutMs) {
-        try {
-            memory.retireSegment(id);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "memory hotplug rollback of segment " + id + " failed", e);
-            return "Rolling back failed: " + e.getMessage();
-        }
-        ByteBuffer p = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(id);
-        IpcReply r = ipc.requestSync(new IpcMessage(ACTION_MEM_DETACH, p.array()), Duration.ofMillis(timeoutMs));
-        List<String> failures = failures(r, timeoutMs);
-        int dropped = 0;
-        for (IpcMessage m : r.messages()) {
-            ByteBuffer b = m.paramBuffer();
-            if (b.remaining() >= 8 && b.getInt() == STATUS_OK && b.getInt() == 1) {
-                dropped++;
-            }
-        }
-        String done = "Rolled back: segment " + id + " is retired, " + dropped + " secondary(ies) dropped their"
-                + " mapping of it";
-        if (failures.isEmpty()) {
-            return done + ".";
-        }
-        LOG.log(System.Logger.Level.WARNING, "memory hotplug rollback of segment {0,number,#}: {1}", id,
-                String.join("; ", failures));
-        return done + "; detaching it: " + String.join("; ", failures) + " (one that did not answer drops its"
-                + " mapping, if it has one, when it handles the request late or ends)";
-    }
-
-    /** The refusals in the answers to a hotplug request, and how many secondaries did not answer. */
-    private static List<String> failures(IpcReply r, long timeoutMs) {
-        List<String> failures = new ArrayList<>();
-        for (IpcMessage m : r.messages()) {
-            m.closeFds();
-            ByteBuffer b = m.paramBuffer();
-            if (b.remaining() < 8) {
-                failures.add("a short answer of " + b.remaining() + " bytes");
-            } else if (b.getInt() != STATUS_OK) {
-                b.getInt();
-                byte[] why = new byte[b.remaining()];
-                b.get(why);
-                failures.add(new String(why, StandardCharsets.UTF_8));
-            }
-        }
-        if (r.nbReceived() < r.nbSent()) {
-            failures.add((r.nbSent() - r.nbReceived()) + " of " + r.nbSent() + " secondaries did not answer within "
-                    + timeoutMs + " ms");
-        }
-        return failures;
     }
 
     /**
@@ -1074,33 +717,13 @@ public final class MpRuntime implements AutoCloseable {
                     + "must be answered by this thread; call it from another thread");
         }
         if (primary) {
-            return hotplug(bytes);
+            return hotplug.add(bytes);
         }
         if (primaryGone) {
             throw new MpException("cannot add memory: the primary (pid " + primaryPid + ") of file prefix '"
                     + filePrefix() + "' has ended");
         }
-        long timeoutMs = Long.getLong(HOTPLUG_TIMEOUT_PROPERTY, 10_000);
-        ByteBuffer p = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(bytes);
-        IpcReply r = ipc.requestSync(new IpcMessage(ACTION_MEM_ALLOC, p.array()), Duration.ofMillis(2 * timeoutMs + 5000));
-        if (r.nbReceived() == 0) {
-            throw new MpException("the primary (pid " + primaryPid + ") did not answer a request for " + bytes
-                    + " bytes of memory");
-        }
-        IpcMessage m = r.messages().getFirst();
-        m.closeFds();
-        ByteBuffer b = m.paramBuffer();
-        if (b.remaining() < 8) {
-            throw new MpException("the primary answered a memory request with " + b.remaining() + " bytes");
-        }
-        int status = b.getInt();
-        int id = b.getInt();
-        if (status != STATUS_OK) {
-            byte[] why = new byte[b.remaining()];
-            b.get(why);
-            throw new MpException("the primary could not add memory: " + new String(why, StandardCharsets.UTF_8));
-        }
-        return memory.segment(id);
+        return hotplug.askPrimary(bytes, primaryPid);
     }
 
     /**
@@ -1120,7 +743,7 @@ public final class MpRuntime implements AutoCloseable {
                 throw e;
             }
         }
-        addMemory(Math.max(MIN_GROWTH, size + align + memory.pageSize().bytes()));
+        addMemory(Math.max(MemoryHotplug.MIN_GROWTH, size + align + memory.pageSize().bytes()));
         return memory.reserve(name, size, align);
     }
 
@@ -1216,7 +839,7 @@ public final class MpRuntime implements AutoCloseable {
 
     /** The secondaries registered now (primary only; empty in a secondary). */
     public List<SecondaryInfo> secondaries() {
-        return List.copyOf(secondaries.values());
+        return registry.list();
     }
 
     /**
@@ -1225,7 +848,7 @@ public final class MpRuntime implements AutoCloseable {
      */
     public void onSecondaryExit(Consumer<SecondaryExit> callback) {
         requirePrimary("onSecondaryExit");
-        exitCallbacks.add(callback);
+        registry.onExit(callback);
     }
 
     /**
@@ -1234,7 +857,7 @@ public final class MpRuntime implements AutoCloseable {
      */
     public void addReclaimer(Consumer<SecondaryExit> reclaimer) {
         requirePrimary("addReclaimer");
-        reclaimers.add(reclaimer);
+        registry.addReclaimer(reclaimer);
     }
 
     /** Runs {@code callback} when the primary ends (secondary only); at once if it already has. */
@@ -1382,7 +1005,7 @@ public final class MpRuntime implements AutoCloseable {
         telemetry.close(); // its MBeans
         if (!primary && !primaryGone) {
             try {
-                ipc.sendMessage(new IpcMessage(ACTION_UNREGISTER));
+                ipc.sendMessage(new IpcMessage(SecondaryRegistry.ACTION_UNREGISTER));
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, "could not tell the primary we leave: {0}", e.getMessage());
             }

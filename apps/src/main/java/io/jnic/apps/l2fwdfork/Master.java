@@ -2,6 +2,7 @@ package io.jnic.apps.l2fwdfork;
 
 import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.PrimaryPorts;
+import io.jnic.apps.common.ProcRates;
 import io.jnic.apps.common.ProcStats;
 import io.jnic.apps.common.SimulatedPorts;
 import io.jnic.apps.l2fwdfork.L2fwdFork.ResetMode;
@@ -307,7 +308,7 @@ final class Master {
         long periodNs = o.period * 1_000_000_000L;
         long next = start + (o.period > 0 ? periodNs : Long.MAX_VALUE / 2);
         long end = o.duration > 0 ? start + o.duration * 1_000_000_000L : Long.MAX_VALUE;
-        Table table = new Table(stats, portIds, slots);
+        ProcRates table = new ProcRates(stats, portIds, slots.length);
         table.snapshot(start);
         int rc = 0;
         while (running) {
@@ -338,7 +339,7 @@ final class Master {
                 break;
             }
             if (now - next >= 0) {
-                say(table.render(now));
+                say(render(table, stats, slots, now));
                 next += periodNs;
             }
         }
@@ -723,7 +724,7 @@ final class Master {
      * The end: generators stop, the workers forward what is still in the rings, then are asked to finish (the
      * stop flag; SIGTERM and SIGKILL for those that do not).
      */
-    private void stopGroup(MpRuntime rt, ProcStats stats, Slot[] slots, SimulatedPorts sim, Table table)
+    private void stopGroup(MpRuntime rt, ProcStats stats, Slot[] slots, SimulatedPorts sim, ProcRates table)
             throws InterruptedException {
         if (sim != null) {
             sim.stopGenerators();
@@ -778,77 +779,29 @@ final class Master {
     // Output
 
     /** The per-worker table: rates since the last call. */
-    private static final class Table {
-        private final ProcStats stats;
-        private final int[] ports;
-        private final Slot[] slots;
-        private final long[][] last;
-        private long lastT;
-
-        Table(ProcStats stats, int[] ports, Slot[] slots) {
-            this.stats = stats;
-            this.ports = ports;
-            this.slots = slots;
-            this.last = new long[slots.length][ProcStats.FIELDS];
+    private static String render(ProcRates rates, ProcStats stats, Slot[] slots, long now) {
+        rates.advance(now);
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-6s %-8s %-6s %-9s %10s %10s %12s%n", "worker", "pid", "lcore",
+                "restarts", "rx Mpps", "tx Mpps", "drops/s"));
+        double trx = 0;
+        double ttx = 0;
+        double td = 0;
+        for (int w = 0; w < slots.length; w++) {
+            Slot s = slots[w];
+            int pid = s.pid();
+            boolean attached = pid != 0 && stats.pid(w) == pid;
+            String p = s.givenUp ? "given-up" : pid == 0 ? "-" : attached ? Integer.toString(pid) : pid + "*";
+            sb.append(String.format(Locale.ROOT, "%-6d %-8s %-6s %-9d %10.3f %10.3f %12.0f%n", w, p,
+                    attached ? Integer.toString(stats.lcore(w)) : "-", s.restarts, rates.rxMpps(w), rates.txMpps(w),
+                    rates.dropsPerSec(w)));
+            trx += rates.rxMpps(w);
+            ttx += rates.txMpps(w);
+            td += rates.dropsPerSec(w);
         }
-
-        long sum(int slot, int field) {
-            long s = 0;
-            for (int p : ports) {
-                s += stats.get(slot, p, field);
-            }
-            return s;
-        }
-
-        long total(int field) {
-            long s = 0;
-            for (int w = 0; w < slots.length; w++) {
-                s += sum(w, field);
-            }
-            return s;
-        }
-
-        void snapshot(long t) {
-            for (int w = 0; w < slots.length; w++) {
-                for (int f = 0; f < ProcStats.FIELDS; f++) {
-                    last[w][f] = sum(w, f);
-                }
-            }
-            lastT = t;
-        }
-
-        String render(long now) {
-            double dt = (now - lastT) / 1e9;
-            StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT, "%-6s %-8s %-6s %-9s %10s %10s %12s%n", "worker", "pid", "lcore",
-                    "restarts", "rx Mpps", "tx Mpps", "drops/s"));
-            double trx = 0;
-            double ttx = 0;
-            double td = 0;
-            for (int w = 0; w < slots.length; w++) {
-                long[] cur = new long[ProcStats.FIELDS];
-                for (int f = 0; f < ProcStats.FIELDS; f++) {
-                    cur[f] = sum(w, f);
-                }
-                double rx = (cur[ProcStats.RX] - last[w][ProcStats.RX]) / dt / 1e6;
-                double tx = (cur[ProcStats.TX] - last[w][ProcStats.TX]) / dt / 1e6;
-                double d = (cur[ProcStats.DROPS] - last[w][ProcStats.DROPS]) / dt;
-                Slot s = slots[w];
-                int pid = s.pid();
-                boolean attached = pid != 0 && stats.pid(w) == pid;
-                String p = s.givenUp ? "given-up" : pid == 0 ? "-" : attached ? Integer.toString(pid) : pid + "*";
-                sb.append(String.format(Locale.ROOT, "%-6d %-8s %-6s %-9d %10.3f %10.3f %12.0f%n", w, p,
-                        attached ? Integer.toString(stats.lcore(w)) : "-", s.restarts, rx, tx, d));
-                trx += rx;
-                ttx += tx;
-                td += d;
-                last[w] = cur;
-            }
-            sb.append(String.format(Locale.ROOT, "%-6s %-8s %-6s %-9s %10.3f %10.3f %12.0f%n%n", "total", "", "", "", trx,
-                    ttx, td));
-            lastT = now;
-            return sb.toString();
-        }
+        sb.append(String.format(Locale.ROOT, "%-6s %-8s %-6s %-9s %10.3f %10.3f %12.0f%n%n", "total", "", "", "", trx,
+                ttx, td));
+        return sb.toString();
     }
 
     private void writeJson(Path file, ProcStats stats, Slot[] slots, double secs, SimulatedPorts sim, MempoolAudit audit,

@@ -6,6 +6,7 @@ import io.jnic.apps.common.L2Forwarder;
 import io.jnic.apps.common.PortMask;
 import io.jnic.apps.common.PortOptions;
 import io.jnic.apps.common.PrimaryPorts;
+import io.jnic.apps.common.ProcRates;
 import io.jnic.apps.common.ProcStats;
 import io.jnic.apps.common.SimulatedPorts;
 import io.jnic.ethdev.EthDevice;
@@ -480,7 +481,7 @@ public final class L2fwdMp implements EalApplication {
             long periodNs = o.period * 1_000_000_000L;
             long next = start + (o.period > 0 && print ? periodNs : Long.MAX_VALUE / 2);
             long end = o.duration > 0 ? start + o.duration * 1_000_000_000L : Long.MAX_VALUE;
-            Table tbl = new Table(stats, portIds, o.numProcs);
+            ProcRates tbl = new ProcRates(stats, portIds, o.numProcs);
             tbl.snapshot(start);
             boolean draining = false;
             long lastDevRx = -1;
@@ -518,14 +519,14 @@ public final class L2fwdMp implements EalApplication {
                     }
                     if (draining && now - quietCheck >= 200_000_000L) {
                         long devRx = sim.rxDmaTotal();
-                        if (devRx == lastDevRx && tbl.rxTotal() == devRx) {
+                        if (devRx == lastDevRx && tbl.total(ProcStats.RX) == devRx) {
                             break;
                         }
                         lastDevRx = devRx;
                         quietCheck = now;
                     }
                     if (now >= next) {
-                        out.print(tbl.render(now, rt));
+                        out.print(render(tbl, stats, now));
                         next += periodNs;
                     }
                 }
@@ -552,79 +553,28 @@ public final class L2fwdMp implements EalApplication {
     // Output
 
     /** The per-process table: rates since the last call. */
-    static final class Table {
-        private final ProcStats stats;
-        private final int[] ports;
-        private final int procs;
-        private final long[][] last;
-        private long lastT;
-
-        Table(ProcStats stats, int[] ports, int procs) {
-            this.stats = stats;
-            this.ports = ports;
-            this.procs = procs;
-            this.last = new long[procs][ProcStats.FIELDS];
+    private static String render(ProcRates rates, ProcStats stats, long now) {
+        rates.advance(now);
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-6s %-8s %10s %10s %9s %12s%n", "proc", "pid", "rx Mpps", "tx Mpps",
+                "Gbit/s", "drops/s"));
+        double trx = 0;
+        double ttx = 0;
+        double tg = 0;
+        double td = 0;
+        for (int q = 0; q < rates.slots(); q++) {
+            int pid = stats.pid(q);
+            boolean alive = pid != 0 && io.jnic.sys.Proc.isAlive(pid);
+            sb.append(String.format(Locale.ROOT, "%-6d %-8s %10.3f %10.3f %9.3f %12.0f%n", q,
+                    pid == 0 ? "-" : alive ? Integer.toString(pid) : pid + "(gone)", rates.rxMpps(q), rates.txMpps(q),
+                    rates.gbps(q), rates.dropsPerSec(q)));
+            trx += rates.rxMpps(q);
+            ttx += rates.txMpps(q);
+            tg += rates.gbps(q);
+            td += rates.dropsPerSec(q);
         }
-
-        long sum(int proc, int field) {
-            long s = 0;
-            for (int p : ports) {
-                s += stats.get(proc, p, field);
-            }
-            return s;
-        }
-
-        long rxTotal() {
-            long s = 0;
-            for (int q = 0; q < procs; q++) {
-                s += sum(q, ProcStats.RX);
-            }
-            return s;
-        }
-
-        void snapshot(long t) {
-            for (int q = 0; q < procs; q++) {
-                for (int f = 0; f < ProcStats.FIELDS; f++) {
-                    last[q][f] = sum(q, f);
-                }
-            }
-            lastT = t;
-        }
-
-        String render(long now, MpRuntime rt) {
-            double dt = (now - lastT) / 1e9;
-            StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT, "%-6s %-8s %10s %10s %9s %12s%n", "proc", "pid", "rx Mpps", "tx Mpps",
-                    "Gbit/s", "drops/s"));
-            double trx = 0;
-            double ttx = 0;
-            double tg = 0;
-            double td = 0;
-            for (int q = 0; q < procs; q++) {
-                long[] cur = new long[ProcStats.FIELDS];
-                for (int f = 0; f < ProcStats.FIELDS; f++) {
-                    cur[f] = sum(q, f);
-                }
-                double rx = (cur[ProcStats.RX] - last[q][ProcStats.RX]) / dt / 1e6;
-                double tx = (cur[ProcStats.TX] - last[q][ProcStats.TX]) / dt / 1e6;
-                long txp = cur[ProcStats.TX] - last[q][ProcStats.TX];
-                // on the wire: frame + FCS (4) + preamble/SFD (8) + inter-frame gap (12)
-                double g = ((cur[ProcStats.TX_BYTES] - last[q][ProcStats.TX_BYTES]) + 24.0 * txp) * 8 / dt / 1e9;
-                double d = (cur[ProcStats.DROPS] - last[q][ProcStats.DROPS]) / dt;
-                int pid = stats.pid(q);
-                boolean alive = pid != 0 && io.jnic.sys.Proc.isAlive(pid);
-                sb.append(String.format(Locale.ROOT, "%-6d %-8s %10.3f %10.3f %9.3f %12.0f%n", q,
-                        pid == 0 ? "-" : alive ? Integer.toString(pid) : pid + "(gone)", rx, tx, g, d));
-                trx += rx;
-                ttx += tx;
-                tg += g;
-                td += d;
-                last[q] = cur;
-            }
-            sb.append(String.format(Locale.ROOT, "%-6s %-8s %10.3f %10.3f %9.3f %12.0f%n%n", "total", "", trx, ttx, tg, td));
-            lastT = now;
-            return sb.toString();
-        }
+        sb.append(String.format(Locale.ROOT, "%-6s %-8s %10.3f %10.3f %9.3f %12.0f%n%n", "total", "", trx, ttx, tg, td));
+        return sb.toString();
     }
 
     /** "--proc-id N" of the process whose pid its stats slot holds (the id the user gave it), or why not known. */
