@@ -92,14 +92,8 @@ public final class MpClient implements EalApplication {
 
     /** Runs the client (a secondary unless --proc-type says otherwise); returns the exit code. */
     public static int run(PrintStream out, PrintStream err, String... args) {
-        List<String> all = new ArrayList<>(Arrays.asList(args));
-        int dashes = all.indexOf("--");
-        List<String> eal = dashes < 0 ? all : all.subList(0, dashes);
-        if (eal.stream().noneMatch(s -> s.equals("--proc-type") || s.startsWith("--proc-type="))) {
-            all.addAll(0, List.of("--proc-type", "secondary"));
-        }
         String[] a = AppArgs.prepare("mp-client", new MpClient(err, err), new AppOptions(), List.of(),
-                all.toArray(String[]::new), err);
+                AppArgs.secondaryByDefault(args), err);
         return Eal.run(new MpClient(out, err), out, err, a);
     }
 

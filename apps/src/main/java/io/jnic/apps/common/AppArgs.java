@@ -18,6 +18,20 @@ public final class AppArgs {
     }
 
     /**
+     * {@code args} with {@code --proc-type secondary} in front unless the EAL part (before {@code --}) chooses a
+     * process type: for the apps that join a running group (mp-client, pdump, proc-info).
+     */
+    public static String[] secondaryByDefault(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        int dashes = all.indexOf("--");
+        List<String> ealPart = dashes < 0 ? all : all.subList(0, dashes);
+        if (ealPart.stream().noneMatch(s -> s.equals("--proc-type") || s.startsWith("--proc-type="))) {
+            all.addAll(0, List.of("--proc-type", "secondary"));
+        }
+        return all.toArray(String[]::new);
+    }
+
+    /**
      * App options given before {@code --} are moved after it, and a primary that will run simulated ports (no -a,
      * --vdev, {@code deviceOptions} or device bound to a userspace driver) without enough free 2 MB hugepages gets
      * {@code --no-huge}, with a warning that says how to reserve them. An option both the EAL and the app know

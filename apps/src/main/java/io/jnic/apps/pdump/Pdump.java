@@ -1,5 +1,6 @@
 package io.jnic.apps.pdump;
 
+import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.GracefulExit;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
@@ -25,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
@@ -116,14 +116,8 @@ public final class Pdump implements EalApplication {
 
     /** Runs pdump (always a secondary); returns the exit code. */
     public static int run(PrintStream out, PrintStream err, String... args) {
-        List<String> all = new ArrayList<>(Arrays.asList(args));
-        int dashes = all.indexOf("--");
-        List<String> ealPart = dashes < 0 ? all : all.subList(0, dashes);
-        if (ealPart.stream().noneMatch(s -> s.equals("--proc-type") || s.startsWith("--proc-type="))) {
-            all.addAll(0, List.of("--proc-type", "secondary"));
-        }
-        String[] a = io.jnic.apps.common.AppArgs.prepare("pdump", new Pdump(err, err), new AppOptions(), List.of(),
-                all.toArray(String[]::new), err);
+        String[] a = AppArgs.prepare("pdump", new Pdump(err, err), new AppOptions(), List.of(),
+                AppArgs.secondaryByDefault(args), err);
         return Eal.run(new Pdump(out, err), out, err, a);
     }
 

@@ -1,5 +1,6 @@
 package io.jnic.apps.procinfo;
 
+import io.jnic.apps.common.AppArgs;
 import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortStats;
@@ -21,7 +22,6 @@ import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -111,14 +111,8 @@ public final class ProcInfo implements EalApplication {
 
     /** Runs proc-info (always a secondary); returns the exit code. */
     public static int run(PrintStream out, PrintStream err, String... args) {
-        List<String> all = new ArrayList<>(Arrays.asList(args));
-        int dashes = all.indexOf("--");
-        List<String> ealPart = dashes < 0 ? all : all.subList(0, dashes);
-        if (ealPart.stream().noneMatch(s -> s.equals("--proc-type") || s.startsWith("--proc-type="))) {
-            all.addAll(0, List.of("--proc-type", "secondary"));
-        }
-        String[] a = io.jnic.apps.common.AppArgs.prepare("proc-info", new ProcInfo(err, err), new AppOptions(), List.of(),
-                all.toArray(String[]::new), err);
+        String[] a = AppArgs.prepare("proc-info", new ProcInfo(err, err), new AppOptions(), List.of(),
+                AppArgs.secondaryByDefault(args), err);
         return Eal.run(new ProcInfo(out, err), out, err, a);
     }
 
