@@ -169,7 +169,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment bar4;
     private final DmaMemory dma;
-    private volatile InterruptSink irq = InterruptSink.NONE;
+    private final InterruptModel irq = new InterruptModel(this::reg);
     private final Wire wire;
 
     // ---- state ---------------------------------------------------------------------------------------
@@ -201,19 +201,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private boolean lastTurnIdle = true;
     private int turn;
 
-    // interrupts (7.3): per-vector causes in MSI-X mode (EICR[15:0] = vectors 0-15), EICR[15:0] otherwise
-    private long queueCause;
-    private long queueArmed;
-    private long vecMask;
-    private long vecAutoMask;
-    private int otherCause; // EICR bits 31:16
-    private int otherArmed;
-    private int otherMask;
-    private final long[] lastFire = new long[MSIX_VECTORS + 1];
-    private long rxTouched0;
-    private long rxTouched1;
-    private long txTouched0;
-    private long txTouched1;
 
     // faults
     private volatile boolean faultLinkDown;
@@ -324,7 +311,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     }
 
     public void setInterruptSink(InterruptSink sink) {
-        this.irq = sink == null ? InterruptSink.NONE : sink;
+        irq.sink(sink);
     }
 
     /** Time the link takes to come up after a reset, an AN restart or a cable plugged in (default 0). */
@@ -441,33 +428,13 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 return link.readLinks();
             case AUTOC:
                 return link.readAutoc();
-            case EICR: {
-                int v = eicr();
-                // 7.3.4: read-to-clear; with GPIE.OCD only the other-cause bits clear on read (the queue
-                // bits then need auto-clear or write-1-to-clear)
-                boolean ocd = (reg(GPIE) & GPIE_OCD) != 0;
-                clearCauses(ocd ? ~EICR_RTX_QUEUE : -1);
-                return v;
-            }
-            case EICS:
-                return eicr(); // causes without clearing them (what drivers read to avoid read-to-clear)
-            case EIMS:
-                return (int) (vecMask & 0xFFFF) | otherMask;
-            case EIMC:
-                return 0;
             case 0x08D04: // SECRXSTAT: the security block is always ready (no IPsec/MACsec modelled)
                 return 1;
             default:
                 break;
         }
-        if (off == EIMS_EX0 || off == EIMS_EX0 + 4) {
-            return (int) (vecMask >>> (off == EIMS_EX0 ? 0 : 32));
-        }
-        if (off == EICS_EX0 || off == EICS_EX0 + 4) {
-            return (int) (queueCause >>> (off == EICS_EX0 ? 0 : 32));
-        }
-        if (off == EIAM_EX0 || off == EIAM_EX0 + 4) {
-            return (int) (vecAutoMask >>> (off == EIAM_EX0 ? 0 : 32));
+        if (InterruptModel.ownsRead(off)) {
+            return irq.read(off);
         }
         if (PLAIN.get(off >>> 2)) {
             return reg(off);
@@ -565,25 +532,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                     linkChanged();
                 }
                 return;
-            case EICR:
-                clearCauses(value); // write 1 to clear
-                return;
-            case EICS:
-                setCauses(value & EICR_RTX_QUEUE, value & ~EICR_RTX_QUEUE);
-                deliverInterrupts(System.nanoTime());
-                return;
-            case EIMS:
-                vecMask |= value & 0xFFFF;
-                otherMask |= value & ~EICR_RTX_QUEUE;
-                deliverInterrupts(System.nanoTime());
-                return;
-            case EIMC:
-                vecMask &= ~(long) (value & 0xFFFF);
-                otherMask &= ~(value & ~EICR_RTX_QUEUE);
-                return;
             case EIAM:
                 setReg(EIAM, value);
-                vecAutoMask = (vecAutoMask & ~0xFFFFL) | (value & 0xFFFF);
+                irq.eiamWritten(value);
                 return;
             case RSSRK0, RSSRK0 + 4, RSSRK0 + 8, RSSRK0 + 12, RSSRK0 + 16, RSSRK0 + 20, RSSRK0 + 24, RSSRK0 + 28,
                     RSSRK0 + 32, RSSRK0 + 36:
@@ -593,25 +544,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             default:
                 break;
         }
-        if (off == EICS_EX0 || off == EICS_EX0 + 4) {
-            long bits = (value & 0xFFFFFFFFL) << (off == EICS_EX0 ? 0 : 32);
-            queueCause |= bits;
-            queueArmed |= bits;
-            deliverInterrupts(System.nanoTime());
-            return;
-        }
-        if (off == EIMS_EX0 || off == EIMS_EX0 + 4) {
-            vecMask |= (value & 0xFFFFFFFFL) << (off == EIMS_EX0 ? 0 : 32);
-            deliverInterrupts(System.nanoTime());
-            return;
-        }
-        if (off == EIMC_EX0 || off == EIMC_EX0 + 4) {
-            vecMask &= ~((value & 0xFFFFFFFFL) << (off == EIMC_EX0 ? 0 : 32));
-            return;
-        }
-        if (off == EIAM_EX0 || off == EIAM_EX0 + 4) {
-            int shift = off == EIAM_EX0 ? 0 : 32;
-            vecAutoMask = (vecAutoMask & ~(0xFFFFFFFFL << shift)) | ((value & 0xFFFFFFFFL) << shift);
+        if (InterruptModel.ownsWrite(off)) {
+            irq.write(off, value, System.nanoTime());
             return;
         }
         if (PLAIN.get(off >>> 2)) {
@@ -628,7 +562,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     public synchronized int readMsix32(long offset) {
         checkOffset(offset, MSIX_BAR_SIZE);
         if (offset >= MSIX_PBA_OFFSET && offset < MSIX_PBA_OFFSET + 8) {
-            return (int) (queueArmed >>> (offset == MSIX_PBA_OFFSET ? 0 : 32));
+            return irq.pendingBits(offset == MSIX_PBA_OFFSET ? 0 : 1);
         }
         return bar4.get(LE_INT, offset);
     }
@@ -765,7 +699,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             if (present != lastModulePresent) {
                 lastModulePresent = present;
                 if ((reg(GPIE) & SfpCage.GPIE_SDP2_GPIEN) != 0) {
-                    raiseOther(SfpCage.EICR_GPI_SDP2); // module inserted or removed
+                    irq.raiseOther(SfpCage.EICR_GPI_SDP2); // module inserted or removed
                 }
             }
             if (link.step(now, !faultLinkDown && wire.carrier() && cage.signal())) {
@@ -832,10 +766,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         loadRssKey();
         java.util.Arrays.fill(stats, 0);
         java.util.Arrays.fill(latchedHigh, 0);
-        queueCause = queueArmed = vecMask = vecAutoMask = 0;
-        otherCause = otherArmed = otherMask = 0;
-        java.util.Arrays.fill(lastFire, 0);
-        rxTouched0 = rxTouched1 = txTouched0 = txTouched1 = 0;
+        irq.reset();
         fifoHead = fifoTail = fifoUsed = fifoFrames = 0;
         deferredCount = 0;
         linkUp = false; // no LSC: the interrupt state was just cleared with everything else
@@ -856,7 +787,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     /** LINKS.LINK_UP changed: the data path follows it, and EICR.LSC tells the driver (7.3.x). */
     private void linkChanged() {
         linkUp = link.up();
-        raiseOther(EICR_LSC);
+        irq.raiseOther(EICR_LSC);
     }
 
     /** The port's name in logs. */
@@ -1124,7 +1055,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         if (!fifoPush(src, srcOff, len, queue)) {
             count(S_MPC0, 1); // packet buffer full: missed
-            raiseOther(EICR_RX_MISS);
+            irq.raiseOther(EICR_RX_MISS);
         }
     }
 
@@ -1249,11 +1180,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         count(S_QPRC0 + si, 1);
         count(S_QBRC0 + si, len);
         count(S_RXDGPC, 1);
-        if (q.index < 64) {
-            rxTouched0 |= 1L << q.index;
-        } else {
-            rxTouched1 |= 1L << (q.index - 64);
-        }
+        irq.rxTouched(q.index);
         return true;
     }
 
@@ -1428,11 +1355,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             }
         }
         if (reported) {
-            if (t.index < 64) {
-                txTouched0 |= 1L << t.index;
-            } else {
-                txTouched1 |= 1L << (t.index - 64);
-            }
+            irq.txTouched(t.index);
         }
         return frames;
     }
@@ -1469,7 +1392,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     }
 
     // ================================================================================================
-    // Interrupts (7.3)
+    // End of a batch: deferred write-backs, then interrupts (7.3, InterruptModel)
     // ================================================================================================
 
     private void finishBatch(long now) {
@@ -1479,119 +1402,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             deferredSeg[i] = null;
         }
         deferredCount = 0;
-        if ((rxTouched0 | rxTouched1 | txTouched0 | txTouched1) != 0) {
-            raiseQueueCauses(rxTouched0, 0, 0);
-            raiseQueueCauses(rxTouched1, 64, 0);
-            raiseQueueCauses(txTouched0, 0, 8);
-            raiseQueueCauses(txTouched1, 64, 8);
-            rxTouched0 = rxTouched1 = txTouched0 = txTouched1 = 0;
-        }
-        if ((queueArmed | otherArmed) != 0) {
-            deliverInterrupts(now);
-        }
-    }
-
-    /** 8.2.3.5.14 IVAR: entry for RX queue 2n in bits 7:0, TX 2n in 15:8, RX 2n+1 in 23:16, TX 2n+1 in 31:24. */
-    private void raiseQueueCauses(long touched, int firstQueue, int txShift) {
-        while (touched != 0) {
-            int bit = Long.numberOfTrailingZeros(touched);
-            touched &= touched - 1;
-            int q = firstQueue + bit;
-            int ivar = reg(IVAR0 + 4 * (q >>> 1));
-            int entry = (ivar >>> (((q & 1) << 4) + txShift)) & 0xFF;
-            if ((entry & IVAR_ALLOC_VAL) != 0) {
-                int vector = entry & IVAR_VECTOR_MASK;
-                if (!msixMode()) {
-                    vector &= 0xF; // legacy/MSI: the entry names an EICR bit
-                }
-                queueCause |= 1L << vector;
-                queueArmed |= 1L << vector;
-            }
-        }
-    }
-
-    private boolean msixMode() {
-        return (reg(GPIE) & GPIE_MSIX_MODE) != 0;
-    }
-
-    private int eicr() {
-        return (int) (queueCause & 0xFFFF) | otherCause;
-    }
-
-    private void setCauses(int queueBits, int otherBits) {
-        queueCause |= queueBits & 0xFFFFL;
-        queueArmed |= queueBits & 0xFFFFL;
-        otherCause |= otherBits & ~EICR_RTX_QUEUE;
-        otherArmed |= otherBits & ~EICR_RTX_QUEUE;
-    }
-
-    private void clearCauses(int bits) {
-        queueCause &= ~(bits & 0xFFFFL);
-        queueArmed &= ~(bits & 0xFFFFL);
-        otherCause &= ~(bits & ~EICR_RTX_QUEUE);
-        otherArmed &= ~(bits & ~EICR_RTX_QUEUE);
-    }
-
-    private void raiseOther(int cause) {
-        otherCause |= cause;
-        otherArmed |= cause;
-    }
-
-    /**
-     * Sends what is armed, enabled and not throttled. MSI-X (7.3.1.3): one message per vector; EIAC auto-clears
-     * the causes of vectors 0-15 and the other causes it names (vectors 16-63 always auto-clear); with
-     * GPIE.EIAME, EIAM auto-masks. EITR (7.3.2.1) keeps a minimum interval between a vector's messages.
-     */
-    private void deliverInterrupts(long now) {
-        int eiac = reg(EIAC);
-        if (msixMode()) {
-            long ready = queueArmed & vecMask;
-            while (ready != 0) {
-                int v = Long.numberOfTrailingZeros(ready);
-                ready &= ready - 1;
-                if (throttled(v, now)) {
-                    continue;
-                }
-                long bit = 1L << v;
-                queueArmed &= ~bit;
-                if (v >= 16 || (eiac & (1 << v)) != 0) {
-                    queueCause &= ~bit;
-                }
-                if ((reg(GPIE) & GPIE_EIAME) != 0 && (vecAutoMask & bit) != 0) {
-                    vecMask &= ~bit;
-                }
-                irq.msix(v);
-            }
-            int misc = reg(IVAR_MISC) >>> 8;
-            int other = otherArmed & otherMask & EICR_OTHER_CAUSES;
-            if (other != 0 && (misc & IVAR_ALLOC_VAL) != 0) {
-                int v = misc & IVAR_VECTOR_MASK;
-                if (!throttled(v, now)) {
-                    otherArmed &= ~other;
-                    otherCause &= ~(other & eiac);
-                    if ((reg(GPIE) & GPIE_EIAME) != 0) {
-                        otherMask &= ~(other & reg(EIAM));
-                    }
-                    irq.msix(v);
-                }
-            }
-        } else {
-            int pending = (int) (queueArmed & vecMask & 0xFFFF) | (otherArmed & otherMask);
-            if (pending != 0 && !throttled(MSIX_VECTORS, now)) {
-                queueArmed &= ~(pending & 0xFFFFL);
-                otherArmed &= ~pending;
-                irq.legacy();
-            }
-        }
-    }
-
-    private boolean throttled(int vector, long now) {
-        int interval = vector < MSIX_VECTORS ? (reg(eitr(vector)) & EITR_INTERVAL_MASK) >>> 3 : 0;
-        if (interval != 0 && lastFire[vector] != 0 && now - lastFire[vector] < interval * EITR_UNIT_NS) {
-            return true;
-        }
-        lastFire[vector] = now == 0 ? 1 : now;
-        return false;
+        irq.endBatch(now);
     }
 
     // ================================================================================================
