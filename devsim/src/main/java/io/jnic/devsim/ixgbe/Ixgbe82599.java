@@ -46,8 +46,6 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private static final int MAX_FRAME_BYTES = 16 * 1024;
     private static final int RX_BATCH = 64;
     private static final int TX_BATCH = 64;
-    private static final int FIFO_ENTRY_HEADER = 24;
-    private static final int FIFO_WRAP = -1;
 
     // ---- statistics: index of each counter; trapped reads clear them (8.2.3.23) ----------------------
     static final int S_CRCERRS = 0, S_ILLERRC = 1, S_ERRBC = 2, S_RLEC = 3, S_PRC64 = 4, S_GPRC = 10,
@@ -186,11 +184,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private final MemorySegment zeros;
     private final byte[] crcScratch = new byte[MAX_FRAME_BYTES];
     private final CRC32 crc = new CRC32();
-    private final MemorySegment fifo; // the receive packet buffer (RXPBSIZE[0]) as a byte ring
-    private int fifoHead;
-    private int fifoTail;
-    private int fifoUsed;
-    private int fifoFrames;
+    private final RxPacketBuffer fifo;
 
     private boolean resetting;
     /** The valid receive addresses (RAH.AV set), low 48 bits as RAL/RAH hold them: rebuilt on writes. */
@@ -262,7 +256,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         this.txFrame = arena.allocate(MAX_FRAME_BYTES, 64);
         this.rxScratch = arena.allocate(MAX_FRAME_BYTES + CRC_LEN, 64);
         this.zeros = arena.allocate(MIN_FRAME, 64);
-        this.fifo = arena.allocate(RXPBSIZE_DEFAULT >>> RXPBSIZE_SHIFT << 10, 64);
+        this.fifo = new RxPacketBuffer(arena.allocate(RXPBSIZE_DEFAULT >>> RXPBSIZE_SHIFT << 10, 64));
         for (int i = 0; i < NUM_QUEUES; i++) {
             rxq[i] = new RxQueue(i);
             txq[i] = new TxQueue(i);
@@ -767,7 +761,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         java.util.Arrays.fill(stats, 0);
         java.util.Arrays.fill(latchedHigh, 0);
         irq.reset();
-        fifoHead = fifoTail = fifoUsed = fifoFrames = 0;
+        fifo.clear();
         deferredCount = 0;
         linkUp = false; // no LSC: the interrupt state was just cleared with everything else
     }
@@ -1043,7 +1037,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(S_RNBC0, 1); // 8.2.3.23: no buffers, or the queue is disabled
             return;
         }
-        if (fifoFrames == 0 && busMaster) {
+        if (fifo.isEmpty() && busMaster) {
             if (deliver(q, src, srcOff, len)) {
                 return;
             }
@@ -1053,7 +1047,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 return;
             }
         }
-        if (!fifoPush(src, srcOff, len, queue)) {
+        if (!fifo.push(src, srcOff, len, queue, parser, rxpbBytes())) {
             count(S_MPC0, 1); // packet buffer full: missed
             irq.raiseOther(EICR_RX_MISS);
         }
@@ -1202,74 +1196,29 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         return (reg(0x08600 + 4 * (queue >>> 2)) >>> (8 * (queue & 3))) & 0xF; // TQSM
     }
 
-    private boolean fifoPush(MemorySegment src, long off, int len, int queue) {
-        int capacity = Math.min((int) fifo.byteSize(), (reg(RXPBSIZE0) >>> RXPBSIZE_SHIFT) << 10);
-        int entry = FIFO_ENTRY_HEADER + ((len + 7) & ~7);
-        int pos = fifoTail;
-        int waste = 0;
-        if (pos + entry > capacity) {
-            waste = capacity - pos; // wrap: the entry must be contiguous
-            pos = 0;
-        }
-        if (fifoUsed + waste + entry > capacity) {
-            return false;
-        }
-        if (waste > 0) {
-            if (waste >= 4) {
-                fifo.set(LE_INT, fifoTail, FIFO_WRAP);
-            }
-            fifoUsed += waste;
-        }
-        fifo.set(LE_INT, pos, len);
-        fifo.set(LE_INT, pos + 4, queue);
-        fifo.set(LE_INT, pos + 8, parser.rssType | parser.packetType);
-        fifo.set(LE_INT, pos + 12, parser.rssHash);
-        fifo.set(LE_INT, pos + 16, parser.ipId);
-        MemorySegment.copy(src, off, fifo, pos + FIFO_ENTRY_HEADER, len);
-        fifoTail = pos + entry;
-        fifoUsed += entry;
-        fifoFrames++;
-        return true;
+    /** The receive packet buffer's size as RXPBSIZE[0] sets it (8.2.3.8.9). */
+    private int rxpbBytes() {
+        return (reg(RXPBSIZE0) >>> RXPBSIZE_SHIFT) << 10;
     }
 
     /** Moves held frames from the packet buffer to their queues, in order (8.2.3.8.7 DROP_EN semantics). */
     private int drainFifo() {
         int moved = 0;
-        while (fifoFrames > 0 && moved < RX_BATCH) {
-            int capacity = Math.min((int) fifo.byteSize(), (reg(RXPBSIZE0) >>> RXPBSIZE_SHIFT) << 10);
-            int pos = fifoHead;
-            if (pos + FIFO_ENTRY_HEADER > capacity || fifo.get(LE_INT, pos) == FIFO_WRAP) {
-                fifoUsed -= capacity - pos;
-                fifoHead = pos = 0;
-            }
-            int len = fifo.get(LE_INT, pos);
-            int queue = fifo.get(LE_INT, pos + 4);
-            int word0 = fifo.get(LE_INT, pos + 8);
-            parser.rssType = word0 & 0xF;
-            parser.packetType = word0 & ~0xF;
-            parser.rssHash = fifo.get(LE_INT, pos + 12);
-            parser.ipId = fifo.get(LE_INT, pos + 16);
+        while (!fifo.isEmpty() && moved < RX_BATCH) {
+            int pos = fifo.peek(parser, rxpbBytes());
+            int len = fifo.length(pos);
+            int queue = fifo.queue(pos);
             RxQueue q = rxq[queue];
-            boolean gone;
             if (!q.enabled) {
-                gone = true;
-            } else if (deliver(q, fifo, pos + FIFO_ENTRY_HEADER, len)) {
-                gone = true;
+                fifo.pop(pos);
+            } else if (deliver(q, fifo.memory(), fifo.data(pos), len)) {
+                fifo.pop(pos);
                 moved++;
             } else if (q.dropEnable) {
                 count(S_QPRDC0 + statIndexRx(queue), 1);
-                gone = true;
+                fifo.pop(pos);
             } else {
                 break; // head-of-line: the packet buffer waits for descriptors
-            }
-            if (gone) {
-                int entry = FIFO_ENTRY_HEADER + ((len + 7) & ~7);
-                fifoHead = pos + entry;
-                fifoUsed -= entry;
-                fifoFrames--;
-                if (fifoFrames == 0) {
-                    fifoHead = fifoTail = fifoUsed = 0;
-                }
             }
         }
         return moved;
