@@ -3,6 +3,7 @@ package io.jnic.multiproc;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.memory.ring.Ring;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -43,7 +44,7 @@ final class MemoryRecovery {
                     }
                     continue;
                 }
-                if (magic != Mempool.MAGIC) {
+                if (magic != MempoolDescriptor.MAGIC) {
                     continue;
                 }
                 Mempool pool = attached.get(m.address());

@@ -7,6 +7,7 @@ import io.jnic.ethdev.PortTable;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.memory.ring.Ring;
 import io.jnic.multiproc.Eal;
@@ -350,7 +351,7 @@ public final class Pdump implements EalApplication {
         java.util.Set<Integer> used = new java.util.HashSet<>();
         for (Memzone z : rt.memory().memzones()) {
             MemorySegment m = z.memory();
-            if (m.byteSize() >= 8 && m.get(ValueLayout.JAVA_LONG, 0) == Mempool.MAGIC) {
+            if (MempoolDescriptor.isMempool(m)) {
                 Mempool p = null;
                 for (int id = 1; id <= Mempool.MAX_POOL_ID && p == null; id++) {
                     Mempool q = Mempool.lookup(id);

@@ -8,6 +8,7 @@ import io.jnic.ethdev.PortTable;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.memory.ring.Ring;
 import io.jnic.multiproc.Eal;
 import io.jnic.multiproc.EalApplication;
@@ -241,7 +242,7 @@ public final class ProcInfo implements EalApplication {
                 r.section("mempools");
                 for (Memzone z : g.memzones()) {
                     MemorySegment m = z.memory();
-                    if (m.byteSize() < 8 || m.get(ValueLayout.JAVA_LONG, 0) != Mempool.MAGIC) {
+                    if (!MempoolDescriptor.isMempool(m)) {
                         continue;
                     }
                     Mempool p = attached(m);

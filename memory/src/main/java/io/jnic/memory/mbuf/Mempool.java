@@ -1,5 +1,7 @@
 package io.jnic.memory.mbuf;
 
+import static io.jnic.memory.mbuf.MempoolDescriptor.*;
+
 import io.jnic.memory.CrashPoint;
 import io.jnic.memory.SharedLock;
 import io.jnic.memory.ring.Holder;
@@ -57,61 +59,9 @@ public final class Mempool implements AutoCloseable {
     /** Single-consumer get from the free ring (DPDK RTE_MEMPOOL_F_SC_GET). */
     public static final int F_SC_GET = 0x2;
 
-    /** "JNICPOOL" in ASCII, read as a little-endian long. */
-    public static final long MAGIC = 0x4C4F4F5043494E4AL;
-    public static final int VERSION = 2;
-
-    // Pool header, 256 bytes (see package-info).
-    static final long P_MAGIC = 0;
-    static final long P_VERSION = 8;
-    static final long P_FLAGS = 12;
-    static final long P_POOL_ID = 16;
-    static final long P_COUNT = 20;
-    static final long P_STRIDE = 24;
-    static final long P_HDR_SIZE = 28;
-    static final long P_HEADROOM = 32;
-    static final long P_DATA_ROOM = 36;
-    static final long P_BUF_LEN = 40;
-    static final long P_CACHE_SIZE = 44;
-    static final long P_FLUSH_THRESH = 48;
-    static final long P_CACHE_CAP = 52;
-    static final long P_MAX_LCORES = 56;
-    static final long P_PAGE_SIZE = 64;
-    static final long P_PAGE_PHASE = 72;
-    static final long P_RING_OFF = 80;
-    static final long P_CACHES_OFF = 88;
-    static final long P_CACHE_STRIDE = 96;
-    static final long P_OBJ_FIRST = 104;
-    static final long P_OBJ_LAST = 112;
-    static final long P_BYTES = 120;
-    static final long P_NAME = 128;
-    static final int NAME_BYTES = 32;
-    /** A {@link SharedLock} for recovery: settling a dead lcore's cache against the ring, one process at a time. */
-    static final long P_RECOVERY_LOCK = 192;
-    static final long HEADER_BYTES = 256;
-
-    // Per-lcore cache: a cache line with the length and the record of a ring transfer in progress, then the
-    // object slots. The length is each transfer's commit point (see package-info, "Crash safety").
-    static final long C_LEN = 0;
-    /** Transfer in progress: {@link #OP_NONE}, {@link #OP_REFILL} (ring to cache), {@link #OP_FLUSH} (cache to ring). */
-    static final long C_OP = 4;
-    /** The cache length before the transfer. */
-    static final long C_OP_LEN = 8;
-    /** Objects moved. */
-    static final long C_OP_N = 12;
-    /** Ring position the transfer holds. */
-    static final long C_OP_POS = 16;
-    /** {@link Holder} id of the process doing it. */
-    static final long C_OP_HOLDER = 20;
-    static final long C_OBJS = 64;
-    static final int OP_NONE = 0;
-    static final int OP_REFILL = 1;
-    static final int OP_FLUSH = 2;
     private static final Duration RECOVERY_LOCK_TIMEOUT = Duration.ofSeconds(10);
     private static final System.Logger LOG = System.getLogger(Mempool.class.getName());
 
-    static final int HANDLE_SHIFT = 48;
-    static final long OFFSET_MASK = (1L << HANDLE_SHIFT) - 1;
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
@@ -368,16 +318,7 @@ public final class Mempool implements AutoCloseable {
             throw new IllegalArgumentException("region too small for a mempool header: " + region.byteSize() + " < "
                     + HEADER_BYTES + " bytes");
         }
-        long magic = (long) LONG.getAcquire(region, P_MAGIC);
-        if (magic != MAGIC) {
-            throw new IllegalArgumentException(String.format(
-                    "no mempool at this region: magic is 0x%016x, a jnic mempool has 0x%016x ('JNICPOOL')", magic, MAGIC));
-        }
-        int version = (int) INT.get(region, P_VERSION);
-        if (version != VERSION) {
-            throw new IllegalArgumentException("mempool layout version " + version + " is not supported (this build reads "
-                    + VERSION + "); run the same jnic build in every process");
-        }
+        MempoolDescriptor.checkMagicAndVersion(region);
         // Re-derive the layout from the header's parameters and insist that the header agrees with it.
         MempoolConfig c;
         long pageSize = (long) LONG.get(region, P_PAGE_SIZE);

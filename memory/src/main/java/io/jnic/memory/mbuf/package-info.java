@@ -9,7 +9,7 @@
  * ({@link io.jnic.memory.mbuf.Mbuf#NULL}) means "no mbuf". Handles are the same in every process; each
  * process finds the pool by id in its own table ({@link io.jnic.memory.mbuf.Mempool#lookup}), an array.
  *
- * <h2>Pool layout (version 2)</h2>
+ * <h2>Pool layout (version 2, {@link io.jnic.memory.mbuf.MempoolDescriptor})</h2>
  * Little-endian, at the start of the region; the region's page phase (address modulo page size at
  * creation) is recorded so that every process recomputes the same object placement.
  * <pre>

@@ -350,15 +350,15 @@ class MempoolTest {
         assertEquals("pool10", q.name());
         assertEquals(64, q.availableCount());
         q.close();
-        r.set(ValueLayout.JAVA_INT, Mempool.P_VERSION, 7);
+        r.set(ValueLayout.JAVA_INT, MempoolDescriptor.P_VERSION, 7);
         var v = assertThrows(IllegalArgumentException.class, () -> Mempool.attach(r));
         assertEquals("mempool layout version 7 is not supported (this build reads 2); run the same jnic build in every process",
                 v.getMessage());
-        r.set(ValueLayout.JAVA_INT, Mempool.P_VERSION, Mempool.VERSION);
-        r.set(ValueLayout.JAVA_LONG, Mempool.P_OBJ_LAST, 1L << 40);
+        r.set(ValueLayout.JAVA_INT, MempoolDescriptor.P_VERSION, MempoolDescriptor.VERSION);
+        r.set(ValueLayout.JAVA_LONG, MempoolDescriptor.P_OBJ_LAST, 1L << 40);
         var bad = assertThrows(IllegalArgumentException.class, () -> Mempool.attach(r));
         assertEquals("corrupted mempool header: its offsets do not match its parameters", bad.getMessage());
-        r.set(ValueLayout.JAVA_INT, Mempool.P_COUNT, -5);
+        r.set(ValueLayout.JAVA_INT, MempoolDescriptor.P_COUNT, -5);
         var cnt = assertThrows(IllegalArgumentException.class, () -> Mempool.attach(r));
         assertEquals("corrupted mempool header: mempool count -5 out of range 1..268435456", cnt.getMessage());
         var trunc = assertThrows(IllegalArgumentException.class, () -> Mempool.attach(r.asSlice(0, 100)));

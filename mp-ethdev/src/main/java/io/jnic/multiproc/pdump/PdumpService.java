@@ -5,6 +5,7 @@ import io.jnic.ethdev.PortTable;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.memory.ring.Ring;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.ipc.IpcMessage;
@@ -180,7 +181,7 @@ public final class PdumpService {
         } catch (RuntimeException e) {
             return "memzone " + PdumpControl.RING + " holds no usable ring: " + e.getMessage();
         }
-        if (pz.memory().byteSize() < 8 || pz.memory().get(ValueLayout.JAVA_LONG, 0) != Mempool.MAGIC) {
+        if (!MempoolDescriptor.isMempool(pz.memory())) {
             return "memzone " + PdumpControl.POOL + " holds no mempool";
         }
         return null;

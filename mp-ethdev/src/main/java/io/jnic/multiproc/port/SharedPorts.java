@@ -7,6 +7,7 @@ import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.QueueAccess;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.memory.mbuf.MempoolAudit;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.telemetry.JnicEvents;
@@ -408,7 +409,7 @@ public final class SharedPorts implements AutoCloseable {
         List<Mempool> out = new ArrayList<>();
         for (Memzone z : group.memzones()) {
             MemorySegment m = z.memory();
-            if (m.byteSize() < 8 || m.get(ValueLayout.JAVA_LONG, 0) != Mempool.MAGIC) {
+            if (!MempoolDescriptor.isMempool(m)) {
                 continue;
             }
             Mempool p = attached.get(m.address());

@@ -2,6 +2,7 @@ package io.jnic.multiproc.telemetry;
 
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
+import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.LcoreTable;
 import io.jnic.multiproc.MpRuntime;
@@ -215,7 +216,7 @@ public final class ProcessCommands {
     private record PoolView(Mempool pool, boolean opened) implements AutoCloseable {
         static PoolView of(Memzone z) {
             MemorySegment m = z.memory();
-            if (m.byteSize() < 8 || m.get(ValueLayout.JAVA_LONG, 0) != Mempool.MAGIC) {
+            if (!MempoolDescriptor.isMempool(m)) {
                 return null;
             }
             for (int id = 1; id <= Mempool.MAX_POOL_ID; id++) {
