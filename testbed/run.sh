@@ -51,7 +51,7 @@ if [ "${JNIC_TESTBED_NOBUILD:-0}" != 1 ]; then
   say "building (./jnic build -pl apps -am)"
   (cd "$root" && ./jnic build -pl apps -am -q) || fail "build failed"
 fi
-cp=$root/pci/target/test-classes:$root/pci/target/classes:$root/sys/target/classes
+cp=$root/pci/target/test-classes:$root/pci/target/classes:$root/memory/target/classes:$root/sys/target/classes
 [ -d "$root/memory/target/classes" ] && cp=$cp:$root/memory/target/classes
 for f in "$root/pci/target/test-classes/io/jnic/pci/testbed/GuestMain.class" "$root/apps/target/devbind.jar"; do
   [ -f "$f" ] || fail "missing $f: build with ./jnic build -pl apps -am"

@@ -1,7 +1,7 @@
 package io.jnic.pci.uio;
 
 import io.jnic.pci.MappedBar;
-import io.jnic.pci.Pagemap;
+import io.jnic.pci.PhysicalDma;
 import io.jnic.pci.PciAddress;
 import io.jnic.pci.FdIoBar;
 import io.jnic.pci.BarHandover;
@@ -254,7 +254,7 @@ public final class UioPciDevice implements PciDevice, PciConfigAccess {
     /** Physical addressing: nothing to map, but the memory must be pinned hugepages at physical {@code iova}. */
     @Override
     public void dmaMap(int fd, long fdOffset, MemorySegment memory, long iova) {
-        Pagemap.checkPhysical(memory, iova);
+        PhysicalDma.checkPhysical(memory, iova);
     }
 
     @Override

@@ -7,7 +7,7 @@ import static io.jnic.pci.vfio.Vfio.VFIO_DEVICE_RESET;
 import static io.jnic.pci.vfio.Vfio.VFIO_DEVICE_SET_IRQS;
 
 import io.jnic.pci.MappedBar;
-import io.jnic.pci.Pagemap;
+import io.jnic.pci.PhysicalDma;
 import io.jnic.pci.PciAddress;
 import io.jnic.pci.FdIoBar;
 import io.jnic.pci.BarHandover;
@@ -450,7 +450,7 @@ public final class VfioPciDevice implements PciDevice, PciConfigAccess {
     @Override
     public void dmaMap(int fd, long fdOffset, MemorySegment memory, long iova) {
         if (group.noiommu()) {
-            Pagemap.checkPhysical(memory, iova);
+            PhysicalDma.checkPhysical(memory, iova);
             return;
         }
         container.dmaMap(memory, iova);

@@ -1,6 +1,6 @@
 package io.jnic.pci.testbed;
 
-import io.jnic.pci.Pagemap;
+import io.jnic.memory.Pagemap;
 import io.jnic.pci.PciAddress;
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciCapabilities;

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.jnic.pci.Pagemap;
+import io.jnic.memory.Pagemap;
+import io.jnic.pci.PhysicalDma;
 import io.jnic.pci.PciDeviceInfo;
 import io.jnic.pci.PciSysfs;
 import io.jnic.sys.Io;
@@ -51,15 +52,15 @@ class UioTest {
         MemorySegment m = null;
         try {
             m = hugepage(fd);
-            assertEquals(HUGE, Pagemap.pageSize(m.address()));
+            assertEquals(HUGE, PhysicalDma.pageSize(m.address()));
             long phys = Pagemap.physicalAddress(m.address());
             assertEquals(0, phys % HUGE, "a 2 MiB page is 2 MiB-aligned physically");
             assertEquals(phys + 0x1234, Pagemap.physicalAddress(m.address() + 0x1234));
-            Pagemap.checkPhysical(m, phys);
-            Pagemap.checkPhysical(m.asSlice(4096, 8192), phys + 4096);
+            PhysicalDma.checkPhysical(m, phys);
+            PhysicalDma.checkPhysical(m.asSlice(4096, 8192), phys + 4096);
             MemorySegment mm = m;
             IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class,
-                    () -> Pagemap.checkPhysical(mm, phys + HUGE));
+                    () -> PhysicalDma.checkPhysical(mm, phys + HUGE));
             assertEquals("memory at 0x" + Long.toHexString(m.address()) + " is at physical 0x" + Long.toHexString(phys)
                     + ", not 0x" + Long.toHexString(phys + HUGE), wrong.getMessage());
         } finally {
@@ -75,7 +76,7 @@ class UioTest {
         MemorySegment m = Mman.mmap(8192, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
         try {
             m.set(ValueLayout.JAVA_LONG, 0, 1);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Pagemap.checkPhysical(m, 0));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PhysicalDma.checkPhysical(m, 0));
             assertEquals("memory at 0x" + Long.toHexString(m.address()) + " is in 4 KiB pages: DMA by physical address "
                     + "needs pinned hugepages (hugetlbfs or MFD_HUGETLB memory)", e.getMessage());
         } finally {

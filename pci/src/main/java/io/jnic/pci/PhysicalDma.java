@@ -1,5 +1,7 @@
 package io.jnic.pci;
 
+import io.jnic.memory.Pagemap;
+
 import io.jnic.sys.Io;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,40 +14,12 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Physical addresses of this process's memory, for devices that DMA without an IOMMU (UIO, VFIO
- * no-IOMMU). Reads /proc/self/pagemap (page-frame numbers need CAP_SYS_ADMIN; others read zeros) and
- * checks that memory is hugepage-backed, which the kernel never moves or swaps.
+ * The check a device that DMAs by physical address (UIO, VFIO no-IOMMU) needs before it is given memory: the memory
+ * must be hugepage-backed (the kernel never moves or swaps those) and physically contiguous at the address the
+ * device will use. Translation is {@link io.jnic.memory.Pagemap}'s.
  */
-public final class Pagemap {
-    private static final long PAGE = 4096;
-    private static final long PRESENT = 1L << 63;
-    private static final long PFN_MASK = (1L << 55) - 1;
-
-    private Pagemap() {
-    }
-
-    /** The physical address of virtual address {@code vaddr} of this process; the page must be present. */
-    public static long physicalAddress(long vaddr) {
-        int fd = Io.open("/proc/self/pagemap", Io.O_RDONLY | Io.O_CLOEXEC);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment e = a.allocate(8, 8);
-            if (Io.pread(fd, e, 8, (vaddr / PAGE) * 8) != 8) {
-                throw new IllegalStateException("short read of /proc/self/pagemap for 0x" + Long.toHexString(vaddr));
-            }
-            long entry = e.get(ValueLayout.JAVA_LONG, 0);
-            if ((entry & PRESENT) == 0) {
-                throw new IllegalStateException("page at 0x" + Long.toHexString(vaddr)
-                        + " is not present: touch (fault in) the memory before asking for its physical address");
-            }
-            long pfn = entry & PFN_MASK;
-            if (pfn == 0) {
-                throw new IllegalStateException("/proc/self/pagemap shows no page-frame numbers: physical addresses "
-                        + "need root (CAP_SYS_ADMIN)");
-            }
-            return pfn * PAGE + (vaddr % PAGE);
-        } finally {
-            Io.closeQuietly(fd);
-        }
+public final class PhysicalDma {
+    private PhysicalDma() {
     }
 
     /** Page size in bytes of the mapping that holds {@code vaddr} (KernelPageSize in /proc/self/smaps). */
@@ -84,7 +58,7 @@ public final class Pagemap {
                     + " KiB pages: DMA by physical address needs pinned hugepages (hugetlbfs or MFD_HUGETLB memory)");
         }
         for (long off = 0; off < size; off += ps - ((va + off) % ps)) {
-            long actual = physicalAddress(va + off);
+            long actual = Pagemap.physicalAddress(va + off);
             if (actual != phys + off) {
                 throw new IllegalArgumentException("memory at 0x" + Long.toHexString(va + off) + " is at physical 0x"
                         + Long.toHexString(actual) + ", not 0x" + Long.toHexString(phys + off)
