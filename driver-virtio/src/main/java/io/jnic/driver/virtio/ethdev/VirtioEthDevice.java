@@ -60,7 +60,7 @@ public final class VirtioEthDevice extends EthDevice {
         this.driverName = driverName;
         this.transport = transport;
         this.lcore = lcore;
-        this.bursts = new VirtioBursts(ctx.portId(), lcore);
+        this.bursts = new VirtioBursts(lcore);
         long f = transport.deviceFeatures();
         this.maxPairs = Virtio.has(f, VirtioNetSpec.F_MQ) && Virtio.has(f, VirtioNetSpec.F_CTRL_VQ)
                 ? Math.max(1, transport.readConfig(VirtioNetSpec.CFG_MAX_VIRTQUEUE_PAIRS, 2)) : 1;
@@ -135,7 +135,7 @@ public final class VirtioEthDevice extends EthDevice {
             legacy.mapMemory();
         }
         Mempool first = pools.length > 0 && pools[0] != null ? pools[0] : null;
-        net = VirtioNet.open(transport, ctx.memory(), p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore),
+        net = VirtioNet.open(transport, ctx.memory(), p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore, portId),
                 new MbufOps(first, lcore), new VirtioNet.Config(ctx.memzoneName("virtio"), pairs, ringSize, true));
         if (promisc && net.has(VirtioNetSpec.F_CTRL_RX)) {
             net.setPromiscuous(true);

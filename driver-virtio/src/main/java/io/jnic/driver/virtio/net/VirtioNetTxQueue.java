@@ -72,19 +72,15 @@ public final class VirtioNetTxQueue {
 
     /**
      * Queues buffers the caller has already readied (zeroed header in front of the frame): {@code iovas[i]} is the
-     * header's device address, {@code frameLengths[i]} the frame's length without the header. For drivers that
-     * look each buffer up once anyway (the ethdev driver). Returns how many were taken.
+     * header's device address, {@code descLengths[i]} the header's and the frame's bytes together
+     * ({@link VirtioNetSpec#HDR_SIZE} + frame). For drivers that look each buffer up once anyway (the ethdev
+     * driver). One ring operation for the burst; returns how many were taken.
      */
-    public int transmitPrepared(long[] tokens, long[] iovas, int[] frameLengths, int n) {
+    public int transmitPrepared(long[] tokens, long[] iovas, int[] descLengths, int n) {
         reclaim();
-        int sent = 0;
-        while (sent < n && vq.freeCount() > 0) {
-            int len = frameLengths[sent];
-            vq.add(iovas[sent], VirtioNetSpec.HDR_SIZE + len, false, tokens[sent]);
-            bytes += len;
-            sent++;
-        }
+        int sent = vq.addBurst(iovas, descLengths, tokens, 0, n, false);
         if (sent > 0) {
+            bytes += (long) frameBytes(descLengths, sent);
             vq.publish();
             if (vq.kickNeeded()) {
                 notifier.notifyDevice();
@@ -92,6 +88,14 @@ public final class VirtioNetTxQueue {
             packets += sent;
         }
         return sent;
+    }
+
+    private static long frameBytes(int[] descLengths, int n) {
+        long b = 0;
+        for (int i = 0; i < n; i++) {
+            b += descLengths[i];
+        }
+        return b - (long) VirtioNetSpec.HDR_SIZE * n;
     }
 
     public long packets() {
