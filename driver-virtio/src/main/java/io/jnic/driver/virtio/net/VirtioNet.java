@@ -71,8 +71,9 @@ public final class VirtioNet implements AutoCloseable {
         if (!config.eventIdx()) {
             wanted &= ~Virtio.bit(Virtio.F_EVENT_IDX);
         }
-        if (Virtio.has(transport.deviceFeatures() & wanted, Virtio.F_RING_PACKED)) {
-            // the packed ring has no in-order path yet: a device may not batch its used descriptors then
+        if (!legacy && Virtio.has(transport.deviceFeatures() & wanted, Virtio.F_RING_PACKED)) {
+            // the packed ring has no in-order path yet: a device may not batch its used descriptors then (legacy
+            // devices have neither bit: 32 feature bits)
             wanted &= ~Virtio.bit(Virtio.F_IN_ORDER);
         }
         try {
