@@ -288,6 +288,37 @@ class VirtioNetQueueTest {
         assertEquals(21, tx.packets());
     }
 
+    /** Sent buffers come back in bulk once fewer than FREE_THRESHOLD descriptors are free, not every burst. */
+    @Test
+    void transmitReclaimsWhenDescriptorsRunLow() {
+        Memzone z = mem.reserve("vq64", SplitVirtqueue.bytes(64), 4096);
+        SplitVirtqueue q = SplitVirtqueue.inOrder(1, 64, z.memory(), z.iova(0), false, 0);
+        VirtioNetTxQueue tx = new VirtioNetTxQueue(q, () -> kicks++, bufs);
+        long usedOff = q.usedIova() - q.descIova();
+        int sent = 0;
+        int start = bufs.available();
+        long[] t = new long[8];
+        int[] l = {60, 60, 60, 60, 60, 60, 60, 60};
+        for (int burst = 0; burst < 5; burst++) { // 40 sent, each burst used by the device at once
+            for (int i = 0; i < 8; i++) {
+                t[i] = bufs.alloc();
+            }
+            assertEquals(8, tx.transmit(t, l, 8));
+            sent += 8;
+            // one entry per burst, at its first position, naming its last descriptor
+            q.memory().set(U32, usedOff + 4 + 8L * ((sent - 8) & 63), (sent - 1) & 63);
+            q.memory().set(U16, usedOff + 2, (short) sent);
+        }
+        // the fifth burst found 32 free before adding: no burst reclaimed, 40 are outstanding (all used)
+        assertEquals(start - 40, bufs.available(), "nothing reclaimed while 32 or more descriptors were free");
+        for (int i = 0; i < 8; i++) {
+            t[i] = bufs.alloc();
+        }
+        assertEquals(8, tx.transmit(t, l, 8), "24 free < 32: the 40 used ones come back first");
+        assertEquals(start - 8, bufs.available());
+        assertEquals(8, q.inFlightCount());
+    }
+
     @Test
     void transmitWritesAZeroHeaderAndFreesWhatTheDeviceUsed() {
         SplitVirtqueue q = ring(1);
