@@ -17,13 +17,14 @@
  *       used->idx read, one avail->idx publication and one notification check per burst.</li>
  *   <li>{@link io.jnic.driver.virtio.PackedVirtqueue}: the driver side of a packed virtqueue (2.8): AVAIL/USED
  *       flags against both wrap counters, buffer ids of our own, chains skipped as the device skips them, every
- *       used descriptor checked, driver/device event suppression (ENABLE, DISABLE, DESC with EVENT_IDX).
+ *       used descriptor checked, driver/device event suppression (ENABLE, DISABLE, DESC with EVENT_IDX); in order
+ *       with VIRTIO_F_IN_ORDER (buffer id = position, one used descriptor may return a batch).
  *       Negotiated over virtio-user when asked ({@code packed_vq=1}); PCI transports do not offer it yet.</li>
  *   <li>{@link io.jnic.driver.virtio.Virtqueue}: what the two have in common, all device drivers use.</li>
  * </ul>
  *
- * <p>Not implemented: indirect descriptors (VIRTIO_F_INDIRECT_DESC never accepted), IN_ORDER on
- * packed rings (not negotiated together with RING_PACKED), NOTIFICATION_DATA, packed rings over PCI. Queues run in poll mode; interrupt suppression is requested on every
+ * <p>Not implemented: indirect descriptors (VIRTIO_F_INDIRECT_DESC never accepted),
+ * NOTIFICATION_DATA, packed rings over PCI. Queues run in poll mode; interrupt suppression is requested on every
  * queue.
  *
  * <p>Sub-packages: {@code net} (virtio-net, 5.1), {@code vhost} (vhost-user frontend, "virtio-user"),

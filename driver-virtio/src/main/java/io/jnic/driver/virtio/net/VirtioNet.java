@@ -32,7 +32,7 @@ public final class VirtioNet implements AutoCloseable {
             | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
             | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM)
             | Virtio.bit(Virtio.F_RING_PACKED) // offered only by transports that carry packed rings, when asked
-            | Virtio.bit(Virtio.F_IN_ORDER); // split rings only: not taken together with RING_PACKED
+            | Virtio.bit(Virtio.F_IN_ORDER); // split and packed rings: data queues in order, the control queue not
 
     /**
      * @param pairs     queue pairs wanted (capped by the device's max_virtqueue_pairs; 1 without MQ)
@@ -70,11 +70,6 @@ public final class VirtioNet implements AutoCloseable {
         long wanted = legacy ? WANTED | LEGACY_REQUIRED : WANTED;
         if (!config.eventIdx()) {
             wanted &= ~Virtio.bit(Virtio.F_EVENT_IDX);
-        }
-        if (!legacy && Virtio.has(transport.deviceFeatures() & wanted, Virtio.F_RING_PACKED)) {
-            // the packed ring has no in-order path yet: a device may not batch its used descriptors then (legacy
-            // devices have neither bit: 32 feature bits)
-            wanted &= ~Virtio.bit(Virtio.F_IN_ORDER);
         }
         try {
             this.features = device.negotiate(legacy ? LEGACY_REQUIRED : REQUIRED, wanted);
@@ -181,7 +176,9 @@ public final class VirtioNet implements AutoCloseable {
             if (!z.iovaContiguous()) {
                 throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");
             }
-            return new PackedVirtqueue(index, size, z.memory(), z.iova(0), eventIdx);
+            // the control queue (one command outstanding: each used descriptor its own batch) keeps its id stack
+            return new PackedVirtqueue(index, size, z.memory(), z.iova(0), eventIdx,
+                    has(Virtio.F_IN_ORDER) && index < 2 * pairs);
         }
         Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, SplitVirtqueue.bytes(size));
         if (!z.iovaContiguous()) {

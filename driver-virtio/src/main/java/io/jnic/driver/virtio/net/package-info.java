@@ -2,8 +2,8 @@
  * virtio-net (virtio 1.x, 5.1) over any {@link io.jnic.driver.virtio.VirtioTransport}.
  *
  * <p>{@link io.jnic.driver.virtio.net.VirtioNet} negotiates VERSION_1 (required) and, when offered, MAC, STATUS,
- * MRG_RXBUF, MQ, CTRL_VQ, CTRL_RX, EVENT_IDX, ACCESS_PLATFORM and IN_ORDER (split rings: the data queues then
- * run in order, the control queue keeps its free list); reads the MAC, link status and
+ * MRG_RXBUF, MQ, CTRL_VQ, CTRL_RX, EVENT_IDX, ACCESS_PLATFORM and IN_ORDER (the data queues then run in
+ * order, split or packed; the control queue keeps its free list); reads the MAC, link status and
  * max_virtqueue_pairs; sets up receiveq/transmitq pairs (index 2n / 2n+1) and, for MQ, sends
  * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; RX mode (promiscuous, all-multicast) and the MAC filter table go through the
  * control queue ({@code ControlVirtqueue}) or, for vhost-user, through the frontend's own handler
