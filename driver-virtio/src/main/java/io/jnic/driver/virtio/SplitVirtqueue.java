@@ -249,6 +249,16 @@ public final class SplitVirtqueue implements Virtqueue {
         availIdx = publishedAvail = kickedAvail = avail;
         lastUsed = state.lastUsed();
         int outstanding = (avail - lastUsed) & 0xFFFF;
+        if (inOrder) {
+            int b = state.batchLast();
+            if (b != NONE && (b < 0 || b >= size || ((b - lastUsed) & mask) >= outstanding)) {
+                throw new VirtioException("virtqueue " + index + ": the shared state records a partly consumed batch up"
+                        + " to descriptor " + b + ", which is not among the " + outstanding + " outstanding from position "
+                        + (lastUsed & 0xFFFF));
+            }
+            batchLast = b;
+            batchLen = state.batchLength();
+        }
         if (inOrder && outstanding <= size) {
             // the outstanding heads must be exactly the positions lastUsed..avail-1 (mod size)
             for (int k = 0; k < outstanding; k++) {
@@ -594,6 +604,9 @@ public final class SplitVirtqueue implements Virtqueue {
             mem.set(U16, availOff + AVAIL_RING + 2L * size, (short) lastUsed);
         }
         if (state != null) {
+            if (inOrder) {
+                state.batch(batchLast, batchLen); // a batch left half-consumed: the next driver must know it
+            }
             state.consumed(lastUsed);
         }
         return n;

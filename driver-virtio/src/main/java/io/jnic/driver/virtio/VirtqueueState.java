@@ -27,6 +27,8 @@ import java.nio.ByteOrder;
  * memzone of {@link #bytes(int)} bytes, little-endian
  *  0 magic u32 "JVQS"   4 version u16   6 flags u16 (bit 0: in order)   8 size u32   12 queue index u32
  * 16 last used u32: free-running used index up to which the driver consumed (release store after each poll)
+ * 20 batch last i32: in order, the descriptor the used entry of a batch a poll took only part of names, else -1
+ * 24 batch length u32: that entry's length (with 20, written before the release store of 16)
  * 64 tokens u64[size]: the token of chain head i while it is outstanding, 0 when the descriptor is free
  * 64 + 8 size: positions u16[size]: the 16-bit avail index at which head i was added
  * </pre>
@@ -43,6 +45,8 @@ public final class VirtqueueState {
     private static final long OFF_SIZE = 8;
     private static final long OFF_INDEX = 12;
     private static final long OFF_LAST_USED = 16;
+    private static final long OFF_BATCH_LAST = 20;
+    private static final long OFF_BATCH_LEN = 24;
     private static final long OFF_TOKENS = 64;
 
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -84,6 +88,7 @@ public final class VirtqueueState {
         s.set(U32, OFF_SIZE, size);
         s.set(U32, OFF_INDEX, index);
         s.set(U32, OFF_LAST_USED, startIndex & 0xFFFF);
+        s.set(U32, OFF_BATCH_LAST, -1);
         U32_VH.setRelease(s, OFF_MAGIC, MAGIC);
         return new VirtqueueState(s, size);
     }
@@ -139,6 +144,26 @@ public final class VirtqueueState {
 
     void consumed(int lastUsed) {
         U32_VH.setRelease(seg, OFF_LAST_USED, lastUsed & 0xFFFF);
+    }
+
+    /**
+     * In order: the batch a poll stopped inside of ({@code last} = the descriptor its used entry named, -1 for
+     * none), so that whoever drives the queue next does not read a used entry the device skipped. Followed by
+     * {@link #consumed}, whose release store publishes both.
+     */
+    void batch(int last, int length) {
+        seg.set(U32, OFF_BATCH_LAST, last);
+        seg.set(U32, OFF_BATCH_LEN, length);
+    }
+
+    /** In order: the descriptor named by the used entry of a partly consumed batch, or -1 (see {@link #batch}). */
+    public int batchLast() {
+        return seg.get(U32, OFF_BATCH_LAST);
+    }
+
+    /** The length that entry reported. */
+    public int batchLength() {
+        return seg.get(U32, OFF_BATCH_LEN);
     }
 
     // ---- reading (attach, recovery)
@@ -226,6 +251,7 @@ public final class VirtqueueState {
                 posted[np++] = t;
             }
         }
+        batch(-1, 0); // used->idx ends a batch: nothing of one is left over
         consumed(used);
         return new Recovery(java.util.Arrays.copyOf(release, nr), java.util.Arrays.copyOf(posted, np), used);
     }

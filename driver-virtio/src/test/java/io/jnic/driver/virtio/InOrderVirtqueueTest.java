@@ -328,6 +328,44 @@ class InOrderVirtqueueTest {
         assertEquals(0, q.poll(out, new int[1], 0, 1), "not published, not used");
     }
 
+    /**
+     * A driver that let go of the queue in the middle of a batch (its last poll took part of it) hands the rest over
+     * through the shared state: the next driver must not read the used entry the device skipped (poisoned here).
+     */
+    @Test
+    void aBatchHalfConsumedIsHandedOverThroughTheSharedState() {
+        int size = 8;
+        MemorySegment ring = arena.allocate(SplitVirtqueue.bytes(size), 4096);
+        MemorySegment st = arena.allocate(VirtqueueState.bytes(size), 64);
+        SplitVirtqueue q = new SplitVirtqueue(1, size, ring, RING_IOVA, false, 0, st, true);
+        Device dev = new Device(q, 0);
+        for (int i = 0; i < 6; i++) {
+            q.add(BUF_IOVA + i * 4096L, 500, true, 40 + i);
+        }
+        q.publish();
+        dev.consume();
+        int[] last = dev.returnBatch(6);
+        long[] out = new long[8];
+        int[] lens = new int[8];
+        assertEquals(4, q.poll(out, lens, 0, 4));
+        VirtqueueState s = VirtqueueState.attach(st, 1, size);
+        assertEquals(5, s.batchLast(), "the batch runs to descriptor 5");
+        SplitVirtqueue next = SplitVirtqueue.resume(1, size, ring, RING_IOVA, false, s);
+        assertEquals(2, next.usedCount());
+        assertEquals(2, next.poll(out, lens, 0, 8));
+        assertArrayEquals(new long[] {44, 45}, java.util.Arrays.copyOf(out, 2));
+        assertArrayEquals(new int[] {500, last[1]}, java.util.Arrays.copyOf(lens, 2));
+        assertEquals(-1, s.batchLast());
+        // a record naming a descriptor outside what is outstanding is refused at resume
+        st.set(ValueLayout.JAVA_INT, 20, 3);
+        next.add(BUF_IOVA, 64, true, 99);
+        next.publish();
+        VirtioException e = assertThrows(VirtioException.class,
+                () -> SplitVirtqueue.resume(1, size, ring, RING_IOVA, false, VirtqueueState.attach(st, 1, size)));
+        assertEquals("virtqueue 1: the shared state records a partly consumed batch up to descriptor 3, which is not"
+                + " among the 1 outstanding from position 6", e.getMessage());
+    }
+
     @Test
     void sharedStateRecoversAndResumesAnInOrderQueue() {
         int size = 16;
