@@ -215,7 +215,8 @@ public final class SplitVirtqueue implements Virtqueue {
         for (int i = 0; i < size; i++) {
             nextFree[i] = i + 1 < size ? i + 1 : NONE;
             if (inOrder) {
-                this.mem.set(U16, availOff + AVAIL_RING + 2L * i, (short) i); // fixed: position p uses descriptor p mod size
+                // fixed for good: position p uses descriptor p mod size
+                this.mem.set(U16, availOff + AVAIL_RING + 2L * i, (short) i);
             }
         }
         freeHead = 0;
@@ -252,9 +253,9 @@ public final class SplitVirtqueue implements Virtqueue {
         if (inOrder) {
             int b = state.batchLast();
             if (b != NONE && (b < 0 || b >= size || ((b - lastUsed) & mask) >= outstanding)) {
-                throw new VirtioException("virtqueue " + index + ": the shared state records a partly consumed batch up"
-                        + " to descriptor " + b + ", which is not among the " + outstanding + " outstanding from position "
-                        + (lastUsed & 0xFFFF));
+                throw new VirtioException("virtqueue " + index + ": the shared state records a partly consumed batch"
+                        + " up to descriptor " + b + ", which is not among the " + outstanding
+                        + " outstanding from position " + (lastUsed & 0xFFFF));
             }
             batchLast = b;
             batchLen = state.batchLength();
@@ -264,9 +265,9 @@ public final class SplitVirtqueue implements Virtqueue {
             for (int k = 0; k < outstanding; k++) {
                 int h = (lastUsed + k) & mask;
                 if (!inFlight[h]) {
-                    throw new VirtioException("virtqueue " + index + ": in-order position " + ((lastUsed + k) & 0xFFFF)
-                            + " (descriptor " + h + ") is outstanding in the ring but not in the shared state (a driver "
-                            + "died without recovery?)");
+                    throw new VirtioException("virtqueue " + index + ": in-order position "
+                            + ((lastUsed + k) & 0xFFFF) + " (descriptor " + h + ") is outstanding in the ring but not in"
+                            + " the shared state (a driver died without recovery?)");
                 }
             }
         }
@@ -627,10 +628,10 @@ public final class SplitVirtqueue implements Virtqueue {
                 int len = mem.get(U32, e + 4);
                 int left = avail - i; // entries used->idx covers from position p on
                 if (id < 0 || id >= size || ((id - slot) & mask) >= left) {
-                    lastUsed = p;
+                    // lastUsed stays: every buffer still outstanding goes back with drainOutstanding after the reset
                     fail("used ring entry " + (p & 0xFFFF) + " names descriptor " + Integer.toUnsignedString(id)
-                            + (id >= 0 && id < size ? ", beyond the " + left + " buffers used->idx returns from there in order"
-                                    : ", outside the queue of " + size));
+                            + (id >= 0 && id < size ? ", beyond the " + left
+                                    + " buffers used->idx returns from there in order" : ", outside the queue of " + size));
                 }
                 batchLast = id;
                 batchLen = len;
@@ -767,6 +768,7 @@ public final class SplitVirtqueue implements Virtqueue {
     @Override
     public String toString() {
         return "SplitVirtqueue[" + index + ", size " + size + ", avail " + (publishedAvail & 0xFFFF) + ", used "
-                + (lastUsed & 0xFFFF) + ", free " + numFree + (eventIdx ? ", event-idx" : "") + (inOrder ? ", in order" : "") + "]";
+                + (lastUsed & 0xFFFF) + ", free " + numFree + (eventIdx ? ", event-idx" : "")
+                + (inOrder ? ", in order" : "") + "]";
     }
 }

@@ -46,9 +46,9 @@ public interface Virtqueue {
     boolean add(long iova, int length, boolean deviceWritable, long token);
 
     /**
-     * Adds up to {@code n} one-descriptor buffers ({@code iovas[off..]}, {@code lengths[off..]}, {@code tokens[off..]}),
-     * all device-writable or all device-readable, as many as fit; returns how many. Rings override it to do per burst
-     * what {@link #add} does per buffer.
+     * Adds up to {@code n} one-descriptor buffers ({@code iovas[off..]}, {@code lengths[off..]},
+     * {@code tokens[off..]}), all device-writable or all device-readable, as many as fit; returns how many. Rings
+     * override it to do per burst what {@link #add} does per buffer.
      */
     default int addBurst(long[] iovas, int[] lengths, long[] tokens, int off, int n, boolean deviceWritable) {
         int k = 0;

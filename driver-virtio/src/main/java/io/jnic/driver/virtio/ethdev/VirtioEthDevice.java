@@ -142,7 +142,8 @@ public final class VirtioEthDevice extends EthDevice {
             bursts = b;
         }
         Mempool first = pools.length > 0 && pools[0] != null ? pools[0] : null;
-        net = VirtioNet.open(transport, ctx.memory(), p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore, portId),
+        net = VirtioNet.open(transport, ctx.memory(),
+                p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore, portId),
                 new MbufOps(first, lcore), new VirtioNet.Config(ctx.memzoneName("virtio"), pairs, ringSize, true));
         if (promisc && net.has(VirtioNetSpec.F_CTRL_RX)) {
             net.setPromiscuous(true);
