@@ -25,6 +25,13 @@ import java.util.Objects;
  * outstanding, else the queue is marked broken; a length beyond what that buffer offered comes back as -1 (the
  * caller drops the buffer; counted in {@link #badLengths}). Buffer ids are ours
  * (a free stack), independent of ring positions. Single-threaded, no allocation after construction.
+ *
+ * <p>In order ({@link #inOrder()}, VIRTIO_F_IN_ORDER, chosen at construction): buffers are one descriptor each and
+ * a buffer's id is its ring position, so no id stack is kept; the device may hand a batch back with one used
+ * descriptor at the batch's first position naming the batch's last id, leaving the others' flags as they were
+ * (2.8.x "In-order use of descriptors"), so only batch heads are read and the batch size is checked against what
+ * is outstanding. As in {@link SplitVirtqueue}, buffers inside a batch come back with the length they offered
+ * (0 when device-readable), the last with the used descriptor's.
  */
 public final class PackedVirtqueue implements Virtqueue {
     // 2.8.13 struct pvirtq_desc
@@ -79,6 +86,10 @@ public final class PackedVirtqueue implements Virtqueue {
     private long kicked;
     private String broken;
     private long badLengths;
+    private final boolean inOrder;
+    /** In order: the id named by the used descriptor of the batch being consumed (-1: none), and its length. */
+    private int batchLast = -1;
+    private int batchLen;
 
     /**
      * @param size     entries, 1..32768 (powers of two are not required by 2.8, but virtio-net uses them)
@@ -87,6 +98,11 @@ public final class PackedVirtqueue implements Virtqueue {
      * @param eventIdx VIRTIO_F_EVENT_IDX was negotiated (the device may ask for notifications at a position)
      */
     public PackedVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx) {
+        this(index, size, mem, baseIova, eventIdx, false);
+    }
+
+    /** As {@link #PackedVirtqueue(int, int, MemorySegment, long, boolean)}, in order when {@code inOrder}. */
+    public PackedVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, boolean inOrder) {
         if (size < 1 || size > MAX_SIZE) {
             throw new IllegalArgumentException("packed queue size " + size + " must be in 1.." + MAX_SIZE);
         }
@@ -106,6 +122,7 @@ public final class PackedVirtqueue implements Virtqueue {
         this.driverOff = driverAreaOffset(size);
         this.deviceOff = driverOff + 64;
         this.eventIdx = eventIdx;
+        this.inOrder = inOrder;
         this.freeIds = new int[size];
         this.tokens = new long[size];
         this.chainLength = new int[size];
@@ -117,6 +134,12 @@ public final class PackedVirtqueue implements Virtqueue {
         }
         freeIdCount = size;
         numFree = size;
+    }
+
+    /** VIRTIO_F_IN_ORDER: buffer id = ring position, used descriptors may each return a batch. */
+    @Override
+    public boolean inOrder() {
+        return inOrder;
     }
 
     /** Offset of the driver event-suppression structure (its own cache line after the ring). */
@@ -201,7 +224,7 @@ public final class PackedVirtqueue implements Virtqueue {
         if (numFree == 0) {
             return false;
         }
-        int id = freeIds[--freeIdCount];
+        int id = inOrder ? nextAvail : freeIds[--freeIdCount];
         long d = (long) nextAvail * DESC_SIZE;
         mem.set(U64, d + DESC_ADDR, iova);
         mem.set(U32, d + DESC_LEN, length);
@@ -229,6 +252,13 @@ public final class PackedVirtqueue implements Virtqueue {
             if (deviceWritable[i - 1] && !deviceWritable[i]) {
                 throw new IllegalArgumentException("device-readable descriptor " + i + " follows a writable one");
             }
+        }
+        if (inOrder) {
+            if (n > 1) {
+                throw new UnsupportedOperationException("virtqueue " + index + " runs in order (buffer id = ring "
+                        + "position), which takes one-descriptor buffers only");
+            }
+            return add(iovas[0], lengths[0], deviceWritable[0], token);
         }
         if (numFree < n) {
             return false;
@@ -329,6 +359,9 @@ public final class PackedVirtqueue implements Virtqueue {
     @Override
     public int usedCount() {
         checkUsable();
+        if (inOrder) {
+            return usedCountInOrder();
+        }
         int pos = nextUsed;
         boolean wrap = usedWrap;
         int outstanding = size - numFree;
@@ -347,9 +380,54 @@ public final class PackedVirtqueue implements Virtqueue {
         return n;
     }
 
+    /** In order: whole batches from their head descriptors (the rest of a batch keeps its old flags). */
+    private int usedCountInOrder() {
+        int pos = nextUsed;
+        boolean wrap = usedWrap;
+        int outstanding = size - numFree;
+        int n = 0;
+        if (batchLast >= 0) { // the rest of a batch a poll took part of
+            n = distance(pos, batchLast) + 1;
+            pos += n;
+            if (pos >= size) {
+                pos -= size;
+                wrap = !wrap;
+            }
+        }
+        while (n < outstanding && isUsed(pos, wrap)) {
+            int k = batchSize(pos, outstanding - n);
+            n += k;
+            pos += k;
+            if (pos >= size) {
+                pos -= size;
+                wrap = !wrap;
+            }
+        }
+        return n;
+    }
+
+    /** Positions from {@code from} forward to {@code to} (0 when equal). */
+    private int distance(int from, int to) {
+        int d = to - from;
+        return d < 0 ? d + size : d;
+    }
+
+    /** In order: the buffers the used descriptor at {@code pos} returns, checked against {@code left} outstanding. */
+    private int batchSize(int pos, int left) {
+        int id = Short.toUnsignedInt(mem.get(U16, (long) pos * DESC_SIZE + DESC_ID));
+        if (id >= size || distance(pos, id) >= left) {
+            fail("used descriptor at " + pos + " names buffer id " + id + (id < size ? ", beyond the " + left
+                    + " buffers outstanding from there in order" : ", outside the queue of " + size));
+        }
+        return distance(pos, id) + 1;
+    }
+
     @Override
     public int poll(long[] tokensOut, int[] lengthsOut, int off, int max) {
         checkUsable();
+        if (inOrder) {
+            return pollInOrder(tokensOut, lengthsOut, off, max);
+        }
         int n = 0;
         while (n < max && numFree < size && isUsed(nextUsed, usedWrap)) {
             int id = usedId(nextUsed);
@@ -377,6 +455,44 @@ public final class PackedVirtqueue implements Virtqueue {
         return n;
     }
 
+    private int pollInOrder(long[] tokensOut, int[] lengthsOut, int off, int max) {
+        int n = 0;
+        while (n < max && numFree < size) {
+            int pos = nextUsed;
+            if (batchLast < 0) {
+                if (!isUsed(pos, usedWrap)) {
+                    break;
+                }
+                int k = batchSize(pos, size - numFree);
+                batchLast = pos + k - 1 >= size ? pos + k - 1 - size : pos + k - 1;
+                long d = (long) pos * DESC_SIZE;
+                boolean wrote = (mem.get(U16, d + DESC_FLAGS) & DESC_F_WRITE) != 0; // 2.8.4: else len is reserved
+                batchLen = wrote ? mem.get(U32, d + DESC_LEN) : 0;
+            }
+            int len;
+            if (pos == batchLast) {
+                batchLast = -1;
+                len = batchLen;
+                if (len < 0 || len > writable[pos]) {
+                    badLengths++;
+                    len = -1;
+                }
+            } else {
+                len = writable[pos]; // inside a batch: no used descriptor of its own
+            }
+            tokensOut[off + n] = tokens[pos];
+            lengthsOut[off + n] = len;
+            inFlight[pos] = false;
+            numFree++;
+            if (++nextUsed == size) {
+                nextUsed = 0;
+                usedWrap = !usedWrap;
+            }
+            n++;
+        }
+        return n;
+    }
+
     /** Used descriptors whose length exceeded what their buffer offered (polled with length -1). */
     @Override
     public long badLengths() {
@@ -386,7 +502,9 @@ public final class PackedVirtqueue implements Virtqueue {
     private void release(int id) {
         inFlight[id] = false;
         numFree += chainLength[id];
-        freeIds[freeIdCount++] = id;
+        if (!inOrder) { // in order, ids are positions: no stack
+            freeIds[freeIdCount++] = id;
+        }
     }
 
     @Override
@@ -409,6 +527,7 @@ public final class PackedVirtqueue implements Virtqueue {
                 release(i);
             }
         }
+        batchLast = -1;
         return n;
     }
 
@@ -427,6 +546,6 @@ public final class PackedVirtqueue implements Virtqueue {
     public String toString() {
         return "PackedVirtqueue[" + index + ", size " + size + ", avail " + nextAvail + (availWrap ? "/1" : "/0")
                 + ", used " + nextUsed + (usedWrap ? "/1" : "/0") + ", free " + numFree + (eventIdx ? ", event-idx" : "")
-                + "]";
+                + (inOrder ? ", in order" : "") + "]";
     }
 }

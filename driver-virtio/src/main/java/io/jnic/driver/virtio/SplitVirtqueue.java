@@ -28,6 +28,17 @@ import java.util.Objects;
  * broken and every later call throws {@link VirtioException} naming what it did; the driver must then reset the
  * device (an entry that names no outstanding head cannot be matched with a buffer).
  *
+ * <p>In order ({@link #inOrder()}, VIRTIO_F_IN_ORDER, 2.7.9): chosen when the queue is set up. Avail position
+ * {@code p} always uses descriptor {@code p mod size}, so the available ring is written once, here ({@code ring[i]
+ * = i}), there is no free list to walk on add or poll, and the buffers come back in the order they were added. The
+ * device may write one used entry for a batch: the entry at the batch's first position names the last buffer of the
+ * batch, used->idx moves by the batch's size. A batch's other buffers come back with the length they offered when
+ * device-writable (as Linux's in-order ring reports them; 0 for device-readable ones), its last with the entry's.
+ * In-order queues take one-descriptor buffers only (the virtio-net data queues use nothing else).
+ *
+ * <p>{@link #addBurst} and {@link #poll} work per burst: one used->idx read (acquire), one avail->idx publication
+ * (release, {@link #publish()}), one notification check ({@link #kickNeeded()}) per burst.
+ *
  * <p>Single-threaded: one thread adds and polls (virtio queues have exactly one driver-side owner). No
  * allocation after construction.
  */
@@ -75,6 +86,11 @@ public final class SplitVirtqueue implements Virtqueue {
     private final long usedOff;
     private final boolean eventIdx;
     private final boolean legacy;
+    /** VIRTIO_F_IN_ORDER: descriptor = avail position mod size (see the class comment). */
+    private final boolean inOrder;
+    /** In order: the descriptor named by the used entry of the batch being consumed (-1: none), and its length. */
+    private int batchLast = NONE;
+    private int batchLen;
 
     /** Next free descriptor after each descriptor (our shadow of the free list; the device never sees it). */
     private final int[] nextFree;
@@ -106,7 +122,13 @@ public final class SplitVirtqueue implements Virtqueue {
      * @param startIndex first avail/used index (0 for a fresh device; vhost-user SET_VRING_BASE may restore another)
      */
     public SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex) {
-        this(index, size, mem, baseIova, eventIdx, startIndex, null, false, false);
+        this(index, size, mem, baseIova, eventIdx, startIndex, null, false, false, false);
+    }
+
+    /** As {@link #SplitVirtqueue(int, int, MemorySegment, long, boolean, int)}, for a device with VIRTIO_F_IN_ORDER. */
+    public static SplitVirtqueue inOrder(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx,
+            int startIndex) {
+        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, startIndex, null, false, false, true);
     }
 
     /**
@@ -114,7 +136,7 @@ public final class SplitVirtqueue implements Virtqueue {
      * PCI devices: {@code mem} and {@code baseIova} must be 4096-byte aligned. Starts at index 0.
      */
     public static SplitVirtqueue legacy(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx) {
-        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, 0, null, false, true);
+        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, 0, null, false, true, false);
     }
 
     /**
@@ -124,8 +146,18 @@ public final class SplitVirtqueue implements Virtqueue {
      */
     public SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex,
             MemorySegment state) {
+        this(index, size, mem, baseIova, eventIdx, startIndex, state, false);
+    }
+
+    /**
+     * As {@link #SplitVirtqueue(int, int, MemorySegment, long, boolean, int, MemorySegment)}, in order when
+     * {@code inOrder} (VIRTIO_F_IN_ORDER was negotiated; recorded in the state for whoever resumes the queue).
+     */
+    public SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex,
+            MemorySegment state, boolean inOrder) {
         this(index, size, mem, baseIova, eventIdx, startIndex,
-                VirtqueueState.format(Objects.requireNonNull(state, "state"), index, size, startIndex), false, false);
+                VirtqueueState.format(Objects.requireNonNull(state, "state"), index, size, startIndex, inOrder), false,
+                false, inOrder);
     }
 
     /**
@@ -133,18 +165,18 @@ public final class SplitVirtqueue implements Virtqueue {
      * this object's view (free descriptors, tokens, indices) is rebuilt from the ring and {@code state}, which
      * must be consistent (the previous driver let go of the queue, or {@link VirtqueueState#recover} ran after it
      * died). Interrupts start suppressed (poll mode); the caller should notify the device once, in case the
-     * previous driver published buffers without notifying.
+     * previous driver published buffers without notifying. In order when the state says so.
      */
     public static SplitVirtqueue resume(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx,
             VirtqueueState state) {
         if (state.size() != size) {
             throw new IllegalArgumentException("queue state of " + state.size() + " entries for a queue of " + size);
         }
-        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, 0, state, true, false);
+        return new SplitVirtqueue(index, size, mem, baseIova, eventIdx, 0, state, true, false, state.inOrder());
     }
 
     private SplitVirtqueue(int index, int size, MemorySegment mem, long baseIova, boolean eventIdx, int startIndex,
-            VirtqueueState state, boolean resume, boolean legacy) {
+            VirtqueueState state, boolean resume, boolean legacy, boolean inOrder) {
         if (size < 1 || size > MAX_SIZE || Integer.bitCount(size) != 1) {
             throw new IllegalArgumentException("queue size " + size + " must be a power of two in 1.." + MAX_SIZE);
         }
@@ -168,6 +200,7 @@ public final class SplitVirtqueue implements Virtqueue {
         this.usedOff = legacy ? legacyUsedOffset(size) : usedOffset(size);
         this.eventIdx = eventIdx;
         this.legacy = legacy;
+        this.inOrder = inOrder;
         this.nextFree = new int[size];
         this.tokens = new long[size];
         this.chainLength = new int[size];
@@ -181,6 +214,10 @@ public final class SplitVirtqueue implements Virtqueue {
         this.mem.fill((byte) 0);
         for (int i = 0; i < size; i++) {
             nextFree[i] = i + 1 < size ? i + 1 : NONE;
+            if (inOrder) {
+                // fixed for good: position p uses descriptor p mod size
+                this.mem.set(U16, availOff + AVAIL_RING + 2L * i, (short) i);
+            }
         }
         freeHead = 0;
         numFree = size;
@@ -213,6 +250,27 @@ public final class SplitVirtqueue implements Virtqueue {
         availIdx = publishedAvail = kickedAvail = avail;
         lastUsed = state.lastUsed();
         int outstanding = (avail - lastUsed) & 0xFFFF;
+        if (inOrder) {
+            int b = state.batchLast();
+            if (b != NONE && (b < 0 || b >= size || ((b - lastUsed) & mask) >= outstanding)) {
+                throw new VirtioException("virtqueue " + index + ": the shared state records a partly consumed batch"
+                        + " up to descriptor " + b + ", which is not among the " + outstanding
+                        + " outstanding from position " + (lastUsed & 0xFFFF));
+            }
+            batchLast = b;
+            batchLen = state.batchLength();
+        }
+        if (inOrder && outstanding <= size) {
+            // the outstanding heads must be exactly the positions lastUsed..avail-1 (mod size)
+            for (int k = 0; k < outstanding; k++) {
+                int h = (lastUsed + k) & mask;
+                if (!inFlight[h]) {
+                    throw new VirtioException("virtqueue " + index + ": in-order position "
+                            + ((lastUsed + k) & 0xFFFF) + " (descriptor " + h + ") is outstanding in the ring but not in"
+                            + " the shared state (a driver died without recovery?)");
+                }
+            }
+        }
         if (outstanding != size - numFree) {
             throw new VirtioException("virtqueue " + index + ": the shared state records " + (size - numFree)
                     + " outstanding buffers, but the ring has " + outstanding + " between used " + lastUsed + " and avail "
@@ -258,6 +316,12 @@ public final class SplitVirtqueue implements Virtqueue {
     @Override
     public int index() {
         return index;
+    }
+
+    /** VIRTIO_F_IN_ORDER: descriptor = avail position mod size, used buffers in the order they were added. */
+    @Override
+    public boolean inOrder() {
+        return inOrder;
     }
 
     /** True for the legacy layout (used ring 4096-aligned after the avail ring). */
@@ -336,6 +400,10 @@ public final class SplitVirtqueue implements Virtqueue {
         if (numFree == 0) {
             return false;
         }
+        if (inOrder) {
+            putInOrder(iova, length, deviceWritable ? DESC_F_WRITE : 0, token);
+            return true;
+        }
         int head = freeHead;
         freeHead = nextFree[head];
         numFree--;
@@ -357,6 +425,52 @@ public final class SplitVirtqueue implements Virtqueue {
     }
 
     /**
+     * Adds {@code n} one-descriptor buffers at once: {@code iovas[off..]}, {@code lengths[off..]} bytes, tokens
+     * {@code tokens[off..]}, all device-writable or all device-readable; as many as there are free descriptors.
+     * Not visible to the device until {@link #publish()}.
+     *
+     * @return how many were added (fewer than {@code n} when the ring filled)
+     */
+    @Override
+    public int addBurst(long[] iovas, int[] lengths, long[] tokens, int off, int n, boolean deviceWritable) {
+        checkUsable();
+        int k = Math.min(n, numFree);
+        if (k <= 0) {
+            return 0;
+        }
+        Objects.checkFromIndexSize(off, k, iovas.length);
+        Objects.checkFromIndexSize(off, k, lengths.length);
+        Objects.checkFromIndexSize(off, k, tokens.length);
+        short flags = (short) (deviceWritable ? DESC_F_WRITE : 0);
+        if (inOrder) {
+            for (int i = off; i < off + k; i++) {
+                putInOrder(iovas[i], lengths[i], flags, tokens[i]);
+            }
+            return k;
+        }
+        for (int i = off; i < off + k; i++) {
+            add(iovas[i], lengths[i], deviceWritable, tokens[i]);
+        }
+        return k;
+    }
+
+    /** In order: the next position's fixed descriptor (the caller checked there is one free). */
+    private void putInOrder(long iova, int length, int flags, long token) {
+        int slot = availIdx & mask;
+        long d = (long) slot * DESC_SIZE;
+        mem.set(U64, d + DESC_ADDR, iova);
+        mem.set(U32, d + DESC_LEN, length);
+        mem.set(U16, d + DESC_FLAGS, (short) flags); // next stays 0: never chained
+        tokens[slot] = token;
+        writable[slot] = flags != 0 ? length : 0;
+        if (state != null) {
+            state.added(slot, token, availIdx);
+        }
+        numFree--;
+        availIdx++; // the avail ring already names the slot
+    }
+
+    /**
      * Adds a chain of {@code n} descriptors: device-readable ones first, then device-writable ones (2.7.4.2).
      *
      * @return false when fewer than {@code n} descriptors are free
@@ -375,6 +489,13 @@ public final class SplitVirtqueue implements Virtqueue {
         if (state != null && n > 1) {
             throw new UnsupportedOperationException("virtqueue " + index + " records its state for other processes, "
                     + "which holds one-descriptor buffers only");
+        }
+        if (inOrder) {
+            if (n > 1) {
+                throw new UnsupportedOperationException("virtqueue " + index + " runs in order (fixed descriptor per "
+                        + "position), which takes one-descriptor buffers only");
+            }
+            return add(iovas[0], lengths[0], deviceWritable[0], token);
         }
         if (numFree < n) {
             return false;
@@ -468,10 +589,75 @@ public final class SplitVirtqueue implements Virtqueue {
      */
     @Override
     public int poll(long[] tokensOut, int[] lengthsOut, int off, int max) {
-        int n = Math.min(usedCount(), max);
-        if (n == 0) {
+        int used = usedCount(); // used->idx read once (acquire) for the burst
+        int n = Math.min(used, max);
+        if (n <= 0) {
             return 0;
         }
+        Objects.checkFromIndexSize(off, n, tokensOut.length);
+        Objects.checkFromIndexSize(off, n, lengthsOut.length);
+        if (inOrder) {
+            pollInOrder(tokensOut, lengthsOut, off, n, used);
+        } else {
+            pollAny(tokensOut, lengthsOut, off, n);
+        }
+        if (eventIdx && interruptsEnabled) {
+            mem.set(U16, availOff + AVAIL_RING + 2L * size, (short) lastUsed);
+        }
+        if (state != null) {
+            if (inOrder) {
+                state.batch(batchLast, batchLen); // a batch left half-consumed: the next driver must know it
+            }
+            state.consumed(lastUsed);
+        }
+        return n;
+    }
+
+    /**
+     * In order (2.7.9): the buffers are the next {@code n} positions; a used entry is read at the first position of
+     * each batch and names the batch's last descriptor, which must lie within the {@code avail} entries used->idx
+     * says are there.
+     */
+    private void pollInOrder(long[] tokensOut, int[] lengthsOut, int off, int n, int avail) {
+        int p = lastUsed;
+        for (int i = 0; i < n; i++, p++) {
+            int slot = p & mask;
+            if (batchLast == NONE) {
+                long e = usedOff + USED_RING + (long) USED_ELEM_SIZE * slot;
+                int id = mem.get(U32, e);
+                int len = mem.get(U32, e + 4);
+                int left = avail - i; // entries used->idx covers from position p on
+                if (id < 0 || id >= size || ((id - slot) & mask) >= left) {
+                    // lastUsed stays: every buffer still outstanding goes back with drainOutstanding after the reset
+                    fail("used ring entry " + (p & 0xFFFF) + " names descriptor " + Integer.toUnsignedString(id)
+                            + (id >= 0 && id < size ? ", beyond the " + left
+                                    + " buffers used->idx returns from there in order" : ", outside the queue of " + size));
+                }
+                batchLast = id;
+                batchLen = len;
+            }
+            int len;
+            if (slot == batchLast) {
+                batchLast = NONE;
+                len = batchLen;
+                if (len < 0 || len > writable[slot]) {
+                    badLengths++;
+                    len = -1;
+                }
+            } else {
+                len = writable[slot]; // inside a batch: no entry of its own
+            }
+            tokensOut[off + i] = tokens[slot];
+            lengthsOut[off + i] = len;
+            if (state != null) {
+                state.released(slot);
+            }
+        }
+        lastUsed = p;
+        numFree += n;
+    }
+
+    private void pollAny(long[] tokensOut, int[] lengthsOut, int off, int n) {
         for (int i = 0; i < n; i++) {
             long e = usedOff + USED_RING + (long) USED_ELEM_SIZE * (lastUsed & mask);
             int id = mem.get(U32, e);
@@ -491,13 +677,6 @@ public final class SplitVirtqueue implements Virtqueue {
             release(id);
             lastUsed++;
         }
-        if (eventIdx && interruptsEnabled) {
-            mem.set(U16, availOff + AVAIL_RING + 2L * size, (short) lastUsed);
-        }
-        if (state != null) {
-            state.consumed(lastUsed);
-        }
-        return n;
     }
 
     private void release(int head) {
@@ -545,6 +724,20 @@ public final class SplitVirtqueue implements Virtqueue {
     /** Tokens of every outstanding buffer (to free them on shutdown); returns how many. */
     @Override
     public int drainOutstanding(long[] tokensOut) {
+        if (inOrder) {
+            int n = size - numFree;
+            for (int k = 0; k < n; k++) {
+                int slot = (lastUsed + k) & mask;
+                tokensOut[k] = tokens[slot];
+                if (state != null) {
+                    state.released(slot);
+                }
+            }
+            lastUsed += n;
+            numFree = size;
+            batchLast = NONE;
+            return n;
+        }
         int n = 0;
         for (int i = 0; i < size; i++) {
             if (inFlight[i]) {
@@ -575,6 +768,7 @@ public final class SplitVirtqueue implements Virtqueue {
     @Override
     public String toString() {
         return "SplitVirtqueue[" + index + ", size " + size + ", avail " + (publishedAvail & 0xFFFF) + ", used "
-                + (lastUsed & 0xFFFF) + ", free " + numFree + (eventIdx ? ", event-idx" : "") + "]";
+                + (lastUsed & 0xFFFF) + ", free " + numFree + (eventIdx ? ", event-idx" : "")
+                + (inOrder ? ", in order" : "") + "]";
     }
 }

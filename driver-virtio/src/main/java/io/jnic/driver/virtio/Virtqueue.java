@@ -45,6 +45,24 @@ public interface Virtqueue {
     /** Adds a one-descriptor buffer (visible to the device after {@link #publish()} at the latest); false when full. */
     boolean add(long iova, int length, boolean deviceWritable, long token);
 
+    /**
+     * Adds up to {@code n} one-descriptor buffers ({@code iovas[off..]}, {@code lengths[off..]},
+     * {@code tokens[off..]}), all device-writable or all device-readable, as many as fit; returns how many. Rings
+     * override it to do per burst what {@link #add} does per buffer.
+     */
+    default int addBurst(long[] iovas, int[] lengths, long[] tokens, int off, int n, boolean deviceWritable) {
+        int k = 0;
+        while (k < n && add(iovas[off + k], lengths[off + k], deviceWritable, tokens[off + k])) {
+            k++;
+        }
+        return k;
+    }
+
+    /** Whether buffers come back in the order they were added (VIRTIO_F_IN_ORDER negotiated and used). */
+    default boolean inOrder() {
+        return false;
+    }
+
     /** Adds a chain of {@code n} descriptors, device-readable first; false when fewer than {@code n} are free. */
     boolean addChain(long[] iovas, int[] lengths, boolean[] deviceWritable, int n, long token);
 

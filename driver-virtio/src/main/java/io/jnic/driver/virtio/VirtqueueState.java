@@ -18,22 +18,35 @@ import java.nio.ByteOrder;
  * returned but not consumed, or added but never published. Only one-descriptor chains are recorded (the
  * virtio-net data queues use nothing else).
  *
+ * <p>An in-order queue (VIRTIO_F_IN_ORDER, {@link #inOrder()}) uses descriptor {@code p mod size} for avail position
+ * {@code p}, and its device may write one used entry for a batch of buffers (2.7.9), so the heads it returned are
+ * the positions between the consumption point and used->idx, not the ids of the used entries; the flag is recorded
+ * here so that a process resuming or recovering the queue reads it the same way.
+ *
  * <pre>
  * memzone of {@link #bytes(int)} bytes, little-endian
- *  0 magic u32 "JVQS"   4 version u16   6 reserved u16   8 size u32   12 queue index u32
+ *  0 magic u32 "JVQS"   4 version u16   6 flags u16 (bit 0: in order)   8 size u32   12 queue index u32
  * 16 last used u32: free-running used index up to which the driver consumed (release store after each poll)
+ * 20 batch last i32: in order, the descriptor the used entry of a batch a poll took only part of names, else -1
+ * 24 batch length u32: that entry's length (with 20, written before the release store of 16)
  * 64 tokens u64[size]: the token of chain head i while it is outstanding, 0 when the descriptor is free
  * 64 + 8 size: positions u16[size]: the 16-bit avail index at which head i was added
  * </pre>
  */
 public final class VirtqueueState {
     static final int MAGIC = 0x5351564a; // "JVQS"
-    static final int VERSION = 1;
+    /** 2: flags (in order) in the former reserved field. */
+    static final int VERSION = 2;
+    /** The queue uses VIRTIO_F_IN_ORDER: head = avail position mod size, used heads are positions. */
+    static final int FLAG_IN_ORDER = 1;
     private static final long OFF_MAGIC = 0;
     private static final long OFF_VERSION = 4;
+    private static final long OFF_FLAGS = 6;
     private static final long OFF_SIZE = 8;
     private static final long OFF_INDEX = 12;
     private static final long OFF_LAST_USED = 16;
+    private static final long OFF_BATCH_LAST = 20;
+    private static final long OFF_BATCH_LEN = 24;
     private static final long OFF_TOKENS = 64;
 
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -46,11 +59,13 @@ public final class VirtqueueState {
     private final MemorySegment seg;
     private final int size;
     private final long positions;
+    private final boolean inOrder;
 
     private VirtqueueState(MemorySegment seg, int size) {
         this.seg = seg;
         this.size = size;
         this.positions = OFF_TOKENS + 8L * size;
+        this.inOrder = (seg.get(U16, OFF_FLAGS) & FLAG_IN_ORDER) != 0;
     }
 
     /** Bytes of state a queue of {@code size} entries needs. */
@@ -60,13 +75,20 @@ public final class VirtqueueState {
 
     /** Formats {@code seg} for queue {@code index} of {@code size} entries: nothing outstanding, nothing consumed. */
     public static VirtqueueState format(MemorySegment seg, int index, int size, int startIndex) {
+        return format(seg, index, size, startIndex, false);
+    }
+
+    /** As {@link #format(MemorySegment, int, int, int)}, for an in-order queue when {@code inOrder}. */
+    public static VirtqueueState format(MemorySegment seg, int index, int size, int startIndex, boolean inOrder) {
         check(seg, size);
         MemorySegment s = seg.asSlice(0, bytes(size));
         s.fill((byte) 0);
         s.set(U16, OFF_VERSION, (short) VERSION);
+        s.set(U16, OFF_FLAGS, (short) (inOrder ? FLAG_IN_ORDER : 0));
         s.set(U32, OFF_SIZE, size);
         s.set(U32, OFF_INDEX, index);
         s.set(U32, OFF_LAST_USED, startIndex & 0xFFFF);
+        s.set(U32, OFF_BATCH_LAST, -1);
         U32_VH.setRelease(s, OFF_MAGIC, MAGIC);
         return new VirtqueueState(s, size);
     }
@@ -104,6 +126,11 @@ public final class VirtqueueState {
         return size;
     }
 
+    /** The queue runs in order (VIRTIO_F_IN_ORDER): see the class comment. */
+    public boolean inOrder() {
+        return inOrder;
+    }
+
     // ---- write-through from SplitVirtqueue (hot path: plain stores, one release to order them)
 
     void added(int head, long token, int availPosition) {
@@ -117,6 +144,26 @@ public final class VirtqueueState {
 
     void consumed(int lastUsed) {
         U32_VH.setRelease(seg, OFF_LAST_USED, lastUsed & 0xFFFF);
+    }
+
+    /**
+     * In order: the batch a poll stopped inside of ({@code last} = the descriptor its used entry named, -1 for
+     * none), so that whoever drives the queue next does not read a used entry the device skipped. Followed by
+     * {@link #consumed}, whose release store publishes both.
+     */
+    void batch(int last, int length) {
+        seg.set(U32, OFF_BATCH_LAST, last);
+        seg.set(U32, OFF_BATCH_LEN, length);
+    }
+
+    /** In order: the descriptor named by the used entry of a partly consumed batch, or -1 (see {@link #batch}). */
+    public int batchLast() {
+        return seg.get(U32, OFF_BATCH_LAST);
+    }
+
+    /** The length that entry reported. */
+    public int batchLength() {
+        return seg.get(U32, OFF_BATCH_LEN);
     }
 
     // ---- reading (attach, recovery)
@@ -167,6 +214,16 @@ public final class VirtqueueState {
         long[] release = new long[size];
         int nr = 0;
         for (int k = 0; k < pending; k++) {
+            if (inOrder) {
+                // the device may have written one entry per batch: the returned heads are the positions themselves
+                int h = (last + k) & (size - 1);
+                long t = token(h);
+                if (t != 0) {
+                    release[nr++] = t;
+                    released(h);
+                }
+                continue;
+            }
             long e = usedOff + SplitVirtqueue.USED_RING + (long) SplitVirtqueue.USED_ELEM_SIZE * ((last + k) & (size - 1));
             int id = ring.get(U32, e);
             if (id < 0 || id >= size) {
@@ -194,6 +251,7 @@ public final class VirtqueueState {
                 posted[np++] = t;
             }
         }
+        batch(-1, 0); // used->idx ends a batch: nothing of one is left over
         consumed(used);
         return new Recovery(java.util.Arrays.copyOf(release, nr), java.util.Arrays.copyOf(posted, np), used);
     }

@@ -12,15 +12,18 @@
  *   <li>{@link io.jnic.driver.virtio.SplitVirtqueue}: the driver side of a split virtqueue (2.7) in DMA memory:
  *       free list kept privately, every used-ring entry checked (id, length, used index), notification
  *       suppression both ways with or without VIRTIO_F_EVENT_IDX, 16-bit index wrap-around; also in the legacy
- *       layout (used ring 4096-aligned) for legacy PCI.</li>
+ *       layout (used ring 4096-aligned) for legacy PCI. With VIRTIO_F_IN_ORDER (2.7.9, chosen at queue setup) a
+ *       fixed descriptor per ring position and no free list; one used entry may return a batch. Bursts: one
+ *       used->idx read, one avail->idx publication and one notification check per burst.</li>
  *   <li>{@link io.jnic.driver.virtio.PackedVirtqueue}: the driver side of a packed virtqueue (2.8): AVAIL/USED
  *       flags against both wrap counters, buffer ids of our own, chains skipped as the device skips them, every
- *       used descriptor checked, driver/device event suppression (ENABLE, DISABLE, DESC with EVENT_IDX).
+ *       used descriptor checked, driver/device event suppression (ENABLE, DISABLE, DESC with EVENT_IDX); in order
+ *       with VIRTIO_F_IN_ORDER (buffer id = position, one used descriptor may return a batch).
  *       Negotiated over virtio-user when asked ({@code packed_vq=1}); PCI transports do not offer it yet.</li>
  *   <li>{@link io.jnic.driver.virtio.Virtqueue}: what the two have in common, all device drivers use.</li>
  * </ul>
  *
- * <p>Not implemented: indirect descriptors (VIRTIO_F_INDIRECT_DESC never accepted), IN_ORDER,
+ * <p>Not implemented: indirect descriptors (VIRTIO_F_INDIRECT_DESC never accepted),
  * NOTIFICATION_DATA, packed rings over PCI. Queues run in poll mode; interrupt suppression is requested on every
  * queue.
  *

@@ -113,6 +113,90 @@ class PackedVirtqueueTest {
         return new PackedVirtqueue(0, size, m, IOVA, eventIdx);
     }
 
+    /**
+     * In order: buffer id = ring position; the device returns random batches with one used descriptor each (at the
+     * batch's first position, naming its last id) and leaves the rest of the batch as it was, over many laps of a
+     * ring whose size is no power of two; the driver takes them in random partial polls.
+     */
+    @Test
+    void inOrderBatchesGoRoundManyLaps() {
+        int size = 6;
+        MemorySegment m = arena.allocate(PackedVirtqueue.bytes(size), 64);
+        PackedVirtqueue q = new PackedVirtqueue(0, size, m, IOVA, false, true);
+        assertTrue(q.inOrder());
+        Device dev = new Device(q);
+        java.util.Random rnd = new java.util.Random(11);
+        java.util.ArrayDeque<int[]> held = new java.util.ArrayDeque<>(); // device: {id, offered}
+        java.util.ArrayDeque<long[]> expected = new java.util.ArrayDeque<>(); // driver: {token, length}
+        long[] t = new long[8];
+        int[] l = new int[8];
+        long next = 1;
+        int done = 0;
+        while (done < 30_000) { // 5000 laps
+            int add = rnd.nextInt(size + 2);
+            for (int i = 0; i < add; i++) {
+                int pos = q.availIndex() & 0x7FFF;
+                if (!q.add(0x2000 + 64L * pos, 100 + pos, true, next)) {
+                    assertEquals(0, q.freeCount());
+                    break;
+                }
+                next++;
+            }
+            q.publish();
+            int[] b;
+            while ((b = dev.takeAvail()) != null) {
+                assertEquals(1, b[1]);
+                held.add(new int[] {b[0], b[2]});
+            }
+            int give = held.isEmpty() ? 0 : rnd.nextInt(held.size() + 1);
+            while (give > 0) {
+                int k = 1 + rnd.nextInt(give);
+                int[] last = null;
+                for (int i = 0; i < k; i++) {
+                    int[] h = held.poll();
+                    expected.add(new long[] {h[0], i == k - 1 ? -2 : h[1]});
+                    last = h;
+                }
+                int len = rnd.nextInt(last[1] + 1);
+                expected.peekLast()[1] = len;
+                dev.use(last[0], k, len, true); // one used descriptor for k buffers; the device skips the other k-1
+                give -= k;
+            }
+            int avail = q.usedCount();
+            assertEquals(expected.size(), avail, "usedCount counts whole batches from their heads");
+            int max = 1 + rnd.nextInt(8);
+            int n = q.poll(t, l, 0, max);
+            assertEquals(Math.min(max, avail), n);
+            for (int i = 0; i < n; i++) {
+                long[] e = expected.poll();
+                long tok = t[i];
+                int id = (int) ((tok - 1) % size); // tokens were handed out in position order from 1
+                assertEquals(e[0], id, "in order: token " + tok + " sat at position " + id);
+                assertEquals((int) e[1], l[i], "length of token " + tok);
+            }
+            done += n;
+        }
+        assertEquals(0, q.badLengths());
+    }
+
+    @Test
+    void inOrderBatchBeyondWhatIsOutstandingBreaksTheQueue() {
+        MemorySegment m = arena.allocate(PackedVirtqueue.bytes(8), 64);
+        PackedVirtqueue q = new PackedVirtqueue(0, 8, m, IOVA, false, true);
+        Device dev = new Device(q);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(q.add(0x2000, 64, false, i + 1));
+        }
+        assertThrows(UnsupportedOperationException.class, () -> q.addChain(new long[] {1, 2}, new int[] {1, 1},
+                new boolean[] {false, true}, 2, 9));
+        q.publish();
+        dev.takeAvail();
+        dev.use(5, 1, 0, false); // a batch of 6 when 3 are outstanding
+        VirtioException e = assertThrows(VirtioException.class, () -> q.poll(new long[8], new int[8], 0, 8));
+        assertEquals("virtqueue 0: the device broke the packed-ring rules: used descriptor at 0 names buffer id 5, beyond"
+                + " the 3 buffers outstanding from there in order; reset the device", e.getMessage());
+    }
+
     @Test
     void buffersGoRoundManyLapsWithTheWrapCounters() {
         PackedVirtqueue q = queue(8, false);

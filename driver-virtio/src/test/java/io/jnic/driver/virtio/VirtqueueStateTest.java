@@ -3,6 +3,7 @@ package io.jnic.driver.virtio;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -100,8 +101,14 @@ class VirtqueueStateTest {
         VirtqueueState.format(st, 2, 64, 0);
         VirtioException e = assertThrows(VirtioException.class, () -> VirtqueueState.attach(st, 3, 64));
         assertEquals("virtqueue 3: the shared queue state is not one of this build for a queue of 64 entries (magic "
-                + "0x5351564a, version 1, size 64, queue 2); is the port started by a primary of the same jnic build?",
+                + "0x5351564a, version 2, size 64, queue 2); is the port started by a primary of the same jnic build?",
                 e.getMessage());
+        // a state of the build before in-order queues (version 1: no flags) is refused, not misread
+        st.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 4, (short) 1);
+        e = assertThrows(VirtioException.class, () -> VirtqueueState.attach(st, 2, 64));
+        assertTrue(e.getMessage().contains("version 1, size 64, queue 2"), e.getMessage());
+        st.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 4, (short) 2);
+        VirtqueueState.attach(st, 2, 64);
         st.set(java.lang.foreign.ValueLayout.JAVA_INT, 8, 100);
         e = assertThrows(VirtioException.class, () -> VirtqueueState.recordedSize(st));
         assertEquals("queue state records a queue of 100 entries, which is no power of two in 1..32768 or does not fit "

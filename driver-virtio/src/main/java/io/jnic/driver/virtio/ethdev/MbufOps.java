@@ -6,6 +6,7 @@ import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.Mempool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * Mbufs as virtio-net buffers: the 12-byte virtio-net header sits in the mbuf's headroom, right in front of the
@@ -14,13 +15,23 @@ import java.lang.foreign.ValueLayout;
  * (it holds a flyweight); no allocation.
  */
 final class MbufOps implements BufferOps {
+    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private final Mempool pool;
     private final int lcore;
+    private final int port;
     private final Mbuf m = new Mbuf();
 
+    /** Transmit side (and receive without a port to record). */
     MbufOps(Mempool pool, int lcore) {
+        this(pool, lcore, Mbuf.PORT_INVALID);
+    }
+
+    /** Receive side: received mbufs record {@code port} as their input port. */
+    MbufOps(Mempool pool, int lcore, int port) {
         this.pool = pool;
         this.lcore = lcore;
+        this.port = port;
     }
 
     @Override
@@ -52,6 +63,33 @@ final class MbufOps implements BufferOps {
     public int room(long token) {
         m.wrap(token);
         return VirtioNetSpec.HDR_SIZE + m.dataLen() + m.tailroom();
+    }
+
+    /** One lookup per fresh mbuf: its data IOVA (less the header) and the room from there to the buffer's end. */
+    @Override
+    public void prepareReceive(long[] tokens, int off, int n, long[] iovas, int[] rooms) {
+        Mbuf b = m;
+        for (int i = off; i < off + n; i++) {
+            b.wrap(tokens[i]);
+            int head = b.headroom(); // fresh: data_len 0, so the room is the buffer past the headroom
+            iovas[i] = b.bufIova() + head - VirtioNetSpec.HDR_SIZE;
+            rooms[i] = VirtioNetSpec.HDR_SIZE + b.pool().bufLen() - head;
+        }
+    }
+
+    /** One lookup per frame: num_buffers from the header in the headroom, then the mbuf's lengths and port. */
+    @Override
+    public int received(long token, int frameLength, boolean mergeable) {
+        Mbuf b = m.wrap(token);
+        int nb = 1;
+        if (mergeable) {
+            long hdr = b.dataPosition() - VirtioNetSpec.HDR_SIZE;
+            nb = Short.toUnsignedInt(b.pool().segment().get(LE16, hdr + VirtioNetSpec.HDR_NUM_BUFFERS));
+        }
+        if (nb == 1) {
+            b.dataLen(frameLength).pktLen(frameLength).port(port);
+        }
+        return nb;
     }
 
     @Override

@@ -15,7 +15,6 @@ import java.lang.foreign.ValueLayout;
  * mbuf's headroom. One thread; reusable scratch arrays, no allocation once they have grown.
  */
 final class VirtioBursts {
-    private final int portId;
     private final int lcore;
     private final Mbuf mbuf = new Mbuf();
     private long[] scratchTokens = new long[64];
@@ -24,8 +23,7 @@ final class VirtioBursts {
     /** Mbufs transmit could not carry (multi-segment, shared, no headroom): freed and counted. */
     long txDropped;
 
-    VirtioBursts(int portId, int lcore) {
-        this.portId = portId;
+    VirtioBursts(int lcore) {
         this.lcore = lcore;
     }
 
@@ -37,11 +35,7 @@ final class VirtioBursts {
         }
         int[] lens = lengths(batch.capacity());
         long[] h = batch.handles();
-        int got = q.receive(h, have, lens, room);
-        Mbuf m = mbuf;
-        for (int i = have; i < have + got; i++) {
-            m.wrap(h[i]).dataLen(lens[i]).pktLen(lens[i]).port(portId);
-        }
+        int got = q.receive(h, have, lens, room); // the queue's MbufOps set each mbuf's lengths and port
         batch.count(have + got);
         return got;
     }
@@ -61,18 +55,21 @@ final class VirtioBursts {
         for (int i = 0; i < count; i++) {
             // one lookup per packet: check it, zero the header in its headroom, note the header's IOVA
             m.wrap(h[i]);
-            if (m.nbSegs() != 1 || m.headroom() < VirtioNetSpec.HDR_SIZE || m.refcnt() != 1) {
+            int head = m.headroom(); // data_off, read (and checked) once
+            if (m.nbSegs() != 1 || head < VirtioNetSpec.HDR_SIZE || m.refcnt() != 1) {
                 Mempool.free(h[i], lcore); // cannot carry it: counted, not left to block the queue
                 dropped++;
                 continue;
             }
+            // the header goes in the headroom and is zeroed per packet, as DPDK's in-order path does (a fixed
+            // per-slot header would cost a second descriptor per packet, halving what the ring holds)
             MemorySegment seg = m.pool().segment();
             long hdr = m.dataPosition() - VirtioNetSpec.HDR_SIZE;
             seg.set(ValueLayout.JAVA_LONG_UNALIGNED, hdr, 0L);
             seg.set(ValueLayout.JAVA_INT_UNALIGNED, hdr + 8, 0);
             tok[ok] = h[i];
-            iovas[ok] = m.dataIova() - VirtioNetSpec.HDR_SIZE;
-            lens[ok++] = m.dataLen();
+            iovas[ok] = m.bufIova() + head - VirtioNetSpec.HDR_SIZE;
+            lens[ok++] = VirtioNetSpec.HDR_SIZE + m.dataLen(); // the descriptor: header and frame
         }
         txDropped += dropped;
         int sent = q.transmitPrepared(tok, iovas, lens, ok);

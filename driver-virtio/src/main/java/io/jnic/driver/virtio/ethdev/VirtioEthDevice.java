@@ -44,7 +44,8 @@ public final class VirtioEthDevice extends EthDevice {
     private final int maxRing;
     private final MacAddress mac;
     private final int lcore;
-    private final VirtioBursts bursts;
+    /** One per queue pair: lcores may burst on different queues of the port at once (scratch arrays, flyweight). */
+    private VirtioBursts[] bursts = new VirtioBursts[0];
     private Mempool[] pools = new Mempool[0];
     private int ringSize;
     private int pairs;
@@ -60,7 +61,6 @@ public final class VirtioEthDevice extends EthDevice {
         this.driverName = driverName;
         this.transport = transport;
         this.lcore = lcore;
-        this.bursts = new VirtioBursts(ctx.portId(), lcore);
         long f = transport.deviceFeatures();
         this.maxPairs = Virtio.has(f, VirtioNetSpec.F_MQ) && Virtio.has(f, VirtioNetSpec.F_CTRL_VQ)
                 ? Math.max(1, transport.readConfig(VirtioNetSpec.CFG_MAX_VIRTQUEUE_PAIRS, 2)) : 1;
@@ -134,8 +134,16 @@ public final class VirtioEthDevice extends EthDevice {
         } else if (transport instanceof LegacyPciTransport legacy) {
             legacy.mapMemory();
         }
+        if (bursts.length < pairs) { // grown, never replaced: their drop counts feed the port's statistics
+            VirtioBursts[] b = java.util.Arrays.copyOf(bursts, pairs);
+            for (int q = bursts.length; q < pairs; q++) {
+                b[q] = new VirtioBursts(lcore);
+            }
+            bursts = b;
+        }
         Mempool first = pools.length > 0 && pools[0] != null ? pools[0] : null;
-        net = VirtioNet.open(transport, ctx.memory(), p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore),
+        net = VirtioNet.open(transport, ctx.memory(),
+                p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore, portId),
                 new MbufOps(first, lcore), new VirtioNet.Config(ctx.memzoneName("virtio"), pairs, ringSize, true));
         if (promisc && net.has(VirtioNetSpec.F_CTRL_RX)) {
             net.setPromiscuous(true);
@@ -243,13 +251,13 @@ public final class VirtioEthDevice extends EthDevice {
     @Override
     public int rxBurst(int q, MbufBatch batch) {
         VirtioNet n = net;
-        return n == null ? 0 : bursts.rx(n.rx(q), batch);
+        return n == null ? 0 : bursts[q].rx(n.rx(q), batch);
     }
 
     @Override
     public int txBurst(int q, MbufBatch batch) {
         VirtioNet n = net;
-        return n == null ? 0 : bursts.tx(n.tx(q), batch);
+        return n == null ? 0 : bursts[q].tx(n.tx(q), batch);
     }
 
     /**
@@ -387,7 +395,9 @@ public final class VirtioEthDevice extends EthDevice {
                 }
             }
         }
-        now.oerrors += bursts.txDropped;
+        for (VirtioBursts b : bursts) {
+            now.oerrors += b.txDropped;
+        }
         s.clear();
         s.ipackets = now.ipackets - base.ipackets;
         s.ibytes = now.ibytes - base.ibytes;

@@ -37,7 +37,7 @@ final class VirtioSharedQueue extends QueuePair {
         super(port, queue);
         this.rx = rx;
         this.tx = tx;
-        this.bursts = new VirtioBursts(port, lcore);
+        this.bursts = new VirtioBursts(lcore);
         this.fds = fds;
         this.callRx = callRx;
     }
@@ -76,7 +76,8 @@ final class VirtioSharedQueue extends QueuePair {
                 // the ring's buffers are this process's now: if it dies holding some, an audit finds them by owner
                 VirtioBursts.own(r.state().outstanding(), lcore);
             }
-            VirtioNetRxQueue rx = VirtioNetRxQueue.resume(r, rxNotify, new MbufOps(pool, lcore), mergeable);
+            VirtioNetRxQueue rx = VirtioNetRxQueue.resume(r, rxNotify, new MbufOps(pool, lcore, ctx.portId()),
+                    mergeable);
             VirtioNetTxQueue tx = VirtioNetTxQueue.resume(t, txNotify, new MbufOps(pool, lcore));
             return new VirtioSharedQueue(ctx.portId(), queue, rx, tx, lcore, fds, callRx);
         } catch (RuntimeException e) {

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code --vdev net_virtio_user0,path=SOCKET[,queues=N][,queue_size=N][,mac=..][,packed_vq=1][,lcore=ID]}: a virtio-net port
+ * {@code --vdev net_virtio_user0,path=SOCKET[,queues=N][,queue_size=N][,mac=..][,packed_vq=1][,in_order=0][,lcore=ID]}: a virtio-net port
  * whose device is a vhost-user backend (DPDK's name). {@code virtio_user0,...} is accepted too
  * ({@link Alias}). Connects to the backend when the port is created, so a missing backend is reported there.
  */
@@ -27,7 +27,7 @@ public class VirtioUserDriver implements VdevDriver {
 
     @Override
     public Set<String> keys() {
-        return Set.of("path", "queues", "queue_size", "mac", "packed_vq", "lcore");
+        return Set.of("path", "queues", "queue_size", "mac", "packed_vq", "in_order", "lcore");
     }
 
     @Override

@@ -42,6 +42,30 @@ public interface BufferOps {
     /** Bytes usable from there (header + largest frame). */
     int room(long token);
 
+    /**
+     * {@link #iova} and {@link #room} of {@code tokens[off..off+n)} into {@code iovas[off..]} and {@code rooms[off..]}:
+     * readies freshly allocated buffers for the receive ring, one lookup per buffer where implementations can.
+     */
+    default void prepareReceive(long[] tokens, int off, int n, long[] iovas, int[] rooms) {
+        for (int i = off; i < off + n; i++) {
+            iovas[i] = iova(tokens[i]);
+            rooms[i] = room(tokens[i]);
+        }
+    }
+
+    /**
+     * A buffer the device filled with a header and a {@code frameLength}-byte frame: returns the header's num_buffers
+     * when {@code mergeable} (VIRTIO_NET_F_MRG_RXBUF; 1 otherwise), and, when that is 1 (the frame is whole), records
+     * the frame in the buffer's metadata where the implementation keeps any. One lookup per frame.
+     */
+    default int received(long token, int frameLength, boolean mergeable) {
+        if (!mergeable) {
+            return 1;
+        }
+        return Short.toUnsignedInt(memory().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED
+                .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), offset(token) + VirtioNetSpec.HDR_NUM_BUFFERS));
+    }
+
     /** Memory holding the buffers; {@link #offset} of a token is valid in it. */
     MemorySegment memory();
 

@@ -31,7 +31,8 @@ public final class VirtioNet implements AutoCloseable {
     public static final long WANTED = REQUIRED | Virtio.bit(VirtioNetSpec.F_MAC) | Virtio.bit(VirtioNetSpec.F_STATUS)
             | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
             | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM)
-            | Virtio.bit(Virtio.F_RING_PACKED); // offered only by transports that carry packed rings, when asked
+            | Virtio.bit(Virtio.F_RING_PACKED) // offered only by transports that carry packed rings, when asked
+            | Virtio.bit(Virtio.F_IN_ORDER); // split and packed rings: data queues in order, the control queue not
 
     /**
      * @param pairs     queue pairs wanted (capped by the device's max_virtqueue_pairs; 1 without MQ)
@@ -175,18 +176,22 @@ public final class VirtioNet implements AutoCloseable {
             if (!z.iovaContiguous()) {
                 throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");
             }
-            return new PackedVirtqueue(index, size, z.memory(), z.iova(0), eventIdx);
+            // the control queue (one command outstanding: each used descriptor its own batch) keeps its id stack
+            return new PackedVirtqueue(index, size, z.memory(), z.iova(0), eventIdx,
+                    has(Virtio.F_IN_ORDER) && index < 2 * pairs);
         }
         Memzone z = zone(memory, config.zonePrefix() + "_vq" + index, SplitVirtqueue.bytes(size));
         if (!z.iovaContiguous()) {
             throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");
         }
         if (index >= 2 * pairs) {
-            return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0); // the control queue: ours only
+            // the control queue: ours only; one command outstanding at a time, so even with IN_ORDER every used
+            // entry is its own batch and the free-list path reads it right
+            return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0);
         }
         // data queues record their state in shared memory, so that another process can take a pair over
         Memzone st = zone(memory, stateZone(config.zonePrefix(), index), VirtqueueState.bytes(size));
-        return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0, st.memory());
+        return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0, st.memory(), has(Virtio.F_IN_ORDER));
     }
 
     /** The memzone holding the shared state of data queue {@code index} ({@code <prefix>_vq<index>s}). */

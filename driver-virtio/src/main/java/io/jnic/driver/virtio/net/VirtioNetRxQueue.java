@@ -3,9 +3,6 @@ package io.jnic.driver.virtio.net;
 import io.jnic.driver.virtio.SplitVirtqueue;
 import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.VirtioTransport;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * One receiveq (5.1.6.3): keeps the ring full of device-writable buffers, hands back received frames as
@@ -14,16 +11,15 @@ import java.nio.ByteOrder;
  * Polling only; one thread. No allocation.
  */
 public final class VirtioNetRxQueue {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     private final Virtqueue vq;
     private final VirtioTransport.Notifier notifier;
     private final BufferOps ops;
-    private final MemorySegment mem;
     private final boolean mergeable;
     private final long[] tokens;
     private final int[] lengths;
     private final long[] fresh;
+    private final long[] freshIovas;
+    private final int[] freshRooms;
     private int skip;
     private long packets;
     private long bytes;
@@ -34,11 +30,12 @@ public final class VirtioNetRxQueue {
         this.vq = vq;
         this.notifier = notifier;
         this.ops = ops;
-        this.mem = ops.memory();
         this.mergeable = mergeable;
         this.tokens = new long[vq.size()];
         this.lengths = new int[vq.size()];
         this.fresh = new long[vq.size()];
+        this.freshIovas = new long[vq.size()];
+        this.freshRooms = new int[vq.size()];
     }
 
     public Virtqueue virtqueue() {
@@ -61,9 +58,12 @@ public final class VirtioNetRxQueue {
                 }
                 continue;
             }
-            for (int i = 0; i < want; i++) {
-                long t = fresh[i];
-                vq.add(ops.iova(t), ops.room(t), true, t);
+            ops.prepareReceive(fresh, 0, want, freshIovas, freshRooms);
+            int added = vq.addBurst(freshIovas, freshRooms, fresh, 0, want, true);
+            if (added != want) { // cannot happen (want <= free): the ring would keep buffers it does not hold
+                ops.freeBulk(fresh, added, want - added);
+                throw new IllegalStateException("virtqueue " + vq.index() + " took " + added + " of " + want
+                        + " buffers with " + want + " descriptors free");
             }
             n += want;
             want = vq.freeCount();
@@ -102,14 +102,12 @@ public final class VirtioNetRxQueue {
                 ops.free(t);
                 continue;
             }
-            if (mergeable) {
-                int nb = Short.toUnsignedInt(mem.get(U16, ops.offset(t) + VirtioNetSpec.HDR_NUM_BUFFERS));
-                if (nb != 1) {
-                    errors++;
-                    skip = Math.max(nb - 1, 0);
-                    ops.free(t);
-                    continue;
-                }
+            int nb = ops.received(t, len - VirtioNetSpec.HDR_SIZE, mergeable); // one lookup: header read, lengths set
+            if (nb != 1) {
+                errors++;
+                skip = Math.max(nb - 1, 0);
+                ops.free(t);
+                continue;
             }
             out[off + got] = t;
             frameLengths[off + got] = len - VirtioNetSpec.HDR_SIZE;

@@ -7,9 +7,16 @@ import io.jnic.driver.virtio.VirtioTransport;
 /**
  * One transmitq (5.1.6.2): each frame goes out as one device-readable descriptor holding the zeroed 12-byte
  * header and the frame behind it (VERSION_1 implies ANY_LAYOUT, so header and data may share a descriptor).
- * Buffers come back to the pool when the device has used them. Polling only; one thread. No allocation.
+ * Buffers the device has used come back to the pool in bulk when free descriptors run low ({@link #FREE_THRESHOLD}).
+ * Polling only; one thread. No allocation.
  */
 public final class VirtioNetTxQueue {
+    /**
+     * Sent buffers are reclaimed when fewer descriptors than this (or than the burst needs) are free, as DPDK's
+     * tx_free_thresh: the used ring, which the device writes, is read once per many bursts, and the buffers go back
+     * to the pool in large bulks.
+     */
+    public static final int FREE_THRESHOLD = 32;
     private final Virtqueue vq;
     private final VirtioTransport.Notifier notifier;
     private final BufferOps ops;
@@ -30,13 +37,20 @@ public final class VirtioNetTxQueue {
         return vq;
     }
 
-    /** Frees the buffers the device has sent; returns how many. */
+    /** Frees the buffers the device has sent; returns how many (transmit does it when descriptors run low). */
     public int reclaim() {
         int n = vq.poll(done, doneLengths, 0, done.length);
         if (n > 0) {
             ops.freeBulk(done, 0, n);
         }
         return n;
+    }
+
+    private void reclaimIfLow(int n) {
+        int free = vq.freeCount();
+        if (free < n || free < FREE_THRESHOLD) {
+            reclaim();
+        }
     }
 
     /**
@@ -46,7 +60,7 @@ public final class VirtioNetTxQueue {
      * @throws IllegalArgumentException when a frame does not fit its buffer
      */
     public int transmit(long[] tokens, int[] frameLengths, int n) {
-        reclaim();
+        reclaimIfLow(n);
         int sent = 0;
         while (sent < n && vq.freeCount() > 0) {
             long t = tokens[sent];
@@ -72,19 +86,15 @@ public final class VirtioNetTxQueue {
 
     /**
      * Queues buffers the caller has already readied (zeroed header in front of the frame): {@code iovas[i]} is the
-     * header's device address, {@code frameLengths[i]} the frame's length without the header. For drivers that
-     * look each buffer up once anyway (the ethdev driver). Returns how many were taken.
+     * header's device address, {@code descLengths[i]} the header's and the frame's bytes together
+     * ({@link VirtioNetSpec#HDR_SIZE} + frame). For drivers that look each buffer up once anyway (the ethdev
+     * driver). One ring operation for the burst; returns how many were taken.
      */
-    public int transmitPrepared(long[] tokens, long[] iovas, int[] frameLengths, int n) {
-        reclaim();
-        int sent = 0;
-        while (sent < n && vq.freeCount() > 0) {
-            int len = frameLengths[sent];
-            vq.add(iovas[sent], VirtioNetSpec.HDR_SIZE + len, false, tokens[sent]);
-            bytes += len;
-            sent++;
-        }
+    public int transmitPrepared(long[] tokens, long[] iovas, int[] descLengths, int n) {
+        reclaimIfLow(n);
+        int sent = vq.addBurst(iovas, descLengths, tokens, 0, n, false);
         if (sent > 0) {
+            bytes += (long) frameBytes(descLengths, sent);
             vq.publish();
             if (vq.kickNeeded()) {
                 notifier.notifyDevice();
@@ -92,6 +102,14 @@ public final class VirtioNetTxQueue {
             packets += sent;
         }
         return sent;
+    }
+
+    private static long frameBytes(int[] descLengths, int n) {
+        long b = 0;
+        for (int i = 0; i < n; i++) {
+            b += descLengths[i];
+        }
+        return b - (long) VirtioNetSpec.HDR_SIZE * n;
     }
 
     public long packets() {

@@ -2,7 +2,8 @@
  * virtio-net (virtio 1.x, 5.1) over any {@link io.jnic.driver.virtio.VirtioTransport}.
  *
  * <p>{@link io.jnic.driver.virtio.net.VirtioNet} negotiates VERSION_1 (required) and, when offered, MAC, STATUS,
- * MRG_RXBUF, MQ, CTRL_VQ, CTRL_RX, EVENT_IDX and ACCESS_PLATFORM; reads the MAC, link status and
+ * MRG_RXBUF, MQ, CTRL_VQ, CTRL_RX, EVENT_IDX, ACCESS_PLATFORM and IN_ORDER (the data queues then run in
+ * order, split or packed; the control queue keeps its free list); reads the MAC, link status and
  * max_virtqueue_pairs; sets up receiveq/transmitq pairs (index 2n / 2n+1) and, for MQ, sends
  * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; RX mode (promiscuous, all-multicast) and the MAC filter table go through the
  * control queue ({@code ControlVirtqueue}) or, for vhost-user, through the frontend's own handler
@@ -11,7 +12,8 @@
  * <p>Data path: {@link io.jnic.driver.virtio.net.VirtioNetRxQueue} keeps its ring full of device-writable buffers
  * and returns (token, frame length) with the 12-byte header stripped; {@link io.jnic.driver.virtio.net.VirtioNetTxQueue}
  * writes a zero header in front of each frame and sends header and frame as one descriptor (VERSION_1 implies
- * ANY_LAYOUT). Buffers come from a {@link io.jnic.driver.virtio.net.BufferOps} (the seam the ethdev driver fills
+ * ANY_LAYOUT), adds each burst with one ring call and reclaims sent buffers in bulk when fewer than 32
+ * descriptors are free. Buffers come from a {@link io.jnic.driver.virtio.net.BufferOps} (the seam the ethdev driver fills
  * with the mbuf pool). No offloads (checksum, TSO) are negotiated. Frames spanning several receive buffers
  * (MRG_RXBUF with num_buffers &gt; 1) are dropped and counted. One thread per queue; no allocation per packet.
  *

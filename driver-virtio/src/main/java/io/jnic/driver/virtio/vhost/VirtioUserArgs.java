@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * A parsed {@code --vdev virtio_user<N>,path=<socket>[,queues=<pairs>][,queue_size=<n>][,mac=<aa:bb:..>]
- * [,packed_vq=0|1]} string, with DPDK's key names and meanings.
+ * [,packed_vq=0|1][,in_order=0|1]} string, with DPDK's key names, meanings and defaults.
  *
  * @param name      the device name, "virtio_user" followed by digits
  * @param path      the vhost-user backend's socket
@@ -15,16 +15,23 @@ import java.util.Optional;
  * @param queueSize entries per virtqueue, a power of two
  * @param mac       the port's MAC address, or empty for a random locally administered one
  * @param packedVq  offer packed virtqueues (VIRTIO_F_RING_PACKED) when the backend has them; split otherwise
+ * @param inOrder   offer VIRTIO_F_IN_ORDER when the backend has it (DPDK's default, in_order=1)
  */
-public record VirtioUserArgs(String name, Path path, int queues, int queueSize, Optional<byte[]> mac, boolean packedVq) {
+public record VirtioUserArgs(String name, Path path, int queues, int queueSize, Optional<byte[]> mac, boolean packedVq,
+        boolean inOrder) {
     public static final String PREFIX = "virtio_user";
     public static final int MAX_QUEUES = 128;
     public static final int DEFAULT_QUEUE_SIZE = 256;
-    private static final String KEYS = "path, queues, queue_size, mac, packed_vq";
+    private static final String KEYS = "path, queues, queue_size, mac, packed_vq, in_order";
 
-    /** Split rings (packed_vq=0). */
+    /** Split rings (packed_vq=0), in order when the backend offers it (in_order=1). */
     public VirtioUserArgs(String name, Path path, int queues, int queueSize, Optional<byte[]> mac) {
-        this(name, path, queues, queueSize, mac, false);
+        this(name, path, queues, queueSize, mac, false, true);
+    }
+
+    /** In order when the backend offers it (in_order=1). */
+    public VirtioUserArgs(String name, Path path, int queues, int queueSize, Optional<byte[]> mac, boolean packedVq) {
+        this(name, path, queues, queueSize, mac, packedVq, true);
     }
 
     /**
@@ -62,7 +69,7 @@ public record VirtioUserArgs(String name, Path path, int queues, int queueSize, 
      */
     public static VirtioUserArgs of(String vdev, String name, Map<String, String> kv) {
         for (String k : kv.keySet()) {
-            if (!java.util.List.of("path", "queues", "queue_size", "mac", "packed_vq").contains(k)) {
+            if (!java.util.List.of("path", "queues", "queue_size", "mac", "packed_vq", "in_order").contains(k)) {
                 throw new IllegalArgumentException("--vdev '" + vdev + "': unknown key '" + k + "' (supported: " + KEYS + ")");
             }
         }
@@ -87,7 +94,12 @@ public record VirtioUserArgs(String name, Path path, int queues, int queueSize, 
             throw new IllegalArgumentException("--vdev '" + vdev + "': packed_vq=" + packed + " must be 0 (split rings) or 1"
                     + " (packed rings)");
         }
-        return new VirtioUserArgs(name, Path.of(path), queues, qs, mac, packed == 1);
+        int inOrder = intValue(vdev, kv, "in_order", 1);
+        if (inOrder != 0 && inOrder != 1) {
+            throw new IllegalArgumentException("--vdev '" + vdev + "': in_order=" + inOrder + " must be 0 (buffers used in "
+                    + "any order) or 1 (VIRTIO_F_IN_ORDER when the backend offers it)");
+        }
+        return new VirtioUserArgs(name, Path.of(path), queues, qs, mac, packed == 1, inOrder == 1);
     }
 
     private static int intValue(String vdev, Map<String, String> kv, String key, int dflt) {

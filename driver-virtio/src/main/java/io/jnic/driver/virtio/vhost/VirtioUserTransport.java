@@ -35,7 +35,8 @@ import java.util.List;
  *
  * <p>Packed rings (VIRTIO_F_RING_PACKED) are offered to the driver only with {@code packed_vq=1}, as in DPDK's
  * virtio-user; then SET_VRING_ADDR carries the descriptor ring and the driver/device event-suppression areas in
- * the desc/avail/used fields, and SET_VRING_BASE the position with the wrap counter in bit 15.
+ * the desc/avail/used fields, and SET_VRING_BASE the position with the wrap counter in bit 15. VIRTIO_F_IN_ORDER
+ * is offered when the backend has it, unless {@code in_order=0} (DPDK's devarg and default).
  */
 public final class VirtioUserTransport implements VirtioTransport, NetControl {
     private static final System.Logger LOG = System.getLogger(VirtioUserTransport.class.getName());
@@ -166,7 +167,8 @@ public final class VirtioUserTransport implements VirtioTransport, NetControl {
 
     @Override
     public long deviceFeatures() {
-        long supported = SUPPORTED_FROM_BACKEND | (args.packedVq() ? Virtio.bit(Virtio.F_RING_PACKED) : 0);
+        long supported = SUPPORTED_FROM_BACKEND | (args.packedVq() ? Virtio.bit(Virtio.F_RING_PACKED) : 0)
+                | (args.inOrder() ? Virtio.bit(Virtio.F_IN_ORDER) : 0);
         long f = backendFeatures & supported & ~Virtio.bit(Virtio.VHOST_USER_F_PROTOCOL_FEATURES);
         return f | EMULATED;
     }

@@ -1,7 +1,7 @@
 /**
  * The frontend of the vhost-user protocol (QEMU docs/interop/vhost-user.rst), a.k.a. DPDK's virtio-user: a
  * virtio-net device whose "hardware" is a vhost-user backend (DPDK's net_vhost, OVS-DPDK, VPP) reached through a
- * UNIX socket, selected with {@code --vdev virtio_user0,path=/path/to/socket[,queues=N][,queue_size=N][,mac=..][,packed_vq=1]}
+ * UNIX socket, selected with {@code --vdev virtio_user0,path=/path/to/socket[,queues=N][,queue_size=N][,mac=..][,packed_vq=1][,in_order=0]}
  * ({@link io.jnic.driver.virtio.vhost.VirtioUserArgs}).
  *
  * <p>{@link io.jnic.driver.virtio.vhost.VhostUserClient} speaks the protocol: GET/SET_FEATURES,
@@ -11,7 +11,8 @@
  * {@link io.jnic.driver.virtio.vhost.VirtioUserTransport} is the {@link io.jnic.driver.virtio.VirtioTransport}
  * on top, emulating status, config space and the control queue as QEMU and DPDK do. With {@code packed_vq=1} it
  * offers VIRTIO_F_RING_PACKED when the backend does, and the rings are {@link io.jnic.driver.virtio.PackedVirtqueue}s
- * (SET_VRING_ADDR: ring, driver area, device area; SET_VRING_BASE: position | wrap counter << 15).
+ * (SET_VRING_ADDR: ring, driver area, device area; SET_VRING_BASE: position | wrap counter << 15). VIRTIO_F_IN_ORDER
+ * is offered when the backend does (DPDK's does) unless {@code in_order=0}, DPDK's devarg and default.
  *
  * <p>A backend's bad reply (wrong request code, flags or version, a size that lies, cut short, a ring other than
  * the one asked for) or bytes waiting before a request (a duplicate or unsolicited message, which vhost-user

@@ -76,7 +76,12 @@ class VirtioPciSecondaryTest {
 
     /** A device that offers 2 queue pairs and acks every control command; it never touches the rings. */
     static final class Transport implements VirtioTransport, NetControl {
+        final boolean inOrder;
         int status;
+
+        Transport(boolean inOrder) {
+            this.inOrder = inOrder;
+        }
 
         @Override
         public String name() {
@@ -85,7 +90,8 @@ class VirtioPciSecondaryTest {
 
         @Override
         public long deviceFeatures() {
-            return Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ);
+            return Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
+                    | (inOrder ? Virtio.bit(Virtio.F_IN_ORDER) : 0);
         }
 
         @Override
@@ -161,11 +167,20 @@ class VirtioPciSecondaryTest {
         };
     }
 
+    /** With VIRTIO_F_IN_ORDER (the secondary resumes in-order queues from the shared state) and without. */
     @Test
     void aSecondaryNotifiesItsOwnQueuesThroughTheHandedOverBar() {
-        PortContext ctx = new PortContext(0, mem, PortTable.of(mem));
-        VirtioNet net = VirtioNet.open(new Transport(), mem, new MbufOps(pool, Mempool.LCORE_ANY),
+        PortTable table = PortTable.of(mem);
+        secondaryNotifiesItsOwnQueues(new PortContext(0, mem, table), true);
+        secondaryNotifiesItsOwnQueues(new PortContext(1, mem, table), false);
+    }
+
+    private void secondaryNotifiesItsOwnQueues(PortContext ctx, boolean inOrder) {
+        VirtioNet net = VirtioNet.open(new Transport(inOrder), mem, new MbufOps(pool, Mempool.LCORE_ANY),
                 new VirtioNet.Config(ctx.memzoneName("virtio"), 2, 64, true));
+        assertEquals(inOrder, net.has(Virtio.F_IN_ORDER));
+        assertEquals(inOrder, net.tx(1).virtqueue().inOrder());
+        assertEquals(inOrder, net.tx(1).virtqueue().state().inOrder(), "the shared state says so to the secondary");
         VirtioPortShare s = VirtioPortShare.create(ctx);
         s.pairs(2);
         s.features(net.features());
@@ -180,7 +195,7 @@ class VirtioPciSecondaryTest {
         MemorySegment notify = arena.allocate(0x4000, 4096);
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> new VirtioPciDriver().attachQueue(ctx, bar(2, notify), 1, 5));
-        assertEquals("port 0 notifies its queues through BAR4, but BAR2 was handed over", e.getMessage());
+        assertEquals("port " + ctx.portId() + " notifies its queues through BAR4, but BAR2 was handed over", e.getMessage());
 
         QueuePair q = new VirtioPciDriver().attachQueue(ctx, bar(4, notify), 1, 5);
         assertEquals(3, Short.toUnsignedInt(notify.get(U16, NOTIFY + 12)), "resumed TX queue 3 notified once");
@@ -201,6 +216,11 @@ class VirtioPciSecondaryTest {
         assertEquals(m.wrap(h).dataIova() - VirtioNetSpec.HDR_SIZE, ring.get(U64, 16L * head),
                 "the frame (header in its headroom) is in pair 1's transmit ring, where the device reads it");
         assertEquals(h, tx.state().token(head), "and recorded in the ring's shared state");
+        if (inOrder) {
+            assertEquals(0, head, "in order: the first position uses descriptor 0");
+        }
+        // the secondary's RX queue resumed and refilled the ring: every descriptor posted, recorded in the state
+        assertEquals(64, net.rx(1).virtqueue().state().outstanding().length);
         q.close();
         net.stop();
         assertEquals(0, pool.inUseCount(), "stopping the port returned every buffer, including the secondary's");

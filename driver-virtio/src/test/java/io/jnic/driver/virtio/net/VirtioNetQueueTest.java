@@ -3,6 +3,7 @@ package io.jnic.driver.virtio.net;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.driver.virtio.SplitVirtqueue;
 import io.jnic.driver.virtio.TestBuffers;
@@ -55,6 +56,23 @@ class VirtioNetQueueTest {
     private SplitVirtqueue ring(int index) {
         Memzone z = mem.reserve("vq" + index, SplitVirtqueue.bytes(16), 4096);
         return new SplitVirtqueue(index, 16, z.memory(), z.iova(0), false, 0);
+    }
+
+    private SplitVirtqueue inOrderRing(int index) {
+        Memzone z = mem.reserve("vq" + index, SplitVirtqueue.bytes(16), 4096);
+        return SplitVirtqueue.inOrder(index, 16, z.memory(), z.iova(0), false, 0);
+    }
+
+    /** An in-order device returning positions {@code from..from+k-1} as one batch: one entry, at {@code from}. */
+    private static void completeBatch(SplitVirtqueue q, int from, int k, int lastLen) {
+        MemorySegment r = q.memory();
+        long usedOff = q.usedIova() - q.descIova();
+        for (int i = 1; i < k; i++) {
+            r.set(U32, usedOff + 4 + 8L * ((from + i) & 15), 0x7EADBEEF); // skipped: must not be read
+        }
+        r.set(U32, usedOff + 4 + 8L * (from & 15), (from + k - 1) & 15);
+        r.set(U32, usedOff + 4 + 8L * (from & 15) + 4, lastLen);
+        r.set(U16, usedOff + 2, (short) (from + k));
     }
 
     /** The device's view: takes the next available head, returns its (addr, len) and the ring slot. */
@@ -182,6 +200,123 @@ class VirtioNetQueueTest {
         bufs.free(t[0]);
         rx.drain();
         assertEquals(bufs.capacity(), bufs.available());
+    }
+
+    /**
+     * In order: the device returns a random number of frames, each with its own entry, and the driver takes them in
+     * partial bursts; every receive refills the positions it freed, in their fixed descriptors, with fresh buffers.
+     */
+    @Test
+    void inOrderReceiveRefillsAfterPartialBursts() {
+        SplitVirtqueue q = inOrderRing(0);
+        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true);
+        assertEquals(16, rx.refill());
+        java.util.Random rnd = new java.util.Random(3);
+        java.util.ArrayDeque<long[]> delivered = new java.util.ArrayDeque<>(); // {iova, frame length, position}
+        int devPos = 0; // next position the device fills
+        int usedIdx = 0;
+        long[] t = new long[16];
+        int[] l = new int[16];
+        int received = 0;
+        for (int round = 0; round < 2000; round++) {
+            int posted = (16 - q.freeCount()) - delivered.size(); // available and not yet filled
+            int k = rnd.nextInt(posted + 1);
+            for (int i = 0; i < k; i++, devPos++) {
+                long[] d = takeAvail(q, devPos);
+                assertEquals(devPos & 15, d[0], "position " + devPos + " in its own descriptor");
+                int len = 2 + rnd.nextInt(200);
+                byte[] f = new byte[len];
+                f[0] = (byte) devPos;
+                f[len - 1] = (byte) ~devPos;
+                deliver(d[1], 1, f);
+                complete(q, usedIdx++, (int) d[0], VirtioNetSpec.HDR_SIZE + len);
+                delivered.add(new long[] {d[1], len, devPos});
+            }
+            int max = 1 + rnd.nextInt(8);
+            int n = rx.receive(t, l, max);
+            assertEquals(Math.min(max, delivered.size()), n);
+            for (int i = 0; i < n; i++) {
+                long[] d = delivered.poll();
+                assertEquals(d[0], bufs.iova(t[i]), "frames in the order the device filled them");
+                assertEquals(d[1], l[i]);
+                long at = bufs.offset(t[i]) + VirtioNetSpec.HDR_SIZE;
+                assertEquals((byte) d[2], zone.memory().get(ValueLayout.JAVA_BYTE, at));
+                assertEquals((byte) ~d[2], zone.memory().get(ValueLayout.JAVA_BYTE, at + d[1] - 1));
+                bufs.free(t[i]);
+            }
+            received += n;
+            assertEquals(0, q.freeCount(), "refilled after a burst of " + n);
+            assertEquals(bufs.capacity() - 16, bufs.available(), "16 posted, none lost");
+        }
+        assertTrue(received > 1000);
+        assertEquals(0, rx.errors());
+        rx.drain();
+        assertEquals(bufs.capacity(), bufs.available(), "every buffer back");
+    }
+
+    /** In order: transmit with the ring full takes nothing; one used entry for a batch frees the whole batch. */
+    @Test
+    void inOrderTransmitWithTheRingFull() {
+        SplitVirtqueue q = inOrderRing(1);
+        VirtioNetTxQueue tx = new VirtioNetTxQueue(q, () -> kicks++, bufs);
+        long[] t = new long[24];
+        int[] l = new int[24];
+        for (int i = 0; i < 24; i++) {
+            t[i] = bufs.alloc();
+            l[i] = 60;
+        }
+        int before = bufs.available();
+        assertEquals(16, tx.transmit(t, l, 20), "as many as the ring holds");
+        long[] rest = java.util.Arrays.copyOfRange(t, 16, 24);
+        int[] restLen = java.util.Arrays.copyOfRange(l, 16, 24);
+        assertEquals(0, tx.transmit(rest, restLen, 8), "full: nothing taken, the caller keeps them");
+        for (int i = 0; i < 16; i++) {
+            assertEquals(i, takeAvail(q, i)[0]);
+        }
+        completeBatch(q, 0, 5, 0);
+        assertEquals(5, tx.transmit(rest, restLen, 8), "the batch's five positions are free again");
+        assertEquals(before + 5, bufs.available(), "the five sent buffers went back");
+        for (int i = 16; i < 21; i++) {
+            long[] d = takeAvail(q, i);
+            assertEquals(i & 15, d[0]);
+            assertEquals(bufs.iova(rest[i - 16]), d[1]);
+            assertEquals(VirtioNetSpec.HDR_SIZE + 60, d[2]);
+        }
+        completeBatch(q, 5, 16, 0);
+        assertEquals(16, tx.reclaim());
+        assertEquals(0, q.inFlightCount());
+        assertEquals(21, tx.packets());
+    }
+
+    /** Sent buffers come back in bulk once fewer than FREE_THRESHOLD descriptors are free, not every burst. */
+    @Test
+    void transmitReclaimsWhenDescriptorsRunLow() {
+        Memzone z = mem.reserve("vq64", SplitVirtqueue.bytes(64), 4096);
+        SplitVirtqueue q = SplitVirtqueue.inOrder(1, 64, z.memory(), z.iova(0), false, 0);
+        VirtioNetTxQueue tx = new VirtioNetTxQueue(q, () -> kicks++, bufs);
+        long usedOff = q.usedIova() - q.descIova();
+        int sent = 0;
+        int start = bufs.available();
+        long[] t = new long[8];
+        int[] l = {60, 60, 60, 60, 60, 60, 60, 60};
+        for (int burst = 0; burst < 5; burst++) { // 40 sent, each burst used by the device at once
+            for (int i = 0; i < 8; i++) {
+                t[i] = bufs.alloc();
+            }
+            assertEquals(8, tx.transmit(t, l, 8));
+            sent += 8;
+            // one entry per burst, at its first position, naming its last descriptor
+            q.memory().set(U32, usedOff + 4 + 8L * ((sent - 8) & 63), (sent - 1) & 63);
+            q.memory().set(U16, usedOff + 2, (short) sent);
+        }
+        // the fifth burst found 32 free before adding: no burst reclaimed, 40 are outstanding (all used)
+        assertEquals(start - 40, bufs.available(), "nothing reclaimed while 32 or more descriptors were free");
+        for (int i = 0; i < 8; i++) {
+            t[i] = bufs.alloc();
+        }
+        assertEquals(8, tx.transmit(t, l, 8), "24 free < 32: the 40 used ones come back first");
+        assertEquals(start - 8, bufs.available());
+        assertEquals(8, q.inFlightCount());
     }
 
     @Test

@@ -25,6 +25,9 @@ class VirtioUserArgsTest {
         assertFalse(d.packedVq(), "split rings unless packed_vq=1 (DPDK's default too)");
         assertTrue(VirtioUserArgs.parse("virtio_user0,path=/x,packed_vq=1").packedVq());
         assertFalse(VirtioUserArgs.parse("virtio_user0,path=/x,packed_vq=0").packedVq());
+        assertTrue(d.inOrder(), "IN_ORDER offered unless in_order=0 (DPDK's default: 1)");
+        assertFalse(VirtioUserArgs.parse("virtio_user0,path=/x,in_order=0").inOrder());
+        assertTrue(VirtioUserArgs.parse("virtio_user0,path=/x,in_order=1").inOrder());
     }
 
     private static String error(String vdev) {
@@ -42,10 +45,11 @@ class VirtioUserArgsTest {
         assertEquals("--vdev 'virtio_user0,path=/x,queue_size=100': queue_size=100 must be a power of two in 2..32768",
                 error("virtio_user0,path=/x,queue_size=100"));
         assertEquals("--vdev 'virtio_user0,path=/x,iface=/y': unknown key 'iface' (supported: path, queues, queue_size, mac,"
-                + " packed_vq)",
+                + " packed_vq, in_order)",
                 error("virtio_user0,path=/x,iface=/y"));
         assertEquals("--vdev 'virtio_user0,path=/x,path=/y': key 'path' given twice", error("virtio_user0,path=/x,path=/y"));
-        assertEquals("--vdev 'virtio_user0,path': 'path' is not key=value (keys: path, queues, queue_size, mac, packed_vq)",
+        assertEquals("--vdev 'virtio_user0,path': 'path' is not key=value (keys: path, queues, queue_size, mac, packed_vq,"
+                + " in_order)",
                 error("virtio_user0,path"));
         assertEquals("--vdev 'virtio_user0,path=/x,mac=01:00:00:00:00:01': mac=01:00:00:00:00:01 is a multicast address",
                 error("virtio_user0,path=/x,mac=01:00:00:00:00:01"));
@@ -53,6 +57,10 @@ class VirtioUserArgsTest {
                 error("virtio_user0,path=/x,mac=02:00:00"));
         assertEquals("--vdev 'virtio_user0,path=/x,packed_vq=2': packed_vq=2 must be 0 (split rings) or 1 (packed rings)",
                 error("virtio_user0,path=/x,packed_vq=2"));
+        assertEquals("--vdev 'virtio_user0,path=/x,in_order=yes': in_order=yes is not a number",
+                error("virtio_user0,path=/x,in_order=yes"));
+        assertEquals("--vdev 'virtio_user0,path=/x,in_order=2': in_order=2 must be 0 (buffers used in any order) or 1"
+                + " (VIRTIO_F_IN_ORDER when the backend offers it)", error("virtio_user0,path=/x,in_order=2"));
         assertEquals("empty --vdev: expected virtio_user0,path=/path/to/vhost.sock[,queues=N]", error(" "));
     }
 }

@@ -63,11 +63,15 @@ class VirtioUserDpdkTest {
     }
 
     private VirtioNet open(Path socket, int queues) {
+        return open(socket, queues, "", "vu0");
+    }
+
+    private VirtioNet open(Path socket, int queues, String extra, String zonePrefix) {
         VirtioUserArgs args = VirtioUserArgs.parse("virtio_user0,path=" + socket + ",queues=" + queues
-                + ",mac=02:00:00:00:00:01");
+                + ",mac=02:00:00:00:00:01" + extra);
         VirtioUserTransport t = VirtioUserTransport.open(args, memory);
         try {
-            return VirtioNet.open(t, memory, buffers, new VirtioNet.Config("vu0", queues, 256, true));
+            return VirtioNet.open(t, memory, buffers, new VirtioNet.Config(zonePrefix, queues, 256, true));
         } catch (RuntimeException e) {
             t.close();
             throw e;
@@ -131,9 +135,23 @@ class VirtioUserDpdkTest {
         return f;
     }
 
+    /**
+     * Frames of every size out and back through macswap, one at a time and 200 in flight, with VIRTIO_F_IN_ORDER
+     * (DPDK's vhost offers it; in_order=1 is the default) and without it (in_order=0: the free-list path).
+     */
     @Test
     void framesGoOutAndComeBackByteForByte() throws Exception {
-        try (Testpmd be = Testpmd.start(dir, 1, "macswap"); VirtioNet net = open(be.socket(), 1)) {
+        for (boolean inOrder : new boolean[] {true, false}) {
+            framesGoOutAndComeBack(inOrder);
+        }
+    }
+
+    private void framesGoOutAndComeBack(boolean inOrder) throws Exception {
+        try (Testpmd be = Testpmd.start(Files.createDirectories(dir.resolve(inOrder ? "in-order" : "any-order")), 1,
+                "macswap"); VirtioNet net = open(be.socket(), 1, inOrder ? "" : ",in_order=0", inOrder ? "vi" : "va")) {
+            assertEquals(inOrder, net.has(Virtio.F_IN_ORDER), "IN_ORDER negotiated unless in_order=0");
+            assertEquals(inOrder, net.rx(0).virtqueue().inOrder());
+            assertEquals(inOrder, net.tx(0).virtqueue().inOrder());
             assertTrue(net.has(Virtio.F_VERSION_1));
             assertTrue(net.linkUp(), "link up while the backend is connected");
             assertArrayEquals(new byte[] {2, 0, 0, 0, 0, 1}, net.mac());
@@ -171,18 +189,23 @@ class VirtioUserDpdkTest {
     /**
      * packed_vq=1: the rings are packed (VIRTIO_F_RING_PACKED negotiated with DPDK's vhost backend, which reads
      * our descriptor ring and writes used descriptors into it); frames of every size out and back through macswap
-     * with every byte checked, over many laps of both rings (the wrap counters flip), with and without EVENT_IDX.
+     * with every byte checked, over many laps of both rings (the wrap counters flip), with EVENT_IDX and IN_ORDER
+     * and without either.
      */
     @Test
     void packedRingsCarryFramesByteForByte() throws Exception {
         for (boolean eventIdx : new boolean[] {true, false}) {
             try (Testpmd be = Testpmd.start(Files.createDirectories(dir.resolve(eventIdx ? "ev" : "noev")), 1, "macswap")) {
+                // in order with EVENT_IDX (DPDK's backend then returns TX buffers in batches: one used descriptor
+                // naming the batch's last), the id-stack path without
                 VirtioUserArgs args = VirtioUserArgs.parse("virtio_user0,path=" + be.socket()
-                        + ",mac=02:00:00:00:00:01,packed_vq=1");
+                        + ",mac=02:00:00:00:00:01,packed_vq=1" + (eventIdx ? "" : ",in_order=0"));
                 VirtioUserTransport t = VirtioUserTransport.open(args, memory);
                 try (VirtioNet net = VirtioNet.open(t, memory, buffers, new VirtioNet.Config("vp" + eventIdx, 1, 64,
                         eventIdx))) {
                     assertTrue(net.has(Virtio.F_RING_PACKED), "RING_PACKED negotiated");
+                    assertEquals(eventIdx, net.has(Virtio.F_IN_ORDER), "IN_ORDER unless in_order=0");
+                    assertEquals(eventIdx, net.tx(0).virtqueue().inOrder());
                     assertEquals(eventIdx, net.has(Virtio.F_EVENT_IDX));
                     assertTrue(net.rx(0).virtqueue() instanceof io.jnic.driver.virtio.PackedVirtqueue);
                     int[] lengths = {60, 64, 65, 128, 511, 1000, 1514};
