@@ -213,12 +213,13 @@ final class RxQueue {
     }
 
     /**
-     * Receives up to the batch's free room. The ring is walked in stretches that do not wrap (so the addresses
-     * are linear) and are no longer than the fresh buffers in hand; each stretch four descriptors at a time as
-     * DPDK's vector receive does: the four status words are read, the run of DD bits from the first counts the
-     * descriptors that are done, one fence orders the rest of their reads after those, and the run is handled in
-     * order. A descriptor without DD ends the burst there; nothing after it is read again. A bad write-back in a
-     * run is dropped (its buffer recycled in place, counted) and the others of the run go on in order.
+     * Receives up to the batch's free room. The ring is walked in stretches that do not wrap (so addresses are
+     * linear) and are no longer than the fresh buffers in hand. Each stretch is done in two passes, as DPDK's
+     * bulk and vector receive paths do: first the run of done descriptors is found by reading status words four
+     * at a time (the DD bits in a row from the first of each four); one fence then orders every other read of
+     * those descriptors after their DD; then the run is handled in order in one loop. A descriptor without DD
+     * ends the run and the burst there: nothing after it is read again. A bad write-back inside a run is dropped
+     * (its buffer recycled in place, counted) and the others go on in order.
      */
     int burst(MbufBatch batch) {
         final MemorySegment all = QueueMemory.ALL;
@@ -248,60 +249,62 @@ final class RxQueue {
             }
             // one stretch: no wrap, at most one fresh buffer per descriptor, at most the batch's room
             final int lim = Math.min(Math.min(max - (o - have), spareCount), size - i);
-            int f = spareCount;
-            int k = 0;
-            while (k < lim) {
-                final long a = descAddr + (long) (i + k) * DESC_SIZE;
-                int run;
-                if (lim - k >= STEP) {
-                    // DD is bit 0 of each status word: the run of done descriptors from the first, 0..4
-                    int dd = (all.get(U32, a + RXD_WB_STATUS) & RXD_STAT_DD)
-                            | (all.get(U32, a + DESC_SIZE + RXD_WB_STATUS) & RXD_STAT_DD) << 1
-                            | (all.get(U32, a + 2 * DESC_SIZE + RXD_WB_STATUS) & RXD_STAT_DD) << 2
-                            | (all.get(U32, a + 3 * DESC_SIZE + RXD_WB_STATUS) & RXD_STAT_DD) << 3;
-                    run = Integer.numberOfTrailingZeros(~dd);
-                } else {
-                    run = 0;
-                    while (run < lim - k && (all.get(U32, a + (long) run * DESC_SIZE + RXD_WB_STATUS) & RXD_STAT_DD) != 0) {
-                        run++;
-                    }
-                }
-                // the rest of a descriptor is read after its DD was seen (a compiler barrier on x86)
-                VarHandle.acquireFence();
-                for (int r = 0; r < run; r++) {
-                    final long d = a + (long) r * DESC_SIZE;
-                    final long slot = sw0 + 8L * (i + k + r);
-                    // status/error in the low half, length in bits 47:32; RSS type in info's low bits, hash above
-                    final long wb = all.get(U64, d + RXD_WB_STATUS);
-                    final int len = (int) (wb >>> 32) & RXD_LENGTH_MASK;
-                    final long h = all.get(U64, slot);
-                    if (((int) wb & WB_CHECKED) != WB_GOOD || Integer.compareUnsigned(len - 1, room) >= 0 // 1..room
-                            || Long.compareUnsigned(h - tag, span) > 0) {
-                        badWriteBack(i + k + r, d, h, len);
-                        continue; // its buffer stays in the slot, handed back to the device
-                    }
-                    final long m = pBase + h;
-                    final long info = all.get(U64, d + RXD_WB_INFO);
-                    all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? Mbufs.RX_RSS_HASH : 0L);
-                    all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
-                    all.set(U64, m + Mbuf.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
-                    all.set(U16, m + Mbuf.OFF_PORT, portId);
-                    out[o++] = h;
-                    nbytes += len;
-                    // the slot's fresh buffer (the pool checked it when it handed it out)
-                    final long fh = fresh[--f & (REFILL - 1)];
-                    all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + Mbuf.OFF_BUF_IOVA) + hr);
-                    all.set(U64, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
-                    all.set(U64, slot, fh);
-                }
-                k += run;
-                if (run < STEP) {
-                    if (k < lim) {
-                        more = false; // a descriptor without DD: the burst ends here
-                        break;
-                    }
+            final long a = descAddr + (long) i * DESC_SIZE;
+            // 1: the run of done descriptors from i, four status words at a time (DD is bit 0 of each); a
+            // descriptor without DD ends the run and the burst, nothing after it is used
+            int run = 0;
+            boolean stopped = false;
+            while (run + STEP <= lim) {
+                final long q = a + (long) run * DESC_SIZE + RXD_WB_STATUS;
+                int dd = (all.get(U32, q) & RXD_STAT_DD)
+                        | (all.get(U32, q + DESC_SIZE) & RXD_STAT_DD) << 1
+                        | (all.get(U32, q + 2 * DESC_SIZE) & RXD_STAT_DD) << 2
+                        | (all.get(U32, q + 3 * DESC_SIZE) & RXD_STAT_DD) << 3;
+                int r4 = Integer.numberOfTrailingZeros(~dd); // 0..4: the DD bits in a row from the first
+                run += r4;
+                if (r4 < STEP) {
+                    stopped = true;
+                    break;
                 }
             }
+            if (!stopped) {
+                while (run < lim && (all.get(U32, a + (long) run * DESC_SIZE + RXD_WB_STATUS) & RXD_STAT_DD) != 0) {
+                    run++;
+                }
+                stopped = run < lim;
+            }
+            // the rest of a descriptor is read after its DD was seen (a compiler barrier on x86)
+            VarHandle.acquireFence();
+            // 2: the run in order
+            int f = spareCount;
+            for (int r = 0; r < run; r++) {
+                final long d = a + (long) r * DESC_SIZE;
+                final long slot = sw0 + 8L * (i + r);
+                // status/error in the low half, length in bits 47:32; RSS type in info's low bits, hash above
+                final long wb = all.get(U64, d + RXD_WB_STATUS);
+                final int len = (int) (wb >>> 32) & RXD_LENGTH_MASK;
+                final long h = all.get(U64, slot);
+                if (((int) wb & WB_CHECKED) != WB_GOOD || Integer.compareUnsigned(len - 1, room) >= 0 // 1..room
+                        || Long.compareUnsigned(h - tag, span) > 0) {
+                    badWriteBack(i + r, d, h, len);
+                    continue; // its buffer stays in the slot, handed back to the device
+                }
+                final long m = pBase + h;
+                final long info = all.get(U64, d + RXD_WB_INFO);
+                all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? Mbufs.RX_RSS_HASH : 0L);
+                all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
+                all.set(U64, m + Mbuf.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
+                all.set(U16, m + Mbuf.OFF_PORT, portId);
+                out[o++] = h;
+                nbytes += len;
+                // the slot's fresh buffer (the pool checked it when it handed it out)
+                final long fh = fresh[--f & (REFILL - 1)];
+                all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + Mbuf.OFF_BUF_IOVA) + hr);
+                all.set(U64, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
+                all.set(U64, slot, fh);
+            }
+            final int k = run;
+            more = !stopped;
             spareCount = f;
             done += k;
             i += k;
