@@ -28,6 +28,15 @@ import java.lang.invoke.VarHandle;
  * <p>Each burst starts with one plain read of the queue's generation ({@link QueueGeneration}); when the port
  * owner re-initialised the ring under this process (a device reset) the burst returns 0 while that goes on and
  * then continues from the indices the owner left in the shared state.
+ *
+ * <p>Per burst, not per packet: the scan for done descriptors (four status words at a time), the fence that
+ * orders the rest of their reads, the pool's allocation (a block of {@link #REFILL} fresh buffers), the RDT
+ * write and the shared-state store. Per packet: the write-back's two quadwords, the slot's handle (checked
+ * against the pool's extent with one compare), four stores into the mbuf header, and the slot re-armed at once
+ * with a fresh buffer from the block in hand. Re-arming in place (where DPDK's vector path leaves the slots empty
+ * until 32 have gathered) keeps the ring full of buffers after every burst, which a process taking the queue over
+ * and the port owner's reset recovery rely on; it costs the same stores, made while the descriptor's line is
+ * in cache.
  */
 final class RxQueue {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;

@@ -19,7 +19,9 @@ import java.lang.invoke.VarHandle;
  * status) on every {@code rsThresh}-th descriptor, and cleanup in whole groups of {@code rsThresh}: when the
  * device has written DD back on a group's RS descriptor, every mbuf of the group is freed in one bulk call.
  * The tail doorbell (TDT) is one store into the mapped queue page per burst. Of what the device writes, only
- * the DD bit of RS descriptors is read; its head pointer (TDH) never is.
+ * the DD bit of RS descriptors is read; its head pointer (TDH) never is. Per packet: the handle checked against
+ * the cached pool's extent (one compare), three header loads, two descriptor stores and the software ring slot;
+ * the RS test is a mask ({@code rsThresh} is a power of two).
  *
  * <p>Each burst starts with one plain read of the queue's generation ({@link QueueGeneration}): while the port
  * owner re-initialises the ring (a device reset) bursts send nothing, then the queue continues from the indices
