@@ -42,12 +42,39 @@ final class QueueMemory {
     static final long S_BAD_STATUS = 48;
     static final long STATE_BYTES = 128;
 
+    /**
+     * All of the address space, for the bursts: they address descriptors, the software ring, the state block and
+     * mbuf headers by absolute address through this constant, so that C2 drops the per-access segment checks
+     * (scope, bounds against a field, alignment), as the mempool's hot paths do. What keeps every access inside
+     * its memory is the driver's own check, made once where the value comes in: ring indices are the queue's own
+     * (kept in [0, size) by construction, those loaded from the shared state are range-checked), mbuf handles read
+     * from the software ring or an application's batch are checked against their pool's extent. The queue memory
+     * and the pools must stay mapped while a burst runs (the port is closed before its memory group).
+     */
+    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
+    static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    /**
+     * Layouts for {@link #ALL}: unaligned, so that no alignment test is made per access; every address used is
+     * naturally aligned (descriptors 16 bytes in a 128-byte aligned ring, mbuf headers 64-byte aligned).
+     */
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** The offset part of an mbuf handle (its low 48 bits; the pool id is above). */
+    static final long HANDLE_OFFSET = 0xFFFF_FFFF_FFFFL;
+    /** The pool id part of an mbuf handle. */
+    static final long HANDLE_POOL = ~HANDLE_OFFSET;
+
     final Memzone zone;
     final MemorySegment state;
     final MemorySegment descriptors;
     final MemorySegment swRing;
     final long descIova;
     final int size;
+    /** Absolute addresses of {@link #state}, {@link #descriptors} and {@link #swRing}, for {@link #ALL}. */
+    final long stateAddr;
+    final long descAddr;
+    final long swAddr;
 
     private QueueMemory(Memzone zone, int size) {
         this.zone = zone;
@@ -58,6 +85,9 @@ final class QueueMemory {
         this.descriptors = all.asSlice(STATE_BYTES, descBytes);
         this.swRing = all.asSlice(STATE_BYTES + descBytes, 8L * size);
         this.descIova = zone.iova(STATE_BYTES);
+        this.stateAddr = state.address();
+        this.descAddr = descriptors.address();
+        this.swAddr = swRing.address();
     }
 
     /**

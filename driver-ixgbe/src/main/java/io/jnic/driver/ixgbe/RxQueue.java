@@ -1,6 +1,11 @@
 package io.jnic.driver.ixgbe;
 
 import static io.jnic.driver.ixgbe.IxgbeRegs.*;
+import static io.jnic.driver.ixgbe.QueueMemory.HANDLE_OFFSET;
+import static io.jnic.driver.ixgbe.QueueMemory.HANDLE_POOL;
+import static io.jnic.driver.ixgbe.QueueMemory.U16;
+import static io.jnic.driver.ixgbe.QueueMemory.U32;
+import static io.jnic.driver.ixgbe.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
@@ -23,12 +28,31 @@ import java.lang.invoke.VarHandle;
  * <p>Each burst starts with one plain read of the queue's generation ({@link QueueGeneration}); when the port
  * owner re-initialised the ring under this process (a device reset) the burst returns 0 while that goes on and
  * then continues from the indices the owner left in the shared state.
+ *
+ * <p>Per burst, not per packet: the scan for done descriptors (four status words at a time), the fence that
+ * orders the rest of their reads, the pool's allocation (a block of {@link #REFILL} fresh buffers), the RDT
+ * write and the shared-state store. Per packet: the write-back's two quadwords, the slot's handle (checked
+ * against the pool's extent with one compare), four stores into the mbuf header, and the slot re-armed at once
+ * with a fresh buffer from the block in hand. Re-arming in place (where DPDK's vector path leaves the slots empty
+ * until 32 have gathered) keeps the ring full of buffers after every burst, which a process taking the queue over
+ * and the port owner's reset recovery rely on; it costs the same stores, made while the descriptor's line is
+ * in cache.
  */
 final class RxQueue {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    /** Fresh buffers are taken from the pool this many at a time (DPDK's rx_free_thresh); a power of two. */
     static final int REFILL = 32;
+    /** Descriptors whose status words are read together (DPDK's vector receive: four per step). */
+    private static final int STEP = 4;
+    /** The status/error bits a good frame's write-back must show, and their values: DD and EOP set, RXE clear. */
+    private static final int WB_CHECKED = RXD_STAT_DD | RXD_STAT_EOP | RXD_ERR_RXE;
+    private static final int WB_GOOD = RXD_STAT_DD | RXD_STAT_EOP;
+    /** Write-back dword3 bits 15:0: the frame's length (7.1.6.2). */
+    private static final int RXD_LENGTH_MASK = 0xFFFF;
+    /** The upper half of write-back qword 0: dword1, the RSS hash. */
+    private static final long RSS_HASH_HALF = 0xFFFF_FFFF_0000_0000L;
 
     final int queue;
     final QueueMemory mem;
@@ -44,6 +68,13 @@ final class RxQueue {
     private final MemorySegment poolSeg;
     private final long poolTag;
     private final int headroom;
+    /** Absolute addresses (for {@link QueueMemory#ALL}) of the state block, descriptors, software ring, pool. */
+    private final long stateAddr;
+    private final long descAddr;
+    private final long swAddr;
+    private final long poolBase;
+    /** The largest offset an mbuf header can have in the pool: a whole header lies inside the pool's memory. */
+    private final long poolSpan;
     private final int bufLen;
     private final int port;
     private final int lcore;
@@ -79,6 +110,11 @@ final class RxQueue {
         this.poolSeg = pool.segment();
         this.poolTag = (long) pool.poolId() << 48;
         this.headroom = pool.headroom();
+        this.stateAddr = mem.stateAddr;
+        this.descAddr = mem.descAddr;
+        this.swAddr = mem.swAddr;
+        this.poolBase = poolSeg.address();
+        this.poolSpan = poolSeg.byteSize() - Mbuf.HEADER_SIZE;
         this.bufLen = pool.dataRoom();
         this.port = port;
         this.lcore = lcore;
@@ -121,7 +157,7 @@ final class RxQueue {
         long[] one = new long[1];
         for (int i = 0; i < size; i++) {
             long h = sw.get(J, 8L * i);
-            if ((h & ~0xFFFF_FFFF_FFFFL) != poolTag) {
+            if ((h & HANDLE_POOL) != poolTag) {
                 if (!pool.allocBulk(one, 0, 1, Mempool.LCORE_ANY)) {
                     throw new IllegalStateException("RX queue " + queue + ": mempool '" + pool.name() + "' is empty; "
                             + "cannot refill slot " + i + " of the ring after the device reset");
@@ -151,8 +187,8 @@ final class RxQueue {
             // the ring's buffers are this process's now: if it dies holding some, an audit finds them by owner
             for (int i = 0; i < size; i++) {
                 long h = sw.get(J, 8L * i);
-                if ((h & ~0xFFFF_FFFF_FFFFL) == poolTag) {
-                    poolSeg.set(ValueLayout.JAVA_SHORT, (h & 0xFFFF_FFFF_FFFFL) + Mbuf.OFF_OWNER, (short) lcore);
+                if ((h & HANDLE_POOL) == poolTag) {
+                    poolSeg.set(ValueLayout.JAVA_SHORT, (h & HANDLE_OFFSET) + Mbuf.OFF_OWNER, (short) lcore);
                 }
             }
         }
@@ -166,7 +202,7 @@ final class RxQueue {
     }
 
     private void setBuffer(int i, long h) {
-        long o = h & 0xFFFF_FFFF_FFFFL;
+        long o = h & HANDLE_OFFSET;
         long iova = poolSeg.get(J, o + Mbuf.OFF_BUF_IOVA) + headroom;
         long d = (long) i * DESC_SIZE;
         desc.set(J, d + RXD_PKT_ADDR, iova);
@@ -185,73 +221,114 @@ final class RxQueue {
         return (st & RXD_STAT_DD) != 0;
     }
 
+    /**
+     * Receives up to the batch's free room. The ring is walked in stretches that do not wrap (so addresses are
+     * linear) and are no longer than the fresh buffers in hand. Each stretch is done in two passes, as DPDK's
+     * bulk and vector receive paths do: first the run of done descriptors is found by reading status words four
+     * at a time (the DD bits in a row from the first of each four); one fence then orders every other read of
+     * those descriptors after their DD; then the run is handled in order in one loop. A descriptor without DD
+     * ends the run and the burst there: nothing after it is read again. A bad write-back inside a run is dropped
+     * (its buffer recycled in place, counted) and the others go on in order.
+     */
     int burst(MbufBatch batch) {
-        int g = state.get(I, QueueMemory.S_GEN);
+        final MemorySegment all = QueueMemory.ALL;
+        int g = all.get(U32, stateAddr + QueueMemory.S_GEN);
         if (g != gen && !resync(g)) {
             return 0; // the port owner is re-initialising the ring
         }
         final long[] out = batch.handles();
-        int have = batch.count();
-        final int max = batch.capacity() - have;
-        final MemorySegment d = desc;
-        final MemorySegment ps = poolSeg;
+        final int have = batch.count();
+        final int max = out.length - have;
+        final long[] fresh = spare;
+        final long sw0 = swAddr;
+        final long pBase = poolBase - poolTag; // + a handle of the pool = the absolute address of its header
+        final long tag = poolTag;
+        final long span = poolSpan;
+        final int hr = headroom;
+        final int room = bufLen;
+        final short portId = (short) port;
         int i = next;
-        int got = 0;
+        int o = have; // next free slot of out
         int done = 0;
         long nbytes = 0;
-        while (got < max) {
-            long dOff = (long) i * DESC_SIZE;
-            int status = (int) INT.getAcquire(d, dOff + RXD_WB_STATUS);
-            if ((status & RXD_STAT_DD) == 0) {
-                break;
-            }
+        boolean more = true;
+        while (more && o - have < max) {
             if (spareCount == 0 && !refillSpare()) {
-                break; // keep the packet in the ring until mbufs come back (rx_nombuf counted)
+                break; // keep the packets in the ring until mbufs come back (rx_nombuf counted)
             }
-            long h = sw.get(J, 8L * i);
-            int len = d.get(I, dOff + RXD_WB_LENGTH) & 0xFFFF;
-            long fresh = spare[--spareCount];
-            if ((status & (RXD_STAT_EOP | RXD_ERR_RXE)) != RXD_STAT_EOP || len == 0 || len > bufLen
-                    || (h & ~0xFFFF_FFFF_FFFFL) != poolTag) {
-                // bad write-back: recycle the buffer in place
-                spare[spareCount++] = fresh;
-                fresh = h;
-                errors++;
-                long at = len == 0 || len > bufLen ? QueueMemory.S_BAD_LENGTH : QueueMemory.S_BAD_STATUS;
-                state.set(J, at, state.get(J, at) + 1);
-                if ((h & ~0xFFFF_FFFF_FFFFL) != poolTag) {
-                    throw new IllegalStateException("RX queue " + queue + ": software ring slot " + i + " holds 0x"
-                            + Long.toHexString(h) + ", not an mbuf of pool " + pool.name() + " (corrupted queue memory)");
+            // one stretch: no wrap, at most one fresh buffer per descriptor, at most the batch's room
+            final int lim = Math.min(Math.min(max - (o - have), spareCount), size - i);
+            final long a = descAddr + (long) i * DESC_SIZE;
+            // 1: the run of done descriptors from i, four status words at a time (DD is bit 0 of each); a
+            // descriptor without DD ends the run and the burst, nothing after it is used
+            int run = 0;
+            boolean stopped = false;
+            while (run + STEP <= lim) {
+                final long q = a + (long) run * DESC_SIZE + RXD_WB_STATUS;
+                int dd = (all.get(U32, q) & RXD_STAT_DD)
+                        | (all.get(U32, q + DESC_SIZE) & RXD_STAT_DD) << 1
+                        | (all.get(U32, q + 2 * DESC_SIZE) & RXD_STAT_DD) << 2
+                        | (all.get(U32, q + 3 * DESC_SIZE) & RXD_STAT_DD) << 3;
+                int r4 = Integer.numberOfTrailingZeros(~dd); // 0..4: the DD bits in a row from the first
+                run += r4;
+                if (r4 < STEP) {
+                    stopped = true;
+                    break;
                 }
-            } else {
-                long o = h & 0xFFFF_FFFF_FFFFL;
-                int rss = d.get(I, dOff + RXD_WB_RSS);
-                ps.set(I, o + Mbuf.OFF_PKT_LEN, len);
-                ps.set(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_DATA_LEN, (short) len);
-                ps.set(I, o + Mbuf.OFF_RSS_HASH, rss);
-                ps.set(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_PORT, (short) port);
-                if ((d.get(I, dOff + RXD_WB_INFO) & RXD_RSSTYPE_MASK) != 0) {
-                    ps.set(J, o + Mbuf.OFF_OL_FLAGS, Mbufs.RX_RSS_HASH);
+            }
+            if (!stopped) {
+                while (run < lim && (all.get(U32, a + (long) run * DESC_SIZE + RXD_WB_STATUS) & RXD_STAT_DD) != 0) {
+                    run++;
                 }
-                out[have + got++] = h;
+                stopped = run < lim;
+            }
+            // the rest of a descriptor is read after its DD was seen (a compiler barrier on x86)
+            VarHandle.acquireFence();
+            // 2: the run in order
+            int f = spareCount;
+            for (int r = 0; r < run; r++) {
+                final long d = a + (long) r * DESC_SIZE;
+                final long slot = sw0 + 8L * (i + r);
+                // status/error in the low half, length in bits 47:32; RSS type in info's low bits, hash above
+                final long wb = all.get(U64, d + RXD_WB_STATUS);
+                final int len = (int) (wb >>> 32) & RXD_LENGTH_MASK;
+                final long h = all.get(U64, slot);
+                if (((int) wb & WB_CHECKED) != WB_GOOD || Integer.compareUnsigned(len - 1, room) >= 0 // 1..room
+                        || Long.compareUnsigned(h - tag, span) > 0) {
+                    badWriteBack(i + r, d, h, len);
+                    continue; // its buffer stays in the slot, handed back to the device
+                }
+                final long m = pBase + h;
+                final long info = all.get(U64, d + RXD_WB_INFO);
+                all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? Mbufs.RX_RSS_HASH : 0L);
+                all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
+                all.set(U64, m + Mbuf.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
+                all.set(U16, m + Mbuf.OFF_PORT, portId);
+                out[o++] = h;
                 nbytes += len;
+                // the slot's fresh buffer (the pool checked it when it handed it out)
+                final long fh = fresh[--f & (REFILL - 1)];
+                all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + Mbuf.OFF_BUF_IOVA) + hr);
+                all.set(U64, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
+                all.set(U64, slot, fh);
             }
-            long fo = fresh & 0xFFFF_FFFF_FFFFL;
-            d.set(J, dOff + RXD_PKT_ADDR, ps.get(J, fo + Mbuf.OFF_BUF_IOVA) + headroom);
-            d.set(J, dOff + RXD_HDR_ADDR, 0L);
-            sw.set(J, 8L * i, fresh);
-            done++;
-            if (++i == size) {
+            final int k = run;
+            more = !stopped;
+            spareCount = f;
+            done += k;
+            i += k;
+            if (i == size) {
                 i = 0;
             }
         }
+        final int got = o - have;
         if (done > 0) {
             next = i;
             pendingTail += done;
             packets += got;
             bytes += nbytes;
-            batch.count(have + got);
-            mem.state.set(I, QueueMemory.S_NEXT, i);
+            batch.count(o);
+            all.set(U32, stateAddr + QueueMemory.S_NEXT, i);
             if (pendingTail >= REFILL || got < max) {
                 // the tail is the last descriptor handed back: one behind the next to read (7.1.9)
                 INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
@@ -259,6 +336,23 @@ final class RxQueue {
             }
         }
         return got;
+    }
+
+    /**
+     * A write-back that is not a whole good frame (no EOP, RXE, length 0 or beyond the buffer): counted, and the
+     * slot's buffer goes back to the device as it is. A software ring slot that holds no mbuf of the pool means
+     * the queue memory was overwritten: refused.
+     */
+    private void badWriteBack(int i, long d, long h, int len) {
+        if ((h & HANDLE_POOL) != poolTag || Long.compareUnsigned(h - poolTag, poolSpan) > 0) {
+            throw new IllegalStateException("RX queue " + queue + ": software ring slot " + i + " holds 0x"
+                    + Long.toHexString(h) + ", not an mbuf of pool " + pool.name() + " (corrupted queue memory)");
+        }
+        errors++;
+        long at = stateAddr + (len == 0 || len > bufLen ? QueueMemory.S_BAD_LENGTH : QueueMemory.S_BAD_STATUS);
+        QueueMemory.ALL.set(U64, at, QueueMemory.ALL.get(U64, at) + 1);
+        QueueMemory.ALL.set(U64, d + RXD_PKT_ADDR, QueueMemory.ALL.get(U64, poolBase + (h & HANDLE_OFFSET) + Mbuf.OFF_BUF_IOVA) + headroom);
+        QueueMemory.ALL.set(U64, d + RXD_HDR_ADDR, 0L);
     }
 
     private boolean refillSpare() {

@@ -1,6 +1,10 @@
 package io.jnic.driver.ixgbe;
 
 import static io.jnic.driver.ixgbe.IxgbeRegs.*;
+import static io.jnic.driver.ixgbe.QueueMemory.HANDLE_POOL;
+import static io.jnic.driver.ixgbe.QueueMemory.U16;
+import static io.jnic.driver.ixgbe.QueueMemory.U32;
+import static io.jnic.driver.ixgbe.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
@@ -15,7 +19,9 @@ import java.lang.invoke.VarHandle;
  * status) on every {@code rsThresh}-th descriptor, and cleanup in whole groups of {@code rsThresh}: when the
  * device has written DD back on a group's RS descriptor, every mbuf of the group is freed in one bulk call.
  * The tail doorbell (TDT) is one store into the mapped queue page per burst. Of what the device writes, only
- * the DD bit of RS descriptors is read; its head pointer (TDH) never is.
+ * the DD bit of RS descriptors is read; its head pointer (TDH) never is. Per packet: the handle checked against
+ * the cached pool's extent (one compare), three header loads, two descriptor stores and the software ring slot;
+ * the RS test is a mask ({@code rsThresh} is a power of two).
  *
  * <p>Each burst starts with one plain read of the queue's generation ({@link QueueGeneration}): while the port
  * owner re-initialises the ring (a device reset) bursts send nothing, then the queue continues from the indices
@@ -25,7 +31,6 @@ final class TxQueue {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-    private static final long OFFSET_MASK = 0xFFFF_FFFF_FFFFL;
     private static final int CMD = TXD_DTYP_DATA | TXD_CMD_DEXT | TXD_CMD_IFCS | TXD_CMD_EOP;
 
     final int queue;
@@ -41,15 +46,25 @@ final class TxQueue {
     private final int rsThresh;
     private final int lcore;
     private final long[] freeBuf;
+    /** Absolute addresses (for {@link QueueMemory#ALL}) of the state block, descriptors and software ring. */
+    private final long stateAddr;
+    private final long descAddr;
+    private final long swAddr;
     /** Next descriptor to fill (the tail). */
     private int tail;
     /** First descriptor not yet cleaned (a multiple of rsThresh). */
     private int clean;
     /** Descriptors filled and not yet cleaned. */
     private int inFlight;
-    /** Cached segment of the last pool seen (packets of one burst nearly always share it). */
-    private MemorySegment lastSeg;
-    private long lastTag = -1;
+    /**
+     * The last pool seen (packets of one burst nearly always share it): its handles' pool-id bits, the largest
+     * offset a header can have in it, its absolute address less the pool-id bits (+ a handle = the header's
+     * address), its buffers' size. Until a pool is seen, the tag is one no handle has (pool ids are 16 bits
+     * below the sign) with a span of 0, so the check sends every handle to {@link #poolOf}.
+     */
+    private long lastTag = Long.MIN_VALUE;
+    private long lastSpan;
+    private long lastBase;
     private int lastBufLen;
 
     long packets;
@@ -71,7 +86,11 @@ final class TxQueue {
         this.size = mem.size;
         this.tdt = bar.mapped(txq(queue) + TDT, 4);
         this.lcore = lcore;
+        // a power of two dividing the ring (sizes are multiples of 8): the RS test is a mask
         this.rsThresh = size % 32 == 0 ? 32 : size % 16 == 0 ? 16 : 8;
+        this.stateAddr = mem.stateAddr;
+        this.descAddr = mem.descAddr;
+        this.swAddr = mem.swAddr;
         this.freeBuf = new long[rsThresh];
         if (attach) {
             loadState();
@@ -97,22 +116,25 @@ final class TxQueue {
         return rsThresh;
     }
 
-    /** Frees one group of sent packets if the device is done with it; returns whether it did. */
+    /**
+     * Frees one group of sent packets if the device is done with it; returns whether it did. One DD read per
+     * group of {@code rsThresh} (the RS descriptor's), one bulk free.
+     */
     private boolean cleanGroup() {
         if (inFlight < rsThresh) {
             return false;
         }
-        long rs = (long) (clean + rsThresh - 1) * DESC_SIZE;
-        int st = (int) INT.getAcquire(desc, rs + TXD_OLINFO_STATUS);
-        if ((st & TXD_STAT_DD) == 0) {
+        final MemorySegment all = QueueMemory.ALL;
+        long rs = descAddr + (long) (clean + rsThresh - 1) * DESC_SIZE;
+        if ((all.get(U32, rs + TXD_OLINFO_STATUS) & TXD_STAT_DD) == 0) {
             return false;
         }
-        MemorySegment s = sw;
+        VarHandle.acquireFence(); // the slots are read after DD was seen
+        long s = swAddr + 8L * clean;
         long[] f = freeBuf;
-        for (int k = 0; k < rsThresh; k++) {
-            long at = 8L * (clean + k);
-            f[k] = s.get(J, at);
-            s.set(J, at, 0L); // a slot outside [clean, tail) holds nothing a later release could free twice
+        for (int k = 0; k < f.length; k++) {
+            f[k] = all.get(U64, s + 8L * k);
+            all.set(U64, s + 8L * k, 0L); // a slot outside [clean, tail) holds nothing a later release could free twice
         }
         clean += rsThresh;
         if (clean == size) {
@@ -121,18 +143,24 @@ final class TxQueue {
         inFlight -= rsThresh;
         // the shared state first: a process dying in between leaves mbufs with a dead owner (reclaimed by an
         // audit), never mbufs the state still counts in flight after they were freed (a double free)
-        mem.state.set(I, QueueMemory.S_CLEAN, clean);
-        mem.state.set(I, QueueMemory.S_INFLIGHT, inFlight);
+        all.set(U32, stateAddr + QueueMemory.S_CLEAN, clean);
+        all.set(U32, stateAddr + QueueMemory.S_INFLIGHT, inFlight);
         Mempool.freeBulk(f, 0, rsThresh, lcore);
         return true;
     }
 
+    /**
+     * Sends the batch's packets from its front, as many as the ring has room for; the rest stay in the batch.
+     * The ring is filled in stretches that do not wrap; each packet is one descriptor (address, then
+     * cmd_type_len and olinfo_status as one 64-bit store), RS on the last of each group of {@code rsThresh}.
+     */
     int burst(MbufBatch batch) {
         int n = batch.count();
         if (n == 0) {
             return 0;
         }
-        int g = state.get(I, QueueMemory.S_GEN);
+        final MemorySegment all = QueueMemory.ALL;
+        int g = all.get(U32, stateAddr + QueueMemory.S_GEN);
         if (g != gen && !resync(g)) {
             return 0; // the port owner is re-initialising the ring: the packets stay in the batch
         }
@@ -141,46 +169,60 @@ final class TxQueue {
             // keep cleaning
         }
         final long[] h = batch.handles();
-        final MemorySegment d = desc;
-        int room = size - 1 - inFlight;
+        final int want = Math.min(Math.min(n, h.length), size - 1 - inFlight);
+        final int rsMask = rsThresh - 1;
         int sent = 0;
         int t = tail;
         long nbytes = 0;
         IllegalArgumentException bad = null;
-        while (sent < n && sent < room) {
-            long handle = h[sent];
-            long tag = handle >>> 48;
-            if (tag != lastTag) {
-                poolOf(handle);
+        send:
+        while (sent < want) {
+            final int lim = Math.min(want - sent, size - t); // a stretch that does not wrap
+            final long d0 = descAddr + (long) t * DESC_SIZE;
+            final long s0 = swAddr + 8L * t;
+            for (int k = 0; k < lim; k++) {
+                final long handle = h[sent + k];
+                if (Long.compareUnsigned(handle - lastTag, lastSpan) > 0 && !poolOf(handle)) {
+                    bad = badPacket(handle, 0, 0, false);
+                    sent += k;
+                    t += k;
+                    break send;
+                }
+                final long m = lastBase + handle; // lastBase is the pool's address less its tag
+                final int dataOff = all.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF;
+                final int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
+                final long nextSeg = all.get(U64, m + Mbuf.OFF_NEXT);
+                if (dataOff + len > lastBufLen || len == 0 || nextSeg != 0) {
+                    bad = badPacket(handle, dataOff, len, nextSeg != 0);
+                    sent += k;
+                    t += k;
+                    break send;
+                }
+                final long d = d0 + (long) k * DESC_SIZE;
+                all.set(U64, d + TXD_ADDR, all.get(U64, m + Mbuf.OFF_BUF_IOVA) + dataOff);
+                final int rs = ((t + k) & rsMask) == rsMask ? TXD_CMD_RS : 0;
+                // cmd_type_len at 8, olinfo_status (PAYLEN) at 12
+                all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | len));
+                all.set(U64, s0 + 8L * k, handle);
+                nbytes += len;
             }
-            long o = handle & OFFSET_MASK;
-            MemorySegment ps = lastSeg;
-            int dataOff = Short.toUnsignedInt(ps.get(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_DATA_OFF));
-            int len = Short.toUnsignedInt(ps.get(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_DATA_LEN));
-            if (dataOff + len > lastBufLen || len == 0 || ps.get(J, o + Mbuf.OFF_NEXT) != 0) {
-                bad = badPacket(handle, dataOff, len, ps.get(J, o + Mbuf.OFF_NEXT) != 0);
-                break;
-            }
-            long dOff = (long) t * DESC_SIZE;
-            d.set(J, dOff + TXD_ADDR, ps.get(J, o + Mbuf.OFF_BUF_IOVA) + dataOff);
-            int rs = (t % rsThresh) == rsThresh - 1 ? TXD_CMD_RS : 0;
-            d.set(I, dOff + TXD_CMD_TYPE_LEN, CMD | rs | len);
-            d.set(I, dOff + TXD_OLINFO_STATUS, len << TXD_PAYLEN_SHIFT);
-            sw.set(J, 8L * t, handle);
-            nbytes += len;
-            sent++;
-            if (++t == size) {
+            sent += lim;
+            t += lim;
+            if (t == size) {
                 t = 0;
             }
+        }
+        if (t == size) {
+            t = 0;
         }
         if (sent > 0) {
             tail = t;
             inFlight += sent;
             packets += sent;
             bytes += nbytes;
-            mem.state.set(I, QueueMemory.S_NEXT, t);
-            mem.state.set(I, QueueMemory.S_CLEAN, clean);
-            mem.state.set(I, QueueMemory.S_INFLIGHT, inFlight);
+            all.set(U32, stateAddr + QueueMemory.S_NEXT, t);
+            all.set(U32, stateAddr + QueueMemory.S_CLEAN, clean);
+            all.set(U32, stateAddr + QueueMemory.S_INFLIGHT, inFlight);
             INT.setRelease(tdt, 0L, t); // 7.2.1.2: descriptors are visible before the tail moves
             if (sent < n) {
                 System.arraycopy(h, sent, h, 0, n - sent);
@@ -193,15 +235,42 @@ final class TxQueue {
         return sent;
     }
 
-    private void poolOf(long handle) {
-        Mempool p = Mempool.ofHandle(handle);
-        lastSeg = p.segment();
-        lastTag = handle >>> 48;
+    /**
+     * The pool of {@code handle} becomes the cached one; false when the handle names no attached pool or lies
+     * outside its pool's memory (then the cache is unchanged).
+     */
+    private boolean poolOf(long handle) {
+        Mempool p;
+        try {
+            p = Mempool.ofHandle(handle);
+        } catch (IllegalArgumentException e) {
+            return false; // badPacket says why
+        }
+        long tag = handle & HANDLE_POOL;
+        long span = p.segment().byteSize() - Mbuf.HEADER_SIZE;
+        if (Long.compareUnsigned(handle - tag, span) > 0) {
+            return false;
+        }
+        lastTag = tag;
+        lastSpan = span;
+        lastBase = p.segment().address() - tag;
         lastBufLen = p.bufLen();
+        return true;
     }
 
     private IllegalArgumentException badPacket(long handle, int dataOff, int len, boolean chained) {
         errors++;
+        if (Long.compareUnsigned(handle - lastTag, lastSpan) > 0) {
+            String why;
+            try {
+                Mempool p = Mempool.ofHandle(handle);
+                why = String.format("mbuf handle 0x%x lies outside the memory of its pool '%s'", handle, p.name());
+            } catch (IllegalArgumentException e) {
+                why = e.getMessage();
+            }
+            return new IllegalArgumentException("TX queue " + queue + ": " + why + "; it and the packets after it stay "
+                    + "in the batch");
+        }
         return new IllegalArgumentException(String.format("TX queue %d: mbuf 0x%x %s; it and the packets "
                 + "after it stay in the batch", queue, handle, chained ? "is chained (multi-segment TX is not supported by this driver)"
                 : "has data_off " + dataOff + " + data_len " + len + " outside its " + lastBufLen + "-byte buffer or no data"));
