@@ -125,9 +125,6 @@ public final class Ring {
     private final boolean scDeq;
     private final int flags;
     private final String name;
-    /** What this object last saw of the opposite tail, per single side (see {@link SideCache}). */
-    private final SideCache prodCache = new SideCache();
-    private final SideCache consCache = new SideCache();
 
     private Ring(MemorySegment seg, int size, int capacity, int flags, String name) {
         this.seg = seg;
@@ -304,7 +301,7 @@ public final class Ring {
     }
 
     private int enqueue(long[] src, int off, int n, boolean fixed) {
-        long r = reserve(true, n, fixed);
+        long r = reserve(prod, cons, capacity, spEnq, n, fixed);
         int k = (int) (r >>> 32);
         if (k != 0) {
             int pos = (int) r;
@@ -313,20 +310,20 @@ public final class Ring {
             } else {
                 copyIn(src, off, pos & mask, k);
             }
-            publish(true, pos + k); // pairs with the consumers' getAcquire of prod
+            LONG.setRelease(ALL, prod, (pos + k) & TAIL_MASK); // pairs with the consumers' getAcquire of prod
         }
         return k;
     }
 
     /** Enqueues one handle; false when the ring is full. */
     public boolean enqueue(long handle) {
-        long r = reserve(true, 1, true);
+        long r = reserve(prod, cons, capacity, spEnq, 1, true);
         if (r == 0) {
             return false;
         }
         int pos = (int) r;
         ALL.set(SLOT, slots + 8L * (pos & mask), handle);
-        publish(true, pos + 1);
+        LONG.setRelease(ALL, prod, (pos + 1) & TAIL_MASK);
         return true;
     }
 
@@ -353,7 +350,7 @@ public final class Ring {
      * @return the position of the first slot (an unsigned 32-bit value), or -1 when fewer were free
      */
     public long enqueueStart(int n) {
-        long r = reserve(true, n, true);
+        long r = reserve(prod, cons, capacity, spEnq, n, true);
         if (CrashPoint.ENABLED && r != 0) {
             CrashPoint.hit(CrashPoint.RING_ENQ_HELD);
         }
@@ -366,7 +363,7 @@ public final class Ring {
         if (CrashPoint.ENABLED) {
             CrashPoint.hit(CrashPoint.RING_ENQ_COPIED);
         }
-        publish(true, position + n);
+        LONG.setRelease(ALL, prod, (position + n) & TAIL_MASK);
     }
 
     /** Copies {@code n} handles from shared memory into the reserved slots from {@code position}. */
@@ -440,7 +437,7 @@ public final class Ring {
     }
 
     private int dequeue(long[] dst, int off, int n, boolean fixed) {
-        long r = reserve(false, n, fixed);
+        long r = reserve(cons, prod, 0, scDeq, n, fixed);
         int k = (int) (r >>> 32);
         if (k != 0) {
             int pos = (int) r;
@@ -449,20 +446,20 @@ public final class Ring {
             } else {
                 copyOut(dst, off, pos & mask, k);
             }
-            publish(false, pos + k); // pairs with the producers' getAcquire of cons
+            LONG.setRelease(ALL, cons, (pos + k) & TAIL_MASK); // pairs with the producers' getAcquire of cons
         }
         return k;
     }
 
     /** Dequeues one handle, or returns {@code ifEmpty} when the ring is empty. */
     public long dequeue(long ifEmpty) {
-        long r = reserve(false, 1, true);
+        long r = reserve(cons, prod, 0, scDeq, 1, true);
         if (r == 0) {
             return ifEmpty;
         }
         int pos = (int) r;
         long h = ALL.get(SLOT, slots + 8L * (pos & mask));
-        publish(false, pos + 1);
+        LONG.setRelease(ALL, cons, (pos + 1) & TAIL_MASK);
         return h;
     }
 
@@ -489,7 +486,7 @@ public final class Ring {
      * @return the position of the first entry (an unsigned 32-bit value), or -1 when fewer were available
      */
     public long dequeueStart(int n) {
-        long r = reserve(false, n, true);
+        long r = reserve(cons, prod, 0, scDeq, n, true);
         if (CrashPoint.ENABLED && r != 0) {
             CrashPoint.hit(CrashPoint.RING_DEQ_HELD);
         }
@@ -502,7 +499,7 @@ public final class Ring {
         if (CrashPoint.ENABLED) {
             CrashPoint.hit(CrashPoint.RING_DEQ_COPIED);
         }
-        publish(false, position + n);
+        LONG.setRelease(ALL, cons, (position + n) & TAIL_MASK);
     }
 
     /** Copies {@code n} reserved entries from {@code position} into shared memory at {@code dst[dstOffset..]}. */
@@ -562,66 +559,24 @@ public final class Ring {
     // The one head-move routine, for both sides
 
     /**
-     * Reserves up to {@code n} entries on one side: producers see {@code capacity + cons.tail - pos} free slots,
-     * consumers {@code prod.tail - pos} entries. {@code producer} is a constant at every call site, so C2 keeps
-     * one side's code per caller.
+     * Reserves up to {@code n} entries on the side whose word is at {@code mine}, against the opposite side's
+     * tail at {@code other}: producers see {@code capacity + cons.tail - pos} free slots ({@code bias} =
+     * capacity), consumers {@code prod.tail - pos} entries ({@code bias} = 0).
      *
      * @return {@code (count << 32) | position}, count 0 when nothing may be taken
      */
-    private long reserve(boolean producer, int n, boolean fixed) {
+    private long reserve(long mine, long other, int bias, boolean single, int n, boolean fixed) {
         if (n <= 0) {
             if (n < 0) {
                 throw new IllegalArgumentException("negative count " + n);
             }
             return 0;
         }
-        return (producer ? spEnq : scDeq) ? reserveSingle(producer, n, fixed) : reserveMulti(producer, n, fixed);
-    }
-
-    /**
-     * A single side: its own word is read plainly (our own last store, or a previous owner's that was handed over
-     * with a happens-before). The opposite tail is read (acquire, the only access to the other side's cache line)
-     * only when the copy this object keeps cannot grant {@code n}, as Agrona's head cache does.
-     */
-    private long reserveSingle(boolean producer, int n, boolean fixed) {
-        final long mine = producer ? prod : cons;
-        final SideCache cache = producer ? prodCache : consCache;
-        final int bias = producer ? capacity : 0;
-        final int pos = (int) (long) LONG.get(ALL, mine);
-        // the copy is valid only if this object made the side's last move (the token beside the word, on the same
-        // line, says who did) and the tail is where it left it: then the opposite tail can only have moved on
-        if ((long) LONG.get(ALL, mine + STAMP_DELTA) == cache.token && (pos & TAIL_MASK) == cache.lastTail) {
-            int avail = bias + cache.seen - pos;
-            if (avail >= n && avail <= capacity) {
-                return ((long) n << 32) | (pos & TAIL_MASK);
-            }
-        }
-        // acquire pairs with the opposite side's release: its slots are written (or read) before we see them
-        final int seen = (int) (long) LONG.getAcquire(ALL, producer ? cons : prod);
-        cache.seen = seen;
-        int avail = bias + seen - pos;
-        if (Integer.compareUnsigned(avail, capacity) > 0) {
-            avail = capacity; // only a corrupted header gets here; keeps every copy inside the slot array
-        }
-        int k = n;
-        if (k > avail) {
-            if (fixed || avail == 0) {
-                return 0;
-            }
-            k = avail;
-        }
-        return ((long) k << 32) | (pos & TAIL_MASK);
-    }
-
-    /** A multi side: wait for no holder, CAS ourselves in as the holder, stamp the hold (DPDK's HTS). */
-    private long reserveMulti(boolean producer, int n, boolean fixed) {
-        final long mine = producer ? prod : cons;
-        final long other = producer ? cons : prod;
-        final int bias = producer ? capacity : 0;
         final int cap = capacity;
-        long w = (long) LONG.getAcquire(ALL, mine); // pairs with the previous holder's release
+        // single: our own last store, plain; multi: acquire pairs with the previous holder's release
+        long w = single ? (long) LONG.get(ALL, mine) : (long) LONG.getAcquire(ALL, mine);
         while (true) {
-            if ((w >>> 32) != 0) {
+            if (!single && (w >>> 32) != 0) {
                 w = awaitRelease(mine, w);
                 continue;
             }
@@ -638,6 +593,9 @@ public final class Ring {
                 }
                 k = avail;
             }
+            if (single) {
+                return ((long) k << 32) | (pos & TAIL_MASK);
+            }
             long witness = (long) LONG.compareAndExchange(ALL, mine, w, (pos & TAIL_MASK) | HELD_BY_ME);
             if (witness == w) {
                 LONG.setRelease(ALL, mine + STAMP_DELTA, Holder.stamp(pos));
@@ -645,23 +603,6 @@ public final class Ring {
             }
             w = witness;
         }
-    }
-
-    /**
-     * Ends an operation: one release store of the side word (new tail, no holder), which the opposite side's
-     * acquire of it pairs with. A single side first records the move in this object's copy and, when another
-     * object made the last one, puts its token beside the word.
-     */
-    private void publish(boolean producer, int tail) {
-        final long mine = producer ? prod : cons;
-        if (producer ? spEnq : scDeq) {
-            final SideCache cache = producer ? prodCache : consCache;
-            if ((long) LONG.get(ALL, mine + STAMP_DELTA) != cache.token) {
-                LONG.set(ALL, mine + STAMP_DELTA, cache.token); // plain: ordered before the release below
-            }
-            cache.lastTail = tail & TAIL_MASK;
-        }
-        LONG.setRelease(ALL, mine, tail & TAIL_MASK);
     }
 
     /** Waits for the holder in {@code held} to release the side; resolves the hold when the holder is dead. */

@@ -16,8 +16,7 @@
  *     32   32 name        UTF-8, 1..31 bytes, NUL padded
  *     64   64 (empty line: keeps the adjacent-line prefetcher from pairing the header with the producer line)
  *    128    8 prod        producer tail (low 32 bits: entries below it are published) | holder (high 32, 0 = none)
- *    136    8 prod stamp  multi producer: (held position &amp; 0xFFFFFF) &lt;&lt; 40 | holder's start time &amp; (2^40 - 1);
- *                         single producer: the token of the Ring object that last moved the side (SideCache)
+ *    136    8 prod stamp  (held position &amp; 0xFFFFFF) &lt;&lt; 40 | holder's start time &amp; (2^40 - 1)
  *    144  112 (producer lines, padding)
  *    256    8 cons        consumer tail (slots below it are free again) | holder
  *    264    8 cons stamp
@@ -30,9 +29,7 @@
  *
  * <h2>Operations and ordering</h2>
  * A side with one producer (consumer) reads its own word plainly, the opposite word with acquire, copies, and
- * publishes by a release store of its word (new tail, no holder). It reads the opposite word only when the copy
- * it kept from its last read cannot grant the request (a stale copy only understates what is there), and keeps
- * its token beside its word so that a copy is never trusted after another process moved the side. A multi-producer (-consumer) side is taken in
+ * publishes by a release store of its word (new tail, no holder). A multi-producer (-consumer) side is taken in
  * turn, as DPDK's HTS mode: acquire-read the word; while a holder is in it, wait; CAS {@code (tail, 0)} to
  * {@code (tail, me)}; write the stamp; copy; release-store {@code (tail + n, 0)}. The acquire of the opposite
  * word pairs with the opposite side's release: a producer never overwrites a slot a consumer has not finished
