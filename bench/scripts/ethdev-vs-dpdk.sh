@@ -70,13 +70,16 @@ dpdk_mpps=$(grep -E '^ +Rx-pps:' "$tmp/testpmd.txt" | awk '{s += $2} NR % 2 == 0
 
 ghz=$(awk -F: '/cpu MHz/ {printf "%.2f", $2/1000; exit}' /proc/cpuinfo)
 # CSV (CRLF lines): "Benchmark",Mode,Threads,Samples,Score,Error,Unit[,params...]; $2 selects by the last parameter (lcore)
-score() { awk -F, -v b="$1" -v p="$2" '{sub(/\r$/, "")} $1 == "\"" b "\"" && (p == "" || $NF == p) {print $5; exit}' "$tmp/jmh.csv"; }
-alloc() { score "$1:gc.alloc.rate.norm" "$2"; }
-null_ns=$(score io.jnic.bench.ethdev.NullForward.ioForward "")
-ix_ns=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst 0)
-ix_ns_any=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst -1)
-qp_pri=$(score io.jnic.bench.ethdev.QueuePairCost.rxTxBurst primary)
-qp_sec=$(score io.jnic.bench.ethdev.QueuePairCost.rxTxBurst secondary)
+# score BENCHMARK [PARAM=VALUE]: the score of the row whose PARAM column (found by name in the header) holds VALUE
+score() { awk -F, -v b="$1" -v pv="${2:-}" '{sub(/\r$/, "")}
+    NR == 1 {split(pv, kv, "="); for (i = 1; i <= NF; i++) if ($i == "\"Param: " kv[1] "\"") col = i; next}
+    $1 == "\"" b "\"" && (pv == "" || (col && $col == kv[2])) {print $5; exit}' "$tmp/jmh.csv"; }
+alloc() { score "$1:gc.alloc.rate.norm" "${2:-}"; }
+null_ns=$(score io.jnic.bench.ethdev.NullForward.ioForward)
+ix_ns=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=0)
+ix_ns_any=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=-1)
+qp_pri=$(score io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=primary)
+qp_sec=$(score io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=secondary)
 
 bench_set jnic "forwarding work" "NullForward.ioForward: net_null0 and net_null1, each rxBurst forwarded to the other (paired)"
 bench_set DPDK "forwarding work" "testpmd io mode, net_null0 and net_null1, --port-topology=paired"
@@ -109,17 +112,17 @@ bench_cmd DPDK "$(bench_quote timeout "$secs" "${dpdk_cmd[@]}")"
     echo "|---|---|---|---|---|"
     printf "| null vdev io-forward, one core (rx 32 + tx 32) | %.1f Mpps | %.1f ns, %.0f cycles | %s B/op | %s Mpps (ratio %s) |\n" \
         "$(awk -v n="$null_ns" 'BEGIN{print 1000/n}')" "$null_ns" "$(awk -v n="$null_ns" -v g="$ghz" 'BEGIN{print n*g}')" \
-        "$(alloc io.jnic.bench.ethdev.NullForward.ioForward "")" "$dpdk_mpps" \
+        "$(alloc io.jnic.bench.ethdev.NullForward.ioForward)" "$dpdk_mpps" \
         "$(awk -v n="$null_ns" -v d="$dpdk_mpps" 'BEGIN{ if (d+0 > 0) printf "%.2f", (1000/n)/d; else print "n/a"}')"
     printf "| ixgbe rxBurst+txBurst, batch 32, pre-filled rings, mempool cache | %.1f Mpps | %.1f ns, %.0f cycles | %s B/op | ixy C ~94 cycles |\n" \
         "$(awk -v n="$ix_ns" 'BEGIN{print 1000/n}')" "$ix_ns" "$(awk -v n="$ix_ns" -v g="$ghz" 'BEGIN{print n*g}')" \
-        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst 0)"
+        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=0)"
     printf "| same, no mempool cache (LCORE_ANY) | %.1f Mpps | %.1f ns, %.0f cycles | %s B/op | |\n" \
         "$(awk -v n="$ix_ns_any" 'BEGIN{print 1000/n}')" "$ix_ns_any" "$(awk -v n="$ix_ns_any" -v g="$ghz" 'BEGIN{print n*g}')" \
-        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst -1)"
+        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=-1)"
     printf "| ixgbe queue pair attached by another process (secondary) vs the port's own (primary), same fixture | %.1f ns vs %.1f ns, %.0f vs %.0f cycles | %s / %s B/op | secondary / primary %s |\n" \
         "$qp_sec" "$qp_pri" "$(awk -v n="$qp_sec" -v g="$ghz" 'BEGIN{print n*g}')" "$(awk -v n="$qp_pri" -v g="$ghz" 'BEGIN{print n*g}')" \
-        "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst secondary)" "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst primary)" \
+        "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=secondary)" "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=primary)" \
         "$(awk -v a="$qp_sec" -v b="$qp_pri" 'BEGIN{ if (b+0 > 0) printf "%.2f", a/b; else print "n/a"}')"
     echo
     echo "Notes: the two jnic rows measure different things. The null row is the ethdev layer plus the mempool"
