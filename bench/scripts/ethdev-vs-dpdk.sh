@@ -120,10 +120,10 @@ bench_cmd DPDK "$(bench_quote timeout "$secs" "${dpdk_cmd[@]}")"
     printf "| same, no mempool cache (LCORE_ANY) | %.1f Mpps | %.1f ns, %.0f cycles | %s B/op | |\n" \
         "$(awk -v n="$ix_ns_any" 'BEGIN{print 1000/n}')" "$ix_ns_any" "$(awk -v n="$ix_ns_any" -v g="$ghz" 'BEGIN{print n*g}')" \
         "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=-1)"
-    printf "| ixgbe queue pair attached by another process (secondary) vs the port's own (primary), same fixture | %.1f ns vs %.1f ns, %.0f vs %.0f cycles | %s / %s B/op | secondary / primary %s |\n" \
+    printf "| ixgbe queue pair attached by another process (secondary) vs the port's own (primary), same fixture | secondary / primary %s | %.1f ns vs %.1f ns, %.0f vs %.0f cycles | %s / %s B/op | |\n" \
+        "$(awk -v a="$qp_sec" -v b="$qp_pri" 'BEGIN{ if (b+0 > 0) printf "%.2f", a/b; else print "n/a"}')" \
         "$qp_sec" "$qp_pri" "$(awk -v n="$qp_sec" -v g="$ghz" 'BEGIN{print n*g}')" "$(awk -v n="$qp_pri" -v g="$ghz" 'BEGIN{print n*g}')" \
-        "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=secondary)" "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=primary)" \
-        "$(awk -v a="$qp_sec" -v b="$qp_pri" 'BEGIN{ if (b+0 > 0) printf "%.2f", a/b; else print "n/a"}')"
+        "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=secondary)" "$(alloc io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=primary)"
     echo
     echo "Notes: the two jnic rows measure different things. The null row is the ethdev layer plus the mempool"
     echo "(net_null allocates on RX, frees on TX). The ixgbe row is the driver's own work per forwarded packet"
