@@ -4,10 +4,7 @@ import io.jnic.driver.ixgbe.RegisterFileDevice;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
-import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.MbufBatch;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -38,8 +35,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class IxgbeBurst {
-    private static final int RING = 512;
-    private static final long STATE = 128; // QueueMemory state block before the descriptors
 
     @Param({"32"})
     int batch;
@@ -52,9 +47,7 @@ public class IxgbeBurst {
     EthPorts ports;
     EthDevice dev;
     MbufBatch b;
-    MemorySegment rxDesc;
-    MemorySegment txDesc;
-    int rxFix;
+    DevicePlay play;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -62,24 +55,11 @@ public class IxgbeBurst {
         ports = new EthPorts(mem.group);
         dev = ports.probe(new RegisterFileDevice());
         dev.configure(PortConfig.of(1, 1).withLcore(lcore));
-        dev.rxQueueSetup(0, RING, mem.pool);
-        dev.txQueueSetup(0, RING);
+        dev.rxQueueSetup(0, DevicePlay.RING, mem.pool);
+        dev.txQueueSetup(0, DevicePlay.RING);
         dev.start();
-        Memzone rz = mem.group.lookup("jnic.p" + dev.portId() + ".rxq0");
-        Memzone tz = mem.group.lookup("jnic.p" + dev.portId() + ".txq0");
-        rxDesc = rz.memory().asSlice(STATE, RING * 16L);
-        txDesc = tz.memory().asSlice(STATE, RING * 16L);
-        // the device received a frame into every descriptor
-        for (int i = 0; i < RING; i++) {
-            writeBack(i);
-        }
+        play = new DevicePlay(mem.group, dev.portId());
         b = new MbufBatch(batch);
-    }
-
-    private void writeBack(int i) {
-        long d = i * 16L;
-        rxDesc.set(ValueLayout.JAVA_INT, d + 12, 60); // length
-        rxDesc.set(ValueLayout.JAVA_INT, d + 8, 0x3); // DD | EOP
     }
 
     @TearDown(Level.Trial)
@@ -91,19 +71,9 @@ public class IxgbeBurst {
     @Benchmark
     @OperationsPerInvocation(32)
     public int rxTxBurst() {
-        int n = dev.rxBurst(0, b);
-        // re-arm the descriptors just consumed, as the device would after the refill
-        int f = rxFix;
-        for (int k = 0; k < n; k++) {
-            writeBack(f);
-            f = f + 1 == RING ? 0 : f + 1;
-        }
-        rxFix = f;
+        play.received(dev.rxBurst(0, b));
         int sent = dev.txBurst(0, b);
-        // the device is done with every descriptor at once: DD in each TX write-back word
-        for (int i = 0; i < RING; i += 32) {
-            txDesc.set(ValueLayout.JAVA_INT, (i + 31) * 16L + 12, 1);
-        }
+        play.transmitted();
         if (!b.isEmpty()) {
             b.free(lcore);
         }

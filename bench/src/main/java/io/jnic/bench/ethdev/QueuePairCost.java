@@ -19,8 +19,6 @@ import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.memory.mbuf.MbufBatch;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What a queue pair costs per packet in the port's own process and in another process that attached it, as an
  * l2fwd-mp secondary does: rx burst + tx burst of 32 on queue 0 of one ixgbe port over a register file
- * ({@link RegisterFileDevice}; the fixture plays the device as {@link IxgbeBurst} does).
+ * ({@link RegisterFileDevice}; {@link DevicePlay} plays the device, as for {@link IxgbeBurst}).
  * <ul>
  *   <li>{@code primary}: this JVM made the memory group and the port, and forwards through {@code queuePair(0)}.
  *   <li>{@code secondary}: a child JVM ({@link #main}) made the group and the port and stays idle; this JVM attaches
@@ -59,9 +57,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class QueuePairCost {
-    private static final int RING = 512;
+    private static final int RING = DevicePlay.RING;
     private static final int BURST = 32;
-    private static final long STATE = 128; // QueueMemory's state block before the descriptors
     private static final int POOL_ID = 30;
 
     @Param({"primary", "secondary"})
@@ -74,9 +71,7 @@ public class QueuePairCost {
     private Process child;
     private QueuePair pair;
     private MbufBatch b;
-    private MemorySegment rxDesc;
-    private MemorySegment txDesc;
-    private int rxFix;
+    private DevicePlay play;
 
     /** The group both processes use: file-backed, hugepages when enough are free. */
     private static MemoryConfig config(Path dir, String prefix, boolean create) {
@@ -127,18 +122,8 @@ public class QueuePairCost {
             PortContext ctx = new PortContext(port, group, PortTable.of(group));
             pair = new IxgbeDriver().attachQueue(ctx, new RegisterFileDevice().bar(0), 0, 0);
         }
-        rxDesc = group.lookup("jnic.p" + port + ".rxq0").memory().asSlice(STATE, RING * 16L);
-        txDesc = group.lookup("jnic.p" + port + ".txq0").memory().asSlice(STATE, RING * 16L);
-        for (int i = 0; i < RING; i++) {
-            writeBack(i); // the device received a frame into every descriptor
-        }
+        play = new DevicePlay(group, port);
         b = new MbufBatch(BURST);
-    }
-
-    private void writeBack(int i) {
-        long d = i * 16L;
-        rxDesc.set(ValueLayout.JAVA_INT, d + 12, 60); // length
-        rxDesc.set(ValueLayout.JAVA_INT, d + 8, 0x3); // DD | EOP
     }
 
     @TearDown(Level.Trial)
@@ -172,17 +157,9 @@ public class QueuePairCost {
     @Benchmark
     @OperationsPerInvocation(BURST)
     public int rxTxBurst() {
-        int n = pair.rxBurst(b);
-        int f = rxFix;
-        for (int k = 0; k < n; k++) { // re-arm the descriptors just consumed, as the device would after the refill
-            writeBack(f);
-            f = f + 1 == RING ? 0 : f + 1;
-        }
-        rxFix = f;
+        play.received(pair.rxBurst(b));
         int sent = pair.txBurst(b);
-        for (int i = 0; i < RING; i += 32) { // the device is done with every TX descriptor at once
-            txDesc.set(ValueLayout.JAVA_INT, (i + 31) * 16L + 12, 1);
-        }
+        play.transmitted();
         if (!b.isEmpty()) {
             b.free(0);
         }
