@@ -142,7 +142,7 @@ final class Report {
         first = true;
         for (Trial t : trials) {
             sb.append(first ? "\n" : ",\n").append(String.format(Locale.ROOT,
-                    "    {\"trial\": %d, \"kind\": %s, \"offered_pps\": %.1f, \"offered_mbps\": %.3f, \"seconds\": %.3f, "
+                    "    {\"trial\": %d, \"kind\": %s, \"offered_pps\": %.1f, \"offered_mbps\": %.3f, \"seconds\": %.6f, "
                             + "\"sent\": %d, \"received\": %d, \"lost\": %d, \"loss_ratio\": %.9f, \"duplicates\": %d, "
                             + "\"reordered\": %d, \"tx_pps\": %.1f, \"rx_pps\": %.1f, \"pass\": %b, \"latency_ns\": %s, \"latency_cdf\": %s}",
                     t.index(), quote(t.kind()), t.offeredPps(), t.offeredMbps(), t.seconds(), t.sent(), t.received(),
