@@ -3,7 +3,8 @@
 # and guest script): two modern virtio-net-pci NICs on one QEMU hub, 00:03.0 behind the emulated VT-d
 # (iommu_platform=on) bound to vfio-pci, 00:06.0 without it bound to uio_pci_generic; and two legacy-only ones
 # (disable-modern=on: 1af4:1000, I/O BAR0, no virtio 1.x capabilities) on a second hub, 00:07.0 bound to
-# vfio-pci and 00:08.0 to uio_pci_generic. The guest runs io.jnic.driver.virtio.testbed.VirtioGuestMain, which
+# vfio-pci and 00:08.0 to uio_pci_generic; and two modern ones with packed rings (packed=on) on a third hub, 00:09.0
+# (behind the VT-d) bound to vfio-pci and 00:0a.0 to uio_pci_generic. The guest runs io.jnic.driver.virtio.testbed.VirtioGuestMain, which
 # sends frames each way on each pair and checks every byte.
 #   sudo driver-virtio/testbed-virtio.sh      (after ./jnic build -pl driver-virtio -am; ~2-4 min under TCG)
 # Prints the @@T lines and exits non-zero unless every check passed.
@@ -21,14 +22,16 @@ mkdir -p "$D/out"; rm -f "$D/out/"*
 bash "$root/testbed/build-initramfs.sh" "$D" "$K" >/dev/null
 cat > "$D/guest.sh" <<GUEST
 #!/bin/sh
-for pair in 0000:00:03.0=vfio-pci 0000:00:06.0=uio_pci_generic 0000:00:07.0=vfio-pci 0000:00:08.0=uio_pci_generic; do
+for pair in 0000:00:03.0=vfio-pci 0000:00:06.0=uio_pci_generic 0000:00:07.0=vfio-pci 0000:00:08.0=uio_pci_generic \\
+    0000:00:09.0=vfio-pci 0000:00:0a.0=uio_pci_generic; do
   bdf=\${pair%=*}; drv=\${pair#*=}; d=/sys/bus/pci/devices/\$bdf
   [ -e \$d/driver ] && echo \$bdf > \$d/driver/unbind
   echo \$drv > \$d/driver_override; echo \$bdf > /sys/bus/pci/drivers_probe
   echo "@@INFO \$bdf -> \$(basename \$(readlink \$d/driver))"
 done
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m \\
-  -cp "$cp" io.jnic.driver.virtio.testbed.VirtioGuestMain 0000:00:03.0 0000:00:06.0 0000:00:07.0 0000:00:08.0 2>&1 | tee "$D/out/guest.log"
+  -cp "$cp" io.jnic.driver.virtio.testbed.VirtioGuestMain 0000:00:03.0 0000:00:06.0 0000:00:07.0 0000:00:08.0 \\
+  0000:00:09.0 0000:00:0a.0 2>&1 | tee "$D/out/guest.log"
 GUEST
 chmod +x "$D/guest.sh"
 timeout "${JNIC_VTB_TIMEOUT:-600}" qemu-system-x86_64 \
@@ -43,6 +46,9 @@ timeout "${JNIC_VTB_TIMEOUT:-600}" qemu-system-x86_64 \
   -netdev hubport,id=p2,hubid=1 -netdev hubport,id=p3,hubid=1 \
   -device virtio-net-pci,netdev=p2,addr=07.0,disable-modern=on,mac=52:54:00:00:00:07 \
   -device virtio-net-pci,netdev=p3,addr=08.0,disable-modern=on,mac=52:54:00:00:00:08 \
+  -netdev hubport,id=p4,hubid=2 -netdev hubport,id=p5,hubid=2 \
+  -device virtio-net-pci,netdev=p4,addr=09.0,disable-legacy=on,iommu_platform=on,packed=on,mac=52:54:00:00:00:09 \
+  -device virtio-net-pci,netdev=p5,addr=0a.0,disable-legacy=on,packed=on,mac=52:54:00:00:00:0a \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=fs0 \
   -virtfs local,path="$D/out",mount_tag=out,security_model=none,id=fs1 \
   < /dev/null > "$D/console.log" 2>&1 || true

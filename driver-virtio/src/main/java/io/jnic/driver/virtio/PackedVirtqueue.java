@@ -431,10 +431,11 @@ public final class PackedVirtqueue implements Virtqueue {
         int n = 0;
         while (n < max && numFree < size && isUsed(nextUsed, usedWrap)) {
             int id = usedId(nextUsed);
-            // 2.8.4: Element Length is reserved (ignored) in a used descriptor without the WRITE flag
+            // the length counts for a buffer we offered as device-writable: QEMU never sets WRITE in used
+            // descriptors, DPDK's vhost does; Linux and DPDK's PMD read it whatever the flag (2.8.4 reserves it
+            // only for buffers the device could not write)
             long d = (long) nextUsed * DESC_SIZE;
-            boolean wrote = (mem.get(U16, d + DESC_FLAGS) & DESC_F_WRITE) != 0;
-            int len = wrote ? mem.get(U32, d + DESC_LEN) : 0;
+            int len = writable[id] > 0 ? mem.get(U32, d + DESC_LEN) : 0;
             if (len < 0 || len > writable[id]) {
                 // the buffer is ours again (an outstanding id), only its contents are not to be trusted: the caller
                 // drops it (length -1) and counts it, the queue goes on
@@ -466,8 +467,8 @@ public final class PackedVirtqueue implements Virtqueue {
                 int k = batchSize(pos, size - numFree);
                 batchLast = pos + k - 1 >= size ? pos + k - 1 - size : pos + k - 1;
                 long d = (long) pos * DESC_SIZE;
-                boolean wrote = (mem.get(U16, d + DESC_FLAGS) & DESC_F_WRITE) != 0; // 2.8.4: else len is reserved
-                batchLen = wrote ? mem.get(U32, d + DESC_LEN) : 0;
+                int last = pos + k - 1 >= size ? pos + k - 1 - size : pos + k - 1;
+                batchLen = writable[last] > 0 ? mem.get(U32, d + DESC_LEN) : 0; // as in poll: the flag is not needed
             }
             int len;
             if (pos == batchLast) {
@@ -546,6 +547,6 @@ public final class PackedVirtqueue implements Virtqueue {
     public String toString() {
         return "PackedVirtqueue[" + index + ", size " + size + ", avail " + nextAvail + (availWrap ? "/1" : "/0")
                 + ", used " + nextUsed + (usedWrap ? "/1" : "/0") + ", free " + numFree + (eventIdx ? ", event-idx" : "")
-                + (inOrder ? ", in order" : "") + "]";
+                + (inOrder ? ", in order" : "") + ", bad lengths " + badLengths + "]";
     }
 }

@@ -19,7 +19,8 @@
  *       flags against both wrap counters, buffer ids of our own, chains skipped as the device skips them, every
  *       used descriptor checked, driver/device event suppression (ENABLE, DISABLE, DESC with EVENT_IDX); in order
  *       with VIRTIO_F_IN_ORDER (buffer id = position, one used descriptor may return a batch).
- *       Negotiated over virtio-user when asked ({@code packed_vq=1}); PCI transports do not offer it yet.</li>
+ *       Negotiated over virtio-user when asked ({@code packed_vq=1}) and over modern PCI whenever the device offers
+ *       it (QEMU's {@code packed=on}), as DPDK's PMD does; legacy PCI cannot carry it.</li>
  *   <li>{@link io.jnic.driver.virtio.Virtqueue}: what the two have in common, all device drivers use.</li>
  * </ul>
  *

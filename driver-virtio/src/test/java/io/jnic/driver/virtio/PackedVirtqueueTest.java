@@ -283,6 +283,26 @@ class PackedVirtqueueTest {
         assertEquals(0, l[0]);
     }
 
+    /**
+     * QEMU writes used descriptors without the WRITE flag, also for receive buffers (DPDK's vhost sets it): the
+     * length of a buffer we offered as device-writable counts whatever the flag, as Linux and DPDK's PMD read it.
+     */
+    @Test
+    void theLengthOfAWritableBufferCountsWithoutTheWriteFlag() {
+        PackedVirtqueue q = queue(4, false);
+        Device dev = new Device(q);
+        q.add(0x1000, 2048, true, 7);
+        q.publish();
+        int[] b = dev.takeAvail();
+        assertTrue((b[3] & PackedVirtqueue.DESC_F_WRITE) != 0);
+        dev.use(b[0], 1, 72, false); // as QEMU's virtqueue_packed_fill_desc: id, len, AVAIL/USED only
+        long[] t = new long[1];
+        int[] l = {-1};
+        assertEquals(1, q.poll(t, l, 0, 1));
+        assertEquals(7, t[0]);
+        assertEquals(72, l[0]);
+    }
+
     @Test
     void aDeviceThatNamesAnUnknownBufferBreaksTheQueue() {
         PackedVirtqueue q = queue(4, false);

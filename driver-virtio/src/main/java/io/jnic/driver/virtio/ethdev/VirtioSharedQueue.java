@@ -65,7 +65,8 @@ final class VirtioSharedQueue extends QueuePair {
             long f = share.features();
             if (Virtio.has(f, Virtio.F_RING_PACKED)) {
                 throw new IllegalStateException("port " + ctx.portId() + " runs packed virtqueues, which keep no shared "
-                        + "state another process could carry on from; start it without packed_vq=1 to share its pairs");
+                        + "state another process could carry on from; to share its pairs run it on split rings (virtio-user: without "
+                        + "packed_vq=1; PCI: a device that does not offer RING_PACKED, QEMU's packed=off)");
             }
             boolean eventIdx = Virtio.has(f, Virtio.F_EVENT_IDX);
             boolean mergeable = Virtio.has(f, VirtioNetSpec.F_MRG_RXBUF);

@@ -31,7 +31,7 @@ public final class VirtioNet implements AutoCloseable {
     public static final long WANTED = REQUIRED | Virtio.bit(VirtioNetSpec.F_MAC) | Virtio.bit(VirtioNetSpec.F_STATUS)
             | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
             | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM)
-            | Virtio.bit(Virtio.F_RING_PACKED) // offered only by transports that carry packed rings, when asked
+            | Virtio.bit(Virtio.F_RING_PACKED) // modern PCI when the device offers it; virtio-user with packed_vq=1
             | Virtio.bit(Virtio.F_IN_ORDER); // split and packed rings: data queues in order, the control queue not
 
     /**

@@ -1,6 +1,8 @@
 package io.jnic.driver.virtio.pci;
 
+import io.jnic.driver.virtio.PackedVirtqueue;
 import io.jnic.driver.virtio.SplitVirtqueue;
+import io.jnic.driver.virtio.Virtqueue;
 import io.jnic.driver.virtio.VirtioException;
 import io.jnic.driver.virtio.VirtioTransport;
 import io.jnic.memory.DmaSegment;
@@ -247,8 +249,7 @@ public final class ModernPciTransport implements VirtioTransport {
         long lo = Integer.toUnsignedLong((int) VH32.getVolatile(common, DEVICE_FEATURE));
         VH32.setVolatile(common, DEVICE_FEATURE_SELECT, 1);
         long hi = Integer.toUnsignedLong((int) VH32.getVolatile(common, DEVICE_FEATURE));
-        // packed rings are driven over virtio-user only so far: never offered to the driver over PCI
-        return (hi << 32 | lo) & ~io.jnic.driver.virtio.Virtio.bit(io.jnic.driver.virtio.Virtio.F_RING_PACKED);
+        return hi << 32 | lo; // RING_PACKED too when the device offers it (QEMU: packed=on), as DPDK's PMD takes it
     }
 
     /**
@@ -312,19 +313,36 @@ public final class ModernPciTransport implements VirtioTransport {
 
     @Override
     public Notifier setupQueue(SplitVirtqueue vq) {
-        int q = vq.index();
+        return setupQueue(vq.index(), vq.size(), vq.descIova(), vq.availIova(), vq.usedIova());
+    }
+
+    /**
+     * Either ring format (4.1.4.3): a packed ring's descriptor ring, driver and device event-suppression areas go
+     * where a split ring's descriptor table, available and used rings go.
+     */
+    @Override
+    public Notifier setupQueue(Virtqueue vq) {
+        return switch (vq) {
+            case SplitVirtqueue split -> setupQueue(split);
+            case PackedVirtqueue packed -> setupQueue(packed.index(), packed.size(), packed.descIova(),
+                    packed.driverAreaIova(), packed.deviceAreaIova());
+            default -> throw new VirtioException(name() + ": unknown virtqueue format " + vq);
+        };
+    }
+
+    private Notifier setupQueue(int q, int size, long desc, long driverArea, long deviceArea) {
         int max = maxQueueSize(q);
         if (max == 0) {
             throw new VirtioException(device.name() + ": the device has no queue " + q);
         }
-        if (vq.size() > max) {
-            throw new VirtioException(device.name() + ": queue " + q + " holds at most " + max + " entries, not " + vq.size());
+        if (size > max) {
+            throw new VirtioException(device.name() + ": queue " + q + " holds at most " + max + " entries, not " + size);
         }
         VH16.setVolatile(common, QUEUE_SELECT, (short) q);
-        VH16.setVolatile(common, QUEUE_SIZE, (short) vq.size());
-        write64(QUEUE_DESC, vq.descIova());
-        write64(QUEUE_DRIVER, vq.availIova());
-        write64(QUEUE_DEVICE, vq.usedIova());
+        VH16.setVolatile(common, QUEUE_SIZE, (short) size);
+        write64(QUEUE_DESC, desc);
+        write64(QUEUE_DRIVER, driverArea);
+        write64(QUEUE_DEVICE, deviceArea);
         VH16.setVolatile(common, QUEUE_MSIX_VECTOR, (short) NO_VECTOR);
         long off = (long) Short.toUnsignedInt((short) VH16.getVolatile(common, QUEUE_NOTIFY_OFF))
                 * Integer.toUnsignedLong(notifyMultiplier);

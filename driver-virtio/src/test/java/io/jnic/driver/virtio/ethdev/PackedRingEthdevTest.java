@@ -117,7 +117,8 @@ class PackedRingEthdevTest {
                     .attachQueue(new io.jnic.ethdev.PortContext(p.portId(), mem, io.jnic.ethdev.PortTable.of(mem)),
                             new int[] {Events.eventfd(0, 0), Events.eventfd(0, 0), Events.eventfd(0, 0), Events.eventfd(0, 0)}, 1, -1));
             assertEquals("port " + p.portId() + " runs packed virtqueues, which keep no shared state another process "
-                    + "could carry on from; start it without packed_vq=1 to share its pairs", refused.getMessage());
+                    + "could carry on from; to share its pairs run it on split rings (virtio-user: without packed_vq=1; PCI: a "
+                    + "device that does not offer RING_PACKED, QEMU's packed=off)", refused.getMessage());
             IllegalStateException noReset = assertThrows(IllegalStateException.class, () -> p.queuePairReset(1));
             assertEquals("queue pair 1 keeps no shared state (packed or legacy rings, or a port not shared with "
                     + "secondaries): nothing another process drove can be recovered", noReset.getMessage());
