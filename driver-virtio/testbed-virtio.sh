@@ -22,9 +22,13 @@ mkdir -p "$D/out"; rm -f "$D/out/"*
 bash "$root/testbed/build-initramfs.sh" "$D" "$K" >/dev/null
 cat > "$D/guest.sh" <<GUEST
 #!/bin/sh
+# Rebinds PCI devices: only inside the test bed's guest (its kernel command line carries jnic.dir=) and only
+# devices that are virtio NICs (1af4). On a host these addresses are its own disk and network.
+grep -q ' jnic.dir=' /proc/cmdline || { echo "refusing to run outside the QEMU test bed guest" >&2; exit 2; }
 for pair in 0000:00:03.0=vfio-pci 0000:00:06.0=uio_pci_generic 0000:00:07.0=vfio-pci 0000:00:08.0=uio_pci_generic \\
     0000:00:09.0=vfio-pci 0000:00:0a.0=uio_pci_generic; do
   bdf=\${pair%=*}; drv=\${pair#*=}; d=/sys/bus/pci/devices/\$bdf
+  [ "\$(cat \$d/vendor 2>/dev/null)" = 0x1af4 ] || { echo "@@ERR \$bdf is not a virtio device: not rebinding it"; exit 2; }
   [ -e \$d/driver ] && echo \$bdf > \$d/driver/unbind
   echo \$drv > \$d/driver_override; echo \$bdf > /sys/bus/pci/drivers_probe
   echo "@@INFO \$bdf -> \$(basename \$(readlink \$d/driver))"
