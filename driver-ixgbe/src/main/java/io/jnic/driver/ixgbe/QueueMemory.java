@@ -1,5 +1,6 @@
 package io.jnic.driver.ixgbe;
 
+import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
 import java.lang.foreign.MemorySegment;
@@ -60,8 +61,8 @@ final class QueueMemory {
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-    /** The offset part of an mbuf handle (its low 48 bits; the pool id is above). */
-    static final long HANDLE_OFFSET = 0xFFFF_FFFF_FFFFL;
+    /** The offset part of an mbuf handle (the mempool's layout; the pool id is above it). */
+    static final long HANDLE_OFFSET = MempoolDescriptor.OFFSET_MASK;
     /** The pool id part of an mbuf handle. */
     static final long HANDLE_POOL = ~HANDLE_OFFSET;
 

@@ -71,26 +71,6 @@ public final class MempoolDescriptor {
     private MempoolDescriptor() {
     }
 
-    /** The handle of the object at {@code offset} of pool {@code poolId}. */
-    public static long handle(int poolId, long offset) {
-        return ((long) poolId << HANDLE_SHIFT) | offset;
-    }
-
-    /** The pool id a handle names. */
-    public static int poolId(long handle) {
-        return (int) (handle >>> HANDLE_SHIFT);
-    }
-
-    /** The object's offset in its pool. */
-    public static long offset(long handle) {
-        return handle & OFFSET_MASK;
-    }
-
-    /** The bits every handle of pool {@code poolId} has above its offset: compare {@code handle & ~OFFSET_MASK}. */
-    public static long poolTag(int poolId) {
-        return (long) poolId << HANDLE_SHIFT;
-    }
-
     /** True when {@code region} starts with a mempool header (its magic; attach checks the rest). */
     public static boolean isMempool(MemorySegment region) {
         return region.byteSize() >= HEADER_BYTES && (long) ACQUIRE.getAcquire(region, P_MAGIC) == MAGIC;
