@@ -71,13 +71,59 @@ public abstract class EthDevice implements AutoCloseable {
         if (c.rss() != null) {
             checkRss(c.rss(), c.rxQueues(), i);
         }
+        checkOffloads("RX", c.rxOffloads(), i.rxOffloads());
+        checkOffloads("TX", c.txOffloads(), i.txOffloads());
         doConfigure(c);
         config = c;
         rxReady = new boolean[c.rxQueues()];
         txReady = new boolean[c.txQueues()];
         ctx.table().queues(portId, c.rxQueues(), c.txQueues());
-        ctx.table().mtu(portId, c.mtu() == 0 ? 1500 : c.mtu());
+        ctx.table().mtu(portId, c.effectiveMtu());
         setState(PortState.CONFIGURED);
+    }
+
+    private <E extends Enum<E>> void checkOffloads(String kind, java.util.Set<E> asked, java.util.Set<E> offered) {
+        for (E o : asked) {
+            if (!offered.contains(o)) {
+                throw new IllegalArgumentException(name() + ": " + kind + " offload " + o + " is not supported by "
+                        + info().driverName() + " here (it offers " + offered + "); remove it from the port configuration");
+            }
+        }
+    }
+
+    /** Whether the configuration asks for RX offload {@code o} (false before {@link #configure}). */
+    public final boolean rxOffload(RxOffload o) {
+        PortConfig c = config;
+        return c != null && c.rxOffloads().contains(o);
+    }
+
+    /** Whether the configuration enables TX offload {@code o} (false before {@link #configure}). */
+    public final boolean txOffload(TxOffload o) {
+        PortConfig c = config;
+        return c != null && c.txOffloads().contains(o);
+    }
+
+    /** The MTU the port runs with (1500 before {@link #configure} or when it asked for the default). */
+    public final int mtu() {
+        PortConfig c = config;
+        return c == null ? 1500 : c.effectiveMtu();
+    }
+
+    /**
+     * Changes the MTU of a configured port that is not started (rte_eth_dev_set_mtu): the queues keep their setup,
+     * and the driver re-checks at {@link #start} that its RX buffers hold the larger frames (or that
+     * {@link RxOffload#SCATTER} is on). On failure the old MTU stays.
+     */
+    public final synchronized void mtu(int m) {
+        requireConfigured("change the MTU");
+        requireNot(PortState.STARTED, "change the MTU");
+        DeviceInfo i = info();
+        if (m < i.minMtu() || m > i.maxMtu()) {
+            throw new IllegalArgumentException(name() + ": MTU " + m + " outside " + i.minMtu() + ".." + i.maxMtu());
+        }
+        doMtu(m);
+        config = config.withMtu(m);
+        ctx.table().mtu(portId, m);
     }
 
     private void checkRss(RssConfig r, int rxQueues, DeviceInfo i) {
@@ -367,6 +413,150 @@ public abstract class EthDevice implements AutoCloseable {
 
     public abstract boolean promiscuous();
 
+    /** Accept every multicast frame (rte_eth_allmulticast_enable/disable). */
+    public void allmulticast(boolean on) {
+        throw unsupported("switch all-multicast reception");
+    }
+
+    public boolean allmulticast() {
+        return false;
+    }
+
+    /**
+     * Accept exactly these multicast groups besides what all-multicast lets in (rte_eth_dev_set_mc_addr_list);
+     * an empty list removes them all. Each address must be multicast (low bit of the first octet set).
+     */
+    public final void multicastAddresses(java.util.List<MacAddress> groups) {
+        for (MacAddress a : groups) {
+            if (!a.isMulticast()) {
+                throw new IllegalArgumentException(name() + ": " + a + " is not a multicast address (the low bit of the "
+                        + "first octet is clear); add unicast addresses with macAddrAdd");
+            }
+        }
+        doMulticastAddresses(java.util.List.copyOf(groups));
+    }
+
+    /** Also accept frames to unicast address {@code mac} (rte_eth_dev_mac_addr_add), in a free filter slot. */
+    public final void macAddrAdd(MacAddress mac) {
+        if (mac.isMulticast()) {
+            throw new IllegalArgumentException(name() + ": " + mac + " is a multicast address; pass multicast groups "
+                    + "to multicastAddresses");
+        }
+        doMacAddrAdd(mac);
+    }
+
+    /** Stops accepting {@code mac}, added before by {@link #macAddrAdd}; the port's own address stays. */
+    public final void macAddrRemove(MacAddress mac) {
+        doMacAddrRemove(mac);
+    }
+
+    /**
+     * Lets frames of VLAN {@code vlanId} in ({@code on}) or no longer (rte_eth_dev_vlan_filter); needs
+     * {@link RxOffload#VLAN_FILTER} in the configuration, which drops every tagged frame of a VLAN not let in.
+     */
+    public final void vlanFilter(int vlanId, boolean on) {
+        if (vlanId < 0 || vlanId > 4095) {
+            throw new IllegalArgumentException(name() + ": VLAN id " + vlanId + " outside 0..4095");
+        }
+        if (!rxOffload(RxOffload.VLAN_FILTER)) {
+            throw new IllegalStateException(name() + ": the VLAN filter is off; configure the port with RX offload "
+                    + "VLAN_FILTER first");
+        }
+        doVlanFilter(vlanId, on);
+    }
+
+    /** Fixes the link speed or returns to autonegotiation (takes effect at once, or at start on a stopped port). */
+    public void linkSettings(LinkSettings s) {
+        throw unsupported("change its link settings");
+    }
+
+    public LinkSettings linkSettings() {
+        return LinkSettings.AUTONEG;
+    }
+
+    /** Pause-frame handling (rte_eth_dev_flow_ctrl_set). */
+    public void flowControl(FlowControl fc) {
+        throw unsupported("change flow control");
+    }
+
+    public FlowControl flowControl() {
+        return FlowControl.NONE;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // IEEE 1588 timestamps (rte_eth_timesync_*)
+
+    /**
+     * Starts the port's clock and timestamping: received frames the port stamps carry
+     * {@link io.jnic.memory.mbuf.MbufFlags#RX_IEEE1588_TMST} and the time in the mbuf; frames sent with
+     * {@link io.jnic.memory.mbuf.MbufFlags#TX_IEEE1588_TMST} can be read back with {@link #readTxTimestamp}.
+     */
+    public void timesyncEnable() {
+        throw unsupported("timestamp packets");
+    }
+
+    public void timesyncDisable() {
+        throw unsupported("timestamp packets");
+    }
+
+    /** The port's clock now, in nanoseconds. */
+    public long readTime() {
+        throw unsupported("timestamp packets");
+    }
+
+    public void writeTime(long nanos) {
+        throw unsupported("timestamp packets");
+    }
+
+    /** Moves the port's clock by {@code deltaNanos}. */
+    public void adjustTime(long deltaNanos) {
+        throw unsupported("timestamp packets");
+    }
+
+    /** The time the last frame marked for a TX timestamp left, or -1 when none is waiting (it is read once). */
+    public long readTxTimestamp() {
+        throw unsupported("timestamp packets");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Flow steering (a small rte_flow)
+
+    /**
+     * Throws, saying why, when the port could not install {@code rule} now (a field the hardware cannot match,
+     * a queue not configured, no free filter); returns when {@link #flowCreate} would succeed.
+     */
+    public final void flowValidate(FlowRule rule) {
+        requireConfigured("validate a flow rule");
+        if (rule.action() == FlowRule.Action.QUEUE && rule.queue() >= config.rxQueues()) {
+            throw new IllegalArgumentException(name() + ": the rule sends to RX queue " + rule.queue() + " but only "
+                    + config.rxQueues() + " are configured");
+        }
+        doFlowValidate(rule);
+    }
+
+    /** Installs {@code rule}; frames it matches go where it says, ahead of RSS. */
+    public final synchronized Flow flowCreate(FlowRule rule) {
+        flowValidate(rule);
+        return doFlowCreate(rule);
+    }
+
+    /** Removes a rule installed by {@link #flowCreate} on this port. */
+    public final synchronized void flowDestroy(Flow flow) {
+        if (flow.port() != portId) {
+            throw new IllegalArgumentException(name() + ": " + flow + " belongs to port " + flow.port());
+        }
+        doFlowDestroy(flow);
+    }
+
+    /** The rules installed now. */
+    public java.util.List<Flow> flows() {
+        return java.util.List.of();
+    }
+
+    protected final UnsupportedOperationException unsupported(String what) {
+        return new UnsupportedOperationException(name() + " (" + info().driverName() + ") cannot " + what);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Statistics
 
@@ -430,6 +620,40 @@ public abstract class EthDevice implements AutoCloseable {
     protected abstract void doStop();
 
     protected abstract void doClose();
+
+    /** Applies a new MTU on a stopped port; the port's configuration records it after this returns. */
+    protected void doMtu(int m) {
+        throw unsupported("change its MTU after configure");
+    }
+
+    protected void doMulticastAddresses(java.util.List<MacAddress> groups) {
+        throw unsupported("filter multicast groups");
+    }
+
+    protected void doMacAddrAdd(MacAddress mac) {
+        throw unsupported("accept more unicast addresses");
+    }
+
+    protected void doMacAddrRemove(MacAddress mac) {
+        throw unsupported("accept more unicast addresses");
+    }
+
+    protected void doVlanFilter(int vlanId, boolean on) {
+        throw unsupported("filter VLANs");
+    }
+
+    /** Throws, saying why, when the hardware cannot hold {@code rule} now. */
+    protected void doFlowValidate(FlowRule rule) {
+        throw unsupported("steer flows");
+    }
+
+    protected Flow doFlowCreate(FlowRule rule) {
+        throw unsupported("steer flows");
+    }
+
+    protected void doFlowDestroy(Flow flow) {
+        throw unsupported("steer flows");
+    }
 
     @Override
     public String toString() {

@@ -141,4 +141,37 @@ class NullDeviceTest {
         e = assertThrows(IllegalArgumentException.class, () -> p.xstat("nope"));
         assertTrue(e.getMessage().startsWith("port 0 (net_null0) has no extended statistic 'nope'; it has [rx_good_packets"));
     }
+
+    @Test
+    void offloadsAndControlsThePortLacksAreRefusedWithoutChangingIt() {
+        EthDevice p = ports.createVdev("net_null0");
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> p.configure(PortConfig.of(1, 1).withRxOffloads(java.util.EnumSet.of(RxOffload.IPV4_CKSUM))));
+        assertEquals("port 0 (net_null0): RX offload IPV4_CKSUM is not supported by net_null here (it offers []); "
+                + "remove it from the port configuration", e.getMessage());
+        assertEquals(PortState.PROBED, p.state());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> p.configure(PortConfig.of(1, 1).withTxOffloads(java.util.EnumSet.of(TxOffload.TCP_TSO))));
+        assertTrue(e.getMessage().contains("TX offload TCP_TSO is not supported"), e.getMessage());
+        p.configure(PortConfig.of(1, 1));
+        var s = assertThrows(IllegalStateException.class, () -> p.vlanFilter(5, true));
+        assertTrue(s.getMessage().contains("configure the port with RX offload VLAN_FILTER"), s.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> p.vlanFilter(4096, true));
+        assertTrue(e.getMessage().contains("VLAN id 4096 outside 0..4095"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> p.mtu(9601));
+        assertEquals("port 0 (net_null0): MTU 9601 outside 68..9600", e.getMessage());
+        var u = assertThrows(UnsupportedOperationException.class, () -> p.mtu(9000));
+        assertEquals("port 0 (net_null0) (net_null) cannot change its MTU after configure", u.getMessage());
+        assertEquals(1500, p.mtu());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> p.multicastAddresses(java.util.List.of(MacAddress.parse("02:00:00:00:00:01"))));
+        assertTrue(e.getMessage().contains("is not a multicast address"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> p.flowValidate(FlowRule.etherType(0x88F7, 3)));
+        assertTrue(e.getMessage().contains("sends to RX queue 3 but only 1 are configured"), e.getMessage());
+        u = assertThrows(UnsupportedOperationException.class, () -> p.flowCreate(FlowRule.etherType(0x88F7, 0)));
+        assertTrue(u.getMessage().endsWith("cannot steer flows"), u.getMessage());
+        assertTrue(p.flows().isEmpty());
+        e = assertThrows(IllegalArgumentException.class, () -> FlowRule.fiveTuple(-1, null, null, -1, -1, 0));
+        assertTrue(e.getMessage().contains("must match something"), e.getMessage());
+    }
 }

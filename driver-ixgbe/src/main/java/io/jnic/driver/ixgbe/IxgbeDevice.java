@@ -15,6 +15,8 @@ import io.jnic.ethdev.QueuePair;
 import io.jnic.ethdev.RxInterrupts;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
+import io.jnic.ethdev.RxOffload;
+import io.jnic.ethdev.TxOffload;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.pci.PciBar;
@@ -154,7 +156,8 @@ public final class IxgbeDevice extends EthDevice {
         this.msixVectors = pci.interruptCount(PciDevice.InterruptType.MSIX);
         this.info = new DeviceInfo(IxgbeDriver.NAME, MAX_RX_QUEUES, MAX_TX_QUEUES, MIN_RING, MAX_RING, RING_ALIGN,
                 RETA_ENTRIES, RSS_KEY_BYTES, EnumSet.allOf(RssHashType.class), 68, MAX_FRAME - FRAME_OVERHEAD, MAX_FRAME,
-                Math.min(MAX_RX_QUEUES, Math.max(0, msixVectors - 1))); // vector 0 is the link's (7.3)
+                Math.min(MAX_RX_QUEUES, Math.max(0, msixVectors - 1)), // vector 0 is the link's (7.3)
+                EnumSet.of(RxOffload.RSS_HASH), EnumSet.noneOf(TxOffload.class));
         // bus mastering on, so that the device may DMA (PCI 3.0, 6.2.2 Command register)
         int cmd = pci.configRead(PCI_COMMAND, 2);
         pci.configWrite(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
@@ -328,11 +331,6 @@ public final class IxgbeDevice extends EthDevice {
     @Override
     protected void doTxQueueSetup(int q, int ringSize) {
         txRing[q] = ringSize;
-    }
-
-    private int mtu() {
-        PortConfig c = config();
-        return c == null || c.mtu() == 0 ? 1500 : c.mtu();
     }
 
     private int frameSize() {

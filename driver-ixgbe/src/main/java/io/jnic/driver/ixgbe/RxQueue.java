@@ -8,6 +8,7 @@ import static io.jnic.driver.ixgbe.QueueMemory.U32;
 import static io.jnic.driver.ixgbe.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.pci.PciBar;
@@ -300,7 +301,7 @@ final class RxQueue {
                 }
                 final long m = pBase + h;
                 final long info = all.get(U64, d + RXD_WB_INFO);
-                all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? Mbufs.RX_RSS_HASH : 0L);
+                all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? MbufFlags.RX_RSS_HASH : 0L);
                 all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
                 all.set(U64, m + Mbuf.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
                 all.set(U16, m + Mbuf.OFF_PORT, portId);

@@ -12,6 +12,7 @@ import io.jnic.memory.MemoryConfig;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
@@ -290,7 +291,7 @@ class IxgbeBurstPathTest {
         assertEquals(lengthOf(s), m.dataLen());
         assertEquals(0, m.vlanTci());
         assertEquals(dev.portId(), m.port());
-        assertEquals((s & 1) != 0 ? Mbufs.RX_RSS_HASH : 0, m.olFlags());
+        assertEquals((s & 1) != 0 ? MbufFlags.RX_RSS_HASH : 0, m.olFlags());
         assertEquals(pool.headroom(), m.dataOff());
         assertEquals(1, m.refcnt());
     }

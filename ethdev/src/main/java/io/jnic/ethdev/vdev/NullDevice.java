@@ -8,6 +8,8 @@ import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortStats;
 import io.jnic.ethdev.RssHashType;
+import io.jnic.ethdev.RxOffload;
+import io.jnic.ethdev.TxOffload;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -21,7 +23,8 @@ import java.util.EnumSet;
 public final class NullDevice extends EthDevice {
     public static final int MAX_QUEUES = 16;
     private static final DeviceInfo INFO = new DeviceInfo(NullDriver.NAME, MAX_QUEUES, MAX_QUEUES, 1, 1 << 15, 1, 0, 0,
-            EnumSet.noneOf(RssHashType.class), 68, 9600, 9618, 0);
+            EnumSet.noneOf(RssHashType.class), 68, 9600, 9618, 0, EnumSet.noneOf(RxOffload.class),
+            EnumSet.noneOf(TxOffload.class));
 
     private final String name;
     private final int size;

@@ -38,6 +38,7 @@ public final class Mbuf {
     public static final long OFF_SELF = 56;
     public static final long OFF_TX_OFFLOAD = 64;
     public static final long OFF_USERDATA = 72;
+    public static final long OFF_TIMESTAMP = 80;
 
     /** Port of an mbuf that came from no port (RTE_MBUF_PORT_INVALID). */
     public static final int PORT_INVALID = 0xFFFF;
@@ -226,13 +227,63 @@ public final class Mbuf {
         return this;
     }
 
-    /** Tx offload lengths (second cache line; not reset at alloc: only read when ol_flags asks for tx offloads). */
+    /**
+     * Tx offload lengths packed as DPDK packs them: l2_len bits 6:0, l3_len 15:7, l4_len 23:16, tso_segsz
+     * 39:24 (second cache line; not reset at alloc: only read when ol_flags asks for tx offloads).
+     */
     public long txOffload() {
         return ALL.get(U64, addr + OFF_TX_OFFLOAD);
     }
 
     public Mbuf txOffload(long v) {
         ALL.set(U64, addr + OFF_TX_OFFLOAD, v);
+        return this;
+    }
+
+    /**
+     * Sets the header lengths a TX offload needs (Ethernet with any VLAN tag, IP, TCP/UDP) and the TSO segment
+     * size (payload bytes per segment; 0 without {@link MbufFlags#TX_TCP_SEG}).
+     */
+    public Mbuf txOffload(int l2Len, int l3Len, int l4Len, int tsoSegsz) {
+        if (l2Len < 0 || l2Len > 0x7F || l3Len < 0 || l3Len > 0x1FF || l4Len < 0 || l4Len > 0xFF || tsoSegsz < 0
+                || tsoSegsz > 0xFFFF) {
+            throw new IllegalArgumentException("tx offload lengths l2 " + l2Len + " (0..127), l3 " + l3Len
+                    + " (0..511), l4 " + l4Len + " (0..255), tso_segsz " + tsoSegsz + " (0..65535)");
+        }
+        return txOffload(packTxOffload(l2Len, l3Len, l4Len, tsoSegsz));
+    }
+
+    /** The tx_offload word for these lengths (see {@link #txOffload(int, int, int, int)}). */
+    public static long packTxOffload(int l2Len, int l3Len, int l4Len, int tsoSegsz) {
+        return (l2Len & 0x7FL) | (l3Len & 0x1FFL) << 7 | (l4Len & 0xFFL) << 16 | (tsoSegsz & 0xFFFFL) << 24;
+    }
+
+    public static int l2Len(long txOffload) {
+        return (int) (txOffload & 0x7F);
+    }
+
+    public static int l3Len(long txOffload) {
+        return (int) (txOffload >>> 7 & 0x1FF);
+    }
+
+    public static int l4Len(long txOffload) {
+        return (int) (txOffload >>> 16 & 0xFF);
+    }
+
+    public static int tsoSegsz(long txOffload) {
+        return (int) (txOffload >>> 24 & 0xFFFF);
+    }
+
+    /**
+     * The port's timestamp of the frame in nanoseconds of its clock, valid when ol_flags has
+     * {@link MbufFlags#RX_IEEE1588_TMST} (second cache line; not reset at alloc).
+     */
+    public long timestamp() {
+        return ALL.get(U64, addr + OFF_TIMESTAMP);
+    }
+
+    public Mbuf timestamp(long nanos) {
+        ALL.set(U64, addr + OFF_TIMESTAMP, nanos);
         return this;
     }
 

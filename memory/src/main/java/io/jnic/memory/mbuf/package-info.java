@@ -58,7 +58,7 @@
  *      8  2 data_off       data start in the buffer (headroom after alloc)
  *     10  2 nb_segs        segments in the packet (on the first segment)
  *     12  4 refcnt         0 = in the pool, 1 = allocated, &gt;1 = shared (atomic updates)
- *     16  8 ol_flags       offload flags
+ *     16  8 ol_flags       offload flags ({@link io.jnic.memory.mbuf.MbufFlags}, DPDK's values)
  *     24  4 packet_type
  *     28  4 pkt_len        whole packet length (first segment)
  *     32  2 data_len       bytes in this segment
@@ -71,9 +71,11 @@
  *     48  8 next           handle of the next segment, 0 = none
  *     56  8 self           the mbuf's own handle, written at creation: wrap, free and alloc check that a
  *                          handle names an object start with it (same cache line as refcnt: no extra miss)
- *     64  8 tx_offload     (not reset at alloc: read only when ol_flags asks for a tx offload)
+ *     64  8 tx_offload     l2_len 6:0, l3_len 15:7, l4_len 23:16, tso_segsz 39:24 (DPDK's packing; not reset
+ *                          at alloc: read only when ol_flags asks for a tx offload)
  *     72  8 user data      application word
- *     80 48 (reserved)
+ *     80  8 timestamp      the port's clock in ns when ol_flags has RX_IEEE1588_TMST (not reset at alloc)
+ *     88 40 (reserved)
  * </pre>
  * After alloc the words at 8 and 40 are written whole (data_off | nb_segs=1 | refcnt=1, and port | owner |
  * buf_len | pool id) and those at 16, 24, 32 and 48 zeroed: six stores reset the first line, as

@@ -18,6 +18,8 @@ import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.PortStats;
 import io.jnic.ethdev.QueueAccess;
 import io.jnic.ethdev.RssHashType;
+import io.jnic.ethdev.RxOffload;
+import io.jnic.ethdev.TxOffload;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -85,7 +87,8 @@ public final class VirtioEthDevice extends EthDevice {
     @Override
     public DeviceInfo info() {
         return new DeviceInfo(driverName, maxPairs, maxPairs, 2, maxRing, 1, 0, 0, EnumSet.noneOf(RssHashType.class),
-                68, MTU, MTU + 14, transport instanceof io.jnic.driver.virtio.vhost.VirtioUserTransport ? maxPairs : 0);
+                68, MTU, MTU + 14, transport instanceof io.jnic.driver.virtio.vhost.VirtioUserTransport ? maxPairs : 0,
+                EnumSet.noneOf(RxOffload.class), EnumSet.noneOf(TxOffload.class));
     }
 
     public VirtioTransport transport() {
