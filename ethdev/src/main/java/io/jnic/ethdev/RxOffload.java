@@ -18,6 +18,11 @@ public enum RxOffload {
     VLAN_FILTER,
     /** Frames larger than one mbuf arrive as chains of mbufs (needed for an MTU above the buffer size). */
     SCATTER,
+    /**
+     * Receive TCP segments coalesced into large packets (chains of mbufs, RX_LRO, tso_segsz the segment size the
+     * sender used): virtio-net's GUEST_TSO; implies {@link #SCATTER}.
+     */
+    TCP_LRO,
     /** Timestamp received frames with the port's clock (what can be stamped is the port's choice: see its driver). */
     TIMESTAMP,
     /** Deliver the RSS hash in rss_hash with RX_RSS_HASH. */

@@ -41,6 +41,7 @@ public final class PackedVirtqueue implements Virtqueue {
     static final long DESC_ID = 12;
     static final long DESC_FLAGS = 14;
     public static final int DESC_F_NEXT = 1;
+    public static final int DESC_F_INDIRECT = 4;
     public static final int DESC_F_WRITE = 2;
     public static final int DESC_F_AVAIL = 1 << 7;
     public static final int DESC_F_USED = 1 << 15;
@@ -75,6 +76,10 @@ public final class PackedVirtqueue implements Virtqueue {
     private final int[] chainLength;
     private final int[] writable;
     private final boolean[] inFlight;
+    /** Indirect descriptor tables, one per buffer id (null: none), their device address and size. */
+    private MemorySegment indirect;
+    private long indirectIova;
+    private int indirectMax;
 
     private int nextAvail;
     private boolean availWrap = true;
@@ -224,20 +229,63 @@ public final class PackedVirtqueue implements Virtqueue {
         if (numFree == 0) {
             return false;
         }
-        int id = inOrder ? nextAvail : freeIds[--freeIdCount];
+        addOne(inOrder ? nextAvail : freeIds[--freeIdCount], iova, length, deviceWritable ? DESC_F_WRITE : 0, token);
+        return true;
+    }
+
+    private void addOne(int id, long iova, int length, int flags, long token) {
         long d = (long) nextAvail * DESC_SIZE;
         mem.set(U64, d + DESC_ADDR, iova);
         mem.set(U32, d + DESC_LEN, length);
         mem.set(U16, d + DESC_ID, (short) id);
         tokens[id] = token;
         chainLength[id] = 1;
-        writable[id] = deviceWritable ? length : 0;
+        writable[id] = (flags & DESC_F_WRITE) != 0 ? length : 0;
         inFlight[id] = true;
         numFree--;
         // 2.8.21: the flags last, with release, so that the device never sees a half-written descriptor
-        U16_VH.setRelease(mem, d + DESC_FLAGS, (short) ((deviceWritable ? DESC_F_WRITE : 0) | availFlags()));
+        U16_VH.setRelease(mem, d + DESC_FLAGS, (short) (flags | availFlags()));
         advanceAvail();
         added++;
+    }
+
+    @Override
+    public void useIndirectTables(MemorySegment tables, long tablesIova, int perBuffer) {
+        if (perBuffer < 1 || tables.byteSize() < (long) size * perBuffer * DESC_SIZE) {
+            throw new IllegalArgumentException("indirect tables for " + size + " x " + perBuffer + " descriptors need "
+                    + (long) size * perBuffer * DESC_SIZE + " bytes, not " + tables.byteSize());
+        }
+        this.indirect = tables;
+        this.indirectIova = tablesIova;
+        this.indirectMax = perBuffer;
+    }
+
+    /**
+     * The pieces go in the table of the buffer id (2.8.19: packed-format descriptors, in sequence, no NEXT), the ring
+     * descriptor points at it with INDIRECT.
+     */
+    @Override
+    public boolean addIndirect(long[] iovas, int[] lengths, int n, long token) {
+        checkUsable();
+        if (indirect == null) {
+            throw new UnsupportedOperationException("virtqueue " + index + " has no indirect tables");
+        }
+        if (n < 1 || n > indirectMax) {
+            throw new IllegalArgumentException("a buffer of " + n + " pieces; indirect tables hold 1.." + indirectMax);
+        }
+        if (numFree == 0) {
+            return false;
+        }
+        int id = inOrder ? nextAvail : freeIds[--freeIdCount];
+        long t = (long) id * indirectMax * DESC_SIZE;
+        for (int i = 0; i < n; i++) {
+            long d = t + (long) i * DESC_SIZE;
+            indirect.set(U64, d + DESC_ADDR, iovas[i]);
+            indirect.set(U32, d + DESC_LEN, lengths[i]);
+            indirect.set(U16, d + DESC_ID, (short) 0);
+            indirect.set(U16, d + DESC_FLAGS, (short) 0);
+        }
+        addOne(id, indirectIova + t, n * DESC_SIZE, DESC_F_INDIRECT, token);
         return true;
     }
 

@@ -112,6 +112,10 @@ public final class SplitVirtqueue implements Virtqueue {
     private long badLengths;
     /** Where the outstanding heads are also recorded for other processes (multi-process), or null. */
     private final VirtqueueState state;
+    /** Indirect descriptor tables, one per descriptor slot (null: none), their device address and size. */
+    private MemorySegment indirect;
+    private long indirectIova;
+    private int indirectMax;
 
     /**
      * @param index      queue index (for messages and transports)
@@ -404,17 +408,22 @@ public final class SplitVirtqueue implements Virtqueue {
             putInOrder(iova, length, deviceWritable ? DESC_F_WRITE : 0, token);
             return true;
         }
+        return addOne(iova, length, deviceWritable ? DESC_F_WRITE : 0, token);
+    }
+
+    /** A one-descriptor buffer at the free list's head (the caller checked there is one). */
+    private boolean addOne(long iova, int length, int flags, long token) {
         int head = freeHead;
         freeHead = nextFree[head];
         numFree--;
         long d = (long) head * DESC_SIZE;
         mem.set(U64, d + DESC_ADDR, iova);
         mem.set(U32, d + DESC_LEN, length);
-        mem.set(U16, d + DESC_FLAGS, (short) (deviceWritable ? DESC_F_WRITE : 0));
+        mem.set(U16, d + DESC_FLAGS, (short) flags);
         mem.set(U16, d + DESC_NEXT, (short) 0);
         tokens[head] = token;
         chainLength[head] = 1;
-        writable[head] = deviceWritable ? length : 0;
+        writable[head] = (flags & DESC_F_WRITE) != 0 ? length : 0;
         inFlight[head] = true;
         if (state != null) {
             state.added(head, token, availIdx);
@@ -454,6 +463,51 @@ public final class SplitVirtqueue implements Virtqueue {
         return k;
     }
 
+    @Override
+    public void useIndirectTables(MemorySegment tables, long tablesIova, int perBuffer) {
+        if (perBuffer < 1 || tables.byteSize() < (long) size * perBuffer * DESC_SIZE) {
+            throw new IllegalArgumentException("indirect tables for " + size + " x " + perBuffer + " descriptors need "
+                    + (long) size * perBuffer * DESC_SIZE + " bytes, not " + tables.byteSize());
+        }
+        this.indirect = tables;
+        this.indirectIova = tablesIova;
+        this.indirectMax = perBuffer;
+    }
+
+    /**
+     * The buffer's pieces go in the table of the slot it takes (in order the position's descriptor, else the free
+     * list's head), chained by NEXT within the table (2.7.5.3.1); the slot's descriptor points at the table.
+     */
+    @Override
+    public boolean addIndirect(long[] iovas, int[] lengths, int n, long token) {
+        checkUsable();
+        if (indirect == null) {
+            throw new UnsupportedOperationException("virtqueue " + index + " has no indirect tables");
+        }
+        if (n < 1 || n > indirectMax) {
+            throw new IllegalArgumentException("a buffer of " + n + " pieces; indirect tables hold 1.." + indirectMax);
+        }
+        if (numFree == 0) {
+            return false;
+        }
+        int slot = inOrder ? availIdx & mask : freeHead;
+        long t = (long) slot * indirectMax * DESC_SIZE;
+        for (int i = 0; i < n; i++) {
+            long d = t + (long) i * DESC_SIZE;
+            indirect.set(U64, d + DESC_ADDR, iovas[i]);
+            indirect.set(U32, d + DESC_LEN, lengths[i]);
+            indirect.set(U16, d + DESC_FLAGS, (short) (i + 1 < n ? DESC_F_NEXT : 0));
+            indirect.set(U16, d + DESC_NEXT, (short) (i + 1));
+        }
+        long iova = indirectIova + t;
+        int len = n * DESC_SIZE;
+        if (inOrder) {
+            putInOrder(iova, len, DESC_F_INDIRECT, token);
+            return true;
+        }
+        return addOne(iova, len, DESC_F_INDIRECT, token);
+    }
+
     /** In order: the next position's fixed descriptor (the caller checked there is one free). */
     private void putInOrder(long iova, int length, int flags, long token) {
         int slot = availIdx & mask;
@@ -462,7 +516,7 @@ public final class SplitVirtqueue implements Virtqueue {
         mem.set(U32, d + DESC_LEN, length);
         mem.set(U16, d + DESC_FLAGS, (short) flags); // next stays 0: never chained
         tokens[slot] = token;
-        writable[slot] = flags != 0 ? length : 0;
+        writable[slot] = (flags & DESC_F_WRITE) != 0 ? length : 0;
         if (state != null) {
             state.added(slot, token, availIdx);
         }

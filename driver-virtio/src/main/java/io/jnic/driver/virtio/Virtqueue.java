@@ -63,6 +63,26 @@ public interface Virtqueue {
         return false;
     }
 
+    /**
+     * Gives this queue the memory for indirect descriptor tables (VIRTIO_F_INDIRECT_DESC negotiated): {@code size()}
+     * tables of {@code perBuffer} descriptors, table {@code i} at {@code tables + i * perBuffer * 16}, whose device
+     * address is {@code tablesIova} onwards. Without it {@link #addIndirect} throws.
+     */
+    default void useIndirectTables(MemorySegment tables, long tablesIova, int perBuffer) {
+        throw new UnsupportedOperationException("virtqueue " + index() + " cannot use indirect descriptors");
+    }
+
+    /**
+     * Adds one device-readable buffer made of {@code n} pieces ({@code iovas[0..n)}, {@code lengths[0..n)}) through
+     * an indirect descriptor table (2.7.5.3, 2.8.19): it takes one ring slot whatever {@code n}. False when the ring
+     * is full.
+     *
+     * @throws IllegalArgumentException when {@code n} exceeds the tables' size
+     */
+    default boolean addIndirect(long[] iovas, int[] lengths, int n, long token) {
+        throw new UnsupportedOperationException("virtqueue " + index() + " cannot use indirect descriptors");
+    }
+
     /** Adds a chain of {@code n} descriptors, device-readable first; false when fewer than {@code n} are free. */
     boolean addChain(long[] iovas, int[] lengths, boolean[] deviceWritable, int n, long token);
 

@@ -24,8 +24,11 @@
  *   <li>{@link io.jnic.driver.virtio.Virtqueue}: what the two have in common, all device drivers use.</li>
  * </ul>
  *
- * <p>Not implemented: indirect descriptors (VIRTIO_F_INDIRECT_DESC never accepted),
- * NOTIFICATION_DATA, packed rings over PCI. Queues run in poll mode; interrupt suppression is requested on every
+ * <p>Indirect descriptors (VIRTIO_F_INDIRECT_DESC): {@link io.jnic.driver.virtio.Virtqueue#addIndirect} puts a
+ * buffer's pieces in a per-slot table (split: split-format descriptors chained by NEXT; packed: packed-format ones
+ * in sequence), so a many-piece buffer takes one ring slot even in order and with shared state.
+ *
+ * <p>Not implemented: NOTIFICATION_DATA. Queues run in poll mode; interrupt suppression is requested on every
  * queue.
  *
  * <p>Sub-packages: {@code net} (virtio-net, 5.1), {@code vhost} (vhost-user frontend, "virtio-user"),

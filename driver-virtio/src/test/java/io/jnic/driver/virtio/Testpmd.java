@@ -45,14 +45,24 @@ public final class Testpmd implements AutoCloseable {
 
     /** Starts a backend on {@code dir/vhost.sock} with {@code queues} pairs forwarding in {@code mode}. */
     public static Testpmd start(Path dir, int queues, String mode) throws IOException, InterruptedException {
+        return start(dir, queues, mode, "");
+    }
+
+    /**
+     * As {@link #start(Path, int, String)} with more net_vhost devargs ({@code vdevArgs}, e.g. ",tso=1") and more
+     * testpmd options after the defaults.
+     */
+    public static Testpmd start(Path dir, int queues, String mode, String vdevArgs, String... options)
+            throws IOException, InterruptedException {
         assumeInstalled();
         Path sock = dir.resolve("vhost.sock");
         Path log = dir.resolve("testpmd-" + COUNTER.incrementAndGet() + ".log");
         List<String> cmd = new ArrayList<>(List.of(binary().toString(), "-l", "0-1", "--no-pci", "--no-huge",
                 "-m", "256", "--file-prefix=jnicvt" + ProcessHandle.current().pid() + "_" + COUNTER.get(),
-                "--vdev", "net_vhost0,iface=" + sock + ",queues=" + queues, "--",
+                "--vdev", "net_vhost0,iface=" + sock + ",queues=" + queues + vdevArgs, "--",
                 "--forward-mode=" + mode, "--port-topology=loop", "--rxq=" + queues, "--txq=" + queues,
                 "--nb-cores=1", "--total-num-mbufs=8192", "--disable-link-check"));
+        cmd.addAll(List.of(options));
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         Testpmd t = new Testpmd(p, sock, log);

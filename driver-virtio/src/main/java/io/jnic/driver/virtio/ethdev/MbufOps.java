@@ -3,6 +3,7 @@ package io.jnic.driver.virtio.ethdev;
 import io.jnic.driver.virtio.net.BufferOps;
 import io.jnic.driver.virtio.net.VirtioNetSpec;
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.Mempool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,18 +21,22 @@ final class MbufOps implements BufferOps {
     private final Mempool pool;
     private final int lcore;
     private final int port;
+    /** {@link VirtioOffloads} bits: whether received headers carry checksum and segmentation state to read. */
+    private final boolean rxHeader;
     private final Mbuf m = new Mbuf();
+    private final Mbuf seg = new Mbuf();
 
     /** Transmit side (and receive without a port to record). */
     MbufOps(Mempool pool, int lcore) {
-        this(pool, lcore, Mbuf.PORT_INVALID);
+        this(pool, lcore, Mbuf.PORT_INVALID, 0);
     }
 
     /** Receive side: received mbufs record {@code port} as their input port. */
-    MbufOps(Mempool pool, int lcore, int port) {
+    MbufOps(Mempool pool, int lcore, int port, int offloads) {
         this.pool = pool;
         this.lcore = lcore;
         this.port = port;
+        this.rxHeader = (offloads & VirtioOffloads.RX_HEADER) != 0;
     }
 
     @Override
@@ -77,19 +82,44 @@ final class MbufOps implements BufferOps {
         }
     }
 
-    /** One lookup per frame: num_buffers from the header in the headroom, then the mbuf's lengths and port. */
+    /**
+     * One lookup per frame: num_buffers from the header in the headroom, then the mbuf's lengths and port (of the
+     * first buffer, for a frame spanning several), and with checksum or segmentation offloads the header's verdict
+     * as mbuf flags (5.1.6.4.1): NEEDS_CSUM (the sender left the checksum partial, the data is intact) is
+     * RX_L4_CKSUM_NONE, DATA_VALID is RX_L4_CKSUM_GOOD, a GSO type is RX_LRO with the segment size in tso_segsz.
+     */
     @Override
     public int received(long token, int frameLength, boolean mergeable) {
         Mbuf b = m.wrap(token);
         int nb = 1;
+        long hdr = b.dataPosition() - VirtioNetSpec.HDR_SIZE;
+        MemorySegment mem = b.pool().segment();
         if (mergeable) {
-            long hdr = b.dataPosition() - VirtioNetSpec.HDR_SIZE;
-            nb = Short.toUnsignedInt(b.pool().segment().get(LE16, hdr + VirtioNetSpec.HDR_NUM_BUFFERS));
+            nb = Short.toUnsignedInt(mem.get(LE16, hdr + VirtioNetSpec.HDR_NUM_BUFFERS));
         }
-        if (nb == 1) {
-            b.dataLen(frameLength).pktLen(frameLength).port(port);
+        b.dataLen(Math.min(frameLength, b.tailroom())).pktLen(frameLength).port(port);
+        if (rxHeader) {
+            int flags = mem.get(ValueLayout.JAVA_BYTE, hdr + VirtioNetSpec.HDR_FLAGS);
+            long ol = (flags & VirtioNetSpec.HDR_F_NEEDS_CSUM) != 0 ? MbufFlags.RX_L4_CKSUM_NONE
+                    : (flags & VirtioNetSpec.HDR_F_DATA_VALID) != 0 ? MbufFlags.RX_L4_CKSUM_GOOD : 0L;
+            int gso = mem.get(ValueLayout.JAVA_BYTE, hdr + VirtioNetSpec.HDR_GSO_TYPE) & ~VirtioNetSpec.HDR_GSO_ECN;
+            if (gso != VirtioNetSpec.HDR_GSO_NONE) {
+                ol |= MbufFlags.RX_LRO;
+                b.txOffload(Mbuf.packTxOffload(0, 0, 0, Short.toUnsignedInt(mem.get(LE16, hdr + VirtioNetSpec.HDR_GSO_SIZE))));
+            }
+            b.olFlags(ol);
         }
         return nb;
+    }
+
+    /** A continuation buffer (no header: its data starts where the header would) linked at the end of the frame. */
+    @Override
+    public void appendSegment(long head, long last, long segment, int length) {
+        Mbuf s = seg.wrap(segment);
+        s.dataOff(s.dataOff() - VirtioNetSpec.HDR_SIZE).dataLen(length).pktLen(length);
+        m.wrap(last).next(segment);
+        Mbuf h = m.wrap(head);
+        h.nbSegs(h.nbSegs() + 1).pktLen(h.pktLen() + length);
     }
 
     @Override

@@ -19,7 +19,6 @@ import io.jnic.ethdev.PortStats;
 import io.jnic.ethdev.QueueAccess;
 import io.jnic.ethdev.RssHashType;
 import io.jnic.ethdev.RxOffload;
-import io.jnic.ethdev.TxOffload;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -34,10 +33,15 @@ import java.util.EnumSet;
  * <p>Ring sizes: virtio rings are powers of two; the device may cap them (as DPDK's virtio PMD, the largest
  * requested size is used for every queue, capped by the device). Transmit needs single-segment mbufs with 12
  * bytes of headroom and a reference count of 1 (the header is written in front of the data); others are
- * dropped and counted as errors. No offloads, no RSS (the device spreads flows itself with MQ).
+ * dropped and counted as errors. Offloads: see {@link VirtioOffloads}; no RSS (the device spreads flows itself with
+ * MQ). The MTU: what the device advises with VIRTIO_NET_F_MTU, else up to 9698 (DPDK's 9728-byte frame less the
+ * Ethernet, VLAN and virtio-net headers); frames larger than a receive buffer need {@link RxOffload#SCATTER}.
  */
 public final class VirtioEthDevice extends EthDevice {
-    private static final int MTU = 1500;
+    /** Largest MTU without VIRTIO_NET_F_MTU: a 9728-byte frame (DPDK's VIRTIO_MAX_RX_PKTLEN) less 14 + 4 + 12. */
+    private static final int MAX_MTU = 9728 - 14 - 4 - VirtioNetSpec.HDR_SIZE;
+    /** Ethernet header and one VLAN tag: what a frame holds beyond the MTU. */
+    private static final int FRAME_OVERHEAD = 18;
 
     private final String deviceName;
     private final String driverName;
@@ -53,6 +57,11 @@ public final class VirtioEthDevice extends EthDevice {
     private int pairs;
     private VirtioNet net;
     private boolean promisc;
+    private boolean allmulti;
+    private int offloads;
+    private final java.util.BitSet vlans = new java.util.BitSet(4096);
+    private final java.util.List<MacAddress> unicast = new java.util.ArrayList<>();
+    private java.util.List<MacAddress> multicast = java.util.List.of();
     private VirtioPortShare share;
     private final PortStats base = new PortStats();
     private final PortStats now = new PortStats();
@@ -86,9 +95,13 @@ public final class VirtioEthDevice extends EthDevice {
 
     @Override
     public DeviceInfo info() {
+        long f = transport.deviceFeatures();
+        int maxMtu = Virtio.has(f, VirtioNetSpec.F_MTU)
+                ? Math.max(68, Math.min(MAX_MTU, transport.readConfig(VirtioNetSpec.CFG_MTU, 2))) : MAX_MTU;
         return new DeviceInfo(driverName, maxPairs, maxPairs, 2, maxRing, 1, 0, 0, EnumSet.noneOf(RssHashType.class),
-                68, MTU, MTU + 14, transport instanceof io.jnic.driver.virtio.vhost.VirtioUserTransport ? maxPairs : 0,
-                EnumSet.noneOf(RxOffload.class), EnumSet.noneOf(TxOffload.class));
+                68, maxMtu, maxMtu + FRAME_OVERHEAD,
+                transport instanceof io.jnic.driver.virtio.vhost.VirtioUserTransport ? maxPairs : 0,
+                VirtioOffloads.rxOffered(f), VirtioOffloads.txOffered(f));
     }
 
     public VirtioTransport transport() {
@@ -106,6 +119,28 @@ public final class VirtioEthDevice extends EthDevice {
         pools = new Mempool[pairs];
         ringSize = 0;
         promisc = c.promiscuous();
+        offloads = VirtioOffloads.bits(c);
+        vlans.clear();
+    }
+
+    /** virtio has no MTU to program: the new one is checked against the receive buffers set up (and again at start). */
+    @Override
+    protected void doMtu(int m) {
+        for (Mempool p : pools) {
+            if (p != null) {
+                checkFrameFits(p, m);
+            }
+        }
+    }
+
+    /** Without scatter every frame up to the MTU must fit one receive buffer behind the virtio-net header. */
+    private void checkFrameFits(Mempool pool, int mtu) {
+        int room = pool.bufLen() - pool.headroom();
+        if ((offloads & VirtioOffloads.RX_SCATTER) == 0 && mtu + FRAME_OVERHEAD > room) {
+            throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + room + "-byte buffers; "
+                    + "frames of up to " + (mtu + FRAME_OVERHEAD) + " bytes (MTU " + mtu + ") do not fit one: configure "
+                    + "RX offload SCATTER or use a pool with a data room of at least " + (mtu + FRAME_OVERHEAD));
+        }
     }
 
     private void checkRing(int size) {
@@ -122,6 +157,7 @@ public final class VirtioEthDevice extends EthDevice {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.headroom()
                     + " bytes of headroom; virtio-net puts its " + VirtioNetSpec.HDR_SIZE + "-byte header there");
         }
+        checkFrameFits(pool, mtu());
         pools[q] = pool;
     }
 
@@ -144,12 +180,26 @@ public final class VirtioEthDevice extends EthDevice {
             }
             bursts = b;
         }
+        for (Mempool p : pools) {
+            if (p != null) {
+                checkFrameFits(p, mtu()); // the MTU may have grown since the queue was set up
+            }
+        }
+        for (VirtioBursts b : bursts) {
+            b.offloads(offloads);
+        }
         Mempool first = pools.length > 0 && pools[0] != null ? pools[0] : null;
         net = VirtioNet.open(transport, ctx.memory(),
-                p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore, portId),
-                new MbufOps(first, lcore), new VirtioNet.Config(ctx.memzoneName("virtio"), pairs, ringSize, true));
-        if (promisc && net.has(VirtioNetSpec.F_CTRL_RX)) {
-            net.setPromiscuous(true);
+                p -> new MbufOps(pools[p] != null ? pools[p] : first, lcore, portId, offloads),
+                new MbufOps(first, lcore), new VirtioNet.Config(ctx.memzoneName("virtio"), pairs, ringSize, true,
+                        VirtioOffloads.features(config()), (offloads & VirtioOffloads.RX_SCATTER) != 0));
+        try {
+            applyRxMode();
+        } catch (RuntimeException e) {
+            VirtioNet n = net;
+            net = null;
+            n.stop();
+            throw e;
         }
         publishShare();
         ctx.table().link(portId, link());
@@ -162,6 +212,7 @@ public final class VirtioEthDevice extends EthDevice {
         int n = Math.min(net.queuePairs(), VirtioPortShare.MAX_PAIRS);
         s.pairs(n);
         s.features(net.features());
+        s.offloads(offloads);
         for (int q = 0; q < n; q++) {
             Mempool p = q < pools.length && pools[q] != null ? pools[q] : pools.length > 0 ? pools[0] : null;
             s.pool(q, p == null ? 0 : p.poolId());
@@ -355,6 +406,108 @@ public final class VirtioEthDevice extends EthDevice {
     @Override
     public boolean promiscuous() {
         return promisc;
+    }
+
+    /** What the device forgot at its reset (start negotiates it afresh): RX mode, MAC table, VLAN filter. */
+    private void applyRxMode() {
+        VirtioNet n = net;
+        if (n.has(VirtioNetSpec.F_CTRL_RX)) {
+            if (promisc) {
+                n.setPromiscuous(true);
+            }
+            if (allmulti) {
+                n.setAllMulticast(true);
+            }
+            if (!unicast.isEmpty() || !multicast.isEmpty()) {
+                sendMacTable(n);
+            }
+        }
+        for (int v = vlans.nextSetBit(0); v >= 0; v = vlans.nextSetBit(v + 1)) {
+            n.vlanFilter(v, true);
+        }
+    }
+
+    private void requireCtrlRx(String what) {
+        if (!Virtio.has(transport.deviceFeatures(), VirtioNetSpec.F_CTRL_RX)) {
+            throw unsupported(what + " (the device offers no VIRTIO_NET_F_CTRL_RX)");
+        }
+    }
+
+    @Override
+    public synchronized void allmulticast(boolean on) {
+        requireCtrlRx("switch all-multicast reception");
+        VirtioNet n = net;
+        if (n != null) {
+            n.setAllMulticast(on);
+        }
+        allmulti = on;
+    }
+
+    @Override
+    public boolean allmulticast() {
+        return allmulti;
+    }
+
+    @Override
+    protected synchronized void doMulticastAddresses(java.util.List<MacAddress> groups) {
+        requireCtrlRx("filter multicast groups");
+        java.util.List<MacAddress> old = multicast;
+        multicast = groups;
+        updateMacTable(() -> multicast = old);
+    }
+
+    @Override
+    protected synchronized void doMacAddrAdd(MacAddress a) {
+        requireCtrlRx("accept more unicast addresses");
+        if (unicast.contains(a) || a.equals(mac)) {
+            return;
+        }
+        unicast.add(a);
+        updateMacTable(() -> unicast.remove(a));
+    }
+
+    @Override
+    protected synchronized void doMacAddrRemove(MacAddress a) {
+        if (!unicast.remove(a)) {
+            throw new IllegalArgumentException(name() + ": " + a + " was not added (added: " + unicast + ")");
+        }
+        updateMacTable(() -> unicast.add(a));
+    }
+
+    /** Sends the table now on a started port (undoing the change when the device refuses it). */
+    private void updateMacTable(Runnable undo) {
+        VirtioNet n = net;
+        if (n == null) {
+            return;
+        }
+        try {
+            sendMacTable(n);
+        } catch (RuntimeException e) {
+            undo.run();
+            throw e;
+        }
+    }
+
+    private void sendMacTable(VirtioNet n) {
+        byte[][] uc = new byte[unicast.size() + 1][];
+        uc[0] = mac.octets(); // the table replaces the device's whole filter: our own address stays in it
+        for (int i = 0; i < unicast.size(); i++) {
+            uc[i + 1] = unicast.get(i).octets();
+        }
+        byte[][] mc = new byte[multicast.size()][];
+        for (int i = 0; i < mc.length; i++) {
+            mc[i] = multicast.get(i).octets();
+        }
+        n.setMacTable(uc, mc);
+    }
+
+    @Override
+    protected synchronized void doVlanFilter(int vlanId, boolean on) {
+        VirtioNet n = net;
+        if (n != null) {
+            n.vlanFilter(vlanId, on);
+        }
+        vlans.set(vlanId, on);
     }
 
     private void accumulate(VirtioNet n) {

@@ -17,14 +17,14 @@ import java.lang.invoke.VarHandle;
  * <pre>
  *   0 magic u64 "VVIRTMP1" (release store, written last)   8 version u32   12 queue pairs u32
  *  16 negotiated features u64                              24 notify BAR i32 (-1: vhost-user, kicks are eventfds)
- *  28 reserved u32
+ *  28 driver offloads u32 (VirtioOffloads bits: header parsing, scatter, VLAN strip/insert; version 2)
  *  32 RX mempool id u32[MAX_PAIRS]
  *  32 + 4 MAX_PAIRS: notify offset u64[2 MAX_PAIRS]: BAR offset of data queue i's notification address (PCI)
  * </pre>
  */
 final class VirtioPortShare {
     static final long MAGIC = 0x31504d5452495656L; // "VVIRTMP1" little-endian, a layout of this build
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     /** Queue pairs another process can take over (as many as the queue owner table has). */
     static final int MAX_PAIRS = 16;
     private static final long OFF_MAGIC = 0;
@@ -32,6 +32,7 @@ final class VirtioPortShare {
     private static final long OFF_PAIRS = 12;
     private static final long OFF_FEATURES = 16;
     private static final long OFF_NOTIFY_BAR = 24;
+    private static final long OFF_OFFLOADS = 28;
     private static final long OFF_POOLS = 32;
     private static final long OFF_NOTIFY = OFF_POOLS + 4L * MAX_PAIRS;
     static final long BYTES = OFF_NOTIFY + 8L * 2 * MAX_PAIRS;
@@ -138,5 +139,19 @@ final class VirtioPortShare {
             throw new IllegalArgumentException("queue pair " + pair + " outside 0.." + (MAX_PAIRS - 1));
         }
         return pair;
+    }
+
+    void offloads(int bits) {
+        seg.set(ValueLayout.JAVA_INT, OFF_OFFLOADS, bits);
+    }
+
+    /** The driver offloads the port runs with; bits this build does not know are refused. */
+    int offloads() {
+        int b = seg.get(ValueLayout.JAVA_INT, OFF_OFFLOADS);
+        if ((b & ~VirtioOffloads.ALL) != 0) {
+            throw new IllegalStateException("memzone " + "virtio_mp records offload bits 0x" + Integer.toHexString(b)
+                    + " this build does not know: the port was started by another jnic build");
+        }
+        return b;
     }
 }

@@ -77,10 +77,13 @@ final class VirtioSharedQueue extends QueuePair {
                 // the ring's buffers are this process's now: if it dies holding some, an audit finds them by owner
                 VirtioBursts.own(r.state().outstanding(), lcore);
             }
-            VirtioNetRxQueue rx = VirtioNetRxQueue.resume(r, rxNotify, new MbufOps(pool, lcore, ctx.portId()),
-                    mergeable);
+            int offloads = share.offloads();
+            VirtioNetRxQueue rx = VirtioNetRxQueue.resume(r, rxNotify, new MbufOps(pool, lcore, ctx.portId(), offloads),
+                    mergeable, (offloads & VirtioOffloads.RX_SCATTER) != 0);
             VirtioNetTxQueue tx = VirtioNetTxQueue.resume(t, txNotify, new MbufOps(pool, lcore));
-            return new VirtioSharedQueue(ctx.portId(), queue, rx, tx, lcore, fds, callRx);
+            VirtioSharedQueue sq = new VirtioSharedQueue(ctx.portId(), queue, rx, tx, lcore, fds, callRx);
+            sq.bursts.offloads(offloads);
+            return sq;
         } catch (RuntimeException e) {
             for (int fd : fds) {
                 Io.closeQuietly(fd);

@@ -7,10 +7,15 @@
  * device's queue pair n, the device is negotiated at start and reset at stop, mbufs carry the 12-byte
  * virtio-net header in their headroom ({@link io.jnic.driver.virtio.ethdev.MbufOps}).
  *
- * <p>Not done: multi-segment transmit (such mbufs, and ones without 12 bytes of headroom or shared ones, are
- * dropped and counted in oerrors), offloads, RSS configuration, RX interrupts over PCI (queues have no MSI-X vectors; over vhost-user
- * rxInterruptFd/Enable/Disable and rxWait use the backend's call eventfd), MTU
- * above 1500.
+ * <p>Offloads ({@link io.jnic.driver.virtio.ethdev.VirtioOffloads}): TCP/UDP checksum and TSO on transmit and
+ * checksum state and LRO on receive through the virtio-net header, receive scatter (MRG_RXBUF chains), multi-segment
+ * transmit (indirect descriptor tables), VLAN filter (CTRL_VLAN), VLAN strip and insert done by the driver; each
+ * offered only when the device offers what it needs, and negotiated only when configured. MTU up to the device's
+ * (VIRTIO_NET_F_MTU) or 9698. Mbufs without 12 bytes of headroom, shared ones, and chains the port was not
+ * configured for are dropped and counted in oerrors.
+ *
+ * <p>Not done: RSS configuration, RX interrupts over PCI (queues have no MSI-X vectors; over vhost-user
+ * rxInterruptFd/Enable/Disable and rxWait use the backend's call eventfd).
  *
  * <p>Multi-process: a started port publishes what another process needs to drive one of its first 16 queue pairs
  * ({@link io.jnic.driver.virtio.ethdev.VirtioPortShare}: negotiated features, RX mempools, PCI notify offsets),

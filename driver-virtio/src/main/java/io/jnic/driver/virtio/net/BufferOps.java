@@ -91,4 +91,13 @@ public interface BufferOps {
         m.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, off, 0L);
         m.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, off + 8, 0);
     }
+
+    /**
+     * Links {@code segment}, a continuation buffer of a frame spanning several (MRG_RXBUF: no header, the frame
+     * goes on from its first byte, {@code length} bytes), behind {@code last}, the frame's last buffer so far, and
+     * adds it to the frame that starts at {@code head}. Implementations that cannot chain buffers throw.
+     */
+    default void appendSegment(long head, long last, long segment, int length) {
+        throw new UnsupportedOperationException("these buffers cannot be chained; receive without scatter");
+    }
 }

@@ -28,7 +28,10 @@ public final class VirtioNet implements AutoCloseable {
      */
     public static final long LEGACY_REQUIRED = Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(Virtio.F_ANY_LAYOUT);
     /** What the driver can use when offered. */
+    /** Pieces of one transmitted frame at most (its indirect table's size): a 64 KB packet in 2 KB mbufs. */
+    public static final int MAX_TX_PIECES = 33;
     public static final long WANTED = REQUIRED | Virtio.bit(VirtioNetSpec.F_MAC) | Virtio.bit(VirtioNetSpec.F_STATUS)
+            | Virtio.bit(VirtioNetSpec.F_MTU)
             | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ) | Virtio.bit(VirtioNetSpec.F_CTRL_VQ)
             | Virtio.bit(VirtioNetSpec.F_CTRL_RX) | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_ACCESS_PLATFORM)
             | Virtio.bit(Virtio.F_RING_PACKED) // modern PCI when the device offers it; virtio-user with packed_vq=1
@@ -39,8 +42,24 @@ public final class VirtioNet implements AutoCloseable {
      * @param queueSize ring entries (capped by the device's maximum)
      * @param eventIdx  use VIRTIO_F_EVENT_IDX when offered
      */
-    public record Config(String zonePrefix, int pairs, int queueSize, boolean eventIdx) {
+    public record Config(String zonePrefix, int pairs, int queueSize, boolean eventIdx, long offloadFeatures,
+            boolean scatter) {
+        /** Offload features the driver may take when asked for (the rest of {@link #OFFLOADS} are never taken). */
+        public static final long OFFLOADS = Virtio.bit(VirtioNetSpec.F_CSUM) | Virtio.bit(VirtioNetSpec.F_GUEST_CSUM)
+                | Virtio.bit(VirtioNetSpec.F_HOST_TSO4) | Virtio.bit(VirtioNetSpec.F_HOST_TSO6)
+                | Virtio.bit(VirtioNetSpec.F_GUEST_TSO4) | Virtio.bit(VirtioNetSpec.F_GUEST_TSO6)
+                | Virtio.bit(VirtioNetSpec.F_CTRL_VLAN) | Virtio.bit(Virtio.F_INDIRECT_DESC);
+
+        /** Without offloads; frames spanning several receive buffers dropped. */
+        public Config(String zonePrefix, int pairs, int queueSize, boolean eventIdx) {
+            this(zonePrefix, pairs, queueSize, eventIdx, 0L, false);
+        }
+
         public Config {
+            if ((offloadFeatures & ~OFFLOADS) != 0) {
+                throw new IllegalArgumentException("offload features 0x" + Long.toHexString(offloadFeatures & ~OFFLOADS)
+                        + " are not offloads this driver takes");
+            }
             if (pairs < 1 || pairs > VirtioNetSpec.CTRL_MQ_VQ_PAIRS_MAX) {
                 throw new IllegalArgumentException("queue pairs " + pairs + " outside 1.." + VirtioNetSpec.CTRL_MQ_VQ_PAIRS_MAX);
             }
@@ -59,15 +78,19 @@ public final class VirtioNet implements AutoCloseable {
     private final VirtioNetRxQueue[] rx;
     private final VirtioNetTxQueue[] tx;
     private final NetControl control;
+    private final MemoryGroup memory;
+    private final String zonePrefix;
     private int activePairs;
     private boolean closed;
 
     private VirtioNet(VirtioTransport transport, MemoryGroup memory, java.util.function.IntFunction<BufferOps> rxBuffers,
             BufferOps txBuffers, Config config) {
         this.transport = transport;
+        this.memory = memory;
+        this.zonePrefix = config.zonePrefix();
         this.device = new VirtioDevice(transport, VirtioNetSpec::featureName);
         boolean legacy = transport.legacy();
-        long wanted = legacy ? WANTED | LEGACY_REQUIRED : WANTED;
+        long wanted = (legacy ? WANTED | LEGACY_REQUIRED : WANTED) | config.offloadFeatures();
         if (!config.eventIdx()) {
             wanted &= ~Virtio.bit(Virtio.F_EVENT_IDX);
         }
@@ -96,8 +119,15 @@ public final class VirtioNet implements AutoCloseable {
         try {
             for (int p = 0; p < pairs; p++) {
                 Virtqueue r = queue(memory, config, VirtioNetSpec.rxQueue(p), eventIdx);
-                rx[p] = new VirtioNetRxQueue(r, transport.setupQueue(r), rxBuffers.apply(p), mergeable);
+                rx[p] = new VirtioNetRxQueue(r, transport.setupQueue(r), rxBuffers.apply(p), mergeable,
+                        config.scatter());
                 Virtqueue t = queue(memory, config, VirtioNetSpec.txQueue(p), eventIdx);
+                if (has(Virtio.F_INDIRECT_DESC)) {
+                    Memzone z = zone(memory, indirectZone(config.zonePrefix(), t.index()),
+                            (long) t.size() * MAX_TX_PIECES * SplitVirtqueue.DESC_SIZE);
+                    requireContiguous(z);
+                    t.useIndirectTables(z.memory(), z.iova(0), MAX_TX_PIECES);
+                }
                 tx[p] = new VirtioNetTxQueue(t, transport.setupQueue(t), txBuffers);
                 r.disableInterrupts();
                 t.disableInterrupts();
@@ -194,6 +224,17 @@ public final class VirtioNet implements AutoCloseable {
         return new SplitVirtqueue(index, size, z.memory(), z.iova(0), eventIdx, 0, st.memory(), has(Virtio.F_IN_ORDER));
     }
 
+    /** The memzone of transmit queue {@code index}'s indirect descriptor tables ({@code <prefix>_vq<index>i}). */
+    public static String indirectZone(String zonePrefix, int index) {
+        return zonePrefix + "_vq" + index + "i";
+    }
+
+    private static void requireContiguous(Memzone z) {
+        if (!z.iovaContiguous()) {
+            throw new VirtioException("memzone " + z.name() + " is not IOVA-contiguous; use IOVA mode ASSIGNED");
+        }
+    }
+
     /** The memzone holding the shared state of data queue {@code index} ({@code <prefix>_vq<index>s}). */
     public static String stateZone(String zonePrefix, int index) {
         return zonePrefix + "_vq" + index + "s";
@@ -215,7 +256,18 @@ public final class VirtioNet implements AutoCloseable {
                     + " entries needs");
         }
         VirtqueueState s = VirtqueueState.attach(st.memory(), index, size);
-        return SplitVirtqueue.resume(index, size, ring.memory(), ring.iova(0), eventIdx, s);
+        SplitVirtqueue q = SplitVirtqueue.resume(index, size, ring.memory(), ring.iova(0), eventIdx, s);
+        useIndirect(memory, zonePrefix, q);
+        return q;
+    }
+
+    /** Gives a resumed transmit queue the indirect tables its port set up (if it did). */
+    private static void useIndirect(MemoryGroup memory, String zonePrefix, SplitVirtqueue q) {
+        Memzone z = memory.find(indirectZone(zonePrefix, q.index())).orElse(null);
+        if (z != null) {
+            requireContiguous(z);
+            q.useIndirectTables(z.memory(), z.iova(0), MAX_TX_PIECES);
+        }
     }
 
     /**
@@ -240,8 +292,10 @@ public final class VirtioNet implements AutoCloseable {
         VirtqueueState.Recovery tr = t.virtqueue().state().recover(t.virtqueue().memory());
         r.ops().freeBulk(rr.release(), 0, rr.release().length);
         t.ops().freeBulk(tr.release(), 0, tr.release().length);
-        rx[pair] = VirtioNetRxQueue.resume(resumed(r.virtqueue()), r.notifier(), r.ops(), r.mergeable());
-        tx[pair] = VirtioNetTxQueue.resume(resumed(t.virtqueue()), t.notifier(), t.ops());
+        rx[pair] = VirtioNetRxQueue.resume(resumed(r.virtqueue()), r.notifier(), r.ops(), r.mergeable(), r.scatter());
+        SplitVirtqueue tq = resumed(t.virtqueue());
+        useIndirect(memory, zonePrefix, tq);
+        tx[pair] = VirtioNetTxQueue.resume(tq, t.notifier(), t.ops());
         long[] posted = java.util.Arrays.copyOf(rr.posted(), rr.posted().length + tr.posted().length);
         System.arraycopy(tr.posted(), 0, posted, rr.posted().length, tr.posted().length);
         return posted;
@@ -339,6 +393,19 @@ public final class VirtioNet implements AutoCloseable {
         requireCtrlRx();
         ack("all-multicast " + (on ? "on" : "off"), VirtioNetSpec.CTRL_RX, VirtioNetSpec.CTRL_RX_ALLMULTI,
                 new byte[] {(byte) (on ? 1 : 0)});
+    }
+
+    /**
+     * VIRTIO_NET_CTRL_VLAN_ADD / _DEL (5.1.6.5.3): with CTRL_VLAN negotiated the device drops tagged frames of VLANs
+     * not added.
+     */
+    public void vlanFilter(int vlanId, boolean on) {
+        if (control == null || !has(VirtioNetSpec.F_CTRL_VLAN)) {
+            throw new VirtioException(transport.name() + ": VLAN filtering was not negotiated (VIRTIO_NET_F_CTRL_VLAN)");
+        }
+        ack((on ? "add" : "remove") + " VLAN " + vlanId, VirtioNetSpec.CTRL_VLAN,
+                on ? VirtioNetSpec.CTRL_VLAN_ADD : VirtioNetSpec.CTRL_VLAN_DEL,
+                new byte[] {(byte) vlanId, (byte) (vlanId >> 8)});
     }
 
     /** VIRTIO_NET_CTRL_MAC_TABLE_SET (5.1.6.5.2): the unicast and multicast addresses to accept. */

@@ -7,30 +7,38 @@ import io.jnic.driver.virtio.VirtioTransport;
 /**
  * One receiveq (5.1.6.3): keeps the ring full of device-writable buffers, hands back received frames as
  * (token, length) with the 12-byte header stripped. With MRG_RXBUF a frame may span buffers (num_buffers in the
- * first one's header); such frames (larger than one buffer) are dropped and counted, all their buffers freed.
- * Polling only; one thread. No allocation.
+ * first one's header): with {@code scatter} the buffers are linked behind the first ({@link BufferOps#appendSegment})
+ * and the frame comes back as one token with the whole length; without it such frames are dropped and counted, all
+ * their buffers freed. Polling only; one thread. No allocation.
  */
 public final class VirtioNetRxQueue {
     private final Virtqueue vq;
     private final VirtioTransport.Notifier notifier;
     private final BufferOps ops;
     private final boolean mergeable;
+    private final boolean scatter;
     private final long[] tokens;
     private final int[] lengths;
     private final long[] fresh;
     private final long[] freshIovas;
     private final int[] freshRooms;
-    private int skip;
+    /** Buffers still to come of the frame being received (MRG_RXBUF), and its first and last so far (0: dropping). */
+    private int chainLeft;
+    private long chainHead;
+    private long chainLast;
+    private int chainBytes;
     private long packets;
     private long bytes;
     private long errors;
     private long noBuffers;
 
-    VirtioNetRxQueue(Virtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops, boolean mergeable) {
+    VirtioNetRxQueue(Virtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops, boolean mergeable,
+            boolean scatter) {
         this.vq = vq;
         this.notifier = notifier;
         this.ops = ops;
         this.mergeable = mergeable;
+        this.scatter = scatter && mergeable;
         this.tokens = new long[vq.size()];
         this.lengths = new int[vq.size()];
         this.fresh = new long[vq.size()];
@@ -92,9 +100,28 @@ public final class VirtioNetRxQueue {
         for (int i = 0; i < n; i++) {
             long t = tokens[i];
             int len = lengths[i];
-            if (skip > 0) { // a continuation buffer of a dropped multi-buffer frame
-                skip--;
-                ops.free(t);
+            if (chainLeft > 0) { // a continuation buffer: no header, the frame goes on from its first byte
+                chainLeft--;
+                if (chainHead == 0) {
+                    ops.free(t); // of a frame being dropped
+                    continue;
+                }
+                if (len < 0) { // the device claimed more than the buffer holds: the whole frame goes
+                    errors++;
+                    ops.free(t);
+                    ops.free(chainHead);
+                    chainHead = 0;
+                    continue;
+                }
+                ops.appendSegment(chainHead, chainLast, t, len);
+                chainLast = t;
+                chainBytes += len;
+                if (chainLeft == 0) {
+                    out[off + got] = chainHead;
+                    frameLengths[off + got++] = chainBytes;
+                    bytes += chainBytes;
+                    chainHead = 0;
+                }
                 continue;
             }
             if (len < VirtioNetSpec.HDR_SIZE) { // also -1: the device claimed more than the buffer holds
@@ -103,16 +130,22 @@ public final class VirtioNetRxQueue {
                 continue;
             }
             int nb = ops.received(t, len - VirtioNetSpec.HDR_SIZE, mergeable); // one lookup: header read, lengths set
-            if (nb != 1) {
-                errors++;
-                skip = Math.max(nb - 1, 0);
-                ops.free(t);
+            if (nb == 1) {
+                out[off + got] = t;
+                frameLengths[off + got] = len - VirtioNetSpec.HDR_SIZE;
+                bytes += len - VirtioNetSpec.HDR_SIZE;
+                got++;
                 continue;
             }
-            out[off + got] = t;
-            frameLengths[off + got] = len - VirtioNetSpec.HDR_SIZE;
-            bytes += len - VirtioNetSpec.HDR_SIZE;
-            got++;
+            errors += scatter && nb > 1 && nb <= vq.size() ? 0 : 1;
+            chainLeft = nb > 1 && nb <= vq.size() ? nb - 1 : 0; // a count beyond the ring is a lie: skip nothing
+            if (chainLeft > 0 && scatter) {
+                chainHead = t;
+                chainLast = t;
+                chainBytes = len - VirtioNetSpec.HDR_SIZE;
+            } else {
+                ops.free(t);
+            }
         }
         packets += got;
         if (n > 0) {
@@ -131,7 +164,7 @@ public final class VirtioNetRxQueue {
         return bytes;
     }
 
-    /** Frames dropped: shorter than a header, or spanning several buffers. */
+    /** Frames dropped: shorter than a header, spanning several buffers without scatter, or broken by the device. */
     public long errors() {
         return errors;
     }
@@ -146,6 +179,11 @@ public final class VirtioNetRxQueue {
      * what the shared record holds: another process may have driven it since this object last did.
      */
     void drain() {
+        if (chainHead != 0) { // a frame half received: its buffers left the ring already
+            ops.free(chainHead);
+            chainHead = 0;
+            chainLeft = 0;
+        }
         if (vq.state() != null) {
             long[] t = vq.state().clear();
             ops.freeBulk(t, 0, t.length);
@@ -162,8 +200,8 @@ public final class VirtioNetRxQueue {
      * Notifies the device once (the previous driver may have published buffers without it) and refills.
      */
     public static VirtioNetRxQueue resume(SplitVirtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops,
-            boolean mergeable) {
-        VirtioNetRxQueue q = new VirtioNetRxQueue(vq, notifier, ops, mergeable);
+            boolean mergeable, boolean scatter) {
+        VirtioNetRxQueue q = new VirtioNetRxQueue(vq, notifier, ops, mergeable, scatter);
         q.notifier.notifyDevice();
         q.refill();
         return q;
@@ -179,5 +217,9 @@ public final class VirtioNetRxQueue {
 
     boolean mergeable() {
         return mergeable;
+    }
+
+    boolean scatter() {
+        return scatter;
     }
 }

@@ -43,8 +43,20 @@ public final class VirtioNetSpec {
     public static final int HDR_SIZE = 12;
     public static final int HDR_FLAGS = 0;
     public static final int HDR_GSO_TYPE = 1;
+    public static final int HDR_HDR_LEN = 2;
+    public static final int HDR_GSO_SIZE = 4;
+    public static final int HDR_CSUM_START = 6;
+    public static final int HDR_CSUM_OFFSET = 8;
     public static final int HDR_NUM_BUFFERS = 10;
+    /** flags: the checksum from csum_start to the end goes to csum_start + csum_offset (partial checksum). */
+    public static final int HDR_F_NEEDS_CSUM = 1;
+    /** flags (device to driver, GUEST_CSUM): the packet's checksums were validated. */
+    public static final int HDR_F_DATA_VALID = 2;
     public static final int HDR_GSO_NONE = 0;
+    public static final int HDR_GSO_TCPV4 = 1;
+    public static final int HDR_GSO_UDP = 3;
+    public static final int HDR_GSO_TCPV6 = 4;
+    public static final int HDR_GSO_ECN = 0x80;
 
     // 5.1.6.5 Control virtqueue
     public static final int CTRL_OK = 0;
@@ -55,6 +67,9 @@ public final class VirtioNetSpec {
     public static final int CTRL_MAC = 1;
     public static final int CTRL_MAC_TABLE_SET = 0;
     public static final int CTRL_MAC_ADDR_SET = 1;
+    public static final int CTRL_VLAN = 2;
+    public static final int CTRL_VLAN_ADD = 0;
+    public static final int CTRL_VLAN_DEL = 1;
     public static final int CTRL_MQ = 4;
     public static final int CTRL_MQ_VQ_PAIRS_SET = 0;
     public static final int CTRL_MQ_VQ_PAIRS_MIN = 1;

@@ -24,6 +24,8 @@ public final class VirtioNetTxQueue {
     private final int[] doneLengths;
     private long packets;
     private long bytes;
+    /** Frames added by {@link #queueChain} since the last publication. */
+    private int chained;
 
     VirtioNetTxQueue(Virtqueue vq, VirtioTransport.Notifier notifier, BufferOps ops) {
         this.vq = vq;
@@ -95,13 +97,43 @@ public final class VirtioNetTxQueue {
         int sent = vq.addBurst(iovas, descLengths, tokens, 0, n, false);
         if (sent > 0) {
             bytes += (long) frameBytes(descLengths, sent);
+            packets += sent;
+        }
+        if (sent > 0 || chained > 0) {
+            chained = 0;
             vq.publish();
             if (vq.kickNeeded()) {
                 notifier.notifyDevice();
             }
-            packets += sent;
         }
         return sent;
+    }
+
+    /**
+     * Reclaims sent buffers when descriptors run low and returns how many buffers the ring takes now: a caller that
+     * readies no more than that (changing buffers as it goes) knows each will be taken.
+     */
+    public int reserve(int n) {
+        reclaimIfLow(n);
+        return vq.freeCount();
+    }
+
+    /**
+     * Adds a frame made of {@code n} pieces (the first starts with the header) as one buffer through an indirect
+     * table (VIRTIO_F_INDIRECT_DESC); published with the next {@link #transmitPrepared}. The caller
+     * {@link #reserve reserved} a slot for it.
+     */
+    public void queueChain(long token, long[] iovas, int[] lengths, int n) {
+        if (!vq.addIndirect(iovas, lengths, n, token)) {
+            throw new IllegalStateException("virtqueue " + vq.index() + " is full: reserve a slot first");
+        }
+        long b = -VirtioNetSpec.HDR_SIZE;
+        for (int i = 0; i < n; i++) {
+            b += lengths[i];
+        }
+        bytes += b;
+        packets++;
+        chained++;
     }
 
     private static long frameBytes(int[] descLengths, int n) {

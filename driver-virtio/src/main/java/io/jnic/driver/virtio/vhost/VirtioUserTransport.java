@@ -43,9 +43,17 @@ public final class VirtioUserTransport implements VirtioTransport, NetControl {
     /** Features we answer for (never sent to the backend). */
     static final long EMULATED = Virtio.bit(VirtioNetSpec.F_MAC) | Virtio.bit(VirtioNetSpec.F_STATUS)
             | Virtio.bit(VirtioNetSpec.F_CTRL_VQ) | Virtio.bit(VirtioNetSpec.F_CTRL_RX);
-    /** Backend features we never accept: IOTLB handling (ACCESS_PLATFORM), packed rings, offloads. */
+    /**
+     * Backend features passed to the driver (the rest, e.g. IOTLB handling (ACCESS_PLATFORM), never are): checksum
+     * and segmentation offloads go to the backend, which implements them (DPDK's vhost turns them into mbuf offload
+     * requests and back).
+     */
     static final long SUPPORTED_FROM_BACKEND = Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(Virtio.F_EVENT_IDX)
             | Virtio.bit(VirtioNetSpec.F_MRG_RXBUF) | Virtio.bit(VirtioNetSpec.F_MQ)
+            | Virtio.bit(VirtioNetSpec.F_CSUM) | Virtio.bit(VirtioNetSpec.F_GUEST_CSUM)
+            | Virtio.bit(VirtioNetSpec.F_HOST_TSO4) | Virtio.bit(VirtioNetSpec.F_HOST_TSO6)
+            | Virtio.bit(VirtioNetSpec.F_GUEST_TSO4) | Virtio.bit(VirtioNetSpec.F_GUEST_TSO6)
+            | Virtio.bit(Virtio.F_INDIRECT_DESC)
             | Virtio.bit(Virtio.VHOST_USER_F_PROTOCOL_FEATURES);
     static final long PROTOCOL_WANTED = Virtio.bit(VhostUserClient.PROTOCOL_F_MQ)
             | Virtio.bit(VhostUserClient.PROTOCOL_F_REPLY_ACK);

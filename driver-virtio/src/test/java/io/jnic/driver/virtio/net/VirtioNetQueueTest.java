@@ -103,7 +103,7 @@ class VirtioNetQueueTest {
     @Test
     void receiveStripsHeadersDropsMultiBufferAndShortFrames() {
         SplitVirtqueue q = ring(0);
-        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true);
+        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true, false);
         assertEquals(16, rx.refill());
         assertEquals(0, q.freeCount(), "ring full");
         assertEquals(64 - 16, bufs.available());
@@ -153,7 +153,7 @@ class VirtioNetQueueTest {
     @Test
     void usedLengthsPastTheBufferAreDroppedCountedAndTheBuffersReused() {
         SplitVirtqueue q = ring(0);
-        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true);
+        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true, false);
         assertEquals(16, rx.refill());
         byte[] a = new byte[64];
         long[] d0 = takeAvail(q, 0);
@@ -178,7 +178,7 @@ class VirtioNetQueueTest {
     @Test
     void aMultiBufferFrameWhoseContinuationArrivesInTheNextPollIsSkippedToo() {
         SplitVirtqueue q = ring(0);
-        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true);
+        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true, false);
         rx.refill();
         long[] d0 = takeAvail(q, 0);
         long[] d1 = takeAvail(q, 1);
@@ -209,7 +209,7 @@ class VirtioNetQueueTest {
     @Test
     void inOrderReceiveRefillsAfterPartialBursts() {
         SplitVirtqueue q = inOrderRing(0);
-        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true);
+        VirtioNetRxQueue rx = new VirtioNetRxQueue(q, () -> kicks++, bufs, true, false);
         assertEquals(16, rx.refill());
         java.util.Random rnd = new java.util.Random(3);
         java.util.ArrayDeque<long[]> delivered = new java.util.ArrayDeque<>(); // {iova, frame length, position}
