@@ -412,9 +412,8 @@ public final class VirtioEthDevice extends EthDevice {
     private void applyRxMode() {
         VirtioNet n = net;
         if (n.has(VirtioNetSpec.F_CTRL_RX)) {
-            if (promisc) {
-                n.setPromiscuous(true);
-            }
+            // both ways: a device may start promiscuous (QEMU does), the port says what it is
+            n.setPromiscuous(promisc);
             if (allmulti) {
                 n.setAllMulticast(true);
             }
