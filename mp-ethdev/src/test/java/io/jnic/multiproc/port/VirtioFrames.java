@@ -16,8 +16,11 @@ final class VirtioFrames {
     private VirtioFrames() {
     }
 
+    /** Sequence numbers from here on make jumbo frames (2000..9017 bytes), sent as chains of 2000-byte mbufs. */
+    static final int JUMBO = 100_000;
+
     static byte[] frame(int q, int seq) {
-        int len = 60 + (seq * 37) % 1200;
+        int len = seq >= JUMBO ? 2000 + (seq * 997) % 7018 : 60 + (seq * 37) % 1200;
         byte[] f = new byte[len];
         byte[] dst = {2, 0, 0, 0, 0, 2};
         byte[] src = {2, 0, 0, 0, 0, 1};
@@ -41,22 +44,39 @@ final class VirtioFrames {
         return g;
     }
 
+    /** The packet's bytes over all its segments. */
     static byte[] read(long h) {
-        Mbuf m = new Mbuf().wrap(h);
-        byte[] b = new byte[m.dataLen()];
-        m.read(0, b, 0, b.length);
-        return b;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        Mbuf m = new Mbuf();
+        for (long x = h; x != Mbuf.NULL; x = m.next()) {
+            m.wrap(x);
+            byte[] b = new byte[m.dataLen()];
+            m.read(0, b, 0, b.length);
+            out.writeBytes(b);
+        }
+        return out.toByteArray();
     }
 
+    /** {@code f} in one mbuf, or in a chain of 2000-byte mbufs when longer. */
     static long put(Mempool pool, int lcore, byte[] f) {
-        long h = pool.alloc(lcore);
-        if (h == 0) {
-            throw new IllegalStateException("mempool '" + pool.name() + "' is empty");
+        long head = Mbuf.NULL;
+        Mbuf m = new Mbuf();
+        Mbuf h = new Mbuf();
+        for (int o = 0; o < f.length; o += 2000) {
+            int n = Math.min(2000, f.length - o);
+            long x = pool.alloc(lcore);
+            if (x == 0) {
+                throw new IllegalStateException("mempool '" + pool.name() + "' is empty");
+            }
+            m.wrap(x).append(n);
+            m.write(0, f, o, n);
+            if (head == Mbuf.NULL) {
+                head = x;
+            } else {
+                h.wrap(head).chain(x);
+            }
         }
-        Mbuf m = new Mbuf().wrap(h);
-        m.append(f.length);
-        m.write(0, f, 0, f.length);
-        return h;
+        return head;
     }
 
     /**
@@ -81,9 +101,7 @@ final class VirtioFrames {
             byte[] back = null;
             while (back == null) {
                 if (rx.applyAsInt(in) > 0) {
-                    m.wrap(in.get(0));
-                    back = new byte[m.dataLen()];
-                    m.read(0, back, 0, back.length);
+                    back = read(in.get(0));
                     int extra = in.count();
                     in.free(lcore);
                     if (extra != 1) {

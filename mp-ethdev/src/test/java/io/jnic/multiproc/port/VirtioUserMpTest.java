@@ -65,7 +65,10 @@ class VirtioUserMpTest {
             virtio = ports.createVdev("net_virtio_user0,path=" + backend.socket + ",queues=2");
             nul = ports.createVdev("net_null0");
             for (EthDevice d : List.of(virtio, nul)) {
-                d.configure(PortConfig.of(2, 2));
+                // virtio with jumbo frames as chains both ways: secondaries learn the offloads from the port's share
+                d.configure(d == virtio ? PortConfig.of(2, 2).withMtu(9000)
+                        .withRxOffloads(java.util.EnumSet.of(io.jnic.ethdev.RxOffload.SCATTER))
+                        .withTxOffloads(java.util.EnumSet.of(io.jnic.ethdev.TxOffload.MULTI_SEGS)) : PortConfig.of(2, 2));
                 for (int q = 0; q < 2; q++) {
                     d.rxQueueSetup(q, 256, pool);
                     d.txQueueSetup(q, 256);
@@ -121,6 +124,8 @@ class VirtioUserMpTest {
                 c.send("round 0 300");
                 assertNull(p.round(0, 300), "the primary's frames on pair 0"); // meanwhile the secondary runs its own
                 assertEquals("ROUND ok", c.await("ROUND"), "the secondary's frames on pair 1");
+                c.send("round " + VirtioFrames.JUMBO + " 40");
+                assertEquals("ROUND ok", c.await("ROUND"), "jumbo frames as chains out and back on the secondary's pair");
                 // in flight at the kill: frames sent and returned into the RX ring unconsumed, mbufs held
                 c.send("send 1000 40");
                 c.await("SENT");
