@@ -83,6 +83,39 @@ final class VirtioBursts {
     }
 
     /**
+     * A TSO packet carries, as for any NIC, the pseudo-header sum without the length in its TCP checksum field;
+     * a virtio device segments as Linux does, from the sum with the TCP length in it: added here (as DPDK's PMD
+     * does), and the IPv4 header checksum filled. False when the headers do not lie in the first segment.
+     */
+    private static boolean fixTsoChecksum(Mbuf m, long lens, int shift) {
+        int l2 = Mbuf.l2Len(lens) + shift;
+        int l3 = Mbuf.l3Len(lens);
+        if (m.dataLen() < l2 + l3 + Mbuf.l4Len(lens) || l3 < 20) {
+            return false;
+        }
+        int payload;
+        if (m.getByte(l2) >> 4 == 4) {
+            m.setShortBE(l2 + 10, 0);
+            int sum = 0;
+            for (int i = 0; i < l3; i += 2) {
+                sum += m.getShortBE(l2 + i);
+            }
+            m.setShortBE(l2 + 10, ~fold(sum) & 0xFFFF);
+            payload = m.getShortBE(l2 + 2) - l3;
+        } else {
+            payload = m.getShortBE(l2 + 4) - (l3 - 40); // IPv6: extension headers are part of l3_len
+        }
+        int field = l2 + l3 + 16;
+        m.setShortBE(field, fold(m.getShortBE(field) + payload));
+        return true;
+    }
+
+    private static int fold(int s) {
+        s = (s & 0xFFFF) + (s >>> 16);
+        return (s & 0xFFFF) + (s >>> 16);
+    }
+
+    /**
      * The virtio-net header for a packet that asks for checksum or segmentation offload (5.1.6.2): NEEDS_CSUM with
      * where the L4 checksum starts and lies (the packet holds the pseudo-header sum there, as for any NIC), and for
      * TSO the GSO type, header length and segment size. {@code shift}: bytes of VLAN tag inserted in front of the
@@ -166,6 +199,11 @@ final class VirtioBursts {
             MemorySegment seg = m.pool().segment();
             long hdr = m.dataPosition() - VirtioNetSpec.HDR_SIZE;
             if ((ol & (MbufFlags.TX_L4_MASK | MbufFlags.TX_TCP_SEG)) != 0 && (offloads & VirtioOffloads.TX_HEADER) != 0) {
+                if ((ol & MbufFlags.TX_TCP_SEG) != 0 && !fixTsoChecksum(m, m.txOffload(), shift)) {
+                    Mempool.free(h[i], lcore);
+                    dropped++;
+                    continue;
+                }
                 writeOffloadHeader(seg, hdr, ol, m.txOffload(), shift);
             } else {
                 seg.set(ValueLayout.JAVA_LONG_UNALIGNED, hdr, 0L);

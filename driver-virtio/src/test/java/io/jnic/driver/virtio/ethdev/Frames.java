@@ -3,11 +3,11 @@ package io.jnic.driver.virtio.ethdev;
 import java.nio.ByteBuffer;
 
 /** Ethernet/IPv4/TCP or UDP test frames and the Internet checksum (RFC 1071) to check them with. */
-final class Frames {
-    static final int ETH = 14;
-    static final int IP = 20;
-    static final int TCP = 20;
-    static final int UDP = 8;
+public final class Frames {
+    public static final int ETH = 14;
+    public static final int IP = 20;
+    public static final int TCP = 20;
+    public static final int UDP = 8;
 
     private Frames() {
     }
@@ -16,7 +16,7 @@ final class Frames {
      * An IPv4 frame carrying TCP ({@code proto} 6) or UDP (17) with {@code payload} bytes; the IPv4 header checksum
      * is right, the L4 checksum field holds the pseudo-header sum (what a NIC's checksum offload starts from).
      */
-    static byte[] ipv4(int proto, int payload, int seed) {
+    public static byte[] ipv4(int proto, int payload, int seed) {
         int l4 = proto == 6 ? TCP : UDP;
         byte[] f = new byte[ETH + IP + l4 + payload];
         ByteBuffer b = ByteBuffer.wrap(f);
@@ -39,13 +39,13 @@ final class Frames {
     }
 
     /** The folded (not inverted) pseudo-header sum: addresses, protocol, L4 length. */
-    static int pseudo(byte[] f, int proto, int l4Len) {
+    public static int pseudo(byte[] f, int proto, int l4Len) {
         int s = sum(f, ETH + 12, 8, 0) + proto + l4Len;
         return fold(s);
     }
 
     /** The L4 checksum the frame should carry: the inverted sum of pseudo-header and L4 bytes (with the field zero). */
-    static int l4Checksum(byte[] f, int proto) {
+    public static int l4Checksum(byte[] f, int proto) {
         int l4Len = f.length - ETH - IP;
         int field = ETH + IP + (proto == 6 ? 16 : 6);
         byte[] g = f.clone();
@@ -55,11 +55,11 @@ final class Frames {
         return proto == 17 && c == 0 ? 0xFFFF : c;
     }
 
-    static int field(byte[] f, int off) {
+    public static int field(byte[] f, int off) {
         return (f[off] & 0xFF) << 8 | f[off + 1] & 0xFF;
     }
 
-    static int sum(byte[] f, int off, int len, int s) {
+    public static int sum(byte[] f, int off, int len, int s) {
         for (int i = 0; i + 1 < len; i += 2) {
             s += (f[off + i] & 0xFF) << 8 | f[off + i + 1] & 0xFF;
         }
@@ -69,11 +69,22 @@ final class Frames {
         return s;
     }
 
-    static int fold(int s) {
+    public static int fold(int s) {
         long x = s & 0xFFFFFFFFL;
         while (x >>> 16 != 0) {
             x = (x & 0xFFFF) + (x >>> 16);
         }
         return (int) x;
+    }
+
+    /**
+     * {@code f} (IPv4/TCP) with the TCP checksum field holding the pseudo-header sum without the length: what a TSO
+     * request carries (DPDK's convention, from Intel's NICs).
+     */
+    public static byte[] tso(byte[] f) {
+        int p = fold(sum(f, ETH + 12, 8, 0) + 6);
+        f[ETH + IP + 16] = (byte) (p >> 8);
+        f[ETH + IP + 17] = (byte) p;
+        return f;
     }
 }

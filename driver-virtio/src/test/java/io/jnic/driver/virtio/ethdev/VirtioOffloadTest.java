@@ -209,7 +209,7 @@ class VirtioOffloadTest {
             Mempool.free(h, Mempool.LCORE_ANY);
             // TSO: a 64 KB TCP payload sent as a chain of 2000-byte mbufs, segment size 1448; back as one LRO packet
             // chained over 2 KB receive buffers
-            byte[] t = Frames.ipv4(6, 65535 - Frames.IP - Frames.TCP, 9);
+            byte[] t = Frames.tso(Frames.ipv4(6, 65535 - Frames.IP - Frames.TCP, 9));
             h = echo(p, t, MbufFlags.TX_IPV4 | MbufFlags.TX_TCP_SEG,
                     Mbuf.packTxOffload(Frames.ETH, Frames.IP, Frames.TCP, 1448));
             m.wrap(h);

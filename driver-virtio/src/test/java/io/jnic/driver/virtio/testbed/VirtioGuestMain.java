@@ -117,6 +117,14 @@ public final class VirtioGuestMain {
                 check("packed exception " + e, false);
             }
         }
+        if (args.length >= 8) {
+            try {
+                tap(PciAddress.parse(args[6]), PciAddress.parse(args[7]));
+            } catch (RuntimeException e) {
+                e.printStackTrace(System.out);
+                check("tap exception " + e, false);
+            }
+        }
         System.out.println("@@T SUMMARY virtio " + (failed == 0 ? "ok" : failed + " failed"));
         System.exit(failed == 0 ? 0 : 1);
     }
@@ -215,6 +223,177 @@ public final class VirtioGuestMain {
                     + bb.capacity() + ")", ba.available() == ba.capacity() && bb.available() == bb.capacity());
             ethdev("packed ", false, ga, da, gb, db, 805);
         }
+    }
+
+    /**
+     * Two modern devices on host TAPs joined by a host bridge: QEMU offers the offloads (its backend takes the
+     * virtio-net header) and the host kernel carries them out. First the receiving port asks for none, so the kernel
+     * must finish what the sender asked for: a UDP checksum, and a 20000-byte TCP payload sent as one TSO chain cut
+     * into MSS-sized segments with their own checksums, sequence numbers and IP ids. Then the receiver asks for LRO
+     * and GUEST_TSO4 lets the kernel hand over the packet whole.
+     */
+    private static void tap(PciAddress vfioAddr, PciAddress uioAddr) throws InterruptedException {
+        try (MemoryGroup ga = group("gta", IovaMode.ASSIGNED); MemoryGroup gb = group("gtb", IovaMode.PHYSICAL);
+                PciDevice da = VfioPciDevice.open(vfioAddr); PciDevice db = UioPciDevice.open(uioAddr);
+                Mempool pa = pool(ga, 807); Mempool pb = pool(gb, 808)) {
+            EthDevice a = new EthPorts(ga).probe(da);
+            EthDevice b = new EthPorts(gb).probe(db);
+            check("tap: QEMU offers the offloads " + a.info().txOffloads() + " / " + b.info().rxOffloads(),
+                    a.info().txOffloads().containsAll(java.util.EnumSet.of(TxOffload.TCP_CKSUM, TxOffload.UDP_CKSUM,
+                            TxOffload.TCP_TSO, TxOffload.MULTI_SEGS))
+                            && b.info().rxOffloads().containsAll(java.util.EnumSet.of(RxOffload.TCP_CKSUM, RxOffload.TCP_LRO)));
+            PortConfig tx = PortConfig.of(1, 1).withTxOffloads(java.util.EnumSet.of(TxOffload.TCP_CKSUM,
+                    TxOffload.UDP_CKSUM, TxOffload.TCP_TSO, TxOffload.MULTI_SEGS));
+            start(a, tx, pa);
+            start(b, PortConfig.of(1, 1).withRxOffloads(java.util.EnumSet.of(RxOffload.SCATTER)), pb);
+            a.waitLink(java.time.Duration.ofSeconds(5));
+            b.waitLink(java.time.Duration.ofSeconds(5));
+            byte[] u = addressed(io.jnic.driver.virtio.ethdev.Frames.ipv4(17, 300, 1), b, a);
+            java.util.List<byte[]> got = send(a, pa, b, u, MbufFlags.TX_IPV4 | MbufFlags.TX_UDP_CKSUM,
+                    Mbuf.packTxOffload(14, 20, 0, 0), 1);
+            byte[] want = u.clone();
+            int c = io.jnic.driver.virtio.ethdev.Frames.l4Checksum(u, 17);
+            want[40] = (byte) (c >> 8);
+            want[41] = (byte) c;
+            check("tap: the host kernel filled the UDP checksum we asked for (0x" + Integer.toHexString(c) + ")",
+                    got.size() == 1 && Arrays.equals(want, got.get(0)));
+            int payload = 20000;
+            int mss = 1448;
+            byte[] t = addressed(io.jnic.driver.virtio.ethdev.Frames.tso(io.jnic.driver.virtio.ethdev.Frames.ipv4(6,
+                    payload, 7)), b, a);
+            int n = (payload + mss - 1) / mss;
+            got = send(a, pa, b, t.clone(), MbufFlags.TX_IPV4 | MbufFlags.TX_TCP_SEG, Mbuf.packTxOffload(14, 20, 20, mss), n);
+            check("tap: TSO of a 20000-byte payload arrives as " + got.size() + " segments (" + n + " expected), each "
+                    + "with valid checksums, its sequence number, the next IP id and the payload in order",
+                    segmentsValid(t, got, mss));
+            // receive offloads on: GUEST_TSO4 negotiated, the kernel hands the packet over whole
+            b.stop();
+            start(b, PortConfig.of(1, 1).withRxOffloads(java.util.EnumSet.of(RxOffload.TCP_LRO, RxOffload.TCP_CKSUM)), pb);
+            b.waitLink(java.time.Duration.ofSeconds(5));
+            got = send(a, pa, b, t.clone(), MbufFlags.TX_IPV4 | MbufFlags.TX_TCP_SEG, Mbuf.packTxOffload(14, 20, 20, mss), 1);
+            boolean whole = got.size() == 1 && got.get(0).length == t.length
+                    && Arrays.equals(Arrays.copyOfRange(got.get(0), 54, t.length), Arrays.copyOfRange(t, 54, t.length));
+            check("tap: with LRO the packet arrives whole (" + (got.isEmpty() ? 0 : got.get(0).length) + " bytes), flagged "
+                    + "RX_LRO with segment size " + lastSegsz + ", partial checksum", whole && lastLro && lastSegsz == mss
+                    && lastL4 == MbufFlags.RX_L4_CKSUM_NONE);
+            a.close();
+            b.close();
+            check("tap: mbufs back in their pools (" + pa.availableCount() + ", " + pb.availableCount() + " of 1023)",
+                    pa.availableCount() == 1023 && pb.availableCount() == 1023);
+        }
+    }
+
+    private static boolean lastLro;
+    private static int lastSegsz;
+    private static long lastL4;
+
+    private static void start(EthDevice p, PortConfig c, Mempool pool) {
+        p.configure(c);
+        p.rxQueueSetup(0, 256, pool);
+        p.txQueueSetup(0, 256);
+        p.start();
+    }
+
+    /** {@code f} from {@code from}'s MAC to {@code to}'s. */
+    private static byte[] addressed(byte[] f, EthDevice to, EthDevice from) {
+        System.arraycopy(to.macAddress().octets(), 0, f, 0, 6);
+        System.arraycopy(from.macAddress().octets(), 0, f, 6, 6);
+        return f;
+    }
+
+    /**
+     * Sends {@code f} as a chain of 2000-byte mbufs with the given offload request and collects the IPv4 frames
+     * {@code to} receives until {@code want} arrived or 3 s passed (other traffic on the bridge is skipped).
+     */
+    private static java.util.List<byte[]> send(EthDevice from, Mempool pool, EthDevice to, byte[] f, long flags,
+            long lens, int want) throws InterruptedException {
+        Mbuf m = new Mbuf();
+        Mbuf head = new Mbuf();
+        long h = Mbuf.NULL;
+        for (int o = 0; o < f.length; o += 2000) {
+            int k = Math.min(2000, f.length - o);
+            long x = pool.alloc(Mempool.LCORE_ANY);
+            m.wrap(x).append(k);
+            m.write(0, f, o, k);
+            if (h == Mbuf.NULL) {
+                h = x;
+            } else {
+                head.wrap(h).chain(x);
+            }
+        }
+        head.wrap(h).olFlags(flags).txOffload(lens);
+        MbufBatch tx = new MbufBatch(1);
+        tx.add(h);
+        while (!tx.isEmpty()) {
+            from.txBurst(0, tx);
+        }
+        java.util.List<byte[]> got = new java.util.ArrayList<>();
+        MbufBatch rx = new MbufBatch(32);
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (got.size() < want && System.nanoTime() < deadline) {
+            int r = to.rxBurst(0, rx);
+            for (int i = 0; i < r; i++) {
+                long x = rx.get(i);
+                m.wrap(x);
+                long ol = m.olFlags();
+                int segsz = Mbuf.tsoSegsz(m.txOffload());
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                while (x != Mbuf.NULL) {
+                    m.wrap(x);
+                    byte[] d = new byte[m.dataLen()];
+                    m.read(0, d, 0, d.length);
+                    out.writeBytes(d);
+                    x = m.next();
+                }
+                byte[] g = out.toByteArray();
+                if (g.length > 34 && g[12] == 8 && g[13] == 0 && g[26] == 10) { // our IPv4 10.0.0.x frames only
+                    got.add(g);
+                    lastLro = (ol & MbufFlags.RX_LRO) != 0;
+                    lastSegsz = segsz;
+                    lastL4 = ol & MbufFlags.RX_L4_CKSUM_MASK;
+                }
+            }
+            rx.free(Mempool.LCORE_ANY);
+            if (r == 0) {
+                Thread.sleep(1);
+            }
+        }
+        return got;
+    }
+
+    /** Segments of TSO packet {@code t}: IPv4 and TCP checksums valid, lengths, ids, sequence numbers, flags, payload. */
+    private static boolean segmentsValid(byte[] t, java.util.List<byte[]> segs, int mss) {
+        int payload = t.length - 54;
+        if (segs.size() != (payload + mss - 1) / mss) {
+            System.out.println("@@INFO " + segs.size() + " segments");
+            return false;
+        }
+        int id0 = io.jnic.driver.virtio.ethdev.Frames.field(t, 18);
+        long seq0 = java.nio.ByteBuffer.wrap(t, 38, 4).getInt() & 0xFFFFFFFFL;
+        for (int k = 0; k < segs.size(); k++) {
+            byte[] g = segs.get(k);
+            int len = Math.min(mss, payload - k * mss);
+            int ipSum = io.jnic.driver.virtio.ethdev.Frames.fold(io.jnic.driver.virtio.ethdev.Frames.sum(g, 14, 20, 0));
+            long seq = java.nio.ByteBuffer.wrap(g, 38, 4).getInt() & 0xFFFFFFFFL;
+            int tcpField = io.jnic.driver.virtio.ethdev.Frames.field(g, 50);
+            boolean ok = g.length == 54 + len && ipSum == 0xFFFF
+                    && io.jnic.driver.virtio.ethdev.Frames.field(g, 16) == 40 + len
+                    && io.jnic.driver.virtio.ethdev.Frames.field(g, 18) == ((id0 + k) & 0xFFFF)
+                    && seq == seq0 + (long) k * mss
+                    && tcpField == io.jnic.driver.virtio.ethdev.Frames.l4Checksum(g, 6)
+                    && ((g[47] & 0x08) != 0) == (k == segs.size() - 1) // PSH on the last only
+                    && Arrays.equals(Arrays.copyOfRange(g, 54, g.length), Arrays.copyOfRange(t, 54 + k * mss, 54 + k * mss + len));
+            if (!ok) {
+                System.out.println("@@INFO segment " + k + ": " + g.length + " bytes, ip sum 0x" + Integer.toHexString(ipSum)
+                        + ", total length " + io.jnic.driver.virtio.ethdev.Frames.field(g, 16) + ", id "
+                        + io.jnic.driver.virtio.ethdev.Frames.field(g, 18) + " (first " + id0 + "), seq " + seq + " (first "
+                        + seq0 + "), tcp checksum 0x" + Integer.toHexString(tcpField) + " (right: 0x"
+                        + Integer.toHexString(io.jnic.driver.virtio.ethdev.Frames.l4Checksum(g, 6)) + "), flags 0x"
+                        + Integer.toHexString(g[47] & 0xFF));
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String hex(PciDevice d) {
