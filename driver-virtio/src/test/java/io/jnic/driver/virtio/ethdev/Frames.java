@@ -23,7 +23,7 @@ public final class Frames {
         b.put(new byte[] {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1}).putShort((short) 0x0800);
         b.put((byte) 0x45).put((byte) 0).putShort((short) (IP + l4 + payload)).putShort((short) seed).putShort((short) 0x4000)
                 .put((byte) 64).put((byte) proto).putShort((short) 0).putInt(0x0A000001).putInt(0x0A000002);
-        b.putShort(ETH + 10, (short) ~sum(f, ETH, IP, 0));
+        b.putShort(ETH + 10, (short) ~fold(sum(f, ETH, IP, 0)));
         int o = ETH + IP;
         if (proto == 6) {
             b.putShort(o, (short) 40000).putShort(o + 2, (short) 5201).putInt(o + 4, 1000 + seed).putInt(o + 8, 0)
