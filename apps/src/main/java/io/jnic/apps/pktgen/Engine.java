@@ -76,10 +76,21 @@ final class Engine implements AutoCloseable {
     private final int[] linkMbps;
     private final Worker[] workers;
     private final List<Thread> running = new ArrayList<>();
+    /** Hardware-timestamped latency ({@code --hw-latency}), or null. */
+    private final HwLatency hw;
     private volatile int clearGeneration;
 
     Engine(MpRuntime rt, List<EthDevice> devs, Mempool txPool, int queues, int threads, int burst, int mtu,
             List<TxSettings> initial) {
+        this(rt, devs, txPool, queues, threads, burst, mtu, initial, false);
+    }
+
+    /**
+     * @param hwLatency also measure latency on the ports' clocks: the ports run IEEE 1588 timesync and have one TX
+     *                  queue more than {@code queues}, which {@link HwLatency} sends its probes on
+     */
+    Engine(MpRuntime rt, List<EthDevice> devs, Mempool txPool, int queues, int threads, int burst, int mtu,
+            List<TxSettings> initial, boolean hwLatency) {
         this.rt = rt;
         this.devs = List.copyOf(devs);
         this.txPool = txPool;
@@ -111,8 +122,23 @@ final class Engine implements AutoCloseable {
                 }
             }
             workers[t] = new Worker(this, t, tx.toArray(new Worker.TxQueue[0]), rx.toArray(new Worker.RxQueue[0]),
-                    devs.size(), streams, burst);
+                    devs.size(), streams, burst, hwLatency ? new HwLatency.RxLog() : null);
         }
+        if (hwLatency) {
+            HwLatency.RxLog[] logs = new HwLatency.RxLog[threads];
+            for (int t = 0; t < threads; t++) {
+                logs[t] = workers[t].hwLog;
+            }
+            hw = new HwLatency(this, logs, devs.size(), queues);
+            hw.measureOffsets();
+        } else {
+            hw = null;
+        }
+    }
+
+    /** The hardware latency meter, or null without {@code --hw-latency}. */
+    HwLatency hw() {
+        return hw;
     }
 
     /** Starts the worker threads: pinned to the -l lcores when there are enough, else on floating lcore ids. */
@@ -121,6 +147,9 @@ final class Engine implements AutoCloseable {
         for (int t = 0; t < threads; t++) {
             Worker w = workers[t];
             running.add(lcores.length >= threads ? rt.launch(lcores[t], w) : rt.launchFloating("pktgen-" + t, w));
+        }
+        if (hw != null) {
+            running.add(Thread.ofPlatform().daemon().name("pktgen-hw-latency").start(hw));
         }
     }
 
@@ -345,6 +374,9 @@ final class Engine implements AutoCloseable {
     public void close() throws InterruptedException {
         for (Worker w : workers) {
             w.stop = true;
+        }
+        if (hw != null) {
+            hw.stop();
         }
         for (Thread t : running) {
             t.join(5000);

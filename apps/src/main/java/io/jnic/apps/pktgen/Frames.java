@@ -159,4 +159,44 @@ final class Frames {
         }
         return fold(u) == 0xFFFF;
     }
+
+    // ---- hardware-timestamped probes (--hw-latency)
+
+    /** IEEE 1588 over Ethernet: the EtherType ports timestamp in hardware. */
+    static final int ETHERTYPE_PTP = 0x88F7;
+    /** PTP v2 common header (IEEE 1588-2008 13.3): messageType Sync (an event message), versionPTP 2. */
+    static final int PTP_HEADER = 34;
+    /** A PTP probe: Ethernet, the PTP header, then the 14-byte probe; 62 bytes without FCS. */
+    static final int PTP_PROBE_FRAME = ETH_HEADER + PTP_HEADER + PROBE_BYTES;
+
+    /** Writes a PTP Sync frame carrying the probe (stream, epoch, seq; no software time) at {@code p}. */
+    static void writePtpProbe(MemorySegment s, long p, long dstMac, long srcMac, int stream, int epoch, int seq) {
+        s.set(BE32, p, (int) (dstMac >>> 16));
+        s.set(BE16, p + 4, (short) dstMac);
+        s.set(BE32, p + 6, (int) (srcMac >>> 16));
+        s.set(BE16, p + 10, (short) srcMac);
+        s.set(BE16, p + 12, (short) ETHERTYPE_PTP);
+        long h = p + ETH_HEADER;
+        s.asSlice(h, PTP_HEADER).fill((byte) 0);
+        s.set(ValueLayout.JAVA_BYTE, h, (byte) 0x00); // transportSpecific 0, messageType 0 = Sync
+        s.set(ValueLayout.JAVA_BYTE, h + 1, (byte) 0x02); // versionPTP 2
+        s.set(BE16, h + 2, (short) (PTP_HEADER + PROBE_BYTES)); // messageLength
+        s.set(BE16, h + 30, (short) seq); // sequenceId
+        long q = h + PTP_HEADER;
+        s.set(BE16, q, (short) PROBE_MAGIC);
+        s.set(ValueLayout.JAVA_BYTE, q + 2, (byte) stream);
+        s.set(ValueLayout.JAVA_BYTE, q + 3, (byte) epoch);
+        s.set(BE32, q + 4, seq);
+        s.set(BE16, q + 8, (short) 0);
+        s.set(BE32, q + 10, 0);
+    }
+
+    /** Offset of the probe in a PTP probe frame at {@code p}, or -1 when the frame is not one. */
+    static int ptpProbeOffset(MemorySegment s, long p, int len) {
+        if (len < PTP_PROBE_FRAME || (s.get(BE16, p + 12) & 0xFFFF) != ETHERTYPE_PTP
+                || (s.get(BE16, p + ETH_HEADER + PTP_HEADER) & 0xFFFF) != PROBE_MAGIC) {
+            return -1;
+        }
+        return ETH_HEADER + PTP_HEADER;
+    }
 }

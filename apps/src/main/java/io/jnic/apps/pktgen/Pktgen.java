@@ -10,6 +10,7 @@ import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
+import io.jnic.ethdev.RxOffload;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.Mempool;
@@ -128,6 +129,10 @@ public final class Pktgen implements EalApplication {
         @Option(names = {"-T", "--timer-period"}, paramLabel = "S", defaultValue = "1",
                 description = "Seconds between statistics lines in scripted mode (0: none).")
         double period;
+
+        @Option(names = "--hw-latency", description = "Also measure one-way latency on the ports' own clocks (IEEE 1588 "
+                + "timestamps): every 10 ms each sending port sends a timestamped PTP probe on a queue of its own.")
+        boolean hwLatency;
 
         @Option(names = "--json", paramLabel = "FILE", description = "Write the results (counters, latency, trials) as JSON.")
         Path json;
@@ -338,7 +343,8 @@ public final class Pktgen implements EalApplication {
                     for (int p = 0; p < devs.size(); p++) {
                         settings.add(initialSettings(o, devs, p, rate, size));
                     }
-                    try (Engine engine = new Engine(rt, devs, txPool, queues, o.threads, o.burst, o.mtu, settings)) {
+                    try (Engine engine = new Engine(rt, devs, txPool, queues, o.threads, o.burst, o.mtu, settings,
+                            o.hwLatency)) {
                         engine.launch();
                         engine.clear();
                         return mode(o, engine);
@@ -369,15 +375,24 @@ public final class Pktgen implements EalApplication {
     }
 
     private void startPort(EthDevice d, int queues, AppOptions o, Mempool rxPool) {
-        if (queues > d.info().maxRxQueues() || queues > d.info().maxTxQueues()) {
+        int txQueues = o.hwLatency ? queues + 1 : queues; // the hardware probes' own queue
+        if (queues > d.info().maxRxQueues() || txQueues > d.info().maxTxQueues()) {
             throw new IllegalArgumentException("port " + d.portId() + " (" + d.info().driverName() + ") has at most "
-                    + Math.min(d.info().maxRxQueues(), d.info().maxTxQueues()) + " queue pairs; --queues is " + queues);
+                    + Math.min(d.info().maxRxQueues(), d.info().maxTxQueues()) + " queue pairs; --queues is " + queues
+                    + (o.hwLatency ? " and --hw-latency takes one TX queue more" : ""));
+        }
+        if (o.hwLatency && !d.info().rxOffloads().contains(RxOffload.TIMESTAMP)) {
+            throw new IllegalArgumentException("port " + d.portId() + " (" + d.info().driverName() + ") has no hardware "
+                    + "timestamps (RX offload TIMESTAMP); run without --hw-latency");
         }
         if (o.mtu > d.info().maxMtu()) {
             throw new IllegalArgumentException("--mtu " + o.mtu + " is above port " + d.portId() + "'s largest MTU "
                     + d.info().maxMtu());
         }
-        PortConfig c = PortConfig.of(queues, queues).withPromiscuous(true);
+        PortConfig c = PortConfig.of(queues, txQueues).withPromiscuous(true);
+        if (o.hwLatency) {
+            c = c.withRxOffloads(EnumSet.of(RxOffload.TIMESTAMP));
+        }
         if (queues > 1 && !d.info().rssHashTypes().isEmpty()) {
             c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
         }
@@ -387,10 +402,15 @@ public final class Pktgen implements EalApplication {
         d.configure(c);
         for (int q = 0; q < queues; q++) {
             d.rxQueueSetup(q, o.ring, rxPool);
+        }
+        for (int q = 0; q < txQueues; q++) {
             d.txQueueSetup(q, o.ring);
         }
         d.start();
         d.promiscuous(true);
+        if (o.hwLatency) {
+            d.timesyncEnable();
+        }
         out.println("port " + d.portId() + ": " + d.deviceName() + " (" + d.info().driverName() + "), MAC "
                 + d.macAddress() + ", " + queues + " queue pair(s), link " + d.waitLink(Duration.ofSeconds(10)));
     }
@@ -487,10 +507,13 @@ public final class Pktgen implements EalApplication {
         out.println("pktgen: final counters (" + String.format(Locale.ROOT, "%.3f", seconds) + " s of traffic):");
         out.print(Report.statsPage(e, last, null));
         out.print(Report.latencyPage(last));
+        if (e.hw() != null) {
+            out.print(Report.hwLatencyPage(e));
+        }
         if (search != null) {
             out.println("pktgen: search: " + search);
         }
-        out.println(summary(last, seconds, searcher));
+        out.println(summary(last, seconds, searcher) + Report.hwSummary(e));
         if (o.json != null) {
             Files.writeString(o.json, Report.json(e, commandLine, seconds, last, trials, search, null));
             out.println("pktgen: results in " + o.json);

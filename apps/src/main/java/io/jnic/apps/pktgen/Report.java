@@ -100,6 +100,32 @@ final class Report {
         return sb.toString();
     }
 
+    /** Latency on the ports' clocks per sending port, with the clock offsets' uncertainty. */
+    static String hwLatencyPage(Engine e) {
+        HwLatency hw = e.hw();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "one-way latency on the ports' clocks (IEEE 1588,"
+                + " microseconds; clock offsets known to +-%.3f us):%n", hw.uncertaintyNanos() / 1e3));
+        for (int p = 0; p < e.ports(); p++) {
+            sb.append(String.format(Locale.ROOT, "  stream port %d: %s%n", p, latencySummaryText(hw.histogram(p))));
+        }
+        return sb.toString();
+    }
+
+    /** " hw_p50_us=.. hw_min_us=.. hw_max_us=.. hw_samples=.. hw_offset_uncertainty_us=.." or "" without it. */
+    static String hwSummary(Engine e) {
+        HwLatency hw = e.hw();
+        if (hw == null) {
+            return "";
+        }
+        Histogram all = new Histogram(StreamMeter.MAX_LATENCY_NS, 3);
+        for (int p = 0; p < e.ports(); p++) {
+            all.add(hw.histogram(p));
+        }
+        return String.format(Locale.ROOT, " hw_samples=%d hw_min_us=%.3f hw_p50_us=%.3f hw_max_us=%.3f "
+                + "hw_offset_uncertainty_us=%.3f", all.getTotalCount(), all.getTotalCount() == 0 ? 0 : all.getMinValue() / 1e3,
+                all.getValueAtPercentile(50) / 1e3, all.getMaxValue() / 1e3, hw.uncertaintyNanos() / 1e3);
+    }
+
     static String json(Engine e, String command, double seconds, Engine.Snapshot s, List<Trial> trials, String search,
             String extra) {
         StringBuilder sb = new StringBuilder("{\n");
@@ -128,9 +154,12 @@ final class Report {
         for (Engine.StreamSnap st : s.streams()) {
             sb.append(first ? "\n" : ",\n").append(String.format(Locale.ROOT,
                     "    {\"tx_port\": %d, \"sent\": %d, \"received\": %d, \"lost\": %d, \"loss_ratio\": %.9f, "
-                            + "\"duplicates\": %d, \"reordered\": %d, \"late\": %d, \"latency_ns\": %s, \"latency_cdf\": %s}",
+                            + "\"duplicates\": %d, \"reordered\": %d, \"late\": %d, \"latency_ns\": %s, \"latency_cdf\": %s%s}",
                     st.txPort(), st.sent(), st.received(), st.lost(), st.lossRatio(), st.duplicates(), st.reordered(),
-                    st.late(), latencyJson(st.latency()), cdfJson(st.latency())));
+                    st.late(), latencyJson(st.latency()), cdfJson(st.latency()), e.hw() == null ? ""
+                            : ", \"hw_latency_ns\": " + latencyJson(e.hw().histogram(st.txPort()))
+                                    + ", \"hw_offset_uncertainty_ns\": " + e.hw().uncertaintyNanos()
+                                    + ", \"hw_tx_stamps_missing\": " + e.hw().txStampsMissing(st.txPort())));
             first = false;
         }
         sb.append("\n  ],\n");

@@ -3,6 +3,7 @@ package io.jnic.apps.pktgen;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.multiproc.MpRuntime;
 import java.lang.foreign.MemorySegment;
@@ -63,8 +64,13 @@ final class Worker implements Runnable {
     private int seenClear = -1;
     private int epoch;
 
-    Worker(Engine engine, int index, TxQueue[] tx, RxQueue[] rx, int ports, int[] streams, int burst) {
+    /** Where timestamped probes go ({@code --hw-latency}), or null. */
+    final HwLatency.RxLog hwLog;
+
+    Worker(Engine engine, int index, TxQueue[] tx, RxQueue[] rx, int ports, int[] streams, int burst,
+            HwLatency.RxLog hwLog) {
         this.engine = engine;
+        this.hwLog = hwLog;
         this.index = index;
         this.tx = tx;
         this.rx = rx;
@@ -235,10 +241,19 @@ final class Worker implements Runnable {
             m.wrap(h[i]);
             int len = m.dataLen();
             int wire = m.pktLen() + Frames.FCS;
-            rxFrames[p]++;
-            rxBytes[p] += wire;
             MemorySegment seg = m.pool().segment();
             long pos = m.dataPosition();
+            if (hwLog != null && (m.olFlags() & MbufFlags.RX_IEEE1588_TMST) != 0) {
+                int hp = Frames.ptpProbeOffset(seg, pos, len);
+                if (hp >= 0) { // a hardware probe: logged with the port's RX time, not counted as traffic
+                    if (Frames.epoch(seg, pos + hp) == epoch) {
+                        hwLog.add(Frames.stream(seg, pos + hp) >>> 4, Frames.seq(seg, pos + hp), p, m.timestamp());
+                    }
+                    continue;
+                }
+            }
+            rxFrames[p]++;
+            rxBytes[p] += wire;
             int po = Frames.probeOffset(seg, pos, len);
             if (po < 0) {
                 rxForeign[p]++;

@@ -154,6 +154,18 @@ class PktgenTest {
         }
     }
 
+    @Test
+    void hwLatencyNeedsPortsWithTimestamps() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        int rc = Pktgen.run(ps, ps, "--no-huge", "--file-prefix", "pktgen-test-nullhw-" + ProcessHandle.current().pid(),
+                "--vdev", "net_null0", "--vdev", "net_null1", "--", "--duration", "0.1", "--hw-latency");
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(rc != 0, out);
+        assertTrue(out.contains("port 0 (net_null) has no hardware timestamps (RX offload TIMESTAMP); run without "
+                + "--hw-latency"), out);
+    }
+
     @SuppressWarnings("unchecked")
     private static double latency(Run r, String key) {
         return Plot.num((Map<String, Object>) r.stream(0).get("latency_ns"), key);
