@@ -185,6 +185,17 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private final byte[] crcScratch = new byte[MAX_FRAME_BYTES];
     private final CRC32 crc = new CRC32();
     private final RxPacketBuffer fifo;
+    // runtime filters, flow steering, IEEE 1588 and pause frames (FlowFilters, Timesync, receivePause)
+    private final FlowFilters filters = new FlowFilters(this::reg);
+    private final Timesync timesync = new Timesync();
+    private long turnNanos; // when this device-loop turn began: the departure time of what it transmits
+    private long txPausedUntil; // 802.3x: no transmission before this nanoTime
+    private int rxExtraStatus; // STATUS.TS for the frame being delivered
+    private int rxPktInfo = -1; // pkt_info replacing the parser's (an ETQF match), -1: none
+    private long lxoffReceived;
+    private long lxonReceived;
+    private long lxoffRead;
+    private long lxonRead;
 
     private boolean resetting;
     /** The valid receive addresses (RAH.AV set), low 48 bits as RAL/RAH hold them: rebuilt on writes. */
@@ -430,7 +441,20 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if (InterruptModel.ownsRead(off)) {
             return irq.read(off);
         }
-        if (PLAIN.get(off >>> 2)) {
+        if (Timesync.owns(off)) {
+            return timesync.read(off, System.nanoTime());
+        }
+        if (off == LXOFFRXCNT || off == LXONRXCNT) { // 16-bit counters, clear on read (8.2.3.23)
+            boolean xoff = off == LXOFFRXCNT;
+            long v = (xoff ? lxoffReceived - lxoffRead : lxonReceived - lxonRead) & 0xFFFF;
+            if (xoff) {
+                lxoffRead = lxoffReceived;
+            } else {
+                lxonRead = lxonReceived;
+            }
+            return (int) v;
+        }
+        if (PLAIN.get(off >>> 2) || FlowFilters.owns(off)) {
             return reg(off);
         }
         unmodelled.read(off);
@@ -540,6 +564,18 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         if (InterruptModel.ownsWrite(off)) {
             irq.write(off, value, System.nanoTime());
+            return;
+        }
+        if (Timesync.owns(off)) {
+            timesync.write(off, value, System.nanoTime());
+            return;
+        }
+        if (FlowFilters.owns(off)) {
+            setReg(off, value);
+            filters.written(off, value);
+            return;
+        }
+        if (off == LXOFFRXCNT || off == LXONRXCNT) {
             return;
         }
         if (PLAIN.get(off >>> 2)) {
@@ -707,6 +743,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             if (lastTurnIdle || (turn++ & 15) == 0) {
                 scanQueueEnables();
             }
+            turnNanos = now;
             work = wire.poll(now);
             work += drainFifo();
             work += transmit();
@@ -756,6 +793,10 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         nvm.reset();
         cage.reset();
         link.reset();
+        setReg(VLNCTRL, 0x8100); // 8.2.3.7.2: VET resets to the 802.1Q tag type
+        filters.reset();
+        timesync.reset();
+        txPausedUntil = 0;
         rebuildReceiveAddresses();
         loadRssKey();
         java.util.Arrays.fill(stats, 0);
@@ -846,6 +887,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         long headWriteBackAddress;
         int frameLength; // bytes gathered so far for the frame in progress
         boolean frameBad;
+        boolean frameStamp; // a descriptor of the frame asked for an IEEE 1588 time stamp
 
         TxQueue(int index) {
             this.index = index;
@@ -949,6 +991,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         t.headWriteBackAddress = wbAddr;
         t.frameLength = 0;
         t.frameBad = false;
+        t.frameStamp = false;
         t.enabled = true;
     }
 
@@ -958,12 +1001,17 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
 
     @Override
     public void receive(MemorySegment frame, long offset, int length) {
+        receive(frame, offset, length, System.nanoTime());
+    }
+
+    @Override
+    public void receive(MemorySegment frame, long offset, int length, long arrivalNanos) {
         synchronized (this) {
-            receiveLocked(frame, offset, length);
+            receiveLocked(frame, offset, length, arrivalNanos);
         }
     }
 
-    private void receiveLocked(MemorySegment frame, long offset, int length) {
+    private void receiveLocked(MemorySegment frame, long offset, int length, long arrivalNanos) {
         if (resetting || !linkUp || length <= 0) {
             return; // no link, no frames
         }
@@ -999,10 +1047,13 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if ((hl & HLREG0_RXLNGTHERREN) != 0 && lengthError(frame, offset, length, vlan)) {
             count(S_RLEC, 1); // counted only: the frame is still received
         }
+        if (receivePause(frame, offset, length, arrivalNanos)) {
+            return;
+        }
         int mrqc = reg(MRQC);
         parser.parse(frame, offset, length, mrqc, toeplitz);
-        if (!acceptAddress(frame, offset)) {
-            return;
+        if (!acceptAddress(frame, offset) || !filters.vlanPasses(frame, offset, length)) {
+            return; // 7.1.1: filtered out before the host sees it (TPR/TOR counted it; GPRC does not)
         }
         count(S_GPRC, 1);
         count(S_GORC, wireLen);
@@ -1013,7 +1064,10 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         count(S_PRC64 + sizeBucket(wireLen), 1);
         int queue = 0;
-        if ((mrqc & MRQC_MRQE_MASK) == MRQC_MRQE_RSS && parser.rssType != RXD_RSSTYPE_NONE) {
+        filters.classify(frame, offset, length); // 7.1.2: EtherType, then 5-tuple filters, ahead of RSS
+        if (filters.queue >= 0) {
+            queue = filters.queue;
+        } else if ((mrqc & MRQC_MRQE_MASK) == MRQC_MRQE_RSS && parser.rssType != RXD_RSSTYPE_NONE) {
             queue = bar0.get(ValueLayout.JAVA_BYTE, RETA0 + (parser.rssHash & 0x7F)) & 0xF; // 7.1.2.8.2
         }
         // append the FCS when the MAC does not strip it (HLREG0.RXCRCSTRP clear)
@@ -1038,8 +1092,18 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             return;
         }
         if (fifo.isEmpty() && busMaster) {
-            if (deliver(q, src, srcOff, len)) {
+            boolean stamped = filters.ptp && timesync.stampRx(arrivalNanos, ptpSourceId(frame, offset, length, 0),
+                    ptpSourceId(frame, offset, length, 4));
+            rxExtraStatus = stamped ? RXD_STAT_TS : 0;
+            rxPktInfo = filters.etqf >= 0 ? RXD_PKTTYPE_ETQF | filters.etqf << RXD_PKTTYPE_ETQF_SHIFT : -1;
+            boolean delivered = deliver(q, src, srcOff, len);
+            rxExtraStatus = 0;
+            rxPktInfo = -1;
+            if (delivered) {
                 return;
+            }
+            if (stamped) {
+                timesync.unlatchRx(); // not delivered: nothing will tell software to read the latch
             }
             count(S_RNBC0, 1);
             if (q.dropEnable) {
@@ -1068,6 +1132,54 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         int data = length - at - 2;
         return field > data || (field >= 46 && field != data);
+    }
+
+    /**
+     * 802.3 annex 31B / datasheet 3.7.7.2 receive flow control: with MFLCN.RFCE a PAUSE frame (EtherType 0x8808,
+     * opcode 1, to 01:80:c2:00:00:01) stops transmission for its pause time in 512-bit-time quanta (51.2 ns at
+     * 10 Gb/s), a pause time of 0 (XON) resumes it; the MAC consumes the frame and counts it in LXOFFRXCNT or
+     * LXONRXCNT. Without RFCE it is an ordinary multicast frame for the address filter. True when consumed.
+     */
+    private boolean receivePause(MemorySegment frame, long offset, int length, long arrivalNanos) {
+        if (length < 18 || frame.get(FrameParser.BE16, offset + 12) != (short) ETHERTYPE_MAC_CONTROL
+                || frame.get(FrameParser.BE16, offset + 14) != (short) MAC_CONTROL_PAUSE
+                || (reg(MFLCN) & MFLCN_RFCE) == 0) {
+            return false;
+        }
+        int quanta = frame.get(FrameParser.BE16, offset + 16) & 0xFFFF;
+        if (quanta == 0) {
+            txPausedUntil = arrivalNanos;
+            lxonReceived++;
+        } else {
+            txPausedUntil = arrivalNanos + quanta * PAUSE_QUANTUM_DECI_NS / 10;
+            lxoffReceived++;
+        }
+        return true;
+    }
+
+    /** RXSATRL (at 0) / RXSATRH (at 4): the PTP header's source port identity and sequence id (7.9.2.1). */
+    private static int ptpSourceId(MemorySegment frame, long offset, int length, int which) {
+        long ptp = offset + 14;
+        if (length < 14 + 32) {
+            return 0;
+        }
+        return which == 0 ? frame.get(LE_INT_U, ptp + 20)
+                : (frame.get(LE_SHORT_U, ptp + 24) & 0xFFFF) | (frame.get(FrameParser.BE16, ptp + 30) & 0xFFFF) << 16;
+    }
+
+    /** 802.3x pause frames this port honoured (XOFF, XON) since it was built: never cleared by register reads. */
+    public synchronized long[] pauseFramesHonoured() {
+        return new long[] {lxoffReceived, lxonReceived};
+    }
+
+    /** Whether a received XOFF holds this port's transmission now. */
+    public synchronized boolean txPaused() {
+        return System.nanoTime() - txPausedUntil < 0;
+    }
+
+    /** Frames steered by the EtherType filters and by the 5-tuple filters, and time stamps latched RX / TX. */
+    public synchronized long[] filterCounters() {
+        return new long[] {filters.etqfHits, filters.ftqfHits, timesync.rxLatched(), timesync.txLatched()};
     }
 
     /** 7.1.1.1 L2 filtering: broadcast with BAM, multicast with MPE, unicast on UPE or a valid RAR match. */
@@ -1138,7 +1250,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         MemorySegment ring = q.ring.segment();
         boolean hostileHead = false;
         boolean pcsd = (reg(RXCSUM) & RXCSUM_PCSD) != 0;
-        int dword0 = parser.rssType | parser.packetType;
+        int dword0 = parser.rssType | (rxPktInfo >= 0 ? rxPktInfo : parser.packetType);
         int dword1 = pcsd ? parser.rssHash : parser.ipId; // without PCSD: IP id + (unmodelled, 0) checksum
         int done = 0;
         for (int i = 0; i < need; i++) {
@@ -1152,7 +1264,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 error = RXD_ERR_RXE;
             }
             done += chunk;
-            int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP : 0) | error;
+            int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP | rxExtraStatus : 0) | error;
             int wbLength = chunk & 0xFFFF;
             if (faultHostile > 0 && nextRandom() < faultHostile) {
                 switch ((int) (hostileWriteBacks++ & 3)) {
@@ -1232,6 +1344,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if ((reg(DMATXCTL) & DMATXCTL_TE) == 0) {
             return 0;
         }
+        if (turnNanos - txPausedUntil < 0) {
+            return 0; // 802.3x: a received XOFF holds transmission for its pause time (MFLCN.RFCE)
+        }
         int frames = 0;
         for (int q = 0; q < NUM_QUEUES; q++) {
             TxQueue t = txq[q];
@@ -1264,6 +1379,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             int dtyp = (cmdTypeLen & TXD_DTYP_MASK) >>> TXD_DTYP_SHIFT;
             boolean data = !dext || dtyp == TXD_DTYP_DATA;
             if (data) {
+                t.frameStamp |= dext && (cmdTypeLen & TXD_MAC_TSTAMP) != 0;
                 int len = cmdTypeLen & TXD_DTALEN_MASK;
                 if (t.frameLength + len > MAX_FRAME_BYTES) {
                     t.frameBad = true;
@@ -1285,6 +1401,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                     }
                     t.frameLength = 0;
                     t.frameBad = false;
+                    t.frameStamp = false;
                 }
             } else if (dtyp != TXD_DTYP_CTXT) {
                 unimplementedValue(base + TDT, "TX descriptor type " + dtyp + " (only data and context are modelled)");
@@ -1323,6 +1440,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if (!linkUp) {
             return; // the MAC drops frames while the link is down
         }
+        if (t.frameStamp) {
+            timesync.stampTx(turnNanos); // 7.9.2.2: latched as the frame leaves
+        }
         count(S_GPTC, 1);
         count(S_GOTC, wireLen);
         count(S_TPT, 1);
@@ -1334,9 +1454,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(bcast ? S_BPTC : S_MPTC, 1);
         }
         if ((reg(HLREG0) & HLREG0_LPBK) != 0) {
-            receiveLocked(txFrame, 0, len); // MAC loopback (HLREG0.LPBK)
+            receiveLocked(txFrame, 0, len, turnNanos); // MAC loopback (HLREG0.LPBK)
         } else {
-            wire.transmit(txFrame, 0, len);
+            wire.transmit(txFrame, 0, len, turnNanos);
         }
     }
 
