@@ -44,6 +44,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private static final VarHandle REG = LE_INT.varHandle();
 
     private static final int MAX_FRAME_BYTES = 16 * 1024;
+    /** 802.3 annex 31B: the reserved multicast address of MAC control (PAUSE) frames. */
+    private static final byte[] PAUSE_DA = {0x01, (byte) 0x80, (byte) 0xC2, 0x00, 0x00, 0x01};
     private static final int RX_BATCH = 64;
     private static final int TX_BATCH = 64;
 
@@ -185,6 +187,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private final byte[] crcScratch = new byte[MAX_FRAME_BYTES];
     private final CRC32 crc = new CRC32();
     private final RxPacketBuffer fifo;
+    private final MemorySegment pauseFrame;
     // runtime filters, flow steering, IEEE 1588 and pause frames (FlowFilters, Timesync, receivePause)
     private final FlowFilters filters = new FlowFilters(this::reg);
     private final Timesync timesync = new Timesync();
@@ -192,6 +195,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private long txPausedUntil; // 802.3x: no transmission before this nanoTime
     private int rxExtraStatus; // STATUS.TS for the frame being delivered
     private int rxPktInfo = -1; // pkt_info replacing the parser's (an ETQF match), -1: none
+    private boolean xoffSent; // transmit flow control: an XOFF went out and no XON since
+    private long lxoffSent;
+    private long lxonSent;
     private long lxoffReceived;
     private long lxonReceived;
     private long lxoffRead;
@@ -267,6 +273,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         this.txFrame = arena.allocate(MAX_FRAME_BYTES, 64);
         this.rxScratch = arena.allocate(MAX_FRAME_BYTES + CRC_LEN, 64);
         this.zeros = arena.allocate(MIN_FRAME, 64);
+        this.pauseFrame = arena.allocate(MIN_FRAME, 64);
         this.fifo = new RxPacketBuffer(arena.allocate(RXPBSIZE_DEFAULT >>> RXPBSIZE_SHIFT << 10, 64));
         for (int i = 0; i < NUM_QUEUES; i++) {
             rxq[i] = new RxQueue(i);
@@ -797,6 +804,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         filters.reset();
         timesync.reset();
         txPausedUntil = 0;
+        xoffSent = false;
         rebuildReceiveAddresses();
         loadRssKey();
         java.util.Arrays.fill(stats, 0);
@@ -1115,6 +1123,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(S_MPC0, 1); // packet buffer full: missed
             irq.raiseOther(EICR_RX_MISS);
         }
+        txFlowControl();
     }
 
     /**
@@ -1155,6 +1164,53 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             lxoffReceived++;
         }
         return true;
+    }
+
+    /**
+     * Transmit flow control (3.7.7.1, FCCFG.TFCE = 802.3x with FCRTH[0].FCEN): when packet buffer 0 fills to
+     * FCRTH[0].RTH an XOFF with FCTTV[0]'s pause time goes out; when it drains below FCRTL[0].RTL an XON follows
+     * if FCRTL[0].XONE is set. (The refresh of a long pause by FCRTV is not modelled: one XOFF per crossing.)
+     */
+    private void txFlowControl() {
+        int fcrth = reg(FCRTH0);
+        if ((reg(FCCFG) & FCCFG_TFCE_802_3X) == 0 || (fcrth & FCRTH_FCEN) == 0) {
+            xoffSent = false;
+            return;
+        }
+        int used = fifo.used();
+        int fcrtl = reg(FCRTL0);
+        if (!xoffSent && used >= (fcrth & FC_THRESHOLD_MASK)) {
+            xoffSent = true;
+            lxoffSent++;
+            sendPause(reg(FCTTV0) & 0xFFFF);
+        } else if (xoffSent && used < (fcrtl & FC_THRESHOLD_MASK)) {
+            xoffSent = false;
+            if ((fcrtl & FCRTL_XONE) != 0) {
+                lxonSent++;
+                sendPause(0);
+            }
+        }
+    }
+
+    /** A PAUSE frame from this port's address (RAR[0]) with {@code quanta}, padded to the minimum size. */
+    private void sendPause(int quanta) {
+        if (!linkUp) {
+            return;
+        }
+        MemorySegment f = pauseFrame;
+        f.fill((byte) 0);
+        MemorySegment.copy(PAUSE_DA, 0, f, ValueLayout.JAVA_BYTE, 0, 6);
+        f.set(LE_INT_U, 6, reg(RAL0));
+        f.set(LE_SHORT_U, 10, (short) reg(RAH0));
+        f.set(FrameParser.BE16, 12, (short) ETHERTYPE_MAC_CONTROL);
+        f.set(FrameParser.BE16, 14, (short) MAC_CONTROL_PAUSE);
+        f.set(FrameParser.BE16, 16, (short) quanta);
+        wire.transmit(f, 0, MIN_FRAME - CRC_LEN, turnNanos != 0 ? turnNanos : System.nanoTime());
+    }
+
+    /** 802.3x pause frames this port sent (XOFF, XON) since it was built. */
+    public synchronized long[] pauseFramesSent() {
+        return new long[] {lxoffSent, lxonSent};
     }
 
     /** RXSATRL (at 0) / RXSATRH (at 4): the PTP header's source port identity and sequence id (7.9.2.1). */
@@ -1332,6 +1388,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             } else {
                 break; // head-of-line: the packet buffer waits for descriptors
             }
+        }
+        if (moved > 0) {
+            txFlowControl();
         }
         return moved;
     }

@@ -393,6 +393,13 @@ public final class IxgbeRegs {
     /** 8.2.3.3.7 FCCFG: transmit 802.3x flow control enable TFCE (bits 4:3 = 01b). */
     public static final int FCCFG = 0x03D00;
     public static final int FCCFG_TFCE_802_3X = 1 << 3;
+    /** 8.2.3.3.2-4 FCTTV[0] pause time (15:0), FCRTL[0] low threshold with XONE (31), FCRTH[0] high with FCEN (31). */
+    public static final int FCTTV0 = 0x03200;
+    public static final int FCRTL0 = 0x03220;
+    public static final int FCRTH0 = 0x03260;
+    public static final int FC_THRESHOLD_MASK = 0x7FFE0; // bytes, 32-byte granularity (bits 18:5)
+    public static final int FCRTL_XONE = 1 << 31;
+    public static final int FCRTH_FCEN = 1 << 31;
     /** 8.2.3.23 LXONRXCNT / LXOFFRXCNT: link XON / XOFF received (16 bits, clear on read). */
     public static final int LXONRXCNT = 0x041A4;
     public static final int LXOFFRXCNT = 0x041A8;

@@ -1074,8 +1074,8 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     @Override
-    public boolean allmulticast() {
-        return (r(FCTRL) & FCTRL_MPE) != 0;
+    public synchronized boolean allmulticast() {
+        return filters.allmulti(); // what was asked: FCTRL.MPE is also set by promiscuous mode
     }
 
     @Override
