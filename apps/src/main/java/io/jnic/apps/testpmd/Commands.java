@@ -15,7 +15,7 @@ final class Commands {
      * The grammar: each entry is a command's words, alternatives separated by '|'; {@code <port>} is a port id or
      * {@code all}, {@code <n>} a number. Also the help text.
      */
-    static final List<String> GRAMMAR = List.of(
+    static final List<String> GRAMMAR = java.util.stream.Stream.concat(java.util.stream.Stream.of(
             "start",
             "start tx_first",
             "stop",
@@ -28,7 +28,7 @@ final class Commands {
             "set promisc <port> on|off",
             "port stop|start <port>",
             "help",
-            "quit");
+            "quit"), PortControl.GRAMMAR.stream()).toList();
 
     private final Forwarding fwd;
     private final PortSet ports;
@@ -38,7 +38,10 @@ final class Commands {
         this.fwd = fwd;
         this.ports = ports;
         this.out = out;
+        this.control = new PortControl(ports, out);
     }
+
+    private final PortControl control;
 
     /** Runs one command line; false when it was {@code quit}. */
     boolean execute(String line) throws InterruptedException {
@@ -82,6 +85,9 @@ final class Commands {
             }
             case "set" -> set(w);
             case "port" -> port(w);
+            case "mac_addr" -> control.macAddr(w);
+            case "rx_vlan" -> control.rxVlan(w);
+            case "flow" -> control.flow(w);
             default -> out.println("Command not found");
         }
         return true;
@@ -193,6 +199,8 @@ final class Commands {
                     }
                 }
             }
+            case "allmulti" -> control.allmulti(w);
+            case "flow_ctrl" -> control.flowCtrl(w);
             default -> bad();
         }
     }

@@ -386,6 +386,9 @@ final class Forwarding {
         out.println("MTU: " + ports.mtu(p));
         out.println("Promiscuous mode: " + (!ports.primary() ? "set by the primary"
                 : ports.promiscuous(p) ? "enabled" : "disabled"));
+        if (ports.device(p) != null) {
+            out.println("Allmulticast mode: " + (ports.device(p).allmulticast() ? "enabled" : "disabled"));
+        }
         out.println("Port state: " + (ports.started(p) ? "started" : "stopped"));
         out.println("Current number of RX queues: " + ports.rxQueues(p));
         if (ports.maxRxQueues(p) >= 0) {

@@ -64,6 +64,11 @@ abstract class PortSet implements AutoCloseable {
 
     abstract void promiscuous(int p, boolean on);
 
+    /** Port {@code p}'s device for the port control commands; null where this process does not own it. */
+    io.jnic.ethdev.EthDevice device(int p) {
+        return null;
+    }
+
     abstract void stats(int p, PortStats into);
 
     abstract Map<String, Long> xstats(int p);

@@ -110,6 +110,11 @@ final class PrimaryPortSet extends PortSet {
     }
 
     @Override
+    EthDevice device(int p) {
+        return dev(p);
+    }
+
+    @Override
     String deviceName(int p) {
         return dev(p).deviceName();
     }

@@ -362,6 +362,49 @@ class TestPmdTest {
     }
 
     @Test
+    void portControlCommandsReachTheDriverAndPrintItsRefusals() throws Exception {
+        try (Pmd t = new Pmd("--no-huge", "--file-prefix", prefix("ctl"), "--", "-i", "--rxq", "2", "--txq", "2")) {
+            t.await("Interactive-mode selected");
+            t.await("Port 1: 02:6A:6E:00:00:01");
+            t.cmd("set allmulti 0 on");
+            t.cmd("show port info 0");
+            t.await("Allmulticast mode: enabled");
+            t.cmd("set allmulti 0 off");
+            t.cmd("show port info 0");
+            t.await("Allmulticast mode: disabled");
+            t.cmd("flow create 0 ingress pattern eth type is 0x88f7 / end actions queue index 1 / end");
+            t.await("Flow rule #0 created");
+            t.cmd("flow create 0 priority 3 ingress pattern ipv4 dst is 10.0.0.2 / udp dst is 4789 / end "
+                    + "actions queue index 0 / end");
+            t.await("Flow rule #8 created");
+            t.cmd("flow list 0");
+            t.await("0\t0\tETH type 0x88f7 => QUEUE 1");
+            t.await("8\t3\tIPV4 dst 10.0.0.2 UDP dport 4789 => QUEUE 0");
+            t.cmd("flow create 0 ingress pattern ipv4 src is 10.0.0.1 / end actions drop / end");
+            t.await("flow create failed: ");
+            t.cmd("flow create 0 ingress pattern eth type is 0x88b6 / end actions queue index 9 / end");
+            t.await("only 2 are configured");
+            t.cmd("flow create 0 ingress pattern vxlan / end actions queue index 0 / end");
+            t.await("pattern item 'vxlan' is not supported");
+            t.cmd("flow destroy 0 rule 0");
+            t.await("Flow rule #0 destroyed");
+            t.cmd("flow destroy 0 rule 0");
+            t.await("no flow rule 0 on port 0");
+            t.cmd("mac_addr add 0 02:11:22:33:44:55");
+            t.cmd("mac_addr remove 0 02:11:22:33:44:66");
+            t.await("was not added with macAddrAdd");
+            t.cmd("rx_vlan add 5 0");
+            t.await("VLAN_FILTER");
+            t.cmd("set flow_ctrl rx on tx off 0");
+            t.cmd("set flow_ctrl rx maybe tx off 0");
+            t.await("Bad arguments (simplified: set flow_ctrl rx on|off tx on|off <port>)");
+            t.cmd("quit");
+            t.await("Bye...");
+            assertEquals(0, t.p.exit(), t.p.output());
+        }
+    }
+
+    @Test
     void withoutThePromptItForwardsForTheDurationPrintingStatistics() throws Exception {
         try (Pmd t = new Pmd("--no-huge", "--file-prefix", prefix("batch"), "-l", "0-1", "--", "--auto-start",
                 "--forward-mode=macswap", "--stats-period", "1", "--duration", "3", "--devsim-rate", "20000",

@@ -44,6 +44,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private static final VarHandle REG = LE_INT.varHandle();
 
     private static final int MAX_FRAME_BYTES = 16 * 1024;
+    /** 802.3 annex 31B: the reserved multicast address of MAC control (PAUSE) frames. */
+    private static final byte[] PAUSE_DA = {0x01, (byte) 0x80, (byte) 0xC2, 0x00, 0x00, 0x01};
     private static final int RX_BATCH = 64;
     private static final int TX_BATCH = 64;
 
@@ -185,6 +187,21 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private final byte[] crcScratch = new byte[MAX_FRAME_BYTES];
     private final CRC32 crc = new CRC32();
     private final RxPacketBuffer fifo;
+    private final MemorySegment pauseFrame;
+    // runtime filters, flow steering, IEEE 1588 and pause frames (FlowFilters, Timesync, receivePause)
+    private final FlowFilters filters = new FlowFilters(this::reg);
+    private final Timesync timesync = new Timesync();
+    private long turnNanos; // when this device-loop turn began: the departure time of what it transmits
+    private long txPausedUntil; // 802.3x: no transmission before this nanoTime
+    private int rxExtraStatus; // STATUS.TS for the frame being delivered
+    private int rxPktInfo = -1; // pkt_info replacing the parser's (an ETQF match), -1: none
+    private boolean xoffSent; // transmit flow control: an XOFF went out and no XON since
+    private long lxoffSent;
+    private long lxonSent;
+    private long lxoffReceived;
+    private long lxonReceived;
+    private long lxoffRead;
+    private long lxonRead;
 
     private boolean resetting;
     /** The valid receive addresses (RAH.AV set), low 48 bits as RAL/RAH hold them: rebuilt on writes. */
@@ -256,6 +273,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         this.txFrame = arena.allocate(MAX_FRAME_BYTES, 64);
         this.rxScratch = arena.allocate(MAX_FRAME_BYTES + CRC_LEN, 64);
         this.zeros = arena.allocate(MIN_FRAME, 64);
+        this.pauseFrame = arena.allocate(MIN_FRAME, 64);
         this.fifo = new RxPacketBuffer(arena.allocate(RXPBSIZE_DEFAULT >>> RXPBSIZE_SHIFT << 10, 64));
         for (int i = 0; i < NUM_QUEUES; i++) {
             rxq[i] = new RxQueue(i);
@@ -430,7 +448,20 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if (InterruptModel.ownsRead(off)) {
             return irq.read(off);
         }
-        if (PLAIN.get(off >>> 2)) {
+        if (Timesync.owns(off)) {
+            return timesync.read(off, System.nanoTime());
+        }
+        if (off == LXOFFRXCNT || off == LXONRXCNT) { // 16-bit counters, clear on read (8.2.3.23)
+            boolean xoff = off == LXOFFRXCNT;
+            long v = (xoff ? lxoffReceived - lxoffRead : lxonReceived - lxonRead) & 0xFFFF;
+            if (xoff) {
+                lxoffRead = lxoffReceived;
+            } else {
+                lxonRead = lxonReceived;
+            }
+            return (int) v;
+        }
+        if (PLAIN.get(off >>> 2) || FlowFilters.owns(off)) {
             return reg(off);
         }
         unmodelled.read(off);
@@ -540,6 +571,18 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         if (InterruptModel.ownsWrite(off)) {
             irq.write(off, value, System.nanoTime());
+            return;
+        }
+        if (Timesync.owns(off)) {
+            timesync.write(off, value, System.nanoTime());
+            return;
+        }
+        if (FlowFilters.owns(off)) {
+            setReg(off, value);
+            filters.written(off, value);
+            return;
+        }
+        if (off == LXOFFRXCNT || off == LXONRXCNT) {
             return;
         }
         if (PLAIN.get(off >>> 2)) {
@@ -707,6 +750,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             if (lastTurnIdle || (turn++ & 15) == 0) {
                 scanQueueEnables();
             }
+            turnNanos = now;
             work = wire.poll(now);
             work += drainFifo();
             work += transmit();
@@ -756,6 +800,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         nvm.reset();
         cage.reset();
         link.reset();
+        setReg(VLNCTRL, 0x8100); // 8.2.3.7.2: VET resets to the 802.1Q tag type
+        filters.reset();
+        timesync.reset();
+        txPausedUntil = 0;
+        xoffSent = false;
         rebuildReceiveAddresses();
         loadRssKey();
         java.util.Arrays.fill(stats, 0);
@@ -846,6 +895,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         long headWriteBackAddress;
         int frameLength; // bytes gathered so far for the frame in progress
         boolean frameBad;
+        boolean frameStamp; // a descriptor of the frame asked for an IEEE 1588 time stamp
 
         TxQueue(int index) {
             this.index = index;
@@ -949,6 +999,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         t.headWriteBackAddress = wbAddr;
         t.frameLength = 0;
         t.frameBad = false;
+        t.frameStamp = false;
         t.enabled = true;
     }
 
@@ -958,12 +1009,17 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
 
     @Override
     public void receive(MemorySegment frame, long offset, int length) {
+        receive(frame, offset, length, System.nanoTime());
+    }
+
+    @Override
+    public void receive(MemorySegment frame, long offset, int length, long arrivalNanos) {
         synchronized (this) {
-            receiveLocked(frame, offset, length);
+            receiveLocked(frame, offset, length, arrivalNanos);
         }
     }
 
-    private void receiveLocked(MemorySegment frame, long offset, int length) {
+    private void receiveLocked(MemorySegment frame, long offset, int length, long arrivalNanos) {
         if (resetting || !linkUp || length <= 0) {
             return; // no link, no frames
         }
@@ -999,10 +1055,13 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if ((hl & HLREG0_RXLNGTHERREN) != 0 && lengthError(frame, offset, length, vlan)) {
             count(S_RLEC, 1); // counted only: the frame is still received
         }
+        if (receivePause(frame, offset, length, arrivalNanos)) {
+            return;
+        }
         int mrqc = reg(MRQC);
         parser.parse(frame, offset, length, mrqc, toeplitz);
-        if (!acceptAddress(frame, offset)) {
-            return;
+        if (!acceptAddress(frame, offset) || !filters.vlanPasses(frame, offset, length)) {
+            return; // 7.1.1: filtered out before the host sees it (TPR/TOR counted it; GPRC does not)
         }
         count(S_GPRC, 1);
         count(S_GORC, wireLen);
@@ -1013,7 +1072,10 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         count(S_PRC64 + sizeBucket(wireLen), 1);
         int queue = 0;
-        if ((mrqc & MRQC_MRQE_MASK) == MRQC_MRQE_RSS && parser.rssType != RXD_RSSTYPE_NONE) {
+        filters.classify(frame, offset, length); // 7.1.2: EtherType, then 5-tuple filters, ahead of RSS
+        if (filters.queue >= 0) {
+            queue = filters.queue;
+        } else if ((mrqc & MRQC_MRQE_MASK) == MRQC_MRQE_RSS && parser.rssType != RXD_RSSTYPE_NONE) {
             queue = bar0.get(ValueLayout.JAVA_BYTE, RETA0 + (parser.rssHash & 0x7F)) & 0xF; // 7.1.2.8.2
         }
         // append the FCS when the MAC does not strip it (HLREG0.RXCRCSTRP clear)
@@ -1038,8 +1100,18 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             return;
         }
         if (fifo.isEmpty() && busMaster) {
-            if (deliver(q, src, srcOff, len)) {
+            boolean stamped = filters.ptp && timesync.stampRx(arrivalNanos, ptpSourceId(frame, offset, length, 0),
+                    ptpSourceId(frame, offset, length, 4));
+            rxExtraStatus = stamped ? RXD_STAT_TS : 0;
+            rxPktInfo = filters.etqf >= 0 ? RXD_PKTTYPE_ETQF | filters.etqf << RXD_PKTTYPE_ETQF_SHIFT : -1;
+            boolean delivered = deliver(q, src, srcOff, len);
+            rxExtraStatus = 0;
+            rxPktInfo = -1;
+            if (delivered) {
                 return;
+            }
+            if (stamped) {
+                timesync.unlatchRx(); // not delivered: nothing will tell software to read the latch
             }
             count(S_RNBC0, 1);
             if (q.dropEnable) {
@@ -1051,6 +1123,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(S_MPC0, 1); // packet buffer full: missed
             irq.raiseOther(EICR_RX_MISS);
         }
+        txFlowControl();
     }
 
     /**
@@ -1068,6 +1141,101 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         }
         int data = length - at - 2;
         return field > data || (field >= 46 && field != data);
+    }
+
+    /**
+     * 802.3 annex 31B / datasheet 3.7.7.2 receive flow control: with MFLCN.RFCE a PAUSE frame (EtherType 0x8808,
+     * opcode 1, to 01:80:c2:00:00:01) stops transmission for its pause time in 512-bit-time quanta (51.2 ns at
+     * 10 Gb/s), a pause time of 0 (XON) resumes it; the MAC consumes the frame and counts it in LXOFFRXCNT or
+     * LXONRXCNT. Without RFCE it is an ordinary multicast frame for the address filter. True when consumed.
+     */
+    private boolean receivePause(MemorySegment frame, long offset, int length, long arrivalNanos) {
+        if (length < 18 || frame.get(FrameParser.BE16, offset + 12) != (short) ETHERTYPE_MAC_CONTROL
+                || frame.get(FrameParser.BE16, offset + 14) != (short) MAC_CONTROL_PAUSE
+                || (reg(MFLCN) & MFLCN_RFCE) == 0) {
+            return false;
+        }
+        int quanta = frame.get(FrameParser.BE16, offset + 16) & 0xFFFF;
+        if (quanta == 0) {
+            txPausedUntil = arrivalNanos;
+            lxonReceived++;
+        } else {
+            txPausedUntil = arrivalNanos + quanta * PAUSE_QUANTUM_DECI_NS / 10;
+            lxoffReceived++;
+        }
+        return true;
+    }
+
+    /**
+     * Transmit flow control (3.7.7.1, FCCFG.TFCE = 802.3x with FCRTH[0].FCEN): when packet buffer 0 fills to
+     * FCRTH[0].RTH an XOFF with FCTTV[0]'s pause time goes out; when it drains below FCRTL[0].RTL an XON follows
+     * if FCRTL[0].XONE is set. (The refresh of a long pause by FCRTV is not modelled: one XOFF per crossing.)
+     */
+    private void txFlowControl() {
+        int fcrth = reg(FCRTH0);
+        if ((reg(FCCFG) & FCCFG_TFCE_802_3X) == 0 || (fcrth & FCRTH_FCEN) == 0) {
+            xoffSent = false;
+            return;
+        }
+        int used = fifo.used();
+        int fcrtl = reg(FCRTL0);
+        if (!xoffSent && used >= (fcrth & FC_THRESHOLD_MASK)) {
+            xoffSent = true;
+            lxoffSent++;
+            sendPause(reg(FCTTV0) & 0xFFFF);
+        } else if (xoffSent && used < (fcrtl & FC_THRESHOLD_MASK)) {
+            xoffSent = false;
+            if ((fcrtl & FCRTL_XONE) != 0) {
+                lxonSent++;
+                sendPause(0);
+            }
+        }
+    }
+
+    /** A PAUSE frame from this port's address (RAR[0]) with {@code quanta}, padded to the minimum size. */
+    private void sendPause(int quanta) {
+        if (!linkUp) {
+            return;
+        }
+        MemorySegment f = pauseFrame;
+        f.fill((byte) 0);
+        MemorySegment.copy(PAUSE_DA, 0, f, ValueLayout.JAVA_BYTE, 0, 6);
+        f.set(LE_INT_U, 6, reg(RAL0));
+        f.set(LE_SHORT_U, 10, (short) reg(RAH0));
+        f.set(FrameParser.BE16, 12, (short) ETHERTYPE_MAC_CONTROL);
+        f.set(FrameParser.BE16, 14, (short) MAC_CONTROL_PAUSE);
+        f.set(FrameParser.BE16, 16, (short) quanta);
+        wire.transmit(f, 0, MIN_FRAME - CRC_LEN, turnNanos != 0 ? turnNanos : System.nanoTime());
+    }
+
+    /** 802.3x pause frames this port sent (XOFF, XON) since it was built. */
+    public synchronized long[] pauseFramesSent() {
+        return new long[] {lxoffSent, lxonSent};
+    }
+
+    /** RXSATRL (at 0) / RXSATRH (at 4): the PTP header's source port identity and sequence id (7.9.2.1). */
+    private static int ptpSourceId(MemorySegment frame, long offset, int length, int which) {
+        long ptp = offset + 14;
+        if (length < 14 + 32) {
+            return 0;
+        }
+        return which == 0 ? frame.get(LE_INT_U, ptp + 20)
+                : (frame.get(LE_SHORT_U, ptp + 24) & 0xFFFF) | (frame.get(FrameParser.BE16, ptp + 30) & 0xFFFF) << 16;
+    }
+
+    /** 802.3x pause frames this port honoured (XOFF, XON) since it was built: never cleared by register reads. */
+    public synchronized long[] pauseFramesHonoured() {
+        return new long[] {lxoffReceived, lxonReceived};
+    }
+
+    /** Whether a received XOFF holds this port's transmission now. */
+    public synchronized boolean txPaused() {
+        return System.nanoTime() - txPausedUntil < 0;
+    }
+
+    /** Frames steered by the EtherType filters and by the 5-tuple filters, and time stamps latched RX / TX. */
+    public synchronized long[] filterCounters() {
+        return new long[] {filters.etqfHits, filters.ftqfHits, timesync.rxLatched(), timesync.txLatched()};
     }
 
     /** 7.1.1.1 L2 filtering: broadcast with BAM, multicast with MPE, unicast on UPE or a valid RAR match. */
@@ -1138,7 +1306,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         MemorySegment ring = q.ring.segment();
         boolean hostileHead = false;
         boolean pcsd = (reg(RXCSUM) & RXCSUM_PCSD) != 0;
-        int dword0 = parser.rssType | parser.packetType;
+        int dword0 = parser.rssType | (rxPktInfo >= 0 ? rxPktInfo : parser.packetType);
         int dword1 = pcsd ? parser.rssHash : parser.ipId; // without PCSD: IP id + (unmodelled, 0) checksum
         int done = 0;
         for (int i = 0; i < need; i++) {
@@ -1152,7 +1320,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 error = RXD_ERR_RXE;
             }
             done += chunk;
-            int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP : 0) | error;
+            int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP | rxExtraStatus : 0) | error;
             int wbLength = chunk & 0xFFFF;
             if (faultHostile > 0 && nextRandom() < faultHostile) {
                 switch ((int) (hostileWriteBacks++ & 3)) {
@@ -1221,6 +1389,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 break; // head-of-line: the packet buffer waits for descriptors
             }
         }
+        if (moved > 0) {
+            txFlowControl();
+        }
         return moved;
     }
 
@@ -1231,6 +1402,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private int transmit() {
         if ((reg(DMATXCTL) & DMATXCTL_TE) == 0) {
             return 0;
+        }
+        if (turnNanos - txPausedUntil < 0) {
+            return 0; // 802.3x: a received XOFF holds transmission for its pause time (MFLCN.RFCE)
         }
         int frames = 0;
         for (int q = 0; q < NUM_QUEUES; q++) {
@@ -1264,6 +1438,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             int dtyp = (cmdTypeLen & TXD_DTYP_MASK) >>> TXD_DTYP_SHIFT;
             boolean data = !dext || dtyp == TXD_DTYP_DATA;
             if (data) {
+                t.frameStamp |= dext && (cmdTypeLen & TXD_MAC_TSTAMP) != 0;
                 int len = cmdTypeLen & TXD_DTALEN_MASK;
                 if (t.frameLength + len > MAX_FRAME_BYTES) {
                     t.frameBad = true;
@@ -1285,6 +1460,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                     }
                     t.frameLength = 0;
                     t.frameBad = false;
+                    t.frameStamp = false;
                 }
             } else if (dtyp != TXD_DTYP_CTXT) {
                 unimplementedValue(base + TDT, "TX descriptor type " + dtyp + " (only data and context are modelled)");
@@ -1323,6 +1499,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if (!linkUp) {
             return; // the MAC drops frames while the link is down
         }
+        if (t.frameStamp) {
+            timesync.stampTx(turnNanos); // 7.9.2.2: latched as the frame leaves
+        }
         count(S_GPTC, 1);
         count(S_GOTC, wireLen);
         count(S_TPT, 1);
@@ -1334,9 +1513,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(bcast ? S_BPTC : S_MPTC, 1);
         }
         if ((reg(HLREG0) & HLREG0_LPBK) != 0) {
-            receiveLocked(txFrame, 0, len); // MAC loopback (HLREG0.LPBK)
+            receiveLocked(txFrame, 0, len, turnNanos); // MAC loopback (HLREG0.LPBK)
         } else {
-            wire.transmit(txFrame, 0, len);
+            wire.transmit(txFrame, 0, len, turnNanos);
         }
     }
 

@@ -314,6 +314,101 @@ public final class IxgbeRegs {
     public static final int TXD_CMD_TSE = 1 << 31;
     public static final int TXD_STAT_DD = 1;
 
+    // ---- Runtime filters, flow steering, IEEE 1588, flow control (issue #19: ixctl) ----------------------
+    /** 8.2.3.7.2 VLNCTRL: VLAN EtherType (15:0), VLAN filter enable VFE (bit 30). */
+    public static final int VLNCTRL = 0x05088;
+    public static final int VLNCTRL_VET_MASK = 0xFFFF;
+    public static final int VLNCTRL_VFE = 1 << 30;
+    /** 8.2.3.7.23 VFTA[128]: one bit per VLAN id (word id / 32, bit id % 32). */
+    public static final int VFTA0 = 0x0A000;
+    /** 8.2.3.7.19 ETQF[8]: EtherType (15:0), IEEE 1588 time stamp (30), filter enable (31). */
+    public static final int ETQF0 = 0x05128;
+    public static final int ETQF_COUNT = 8;
+    public static final int ETQF_ETYPE_MASK = 0xFFFF;
+    public static final int ETQF_1588 = 1 << 30;
+    public static final int ETQF_FILTER_EN = 1 << 31;
+    /** 8.2.3.7.20 ETQS[8]: RX queue (22:16), queue enable (31). */
+    public static final int ETQS0 = 0x0EC00;
+    public static final int ETQS_QUEUE_SHIFT = 16;
+    public static final int ETQS_QUEUE_MASK = 0x7F << ETQS_QUEUE_SHIFT;
+    public static final int ETQS_QUEUE_EN = 1 << 31;
+    /** 8.2.3.7.12-16 5-tuple filters, 128 of each: SAQF, DAQF (addresses as the bytes sit in the header), SDPQF. */
+    public static final int SAQF0 = 0x0E000;
+    public static final int DAQF0 = 0x0E200;
+    public static final int SDPQF0 = 0x0E400;
+    public static final int FTQF0 = 0x0E600;
+    public static final int L34T_IMIR0 = 0x0E800;
+    public static final int FTQF_COUNT = 128;
+    /** FTQF: protocol (1:0: TCP 0, UDP 1, SCTP 2, other 3), priority (4:2), pool (13:8), mask (29:25), pool mask (30), enable (31). */
+    public static final int FTQF_PROTO_MASK = 0x3;
+    public static final int FTQF_PRIO_SHIFT = 2;
+    public static final int FTQF_MASK_SHIFT = 25;
+    public static final int FTQF_MASK_SRC_ADDR = 1;
+    public static final int FTQF_MASK_DST_ADDR = 1 << 1;
+    public static final int FTQF_MASK_SRC_PORT = 1 << 2;
+    public static final int FTQF_MASK_DST_PORT = 1 << 3;
+    public static final int FTQF_MASK_PROTO = 1 << 4;
+    public static final int FTQF_POOL_MASK_EN = 1 << 30;
+    public static final int FTQF_QUEUE_EN = 1 << 31;
+    /** L34T_IMIR: RX queue (27:21). */
+    public static final int L34T_IMIR_QUEUE_SHIFT = 21;
+    public static final int L34T_IMIR_QUEUE_MASK = 0x7F << L34T_IMIR_QUEUE_SHIFT;
+
+    /** 8.2.3.26 time sync registers (behaviour in 7.9). */
+    public static final int TSYNCRXCTL = 0x05188;
+    public static final int RXSTMPL = 0x051E8;
+    public static final int RXSTMPH = 0x051A4;
+    public static final int RXSATRL = 0x051A0;
+    public static final int RXSATRH = 0x051A8;
+    public static final int TSYNCTXCTL = 0x08C00;
+    public static final int TXSTMPL = 0x08C04;
+    public static final int TXSTMPH = 0x08C08;
+    public static final int SYSTIML = 0x08C0C;
+    public static final int SYSTIMH = 0x08C10;
+    public static final int TIMINCA = 0x08C14;
+    public static final int TIMADJL = 0x08C18;
+    public static final int TIMADJH = 0x08C1C;
+    public static final int TSYNC_VALID = 1;
+    public static final int TSYNC_ENABLED = 1 << 4;
+    public static final int TSYNCRXCTL_TYPE_MASK = 0x7 << 1;
+    /** TSYNCRXCTL.TYPE 010b: time stamp L2 (V2) and L4 (V1/V2) PTP frames. */
+    public static final int TSYNCRXCTL_TYPE_L2_L4_V2 = 0x2 << 1;
+    /** TIMINCA: increment period (31:24) in 6.4 ns cycles at 10 Gb/s, increment value (23:0). */
+    public static final int TIMINCA_IP_SHIFT = 24;
+    public static final int TIMINCA_IV_MASK = 0xFFFFFF;
+    /** TIMADJH bit 31: subtract the adjustment. */
+    public static final int TIMADJH_SIGN = 1 << 31;
+    /** 7.1.6.2 advanced RX write-back: STATUS.TS (bit 16) time stamped; pkt_info ETQF match (15) + index (6:4). */
+    public static final int RXD_STAT_TS = 1 << 16;
+    public static final int RXD_PKTTYPE_ETQF = 1 << 15;
+    public static final int RXD_PKTTYPE_ETQF_SHIFT = 4;
+    /** 7.2.3.2.4 advanced TX data descriptor DCMD... MAC.1588 (cmd_type_len bit 19): time stamp this frame. */
+    public static final int TXD_MAC_TSTAMP = 1 << 19;
+
+    /** 8.2.3.22.x MFLCN: receive flow control enable RFCE (bit 3), pass MAC control frames (0), discard pause (1). */
+    public static final int MFLCN = 0x04294;
+    public static final int MFLCN_PMCF = 1;
+    public static final int MFLCN_DPF = 1 << 1;
+    public static final int MFLCN_RFCE = 1 << 3;
+    /** 8.2.3.3.7 FCCFG: transmit 802.3x flow control enable TFCE (bits 4:3 = 01b). */
+    public static final int FCCFG = 0x03D00;
+    public static final int FCCFG_TFCE_802_3X = 1 << 3;
+    /** 8.2.3.3.2-4 FCTTV[0] pause time (15:0), FCRTL[0] low threshold with XONE (31), FCRTH[0] high with FCEN (31). */
+    public static final int FCTTV0 = 0x03200;
+    public static final int FCRTL0 = 0x03220;
+    public static final int FCRTH0 = 0x03260;
+    public static final int FC_THRESHOLD_MASK = 0x7FFE0; // bytes, 32-byte granularity (bits 18:5)
+    public static final int FCRTL_XONE = 1 << 31;
+    public static final int FCRTH_FCEN = 1 << 31;
+    /** 8.2.3.23 LXONRXCNT / LXOFFRXCNT: link XON / XOFF received (16 bits, clear on read). */
+    public static final int LXONRXCNT = 0x041A4;
+    public static final int LXOFFRXCNT = 0x041A8;
+    /** 802.3 annex 31B: MAC control frames (EtherType 0x8808), PAUSE opcode 1, quanta of 512 bit times. */
+    public static final int ETHERTYPE_MAC_CONTROL = 0x8808;
+    public static final int MAC_CONTROL_PAUSE = 0x0001;
+    /** One pause quantum at 10 Gb/s: 512 bit times = 51.2 ns, in tenths of a ns. */
+    public static final long PAUSE_QUANTUM_DECI_NS = 512;
+
     /** Offset of RX queue {@code n}'s register block. */
     public static int rxq(int n) {
         return n < 64 ? RXQ_BASE_LO + QUEUE_STRIDE * n : RXQ_BASE_HI + QUEUE_STRIDE * (n - 64);

@@ -29,6 +29,11 @@ final class RxPacketBuffer {
         head = tail = used = frames = 0;
     }
 
+    /** Bytes held (frames, their headers and wrap padding): what the flow control thresholds compare. */
+    int used() {
+        return used;
+    }
+
     boolean isEmpty() {
         return frames == 0;
     }

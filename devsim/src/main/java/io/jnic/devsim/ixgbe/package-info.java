@@ -20,6 +20,21 @@
  *       length; frames larger than a buffer span descriptors. The packet buffer (RXPBSIZE[0]) holds frames
  *       while their queue has no descriptors (SRRCTL.DROP_EN clear, head-of-line as in hardware) or drops
  *       them at once (DROP_EN set, QPRDC); a full buffer counts MPC and raises EICR.RX_MISS.</li>
+ *   <li>Run-time filters and steering ({@link io.jnic.devsim.ixgbe.FlowFilters}): the VLAN filter (VLNCTRL.VFE with
+ *       VFTA; VET resets to 0x8100) after the address filter; then the queue filters in 7.1.2's order: an
+ *       EtherType filter (ETQF, 8) whose ETQS has QUEUE_EN, the 5-tuple filters (FTQF/SAQF/DAQF/SDPQF/L34T_IMIR,
+ *       128, IPv4; the highest FTQF priority wins, the lower index on a tie; mask bits skip fields), then RSS. An
+ *       ETQF match reports its index in the write-back's pkt_info (ETQF bit 15, index 6:4).</li>
+ *   <li>IEEE 1588 ({@link io.jnic.devsim.ixgbe.Timesync}, 7.9): SYSTIM advanced by TIMINCA (IV per IP cycles of
+ *       6.4 ns, on one grid for every port), SYSTIML latching SYSTIMH, SYSTIM writes, TIMADJL/H; frames matching an
+ *       ETQF with the 1588 flag are stamped with their arrival time (a cable's due time) when TSYNCRXCTL.EN and
+ *       the latch is free (STATUS.TS, RXSTMPL/H, RXSATRL/H; reading RXSTMPH frees it); a frame whose descriptor has
+ *       MAC.1588 latches TXSTMPL/H as it leaves (TSYNCTXCTL.VALID; reading TXSTMPH frees it). UDP (L4) PTP
+ *       messages are not recognised: only the EtherType filter marks frames.</li>
+ *   <li>802.3x flow control (3.7.7): with MFLCN.RFCE a received PAUSE frame stops transmission for its pause
+ *       time (51.2 ns quanta) or resumes it (0), is consumed and counted (LXOFFRXCNT/LXONRXCNT); without RFCE it is
+ *       an ordinary multicast frame. With FCCFG.TFCE and FCRTH[0].FCEN the packet buffer reaching FCRTH sends an
+ *       XOFF with FCTTV[0]'s time, draining below FCRTL sends an XON (XONE); FCRTV refreshes are not modelled.</li>
  *   <li>Transmit (7.2): DMATXCTL.TE, advanced data descriptors and legacy descriptors (DTALEN, EOP, RS, DEXT,
  *       DTYP; context descriptors are consumed and ignored), DD write-back for RS descriptors, TDH, head
  *       write-back (TDWBAL/H), HLREG0.TXPADEN padding to 64 bytes, HLREG0.LPBK MAC loopback.</li>
@@ -67,8 +82,8 @@
  *       (QPRC/QBRC at 0x1030+0x40n, QPRDC at 0x1430+0x40n, the 82598-layout QPTC at 0x6030+0x40n) read 0
  *       through a mapping; a trapped read (a vfio-user REGION_READ) returns and clears them. QPTC/QBTC at
  *       0x8680/0x8700 are trapped and always work.</li>
- *   <li>Registers, bits and features not listed above (flow control, DCB, VMDq/SR-IOV, flow director, VLAN
- *       filtering and stripping, checksum offloads, TSO, RSC, header split, timestamps, LinkSec/IPsec, the
+ *   <li>Registers, bits and features not listed above (priority flow control, DCB, VMDq/SR-IOV, flow director,
+ *       VLAN stripping, checksum offloads, TSO, RSC, header split, LinkSec/IPsec, the
  *       flash, MDIO PHY access, manageability, multispeed fibre) are not modelled: their registers read 0 (a few
  *       common ones keep what is written) and the first access of each is logged once.</li>
  *   <li>Wires carry frames without their FCS: transmit always behaves as if DCMD.IFCS and HLREG0.TXCRCEN

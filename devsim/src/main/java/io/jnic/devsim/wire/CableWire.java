@@ -254,6 +254,12 @@ public final class CableWire implements Wire {
 
     @Override
     public void transmit(MemorySegment frame, long offset, int length) {
+        transmit(frame, offset, length, System.nanoTime());
+    }
+
+    /** The frame is due at the far end {@code delay} after {@code departNanos}, exactly (its IEEE 1588 arrival time). */
+    @Override
+    public void transmit(MemorySegment frame, long offset, int length, long departNanos) {
         if (closed || length <= 0 || length > MAX_FRAME) {
             return;
         }
@@ -270,7 +276,7 @@ public final class CableWire implements Wire {
             heldSince = System.nanoTime();
             return;
         }
-        long now = System.nanoTime();
+        long now = departNanos;
         push(frame, offset, length, now);
         if (heldLen >= 0) { // the held frame goes after this one: a swap
             push(held, 0, heldLen, now);
@@ -324,7 +330,7 @@ public final class CableWire implements Wire {
             }
             int len = map.get(ValueLayout.JAVA_INT, slot + SLOT_LEN);
             if (len > 0 && len <= MAX_FRAME && port != null) {
-                port.receive(map, slot + SLOT_DATA, len);
+                port.receive(map, slot + SLOT_DATA, len, map.get(ValueLayout.JAVA_LONG, slot + SLOT_DUE));
                 received++;
             }
             rxCons++;

@@ -10,6 +10,11 @@ public interface FramePort {
      */
     void receive(MemorySegment frame, long offset, int length);
 
+    /** As {@link #receive(MemorySegment, long, int)}, for a frame whose first bit arrived at {@code arrivalNanos}. */
+    default void receive(MemorySegment frame, long offset, int length, long arrivalNanos) {
+        receive(frame, offset, length);
+    }
+
     /** A name for messages, such as "port 0". */
     String portName();
 }

@@ -39,9 +39,14 @@ public final class PairWire {
 
         @Override
         public void transmit(MemorySegment frame, long offset, int length) {
+            transmit(frame, offset, length, System.nanoTime());
+        }
+
+        @Override
+        public void transmit(MemorySegment frame, long offset, int length, long departNanos) {
             FramePort far = peer.port;
             if (far != null) {
-                far.receive(frame, offset, length);
+                far.receive(frame, offset, length, departNanos); // a pair has no length: it arrives as it leaves
             }
         }
 

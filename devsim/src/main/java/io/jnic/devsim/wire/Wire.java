@@ -14,6 +14,15 @@ public interface Wire extends AutoCloseable {
     /** A frame (without FCS) leaves the port. The wire must copy what it keeps before returning. */
     void transmit(MemorySegment frame, long offset, int length);
 
+    /**
+     * As {@link #transmit(MemorySegment, long, int)}, for a frame that left at {@code departNanos} (System.nanoTime):
+     * a wire that carries time (a cable's delay) takes it from there, so that a port's IEEE 1588 time stamps of
+     * departure and arrival differ by exactly the wire's delay.
+     */
+    default void transmit(MemorySegment frame, long offset, int length, long departNanos) {
+        transmit(frame, offset, length);
+    }
+
     /** Lets inbound traffic arrive (generator, TAP); returns the number of frames delivered. */
     int poll(long nowNanos);
 

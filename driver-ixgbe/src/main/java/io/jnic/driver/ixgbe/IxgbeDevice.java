@@ -87,6 +87,10 @@ public final class IxgbeDevice extends EthDevice {
     private final int[] rxRing = new int[MAX_RX_QUEUES];
     private final int[] txRing = new int[MAX_TX_QUEUES];
     private boolean promisc;
+    // run-time filters, flow rules and IEEE 1588 (IxgbeFilters, IxgbeFlows, IxgbeTimesync): rewritten after resets
+    private final IxgbeFilters filters;
+    private final IxgbeFlows flows;
+    private final IxgbeTimesync timesync;
 
     // interrupts
     private final int msixVectors;
@@ -157,7 +161,10 @@ public final class IxgbeDevice extends EthDevice {
         this.info = new DeviceInfo(IxgbeDriver.NAME, MAX_RX_QUEUES, MAX_TX_QUEUES, MIN_RING, MAX_RING, RING_ALIGN,
                 RETA_ENTRIES, RSS_KEY_BYTES, EnumSet.allOf(RssHashType.class), 68, MAX_FRAME - FRAME_OVERHEAD, MAX_FRAME,
                 Math.min(MAX_RX_QUEUES, Math.max(0, msixVectors - 1)), // vector 0 is the link's (7.3)
-                EnumSet.of(RxOffload.RSS_HASH), EnumSet.noneOf(TxOffload.class));
+                EnumSet.of(RxOffload.RSS_HASH, RxOffload.VLAN_FILTER), EnumSet.noneOf(TxOffload.class));
+        this.filters = new IxgbeFilters(bar, pci.name() + " (" + IxgbeDriver.NAME + ")", sfp != null);
+        this.flows = new IxgbeFlows(bar, pci.name() + " (" + IxgbeDriver.NAME + ")", ctx.portId());
+        this.timesync = new IxgbeTimesync(bar);
         // bus mastering on, so that the device may DMA (PCI 3.0, 6.2.2 Command register)
         int cmd = pci.configRead(PCI_COMMAND, 2);
         pci.configWrite(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
@@ -406,6 +413,9 @@ public final class IxgbeDevice extends EthDevice {
         w(RDRXCTL, r(RDRXCTL) | RDRXCTL_CRCSTRIP);
         // 8.2.3.7.1: accept broadcast; promiscuous per the configuration
         applyFilter();
+        filters.apply(rxOffload(RxOffload.VLAN_FILTER)); // what the last reset cleared: MTA, RAR 1-127, VFTA, AUTOC, FC
+        flows.apply();
+        timesync.apply();
         configureRss(c.rss(), nrx);
         for (int q = 0; q < nrx; q++) {
             programRx(q, rxq[q]);
@@ -486,9 +496,7 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     private void applyFilter() {
-        int f = r(FCTRL) | FCTRL_BAM;
-        f = promisc ? f | FCTRL_UPE | FCTRL_MPE : f & ~(FCTRL_UPE | FCTRL_MPE);
-        w(FCTRL, f);
+        w(FCTRL, filters.fctrl(r(FCTRL) | FCTRL_BAM, promisc));
     }
 
     /** 7.1.2.8: key, redirection table, hash fields; PCSD so that the write-back carries the hash. */
@@ -1057,6 +1065,122 @@ public final class IxgbeDevice extends EthDevice {
     @Override
     public boolean promiscuous() {
         return (r(FCTRL) & FCTRL_UPE) != 0;
+    }
+
+    @Override
+    public synchronized void allmulticast(boolean on) {
+        filters.allmulti(on);
+        applyFilter();
+    }
+
+    @Override
+    public synchronized boolean allmulticast() {
+        return filters.allmulti(); // what was asked: FCTRL.MPE is also set by promiscuous mode
+    }
+
+    @Override
+    protected synchronized void doMulticastAddresses(java.util.List<MacAddress> groups) {
+        filters.multicast(groups);
+    }
+
+    @Override
+    protected synchronized void doMacAddrAdd(MacAddress m) {
+        filters.macAdd(m, mac);
+    }
+
+    @Override
+    protected synchronized void doMacAddrRemove(MacAddress m) {
+        filters.macRemove(m);
+    }
+
+    @Override
+    protected synchronized void doVlanFilter(int vlanId, boolean on) {
+        filters.vlan(vlanId, on);
+    }
+
+    @Override
+    public synchronized void linkSettings(io.jnic.ethdev.LinkSettings s) {
+        filters.link(s);
+    }
+
+    @Override
+    public io.jnic.ethdev.LinkSettings linkSettings() {
+        return filters.link();
+    }
+
+    @Override
+    public synchronized void flowControl(io.jnic.ethdev.FlowControl fc) {
+        filters.flowControl(java.util.Objects.requireNonNull(fc, "flow control mode"));
+    }
+
+    @Override
+    public io.jnic.ethdev.FlowControl flowControl() {
+        return filters.flowControl();
+    }
+
+    @Override
+    public synchronized void timesyncEnable() {
+        flows.reservePtp(true);
+        timesync.enable();
+    }
+
+    @Override
+    public synchronized void timesyncDisable() {
+        timesync.disable();
+        flows.reservePtp(false);
+    }
+
+    @Override
+    public synchronized long readTime() {
+        requireTimesync();
+        return timesync.read();
+    }
+
+    @Override
+    public synchronized void writeTime(long nanos) {
+        requireTimesync();
+        if (nanos < 0) {
+            throw new IllegalArgumentException(name() + ": time " + nanos + " ns is negative; SYSTIM counts up from 0");
+        }
+        timesync.write(nanos);
+    }
+
+    @Override
+    public synchronized void adjustTime(long deltaNanos) {
+        requireTimesync();
+        timesync.adjust(deltaNanos);
+    }
+
+    @Override
+    public synchronized long readTxTimestamp() {
+        requireTimesync();
+        return timesync.readTx();
+    }
+
+    private void requireTimesync() {
+        if (!timesync.enabled()) {
+            throw new IllegalStateException(name() + ": IEEE 1588 time sync is off; call timesyncEnable first");
+        }
+    }
+
+    @Override
+    protected synchronized void doFlowValidate(io.jnic.ethdev.FlowRule rule) {
+        flows.validate(rule);
+    }
+
+    @Override
+    protected synchronized io.jnic.ethdev.Flow doFlowCreate(io.jnic.ethdev.FlowRule rule) {
+        return flows.create(rule);
+    }
+
+    @Override
+    protected synchronized void doFlowDestroy(io.jnic.ethdev.Flow flow) {
+        flows.destroy(flow);
+    }
+
+    @Override
+    public synchronized java.util.List<io.jnic.ethdev.Flow> flows() {
+        return flows.flows();
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,14 @@ public final class IxgbeDriver implements EthDriver {
             throw new IllegalArgumentException(String.format("%s: PCI id %04x:%04x is not an ixgbe device (known: %s)",
                     device.name(), vendor, id, IxgbeDeviceIds.ALL));
         }
+        if (!IxgbeDeviceIds.is82599(id)) {
+            // X540 and X550 parts have other PHY, link and NVM procedures than the 82599 this driver implements
+            String what = IxgbeDeviceIds.ALL.stream().filter(p -> p.matches(vendor, id)).map(PciId::name).findFirst()
+                    .orElse(String.format("%04x", id));
+            throw new UnsupportedOperationException(String.format("%s: %s (PCI id %04x:%04x) is not supported: this "
+                    + "driver supports only the 82599 family (82599, X520); leave the device to the kernel's ixgbe "
+                    + "driver or use DPDK for X540/X550", device.name(), what, vendor, id));
+        }
         return new IxgbeDevice(device, ctx, id, Mempool.LCORE_ANY);
     }
 

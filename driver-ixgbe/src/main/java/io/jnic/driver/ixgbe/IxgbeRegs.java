@@ -295,4 +295,95 @@ final class IxgbeRegs {
     static final int PCI_COMMAND = 0x04;
     static final int PCI_COMMAND_MEMORY = 1 << 1;
     static final int PCI_COMMAND_MASTER = 1 << 2;
+
+    // ---- Runtime filters, flow control, link settings, flow steering, IEEE 1588 (issue #19: ixctl) -------------
+    /** 8.2.3.7.2 VLNCTRL: VLAN filter enable VFE (bit 30); VET (15:0) stays 0x8100. */
+    static final int VLNCTRL = 0x05088;
+    static final int VLNCTRL_VFE = 1 << 30;
+    /** 8.2.3.7.3 MCSTCTRL: MO (1:0) = 00b takes address bits 47:36 for the MTA index; MFE (bit 2) enables it. */
+    static final int MCSTCTRL = 0x05090;
+    static final int MCSTCTRL_MFE = 1 << 2;
+    /** 8.2.3.7.7 MTA[128]: the 4096-bit multicast hash table. */
+    static final int MTA0 = 0x05200;
+    static final int MTA_REGS = 128;
+    /** 8.2.3.7.9/10: 128 receive address registers. */
+    static final int RAR_ENTRIES = 128;
+    /** 8.2.3.7.23 VFTA[128]: one bit per VLAN id. */
+    static final int VFTA0 = 0x0A000;
+    static final int VFTA_REGS = 128;
+    /** 8.2.3.7.19 ETQF[8] / 8.2.3.7.20 ETQS[8]: EtherType filters and their queue selection. */
+    static final int ETQF0 = 0x05128;
+    static final int ETQS0 = 0x0EC00;
+    static final int ETQF_COUNT = 8;
+    static final int ETQF_1588 = 1 << 30;
+    static final int ETQF_FILTER_EN = 1 << 31;
+    static final int ETQS_QUEUE_SHIFT = 16;
+    static final int ETQS_QUEUE_EN = 1 << 31;
+    /** ETQF slot the driver keeps for the IEEE 1588 EtherType while time sync is on (Linux and DPDK use 3). */
+    static final int ETQF_SLOT_1588 = 3;
+    static final int ETHERTYPE_1588 = 0x88F7;
+    /** 8.2.3.7.12-16 5-tuple filters (128): SAQF, DAQF, SDPQF (src 15:0, dst 31:16), FTQF, L34T_IMIR. */
+    static final int SAQF0 = 0x0E000;
+    static final int DAQF0 = 0x0E200;
+    static final int SDPQF0 = 0x0E400;
+    static final int FTQF0 = 0x0E600;
+    static final int L34T_IMIR0 = 0x0E800;
+    static final int FTQF_COUNT = 128;
+    static final int FTQF_PROTO_TCP = 0;
+    static final int FTQF_PROTO_UDP = 1;
+    static final int FTQF_PROTO_SCTP = 2;
+    static final int FTQF_PRIO_SHIFT = 2;
+    static final int FTQF_MASK_SHIFT = 25;
+    static final int FTQF_MASK_SRC_ADDR = 1;
+    static final int FTQF_MASK_DST_ADDR = 1 << 1;
+    static final int FTQF_MASK_SRC_PORT = 1 << 2;
+    static final int FTQF_MASK_DST_PORT = 1 << 3;
+    static final int FTQF_MASK_PROTO = 1 << 4;
+    static final int FTQF_POOL_MASK_EN = 1 << 30;
+    static final int FTQF_QUEUE_EN = 1 << 31;
+    /** L34T_IMIR: RX queue (27:21); size and control-bit checks bypassed (bits 12, 19) as DPDK does. */
+    static final int L34T_IMIR_QUEUE_SHIFT = 21;
+    static final int L34T_IMIR_SIZE_BP = 1 << 12;
+    static final int L34T_IMIR_CTRL_BP = 1 << 19;
+
+    /** 8.2.3.22.x MFLCN: receive flow control enable RFCE (bit 3). */
+    static final int MFLCN = 0x04294;
+    static final int MFLCN_RFCE = 1 << 3;
+    /** 8.2.3.3.7 FCCFG: transmit 802.3x flow control TFCE (bits 4:3 = 01b). */
+    static final int FCCFG = 0x03D00;
+    static final int FCCFG_TFCE_802_3X = 1 << 3;
+    /** 8.2.3.3.2-4: pause time FCTTV[4] (two 16-bit values each), low/high thresholds FCRTL/FCRTH[8], refresh FCRTV. */
+    static final int FCTTV0 = 0x03200;
+    static final int FCRTL0 = 0x03220;
+    static final int FCRTH0 = 0x03260;
+    static final int FCRTV = 0x032A0;
+    static final int FCRTL_XONE = 1 << 31;
+    static final int FCRTH_FCEN = 1 << 31;
+    /** AUTOC.LMS 001b: 10 Gb/s link, no autonegotiation (8.2.3.22.19). */
+    static final int AUTOC_LMS_10G_NO_AN = 0x1 << 13;
+
+    /** 8.2.3.26 time sync (behaviour in 7.9). */
+    static final int TSYNCRXCTL = 0x05188;
+    static final int RXSTMPL = 0x051E8;
+    static final int RXSTMPH = 0x051A4;
+    static final int TSYNCTXCTL = 0x08C00;
+    static final int TXSTMPL = 0x08C04;
+    static final int TXSTMPH = 0x08C08;
+    static final int SYSTIML = 0x08C0C;
+    static final int SYSTIMH = 0x08C10;
+    static final int TIMINCA = 0x08C14;
+    static final int TIMADJL = 0x08C18;
+    static final int TIMADJH = 0x08C1C;
+    static final int TSYNC_VALID = 1;
+    static final int TSYNC_ENABLED = 1 << 4;
+    /** TSYNCRXCTL.TYPE 010b: L2 and L4 PTP event messages. */
+    static final int TSYNCRXCTL_TYPE_L2_L4_V2 = 0x2 << 1;
+    static final int TIMINCA_IP_SHIFT = 24;
+    static final int TIMADJH_SIGN = 1 << 31;
+    /** 7.1.6.2 advanced RX write-back: STATUS.TS (bit 16); pkt_info ETQF match (bit 15), index (6:4). */
+    static final int RXD_STAT_TS = 1 << 16;
+    static final int RXD_PKTTYPE_ETQF = 1 << 15;
+    static final int RXD_PKTTYPE_ETQF_SHIFT = 4;
+    /** 7.2.3.2.4 advanced TX data descriptor: MAC.1588 (cmd_type_len bit 19). */
+    static final int TXD_MAC_TSTAMP = 1 << 19;
 }

@@ -90,6 +90,9 @@ final class RxQueue {
     long errors;
     long nombuf;
 
+    /** Where this process reads RX time stamps (RXSTMPL/H); null where the registers are not reachable. */
+    private final PciBar stampBar;
+
     RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore) {
         this(queue, mem, bar, pool, port, lcore, false);
     }
@@ -107,6 +110,7 @@ final class RxQueue {
         this.sw = mem.swRing;
         this.size = mem.size;
         this.rdt = bar.mapped(rxq(queue) + RDT, 4);
+        this.stampBar = attach ? null : bar; // a secondary maps only the queue pages, not RXSTMPL/H
         this.pool = pool;
         this.poolSeg = pool.segment();
         this.poolTag = (long) pool.poolId() << 48;
@@ -302,6 +306,9 @@ final class RxQueue {
                 final long m = pBase + h;
                 final long info = all.get(U64, d + RXD_WB_INFO);
                 all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? MbufFlags.RX_RSS_HASH : 0L);
+                if ((((int) wb & RXD_STAT_TS) | ((int) info & RXD_PKTTYPE_ETQF)) != 0) {
+                    ieee1588(m, (int) wb, (int) info);
+                }
                 all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
                 all.set(U64, m + Mbuf.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
                 all.set(U16, m + Mbuf.OFF_PORT, portId);
@@ -387,5 +394,24 @@ final class RxQueue {
         }
         spareCount = 0;
         Mempool.freeBulk(tmp, 0, n, lcore);
+    }
+
+    /**
+     * 7.9.2.1: a frame the 1588 EtherType filter matched (pkt_info ETQF with index 3) is a PTP frame; STATUS.TS says
+     * the device latched its arrival time in RXSTMPL/H, which reading RXSTMPH frees for the next one.
+     */
+    private void ieee1588(long m, int status, int info) {
+        final MemorySegment all = QueueMemory.ALL;
+        long flags = all.get(U64, m + Mbuf.OFF_OL_FLAGS);
+        if ((info & RXD_PKTTYPE_ETQF) != 0 && ((info >>> RXD_PKTTYPE_ETQF_SHIFT) & 0x7) == ETQF_SLOT_1588) {
+            flags |= MbufFlags.RX_IEEE1588_PTP;
+        }
+        if ((status & RXD_STAT_TS) != 0 && stampBar != null) {
+            long lo = stampBar.read32(RXSTMPL) & 0xFFFFFFFFL;
+            long hi = stampBar.read32(RXSTMPH) & 0xFFFFFFFFL;
+            all.set(U64, m + Mbuf.OFF_TIMESTAMP, hi << 32 | lo);
+            flags |= MbufFlags.RX_IEEE1588_TMST;
+        }
+        all.set(U64, m + Mbuf.OFF_OL_FLAGS, flags);
     }
 }

@@ -202,7 +202,9 @@ final class TxQueue {
                 all.set(U64, d + TXD_ADDR, all.get(U64, m + Mbuf.OFF_BUF_IOVA) + dataOff);
                 final int rs = ((t + k) & rsMask) == rsMask ? TXD_CMD_RS : 0;
                 // cmd_type_len at 8, olinfo_status (PAYLEN) at 12
-                all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | len));
+                // MAC.1588 when the mbuf asks for a TX time stamp (7.9.2.2)
+                final int ts = (all.get(U64, m + Mbuf.OFF_OL_FLAGS) & io.jnic.memory.mbuf.MbufFlags.TX_IEEE1588_TMST) != 0 ? TXD_MAC_TSTAMP : 0;
+                all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | ts | len));
                 all.set(U64, s0 + 8L * k, handle);
                 nbytes += len;
             }

@@ -1,5 +1,6 @@
 /**
- * Driver for Intel's 82599 family (82599, X520; X540 and X550 ids are taken with the same programming model):
+ * Driver for Intel's 82599 family (82599, X520; X540 and X550 ids are recognised and refused at probe, naming the
+ * part: their PHY, link and NVM procedures differ and are not implemented):
  * {@link io.jnic.driver.ixgbe.IxgbeDriver} is the {@link io.jnic.ethdev.EthDriver} ServiceLoader finds,
  * {@link io.jnic.driver.ixgbe.IxgbeDevice} the port (init of datasheet 4.6.3, receive 4.6.7, transmit 4.6.8,
  * RSS, statistics, MSI-X), RxQueue/TxQueue the data path over descriptor rings in memzones. Sections cited are
@@ -29,13 +30,22 @@
  * <li>Interrupts (7.3): MSI-X vector 0 for the link, queue vectors at start.</li>
  * <li>4.6.7 receive and 4.6.8 transmit initialisation at start.</li>
  * </ol>
- * Skipped, and why: flow control (4.6.3.2 FCRTL/FCRTH/FCTTV/FCRTV; pause frames are not used, so the registers
- * keep their reset values, "no flow control"); DCB (4.6.11), virtualisation (4.6.10, VMDq/SR-IOV), FCoE (4.6.9)
+ * Skipped, and why: flow control at probe (4.6.3.2 FCRTL/FCRTH/FCTTV/FCRTV keep their reset values, "no flow
+ * control", until {@code flowControl} asks for it: {@link io.jnic.driver.ixgbe.IxgbeFilters}); DCB (4.6.11), virtualisation (4.6.10, VMDq/SR-IOV), FCoE (4.6.9)
  * and the security offloads (4.6.12): not offered by this driver, their reset values are the "off" settings;
  * multispeed fibre (1 Gb/s fallback of dual-rate optics) and the SFP+ hot-plug interrupt (GPI SDP2): the port
  * runs at 10 Gb/s and takes a module change at its next restart; the SAN / alternate MAC addresses and
  * manageability (firmware pass-through): the port uses RAR[0] only and expects no manageability firmware (FWSM
  * mode 0); low-power link settings (D3 link disable, LPLU) concern power management, which the driver does not do.
+ *
+ * <h2>Run-time control, flow steering, IEEE 1588</h2>
+ * {@link io.jnic.driver.ixgbe.IxgbeFilters}: all-multicast (FCTRL.MPE), the multicast hash table (MTA, MCSTCTRL),
+ * unicast filters RAR 1-127, the VLAN filter (VFTA, VLNCTRL.VFE with the VLAN_FILTER offload), AUTOC link mode
+ * and 802.3x flow control. {@link io.jnic.driver.ixgbe.IxgbeFlows}: rules on the 8 EtherType and 128 5-tuple
+ * filters (queue actions only: these filters cannot drop). {@link io.jnic.driver.ixgbe.IxgbeTimesync}: SYSTIM in
+ * nanoseconds (32 ns steps), time stamps of 0x88F7 frames; the RX stamp is read by the process polling the queue
+ * when it has the registers (a secondary maps only the queue pages: its PTP frames carry RX_IEEE1588_PTP without a
+ * time stamp). All of it is written again after every global reset (restart, recovery).
  *
  * <h2>A device that resets itself</h2>
  * After a reset the driver did not ask for (power glitch, firmware, a PCIe reset; devsim's {@code reset P}) an

@@ -35,8 +35,12 @@ final class Rig implements AutoCloseable {
     final List<io.jnic.pci.PciDevice> pcis = new ArrayList<>();
 
     Rig(Path dir, int nports, String wire, int mbufs) {
+        this(dir, Devsim.Config.of(nports, wire), mbufs);
+    }
+
+    Rig(Path dir, Devsim.Config config, int mbufs) {
         TestResources.assumeLockable(mbufs * 4096L + (8L << 20)); // the memory group below is mlocked
-        sim = Devsim.start(Devsim.Config.of(nports, wire));
+        sim = Devsim.start(config);
         try {
             sockets = sim.serveVfioUser(dir);
             mem = MemoryGroup.create(MemoryConfig.builder().filePrefix("ix" + Proc.getpid() + "x" + N.incrementAndGet() + "_")
