@@ -23,8 +23,6 @@ public enum RxOffload {
      * sender used): virtio-net's GUEST_TSO; implies {@link #SCATTER}.
      */
     TCP_LRO,
-    /** Timestamp received frames with the port's clock (what can be stamped is the port's choice: see its driver). */
-    TIMESTAMP,
     /** Deliver the RSS hash in rss_hash with RX_RSS_HASH. */
     RSS_HASH
 }

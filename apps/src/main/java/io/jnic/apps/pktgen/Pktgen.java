@@ -10,7 +10,6 @@ import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
-import io.jnic.ethdev.RxOffload;
 import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.Mempool;
@@ -381,18 +380,12 @@ public final class Pktgen implements EalApplication {
                     + Math.min(d.info().maxRxQueues(), d.info().maxTxQueues()) + " queue pairs; --queues is " + queues
                     + (o.hwLatency ? " and --hw-latency takes one TX queue more" : ""));
         }
-        if (o.hwLatency && !d.info().rxOffloads().contains(RxOffload.TIMESTAMP)) {
-            throw new IllegalArgumentException("port " + d.portId() + " (" + d.info().driverName() + ") has no hardware "
-                    + "timestamps (RX offload TIMESTAMP); run without --hw-latency");
-        }
+
         if (o.mtu > d.info().maxMtu()) {
             throw new IllegalArgumentException("--mtu " + o.mtu + " is above port " + d.portId() + "'s largest MTU "
                     + d.info().maxMtu());
         }
         PortConfig c = PortConfig.of(queues, txQueues).withPromiscuous(true);
-        if (o.hwLatency) {
-            c = c.withRxOffloads(EnumSet.of(RxOffload.TIMESTAMP));
-        }
         if (queues > 1 && !d.info().rssHashTypes().isEmpty()) {
             c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
         }
@@ -409,7 +402,12 @@ public final class Pktgen implements EalApplication {
         d.start();
         d.promiscuous(true);
         if (o.hwLatency) {
-            d.timesyncEnable();
+            try {
+                d.timesyncEnable();
+            } catch (UnsupportedOperationException e) {
+                throw new IllegalArgumentException("port " + d.portId() + " (" + d.info().driverName() + ") has no "
+                        + "IEEE 1588 timestamps; run without --hw-latency");
+            }
         }
         out.println("port " + d.portId() + ": " + d.deviceName() + " (" + d.info().driverName() + "), MAC "
                 + d.macAddress() + ", " + queues + " queue pair(s), link " + d.waitLink(Duration.ofSeconds(10)));

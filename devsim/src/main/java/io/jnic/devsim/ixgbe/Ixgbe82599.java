@@ -191,7 +191,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     // runtime filters, flow steering, IEEE 1588 and pause frames (FlowFilters, Timesync, receivePause)
     private final FlowFilters filters = new FlowFilters(this::reg);
     private final Timesync timesync = new Timesync();
-    private long turnNanos; // when this device-loop turn began: the departure time of what it transmits
+    private long turnNanos; // when this device-loop turn began (pause timing)
     private long txPausedUntil; // 802.3x: no transmission before this nanoTime
     private int rxExtraStatus; // STATUS.TS for the frame being delivered
     private int rxPktInfo = -1; // pkt_info replacing the parser's (an ETQF match), -1: none
@@ -1205,7 +1205,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         f.set(FrameParser.BE16, 12, (short) ETHERTYPE_MAC_CONTROL);
         f.set(FrameParser.BE16, 14, (short) MAC_CONTROL_PAUSE);
         f.set(FrameParser.BE16, 16, (short) quanta);
-        wire.transmit(f, 0, MIN_FRAME - CRC_LEN, turnNanos != 0 ? turnNanos : System.nanoTime());
+        wire.transmit(f, 0, MIN_FRAME - CRC_LEN, System.nanoTime());
     }
 
     /** 802.3x pause frames this port sent (XOFF, XON) since it was built. */
@@ -1499,8 +1499,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         if (!linkUp) {
             return; // the MAC drops frames while the link is down
         }
+        // the frame leaves now: not at the turn's start, which a turn busy with register traffic leaves behind by
+        // milliseconds (a cable would then deliver frames before they were sent)
+        long depart = System.nanoTime();
         if (t.frameStamp) {
-            timesync.stampTx(turnNanos); // 7.9.2.2: latched as the frame leaves
+            timesync.stampTx(depart); // 7.9.2.2: latched as the frame leaves
         }
         count(S_GPTC, 1);
         count(S_GOTC, wireLen);
@@ -1513,9 +1516,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             count(bcast ? S_BPTC : S_MPTC, 1);
         }
         if ((reg(HLREG0) & HLREG0_LPBK) != 0) {
-            receiveLocked(txFrame, 0, len, turnNanos); // MAC loopback (HLREG0.LPBK)
+            receiveLocked(txFrame, 0, len, depart); // MAC loopback (HLREG0.LPBK)
         } else {
-            wire.transmit(txFrame, 0, len, turnNanos);
+            wire.transmit(txFrame, 0, len, depart);
         }
     }
 
