@@ -875,6 +875,8 @@ public final class IxgbeDevice extends EthDevice {
         }
         if ((ext & CTRL_EXT_DRV_LOAD) == 0 || recoveryPending) {
             recoverFromReset(recoveryPending ? "a re-initialisation left unfinished" : "CTRL_EXT.DRV_LOAD is clear");
+        } else if (timesync.freeUnclaimedRxStamp()) {
+            LOG.log(Level.DEBUG, "{0}: freed an RX time stamp no queue poller read", name());
         }
     }
 

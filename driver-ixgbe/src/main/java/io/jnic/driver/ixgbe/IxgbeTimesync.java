@@ -12,7 +12,9 @@ import io.jnic.pci.PciBar;
  * TSYNCRXCTL takes L2 and L4 PTP event messages, TSYNCTXCTL stamps frames whose descriptor has MAC.1588.
  *
  * <p>The RX time stamp is read by the queue's poller ({@link RxQueue}) when a descriptor has STATUS.TS: RXSTMPL then
- * RXSTMPH, whose read frees the latch for the next frame. The TX one is read here, once ({@link #readTx}).
+ * RXSTMPH, whose read frees the latch for the next frame; a stamp nobody claims for a whole watchdog period (the
+ * frame went to a queue a secondary polls, without these registers) is freed by the port's watchdog
+ * ({@link #freeUnclaimedRxStamp}). The TX one is read here, once ({@link #readTx}).
  */
 final class IxgbeTimesync {
     static final int INC_PERIOD = 5;
@@ -20,6 +22,9 @@ final class IxgbeTimesync {
 
     private final PciBar bar;
     private boolean enabled;
+    /** RXSTMPL of a latched RX stamp as the last watchdog turn saw it, or -1: none latched then. */
+    private long heldLow = -1;
+    private long unclaimed;
 
     IxgbeTimesync(PciBar bar) {
         this.bar = bar;
@@ -83,6 +88,32 @@ final class IxgbeTimesync {
         long lo = bar.read32(TXSTMPL) & 0xFFFFFFFFL;
         long hi = bar.read32(TXSTMPH) & 0xFFFFFFFFL;
         return hi << 32 | lo;
+    }
+
+    /**
+     * Watchdog turn: an RX stamp still latched, the same one, a whole watchdog period later belongs to a frame no
+     * poller with the registers will read (a queue a secondary drives: it maps only the queue pages) and would keep
+     * every later frame of the port from being stamped; reading RXSTMPH frees it. True when it freed one.
+     */
+    synchronized boolean freeUnclaimedRxStamp() {
+        if (!enabled || (bar.read32(TSYNCRXCTL) & TSYNC_VALID) == 0) {
+            heldLow = -1;
+            return false;
+        }
+        long lo = bar.read32(RXSTMPL) & 0xFFFFFFFFL;
+        if (lo != heldLow) {
+            heldLow = lo; // latched since the last turn: its poller may read it yet
+            return false;
+        }
+        bar.read32(RXSTMPH);
+        heldLow = -1;
+        unclaimed++;
+        return true;
+    }
+
+    /** RX stamps {@link #freeUnclaimedRxStamp} freed. */
+    synchronized long unclaimedRxStamps() {
+        return unclaimed;
     }
 
     /** After a global reset: the clock restarts from 0 (its value is lost with the registers), stamping resumes. */

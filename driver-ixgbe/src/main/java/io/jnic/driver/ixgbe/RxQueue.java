@@ -406,7 +406,8 @@ final class RxQueue {
         if ((info & RXD_PKTTYPE_ETQF) != 0 && ((info >>> RXD_PKTTYPE_ETQF_SHIFT) & 0x7) == ETQF_SLOT_1588) {
             flags |= MbufFlags.RX_IEEE1588_PTP;
         }
-        if ((status & RXD_STAT_TS) != 0 && stampBar != null) {
+        // the latch may have been freed since the frame was stamped (unclaimed for a watchdog period): then no stamp
+        if ((status & RXD_STAT_TS) != 0 && stampBar != null && (stampBar.read32(TSYNCRXCTL) & TSYNC_VALID) != 0) {
             long lo = stampBar.read32(RXSTMPL) & 0xFFFFFFFFL;
             long hi = stampBar.read32(RXSTMPH) & 0xFFFFFFFFL;
             all.set(U64, m + Mbuf.OFF_TIMESTAMP, hi << 32 | lo);
