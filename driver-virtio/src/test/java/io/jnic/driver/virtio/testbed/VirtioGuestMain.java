@@ -228,7 +228,7 @@ public final class VirtioGuestMain {
     /**
      * Two modern devices on host TAPs joined by a host bridge: QEMU offers the offloads (its backend takes the
      * virtio-net header) and the host kernel carries them out. First the receiving port asks for none, so the kernel
-     * must finish what the sender asked for: a UDP checksum, and a 20000-byte TCP payload sent as one TSO chain cut
+     * must finish what the sender asked for: a UDP checksum, and a 64000-byte TCP payload sent as one TSO chain cut
      * into MSS-sized segments with their own checksums, sequence numbers and IP ids. Then the receiver asks for LRO
      * and GUEST_TSO4 lets the kernel hand over the packet whole.
      */
@@ -257,13 +257,13 @@ public final class VirtioGuestMain {
             want[41] = (byte) c;
             check("tap: the host kernel filled the UDP checksum we asked for (0x" + Integer.toHexString(c) + ")",
                     got.size() == 1 && Arrays.equals(want, got.get(0)));
-            int payload = 20000;
+            int payload = 64000; // 44 full segments and a short one: TSO of a 64 KB payload
             int mss = 1448;
             byte[] t = addressed(io.jnic.driver.virtio.ethdev.Frames.tso(io.jnic.driver.virtio.ethdev.Frames.ipv4(6,
                     payload, 7)), b, a);
             int n = (payload + mss - 1) / mss;
             got = send(a, pa, b, t.clone(), MbufFlags.TX_IPV4 | MbufFlags.TX_TCP_SEG, Mbuf.packTxOffload(14, 20, 20, mss), n);
-            check("tap: TSO of a 20000-byte payload arrives as " + got.size() + " segments (" + n + " expected), each "
+            check("tap: TSO of a 64000-byte payload arrives as " + got.size() + " segments (" + n + " expected), each "
                     + "with valid checksums, its sequence number, the next IP id and the payload in order",
                     segmentsValid(t, got, mss));
             // receive offloads on: GUEST_TSO4 negotiated, the kernel hands the packet over whole
