@@ -26,6 +26,9 @@ final class TxContext {
     /** The TX flags this driver acts on (TX_IEEE1588_TMST is the timesync code's, TX_IPV4/6 only qualify). */
     static final long HANDLED = MbufFlags.TX_TCP_SEG | MbufFlags.TX_L4_MASK | MbufFlags.TX_IP_CKSUM | MbufFlags.TX_VLAN;
 
+    /** RTE_MBUF_F_TX_SCTP_CKSUM: the L4 field's third value (TCP 1, SCTP 2, UDP 3). */
+    private static final long TX_SCTP_CKSUM = 2L << 52;
+
     final int bits;
     private boolean valid;
     private int lastLens;
@@ -79,7 +82,7 @@ final class TxContext {
                     + "(PortConfig.withTxOffloads: " + TxOffload.values().length + " known, enabled bits 0x"
                     + Integer.toHexString(bits) + ")";
         }
-        if (l4 == MbufFlags.TX_L4_MASK) {
+        if (l4 == TX_SCTP_CKSUM) {
             return "asks for an SCTP checksum, which this driver does not offload";
         }
         int l2 = Mbuf.l2Len(txOffload);
