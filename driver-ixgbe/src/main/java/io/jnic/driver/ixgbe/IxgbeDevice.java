@@ -344,9 +344,9 @@ public final class IxgbeDevice extends EthDevice {
         int bsize = Math.min(pool.dataRoom() >> SRRCTL_BSIZEPKT_SHIFT, 0x1F) << SRRCTL_BSIZEPKT_SHIFT;
         if (bsize < frame && !rxOffload(RxOffload.SCATTER)) {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.dataRoom()
-                    + "-byte data rooms (" + bsize + " in SRRCTL's 1 KB units); frames of up to " + frame + " bytes (MTU "
-                    + mtu + ") need that much in one buffer: use a pool with larger buffers or configure the port with "
-                    + "RX offload SCATTER (frames then arrive as mbuf chains)");
+                    + "-byte data rooms; frames of up to " + frame + " bytes (MTU " + mtu + ") need that much, as this "
+                    + "driver receives every frame into one buffer unless the port is configured with RX offload SCATTER "
+                    + "(frames then arrive as mbuf chains)");
         }
     }
 

@@ -138,7 +138,17 @@ final class TxQueue {
             return false;
         }
         final MemorySegment all = QueueMemory.ALL;
-        long rs = descAddr + (long) (clean + rsThresh - 1) * DESC_SIZE;
+        int last = clean + rsThresh - 1;
+        // a slot inside a multi-descriptor packet holds ~(its last descriptor), which carries the RS instead
+        long v = all.get(U64, swAddr + 8L * last);
+        if (v < 0) {
+            if (~v >= size) {
+                throw new IllegalStateException("TX queue " + queue + ": software ring slot " + last + " names descriptor "
+                        + ~v + " outside the ring of " + size + " (corrupted queue memory)");
+            }
+            last = (int) ~v;
+        }
+        long rs = descAddr + (long) last * DESC_SIZE;
         if ((all.get(U32, rs + TXD_OLINFO_STATUS) & TXD_STAT_DD) == 0) {
             return false;
         }
@@ -149,8 +159,8 @@ final class TxQueue {
         for (int k = 0; k < f.length; k++) {
             long h = all.get(U64, s + 8L * k);
             all.set(U64, s + 8L * k, 0L); // a slot outside [clean, tail) holds nothing a later release could free twice
-            if (h != 0) {
-                f[w++] = h; // a context descriptor's slot and a chain's non-last segments hold none
+            if (h > 0) {
+                f[w++] = h; // a context descriptor's slot and a chain's non-last segments hold no handle
             }
         }
         clean += rsThresh;
@@ -349,13 +359,19 @@ final class TxQueue {
             return 0;
         }
         final int rsMask = rsThresh - 1;
+        // RS only on the packet's last descriptor (as Linux and DPDK set it), when a group of rsThresh ends
+        // anywhere inside the packet; the slots before it name it (~index) for cleanGroup
+        int eopAt = (t + need - 1) % size;
+        boolean rsHere = false;
+        for (int k = 0, x = t; k < need; k++, x = x + 1 == size ? 0 : x + 1) {
+            rsHere |= (x & rsMask) == rsMask;
+        }
         int x = t;
         if (ctx) {
             long d = descAddr + (long) x * DESC_SIZE;
-            int rs = (x & rsMask) == rsMask ? TXD_CMD_RS : 0;
             all.set(U64, d, context.lens & 0xFFFFFFFFL); // seqnum_seed 0
-            all.set(U64, d + 8, (long) context.mssL4 << 32 | (context.tucmd | rs) & 0xFFFFFFFFL);
-            all.set(U64, swAddr + 8L * x, 0L);
+            all.set(U64, d + 8, (long) context.mssL4 << 32 | context.tucmd & 0xFFFFFFFFL);
+            all.set(U64, swAddr + 8L * x, ~(long) eopAt);
             context.written();
             x = x + 1 == size ? 0 : x + 1;
         }
@@ -370,11 +386,11 @@ final class TxQueue {
             int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
             long next = all.get(U64, m + Mbuf.OFF_NEXT);
             long d = descAddr + (long) x * DESC_SIZE;
-            int rs = (x & rsMask) == rsMask ? TXD_CMD_RS : 0;
             int eop = k == segs - 1 ? TXD_CMD_EOP : 0;
+            int rs = eop != 0 && rsHere ? TXD_CMD_RS : 0;
             all.set(U64, d + TXD_ADDR, dataAddressIova(m));
             all.set(U64, d + TXD_CMD_TYPE_LEN, (long) olinfo << 32 | (CMD & ~TXD_CMD_EOP | eop | cmdBits | rs | len) & 0xFFFFFFFFL);
-            all.set(U64, swAddr + 8L * x, eop != 0 ? head : 0L);
+            all.set(U64, swAddr + 8L * x, eop != 0 ? head : ~(long) eopAt);
             x = x + 1 == size ? 0 : x + 1;
             sh = next;
         }
@@ -480,7 +496,7 @@ final class TxQueue {
         int n = 0;
         for (int k = 0; k < f; k++) {
             long h = m.swRing.get(J, 8L * c);
-            if (h != 0) {
+            if (h > 0) { // not 0 (nothing) nor ~index (inside a multi-descriptor packet)
                 tmp[n++] = h;
             }
             m.swRing.set(J, 8L * c, 0L);
