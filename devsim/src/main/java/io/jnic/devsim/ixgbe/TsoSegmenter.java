@@ -62,7 +62,8 @@ final class TsoSegmenter {
         boolean udp = (tucmd & TXCTX_TUCMD_L4T_MASK) == TXCTX_TUCMD_L4T_UDP;
         int l4Len = (mssL4 >>> TXCTX_L4LEN_SHIFT) & 0xFF;
         int mss = mssL4 >>> TXCTX_MSS_SHIFT;
-        if ((ixsm || txsm) && (macLen < 14 || ipLen < (ipv4 ? 20 : 40) || macLen + ipLen > len)) {
+        // IPLEN only locates the L4 header for TXSM (a driver need not set TUCMD.IPV4 then, as Linux does not)
+        if ((ixsm || txsm) && (macLen < 14 || ipLen < 20 || macLen + ipLen > len)) {
             return "context MACLEN " + macLen + " / IPLEN " + ipLen + " do not fit a " + len + "-byte packet";
         }
         if (ixsm && !ipv4) {
