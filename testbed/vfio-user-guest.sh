@@ -110,6 +110,7 @@ if [ -n "$if0" ] && [ -n "$if1" ]; then
     done
   }
   check ixgbe-offloads-on "not on: $offl" offloads_on
+  ip addr add "$GUEST_IP/24" dev "$if0"
   check ixgbe-ping "no answer from $HOST_IP" busybox ping -c 3 -W 3 "$HOST_IP"
 
   # a TCP transfer to the host namespace's sink, which answers with what it received

@@ -20,7 +20,8 @@ import java.lang.invoke.VarHandle;
  * One receive queue's data path (7.1): reads write-back descriptors whose DD bit is set, hands their mbufs
  * out, and puts fresh mbufs (allocated in bulk) into the same slots; the tail doorbell (RDT) is written once
  * per burst through the mapped queue page. Everything the device wrote is checked before use: a length of 0 or
- * beyond the buffer, a missing EOP (a frame spread over several buffers, which this driver never configures) or
+ * beyond the buffer, a missing EOP (a frame spread over several buffers, which needs RX offload SCATTER: then
+ * {@link #burstOffload} takes the queue) or
  * an error bit drops the frame, recycles its buffer in place and is counted in the queue's shared state (the port
  * owner's xstats {@code rx_bad_length_writebacks} / {@code rx_bad_status_writebacks}, whichever process drove the
  * queue). Nothing else the device writes is used: its head pointer is never read, and a descriptor it marks done

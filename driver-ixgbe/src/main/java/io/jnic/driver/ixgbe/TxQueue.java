@@ -15,7 +15,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 /**
- * One transmit queue's data path (7.2): one advanced data descriptor per single-segment packet, RS (report
+ * One transmit queue's data path (7.2): one advanced data descriptor per single-segment packet without
+ * offloads (packets with TX offload flags or several segments go through {@code sendComplex}: a context
+ * descriptor when it changed, a data descriptor per segment), RS (report
  * status) on every {@code rsThresh}-th descriptor, and cleanup in whole groups of {@code rsThresh}: when the
  * device has written DD back on a group's RS descriptor, every mbuf of the group is freed in one bulk call.
  * The tail doorbell (TDT) is one store into the mapped queue page per burst. Of what the device writes, only
@@ -336,8 +338,11 @@ final class TxQueue {
             pktLen += len;
             sh = all.get(U64, m + Mbuf.OFF_NEXT);
         }
-        if (segs >= size - 1) {
-            return refuse(head, "has " + segs + " segments, more than a ring of " + size + " can ever take");
+        // descriptors are freed in groups of rsThresh: up to rsThresh - 1 may stay in flight with nothing after
+        // them, so a packet needing more than size - rsThresh might wait for room forever
+        if (segs + 1 > size - rsThresh) {
+            return refuse(head, "has " + segs + " segments, more than a ring of " + size + " can ever take at once (at "
+                    + "most " + (size - rsThresh - 1) + "); use a larger ring or fewer segments");
         }
         boolean ctx = false;
         if (flags != 0) {

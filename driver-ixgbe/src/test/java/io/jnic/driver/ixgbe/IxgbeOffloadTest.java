@@ -552,6 +552,26 @@ class IxgbeOffloadTest {
     }
 
     @Test
+    void aChainASmallRingCanNeverTakeIsRefusedAndOneItCanIsSent() {
+        try (Rig rig = new Rig(dir, 1, "loop", 1024)) {
+            IxgbeDevice a = rig.started(0, PortConfig.of(1, 1).withTxOffloads(EnumSet.of(TxOffload.MULTI_SEGS)), 64);
+            byte[] f = eth(a.macAddress().octets(), 0x88B5, 700 - ETH);
+            long p = packet(rig, f, 20); // 35 segments: more than 64 - 32 descriptors
+            MbufBatch one = new MbufBatch(1);
+            one.add(p);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.txBurst(0, one));
+            assertTrue(e.getMessage().contains("can ever take"), e.getMessage());
+            one.free(Mempool.LCORE_ANY);
+            for (int i = 0; i < 5; i++) { // 31 segments fit, again and again
+                send(a, packet(rig, f, 23));
+                Got g = receive(a, 1).get(0);
+                assertArrayEquals(f, g.data());
+            }
+            clean(rig);
+        }
+    }
+
+    @Test
     void chainsWithoutMultiSegsAreRefused() {
         try (Rig rig = new Rig(dir, 1, "loop", 1024)) {
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 256);
