@@ -353,9 +353,9 @@ public final class IxgbeDevice extends EthDevice {
     /** 8.2.3.22.13 MAXFRS and 8.2.3.22.8 HLREG0.JUMBOEN for the new MTU (the port is stopped). */
     @Override
     protected void doMtu(int m) {
-        for (Mempool p : rxPools) {
-            if (p != null) {
-                checkRxBuffers(p, m);
+        for (int q = 0; q < config().rxQueues(); q++) {
+            if (rxPools[q] != null) {
+                checkRxBuffers(rxPools[q], m);
             }
         }
         int frame = m + FRAME_OVERHEAD;
@@ -369,6 +369,12 @@ public final class IxgbeDevice extends EthDevice {
 
     @Override
     protected void doStart() {
+        // before anything is touched: the MTU or the offloads may have changed since the queues' setup
+        for (int q = 0; q < config().rxQueues(); q++) {
+            if (rxPools[q] != null) {
+                checkRxBuffers(rxPools[q], mtu());
+            }
+        }
         if (startedBefore) {
             // Every start after the first begins from a global reset, as DPDK's ixgbe does: queue state the device
             // latched before (head pointers, enables) is then certainly gone, even where the RXDCTL/TXDCTL.ENABLE
@@ -381,11 +387,6 @@ public final class IxgbeDevice extends EthDevice {
         resetDetected = false;
         startedBefore = true;
         PortConfig c = config();
-        for (int q = 0; q < c.rxQueues(); q++) {
-            if (rxPools[q] != null) {
-                checkRxBuffers(rxPools[q], mtu()); // the MTU may have changed since the queue's setup
-            }
-        }
         rxq = new RxQueue[c.rxQueues()];
         for (int q = 0; q < rxq.length; q++) {
             rxq[q] = newRx(q);
