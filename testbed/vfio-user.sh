@@ -47,7 +47,7 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'
 command -v cpio >/dev/null || need+=(cpio)
 command -v depmod >/dev/null || need+=(kmod)
 [ -n "$(kernel)" ] || need+=(linux-image-amd64)
-# ethtool: the guest turns off TX checksum offload and TSO, which devsim does not model (see README)
+# ethtool: the guest turns off LRO (devsim models no RSC) and checks that checksum offloads and TSO are on
 command -v ethtool >/dev/null || need+=(ethtool)
 [ -e /usr/bin/dpdk-testpmd ] || need+=(dpdk)
 command -v python3 >/dev/null || need+=(python3)

@@ -3,6 +3,8 @@ package io.jnic.apps.common;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
+import io.jnic.ethdev.RxOffload;
+import io.jnic.ethdev.TxOffload;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.Mempool;
@@ -95,8 +97,23 @@ public final class PrimaryPorts {
      * to sleep).
      */
     public void start(int rxQueues, int txQueues, int ring, Mempool pool, boolean rss, PrintStream out) {
+        start(rxQueues, txQueues, ring, pool, rss, 0, false, out);
+    }
+
+    /**
+     * As above, with MTU {@code mtu} (0: the ports' default) and, with {@code chains}, frames larger than one of
+     * the pool's buffers received and sent as mbuf chains (RX offload SCATTER, TX offload MULTI_SEGS).
+     */
+    public void start(int rxQueues, int txQueues, int ring, Mempool pool, boolean rss, int mtu, boolean chains,
+            PrintStream out) {
         for (EthDevice d : devices) {
             PortConfig c = PortConfig.of(rxQueues, txQueues).withPromiscuous(true);
+            if (mtu > 0) {
+                c = c.withMtu(mtu);
+            }
+            if (chains) {
+                c = c.withRxOffloads(EnumSet.of(RxOffload.SCATTER)).withTxOffloads(EnumSet.of(TxOffload.MULTI_SEGS));
+            }
             if (rss && !d.info().rssHashTypes().isEmpty()) { // virtio without RSS: the device spreads flows itself
                 c = c.withRss(RssConfig.of(EnumSet.allOf(RssHashType.class)));
             }

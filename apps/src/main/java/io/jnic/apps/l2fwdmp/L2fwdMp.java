@@ -19,6 +19,7 @@ import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolAudit;
+import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.multiproc.Eal;
 import io.jnic.multiproc.EalApplication;
@@ -118,6 +119,11 @@ public final class L2fwdMp implements EalApplication {
                 description = "When the queues are idle: keep polling, or sleep until an RX interrupt (as l3fwd-power; "
                         + "the primary arms it, the device wakes this process) (default: ${DEFAULT-VALUE}).")
         String idle;
+
+        @Option(names = "--mtu", paramLabel = "BYTES", defaultValue = "0",
+                description = "Port MTU (0: the port's default, 1500); the pool's buffers grow to hold a whole frame of "
+                        + "it, so jumbo frames (e.g. 9000) forward as single mbufs.")
+        int mtu;
 
         @Mixin
         PortOptions ports = new PortOptions();
@@ -250,6 +256,17 @@ public final class L2fwdMp implements EalApplication {
         int count = Math.max(8191, Integer.highestOneBit(o.numProcs * nports * perQueue + 4096) * 2 - 1);
         MempoolConfig pc = MempoolConfig.of("l2fwd_mp_pool", 1, count);
         long page = rt.memory().pageSize().bytes();
+        boolean chains = false;
+        if (o.mtu > 0) {
+            // a whole frame (header, one VLAN tag, FCS room) in one buffer, in the 1 KB units RX buffers are set in;
+            // where such an mbuf would not fit a page (4 KB pages), frames travel as chains (SCATTER, MULTI_SEGS)
+            int room = Math.max(pc.dataRoom(), (o.mtu + 22 + 1023) / 1024 * 1024);
+            if (Mbuf.HEADER_SIZE + pc.headroom() + room <= page) {
+                pc = pc.withDataRoom(room);
+            } else {
+                chains = room > pc.dataRoom();
+            }
+        }
         // one segment for the pool, the rings (each aligned to its power-of-two size) and the tables
         long ringBytes = Long.highestOneBit((128L + 24L * o.ports.ring) * 2 - 1);
         rt.addMemory(Mempool.bytesNeeded(pc, page) + 2L * nports * o.numProcs * (ringBytes + page) + (8L << 20));
@@ -258,7 +275,7 @@ public final class L2fwdMp implements EalApplication {
             try (Mempool pool = Mempool.create(z.memory(), pc, z::iova, page)) {
                 PrimaryPorts pp = PrimaryPorts.probe(ports, devices, eal.vdevs());
                 List<EthDevice> devs = pp.devices();
-                pp.start(o.numProcs, o.numProcs, o.ports.ring, pool, o.numProcs > 1, out);
+                pp.start(o.numProcs, o.numProcs, o.ports.ring, pool, o.numProcs > 1, o.mtu, chains, out);
                 QueueOwners owners = QueueOwners.create(rt.memory(), o.numProcs);
                 ProcStats stats = ProcStats.create(rt, o.numProcs);
                 try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {

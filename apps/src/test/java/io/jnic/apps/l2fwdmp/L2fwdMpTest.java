@@ -123,6 +123,31 @@ class L2fwdMpTest {
         }
     }
 
+    /** --mtu 9000: the generators' 9014-byte frames (9018 with FCS) are received and forwarded whole. */
+    @Test
+    void jumboFramesForwardWithMtu9000() throws Exception {
+        String prefix = prefix("jumbo");
+        Path pj = base.resolve("jumbo.json");
+        try (AppProcess primary = AppProcess.start(base, "--no-huge", "--file-prefix", prefix, "--", "--mtu", "9000",
+                "--devsim-size", "9018", "--devsim-rate", "2000", "--duration", "3", "--ring", "256",
+                "--stats-json", pj.toString())) {
+            assertEquals(0, primary.exit(), primary.output());
+            String j = Files.readString(pj);
+            for (int p = 0; p < 2; p++) {
+                int q = p ^ 1;
+                long rx = Json.port(j, 0, p, "rx");
+                assertTrue(rx > 1000, "port " + p + " received " + rx + " jumbo frames\n" + j);
+                String dev = "{\"port\": " + p + ", \"gen_sent\"";
+                String devq = "{\"port\": " + q + ", \"gen_sent\"";
+                assertEquals(Json.in(j, dev, "rx_dma"), rx, j);
+                long tx = Json.port(j, 0, q, "tx");
+                assertEquals(rx, tx + Json.port(j, 0, q, "drops"), j);
+                assertEquals(tx, Json.in(j, devq, "sink"), "the far end received every forwarded jumbo frame\n" + j);
+            }
+            assertTrue(j.contains("\"clean\": true"), j);
+        }
+    }
+
     @Test
     void aKilledSecondaryIsRecoveredAndItsSuccessorResumesTheQueue() throws Exception {
         String prefix = prefix("kill");

@@ -16,9 +16,16 @@ final class DevicePlay {
 
     private final MemorySegment rxDesc;
     private final MemorySegment txDesc;
+    /** The status word written back: DD | EOP, and whatever else the benchmark wants the driver to decode. */
+    private final int status;
     private int rxNext;
 
     DevicePlay(MemoryGroup group, int port) {
+        this(group, port, 0x3);
+    }
+
+    DevicePlay(MemoryGroup group, int port, int status) {
+        this.status = status;
         rxDesc = group.lookup("jnic.p" + port + ".rxq0").memory().asSlice(STATE, RING * 16L);
         txDesc = group.lookup("jnic.p" + port + ".txq0").memory().asSlice(STATE, RING * 16L);
         for (int i = 0; i < RING; i++) {
@@ -29,7 +36,7 @@ final class DevicePlay {
     private void writeBack(int i) {
         long d = i * 16L;
         rxDesc.set(ValueLayout.JAVA_INT, d + 12, 60); // length
-        rxDesc.set(ValueLayout.JAVA_INT, d + 8, 0x3); // DD | EOP
+        rxDesc.set(ValueLayout.JAVA_INT, d + 8, status); // DD | EOP (| checksum verdicts)
     }
 
     /** The driver took {@code n} frames and re-armed their descriptors: the device fills them again. */

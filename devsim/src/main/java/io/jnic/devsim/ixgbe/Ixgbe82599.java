@@ -46,6 +46,8 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private static final int MAX_FRAME_BYTES = 16 * 1024;
     /** 802.3 annex 31B: the reserved multicast address of MAC control (PAUSE) frames. */
     private static final byte[] PAUSE_DA = {0x01, (byte) 0x80, (byte) 0xC2, 0x00, 0x00, 0x01};
+    /** A TSO packet gathered whole: 7.2.4 PAYLEN (18 bits) of payload and up to 512 bytes of headers. */
+    private static final int MAX_TX_GATHER = TsoSegmenter.MAX_TSO_PAYLOAD + 512;
     private static final int RX_BATCH = 64;
     private static final int TX_BATCH = 64;
 
@@ -182,7 +184,15 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
     private final long[] latchedHigh = new long[S_COUNT];
     private final BitSet loggedOffsets = new BitSet(BAR0_SIZE / 4);
     private final MemorySegment txFrame;
+    /** One frame the transmit offloads make (a TSO segment, a frame with a tag inserted). */
+    private final MemorySegment segFrame;
+    private final TsoSegmenter tso;
+    /** The queue whose packet {@link #tso} is sending, and where its frames go (made once: no allocation per packet). */
+    private TxQueue sending;
+    private final TsoSegmenter.Sink segmentSink = (f, o, l) -> sendFrame(sending, f, o, l);
     private final MemorySegment rxScratch;
+    /** A received frame without its VLAN tag (RXDCTL.VME). */
+    private final MemorySegment stripScratch;
     private final MemorySegment zeros;
     private final byte[] crcScratch = new byte[MAX_FRAME_BYTES];
     private final CRC32 crc = new CRC32();
@@ -270,8 +280,11 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             throw e;
         }
         this.bar4 = arena.allocate(MSIX_BAR_SIZE, 64);
-        this.txFrame = arena.allocate(MAX_FRAME_BYTES, 64);
+        this.txFrame = arena.allocate(MAX_TX_GATHER, 64);
+        this.segFrame = arena.allocate(MAX_FRAME_BYTES + 4, 64);
+        this.tso = new TsoSegmenter(segFrame, MAX_FRAME_BYTES);
         this.rxScratch = arena.allocate(MAX_FRAME_BYTES + CRC_LEN, 64);
+        this.stripScratch = arena.allocate(MAX_FRAME_BYTES + CRC_LEN, 64);
         this.zeros = arena.allocate(MIN_FRAME, 64);
         this.pauseFrame = arena.allocate(MIN_FRAME, 64);
         this.fifo = new RxPacketBuffer(arena.allocate(RXPBSIZE_DEFAULT >>> RXPBSIZE_SHIFT << 10, 64));
@@ -896,6 +909,14 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         int frameLength; // bytes gathered so far for the frame in progress
         boolean frameBad;
         boolean frameStamp; // a descriptor of the frame asked for an IEEE 1588 time stamp
+        // 7.2.3.2.3: the queue's two context slots (dwords 0, 2, 3 of the context descriptor written to each)
+        final int[] ctxLens = new int[2];
+        final int[] ctxTucmd = new int[2];
+        final int[] ctxMssL4 = new int[2];
+        // the offload fields of the packet in progress, from its first data descriptor (7.2.3.2.4)
+        boolean inPacket;
+        int pktCmd;
+        int pktOlinfo;
 
         TxQueue(int index) {
             this.index = index;
@@ -1000,6 +1021,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         t.frameLength = 0;
         t.frameBad = false;
         t.frameStamp = false;
+        t.inPacket = false;
         t.enabled = true;
     }
 
@@ -1282,6 +1304,20 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
 
     /** DMA one frame into queue {@code q}: false when it lacks the descriptors (nothing written then). */
     private boolean deliver(RxQueue q, MemorySegment src, long srcOff, int len) {
+        // 7.1.11: the checksums of every frame are checked; the verdict goes in the last descriptor's status
+        int csum = ChecksumModel.rxStatus(src, srcOff, len);
+        int vlanTag = 0;
+        if ((reg(rxq(q.index) + RXDCTL) & RXDCTL_VME) != 0 && len >= FrameParser.ETH_HLEN + 4
+                && src.get(FrameParser.BE16, srcOff + 12) == (short) FrameParser.ETHERTYPE_VLAN) {
+            // 7.4.5 (RXDCTL.VME, per queue on the 82599): the tag leaves the data, its TCI goes to the write-back
+            vlanTag = src.get(FrameParser.BE16, srcOff + 14) & 0xFFFF;
+            MemorySegment.copy(src, srcOff, stripScratch, 0, 12);
+            MemorySegment.copy(src, srcOff + 16, stripScratch, 12, len - 16);
+            src = stripScratch;
+            srcOff = 0;
+            len -= 4;
+            csum |= RXD_STAT_VP;
+        }
         int bsize = q.bufferSize;
         int need = (len + bsize - 1) / bsize;
         int free = q.tail - q.head;
@@ -1320,8 +1356,9 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 error = RXD_ERR_RXE;
             }
             done += chunk;
-            int status = RXD_STAT_DD | (done == len ? RXD_STAT_EOP | rxExtraStatus : 0) | error;
-            int wbLength = chunk & 0xFFFF;
+            boolean eop = done == len;
+            int status = RXD_STAT_DD | (eop ? RXD_STAT_EOP | csum | rxExtraStatus : 0) | error;
+            int wbLength = chunk & 0xFFFF | (eop ? vlanTag << RXD_VLAN_SHIFT : 0);
             if (faultHostile > 0 && nextRandom() < faultHostile) {
                 switch ((int) (hostileWriteBacks++ & 3)) {
                     case 0 -> wbLength = 0xFFFF; // past any buffer
@@ -1333,7 +1370,7 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             }
             ring.set(LE_INT_U, d, dword0);
             ring.set(LE_INT_U, d + 4, dword1);
-            ring.set(LE_INT_U, d + 12, wbLength); // length; VLAN tag 0 (no stripping modelled)
+            ring.set(LE_INT_U, d + 12, wbLength); // length; the stripped VLAN tag (0 if none) on the last
             writeStatus(ring, d + 8, status);
             q.head = q.head + 1 == q.size ? 0 : q.head + 1;
         }
@@ -1440,7 +1477,14 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
             if (data) {
                 t.frameStamp |= dext && (cmdTypeLen & TXD_MAC_TSTAMP) != 0;
                 int len = cmdTypeLen & TXD_DTALEN_MASK;
-                if (t.frameLength + len > MAX_FRAME_BYTES) {
+                if (!t.inPacket) {
+                    // 7.2.3.2.4: the first data descriptor of a packet carries its offload fields
+                    t.inPacket = true;
+                    t.pktCmd = cmdTypeLen;
+                    t.pktOlinfo = ring.get(LE_INT_U, d + 12);
+                }
+                int limit = (t.pktCmd & TXD_CMD_TSE) != 0 ? MAX_TX_GATHER : MAX_FRAME_BYTES;
+                if (t.frameLength + len > limit) {
                     t.frameBad = true;
                 } else if (len > 0) {
                     DmaWindow w = dma.find(addr, len);
@@ -1453,16 +1497,23 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
                 }
                 if ((cmdTypeLen & TXD_CMD_EOP) != 0) {
                     if (!t.frameBad) {
-                        sendFrame(t, t.frameLength);
-                        frames++;
+                        frames += sendPacket(t);
                     } else {
                         txErrors++;
                     }
                     t.frameLength = 0;
                     t.frameBad = false;
                     t.frameStamp = false;
+                    t.inPacket = false;
                 }
-            } else if (dtyp != TXD_DTYP_CTXT) {
+            } else if (dtyp == TXD_DTYP_CTXT) {
+                // 7.2.3.2.3: the context goes to slot IDX (dword3 bits 6:4; the 82599 has two per queue)
+                int mssL4 = ring.get(LE_INT_U, d + 12);
+                int slot = (mssL4 >>> TXCTX_IDX_SHIFT) & 1;
+                t.ctxLens[slot] = ring.get(LE_INT_U, d);
+                t.ctxTucmd[slot] = cmdTypeLen;
+                t.ctxMssL4[slot] = mssL4;
+            } else {
                 unimplementedValue(base + TDT, "TX descriptor type " + dtyp + " (only data and context are modelled)");
             }
             if ((cmdTypeLen & TXD_CMD_RS) != 0) {
@@ -1485,10 +1536,34 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         return frames;
     }
 
-    private void sendFrame(TxQueue t, int length) {
+    /** Sends the gathered packet, through the offloads its first descriptor asked for; returns the frames sent. */
+    private int sendPacket(TxQueue t) {
+        int cmd = t.pktCmd;
+        int olinfo = t.pktOlinfo;
+        if (!TsoSegmenter.wanted(cmd, olinfo)) {
+            if (t.frameLength > MAX_FRAME_BYTES) {
+                txErrors++;
+                return 0;
+            }
+            sendFrame(t, txFrame, 0, t.frameLength);
+            return 1;
+        }
+        int slot = (olinfo >>> TXD_OLINFO_IDX_SHIFT) & 1;
+        sending = t;
+        String why = tso.apply(txFrame, t.frameLength, cmd, olinfo, t.ctxLens[slot], t.ctxTucmd[slot],
+                t.ctxMssL4[slot], olinfo >>> TXD_PAYLEN_SHIFT, segmentSink);
+        if (why != null) {
+            txErrors++;
+            unimplementedValue(txq(t.index) + TDT, "TX queue " + t.index + " packet dropped: " + why);
+            return 0;
+        }
+        return tso.segments;
+    }
+
+    private void sendFrame(TxQueue t, MemorySegment frame, long offset, int length) {
         int len = length;
         if (len < MIN_FRAME - CRC_LEN && (reg(HLREG0) & HLREG0_TXPADEN) != 0) {
-            MemorySegment.copy(zeros, 0, txFrame, len, MIN_FRAME - CRC_LEN - len);
+            MemorySegment.copy(zeros, 0, frame, offset + len, MIN_FRAME - CRC_LEN - len);
             len = MIN_FRAME - CRC_LEN;
         }
         int wireLen = len + CRC_LEN;
@@ -1509,16 +1584,16 @@ public final class Ixgbe82599 implements FramePort, AutoCloseable {
         count(S_GOTC, wireLen);
         count(S_TPT, 1);
         count(S_PTC64 + sizeBucket(wireLen), 1);
-        int d0 = txFrame.get(ValueLayout.JAVA_BYTE, 0);
+        int d0 = frame.get(ValueLayout.JAVA_BYTE, offset);
         if ((d0 & 1) != 0) {
-            boolean bcast = txFrame.get(ValueLayout.JAVA_INT_UNALIGNED, 0) == -1
-                    && txFrame.get(ValueLayout.JAVA_SHORT_UNALIGNED, 4) == (short) -1;
+            boolean bcast = frame.get(ValueLayout.JAVA_INT_UNALIGNED, offset) == -1
+                    && frame.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset + 4) == (short) -1;
             count(bcast ? S_BPTC : S_MPTC, 1);
         }
         if ((reg(HLREG0) & HLREG0_LPBK) != 0) {
-            receiveLocked(txFrame, 0, len, depart); // MAC loopback (HLREG0.LPBK)
+            receiveLocked(frame, offset, len, depart); // MAC loopback (HLREG0.LPBK)
         } else {
-            wire.transmit(txFrame, 0, len, depart);
+            wire.transmit(frame, offset, len, depart);
         }
     }
 

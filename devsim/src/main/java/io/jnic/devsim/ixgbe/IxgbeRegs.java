@@ -408,6 +408,39 @@ public final class IxgbeRegs {
     public static final int MAC_CONTROL_PAUSE = 0x0001;
     /** One pause quantum at 10 Gb/s: 512 bit times = 51.2 ns, in tenths of a ns. */
     public static final long PAUSE_QUANTUM_DECI_NS = 512;
+    // ---- Offloads: checksums, VLAN, TSO, jumbo frames (ixoff) -----------------------------------------
+    /** 8.2.3.7.5 RXCSUM.IPPCSE: fragment checksum in write-back dword1 (when PCSD is clear). */
+    public static final int RXCSUM_IPPCSE = 1 << 12;
+    /** 7.1.6.2 write-back status: VP (802.1Q tag stripped, RXDCTL.VME), UDPCS, L4CS, IPCS. */
+    public static final int RXD_STAT_VP = 1 << 3;
+    public static final int RXD_STAT_UDPCS = 1 << 4;
+    public static final int RXD_STAT_L4CS = 1 << 5;
+    public static final int RXD_STAT_IPCS = 1 << 6;
+    /** 7.1.6.2 write-back errors: TCPE (TCP/UDP checksum), IPE (IPv4 header checksum). */
+    public static final int RXD_ERR_TCPE = 1 << 30;
+    public static final int RXD_ERR_IPE = 1 << 31;
+    /** 7.1.6.2 write-back dword3 bits 31:16: the stripped VLAN tag. */
+    public static final int RXD_VLAN_SHIFT = 16;
+    /** 7.2.3.2.3 advanced context descriptor: dword0 IPLEN 8:0, MACLEN 15:9, VLAN 31:16. */
+    public static final int TXCTX_IPLEN_MASK = 0x1FF;
+    public static final int TXCTX_MACLEN_SHIFT = 9;
+    public static final int TXCTX_MACLEN_MASK = 0x7F;
+    public static final int TXCTX_VLAN_SHIFT = 16;
+    /** dword2 TUCMD (bits 19:9): IPV4 (bit 10), L4T (bits 12:11: 00 UDP, 01 TCP). */
+    public static final int TXCTX_TUCMD_IPV4 = 1 << 10;
+    public static final int TXCTX_TUCMD_L4T_MASK = 3 << 11;
+    public static final int TXCTX_TUCMD_L4T_UDP = 0;
+    public static final int TXCTX_TUCMD_L4T_TCP = 1 << 11;
+    /** dword3: IDX 6:4, L4LEN 15:8, MSS 31:16. */
+    public static final int TXCTX_IDX_SHIFT = 4;
+    public static final int TXCTX_L4LEN_SHIFT = 8;
+    public static final int TXCTX_MSS_SHIFT = 16;
+    /** 7.2.3.2.4 advanced data descriptor olinfo_status: IDX 6:4, CC bit 7, POPTS IXSM bit 8, TXSM bit 9, PAYLEN 31:14. */
+    public static final int TXD_OLINFO_IDX_SHIFT = 4;
+    public static final int TXD_OLINFO_CC = 1 << 7;
+    public static final int TXD_POPTS_IXSM = 1 << 8;
+    public static final int TXD_POPTS_TXSM = 1 << 9;
+    public static final int TXD_PAYLEN_SHIFT = 14;
 
     /** Offset of RX queue {@code n}'s register block. */
     public static int rxq(int n) {

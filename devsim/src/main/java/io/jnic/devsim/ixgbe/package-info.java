@@ -17,7 +17,10 @@
  *       over IPv4/IPv6 addresses and TCP/UDP ports as enabled by MRQC, hash function priority as in 7.1.2.8.1,
  *       RETA (128 entries, hash bits 6:0, 4-bit queue index), RSSRK; advanced one-buffer descriptors (7.1.6):
  *       read format, write-back with RSS type, packet type, RSS hash (RXCSUM.PCSD) or IP id, status DD/EOP,
- *       length; frames larger than a buffer span descriptors. The packet buffer (RXPBSIZE[0]) holds frames
+ *       length; frames larger than a buffer span descriptors. Checksums (7.1.11, {@code ChecksumModel}): the
+ *       IPv4 header and TCP/UDP checksums of every frame are verified, the verdict goes in the last descriptor
+ *       (IPCS/L4CS/UDPCS, IPE/TCPE; none for non-IP, fragments, other protocols, UDP checksum 0); RXDCTL.VME
+ *       strips an 802.1Q tag (EtherType 0x8100, VLNCTRL.VET not modelled) into the write-back with VP. The packet buffer (RXPBSIZE[0]) holds frames
  *       while their queue has no descriptors (SRRCTL.DROP_EN clear, head-of-line as in hardware) or drops
  *       them at once (DROP_EN set, QPRDC); a full buffer counts MPC and raises EICR.RX_MISS.</li>
  *   <li>Run-time filters and steering ({@link io.jnic.devsim.ixgbe.FlowFilters}): the VLAN filter (VLNCTRL.VFE with
@@ -36,7 +39,10 @@
  *       an ordinary multicast frame. With FCCFG.TFCE and FCRTH[0].FCEN the packet buffer reaching FCRTH sends an
  *       XOFF with FCTTV[0]'s time, draining below FCRTL sends an XON (XONE); FCRTV refreshes are not modelled.</li>
  *   <li>Transmit (7.2): DMATXCTL.TE, advanced data descriptors and legacy descriptors (DTALEN, EOP, RS, DEXT,
- *       DTYP; context descriptors are consumed and ignored), DD write-back for RS descriptors, TDH, head
+ *       DTYP), advanced context descriptors into the queue's two slots (7.2.3.2.3) and, by the packet's first
+ *       data descriptor ({@code TsoSegmenter}): IXSM/TXSM checksums (the L4 field's pseudo-header sum added in,
+ *       7.2.5), VLE tag insertion (EtherType 0x8100), TSE segmentation (7.2.4: MSS, per-segment IP length and id,
+ *       TCP sequence, FIN/PSH on the last segment, checksums); DD write-back for RS descriptors, TDH, head
  *       write-back (TDWBAL/H), HLREG0.TXPADEN padding to 64 bytes, HLREG0.LPBK MAC loopback.</li>
  *   <li>Queues: 128 RX and 128 TX queues; software sets RXDCTL/TXDCTL.ENABLE, the model latches the ring on
  *       its next turn and clears ENABLE again when the ring is invalid (length not a multiple of 128, base not
@@ -83,7 +89,7 @@
  *       through a mapping; a trapped read (a vfio-user REGION_READ) returns and clears them. QPTC/QBTC at
  *       0x8680/0x8700 are trapped and always work.</li>
  *   <li>Registers, bits and features not listed above (priority flow control, DCB, VMDq/SR-IOV, flow director,
- *       VLAN stripping, checksum offloads, TSO, RSC, header split, LinkSec/IPsec, the
+ *       RSC, header split, LinkSec/IPsec, the
  *       flash, MDIO PHY access, manageability, multispeed fibre) are not modelled: their registers read 0 (a few
  *       common ones keep what is written) and the first access of each is logged once.</li>
  *   <li>Wires carry frames without their FCS: transmit always behaves as if DCMD.IFCS and HLREG0.TXCRCEN

@@ -99,7 +99,9 @@ class DataPathTest {
                 int q = (hash & 0x7F) % 16;
                 int slot = seen[q]++;
                 int status = b.rxStatus(rings[q], slot);
-                assertEquals(RXD_STAT_DD | RXD_STAT_EOP, status & 0xFFFFF, "DD and EOP of vector " + v[0]);
+                // the checksum verdict bits (IPCS, L4CS, UDPCS: these frames carry no checksums) aside
+                assertEquals(RXD_STAT_DD | RXD_STAT_EOP, status & 0xFFFFF & ~(RXD_STAT_IPCS | RXD_STAT_L4CS | RXD_STAT_UDPCS),
+                        "DD and EOP of vector " + v[0]);
                 assertEquals(hash, b.rxHash(rings[q], slot), "RSS hash in the write-back of " + v[0]);
                 int info = b.rxInfo(rings[q], slot);
                 boolean v4 = table == ToeplitzTest.IPV4;

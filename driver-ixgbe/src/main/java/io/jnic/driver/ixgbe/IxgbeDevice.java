@@ -161,7 +161,10 @@ public final class IxgbeDevice extends EthDevice {
         this.info = new DeviceInfo(IxgbeDriver.NAME, MAX_RX_QUEUES, MAX_TX_QUEUES, MIN_RING, MAX_RING, RING_ALIGN,
                 RETA_ENTRIES, RSS_KEY_BYTES, EnumSet.allOf(RssHashType.class), 68, MAX_FRAME - FRAME_OVERHEAD, MAX_FRAME,
                 Math.min(MAX_RX_QUEUES, Math.max(0, msixVectors - 1)), // vector 0 is the link's (7.3)
-                EnumSet.of(RxOffload.RSS_HASH, RxOffload.VLAN_FILTER), EnumSet.noneOf(TxOffload.class));
+                EnumSet.of(RxOffload.RSS_HASH, RxOffload.IPV4_CKSUM, RxOffload.UDP_CKSUM, RxOffload.TCP_CKSUM,
+                        RxOffload.VLAN_STRIP, RxOffload.VLAN_FILTER, RxOffload.SCATTER),
+                EnumSet.of(TxOffload.VLAN_INSERT, TxOffload.IPV4_CKSUM, TxOffload.UDP_CKSUM, TxOffload.TCP_CKSUM,
+                        TxOffload.TCP_TSO, TxOffload.MULTI_SEGS));
         this.filters = new IxgbeFilters(bar, pci.name() + " (" + IxgbeDriver.NAME + ")", sfp != null);
         this.flows = new IxgbeFlows(bar, pci.name() + " (" + IxgbeDriver.NAME + ")", ctx.portId());
         this.timesync = new IxgbeTimesync(bar);
@@ -320,12 +323,7 @@ public final class IxgbeDevice extends EthDevice {
 
     @Override
     protected void doRxQueueSetup(int q, int ringSize, Mempool pool) {
-        int frame = frameSize();
-        if (pool.dataRoom() < frame) {
-            throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.dataRoom()
-                    + "-byte data rooms; frames of up to " + frame + " bytes (MTU " + mtu() + ") need that much, "
-                    + "as this driver receives every frame into one buffer");
-        }
+        checkRxBuffers(pool, mtu());
         if (pool.dataRoom() < 1024) {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' data room " + pool.dataRoom()
                     + " is below the 1 KB SRRCTL.BSIZEPACKET unit");
@@ -344,11 +342,46 @@ public final class IxgbeDevice extends EthDevice {
         return mtu() + FRAME_OVERHEAD;
     }
 
+    /**
+     * Without RX offload SCATTER every frame must fit one buffer (7.1.2: a frame longer than SRRCTL.BSIZEPACKET
+     * spans descriptors); with it, frames arrive as chains. The buffer size is set in 1 KB units (SRRCTL).
+     */
+    private void checkRxBuffers(Mempool pool, int mtu) {
+        int frame = mtu + FRAME_OVERHEAD;
+        int bsize = Math.min(pool.dataRoom() >> SRRCTL_BSIZEPKT_SHIFT, 0x1F) << SRRCTL_BSIZEPKT_SHIFT;
+        if (bsize < frame && !rxOffload(RxOffload.SCATTER)) {
+            throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.dataRoom()
+                    + "-byte data rooms; frames of up to " + frame + " bytes (MTU " + mtu + ") need that much, as this "
+                    + "driver receives every frame into one buffer unless the port is configured with RX offload SCATTER "
+                    + "(frames then arrive as mbuf chains)");
+        }
+    }
+
+    /** 8.2.3.22.13 MAXFRS and 8.2.3.22.8 HLREG0.JUMBOEN for the new MTU (the port is stopped). */
+    @Override
+    protected void doMtu(int m) {
+        for (int q = 0; q < config().rxQueues(); q++) {
+            if (rxPools[q] != null) {
+                checkRxBuffers(rxPools[q], m);
+            }
+        }
+        int frame = m + FRAME_OVERHEAD;
+        int hl = r(HLREG0);
+        w(HLREG0, frame > 1518 ? hl | HLREG0_JUMBOEN : hl & ~HLREG0_JUMBOEN);
+        w(MAXFRS, frame << MAXFRS_MFS_SHIFT);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Start: 4.6.7 receive and 4.6.8 transmit initialisation
 
     @Override
     protected void doStart() {
+        // before anything is touched: the MTU or the offloads may have changed since the queues' setup
+        for (int q = 0; q < config().rxQueues(); q++) {
+            if (rxPools[q] != null) {
+                checkRxBuffers(rxPools[q], mtu());
+            }
+        }
         if (startedBefore) {
             // Every start after the first begins from a global reset, as DPDK's ixgbe does: queue state the device
             // latched before (head pointers, enables) is then certainly gone, even where the RXDCTL/TXDCTL.ENABLE
@@ -449,7 +482,7 @@ public final class IxgbeDevice extends EthDevice {
         int size = rxRing[q];
         QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("rxq" + q), size, QueueMemory.MAGIC_RX);
         dma.require(m.zone.memory(), "RX ring " + q);
-        RxQueue rx = new RxQueue(q, m, bar, rxPools[q], portId, lcore);
+        RxQueue rx = new RxQueue(q, m, bar, rxPools[q], portId, lcore, false, RxOffloads.bitsOf(config().rxOffloads()));
         if (!rx.fill()) {
             throw new IllegalStateException(name() + ": mempool '" + rxPools[q].name() + "' has " + rxPools[q].availableCount()
                     + " free mbufs, RX queue " + q + " needs " + size + " to fill its ring; make the pool larger");
@@ -470,6 +503,9 @@ public final class IxgbeDevice extends EthDevice {
         w(base + RDH, 0);
         w(base + RDT, 0);
         w(base + DCA_RXCTRL, r(base + DCA_RXCTRL) & ~DCA_RXCTRL_DESC_WRO_EN);
+        // 8.2.3.8.10 RXDCTL.VME: strip 802.1Q tags on this queue (RX offload VLAN_STRIP)
+        int vme = rxOffload(RxOffload.VLAN_STRIP) ? RXDCTL_VME : 0;
+        w(base + RXDCTL, r(base + RXDCTL) & ~RXDCTL_VME | vme);
         // 4.6.7: enable the queue and wait until the device reports it enabled, then move the tail
         w(base + RXDCTL, r(base + RXDCTL) | RXDCTL_ENABLE);
         waitSet(base + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE (4.6.7)");
@@ -479,7 +515,7 @@ public final class IxgbeDevice extends EthDevice {
     private TxQueue newTx(int q) {
         QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("txq" + q), txRing[q], QueueMemory.MAGIC_TX);
         dma.require(m.zone.memory(), "TX ring " + q);
-        return new TxQueue(q, m, bar, lcore);
+        return new TxQueue(q, m, bar, lcore, false, TxContext.bitsOf(config().txOffloads()));
     }
 
     private void programTx(int q, QueueMemory m) {

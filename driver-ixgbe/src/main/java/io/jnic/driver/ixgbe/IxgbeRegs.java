@@ -386,4 +386,34 @@ final class IxgbeRegs {
     static final int RXD_PKTTYPE_ETQF_SHIFT = 4;
     /** 7.2.3.2.4 advanced TX data descriptor: MAC.1588 (cmd_type_len bit 19). */
     static final int TXD_MAC_TSTAMP = 1 << 19;
+    // ---- Offloads: checksums, VLAN strip/insert, TSO, multi-segment frames (ixoff) ----------------------
+    /** 8.2.3.8.10 RXDCTL.VME: strip 802.1Q tags on this queue (the 82599 strips per queue). */
+    static final int RXDCTL_VME = 1 << 30;
+    /** 7.1.6.2 write-back status: VP (tag stripped into dword3 bits 31:16), L4CS, IPCS. */
+    static final int RXD_STAT_VP = 1 << 3;
+    static final int RXD_STAT_L4CS = 1 << 5;
+    static final int RXD_STAT_IPCS = 1 << 6;
+    /** 7.1.6.2 write-back errors: TCPE (TCP/UDP checksum bad), IPE (IPv4 header checksum bad). */
+    static final int RXD_ERR_TCPE = 1 << 30;
+    static final int RXD_ERR_IPE = 1 << 31;
+    static final int RXD_VLAN_SHIFT = 16;
+    /** 7.2.3.2.3 advanced context descriptor: dword0 IPLEN 8:0, MACLEN 15:9, VLAN 31:16. */
+    static final int TXCTX_MACLEN_SHIFT = 9;
+    static final int TXCTX_VLAN_SHIFT = 16;
+    /** dword2: TUCMD IPV4 (bit 10), L4T (12:11: 00 UDP, 01 TCP, 11 reserved = no L4), DTYP 0010b, DEXT. */
+    static final int TXCTX_TUCMD_IPV4 = 1 << 10;
+    static final int TXCTX_TUCMD_L4T_UDP = 0;
+    static final int TXCTX_TUCMD_L4T_TCP = 1 << 11;
+    static final int TXCTX_TUCMD_L4T_RSV = 3 << 11;
+    static final int TXD_DTYP_CTXT = 0x2 << 20;
+    /** dword3: IDX 6:4, L4LEN 15:8, MSS 31:16. */
+    static final int TXCTX_L4LEN_SHIFT = 8;
+    static final int TXCTX_MSS_SHIFT = 16;
+    /** 7.2.3.2.4 data descriptor: DCMD.VLE (insert the context's tag), DCMD.TSE (segment). */
+    static final int TXD_CMD_VLE = 1 << 30;
+    static final int TXD_CMD_TSE = 1 << 31;
+    /** olinfo_status: CC (use the context of IDX, 0 here), POPTS.IXSM (IPv4 checksum), POPTS.TXSM (L4 checksum). */
+    static final int TXD_OLINFO_CC = 1 << 7;
+    static final int TXD_POPTS_IXSM = 1 << 8;
+    static final int TXD_POPTS_TXSM = 1 << 9;
 }

@@ -15,7 +15,9 @@ import java.lang.foreign.ValueLayout;
  * state: 0 magic u32, 4 ring size u32, 8 next index u32 (RX: next to read; TX: tail), 12 clean index u32 (TX),
  *        16 pool id u32 (RX), 20 in-flight u32 (TX),
  *        24 generation u32, 28 acknowledged generation u32, 32 driver pid u32, 36 re-initialiser pid u32,
- *        40 bad write-backs: length u64, 48 status/error u64 (RX)
+ *        40 bad write-backs: length u64, 48 status/error u64 (RX),
+ *        56 offloads u32: bit n = RxOffload (RX queue) / TxOffload (TX queue) of ordinal n, as the port owner
+ *           configured them (a process taking the queue over decodes and refuses the same things)
  * </pre>
  *
  * <p>The generation is how the process driving the queue learns that the port was re-initialised under it (a
@@ -41,6 +43,7 @@ final class QueueMemory {
     static final long S_REINIT = 36;
     static final long S_BAD_LENGTH = 40;
     static final long S_BAD_STATUS = 48;
+    static final long S_OFFLOADS = 56;
     static final long STATE_BYTES = 128;
 
     /**
@@ -110,6 +113,19 @@ final class QueueMemory {
                     + "not fit its " + z.length() + " bytes (corrupted queue state)");
         }
         return new QueueMemory(z, size);
+    }
+
+    /**
+     * The offload bits of the state block, checked against the {@code count} offloads there are: a bit above
+     * them means the memory was overwritten.
+     */
+    int offloads(int count, String what) {
+        int bits = state.get(ValueLayout.JAVA_INT, S_OFFLOADS);
+        if ((bits & ~((1 << count) - 1)) != 0) {
+            throw new IllegalStateException(what + ": offload bits 0x" + Integer.toHexString(bits) + " name offloads "
+                    + "that do not exist (corrupted queue state)");
+        }
+        return bits;
     }
 
     /** Reserves (or finds, after a stop/setup cycle) the memzone {@code name} for a ring of {@code size}. */

@@ -20,7 +20,8 @@ import java.lang.invoke.VarHandle;
  * One receive queue's data path (7.1): reads write-back descriptors whose DD bit is set, hands their mbufs
  * out, and puts fresh mbufs (allocated in bulk) into the same slots; the tail doorbell (RDT) is written once
  * per burst through the mapped queue page. Everything the device wrote is checked before use: a length of 0 or
- * beyond the buffer, a missing EOP (a frame spread over several buffers, which this driver never configures) or
+ * beyond the buffer, a missing EOP (a frame spread over several buffers, which needs RX offload SCATTER: then
+ * {@link #burstOffload} takes the queue) or
  * an error bit drops the frame, recycles its buffer in place and is counted in the queue's shared state (the port
  * owner's xstats {@code rx_bad_length_writebacks} / {@code rx_bad_status_writebacks}, whichever process drove the
  * queue). Nothing else the device writes is used: its head pointer is never read, and a descriptor it marks done
@@ -82,6 +83,10 @@ final class RxQueue {
     private final long[] spare = new long[REFILL];
     private int spareCount;
     private int next;
+    /** The offloads this queue decodes (the port owner's choice, from the shared state). */
+    final RxOffloads offload;
+    /** Whether bursts take {@link #burstOffload}: flags to decode, tags or chains (chosen once per queue). */
+    private final boolean slowPath;
     /** Descriptors processed since the last RDT write. */
     private int pendingTail;
 
@@ -94,14 +99,18 @@ final class RxQueue {
     private final PciBar stampBar;
 
     RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore) {
-        this(queue, mem, bar, pool, port, lcore, false);
+        this(queue, mem, bar, pool, port, lcore, false, 0);
+    }
+
+    RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore, boolean attach) {
+        this(queue, mem, bar, pool, port, lcore, attach, 0);
     }
 
     /**
      * {@code attach}: take over a queue another process set up and started; continue at the next index its
      * state records (the ring is full of buffers and the tail one behind it).
      */
-    RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore, boolean attach) {
+    RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore, boolean attach, int offloads) {
         this.queue = queue;
         this.mem = mem;
         this.state = mem.state;
@@ -130,9 +139,13 @@ final class RxQueue {
                         + " (corrupted queue state)");
             }
             this.next = n; // the first burst synchronises again (and marks the ring's buffers as this process's)
+            this.offload = new RxOffloads(mem.offloads(RxOffloads.COUNT, "port " + port + " RX queue " + queue));
         } else {
             mem.state.set(I, QueueMemory.S_POOL, pool.poolId());
+            mem.state.set(I, QueueMemory.S_OFFLOADS, offloads);
+            this.offload = new RxOffloads(offloads);
         }
+        this.slowPath = offload.slowPath();
     }
 
     /** Fills every descriptor with a fresh mbuf (4.6.7: before RDT is moved); false when the pool runs dry. */
@@ -241,6 +254,9 @@ final class RxQueue {
         if (g != gen && !resync(g)) {
             return 0; // the port owner is re-initialising the ring
         }
+        if (slowPath) {
+            return burstOffload(batch);
+        }
         final long[] out = batch.handles();
         final int have = batch.count();
         final int max = out.length - have;
@@ -344,6 +360,130 @@ final class RxQueue {
             }
         }
         return got;
+    }
+
+    /**
+     * The burst with offloads (chosen once per queue, so the plain path above stays as it is): a frame at a time,
+     * each from the first descriptor to the one with EOP, all of which must show DD (else the frame stays for the
+     * next burst: no half-received chain is ever kept); with SCATTER a frame may take up to {@link #REFILL}
+     * descriptors and leaves as a chain (nb_segs, pkt_len on the head, data_len per segment). The status of the
+     * last descriptor gives the flags (7.1.6.2): checksums, the stripped tag, the RSS hash. A frame with RXE, a
+     * bad length or a descriptor missing EOP within the limit is dropped, its buffers recycled in place.
+     */
+    private int burstOffload(MbufBatch batch) {
+        final MemorySegment all = QueueMemory.ALL;
+        final long[] out = batch.handles();
+        final int have = batch.count();
+        final long pBase = poolBase - poolTag;
+        final int maxSegs = offload.scatter ? Math.min(REFILL, size - 1) : 1;
+        int i = next;
+        int o = have;
+        int done = 0;
+        long nbytes = 0;
+        while (o < out.length) {
+            // 1: the frame's descriptors, all done, the last with EOP
+            int n = 0;
+            int j = i;
+            int st = 0;
+            boolean complete = false;
+            while (n < maxSegs) {
+                st = all.get(U32, descAddr + (long) j * DESC_SIZE + RXD_WB_STATUS);
+                if ((st & RXD_STAT_DD) == 0) {
+                    break;
+                }
+                n++;
+                if ((st & RXD_STAT_EOP) != 0) {
+                    complete = true;
+                    break;
+                }
+                j = j + 1 == size ? 0 : j + 1;
+            }
+            if (!complete && n < maxSegs) {
+                break; // the frame is not all written yet (or nothing is there)
+            }
+            VarHandle.acquireFence();
+            if (spareCount < n && !topUpSpare()) {
+                break;
+            }
+            // 2: check every descriptor before anything is handed out
+            boolean good = complete && (st & RXD_ERR_RXE) == 0;
+            int pktLen = 0;
+            for (int k = 0, x = i; k < n && good; k++, x = x + 1 == size ? 0 : x + 1) {
+                long d = descAddr + (long) x * DESC_SIZE;
+                int len = all.get(U32, d + RXD_WB_LENGTH) & RXD_LENGTH_MASK;
+                long h = all.get(U64, swAddr + 8L * x);
+                good = len >= 1 && len <= bufLen && Long.compareUnsigned(h - poolTag, poolSpan) <= 0;
+                pktLen += len;
+            }
+            if (!good) {
+                for (int k = 0, x = i; k < n; k++, x = x + 1 == size ? 0 : x + 1) {
+                    long d = descAddr + (long) x * DESC_SIZE;
+                    badWriteBack(x, d, all.get(U64, swAddr + 8L * x), all.get(U32, d + RXD_WB_LENGTH) & RXD_LENGTH_MASK);
+                }
+            } else {
+                // 3: the chain, then each slot re-armed with a fresh buffer
+                long last = descAddr + (long) (i + n - 1 < size ? i + n - 1 : i + n - 1 - size) * DESC_SIZE;
+                long info = all.get(U64, last + RXD_WB_INFO);
+                int vlan = all.get(U32, last + RXD_WB_LENGTH) >>> RXD_VLAN_SHIFT;
+                long flags = offload.flags(st, (int) info);
+                long prev = 0;
+                long head = 0;
+                for (int k = 0, x = i; k < n; k++, x = x + 1 == size ? 0 : x + 1) {
+                    long d = descAddr + (long) x * DESC_SIZE;
+                    long slot = swAddr + 8L * x;
+                    long h = all.get(U64, slot);
+                    long m = pBase + h;
+                    int len = all.get(U32, d + RXD_WB_LENGTH) & RXD_LENGTH_MASK;
+                    if (k == 0) {
+                        head = h;
+                        all.set(U64, m + Mbuf.OFF_OL_FLAGS, flags);
+                        all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) pktLen << 32);
+                        long tci = (flags & MbufFlags.RX_VLAN) != 0 ? vlan & 0xFFFF : 0;
+                        all.set(U64, m + Mbuf.OFF_DATA_LEN, len | tci << 16
+                                | ((flags & MbufFlags.RX_RSS_HASH) != 0 ? info & RSS_HASH_HALF : 0));
+                        all.set(U16, m + Mbuf.OFF_NB_SEGS, (short) n);
+                    } else {
+                        all.set(U64, m + Mbuf.OFF_DATA_LEN, len);
+                        all.set(U64, pBase + prev + Mbuf.OFF_NEXT, h);
+                    }
+                    all.set(U16, m + Mbuf.OFF_PORT, (short) port);
+                    prev = h;
+                    long fh = spare[--spareCount];
+                    all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + Mbuf.OFF_BUF_IOVA) + headroom);
+                    all.set(U64, d + RXD_HDR_ADDR, 0L);
+                    all.set(U64, slot, fh);
+                }
+                out[o++] = head;
+                nbytes += pktLen;
+            }
+            done += n;
+            i = i + n >= size ? i + n - size : i + n;
+        }
+        final int got = o - have;
+        if (done > 0) {
+            next = i;
+            pendingTail += done;
+            packets += got;
+            bytes += nbytes;
+            batch.count(o);
+            QueueMemory.ALL.set(U32, stateAddr + QueueMemory.S_NEXT, i);
+            if (pendingTail >= REFILL || o < out.length) {
+                INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
+                pendingTail = 0;
+            }
+        }
+        return got;
+    }
+
+    /** Tops the fresh buffers in hand up to {@link #REFILL} (a chain may need more than are left). */
+    private boolean topUpSpare() {
+        int want = REFILL - spareCount;
+        if (pool.allocBulk(spare, spareCount, want, lcore)) {
+            spareCount = REFILL;
+            return true;
+        }
+        nombuf++;
+        return false;
     }
 
     /**

@@ -7,6 +7,7 @@ import static io.jnic.driver.ixgbe.QueueMemory.U32;
 import static io.jnic.driver.ixgbe.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.pci.PciBar;
@@ -15,7 +16,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 /**
- * One transmit queue's data path (7.2): one advanced data descriptor per single-segment packet, RS (report
+ * One transmit queue's data path (7.2): one advanced data descriptor per single-segment packet without
+ * offloads (packets with TX offload flags or several segments go through {@code sendComplex}: a context
+ * descriptor when it changed, a data descriptor per segment), RS (report
  * status) on every {@code rsThresh}-th descriptor, and cleanup in whole groups of {@code rsThresh}: when the
  * device has written DD back on a group's RS descriptor, every mbuf of the group is freed in one bulk call.
  * The tail doorbell (TDT) is one store into the mapped queue page per burst. Of what the device writes, only
@@ -66,17 +69,26 @@ final class TxQueue {
     private long lastSpan;
     private long lastBase;
     private int lastBufLen;
+    /** Offloads and multi-segment packets: the context last written, the checks (off the plain path). */
+    private final TxContext context;
 
     long packets;
     long bytes;
     long errors;
 
     TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore) {
-        this(queue, mem, bar, lcore, false);
+        this(queue, mem, bar, lcore, false, 0);
     }
 
-    /** {@code attach}: take over a queue another process set up; tail, clean index and in-flight from its state. */
     TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore, boolean attach) {
+        this(queue, mem, bar, lcore, attach, 0);
+    }
+
+    /**
+     * {@code attach}: take over a queue another process set up; tail, clean index and in-flight from its state,
+     * and the offloads its owner enabled ({@code offloads}, TxOffload bits, counts only for the owner).
+     */
+    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore, boolean attach, int offloads) {
         this.queue = queue;
         this.mem = mem;
         this.state = mem.state;
@@ -94,6 +106,10 @@ final class TxQueue {
         this.freeBuf = new long[rsThresh];
         if (attach) {
             loadState();
+            this.context = new TxContext(mem.offloads(TxContext.COUNT, "TX queue " + queue + " (" + mem.zone.name() + ")"));
+        } else {
+            mem.state.set(I, QueueMemory.S_OFFLOADS, offloads);
+            this.context = new TxContext(offloads);
         }
     }
 
@@ -125,16 +141,30 @@ final class TxQueue {
             return false;
         }
         final MemorySegment all = QueueMemory.ALL;
-        long rs = descAddr + (long) (clean + rsThresh - 1) * DESC_SIZE;
+        int last = clean + rsThresh - 1;
+        // a slot inside a multi-descriptor packet holds ~(its last descriptor), which carries the RS instead
+        long v = all.get(U64, swAddr + 8L * last);
+        if (v < 0) {
+            if (~v >= size) {
+                throw new IllegalStateException("TX queue " + queue + ": software ring slot " + last + " names descriptor "
+                        + ~v + " outside the ring of " + size + " (corrupted queue memory)");
+            }
+            last = (int) ~v;
+        }
+        long rs = descAddr + (long) last * DESC_SIZE;
         if ((all.get(U32, rs + TXD_OLINFO_STATUS) & TXD_STAT_DD) == 0) {
             return false;
         }
         VarHandle.acquireFence(); // the slots are read after DD was seen
         long s = swAddr + 8L * clean;
         long[] f = freeBuf;
+        int w = 0;
         for (int k = 0; k < f.length; k++) {
-            f[k] = all.get(U64, s + 8L * k);
+            long h = all.get(U64, s + 8L * k);
             all.set(U64, s + 8L * k, 0L); // a slot outside [clean, tail) holds nothing a later release could free twice
+            if (h > 0) {
+                f[w++] = h; // a context descriptor's slot and a chain's non-last segments hold no handle
+            }
         }
         clean += rsThresh;
         if (clean == size) {
@@ -145,7 +175,7 @@ final class TxQueue {
         // audit), never mbufs the state still counts in flight after they were freed (a double free)
         all.set(U32, stateAddr + QueueMemory.S_CLEAN, clean);
         all.set(U32, stateAddr + QueueMemory.S_INFLIGHT, inFlight);
-        Mempool.freeBulk(f, 0, rsThresh, lcore);
+        Mempool.freeBulk(f, 0, w, lcore);
         return true;
     }
 
@@ -169,49 +199,76 @@ final class TxQueue {
             // keep cleaning
         }
         final long[] h = batch.handles();
-        final int want = Math.min(Math.min(n, h.length), size - 1 - inFlight);
+        final int want = Math.min(n, h.length);
+        final int room = size - 1 - inFlight; // descriptors free
         final int rsMask = rsThresh - 1;
         int sent = 0;
+        int used = 0;
         int t = tail;
         long nbytes = 0;
         IllegalArgumentException bad = null;
         send:
-        while (sent < want) {
-            final int lim = Math.min(want - sent, size - t); // a stretch that does not wrap
+        while (sent < want && used < room) {
+            final int lim = Math.min(Math.min(want - sent, room - used), size - t); // a stretch that does not wrap
             final long d0 = descAddr + (long) t * DESC_SIZE;
             final long s0 = swAddr + 8L * t;
-            for (int k = 0; k < lim; k++) {
+            int k = 0;
+            for (; k < lim; k++) {
                 final long handle = h[sent + k];
                 if (Long.compareUnsigned(handle - lastTag, lastSpan) > 0 && !poolOf(handle)) {
-                    bad = badPacket(handle, 0, 0, false);
-                    sent += k;
-                    t += k;
-                    break send;
+                    bad = badPacket(handle, 0, 0, null);
+                    break;
                 }
                 final long m = lastBase + handle; // lastBase is the pool's address less its tag
                 final int dataOff = all.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF;
                 final int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
                 final long nextSeg = all.get(U64, m + Mbuf.OFF_NEXT);
-                if (dataOff + len > lastBufLen || len == 0 || nextSeg != 0) {
-                    bad = badPacket(handle, dataOff, len, nextSeg != 0);
-                    sent += k;
-                    t += k;
-                    break send;
+                // one load on the line read anyway: offloads and chains leave the plain path
+                final long ol = all.get(U64, m + Mbuf.OFF_OL_FLAGS);
+                if (nextSeg != 0 || (ol & TxContext.HANDLED) != 0) {
+                    break;
+                }
+                if (dataOff + len > lastBufLen || len == 0) {
+                    bad = badPacket(handle, dataOff, len, null);
+                    break;
                 }
                 final long d = d0 + (long) k * DESC_SIZE;
                 all.set(U64, d + TXD_ADDR, all.get(U64, m + Mbuf.OFF_BUF_IOVA) + dataOff);
                 final int rs = ((t + k) & rsMask) == rsMask ? TXD_CMD_RS : 0;
                 // cmd_type_len at 8, olinfo_status (PAYLEN) at 12
                 // MAC.1588 when the mbuf asks for a TX time stamp (7.9.2.2)
-                final int ts = (all.get(U64, m + Mbuf.OFF_OL_FLAGS) & io.jnic.memory.mbuf.MbufFlags.TX_IEEE1588_TMST) != 0 ? TXD_MAC_TSTAMP : 0;
+                final int ts = (ol & MbufFlags.TX_IEEE1588_TMST) != 0 ? TXD_MAC_TSTAMP : 0;
                 all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | ts | len));
                 all.set(U64, s0 + 8L * k, handle);
                 nbytes += len;
             }
-            sent += lim;
-            t += lim;
+            sent += k;
+            used += k;
+            t += k;
             if (t == size) {
                 t = 0;
+            }
+            if (bad != null) {
+                break;
+            }
+            if (k < lim) {
+                // the packet at sent has offloads or segments
+                int took = sendComplex(h[sent], t, room - used);
+                if (took < 0) {
+                    bad = complexError;
+                    complexError = null;
+                    break send;
+                }
+                if (took == 0) {
+                    break; // it waits whole for room
+                }
+                nbytes += complexBytes;
+                sent++;
+                used += took;
+                t += took;
+                if (t >= size) {
+                    t -= size;
+                }
             }
         }
         if (t == size) {
@@ -219,7 +276,7 @@ final class TxQueue {
         }
         if (sent > 0) {
             tail = t;
-            inFlight += sent;
+            inFlight += used;
             packets += sent;
             bytes += nbytes;
             all.set(U32, stateAddr + QueueMemory.S_NEXT, t);
@@ -235,6 +292,135 @@ final class TxQueue {
             throw bad;
         }
         return sent;
+    }
+
+    /** Why {@link #sendComplex} refused a packet; its byte count when it took one. */
+    private IllegalArgumentException complexError;
+    private long complexBytes;
+
+    /**
+     * Puts one packet with offloads or several segments at descriptor {@code t}: a context descriptor when the
+     * packet's differs from the last one written (7.2.3.2.3), then a data descriptor per segment (EOP on the last;
+     * 7.2.3.2.4). Every segment is checked first; the head's handle goes in the software ring slot of the last
+     * descriptor (freeing the head frees the chain, after the device read all of it), the other slots hold 0.
+     * Returns the descriptors used, 0 when fewer than needed are {@code free} (nothing written: the packet waits
+     * whole), -1 when it cannot be sent ({@link #complexError} says why).
+     */
+    private int sendComplex(long head, int t, int free) {
+        final MemorySegment all = QueueMemory.ALL;
+        final long hm = lastBase + head;
+        final long olFlags = all.get(U64, hm + Mbuf.OFF_OL_FLAGS);
+        final long flags = olFlags & TxContext.HANDLED;
+        final int nbSegs = all.get(U16, hm + Mbuf.OFF_NB_SEGS) & 0xFFFF;
+        final boolean chained = all.get(U64, hm + Mbuf.OFF_NEXT) != 0;
+        if (chained && !context.has(io.jnic.ethdev.TxOffload.MULTI_SEGS)) {
+            return refuse(head, "is chained (" + nbSegs + " segments) and the port was not configured with TX offload "
+                    + "MULTI_SEGS (PortConfig.withTxOffloads)");
+        }
+        // walk and check the chain: every segment in its pool's memory, with data inside its buffer
+        int segs = 0;
+        long pktLen = 0;
+        long sh = head;
+        int firstLen = 0;
+        while (sh != 0) {
+            if (++segs > TxContext.MAX_SEGS) {
+                return refuse(head, "has more than " + TxContext.MAX_SEGS + " segments (the 82599 takes at most "
+                        + TxContext.MAX_SEGS + " data descriptors per packet); linearise it");
+            }
+            if (Long.compareUnsigned(sh - lastTag, lastSpan) > 0 && !poolOf(sh)) {
+                return refuse(head, String.format("has segment %d, 0x%x, that is no mbuf of an attached pool", segs, sh));
+            }
+            long m = lastBase + sh;
+            int off = all.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF;
+            int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
+            if (off + len > lastBufLen || len == 0) {
+                return refuse(head, "has segment " + segs + " with data_off " + off + " + data_len " + len + " outside its "
+                        + lastBufLen + "-byte buffer or no data");
+            }
+            if (segs == 1) {
+                firstLen = len;
+            }
+            pktLen += len;
+            sh = all.get(U64, m + Mbuf.OFF_NEXT);
+        }
+        // descriptors are freed in groups of rsThresh: up to rsThresh - 1 may stay in flight with nothing after
+        // them, so a packet needing more than size - rsThresh might wait for room forever
+        if (segs + 1 > size - rsThresh) {
+            return refuse(head, "has " + segs + " segments, more than a ring of " + size + " can ever take at once (at "
+                    + "most " + (size - rsThresh - 1) + "); use a larger ring or fewer segments");
+        }
+        boolean ctx = false;
+        if (flags != 0) {
+            long hm2 = lastBase + head; // poolOf may have moved the cache: the head's pool again
+            if (Long.compareUnsigned(head - lastTag, lastSpan) > 0) {
+                poolOf(head);
+                hm2 = lastBase + head;
+            }
+            long data = dataAddress(hm2);
+            String why = context.prepare(all, data, firstLen, (int) pktLen, flags, all.get(U64, hm2 + Mbuf.OFF_TX_OFFLOAD),
+                    all.get(U16, hm2 + Mbuf.OFF_VLAN_TCI) & 0xFFFF);
+            if (why != null) {
+                return refuse(head, why);
+            }
+            ctx = context.differs();
+        }
+        int need = segs + (ctx ? 1 : 0);
+        if (need > free) {
+            return 0;
+        }
+        final int rsMask = rsThresh - 1;
+        // RS only on the packet's last descriptor (as Linux and DPDK set it), when a group of rsThresh ends
+        // anywhere inside the packet; the slots before it name it (~index) for cleanGroup
+        int eopAt = (t + need - 1) % size;
+        boolean rsHere = false;
+        for (int k = 0, x = t; k < need; k++, x = x + 1 == size ? 0 : x + 1) {
+            rsHere |= (x & rsMask) == rsMask;
+        }
+        int x = t;
+        if (ctx) {
+            long d = descAddr + (long) x * DESC_SIZE;
+            all.set(U64, d, context.lens & 0xFFFFFFFFL); // seqnum_seed 0
+            all.set(U64, d + 8, (long) context.mssL4 << 32 | context.tucmd & 0xFFFFFFFFL);
+            all.set(U64, swAddr + 8L * x, ~(long) eopAt);
+            context.written();
+            x = x + 1 == size ? 0 : x + 1;
+        }
+        // MAC.1588 on every data descriptor of a packet that asks for a TX time stamp (7.9.2.2)
+        int cmdBits = (flags != 0 ? context.cmd : 0) | ((olFlags & MbufFlags.TX_IEEE1588_TMST) != 0 ? TXD_MAC_TSTAMP : 0);
+        int olinfo = flags != 0 ? context.olinfo : (int) pktLen << TXD_PAYLEN_SHIFT;
+        sh = head;
+        for (int k = 0; k < segs; k++) {
+            if (Long.compareUnsigned(sh - lastTag, lastSpan) > 0) {
+                poolOf(sh); // checked above
+            }
+            long m = lastBase + sh;
+            int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
+            long next = all.get(U64, m + Mbuf.OFF_NEXT);
+            long d = descAddr + (long) x * DESC_SIZE;
+            int eop = k == segs - 1 ? TXD_CMD_EOP : 0;
+            int rs = eop != 0 && rsHere ? TXD_CMD_RS : 0;
+            all.set(U64, d + TXD_ADDR, dataAddressIova(m));
+            all.set(U64, d + TXD_CMD_TYPE_LEN, (long) olinfo << 32 | (CMD & ~TXD_CMD_EOP | eop | cmdBits | rs | len) & 0xFFFFFFFFL);
+            all.set(U64, swAddr + 8L * x, eop != 0 ? head : ~(long) eopAt);
+            x = x + 1 == size ? 0 : x + 1;
+            sh = next;
+        }
+        complexBytes = pktLen;
+        return need;
+    }
+
+    /** The data's virtual address: the buffer follows its header (the mempool's layout). */
+    private static long dataAddress(long m) {
+        return m + Mbuf.HEADER_SIZE + (QueueMemory.ALL.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF);
+    }
+
+    private static long dataAddressIova(long m) {
+        return QueueMemory.ALL.get(U64, m + Mbuf.OFF_BUF_IOVA) + (QueueMemory.ALL.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF);
+    }
+
+    private int refuse(long head, String why) {
+        complexError = badPacket(head, 0, 0, why);
+        return -1;
     }
 
     /**
@@ -260,9 +446,9 @@ final class TxQueue {
         return true;
     }
 
-    private IllegalArgumentException badPacket(long handle, int dataOff, int len, boolean chained) {
+    private IllegalArgumentException badPacket(long handle, int dataOff, int len, String reason) {
         errors++;
-        if (Long.compareUnsigned(handle - lastTag, lastSpan) > 0) {
+        if (reason == null && Long.compareUnsigned(handle - lastTag, lastSpan) > 0) {
             String why;
             try {
                 Mempool p = Mempool.ofHandle(handle);
@@ -274,7 +460,7 @@ final class TxQueue {
                     + "in the batch");
         }
         return new IllegalArgumentException(String.format("TX queue %d: mbuf 0x%x %s; it and the packets "
-                + "after it stay in the batch", queue, handle, chained ? "is chained (multi-segment TX is not supported by this driver)"
+                + "after it stay in the batch", queue, handle, reason != null ? reason
                 : "has data_off " + dataOff + " + data_len " + len + " outside its " + lastBufLen + "-byte buffer or no data"));
     }
 
@@ -284,6 +470,7 @@ final class TxQueue {
             return false;
         }
         loadState();
+        context.invalidate(); // the ring was rebuilt after a reset: the device holds no context
         gen = g;
         return true;
     }
@@ -320,7 +507,7 @@ final class TxQueue {
         int n = 0;
         for (int k = 0; k < f; k++) {
             long h = m.swRing.get(J, 8L * c);
-            if (h != 0) {
+            if (h > 0) { // not 0 (nothing) nor ~index (inside a multi-descriptor packet)
                 tmp[n++] = h;
             }
             m.swRing.set(J, 8L * c, 0L);

@@ -75,10 +75,25 @@
  * device, dead PCIe link) is reported once; there is nothing to re-initialise. A process that waits longer than
  * 1 s inside one burst (stopped by a signal mid-burst) is the case the pause cannot cover.
  *
+ * <h2>Offloads, jumbo frames, chains</h2>
+ * What {@link io.jnic.ethdev.PortConfig#withRxOffloads}/{@code withTxOffloads} enable: RX checksum verdicts
+ * (7.1.6.2 IPCS/L4CS with IPE/TCPE to RX_IP/L4_CKSUM_GOOD/BAD, nothing where the device gave none; bad
+ * checksums are delivered, flagged), VLAN strip (RXDCTL.VME per queue: vlan_tci, RX_VLAN | RX_VLAN_STRIPPED),
+ * SCATTER (a frame over several buffers arrives as a chain); TX checksums, VLAN insert and TSO through an
+ * advanced context descriptor (7.2.3.2.3, written only when it differs from the queue's last one; the driver
+ * puts the pseudo header's sum in the TCP/UDP checksum field, as 7.2.5 expects), MULTI_SEGS (a chain goes out
+ * over several data descriptors, whole or not at all; at most 40 per packet). The MTU (MAXFRS, HLREG0.JUMBOEN)
+ * goes up to 9710 and may change on a stopped port. Packets and queues without offloads keep the plain paths:
+ * RX picks its loop once per queue, TX tests ol_flags and next with the header line it reads anyway. The
+ * offloads sit in the queue's shared state, so a process taking the queue over decodes the same way.
+ *
  * <h2>What the device writes is checked</h2>
- * RX write-backs: DD, then EOP present, no RXE, a length of 1 to the buffer's size; anything else drops the frame,
+ * RX write-backs: DD, then EOP present (within 32 descriptors with SCATTER), no RXE, a length of 1 to the buffer's
+ * size; anything else drops the frame,
  * reuses its buffer and counts it in the queue's shared state ({@code rx_bad_length_writebacks},
- * {@code rx_bad_status_writebacks} in the port owner's xstats). TX: only the DD bit of RS descriptors is read.
+ * {@code rx_bad_status_writebacks} in the port owner's xstats). TX: only the DD bit of RS descriptors is read
+ * (RS goes on a packet's last descriptor; a group of descriptors that ends inside a packet is done when that
+ * packet's last one is).
  * Head pointers (RDH, TDH) are never read on the data path, so a device reporting heads outside its rings
  * changes nothing.
  */

@@ -166,8 +166,19 @@ class IxgbeResetTest {
 
     @Test
     void hostileWriteBacksAreDroppedCountedAndSurvived() throws Exception {
+        hostile(PortConfig.of(1, 1));
+    }
+
+    /** The same on the receive path with offloads (checksum flags, VLAN strip), which reads each frame apart. */
+    @Test
+    void hostileWriteBacksAreDroppedCountedAndSurvivedWithOffloads() throws Exception {
+        hostile(PortConfig.of(1, 1).withRxOffloads(java.util.EnumSet.of(io.jnic.ethdev.RxOffload.IPV4_CKSUM,
+                io.jnic.ethdev.RxOffload.TCP_CKSUM, io.jnic.ethdev.RxOffload.VLAN_STRIP)));
+    }
+
+    private void hostile(PortConfig cfg) throws Exception {
         try (Rig rig = new Rig(dir, 1, "loop", 4096)) {
-            IxgbeDevice d = rig.started(0, PortConfig.of(1, 1), 256);
+            IxgbeDevice d = rig.started(0, cfg, 256);
             assertEquals("ok", rig.sim.command("hostile 0 0.25"));
             long got = IxgbeFaultTest.traffic(rig, d, 4000);
             // the loop plug still carries what the device had not sent yet: receive until nothing more comes
