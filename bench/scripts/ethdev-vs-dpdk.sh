@@ -70,14 +70,18 @@ dpdk_mpps=$(grep -E '^ +Rx-pps:' "$tmp/testpmd.txt" | awk '{s += $2} NR % 2 == 0
 
 ghz=$(awk -F: '/cpu MHz/ {printf "%.2f", $2/1000; exit}' /proc/cpuinfo)
 # CSV (CRLF lines): "Benchmark",Mode,Threads,Samples,Score,Error,Unit[,params...]; $2 selects by the last parameter (lcore)
-# score BENCHMARK [PARAM=VALUE]: the score of the row whose PARAM column (found by name in the header) holds VALUE
+# score BENCHMARK ["PARAM=VALUE ..."]: the score of the row whose PARAM columns (found by name in the header) hold
+# the VALUEs
 score() { awk -F, -v b="$1" -v pv="${2:-}" '{sub(/\r$/, "")}
-    NR == 1 {split(pv, kv, "="); for (i = 1; i <= NF; i++) if ($i == "\"Param: " kv[1] "\"") col = i; next}
-    $1 == "\"" b "\"" && (pv == "" || (col && $col == kv[2])) {print $5; exit}' "$tmp/jmh.csv"; }
+    NR == 1 {n = split(pv, pairs, " "); for (k = 1; k <= n; k++) {split(pairs[k], kv, "="); want[k] = kv[2]
+        for (i = 1; i <= NF; i++) if ($i == "\"Param: " kv[1] "\"") col[k] = i}; next}
+    $1 == "\"" b "\"" {ok = 1; for (k = 1; k <= n; k++) if (!col[k] || $col[k] != want[k]) ok = 0; if (ok) {print $5; exit}}' \
+    "$tmp/jmh.csv"; }
 alloc() { score "$1:gc.alloc.rate.norm" "${2:-}"; }
 null_ns=$(score io.jnic.bench.ethdev.NullForward.ioForward)
-ix_ns=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=0)
-ix_ns_any=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=-1)
+ix_ns=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst "lcore=0 offload=none")
+ix_ns_any=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst "lcore=-1 offload=none")
+ix_ns_ck=$(score io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst "lcore=0 offload=cksum")
 qp_pri=$(score io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=primary)
 qp_sec=$(score io.jnic.bench.ethdev.QueuePairCost.rxTxBurst process=secondary)
 
@@ -116,10 +120,14 @@ bench_cmd DPDK "$(bench_quote timeout "$secs" "${dpdk_cmd[@]}")"
         "$(awk -v n="$null_ns" -v d="$dpdk_mpps" 'BEGIN{ if (d+0 > 0) printf "%.2f", (1000/n)/d; else print "n/a"}')"
     printf "| ixgbe rxBurst+txBurst, batch 32, pre-filled rings, mempool cache | %.1f Mpps | %.1f ns, %.0f cycles | %s B/op | ixy C ~94 cycles |\n" \
         "$(awk -v n="$ix_ns" 'BEGIN{print 1000/n}')" "$ix_ns" "$(awk -v n="$ix_ns" -v g="$ghz" 'BEGIN{print n*g}')" \
-        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=0)"
+        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst "lcore=0 offload=none")"
     printf "| same, no mempool cache (LCORE_ANY) | %.1f Mpps | %.1f ns, %.0f cycles | %s B/op | |\n" \
         "$(awk -v n="$ix_ns_any" 'BEGIN{print 1000/n}')" "$ix_ns_any" "$(awk -v n="$ix_ns_any" -v g="$ghz" 'BEGIN{print n*g}')" \
-        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst lcore=-1)"
+        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst "lcore=-1 offload=none")"
+    printf "| same as the first ixgbe row with checksum offload: RX flags decoded, TX IPv4+TCP checksum contexts (the loop sets the mbuf requests) | %.1f Mpps | %.1f ns, %.0f cycles (%s x without) | %s B/op | |\n" \
+        "$(awk -v n="$ix_ns_ck" 'BEGIN{print 1000/n}')" "$ix_ns_ck" "$(awk -v n="$ix_ns_ck" -v g="$ghz" 'BEGIN{print n*g}')" \
+        "$(awk -v a="$ix_ns_ck" -v b="$ix_ns" 'BEGIN{ if (b+0 > 0) printf "%.2f", a/b; else print "n/a"}')" \
+        "$(alloc io.jnic.bench.ethdev.IxgbeBurst.rxTxBurst "lcore=0 offload=cksum")"
     printf "| ixgbe queue pair attached by another process (secondary) vs the port's own (primary), same fixture | secondary / primary %s | %.1f ns vs %.1f ns, %.0f vs %.0f cycles | %s / %s B/op | |\n" \
         "$(awk -v a="$qp_sec" -v b="$qp_pri" 'BEGIN{ if (b+0 > 0) printf "%.2f", a/b; else print "n/a"}')" \
         "$qp_sec" "$qp_pri" "$(awk -v n="$qp_sec" -v g="$ghz" 'BEGIN{print n*g}')" "$(awk -v n="$qp_pri" -v g="$ghz" 'BEGIN{print n*g}')" \

@@ -14,14 +14,19 @@ import java.util.List;
  * hardware applies an EtherType filter first, then the matching 5-tuple filter of highest priority, then RSS;
  * frames must pass the MAC address and VLAN filters before any of them.
  *
- * <p>What the hardware cannot hold is refused by {@link #validate} before anything is written: a DROP action (these
- * filters only pick a queue; dropping takes Flow Director, which this driver does not program), an IP protocol
+ * <p>DROP sends matching frames to {@link #DROP_QUEUE}, a queue this driver never enables: the 82599 drops a frame
+ * whose queue is disabled and counts it in RNBC (8.2.3.23), which is how its Flow Director drops too (FDIRCTRL's
+ * drop queue, DPDK's IXGBE_FDIR_DROP_QUEUE 127).
+ *
+ * <p>What the hardware cannot hold is refused by {@link #validate} before anything is written: an IP protocol
  * other than TCP, UDP or SCTP (FTQF's protocol field tells only those apart), ports without one of those, IPv6
  * EtherType rules (IPv4 rules are 5-tuple ones), the 1588 EtherType while time sync holds it, and no free slot.
  * A {@link Flow}'s id is its slot: 0-7 EtherType, 8-135 5-tuple ({@link #FTQF_ID0} + index).
  */
 final class IxgbeFlows {
     static final int FTQF_ID0 = ETQF_COUNT;
+    /** The queue DROP rules steer to: the filters' queue field's last value (7 bits), never enabled by this driver. */
+    static final int DROP_QUEUE = 127;
     private static final int PROTO_TCP = 6;
     private static final int PROTO_UDP = 17;
     private static final int PROTO_SCTP = 132;
@@ -40,11 +45,6 @@ final class IxgbeFlows {
 
     /** Throws, saying why, when the filters cannot hold {@code r} now. */
     void validate(FlowRule r) {
-        if (r.action() == FlowRule.Action.DROP) {
-            throw new UnsupportedOperationException(name + ": the 82599's EtherType and 5-tuple filters can only send "
-                    + "frames to a queue, not drop them (dropping needs Flow Director, which this driver does not "
-                    + "program); steer them to a queue nobody polls instead");
-        }
         if (r.isEtherType()) {
             if (r.etherType() == 0x0800 || r.etherType() == 0x86DD) {
                 throw new IllegalArgumentException(name + ": an EtherType filter for IPv4/IPv6 (0x"
@@ -137,12 +137,16 @@ final class IxgbeFlows {
         ptpSlotTaken = on;
     }
 
+    private static int queueOf(FlowRule r) {
+        return r.action() == FlowRule.Action.DROP ? DROP_QUEUE : r.queue();
+    }
+
     private void write(Flow f) {
         FlowRule r = f.rule();
         int id = f.id();
         if (id < FTQF_ID0) {
             // ETQS first: the filter must not match before its queue is set
-            bar.write32(ETQS0 + 4 * id, ETQS_QUEUE_EN | r.queue() << ETQS_QUEUE_SHIFT);
+            bar.write32(ETQS0 + 4 * id, ETQS_QUEUE_EN | queueOf(r) << ETQS_QUEUE_SHIFT);
             bar.write32(ETQF0 + 4 * id, ETQF_FILTER_EN | r.etherType());
             return;
         }
@@ -172,7 +176,7 @@ final class IxgbeFlows {
         int sp = r.srcPort() == -1 ? 0 : Short.reverseBytes((short) r.srcPort()) & 0xFFFF;
         int dp = r.dstPort() == -1 ? 0 : Short.reverseBytes((short) r.dstPort()) & 0xFFFF;
         bar.write32(SDPQF0 + 4 * i, sp | dp << 16);
-        bar.write32(L34T_IMIR0 + 4 * i, L34T_IMIR_SIZE_BP | L34T_IMIR_CTRL_BP | r.queue() << L34T_IMIR_QUEUE_SHIFT);
+        bar.write32(L34T_IMIR0 + 4 * i, L34T_IMIR_SIZE_BP | L34T_IMIR_CTRL_BP | queueOf(r) << L34T_IMIR_QUEUE_SHIFT);
         // FTQF last: QUEUE_EN makes the filter live; no pool (no virtualisation): pool mask set
         bar.write32(FTQF0 + 4 * i, FTQF_QUEUE_EN | FTQF_POOL_MASK_EN | mask << FTQF_MASK_SHIFT
                 | r.priority() << FTQF_PRIO_SHIFT | proto);

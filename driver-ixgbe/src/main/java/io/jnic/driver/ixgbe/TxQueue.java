@@ -69,6 +69,10 @@ final class TxQueue {
     private long lastSpan;
     private long lastBase;
     private int lastBufLen;
+    /** TX_IEEE1588_TMST (ol_flags bit 51) shifted onto MAC.1588 (bit 19 of cmd_type_len). */
+    private static final int TSTAMP_SHIFT = Long.numberOfTrailingZeros(MbufFlags.TX_IEEE1588_TMST)
+            - Integer.numberOfTrailingZeros(TXD_MAC_TSTAMP);
+
     /** Offloads and multi-segment packets: the context last written, the checks (off the plain path). */
     private final TxContext context;
 
@@ -162,9 +166,8 @@ final class TxQueue {
         for (int k = 0; k < f.length; k++) {
             long h = all.get(U64, s + 8L * k);
             all.set(U64, s + 8L * k, 0L); // a slot outside [clean, tail) holds nothing a later release could free twice
-            if (h > 0) {
-                f[w++] = h; // a context descriptor's slot and a chain's non-last segments hold no handle
-            }
+            f[w] = h;
+            w += (int) (~h >>> 63); // a context descriptor's slot and a chain's non-last segments hold ~index (< 0)
         }
         clean += rsThresh;
         if (clean == size) {
@@ -237,7 +240,7 @@ final class TxQueue {
                 final int rs = ((t + k) & rsMask) == rsMask ? TXD_CMD_RS : 0;
                 // cmd_type_len at 8, olinfo_status (PAYLEN) at 12
                 // MAC.1588 when the mbuf asks for a TX time stamp (7.9.2.2)
-                final int ts = (ol & MbufFlags.TX_IEEE1588_TMST) != 0 ? TXD_MAC_TSTAMP : 0;
+                final int ts = (int) (ol >>> TSTAMP_SHIFT) & TXD_MAC_TSTAMP; // bit 51 of ol_flags to bit 19
                 all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | ts | len));
                 all.set(U64, s0 + 8L * k, handle);
                 nbytes += len;

@@ -42,7 +42,7 @@
  * {@link io.jnic.driver.ixgbe.IxgbeFilters}: all-multicast (FCTRL.MPE), the multicast hash table (MTA, MCSTCTRL),
  * unicast filters RAR 1-127, the VLAN filter (VFTA, VLNCTRL.VFE with the VLAN_FILTER offload), AUTOC link mode
  * and 802.3x flow control. {@link io.jnic.driver.ixgbe.IxgbeFlows}: rules on the 8 EtherType and 128 5-tuple
- * filters (queue actions only: these filters cannot drop). {@link io.jnic.driver.ixgbe.IxgbeTimesync}: SYSTIM in
+ * filters (a queue, or DROP through queue 127, which the driver never enables). {@link io.jnic.driver.ixgbe.IxgbeTimesync}: SYSTIM in
  * nanoseconds (32 ns steps), time stamps of 0x88F7 frames; the RX stamp is read by the process polling the queue
  * when it has the registers (a secondary maps only the queue pages: its PTP frames carry RX_IEEE1588_PTP without a
  * time stamp). All of it is written again after every global reset (restart, recovery).
