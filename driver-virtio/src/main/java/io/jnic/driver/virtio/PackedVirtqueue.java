@@ -76,10 +76,8 @@ public final class PackedVirtqueue implements Virtqueue {
     private final int[] chainLength;
     private final int[] writable;
     private final boolean[] inFlight;
-    /** Indirect descriptor tables, one per buffer id (null: none), their device address and size. */
-    private MemorySegment indirect;
-    private long indirectIova;
-    private int indirectMax;
+    /** Indirect descriptor tables, one per buffer id (null: none). */
+    private IndirectTables indirect;
 
     private int nextAvail;
     private boolean availWrap = true;
@@ -251,13 +249,7 @@ public final class PackedVirtqueue implements Virtqueue {
 
     @Override
     public void useIndirectTables(MemorySegment tables, long tablesIova, int perBuffer) {
-        if (perBuffer < 1 || tables.byteSize() < (long) size * perBuffer * DESC_SIZE) {
-            throw new IllegalArgumentException("indirect tables for " + size + " x " + perBuffer + " descriptors need "
-                    + (long) size * perBuffer * DESC_SIZE + " bytes, not " + tables.byteSize());
-        }
-        this.indirect = tables;
-        this.indirectIova = tablesIova;
-        this.indirectMax = perBuffer;
+        indirect = new IndirectTables(index, size, tables, tablesIova, perBuffer);
     }
 
     /**
@@ -270,22 +262,21 @@ public final class PackedVirtqueue implements Virtqueue {
         if (indirect == null) {
             throw new UnsupportedOperationException("virtqueue " + index + " has no indirect tables");
         }
-        if (n < 1 || n > indirectMax) {
-            throw new IllegalArgumentException("a buffer of " + n + " pieces; indirect tables hold 1.." + indirectMax);
-        }
+        indirect.checkPieces(index, n);
         if (numFree == 0) {
             return false;
         }
         int id = inOrder ? nextAvail : freeIds[--freeIdCount];
-        long t = (long) id * indirectMax * DESC_SIZE;
+        MemorySegment tm = indirect.memory;
+        long t = indirect.offset(id);
         for (int i = 0; i < n; i++) {
             long d = t + (long) i * DESC_SIZE;
-            indirect.set(U64, d + DESC_ADDR, iovas[i]);
-            indirect.set(U32, d + DESC_LEN, lengths[i]);
-            indirect.set(U16, d + DESC_ID, (short) 0);
-            indirect.set(U16, d + DESC_FLAGS, (short) 0);
+            tm.set(U64, d + DESC_ADDR, iovas[i]);
+            tm.set(U32, d + DESC_LEN, lengths[i]);
+            tm.set(U16, d + DESC_ID, (short) 0);
+            tm.set(U16, d + DESC_FLAGS, (short) 0);
         }
-        addOne(id, indirectIova + t, n * DESC_SIZE, DESC_F_INDIRECT, token);
+        addOne(id, indirect.iova(id), n * DESC_SIZE, DESC_F_INDIRECT, token);
         return true;
     }
 

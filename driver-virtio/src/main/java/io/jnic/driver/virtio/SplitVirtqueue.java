@@ -112,10 +112,8 @@ public final class SplitVirtqueue implements Virtqueue {
     private long badLengths;
     /** Where the outstanding heads are also recorded for other processes (multi-process), or null. */
     private final VirtqueueState state;
-    /** Indirect descriptor tables, one per descriptor slot (null: none), their device address and size. */
-    private MemorySegment indirect;
-    private long indirectIova;
-    private int indirectMax;
+    /** Indirect descriptor tables, one per descriptor slot (null: none). */
+    private IndirectTables indirect;
 
     /**
      * @param index      queue index (for messages and transports)
@@ -465,13 +463,7 @@ public final class SplitVirtqueue implements Virtqueue {
 
     @Override
     public void useIndirectTables(MemorySegment tables, long tablesIova, int perBuffer) {
-        if (perBuffer < 1 || tables.byteSize() < (long) size * perBuffer * DESC_SIZE) {
-            throw new IllegalArgumentException("indirect tables for " + size + " x " + perBuffer + " descriptors need "
-                    + (long) size * perBuffer * DESC_SIZE + " bytes, not " + tables.byteSize());
-        }
-        this.indirect = tables;
-        this.indirectIova = tablesIova;
-        this.indirectMax = perBuffer;
+        indirect = new IndirectTables(index, size, tables, tablesIova, perBuffer);
     }
 
     /**
@@ -484,22 +476,21 @@ public final class SplitVirtqueue implements Virtqueue {
         if (indirect == null) {
             throw new UnsupportedOperationException("virtqueue " + index + " has no indirect tables");
         }
-        if (n < 1 || n > indirectMax) {
-            throw new IllegalArgumentException("a buffer of " + n + " pieces; indirect tables hold 1.." + indirectMax);
-        }
+        indirect.checkPieces(index, n);
         if (numFree == 0) {
             return false;
         }
         int slot = inOrder ? availIdx & mask : freeHead;
-        long t = (long) slot * indirectMax * DESC_SIZE;
+        MemorySegment tm = indirect.memory;
+        long t = indirect.offset(slot);
         for (int i = 0; i < n; i++) {
             long d = t + (long) i * DESC_SIZE;
-            indirect.set(U64, d + DESC_ADDR, iovas[i]);
-            indirect.set(U32, d + DESC_LEN, lengths[i]);
-            indirect.set(U16, d + DESC_FLAGS, (short) (i + 1 < n ? DESC_F_NEXT : 0));
-            indirect.set(U16, d + DESC_NEXT, (short) (i + 1));
+            tm.set(U64, d + DESC_ADDR, iovas[i]);
+            tm.set(U32, d + DESC_LEN, lengths[i]);
+            tm.set(U16, d + DESC_FLAGS, (short) (i + 1 < n ? DESC_F_NEXT : 0));
+            tm.set(U16, d + DESC_NEXT, (short) (i + 1));
         }
-        long iova = indirectIova + t;
+        long iova = indirect.iova(slot);
         int len = n * DESC_SIZE;
         if (inOrder) {
             putInOrder(iova, len, DESC_F_INDIRECT, token);

@@ -307,6 +307,12 @@ public final class VirtioGuestMain {
      */
     private static java.util.List<byte[]> send(EthDevice from, Mempool pool, EthDevice to, byte[] f, long flags,
             long lens, int want) throws InterruptedException {
+        return send(from, pool, to, f, flags, lens, 0, want, true, 3_000_000_000L);
+    }
+
+    /** As above with a VLAN tag, and {@code ipOnly} false: every frame counts. */
+    private static java.util.List<byte[]> send(EthDevice from, Mempool pool, EthDevice to, byte[] f, long flags,
+            long lens, int tci, int want, boolean ipOnly, long waitNanos) throws InterruptedException {
         Mbuf m = new Mbuf();
         Mbuf head = new Mbuf();
         long h = Mbuf.NULL;
@@ -321,7 +327,7 @@ public final class VirtioGuestMain {
                 head.wrap(h).chain(x);
             }
         }
-        head.wrap(h).olFlags(flags).txOffload(lens);
+        head.wrap(h).olFlags(flags).txOffload(lens).vlanTci(tci);
         MbufBatch tx = new MbufBatch(1);
         tx.add(h);
         while (!tx.isEmpty()) {
@@ -329,7 +335,7 @@ public final class VirtioGuestMain {
         }
         java.util.List<byte[]> got = new java.util.ArrayList<>();
         MbufBatch rx = new MbufBatch(32);
-        long deadline = System.nanoTime() + 3_000_000_000L;
+        long deadline = System.nanoTime() + waitNanos;
         while (got.size() < want && System.nanoTime() < deadline) {
             int r = to.rxBurst(0, rx);
             for (int i = 0; i < r; i++) {
@@ -337,6 +343,7 @@ public final class VirtioGuestMain {
                 m.wrap(x);
                 long ol = m.olFlags();
                 int segsz = Mbuf.tsoSegsz(m.txOffload());
+                int tciOf = m.vlanTci();
                 java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
                 while (x != Mbuf.NULL) {
                     m.wrap(x);
@@ -346,11 +353,12 @@ public final class VirtioGuestMain {
                     x = m.next();
                 }
                 byte[] g = out.toByteArray();
-                if (g.length > 34 && g[12] == 8 && g[13] == 0 && g[26] == 10) { // our IPv4 10.0.0.x frames only
+                if (!ipOnly || g.length > 34 && g[12] == 8 && g[13] == 0 && g[26] == 10) { // our 10.0.0.x frames
                     got.add(g);
                     lastLro = (ol & MbufFlags.RX_LRO) != 0;
                     lastSegsz = segsz;
                     lastL4 = ol & MbufFlags.RX_L4_CKSUM_MASK;
+                    lastTci = tciOf;
                 }
             }
             rx.free(Mempool.LCORE_ANY);
@@ -542,52 +550,11 @@ public final class VirtioGuestMain {
 
     private static int lastTci;
 
-    /**
-     * Sends {@code f} from {@code from} (chained over 2000-byte mbufs) and returns what {@code to} receives within
-     * 1 s, or null.
-     */
+    /** Sends {@code f} (chained over 2000-byte mbufs, VLAN tag {@code tci}) and returns what arrives within 1 s, or null. */
     private static byte[] deliver(EthDevice from, Mempool pool, EthDevice to, byte[] f, long flags, int tci)
             throws InterruptedException {
-        Mbuf m = new Mbuf();
-        Mbuf head = new Mbuf();
-        long h = Mbuf.NULL;
-        for (int o = 0; o < f.length; o += 2000) {
-            int n = Math.min(2000, f.length - o);
-            long x = pool.alloc(Mempool.LCORE_ANY);
-            m.wrap(x).append(n);
-            m.write(0, f, o, n);
-            if (h == Mbuf.NULL) {
-                h = x;
-            } else {
-                head.wrap(h).chain(x);
-            }
-        }
-        head.wrap(h).olFlags(flags).vlanTci(tci);
-        MbufBatch tx = new MbufBatch(1);
-        tx.add(h);
-        while (!tx.isEmpty()) {
-            from.txBurst(0, tx);
-        }
-        MbufBatch rx = new MbufBatch(8);
-        long deadline = System.nanoTime() + 1_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (to.rxBurst(0, rx) > 0) {
-                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-                long x = rx.get(0);
-                lastTci = m.wrap(x).vlanTci();
-                while (x != Mbuf.NULL) {
-                    m.wrap(x);
-                    byte[] d = new byte[m.dataLen()];
-                    m.read(0, d, 0, d.length);
-                    out.writeBytes(d);
-                    x = m.next();
-                }
-                rx.free(Mempool.LCORE_ANY);
-                return out.toByteArray();
-            }
-            Thread.sleep(1);
-        }
-        return null;
+        java.util.List<byte[]> got = send(from, pool, to, f, flags, 0, tci, 1, false, 1_000_000_000L);
+        return got.isEmpty() ? null : got.get(0);
     }
 
     private static void ethExchange(String what, EthDevice from, Mempool pool, EthDevice to) throws InterruptedException {
