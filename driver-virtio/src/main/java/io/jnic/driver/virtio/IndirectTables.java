@@ -24,11 +24,14 @@ final class IndirectTables {
         this.perBuffer = perBuffer;
     }
 
-    /** Throws unless a buffer of {@code n} pieces fits one table. */
-    void checkPieces(int queue, int n) {
-        if (n < 1 || n > perBuffer) {
+    /** Throws unless queue {@code queue} has tables ({@code t} not null) and a buffer of {@code n} pieces fits one. */
+    static void checkPieces(IndirectTables t, int queue, int n) {
+        if (t == null) {
+            throw new UnsupportedOperationException("virtqueue " + queue + " has no indirect tables");
+        }
+        if (n < 1 || n > t.perBuffer) {
             throw new IllegalArgumentException("virtqueue " + queue + ": a buffer of " + n + " pieces; indirect tables "
-                    + "hold 1.." + perBuffer);
+                    + "hold 1.." + t.perBuffer);
         }
     }
 

@@ -473,10 +473,7 @@ public final class SplitVirtqueue implements Virtqueue {
     @Override
     public boolean addIndirect(long[] iovas, int[] lengths, int n, long token) {
         checkUsable();
-        if (indirect == null) {
-            throw new UnsupportedOperationException("virtqueue " + index + " has no indirect tables");
-        }
-        indirect.checkPieces(index, n);
+        IndirectTables.checkPieces(indirect, index, n);
         if (numFree == 0) {
             return false;
         }
