@@ -381,6 +381,10 @@ class TestPmdTest {
             t.await("0\t0\tETH type 0x88f7 => QUEUE 1");
             t.await("8\t3\tIPV4 dst 10.0.0.2 UDP dport 4789 => QUEUE 0");
             t.cmd("flow create 0 ingress pattern ipv4 src is 10.0.0.1 / end actions drop / end");
+            t.await("Flow rule #9 created");
+            t.cmd("flow list 0");
+            t.await("9\t0\tIPV4 src 10.0.0.1 => DROP");
+            t.cmd("flow create 0 ingress pattern eth type is 0x0800 / end actions queue index 0 / end");
             t.await("flow create failed: ");
             t.cmd("flow create 0 ingress pattern eth type is 0x88b6 / end actions queue index 9 / end");
             t.await("only 2 are configured");
