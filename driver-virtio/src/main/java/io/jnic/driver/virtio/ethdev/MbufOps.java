@@ -97,7 +97,8 @@ final class MbufOps implements BufferOps {
         if (mergeable) {
             nb = Short.toUnsignedInt(mem.get(LE16, hdr + VirtioNetSpec.HDR_NUM_BUFFERS));
         }
-        b.dataLen(Math.min(frameLength, b.tailroom())).pktLen(frameLength).port(port);
+        // the virtqueue already refused a length beyond what the buffer offered
+        b.dataLen(frameLength).pktLen(frameLength).port(port);
         if (rxHeader) {
             int flags = mem.get(ValueLayout.JAVA_BYTE, hdr + VirtioNetSpec.HDR_FLAGS);
             long ol = (flags & VirtioNetSpec.HDR_F_NEEDS_CSUM) != 0 ? MbufFlags.RX_L4_CKSUM_NONE

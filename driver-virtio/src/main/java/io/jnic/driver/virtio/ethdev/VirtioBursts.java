@@ -212,7 +212,7 @@ final class VirtioBursts {
             long iova = m.bufIova() + head - VirtioNetSpec.HDR_SIZE;
             int len = VirtioNetSpec.HDR_SIZE + m.dataLen(); // the descriptor: header and frame
             if (chain) {
-                if (!piecesOf(m, h[i], iova, len, segs)) {
+                if (!piecesOf(m, iova, len, segs)) {
                     Mempool.free(h[i], lcore);
                     dropped++;
                     continue;
@@ -242,7 +242,7 @@ final class VirtioBursts {
      * The device addresses and lengths of a chain's segments (the first with the header); false when the chain is
      * not what its head says (a segment count or lengths that disagree: corrupted, not sent).
      */
-    private boolean piecesOf(Mbuf m, long headHandle, long firstIova, int firstLen, int segs) {
+    private boolean piecesOf(Mbuf m, long firstIova, int firstLen, int segs) {
         int pktLen = m.pktLen();
         pieceIovas[0] = firstIova;
         pieceLengths[0] = firstLen;
@@ -259,7 +259,6 @@ final class VirtioBursts {
             total += s.dataLen();
             next = s.next();
         }
-        m.wrap(headHandle);
         return next == Mbuf.NULL && total == pktLen;
     }
 

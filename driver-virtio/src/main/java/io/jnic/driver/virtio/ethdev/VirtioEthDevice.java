@@ -49,6 +49,7 @@ public final class VirtioEthDevice extends EthDevice {
     private final int maxPairs;
     private final int maxRing;
     private final MacAddress mac;
+    private final DeviceInfo info;
     private final int lcore;
     /** One per queue pair: lcores may burst on different queues of the port at once (scratch arrays, flyweight). */
     private VirtioBursts[] bursts = new VirtioBursts[0];
@@ -86,6 +87,7 @@ public final class VirtioEthDevice extends EthDevice {
             m[5] = (byte) ctx.portId();
         }
         this.mac = MacAddress.of(m);
+        this.info = readInfo();
     }
 
     @Override
@@ -95,6 +97,11 @@ public final class VirtioEthDevice extends EthDevice {
 
     @Override
     public DeviceInfo info() {
+        return info;
+    }
+
+    /** What the device offers does not change after probe: read once. */
+    private DeviceInfo readInfo() {
         long f = transport.deviceFeatures();
         int maxMtu = Virtio.has(f, VirtioNetSpec.F_MTU)
                 ? Math.max(68, Math.min(MAX_MTU, transport.readConfig(VirtioNetSpec.CFG_MTU, 2))) : MAX_MTU;
