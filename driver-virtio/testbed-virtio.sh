@@ -15,6 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 D=${JNIC_VTB_DIR:-/tmp/jnic-vtb}
 K=$(ls /boot/vmlinuz-* | sed 's|.*/vmlinuz-||' | sort -V | tail -1)
 command -v qemu-system-x86_64 >/dev/null || { echo "needs qemu-system-x86 (see testbed/README.md)" >&2; exit 2; }
+command -v ip >/dev/null || { echo "needs ip for its TAP devices: apt-get install -y iproute2" >&2; exit 2; }
 . "$root/bin/find-jdk.sh"; jnic_find_jdk >/dev/null
 test_classes=$root/driver-virtio/target/test-classes
 [ -f "$test_classes/io/jnic/driver/virtio/testbed/VirtioGuestMain.class" ] || {
