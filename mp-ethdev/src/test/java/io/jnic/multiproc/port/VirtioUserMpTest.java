@@ -127,7 +127,7 @@ class VirtioUserMpTest {
                 c.send("round " + VirtioFrames.JUMBO + " 40");
                 assertEquals("ROUND ok", c.await("ROUND"), "jumbo frames as chains out and back on the secondary's pair");
                 // in flight at the kill: frames sent and returned into the RX ring unconsumed, mbufs held
-                c.send("send 1000 40");
+                c.send("send " + (VirtioFrames.JUMBO + 1000) + " 20"); // chains: their segments come back whole
                 c.await("SENT");
                 c.send("hold 10");
                 c.await("HELD");

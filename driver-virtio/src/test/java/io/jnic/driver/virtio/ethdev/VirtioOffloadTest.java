@@ -143,20 +143,9 @@ class VirtioOffloadTest {
         long h = chainOf(frame, 2000);
         m.wrap(h);
         m.olFlags(flags).txOffload(txOffload).vlanTci(tci);
-        MbufBatch tx = new MbufBatch(1);
-        tx.add(h);
-        MbufBatch rx = new MbufBatch(1);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!tx.isEmpty()) {
-            p.txBurst(0, tx);
-            assertTrue(System.nanoTime() < deadline, "transmit stuck");
-        }
-        while (p.rxBurst(0, rx) == 0) {
-            assertTrue(System.nanoTime() < deadline, "the frame did not come back");
-            Thread.onSpinWait();
-        }
+        long back = echo(p, h);
         assertEquals(0, p.stats().oerrors, "nothing dropped on transmit");
-        return rx.get(0);
+        return back;
     }
 
     /** The packet's bytes over all its segments, checking the head's segment count and length against them. */
@@ -298,6 +287,50 @@ class VirtioOffloadTest {
             assertEquals(0, m.wrap(h).olFlags());
             Mempool.free(h, Mempool.LCORE_ANY);
         }
+    }
+
+    /** Chains the port cannot carry are freed and counted in oerrors, not left to block the queue. */
+    @Test
+    void chainsThePortCannotCarryAreDroppedAndCounted() throws Exception {
+        try (Testpmd be = Testpmd.start(dir, 1, "io")) {
+            EthDevice p = port(be);
+            start(p, PortConfig.of(1, 1).withRxOffloads(EnumSet.of(RxOffload.SCATTER))
+                    .withTxOffloads(EnumSet.of(TxOffload.MULTI_SEGS)));
+            int posted = pool.inUseCount(); // the receive ring's buffers
+            MbufBatch tx = new MbufBatch(2);
+            tx.add(chainOf(new byte[34 * 60], 60)); // 34 segments: one more than an indirect table holds
+            assertEquals(1, p.txBurst(0, tx));
+            assertEquals(1, p.stats().oerrors);
+            assertEquals(posted, pool.inUseCount(), "all 34 segments back in the pool");
+            p.stop();
+            start(p, PortConfig.of(1, 1)); // without MULTI_SEGS a chain of two goes nowhere
+            long before = p.stats().oerrors;
+            tx.add(chainOf(new byte[200], 100));
+            assertEquals(1, p.txBurst(0, tx));
+            assertEquals(1, p.stats().oerrors - before);
+            assertEquals(posted, pool.inUseCount());
+            byte[] f = Frames.ipv4(17, 100, 5);
+            long back = echo(p, chainOf(f, 2000));
+            assertArrayEquals(f, bytes(back), "single segments still go");
+            Mempool.free(back, Mempool.LCORE_ANY);
+        }
+    }
+
+    /** Sends the packet {@code h} and returns the first packet back. */
+    private long echo(EthDevice p, long h) {
+        MbufBatch tx = new MbufBatch(1);
+        tx.add(h);
+        MbufBatch rx = new MbufBatch(1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!tx.isEmpty()) {
+            p.txBurst(0, tx);
+            assertTrue(System.nanoTime() < deadline, "transmit stuck");
+        }
+        while (p.rxBurst(0, rx) == 0) {
+            assertTrue(System.nanoTime() < deadline, "the frame did not come back");
+            Thread.onSpinWait();
+        }
+        return rx.get(0);
     }
 
     @Test
