@@ -27,6 +27,7 @@ import java.lang.System.Logger.Level;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -163,6 +164,11 @@ public final class IxgbeDevice extends EthDevice {
                 Math.min(MAX_RX_QUEUES, Math.max(0, msixVectors - 1)), // vector 0 is the link's (7.3)
                 EnumSet.of(RxOffload.RSS_HASH, RxOffload.IPV4_CKSUM, RxOffload.UDP_CKSUM, RxOffload.TCP_CKSUM,
                         RxOffload.VLAN_STRIP, RxOffload.VLAN_FILTER, RxOffload.SCATTER),
+                EnumSet.of(TxOffload.VLAN_INSERT, TxOffload.IPV4_CKSUM, TxOffload.UDP_CKSUM, TxOffload.TCP_CKSUM,
+                        TxOffload.TCP_TSO, TxOffload.MULTI_SEGS),
+                // per queue: RXDCTL.VME (8.2.3.8.10) and the queue's own buffers; TX offloads live in each
+                // packet's descriptors (7.2.3), so any TX queue may take them
+                EnumSet.of(RxOffload.VLAN_STRIP, RxOffload.SCATTER),
                 EnumSet.of(TxOffload.VLAN_INSERT, TxOffload.IPV4_CKSUM, TxOffload.UDP_CKSUM, TxOffload.TCP_CKSUM,
                         TxOffload.TCP_TSO, TxOffload.MULTI_SEGS));
         this.filters = new IxgbeFilters(bar, pci.name() + " (" + IxgbeDriver.NAME + ")", sfp != null);
@@ -322,8 +328,8 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     @Override
-    protected void doRxQueueSetup(int q, int ringSize, Mempool pool) {
-        checkRxBuffers(pool, mtu());
+    protected void doRxQueueSetup(int q, int ringSize, Mempool pool, Set<RxOffload> offloads) {
+        checkRxBuffers(pool, mtu(), offloads);
         if (pool.dataRoom() < 1024) {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' data room " + pool.dataRoom()
                     + " is below the 1 KB SRRCTL.BSIZEPACKET unit");
@@ -334,7 +340,7 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     @Override
-    protected void doTxQueueSetup(int q, int ringSize) {
+    protected void doTxQueueSetup(int q, int ringSize, Set<TxOffload> offloads) {
         txRing[q] = ringSize;
     }
 
@@ -346,14 +352,15 @@ public final class IxgbeDevice extends EthDevice {
      * Without RX offload SCATTER every frame must fit one buffer (7.1.2: a frame longer than SRRCTL.BSIZEPACKET
      * spans descriptors); with it, frames arrive as chains. The buffer size is set in 1 KB units (SRRCTL).
      */
-    private void checkRxBuffers(Mempool pool, int mtu) {
+    private void checkRxBuffers(Mempool pool, int mtu, Set<RxOffload> offloads) {
         int frame = mtu + FRAME_OVERHEAD;
         int bsize = Math.min(pool.dataRoom() >> SRRCTL_BSIZEPKT_SHIFT, 0x1F) << SRRCTL_BSIZEPKT_SHIFT;
-        if (bsize < frame && !rxOffload(RxOffload.SCATTER)) {
+        if (bsize < frame && !offloads.contains(RxOffload.SCATTER)) {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.dataRoom()
                     + "-byte data rooms; frames of up to " + frame + " bytes (MTU " + mtu + ") need that much, as this "
-                    + "driver receives every frame into one buffer unless the port is configured with RX offload SCATTER "
-                    + "(frames then arrive as mbuf chains)");
+                    + "driver receives every frame into one buffer unless the queue has RX offload SCATTER "
+                    + "(PortConfig.withRxOffloads, or rxQueueSetup's offloads for this queue alone; frames then arrive as "
+                    + "mbuf chains)");
         }
     }
 
@@ -362,7 +369,7 @@ public final class IxgbeDevice extends EthDevice {
     protected void doMtu(int m) {
         for (int q = 0; q < config().rxQueues(); q++) {
             if (rxPools[q] != null) {
-                checkRxBuffers(rxPools[q], m);
+                checkRxBuffers(rxPools[q], m, rxQueueOffloads(q));
             }
         }
         int frame = m + FRAME_OVERHEAD;
@@ -379,7 +386,7 @@ public final class IxgbeDevice extends EthDevice {
         // before anything is touched: the MTU or the offloads may have changed since the queues' setup
         for (int q = 0; q < config().rxQueues(); q++) {
             if (rxPools[q] != null) {
-                checkRxBuffers(rxPools[q], mtu());
+                checkRxBuffers(rxPools[q], mtu(), rxQueueOffloads(q));
             }
         }
         if (startedBefore) {
@@ -482,7 +489,7 @@ public final class IxgbeDevice extends EthDevice {
         int size = rxRing[q];
         QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("rxq" + q), size, QueueMemory.MAGIC_RX);
         dma.require(m.zone.memory(), "RX ring " + q);
-        RxQueue rx = new RxQueue(q, m, bar, rxPools[q], portId, lcore, false, RxOffloads.bitsOf(config().rxOffloads()));
+        RxQueue rx = new RxQueue(q, m, bar, rxPools[q], portId, lcore, false, RxOffloads.bitsOf(rxQueueOffloads(q)));
         if (!rx.fill()) {
             throw new IllegalStateException(name() + ": mempool '" + rxPools[q].name() + "' has " + rxPools[q].availableCount()
                     + " free mbufs, RX queue " + q + " needs " + size + " to fill its ring; make the pool larger");
@@ -504,7 +511,7 @@ public final class IxgbeDevice extends EthDevice {
         w(base + RDT, 0);
         w(base + DCA_RXCTRL, r(base + DCA_RXCTRL) & ~DCA_RXCTRL_DESC_WRO_EN);
         // 8.2.3.8.10 RXDCTL.VME: strip 802.1Q tags on this queue (RX offload VLAN_STRIP)
-        int vme = rxOffload(RxOffload.VLAN_STRIP) ? RXDCTL_VME : 0;
+        int vme = rxQueueOffloads(q).contains(RxOffload.VLAN_STRIP) ? RXDCTL_VME : 0;
         w(base + RXDCTL, r(base + RXDCTL) & ~RXDCTL_VME | vme);
         // 4.6.7: enable the queue and wait until the device reports it enabled, then move the tail
         w(base + RXDCTL, r(base + RXDCTL) | RXDCTL_ENABLE);
@@ -515,7 +522,7 @@ public final class IxgbeDevice extends EthDevice {
     private TxQueue newTx(int q) {
         QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("txq" + q), txRing[q], QueueMemory.MAGIC_TX);
         dma.require(m.zone.memory(), "TX ring " + q);
-        return new TxQueue(q, m, bar, lcore, false, TxContext.bitsOf(config().txOffloads()));
+        return new TxQueue(q, m, bar, lcore, false, TxContext.bitsOf(txQueueOffloads(q)));
     }
 
     private void programTx(int q, QueueMemory m) {

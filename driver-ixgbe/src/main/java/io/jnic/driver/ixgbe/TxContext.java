@@ -78,9 +78,14 @@ final class TxContext {
         if (tso && !has(TxOffload.TCP_TSO) || l4 == MbufFlags.TX_TCP_CKSUM && !has(TxOffload.TCP_CKSUM)
                 || l4 == MbufFlags.TX_UDP_CKSUM && !has(TxOffload.UDP_CKSUM) || ipCk && !has(TxOffload.IPV4_CKSUM)
                 || vlan && !has(TxOffload.VLAN_INSERT)) {
-            return "asks (ol_flags 0x" + Long.toHexString(flags) + ") for a TX offload the port was not configured with "
-                    + "(PortConfig.withTxOffloads: " + TxOffload.values().length + " known, enabled bits 0x"
-                    + Integer.toHexString(bits) + ")";
+            java.util.List<TxOffload> missing = new java.util.ArrayList<>();
+            addIf(missing, tso, TxOffload.TCP_TSO);
+            addIf(missing, l4 == MbufFlags.TX_TCP_CKSUM, TxOffload.TCP_CKSUM);
+            addIf(missing, l4 == MbufFlags.TX_UDP_CKSUM, TxOffload.UDP_CKSUM);
+            addIf(missing, ipCk, TxOffload.IPV4_CKSUM);
+            addIf(missing, vlan, TxOffload.VLAN_INSERT);
+            return "asks (ol_flags 0x" + Long.toHexString(flags) + ") for TX offload " + missing + ", which this queue was "
+                    + "not set up with (PortConfig.withTxOffloads for the port, or txQueueSetup's offloads for the queue)";
         }
         if (l4 == TX_SCTP_CKSUM) {
             return "asks for an SCTP checksum, which this driver does not offload";
@@ -186,5 +191,12 @@ final class TxContext {
             s = (s & 0xFFFF) + (s >>> 16);
         }
         return (int) s;
+    }
+
+    /** Adds {@code o} to {@code to} when the packet asks for it and the queue lacks it (for the refusal's message). */
+    private void addIf(java.util.List<TxOffload> to, boolean asked, TxOffload o) {
+        if (asked && !has(o)) {
+            to.add(o);
+        }
     }
 }

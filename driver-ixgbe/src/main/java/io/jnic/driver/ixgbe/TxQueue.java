@@ -317,7 +317,7 @@ final class TxQueue {
         final int nbSegs = all.get(U16, hm + Mbuf.OFF_NB_SEGS) & 0xFFFF;
         final boolean chained = all.get(U64, hm + Mbuf.OFF_NEXT) != 0;
         if (chained && !context.has(io.jnic.ethdev.TxOffload.MULTI_SEGS)) {
-            return refuse(head, "is chained (" + nbSegs + " segments) and the port was not configured with TX offload "
+            return refuse(head, "is chained (" + nbSegs + " segments) and this queue was not set up with TX offload "
                     + "MULTI_SEGS (PortConfig.withTxOffloads)");
         }
         // walk and check the chain: every segment in its pool's memory, with data inside its buffer
