@@ -490,6 +490,7 @@ public final class IxgbeDevice extends EthDevice {
         QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("rxq" + q), size, QueueMemory.MAGIC_RX);
         dma.require(m.zone.memory(), "RX ring " + q);
         RxQueue rx = new RxQueue(q, m, bar, rxPools[q], portId, lcore, false, RxOffloads.bitsOf(rxQueueOffloads(q)));
+        rx.timestamps(timesync.enabled());
         if (!rx.fill()) {
             throw new IllegalStateException(name() + ": mempool '" + rxPools[q].name() + "' has " + rxPools[q].availableCount()
                     + " free mbufs, RX queue " + q + " needs " + size + " to fill its ring; make the pool larger");
@@ -1167,12 +1168,24 @@ public final class IxgbeDevice extends EthDevice {
     public synchronized void timesyncEnable() {
         flows.reservePtp(true);
         timesync.enable();
+        stampQueues(true);
     }
 
     @Override
     public synchronized void timesyncDisable() {
+        stampQueues(false);
         timesync.disable();
         flows.reservePtp(false);
+    }
+
+    /** The RX queues read stamps only while timesync is on (their plain path has no 1588 check). */
+    private void stampQueues(boolean on) {
+        RxQueue[] qs = rxq;
+        for (int q = 0; qs != null && q < qs.length; q++) {
+            if (qs[q] != null) {
+                qs[q].timestamps(on);
+            }
+        }
     }
 
     @Override

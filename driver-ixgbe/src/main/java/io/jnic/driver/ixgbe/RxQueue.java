@@ -85,8 +85,11 @@ final class RxQueue {
     private int next;
     /** The offloads this queue decodes (the port owner's choice, from the shared state). */
     final RxOffloads offload;
-    /** Whether bursts take {@link #burstOffload}: flags to decode, tags or chains (chosen once per queue). */
-    private final boolean slowPath;
+    /**
+     * Whether bursts take {@link #burstOffload}: flags to decode, tags or chains (the queue's offloads), or IEEE 1588
+     * stamps to read ({@link #timestamps}, which the port owner's thread flips while the lcore polls: volatile).
+     */
+    private volatile boolean slowPath;
     /** Descriptors processed since the last RDT write. */
     private int pendingTail;
 
@@ -322,9 +325,6 @@ final class RxQueue {
                 final long m = pBase + h;
                 final long info = all.get(U64, d + RXD_WB_INFO);
                 all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? MbufFlags.RX_RSS_HASH : 0L);
-                if ((((int) wb & RXD_STAT_TS) | ((int) info & RXD_PKTTYPE_ETQF)) != 0) {
-                    ieee1588(m, (int) wb, (int) info);
-                }
                 all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
                 all.set(U64, m + Mbuf.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
                 all.set(U16, m + Mbuf.OFF_PORT, portId);
@@ -453,6 +453,9 @@ final class RxQueue {
                     all.set(U64, d + RXD_HDR_ADDR, 0L);
                     all.set(U64, slot, fh);
                 }
+                if (((st & RXD_STAT_TS) | ((int) info & RXD_PKTTYPE_ETQF)) != 0) {
+                    ieee1588(pBase + head, st, (int) info);
+                }
                 out[o++] = head;
                 nbytes += pktLen;
             }
@@ -473,6 +476,15 @@ final class RxQueue {
             }
         }
         return got;
+    }
+
+    /**
+     * IEEE 1588 on or off for this queue (7.9.2.1): on, bursts take {@link #burstOffload}, which marks PTP frames
+     * and reads their stamps, so that the plain path pays nothing for a feature it does not use. A queue whose
+     * process cannot reach RXSTMPL/H (a secondary's) stays as it is.
+     */
+    void timestamps(boolean on) {
+        slowPath = offload.slowPath() || on && stampBar != null;
     }
 
     /** Tops the fresh buffers in hand up to {@link #REFILL} (a chain may need more than are left). */

@@ -69,9 +69,8 @@ final class TxQueue {
     private long lastSpan;
     private long lastBase;
     private int lastBufLen;
-    /** TX_IEEE1588_TMST (ol_flags bit 51) shifted onto MAC.1588 (bit 19 of cmd_type_len). */
-    private static final int TSTAMP_SHIFT = Long.numberOfTrailingZeros(MbufFlags.TX_IEEE1588_TMST)
-            - Integer.numberOfTrailingZeros(TXD_MAC_TSTAMP);
+    /** The ol_flags that take a packet off the plain path: offloads, and a TX time stamp request (7.9.2.2). */
+    private static final long COMPLEX = TxContext.HANDLED | MbufFlags.TX_IEEE1588_TMST;
 
     /** Offloads and multi-segment packets: the context last written, the checks (off the plain path). */
     private final TxContext context;
@@ -228,7 +227,7 @@ final class TxQueue {
                 final long nextSeg = all.get(U64, m + Mbuf.OFF_NEXT);
                 // one load on the line read anyway: offloads and chains leave the plain path
                 final long ol = all.get(U64, m + Mbuf.OFF_OL_FLAGS);
-                if (nextSeg != 0 || (ol & TxContext.HANDLED) != 0) {
+                if ((nextSeg | ol & COMPLEX) != 0) {
                     break;
                 }
                 if (dataOff + len > lastBufLen || len == 0) {
@@ -239,9 +238,7 @@ final class TxQueue {
                 all.set(U64, d + TXD_ADDR, all.get(U64, m + Mbuf.OFF_BUF_IOVA) + dataOff);
                 final int rs = ((t + k) & rsMask) == rsMask ? TXD_CMD_RS : 0;
                 // cmd_type_len at 8, olinfo_status (PAYLEN) at 12
-                // MAC.1588 when the mbuf asks for a TX time stamp (7.9.2.2)
-                final int ts = (int) (ol >>> TSTAMP_SHIFT) & TXD_MAC_TSTAMP; // bit 51 of ol_flags to bit 19
-                all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | ts | len));
+                all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | len));
                 all.set(U64, s0 + 8L * k, handle);
                 nbytes += len;
             }
