@@ -1,16 +1,15 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
-import static io.jnic.driver.ixgbe.IxgbeRegs.*;
-import static io.jnic.driver.ixgbe.QueueMemory.HANDLE_POOL;
-import static io.jnic.driver.ixgbe.QueueMemory.U16;
-import static io.jnic.driver.ixgbe.QueueMemory.U32;
-import static io.jnic.driver.ixgbe.QueueMemory.U64;
+import static io.jnic.driver.intel.AdvDescriptors.*;
+import static io.jnic.driver.intel.QueueMemory.HANDLE_POOL;
+import static io.jnic.driver.intel.QueueMemory.U16;
+import static io.jnic.driver.intel.QueueMemory.U32;
+import static io.jnic.driver.intel.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
-import io.jnic.pci.PciBar;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -30,14 +29,14 @@ import java.lang.invoke.VarHandle;
  * owner re-initialises the ring (a device reset) bursts send nothing, then the queue continues from the indices
  * the owner left in the shared state (an empty ring).
  */
-final class TxQueue {
+public final class TxQueue {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final int CMD = TXD_DTYP_DATA | TXD_CMD_DEXT | TXD_CMD_IFCS | TXD_CMD_EOP;
 
-    final int queue;
-    final QueueMemory mem;
+    private final int queue;
+    private final QueueMemory mem;
     private final MemorySegment state;
     private final QueueGeneration generation;
     /** The generation this object's indices belong to; -1: not yet synchronised with the shared state. */
@@ -75,23 +74,27 @@ final class TxQueue {
     /** Offloads and multi-segment packets: the context last written, the checks (off the plain path). */
     private final TxContext context;
 
-    long packets;
-    long bytes;
-    long errors;
+    private long packets;
+    private long bytes;
+    private long errors;
 
-    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore) {
-        this(queue, mem, bar, lcore, false, 0);
-    }
-
-    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore, boolean attach) {
-        this(queue, mem, bar, lcore, attach, 0);
+    /**
+     * The port owner's queue on {@code mem}, reserved for it: {@code tail} is the mapped TDT register,
+     * {@code offloads} the TxOffload bits it may use ({@link TxContext#bitsOf}).
+     */
+    public TxQueue(int queue, QueueMemory mem, MemorySegment tail, int lcore, int offloads) {
+        this(queue, mem, tail, lcore, false, offloads);
     }
 
     /**
-     * {@code attach}: take over a queue another process set up; tail, clean index and in-flight from its state,
-     * and the offloads its owner enabled ({@code offloads}, TxOffload bits, counts only for the owner).
+     * Takes over a queue another process set up: tail, clean index and in-flight from its state, and the offloads
+     * its owner enabled.
      */
-    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore, boolean attach, int offloads) {
+    public static TxQueue attach(int queue, QueueMemory mem, MemorySegment tail, int lcore) {
+        return new TxQueue(queue, mem, tail, lcore, true, 0);
+    }
+
+    private TxQueue(int queue, QueueMemory mem, MemorySegment tail, int lcore, boolean attach, int offloads) {
         this.queue = queue;
         this.mem = mem;
         this.state = mem.state;
@@ -99,7 +102,7 @@ final class TxQueue {
         this.desc = mem.descriptors;
         this.sw = mem.swRing;
         this.size = mem.size;
-        this.tdt = bar.mapped(txq(queue) + TDT, 4);
+        this.tdt = tail;
         this.lcore = lcore;
         // a power of two dividing the ring (sizes are multiples of 8): the RS test is a mask
         this.rsThresh = size % 32 == 0 ? 32 : size % 16 == 0 ? 16 : 8;
@@ -131,7 +134,7 @@ final class TxQueue {
         inFlight = f;
     }
 
-    int rsThresh() {
+    public int rsThresh() {
         return rsThresh;
     }
 
@@ -186,7 +189,7 @@ final class TxQueue {
      * The ring is filled in stretches that do not wrap; each packet is one descriptor (address, then
      * cmd_type_len and olinfo_status as one 64-bit store), RS on the last of each group of {@code rsThresh}.
      */
-    int burst(MbufBatch batch) {
+    public int burst(MbufBatch batch) {
         int n = batch.count();
         if (n == 0) {
             return 0;
@@ -476,7 +479,7 @@ final class TxQueue {
     }
 
     /** Lets go of the queue (another process may take it over): the port owner need not wait for this one. */
-    void releaseDriver() {
+    public void releaseDriver() {
         generation.release();
     }
 
@@ -484,7 +487,7 @@ final class TxQueue {
      * Frees every packet the shared state counts in the ring, whoever drove the queue (the queue must be
      * stopped; its state may come from a process that died).
      */
-    void releaseShared() {
+    public void releaseShared() {
         releaseInRing(mem, lcore);
         inFlight = 0;
         clean = tail = 0;
@@ -495,7 +498,7 @@ final class TxQueue {
      * (indices 0, descriptors cleared). Touches shared memory only; a process driving the queue must be paused
      * ({@link QueueGeneration}) or gone. Returns the mbufs freed.
      */
-    static int releaseInRing(QueueMemory m, int lcore) {
+    public static int releaseInRing(QueueMemory m, int lcore) {
         // the owner may have died between its state stores: trust clean and in-flight as far as they are in
         // range; slots outside what was in flight are zero (cleanGroup clears them), so nothing is freed twice
         int size = m.size;
@@ -523,7 +526,28 @@ final class TxQueue {
         return n;
     }
 
-    int inFlight() {
+    public int inFlight() {
         return inFlight;
+    }
+
+    public int queue() {
+        return queue;
+    }
+
+    public QueueMemory memory() {
+        return mem;
+    }
+
+    public long packets() {
+        return packets;
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Packets refused (bad handles, lengths or offload requests). */
+    public long errors() {
+        return errors;
     }
 }

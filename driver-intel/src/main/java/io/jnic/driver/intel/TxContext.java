@@ -1,7 +1,7 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
-import static io.jnic.driver.ixgbe.IxgbeRegs.*;
-import static io.jnic.driver.ixgbe.QueueMemory.U16;
+import static io.jnic.driver.intel.AdvDescriptors.*;
+import static io.jnic.driver.intel.QueueMemory.U16;
 
 import io.jnic.ethdev.TxOffload;
 import io.jnic.memory.mbuf.Mbuf;
@@ -18,8 +18,8 @@ import java.util.Set;
  * written when it changes (as DPDK does; the queue uses context slot 0 only). Also checks that the packets ask
  * only for offloads the port was configured with ({@link #bits}: bit n = the {@link TxOffload} of ordinal n).
  */
-final class TxContext {
-    static final int COUNT = TxOffload.values().length;
+public final class TxContext {
+    public static final int COUNT = TxOffload.values().length;
     /** The 82599 takes at most this many data descriptors per packet (DPDK's IXGBE_TX_MAX_SEG: 40). */
     static final int MAX_SEGS = 40;
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -46,7 +46,7 @@ final class TxContext {
         this.bits = bits;
     }
 
-    static int bitsOf(Set<TxOffload> set) {
+    public static int bitsOf(Set<TxOffload> set) {
         int b = 0;
         for (TxOffload o : set) {
             b |= 1 << o.ordinal();
@@ -54,7 +54,7 @@ final class TxContext {
         return b;
     }
 
-    boolean has(TxOffload o) {
+    public boolean has(TxOffload o) {
         return (bits & 1 << o.ordinal()) != 0;
     }
 
