@@ -8,6 +8,7 @@ import static io.jnic.driver.intel.QueueMemory.U32;
 import static io.jnic.driver.intel.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufDescriptor;
 import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -138,7 +139,7 @@ public final class RxQueue {
         this.descAddr = mem.descAddr;
         this.swAddr = mem.swAddr;
         this.poolBase = poolSeg.address();
-        this.poolSpan = poolSeg.byteSize() - Mbuf.HEADER_SIZE;
+        this.poolSpan = poolSeg.byteSize() - MbufDescriptor.HEADER_SIZE;
         this.bufLen = pool.dataRoom();
         this.port = port;
         this.lcore = lcore;
@@ -216,7 +217,7 @@ public final class RxQueue {
             for (int i = 0; i < size; i++) {
                 long h = sw.get(J, 8L * i);
                 if ((h & HANDLE_POOL) == poolTag) {
-                    poolSeg.set(ValueLayout.JAVA_SHORT, (h & HANDLE_OFFSET) + Mbuf.OFF_OWNER, (short) lcore);
+                    poolSeg.set(ValueLayout.JAVA_SHORT, (h & HANDLE_OFFSET) + MbufDescriptor.OFF_OWNER, (short) lcore);
                 }
             }
         }
@@ -231,7 +232,7 @@ public final class RxQueue {
 
     private void setBuffer(int i, long h) {
         long o = h & HANDLE_OFFSET;
-        long iova = poolSeg.get(J, o + Mbuf.OFF_BUF_IOVA) + headroom;
+        long iova = poolSeg.get(J, o + MbufDescriptor.OFF_BUF_IOVA) + headroom;
         long d = (long) i * DESC_SIZE;
         desc.set(J, d + RXD_PKT_ADDR, iova);
         desc.set(J, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
@@ -331,15 +332,15 @@ public final class RxQueue {
                 }
                 final long m = pBase + h;
                 final long info = all.get(U64, d + RXD_WB_INFO);
-                all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? MbufFlags.RX_RSS_HASH : 0L);
-                all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
-                all.set(U64, m + Mbuf.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
-                all.set(U16, m + Mbuf.OFF_PORT, portId);
+                all.set(U64, m + MbufDescriptor.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? MbufFlags.RX_RSS_HASH : 0L);
+                all.set(U64, m + MbufDescriptor.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
+                all.set(U64, m + MbufDescriptor.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
+                all.set(U16, m + MbufDescriptor.OFF_PORT, portId);
                 out[o++] = h;
                 nbytes += len;
                 // the slot's fresh buffer (the pool checked it when it handed it out)
                 final long fh = fresh[--f & (REFILL - 1)];
-                all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + Mbuf.OFF_BUF_IOVA) + hr);
+                all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + MbufDescriptor.OFF_BUF_IOVA) + hr);
                 all.set(U64, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
                 all.set(U64, slot, fh);
             }
@@ -443,20 +444,20 @@ public final class RxQueue {
                     int len = all.get(U32, d + RXD_WB_LENGTH) & RXD_LENGTH_MASK;
                     if (k == 0) {
                         head = h;
-                        all.set(U64, m + Mbuf.OFF_OL_FLAGS, flags);
-                        all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) pktLen << 32);
+                        all.set(U64, m + MbufDescriptor.OFF_OL_FLAGS, flags);
+                        all.set(U64, m + MbufDescriptor.OFF_PACKET_TYPE, (long) pktLen << 32);
                         long tci = (flags & MbufFlags.RX_VLAN) != 0 ? vlan & 0xFFFF : 0;
-                        all.set(U64, m + Mbuf.OFF_DATA_LEN, len | tci << 16
+                        all.set(U64, m + MbufDescriptor.OFF_DATA_LEN, len | tci << 16
                                 | ((flags & MbufFlags.RX_RSS_HASH) != 0 ? info & RSS_HASH_HALF : 0));
-                        all.set(U16, m + Mbuf.OFF_NB_SEGS, (short) n);
+                        all.set(U16, m + MbufDescriptor.OFF_NB_SEGS, (short) n);
                     } else {
-                        all.set(U64, m + Mbuf.OFF_DATA_LEN, len);
-                        all.set(U64, pBase + prev + Mbuf.OFF_NEXT, h);
+                        all.set(U64, m + MbufDescriptor.OFF_DATA_LEN, len);
+                        all.set(U64, pBase + prev + MbufDescriptor.OFF_NEXT, h);
                     }
-                    all.set(U16, m + Mbuf.OFF_PORT, (short) port);
+                    all.set(U16, m + MbufDescriptor.OFF_PORT, (short) port);
                     prev = h;
                     long fh = spare[--spareCount];
-                    all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + Mbuf.OFF_BUF_IOVA) + headroom);
+                    all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + MbufDescriptor.OFF_BUF_IOVA) + headroom);
                     all.set(U64, d + RXD_HDR_ADDR, 0L);
                     all.set(U64, slot, fh);
                 }
@@ -518,7 +519,7 @@ public final class RxQueue {
         errors++;
         long at = stateAddr + (len == 0 || len > bufLen ? QueueMemory.S_BAD_LENGTH : QueueMemory.S_BAD_STATUS);
         QueueMemory.ALL.set(U64, at, QueueMemory.ALL.get(U64, at) + 1);
-        QueueMemory.ALL.set(U64, d + RXD_PKT_ADDR, QueueMemory.ALL.get(U64, poolBase + (h & HANDLE_OFFSET) + Mbuf.OFF_BUF_IOVA) + headroom);
+        QueueMemory.ALL.set(U64, d + RXD_PKT_ADDR, QueueMemory.ALL.get(U64, poolBase + (h & HANDLE_OFFSET) + MbufDescriptor.OFF_BUF_IOVA) + headroom);
         QueueMemory.ALL.set(U64, d + RXD_HDR_ADDR, 0L);
     }
 
@@ -564,17 +565,17 @@ public final class RxQueue {
             return;
         }
         final MemorySegment all = QueueMemory.ALL;
-        long flags = all.get(U64, m + Mbuf.OFF_OL_FLAGS);
+        long flags = all.get(U64, m + MbufDescriptor.OFF_OL_FLAGS);
         if ((info & RXD_PKTTYPE_ETQF) != 0 && ((info >>> RXD_PKTTYPE_ETQF_SHIFT) & 0x7) == stamps.ptpFilter()) {
             flags |= MbufFlags.RX_IEEE1588_PTP;
         }
         // the latch may have been freed since the frame was stamped (unclaimed for a watchdog period): then no stamp
         long t = (status & RXD_STAT_TS) != 0 ? stamps.take() : -1;
         if (t >= 0) {
-            all.set(U64, m + Mbuf.OFF_TIMESTAMP, t);
+            all.set(U64, m + MbufDescriptor.OFF_TIMESTAMP, t);
             flags |= MbufFlags.RX_IEEE1588_TMST;
         }
-        all.set(U64, m + Mbuf.OFF_OL_FLAGS, flags);
+        all.set(U64, m + MbufDescriptor.OFF_OL_FLAGS, flags);
     }
 
     public int queue() {

@@ -7,6 +7,7 @@ import static io.jnic.driver.intel.QueueMemory.U32;
 import static io.jnic.driver.intel.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufDescriptor;
 import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
@@ -225,11 +226,11 @@ public final class TxQueue {
                     break;
                 }
                 final long m = lastBase + handle; // lastBase is the pool's address less its tag
-                final int dataOff = all.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF;
-                final int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
-                final long nextSeg = all.get(U64, m + Mbuf.OFF_NEXT);
+                final int dataOff = all.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF;
+                final int len = all.get(U16, m + MbufDescriptor.OFF_DATA_LEN) & 0xFFFF;
+                final long nextSeg = all.get(U64, m + MbufDescriptor.OFF_NEXT);
                 // one load on the line read anyway: offloads and chains leave the plain path
-                final long ol = all.get(U64, m + Mbuf.OFF_OL_FLAGS);
+                final long ol = all.get(U64, m + MbufDescriptor.OFF_OL_FLAGS);
                 if ((nextSeg | ol & COMPLEX) != 0) {
                     break;
                 }
@@ -238,7 +239,7 @@ public final class TxQueue {
                     break;
                 }
                 final long d = d0 + (long) k * DESC_SIZE;
-                all.set(U64, d + TXD_ADDR, all.get(U64, m + Mbuf.OFF_BUF_IOVA) + dataOff);
+                all.set(U64, d + TXD_ADDR, all.get(U64, m + MbufDescriptor.OFF_BUF_IOVA) + dataOff);
                 final int rs = ((t + k) & rsMask) == rsMask ? TXD_CMD_RS : 0;
                 // cmd_type_len at 8, olinfo_status (PAYLEN) at 12
                 all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | len));
@@ -312,10 +313,10 @@ public final class TxQueue {
     private int sendComplex(long head, int t, int free) {
         final MemorySegment all = QueueMemory.ALL;
         final long hm = lastBase + head;
-        final long olFlags = all.get(U64, hm + Mbuf.OFF_OL_FLAGS);
+        final long olFlags = all.get(U64, hm + MbufDescriptor.OFF_OL_FLAGS);
         final long flags = olFlags & TxContext.HANDLED;
-        final int nbSegs = all.get(U16, hm + Mbuf.OFF_NB_SEGS) & 0xFFFF;
-        final boolean chained = all.get(U64, hm + Mbuf.OFF_NEXT) != 0;
+        final int nbSegs = all.get(U16, hm + MbufDescriptor.OFF_NB_SEGS) & 0xFFFF;
+        final boolean chained = all.get(U64, hm + MbufDescriptor.OFF_NEXT) != 0;
         if (chained && !context.has(io.jnic.ethdev.TxOffload.MULTI_SEGS)) {
             return refuse(head, "is chained (" + nbSegs + " segments) and this queue was not set up with TX offload "
                     + "MULTI_SEGS (PortConfig.withTxOffloads)");
@@ -334,8 +335,8 @@ public final class TxQueue {
                 return refuse(head, String.format("has segment %d, 0x%x, that is no mbuf of an attached pool", segs, sh));
             }
             long m = lastBase + sh;
-            int off = all.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF;
-            int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
+            int off = all.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF;
+            int len = all.get(U16, m + MbufDescriptor.OFF_DATA_LEN) & 0xFFFF;
             if (off + len > lastBufLen || len == 0) {
                 return refuse(head, "has segment " + segs + " with data_off " + off + " + data_len " + len + " outside its "
                         + lastBufLen + "-byte buffer or no data");
@@ -344,7 +345,7 @@ public final class TxQueue {
                 firstLen = len;
             }
             pktLen += len;
-            sh = all.get(U64, m + Mbuf.OFF_NEXT);
+            sh = all.get(U64, m + MbufDescriptor.OFF_NEXT);
         }
         // descriptors are freed in groups of rsThresh: up to rsThresh - 1 may stay in flight with nothing after
         // them, so a packet needing more than size - rsThresh might wait for room forever
@@ -360,8 +361,8 @@ public final class TxQueue {
                 hm2 = lastBase + head;
             }
             long data = dataAddress(hm2);
-            String why = context.prepare(all, data, firstLen, (int) pktLen, flags, all.get(U64, hm2 + Mbuf.OFF_TX_OFFLOAD),
-                    all.get(U16, hm2 + Mbuf.OFF_VLAN_TCI) & 0xFFFF);
+            String why = context.prepare(all, data, firstLen, (int) pktLen, flags, all.get(U64, hm2 + MbufDescriptor.OFF_TX_OFFLOAD),
+                    all.get(U16, hm2 + MbufDescriptor.OFF_VLAN_TCI) & 0xFFFF);
             if (why != null) {
                 return refuse(head, why);
             }
@@ -397,8 +398,8 @@ public final class TxQueue {
                 poolOf(sh); // checked above
             }
             long m = lastBase + sh;
-            int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
-            long next = all.get(U64, m + Mbuf.OFF_NEXT);
+            int len = all.get(U16, m + MbufDescriptor.OFF_DATA_LEN) & 0xFFFF;
+            long next = all.get(U64, m + MbufDescriptor.OFF_NEXT);
             long d = descAddr + (long) x * DESC_SIZE;
             int eop = k == segs - 1 ? TXD_CMD_EOP : 0;
             int rs = eop != 0 && rsHere ? TXD_CMD_RS : 0;
@@ -414,11 +415,11 @@ public final class TxQueue {
 
     /** The data's virtual address: the buffer follows its header (the mempool's layout). */
     private static long dataAddress(long m) {
-        return m + Mbuf.HEADER_SIZE + (QueueMemory.ALL.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF);
+        return m + MbufDescriptor.HEADER_SIZE + (QueueMemory.ALL.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF);
     }
 
     private static long dataAddressIova(long m) {
-        return QueueMemory.ALL.get(U64, m + Mbuf.OFF_BUF_IOVA) + (QueueMemory.ALL.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF);
+        return QueueMemory.ALL.get(U64, m + MbufDescriptor.OFF_BUF_IOVA) + (QueueMemory.ALL.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF);
     }
 
     private int refuse(long head, String why) {
@@ -438,7 +439,7 @@ public final class TxQueue {
             return false; // badPacket says why
         }
         long tag = handle & HANDLE_POOL;
-        long span = p.segment().byteSize() - Mbuf.HEADER_SIZE;
+        long span = p.segment().byteSize() - MbufDescriptor.HEADER_SIZE;
         if (Long.compareUnsigned(handle - tag, span) > 0) {
             return false;
         }
