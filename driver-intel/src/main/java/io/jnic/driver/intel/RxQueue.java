@@ -355,17 +355,7 @@ public final class RxQueue {
         }
         final int got = o - have;
         if (done > 0) {
-            next = i;
-            pendingTail += done;
-            packets += got;
-            bytes += nbytes;
-            batch.count(o);
-            all.set(U32, stateAddr + QueueMemory.S_NEXT, i);
-            if (pendingTail >= REFILL || got < max) {
-                // the tail is the last descriptor handed back: one behind the next to read (7.1.9)
-                INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
-                pendingTail = 0;
-            }
+            advance(batch, o, i, done, got, nbytes);
         }
         return got;
     }
@@ -472,16 +462,7 @@ public final class RxQueue {
         }
         final int got = o - have;
         if (done > 0) {
-            next = i;
-            pendingTail += done;
-            packets += got;
-            bytes += nbytes;
-            batch.count(o);
-            QueueMemory.ALL.set(U32, stateAddr + QueueMemory.S_NEXT, i);
-            if (pendingTail >= REFILL || o < out.length) {
-                INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
-                pendingTail = 0;
-            }
+            advance(batch, o, i, done, got, nbytes);
         }
         return got;
     }
@@ -493,6 +474,25 @@ public final class RxQueue {
      */
     public void timestamps(boolean on) {
         slowPath = offload.slowPath() || on && stamps != null;
+    }
+
+    /**
+     * The end of a burst that took {@code done} descriptors, up to index {@code i}, and handed out {@code got}
+     * packets of {@code nbytes}, the batch now holding {@code o}: indices, counters and the shared state; RDT when
+     * a refill's worth was handed back or the burst came up short of the batch (the ring may be idle for a while).
+     */
+    private void advance(MbufBatch batch, int o, int i, int done, int got, long nbytes) {
+        next = i;
+        pendingTail += done;
+        packets += got;
+        bytes += nbytes;
+        batch.count(o);
+        QueueMemory.ALL.set(U32, stateAddr + QueueMemory.S_NEXT, i);
+        if (pendingTail >= REFILL || o < batch.handles().length) {
+            // the tail is the last descriptor handed back: one behind the next to read (7.1.9)
+            INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
+            pendingTail = 0;
+        }
     }
 
     /** Tops the fresh buffers in hand up to {@link #REFILL} (a chain may need more than are left). */
