@@ -1,5 +1,6 @@
 package io.jnic.apps.common;
 
+import io.jnic.pci.PciDevices;
 import io.jnic.multiproc.EalOptions;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -47,7 +48,7 @@ public final class PortOptions {
     public List<String> pciDevices(EalOptions eal) {
         List<String> devices = new ArrayList<>();
         for (Path p : vfioUser) {
-            devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
+            devices.add(PciDevices.VFIO_USER_PREFIX + p);
         }
         devices.addAll(PciScan.select(eal.allow(), eal.block()));
         return devices;

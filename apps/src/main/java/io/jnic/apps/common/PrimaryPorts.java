@@ -8,14 +8,9 @@ import io.jnic.ethdev.TxOffload;
 import io.jnic.ethdev.RssConfig;
 import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.Mempool;
-import io.jnic.pci.PciAddress;
 import io.jnic.pci.PciDevice;
-import io.jnic.pci.PciSysfs;
-import io.jnic.pci.uio.UioPciDevice;
-import io.jnic.pci.vfio.VfioPciDevice;
-import io.jnic.pci.vfiouser.VfioUserDevice;
+import io.jnic.pci.PciDevices;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,7 +25,6 @@ import java.util.Map;
  * app asks for.
  */
 public final class PrimaryPorts {
-    public static final String VFIO_USER_PREFIX = "vfio-user:";
     private static final Duration LINK_WAIT = Duration.ofSeconds(10);
 
     private final List<EthDevice> devices = new ArrayList<>();
@@ -44,7 +38,7 @@ public final class PrimaryPorts {
         PrimaryPorts pp = new PrimaryPorts();
         try {
             for (String d : pciDevices) {
-                PciDevice pci = open(d);
+                PciDevice pci = PciDevices.open(d);
                 EthDevice dev;
                 try {
                     dev = ports.probe(pci);
@@ -65,19 +59,6 @@ public final class PrimaryPorts {
             pp.close();
             throw e;
         }
-    }
-
-    /** A "vfio-user:socket" or a PCI address ("[,ARGS]" ignored), through UIO when bound to a UIO driver, else VFIO. */
-    public static PciDevice open(String d) {
-        if (d.startsWith(VFIO_USER_PREFIX)) {
-            return VfioUserDevice.connect(Path.of(d.substring(VFIO_USER_PREFIX.length())));
-        }
-        PciAddress a = PciScan.address(d);
-        String driver = new PciSysfs().driver(a);
-        if (driver != null && UioPciDevice.UIO_DRIVERS.contains(driver)) {
-            return UioPciDevice.open(a);
-        }
-        return VfioPciDevice.open(a); // its error says how to bind the device when it is not bound to vfio-pci
     }
 
     /** The ports, indexed by port id. */

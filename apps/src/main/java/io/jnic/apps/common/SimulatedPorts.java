@@ -1,5 +1,6 @@
 package io.jnic.apps.common;
 
+import io.jnic.pci.PciDevices;
 import io.jnic.devsim.ControlServer;
 import io.jnic.devsim.Devsim;
 import io.jnic.devsim.ixgbe.PortCounters;
@@ -35,7 +36,7 @@ public final class SimulatedPorts implements AutoCloseable {
         this.control = control;
         this.dir = dir;
         for (Path p : sockets) {
-            devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
+            devices.add(PciDevices.VFIO_USER_PREFIX + p);
         }
     }
 
@@ -134,7 +135,7 @@ public final class SimulatedPorts implements AutoCloseable {
         sim.close();
         try {
             for (String d : devices) {
-                Files.deleteIfExists(Path.of(d.substring(PrimaryPorts.VFIO_USER_PREFIX.length())));
+                Files.deleteIfExists(Path.of(d.substring(PciDevices.VFIO_USER_PREFIX.length())));
             }
             Files.deleteIfExists(dir.resolve(CONTROL_SOCKET));
             Files.deleteIfExists(dir);

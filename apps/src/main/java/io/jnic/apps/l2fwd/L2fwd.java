@@ -1,5 +1,6 @@
 package io.jnic.apps.l2fwd;
 
+import io.jnic.pci.PciDevices;
 import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.PciScan;
 import io.jnic.apps.common.PrimaryPorts;
@@ -139,7 +140,7 @@ public final class L2fwd implements Callable<Integer> {
             try (Mempool pool = Mempool.create(z.memory(), pc, z::iova, page)) {
                 List<EthDevice> devs = new ArrayList<>();
                 for (String d : devices) {
-                    devs.add(ports.probe(PrimaryPorts.open(d)));
+                    devs.add(ports.probe(PciDevices.open(d)));
                 }
                 for (String v : vdevs) {
                     devs.add(ports.createVdev(v));

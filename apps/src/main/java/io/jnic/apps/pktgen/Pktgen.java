@@ -1,5 +1,6 @@
 package io.jnic.apps.pktgen;
 
+import io.jnic.pci.PciDevices;
 import io.jnic.apps.common.AppArgs;
 import io.jnic.apps.common.GracefulExit;
 import io.jnic.apps.common.PrimaryPorts;
@@ -272,7 +273,7 @@ public final class Pktgen implements EalApplication {
             }
             List<String> devices = new ArrayList<>();
             for (Path p : o.vfioUser) {
-                devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
+                devices.add(PciDevices.VFIO_USER_PREFIX + p);
             }
             devices.addAll(eal.allow());
             Devsim sim = null;
@@ -280,14 +281,14 @@ public final class Pktgen implements EalApplication {
             Path tempDir = null;
             if (devices.isEmpty() && eal.vdevs().isEmpty()) {
                 Path dir = rt.runtimeDir().resolve("devsim");
-                if ((PrimaryPorts.VFIO_USER_PREFIX + dir.resolve("port0.sock")).length() > SHORT_NAME) {
+                if ((PciDevices.VFIO_USER_PREFIX + dir.resolve("port0.sock")).length() > SHORT_NAME) {
                     dir = Files.createTempDirectory("jnic-pktgen"); // the port table keeps names of up to 63 bytes
                     tempDir = dir;
                 }
                 Files.createDirectories(dir);
                 sim = Devsim.start(Devsim.Config.of(2, "pair"));
                 for (Path p : sim.serveVfioUser(dir)) {
-                    devices.add(PrimaryPorts.VFIO_USER_PREFIX + p);
+                    devices.add(PciDevices.VFIO_USER_PREFIX + p);
                 }
                 control = new ControlServer(sim, dir.resolve("devsim.ctl"));
                 out.println("pktgen: no device given: 2 simulated 82599 ports cabled to each other (port 0 <-> port 1) at "
