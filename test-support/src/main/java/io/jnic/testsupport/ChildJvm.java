@@ -49,10 +49,12 @@ public final class ChildJvm implements AutoCloseable {
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> seen = new ArrayList<>();
     private final StringBuilder err = new StringBuilder();
+    private Thread errReader;
     private final Duration timeout;
     private final String quitCommand;
     private final Duration quitWait;
     private final boolean terminateFirst;
+    private final String failPrefix;
     private boolean ended;
 
     private ChildJvm(Process process, Builder b) {
@@ -61,6 +63,7 @@ public final class ChildJvm implements AutoCloseable {
         this.quitCommand = b.quitCommand;
         this.quitWait = b.quitWait;
         this.terminateFirst = b.terminateFirst;
+        this.failPrefix = b.failPrefix;
         this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         if (b.outputFile == null) {
             reader(process.getInputStream(), "child-" + process.pid() + "-out", lines::add, true);
@@ -68,7 +71,7 @@ public final class ChildJvm implements AutoCloseable {
             ended = true; // its output goes to the file: there are no lines to wait for
         }
         if (b.stderr == Stderr.CAPTURE) {
-            reader(process.getErrorStream(), "child-" + process.pid() + "-err", l -> {
+            errReader = reader(process.getErrorStream(), "child-" + process.pid() + "-err", l -> {
                 synchronized (err) {
                     err.append(l).append('\n');
                 }
@@ -76,7 +79,7 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    private void reader(InputStream in, String name, java.util.function.Consumer<String> sink, boolean stdout) {
+    private Thread reader(InputStream in, String name, java.util.function.Consumer<String> sink, boolean stdout) {
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 String l;
@@ -92,6 +95,7 @@ public final class ChildJvm implements AutoCloseable {
         }, name);
         t.setDaemon(true);
         t.start();
+        return t;
     }
 
     /** A child running {@code main}'s {@code main} method. */
@@ -125,8 +129,9 @@ public final class ChildJvm implements AutoCloseable {
         private Path directory;
         private Duration timeout = DEFAULT_TIMEOUT;
         private String quitCommand;
-        private Duration quitWait = Duration.ofSeconds(10);
+        private Duration quitWait = Duration.ZERO;
         private boolean terminateFirst;
+        private String failPrefix;
 
         private Builder(String main) {
             this.main = Objects.requireNonNull(main, "main");
@@ -194,8 +199,20 @@ public final class ChildJvm implements AutoCloseable {
 
         /** {@link #close} first sends {@code command} and gives the child {@code wait} to end by itself. */
         public Builder quitCommand(String command, Duration wait) {
-            quitCommand = command;
+            quitCommand = Objects.requireNonNull(command, "command");
             quitWait = wait;
+            return this;
+        }
+
+        /** {@link #close} first gives the child {@code wait} to end by itself (when it ends on its own input). */
+        public Builder closeGrace(Duration wait) {
+            quitWait = wait;
+            return this;
+        }
+
+        /** A line starting with {@code prefix} (e.g. {@code "ERROR "}) fails {@link #await(String)} and its kin. */
+        public Builder failOn(String prefix) {
+            failPrefix = prefix;
             return this;
         }
 
@@ -328,9 +345,31 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** The next line starting with {@code prefix}, within the default timeout; only the end of output fails. */
+    private boolean failing(String line) {
+        return failPrefix != null && line.startsWith(failPrefix);
+    }
+
+    /**
+     * The next line starting with {@code prefix}, within the default timeout; the end of output fails, as does a line
+     * starting with the {@link Builder#failOn} prefix.
+     */
     public String await(String prefix) {
-        return await(l -> l.startsWith(prefix), l -> false, timeout, "a line starting with '" + prefix + "'");
+        return await(l -> l.startsWith(prefix), this::failing, timeout, "a line starting with '" + prefix + "'");
+    }
+
+    /** As {@link #await(String)}, returning the rest of the line after {@code prefix}. */
+    public String value(String prefix) {
+        return await(prefix).substring(prefix.length());
+    }
+
+    /** The next line that is {@code word} or starts with {@code word} and a space; fails as {@link #await(String)}. */
+    public String awaitWord(String word) {
+        return await(l -> l.equals(word) || l.startsWith(word + " "), this::failing, timeout, "'" + word + "'");
+    }
+
+    /** The next line containing {@code text}; fails as {@link #await(String)}. */
+    public String awaitContaining(String text) {
+        return await(l -> l.contains(text), this::failing, timeout, "a line with '" + text + "'");
     }
 
     /** The next line starting with one of {@code prefixes}, or {@link #EOF} when the output ends first. */
@@ -382,11 +421,13 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** Reads what is left of the output of an ended child (a grandchild holding the pipe: at most 5 s). */
+    /**
+     * Reads what is left of the output of an ended child, until its end or 5 s without a line (a grandchild that
+     * still holds the pipe).
+     */
     private void drain() throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!ended) {
-            String l = lines.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+            String l = lines.poll(5, TimeUnit.SECONDS);
             if (l == null) {
                 return;
             }
@@ -416,6 +457,19 @@ public final class ChildJvm implements AutoCloseable {
         return seen;
     }
 
+    /** Waits until the child's stderr has ended (all of it in {@link #stderr()}), at most {@code t}. */
+    public void awaitStderrEnd(Duration t) {
+        if (errReader == null) {
+            throw new IllegalStateException("the child's stderr is not captured (Stderr.CAPTURE)");
+        }
+        try {
+            errReader.join(t);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for child " + pid(), e);
+        }
+    }
+
     /** What the child wrote to stderr so far, with {@link Stderr#CAPTURE}. */
     public String stderr() {
         synchronized (err) {
@@ -423,7 +477,10 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** Ends the child: the quit command if set, then SIGTERM if asked for, then SIGKILL; waits for it. */
+    /**
+     * Ends the child: the quit command if set and the grace time to end by itself, then SIGTERM if asked for, then
+     * SIGKILL; waits for it.
+     */
     @Override
     public void close() {
         try {
@@ -434,6 +491,8 @@ public final class ChildJvm implements AutoCloseable {
                 } catch (IOException ignored) {
                     // already gone
                 }
+            }
+            if (process.isAlive() && !quitWait.isZero()) {
                 process.waitFor(quitWait.toNanos(), TimeUnit.NANOSECONDS);
             }
             if (process.isAlive() && terminateFirst) {

@@ -9,14 +9,18 @@ import java.nio.ByteBuffer;
  * the drivers have their own fast versions, and tests check those against this one. Nothing outside tests uses it.
  */
 public final class Toeplitz {
-    /** Microsoft's RSS verification key (datasheet 7.1.2.8.3), the 82599 drivers' default key. */
-    public static final byte[] MICROSOFT_KEY = {
+    private static final byte[] MICROSOFT_KEY = {
         0x6d, 0x5a, 0x56, (byte) 0xda, 0x25, 0x5b, 0x0e, (byte) 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, (byte) 0xa3,
         (byte) 0x8f, (byte) 0xb0, (byte) 0xd0, (byte) 0xca, 0x2b, (byte) 0xcb, (byte) 0xae, 0x7b, 0x30, (byte) 0xb4,
         0x77, (byte) 0xcb, 0x2d, (byte) 0xa3, (byte) 0x80, 0x30, (byte) 0xf2, 0x0c, 0x6a, 0x42, (byte) 0xb7, 0x3b,
         (byte) 0xbe, (byte) 0xac, 0x01, (byte) 0xfa};
 
     private Toeplitz() {
+    }
+
+    /** Microsoft's RSS verification key (datasheet 7.1.2.8.3), the 82599 drivers' default key (a copy). */
+    public static byte[] microsoftKey() {
+        return MICROSOFT_KEY.clone();
     }
 
     /** The hash of {@code input} under {@code key}; key bits past the key's end count as 0. */
