@@ -13,14 +13,25 @@ import java.util.Set;
  *                          none (an 82599 over UIO has INTx only, virtio over PCI runs without MSI-X vectors)
  * @param rxOffloads        receive offloads the port can do ({@link PortConfig#withRxOffloads})
  * @param txOffloads        transmit offloads the port can do ({@link PortConfig#withTxOffloads})
+ * @param rxQueueOffloads   the receive offloads one queue may enable without the others
+ *                          ({@link EthDevice#rxQueueSetup(int, int, io.jnic.memory.mbuf.Mempool, Set)}; DPDK's
+ *                          rx_queue_offload_capa): a subset of {@code rxOffloads}, the rest is port-wide
+ * @param txQueueOffloads   the transmit offloads one queue may enable without the others (tx_queue_offload_capa)
  */
 public record DeviceInfo(String driverName, int maxRxQueues, int maxTxQueues, int minRing, int maxRing, int ringAlign,
         int retaSize, int rssKeySize, Set<RssHashType> rssHashTypes, int minMtu, int maxMtu, int maxRxPacket,
-        int rxInterruptQueues, Set<RxOffload> rxOffloads, Set<TxOffload> txOffloads) {
+        int rxInterruptQueues, Set<RxOffload> rxOffloads, Set<TxOffload> txOffloads, Set<RxOffload> rxQueueOffloads,
+        Set<TxOffload> txQueueOffloads) {
     public DeviceInfo {
         rssHashTypes = frozen(rssHashTypes, RssHashType.class);
         rxOffloads = frozen(rxOffloads, RxOffload.class);
         txOffloads = frozen(txOffloads, TxOffload.class);
+        rxQueueOffloads = frozen(rxQueueOffloads, RxOffload.class);
+        txQueueOffloads = frozen(txQueueOffloads, TxOffload.class);
+        if (!rxOffloads.containsAll(rxQueueOffloads) || !txOffloads.containsAll(txQueueOffloads)) {
+            throw new IllegalArgumentException(driverName + ": per-queue offloads " + rxQueueOffloads + " / "
+                    + txQueueOffloads + " must be among the port's " + rxOffloads + " / " + txOffloads);
+        }
     }
 
     /** An unmodifiable copy that lists in declaration order (for messages). */

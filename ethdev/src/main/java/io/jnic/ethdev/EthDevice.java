@@ -3,9 +3,11 @@ package io.jnic.ethdev;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One port, as applications use it and drivers implement it (rte_ethdev). Control-path methods here check
@@ -23,6 +25,9 @@ public abstract class EthDevice implements AutoCloseable {
     private PortConfig config;
     private boolean[] rxReady = new boolean[0];
     private boolean[] txReady = new boolean[0];
+    /** Per queue, what its setup enabled (null until then). */
+    private Set<RxOffload>[] rxQueueOffloads;
+    private Set<TxOffload>[] txQueueOffloads;
     private PortState state = PortState.PROBED;
     private QueuePair[] pairs;
 
@@ -77,6 +82,12 @@ public abstract class EthDevice implements AutoCloseable {
         config = c;
         rxReady = new boolean[c.rxQueues()];
         txReady = new boolean[c.txQueues()];
+        @SuppressWarnings("unchecked")
+        Set<RxOffload>[] rxo = new Set[c.rxQueues()];
+        @SuppressWarnings("unchecked")
+        Set<TxOffload>[] txo = new Set[c.txQueues()];
+        rxQueueOffloads = rxo;
+        txQueueOffloads = txo;
         ctx.table().queues(portId, c.rxQueues(), c.txQueues());
         ctx.table().mtu(portId, c.effectiveMtu());
         setState(PortState.CONFIGURED);
@@ -150,24 +161,88 @@ public abstract class EthDevice implements AutoCloseable {
         }
     }
 
-    /** Sets up RX queue {@code q} with {@code ringSize} descriptors, filled from {@code pool}. */
-    public final synchronized void rxQueueSetup(int q, int ringSize, Mempool pool) {
+    /** Sets up RX queue {@code q} with {@code ringSize} descriptors, filled from {@code pool}, with the port's offloads. */
+    public final void rxQueueSetup(int q, int ringSize, Mempool pool) {
+        rxQueueSetup(q, ringSize, pool, Set.of());
+    }
+
+    /**
+     * Sets up RX queue {@code q} as {@link #rxQueueSetup(int, int, Mempool)} does, with {@code offloads} on this
+     * queue in addition to the port's (rte_eth_rx_queue_setup with rx_conf.offloads): each one the port does not
+     * already enable must be in {@link DeviceInfo#rxQueueOffloads}. On failure nothing is set up.
+     */
+    public final synchronized void rxQueueSetup(int q, int ringSize, Mempool pool, Set<RxOffload> offloads) {
         Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(offloads, "offloads");
         requireConfigured("rxQueueSetup");
         requireNot(PortState.STARTED, "rxQueueSetup");
         checkQueue(q, config.rxQueues(), "RX");
         checkRing(ringSize);
-        doRxQueueSetup(q, ringSize, pool);
+        Set<RxOffload> all = queueOffloads("RX", q, offloads, config.rxOffloads(), info().rxQueueOffloads(), RxOffload.class);
+        doRxQueueSetup(q, ringSize, pool, all);
+        rxQueueOffloads[q] = all;
         rxReady[q] = true;
     }
 
-    public final synchronized void txQueueSetup(int q, int ringSize) {
+    /** Sets up TX queue {@code q} with {@code ringSize} descriptors and the port's offloads. */
+    public final void txQueueSetup(int q, int ringSize) {
+        txQueueSetup(q, ringSize, Set.of());
+    }
+
+    /**
+     * Sets up TX queue {@code q} with {@code offloads} on this queue in addition to the port's
+     * (rte_eth_tx_queue_setup with tx_conf.offloads): each one the port does not already enable must be in
+     * {@link DeviceInfo#txQueueOffloads}. On failure nothing is set up.
+     */
+    public final synchronized void txQueueSetup(int q, int ringSize, Set<TxOffload> offloads) {
+        Objects.requireNonNull(offloads, "offloads");
         requireConfigured("txQueueSetup");
         requireNot(PortState.STARTED, "txQueueSetup");
         checkQueue(q, config.txQueues(), "TX");
         checkRing(ringSize);
-        doTxQueueSetup(q, ringSize);
+        Set<TxOffload> all = queueOffloads("TX", q, offloads, config.txOffloads(), info().txQueueOffloads(), TxOffload.class);
+        doTxQueueSetup(q, ringSize, all);
+        txQueueOffloads[q] = all;
         txReady[q] = true;
+    }
+
+    /** The offloads RX queue {@code q} runs with: the port's and those its setup added. */
+    public final synchronized Set<RxOffload> rxQueueOffloads(int q) {
+        requireConfigured("rxQueueOffloads");
+        checkQueue(q, config.rxQueues(), "RX");
+        Set<RxOffload> s = rxQueueOffloads[q];
+        return s != null ? s : config.rxOffloads();
+    }
+
+    /** The offloads TX queue {@code q} runs with: the port's and those its setup added. */
+    public final synchronized Set<TxOffload> txQueueOffloads(int q) {
+        requireConfigured("txQueueOffloads");
+        checkQueue(q, config.txQueues(), "TX");
+        Set<TxOffload> s = txQueueOffloads[q];
+        return s != null ? s : config.txOffloads();
+    }
+
+    /** The port's offloads and {@code asked}, each of which the port enables already or a queue may enable alone. */
+    private <E extends Enum<E>> Set<E> queueOffloads(String kind, int q, Set<E> asked, Set<E> port, Set<E> perQueue,
+            Class<E> type) {
+        EnumSet<E> all = EnumSet.noneOf(type);
+        all.addAll(port);
+        for (E o : asked) {
+            if (port.contains(o)) {
+                continue;
+            }
+            if (!perQueue.contains(o)) {
+                boolean offered = (kind.equals("RX") ? info().rxOffloads() : info().txOffloads()).contains(o);
+                throw new IllegalArgumentException(name() + ": " + kind + " queue " + q + ": offload " + o + (offered
+                        ? " is port-wide on " + info().driverName() + " (per queue it offers " + perQueue
+                                + "); enable it for every queue with PortConfig.with" + (kind.equals("RX") ? "Rx" : "Tx")
+                                + "Offloads"
+                        : " is not supported by " + info().driverName() + " here (it offers "
+                                + (kind.equals("RX") ? info().rxOffloads() : info().txOffloads()) + ")"));
+            }
+            all.add(o);
+        }
+        return DeviceInfo.frozen(all, type);
     }
 
     private void checkQueue(int q, int n, String kind) {
@@ -611,9 +686,10 @@ public abstract class EthDevice implements AutoCloseable {
 
     protected abstract void doConfigure(PortConfig c);
 
-    protected abstract void doRxQueueSetup(int q, int ringSize, Mempool pool);
+    /** {@code offloads}: what the queue runs with, the port's and its own (checked against {@link #info}). */
+    protected abstract void doRxQueueSetup(int q, int ringSize, Mempool pool, Set<RxOffload> offloads);
 
-    protected abstract void doTxQueueSetup(int q, int ringSize);
+    protected abstract void doTxQueueSetup(int q, int ringSize, Set<TxOffload> offloads);
 
     protected abstract void doStart();
 

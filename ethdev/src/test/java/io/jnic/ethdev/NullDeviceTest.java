@@ -173,5 +173,17 @@ class NullDeviceTest {
         assertTrue(p.flows().isEmpty());
         e = assertThrows(IllegalArgumentException.class, () -> FlowRule.fiveTuple(-1, null, null, -1, -1, 0));
         assertTrue(e.getMessage().contains("must match something"), e.getMessage());
+        // per queue: an offload the port lacks is refused there too, and the queue stays not set up
+        e = assertThrows(IllegalArgumentException.class,
+                () -> p.rxQueueSetup(0, 64, pool, java.util.EnumSet.of(RxOffload.VLAN_STRIP)));
+        assertEquals("port 0 (net_null0): RX queue 0: offload VLAN_STRIP is not supported by net_null here (it offers [])",
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> p.txQueueSetup(0, 64, java.util.EnumSet.of(TxOffload.MULTI_SEGS)));
+        assertTrue(e.getMessage().contains("TX queue 0: offload MULTI_SEGS is not supported"), e.getMessage());
+        var st = assertThrows(IllegalStateException.class, p::start);
+        assertTrue(st.getMessage().contains("RX queue 0 is not set up"), st.getMessage());
+        p.rxQueueSetup(0, 64, pool, java.util.Set.of());
+        assertEquals(java.util.Set.of(), p.rxQueueOffloads(0));
     }
 }

@@ -20,6 +20,7 @@ import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolAudit;
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufDescriptor;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.multiproc.Eal;
 import io.jnic.multiproc.EalApplication;
@@ -261,7 +262,7 @@ public final class L2fwdMp implements EalApplication {
             // a whole frame (header, one VLAN tag, FCS room) in one buffer, in the 1 KB units RX buffers are set in;
             // where such an mbuf would not fit a page (4 KB pages), frames travel as chains (SCATTER, MULTI_SEGS)
             int room = Math.max(pc.dataRoom(), (o.mtu + 22 + 1023) / 1024 * 1024);
-            if (Mbuf.HEADER_SIZE + pc.headroom() + room <= page) {
+            if (MbufDescriptor.HEADER_SIZE + pc.headroom() + room <= page) {
                 pc = pc.withDataRoom(room);
             } else {
                 chains = room > pc.dataRoom();

@@ -84,7 +84,13 @@ final class Commands {
                 }
             }
             case "set" -> set(w);
-            case "port" -> port(w);
+            case "port" -> {
+                if (w.length >= 3 && (w[2].equals("rxq") || w[2].equals("txq"))) {
+                    control.queueOffload(w);
+                } else {
+                    port(w);
+                }
+            }
             case "mac_addr" -> control.macAddr(w);
             case "rx_vlan" -> control.rxVlan(w);
             case "flow" -> control.flow(w);

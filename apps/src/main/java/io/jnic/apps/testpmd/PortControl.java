@@ -12,7 +12,9 @@ import java.util.Locale;
 /**
  * testpmd's port control commands, in DPDK's words where the parser makes that cheap: {@code set allmulti},
  * {@code mac_addr add|remove}, {@code rx_vlan add|rm}, a simplified {@code set flow_ctrl rx on|off tx on|off <port>}
- * and a subset of {@code flow create|destroy|list} (eth type, ipv4 src/dst, tcp/udp src/dst; queue index or drop).
+ * a subset of {@code flow create|destroy|list} (eth type, ipv4 src/dst, tcp/udp src/dst; queue index or drop), and
+ * per-queue offloads ({@code port <p> rxq <q> rx_offload vlan_strip on}: the queue is set up again on the stopped
+ * port, with DPDK's offload names).
  * They act on the primary's ports; a driver's refusal is printed as DPDK prints a failed call.
  */
 final class PortControl {
@@ -23,7 +25,9 @@ final class PortControl {
             "rx_vlan add|rm <n> <port>",
             "flow create|validate <port> ingress pattern eth|ipv4|tcp|udp ... / end actions queue|drop ... / end",
             "flow destroy <port> rule <n>",
-            "flow list <port>");
+            "flow list <port>",
+            "port <port> rxq <queue> rx_offload <offload> on|off",
+            "port <port> txq <queue> tx_offload <offload> on|off");
 
     private final PortSet ports;
     private final PrintStream out;
@@ -124,6 +128,71 @@ final class PortControl {
             return;
         }
         run("rx_vlan " + w[1], () -> d.vlanFilter(Integer.parseInt(w[2]), w[1].equals("add")));
+    }
+
+    /**
+     * {@code port <port> rxq|txq <queue> rx_offload|tx_offload <name> on|off}: the queue's own offloads, on a stopped
+     * port (the queue is set up again with them, as DPDK's testpmd does at the next start).
+     */
+    void queueOffload(String[] w) {
+        boolean rx = w[2].equals("rxq");
+        if (w.length != 7 || !rx && !w[2].equals("txq") || !w[4].equals(rx ? "rx_offload" : "tx_offload") || !onOff(w[6])) {
+            out.println("Bad arguments (port <port> rxq <queue> rx_offload <name> on|off, or txq ... tx_offload)");
+            return;
+        }
+        EthDevice d = dev(w[1]);
+        if (d == null) {
+            return;
+        }
+        int p = d.portId();
+        if (ports.started(p)) {
+            out.println("Error: port " + p + " must be stopped first (port stop " + p + ")");
+            return;
+        }
+        boolean on = w[6].equals("on");
+        run("port " + p + " " + w[2] + " " + w[3] + " " + w[4] + " " + w[5], () -> {
+            int q = Integer.parseInt(w[3]);
+            if (rx) {
+                ports.rxQueueSetup(p, q, toggled(d.rxQueueOffloads(q), d.config().rxOffloads(),
+                        offload(w[5], io.jnic.ethdev.RxOffload.class), on, io.jnic.ethdev.RxOffload.class));
+                out.println("Port " + p + " RX queue " + q + " offloads: " + d.rxQueueOffloads(q));
+            } else {
+                ports.txQueueSetup(p, q, toggled(d.txQueueOffloads(q), d.config().txOffloads(),
+                        offload(w[5], io.jnic.ethdev.TxOffload.class), on, io.jnic.ethdev.TxOffload.class));
+                out.println("Port " + p + " TX queue " + q + " offloads: " + d.txQueueOffloads(q));
+            }
+        });
+    }
+
+    /** The offload of DPDK's name {@code s} (vlan_strip, tcp_cksum ...), or a refusal listing the known names. */
+    private static <E extends Enum<E>> E offload(String s, Class<E> type) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(s)) {
+                return e;
+            }
+        }
+        StringBuilder known = new StringBuilder();
+        for (E e : type.getEnumConstants()) {
+            known.append(known.isEmpty() ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT));
+        }
+        throw new IllegalArgumentException("unknown offload '" + s + "' (known: " + known + ")");
+    }
+
+    /** The queue's own offloads ({@code now} less the port's) with {@code o} turned on or off. */
+    private static <E extends Enum<E>> java.util.Set<E> toggled(java.util.Set<E> now, java.util.Set<E> port, E o,
+            boolean on, Class<E> type) {
+        if (!on && port.contains(o)) {
+            throw new IllegalArgumentException(o + " is enabled for the whole port; a queue cannot turn it off");
+        }
+        java.util.EnumSet<E> own = java.util.EnumSet.noneOf(type);
+        own.addAll(now);
+        own.removeAll(port);
+        if (on) {
+            own.add(o);
+        } else {
+            own.remove(o);
+        }
+        return own;
     }
 
     /** {@code flow create|destroy|list ...}. */

@@ -69,6 +69,16 @@ abstract class PortSet implements AutoCloseable {
         return null;
     }
 
+    /** Sets RX queue {@code q} of stopped port {@code p} up again with {@code offloads} of its own. */
+    void rxQueueSetup(int p, int q, java.util.Set<io.jnic.ethdev.RxOffload> offloads) {
+        throw new UnsupportedOperationException(SecondaryPortSet.PRIMARY_ONLY);
+    }
+
+    /** Sets TX queue {@code q} of stopped port {@code p} up again with {@code offloads} of its own. */
+    void txQueueSetup(int p, int q, java.util.Set<io.jnic.ethdev.TxOffload> offloads) {
+        throw new UnsupportedOperationException(SecondaryPortSet.PRIMARY_ONLY);
+    }
+
     abstract void stats(int p, PortStats into);
 
     abstract Map<String, Long> xstats(int p);

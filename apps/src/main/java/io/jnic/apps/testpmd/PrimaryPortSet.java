@@ -75,6 +75,16 @@ final class PrimaryPortSet extends PortSet {
         waitLinks(out);
     }
 
+    @Override
+    void rxQueueSetup(int p, int q, java.util.Set<io.jnic.ethdev.RxOffload> offloads) {
+        dev(p).rxQueueSetup(q, rxd, pool, offloads);
+    }
+
+    @Override
+    void txQueueSetup(int p, int q, java.util.Set<io.jnic.ethdev.TxOffload> offloads) {
+        dev(p).txQueueSetup(q, txd, offloads);
+    }
+
     void waitLinks(PrintStream out) {
         out.println("Checking link statuses...");
         for (EthDevice d : devs) {

@@ -402,6 +402,22 @@ class TestPmdTest {
             t.cmd("set flow_ctrl rx on tx off 0");
             t.cmd("set flow_ctrl rx maybe tx off 0");
             t.await("Bad arguments (simplified: set flow_ctrl rx on|off tx on|off <port>)");
+            // per-queue offloads, on a stopped port; the port starts again with them
+            t.cmd("port 0 rxq 1 rx_offload vlan_strip on");
+            t.await("Error: port 0 must be stopped first (port stop 0)");
+            t.cmd("port stop 0");
+            t.cmd("port 0 rxq 1 rx_offload vlan_strip on");
+            t.await("Port 0 RX queue 1 offloads: [VLAN_STRIP]");
+            t.cmd("port 0 txq 0 tx_offload tcp_cksum on");
+            t.await("Port 0 TX queue 0 offloads: [TCP_CKSUM]");
+            t.cmd("port 0 rxq 1 rx_offload ipv4_cksum on");
+            t.await("offload IPV4_CKSUM is port-wide on net_ixgbe");
+            t.cmd("port 0 rxq 1 rx_offload bogus on");
+            t.await("unknown offload 'bogus' (known: vlan_strip,");
+            t.cmd("port 0 rxq 1 rx_offload vlan_strip off");
+            t.await("Port 0 RX queue 1 offloads: []");
+            t.cmd("port start 0");
+            t.await("Port 0: 02:6A:6E:00:00:00");
             t.cmd("quit");
             t.await("Bye...");
             assertEquals(0, t.p.exit(), t.p.output());

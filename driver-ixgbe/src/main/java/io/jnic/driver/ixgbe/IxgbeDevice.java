@@ -2,6 +2,14 @@ package io.jnic.driver.ixgbe;
 
 import static io.jnic.driver.ixgbe.IxgbeRegs.*;
 
+import io.jnic.driver.intel.AdvDescriptors;
+import io.jnic.driver.intel.IntelQueuePair;
+import io.jnic.driver.intel.QueueGeneration;
+import io.jnic.driver.intel.QueueMemory;
+import io.jnic.driver.intel.RxOffloads;
+import io.jnic.driver.intel.RxQueue;
+import io.jnic.driver.intel.TxContext;
+import io.jnic.driver.intel.TxQueue;
 import io.jnic.ethdev.DeviceInfo;
 import io.jnic.ethdev.DmaMappings;
 import io.jnic.ethdev.EthDevice;
@@ -27,6 +35,7 @@ import java.lang.System.Logger.Level;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -82,7 +91,7 @@ public final class IxgbeDevice extends EthDevice {
     private int lcore;
     private RxQueue[] rxq = new RxQueue[0];
     private TxQueue[] txq = new TxQueue[0];
-    private final IxgbeQueuePair[] ownPairs = new IxgbeQueuePair[Math.max(MAX_RX_QUEUES, MAX_TX_QUEUES)]; // those queuePair() gave out
+    private final IntelQueuePair[] ownPairs = new IntelQueuePair[Math.max(MAX_RX_QUEUES, MAX_TX_QUEUES)]; // those queuePair() gave out
     private final Mempool[] rxPools = new Mempool[MAX_RX_QUEUES];
     private final int[] rxRing = new int[MAX_RX_QUEUES];
     private final int[] txRing = new int[MAX_TX_QUEUES];
@@ -164,6 +173,11 @@ public final class IxgbeDevice extends EthDevice {
                 EnumSet.of(RxOffload.RSS_HASH, RxOffload.IPV4_CKSUM, RxOffload.UDP_CKSUM, RxOffload.TCP_CKSUM,
                         RxOffload.VLAN_STRIP, RxOffload.VLAN_FILTER, RxOffload.SCATTER),
                 EnumSet.of(TxOffload.VLAN_INSERT, TxOffload.IPV4_CKSUM, TxOffload.UDP_CKSUM, TxOffload.TCP_CKSUM,
+                        TxOffload.TCP_TSO, TxOffload.MULTI_SEGS),
+                // per queue: RXDCTL.VME (8.2.3.8.10) and the queue's own buffers; TX offloads live in each
+                // packet's descriptors (7.2.3), so any TX queue may take them
+                EnumSet.of(RxOffload.VLAN_STRIP, RxOffload.SCATTER),
+                EnumSet.of(TxOffload.VLAN_INSERT, TxOffload.IPV4_CKSUM, TxOffload.UDP_CKSUM, TxOffload.TCP_CKSUM,
                         TxOffload.TCP_TSO, TxOffload.MULTI_SEGS));
         this.filters = new IxgbeFilters(bar, pci.name() + " (" + IxgbeDriver.NAME + ")", sfp != null);
         this.flows = new IxgbeFlows(bar, pci.name() + " (" + IxgbeDriver.NAME + ")", ctx.portId());
@@ -186,17 +200,30 @@ public final class IxgbeDevice extends EthDevice {
     // 4.6.3 Initialisation sequence
 
     private void resetAndInit() {
+        globalReset();
+        awaitNvmAndDma();
+        setupLink();
+        // 4.6.5 Statistics: the reset cleared the counters (what they held was accumulated before it)
+    }
 
+    /** 4.6.3.1 and 4.6.3.2: interrupts masked, CTRL.RST (with LRST, link reset), wait for it to clear. */
+    private void globalReset() {
         // 4.6.3.1 Interrupts during initialisation: mask all
         w(EIMC, EIMC_ALL);
         // 4.6.3.2 Global reset: CTRL.RST (with LRST, link reset), then wait for it to clear
-        w(CTRL, r(CTRL) | CTRL_RST_MASK);
+        bar.setBits(CTRL, CTRL_RST_MASK);
         sleepMillis(1); // 4.6.3.2: wait at least 1 ms before polling (the device is unreachable meanwhile)
         waitClear(CTRL, CTRL_RST_MASK, RESET_TIMEOUT_NS, "CTRL.RST to clear after a global reset (4.6.3.2)");
         sleepMillis(10); // 8.2.3.1.1: 10 ms before further accesses
         // 4.6.3.1 again: the reset re-enabled nothing, but a reset clears masks only on some parts
         w(EIMC, EIMC_ALL);
-        // 4.6.3: wait for the EEPROM auto-read to complete, then for the DMA init cycle
+    }
+
+    /**
+     * 4.6.3: the EEPROM auto-read completes (the NVM checked once, at probe), then the DMA init cycle; firmware is
+     * told a driver took the port.
+     */
+    private void awaitNvmAndDma() {
         waitSet(EEC, EEC_ARD, RESET_TIMEOUT_NS, "EEC.ARD (EEPROM auto-read done, 4.6.3)");
         if (!nvmVerified && IxgbeDeviceIds.is82599(deviceId)) {
             // probe: the NVM the device just loaded its configuration from must be intact (chapter 6 checksum);
@@ -211,9 +238,14 @@ public final class IxgbeDevice extends EthDevice {
         }
         waitSet(RDRXCTL, RDRXCTL_DMAIDONE, RESET_TIMEOUT_NS, "RDRXCTL.DMAIDONE (DMA init done, 4.6.3)");
         // tell firmware a driver took the port (8.2.3.1.3)
-        w(CTRL_EXT, r(CTRL_EXT) | CTRL_EXT_DRV_LOAD);
-        // 4.6.4 Link setup: 10G serial link mode, XAUI PMA/PMD, restart auto-negotiation. Copper X540/X550 parts
-        // bring their PHY up on their own after reset and have no such AUTOC setting.
+        bar.setBits(CTRL_EXT, CTRL_EXT_DRV_LOAD);
+    }
+
+    /**
+     * 4.6.4 Link setup: 10G serial link mode, XAUI PMA/PMD, restart auto-negotiation. Copper X540/X550 parts bring
+     * their PHY up on their own after reset and have no such AUTOC setting.
+     */
+    private void setupLink() {
         if (sfp != null) {
             setupSfpLink();
         } else if (!isCopper()) {
@@ -222,7 +254,6 @@ public final class IxgbeDevice extends EthDevice {
             autoc = (autoc & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_10G_XAUI;
             w(AUTOC, autoc | AUTOC_AN_RESTART);
         }
-        // 4.6.5 Statistics: the reset cleared the counters (what they held was accumulated before it)
     }
 
     /**
@@ -322,8 +353,8 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     @Override
-    protected void doRxQueueSetup(int q, int ringSize, Mempool pool) {
-        checkRxBuffers(pool, mtu());
+    protected void doRxQueueSetup(int q, int ringSize, Mempool pool, Set<RxOffload> offloads) {
+        checkRxBuffers(pool, mtu(), offloads);
         if (pool.dataRoom() < 1024) {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' data room " + pool.dataRoom()
                     + " is below the 1 KB SRRCTL.BSIZEPACKET unit");
@@ -334,7 +365,7 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     @Override
-    protected void doTxQueueSetup(int q, int ringSize) {
+    protected void doTxQueueSetup(int q, int ringSize, Set<TxOffload> offloads) {
         txRing[q] = ringSize;
     }
 
@@ -346,14 +377,15 @@ public final class IxgbeDevice extends EthDevice {
      * Without RX offload SCATTER every frame must fit one buffer (7.1.2: a frame longer than SRRCTL.BSIZEPACKET
      * spans descriptors); with it, frames arrive as chains. The buffer size is set in 1 KB units (SRRCTL).
      */
-    private void checkRxBuffers(Mempool pool, int mtu) {
+    private void checkRxBuffers(Mempool pool, int mtu, Set<RxOffload> offloads) {
         int frame = mtu + FRAME_OVERHEAD;
         int bsize = Math.min(pool.dataRoom() >> SRRCTL_BSIZEPKT_SHIFT, 0x1F) << SRRCTL_BSIZEPKT_SHIFT;
-        if (bsize < frame && !rxOffload(RxOffload.SCATTER)) {
+        if (bsize < frame && !offloads.contains(RxOffload.SCATTER)) {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.dataRoom()
                     + "-byte data rooms; frames of up to " + frame + " bytes (MTU " + mtu + ") need that much, as this "
-                    + "driver receives every frame into one buffer unless the port is configured with RX offload SCATTER "
-                    + "(frames then arrive as mbuf chains)");
+                    + "driver receives every frame into one buffer unless the queue has RX offload SCATTER "
+                    + "(PortConfig.withRxOffloads, or rxQueueSetup's offloads for this queue alone; frames then arrive as "
+                    + "mbuf chains)");
         }
     }
 
@@ -362,7 +394,7 @@ public final class IxgbeDevice extends EthDevice {
     protected void doMtu(int m) {
         for (int q = 0; q < config().rxQueues(); q++) {
             if (rxPools[q] != null) {
-                checkRxBuffers(rxPools[q], m);
+                checkRxBuffers(rxPools[q], m, rxQueueOffloads(q));
             }
         }
         int frame = m + FRAME_OVERHEAD;
@@ -379,7 +411,7 @@ public final class IxgbeDevice extends EthDevice {
         // before anything is touched: the MTU or the offloads may have changed since the queues' setup
         for (int q = 0; q < config().rxQueues(); q++) {
             if (rxPools[q] != null) {
-                checkRxBuffers(rxPools[q], mtu());
+                checkRxBuffers(rxPools[q], mtu(), rxQueueOffloads(q));
             }
         }
         if (startedBefore) {
@@ -416,7 +448,7 @@ public final class IxgbeDevice extends EthDevice {
             macAddress(m);
         }
         if (eventfds.length > 0) {
-            w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
+            bar.setBits(GPIE, GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
             w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT);
             w(EIMS, EICR_LSC);
         }
@@ -428,10 +460,22 @@ public final class IxgbeDevice extends EthDevice {
      * routed.
      */
     private void programQueues() {
-        PortConfig c = config();
+        initReceive();
+        initTransmit();
+        // 4.6.7: receive enable last, after the queues
+        bar.setBits(RXCTRL, RXCTRL_RXEN);
+        if (config().rxInterrupts()) {
+            setupRxInterrupts(rxq.length);
+        }
+    }
+
+    /**
+     * 4.6.7 Receive initialisation, receive disabled meanwhile: packet buffers, CRC strip and frame size, the
+     * address, VLAN and flow filters, time sync, RSS (4.6.10.1), then each queue.
+     */
+    private void initReceive() {
         int nrx = rxq.length;
-        // 4.6.7: receive disabled while the receive path is set up
-        w(RXCTRL, r(RXCTRL) & ~RXCTRL_RXEN);
+        bar.clearBits(RXCTRL, RXCTRL_RXEN);
         // 4.6.11.3.1 (no DCB): all of the 512 KB receive buffer to packet buffer 0
         w(RXPBSIZE0, RXPBSIZE_512KB);
         for (int i = 1; i < 8; i++) {
@@ -443,37 +487,37 @@ public final class IxgbeDevice extends EthDevice {
         hl = frame > 1518 ? hl | HLREG0_JUMBOEN : hl & ~HLREG0_JUMBOEN;
         w(HLREG0, hl);
         w(MAXFRS, frame << MAXFRS_MFS_SHIFT);
-        w(RDRXCTL, r(RDRXCTL) | RDRXCTL_CRCSTRIP);
+        bar.setBits(RDRXCTL, RDRXCTL_CRCSTRIP);
         // 8.2.3.7.1: accept broadcast; promiscuous per the configuration
         applyFilter();
         filters.apply(rxOffload(RxOffload.VLAN_FILTER)); // what the last reset cleared: MTA, RAR 1-127, VFTA, AUTOC, FC
         flows.apply();
         timesync.apply();
-        configureRss(c.rss(), nrx);
+        configureRss(config().rss(), nrx);
         for (int q = 0; q < nrx; q++) {
             programRx(q, rxq[q]);
         }
         // 4.6.7 last step: no-snoop disable
-        w(CTRL_EXT, r(CTRL_EXT) | CTRL_EXT_NS_DIS);
+        bar.setBits(CTRL_EXT, CTRL_EXT_NS_DIS);
+    }
 
-        // 4.6.8 transmit: CRC and padding by hardware (HLREG0 above), packet buffer 0 of 160 KB, no DCB
+    /**
+     * 4.6.8 Transmit initialisation: CRC and padding by hardware (HLREG0, set in {@link #initReceive}), packet
+     * buffer 0 of 160 KB, no DCB, transmit DMA on, then each queue.
+     */
+    private void initTransmit() {
         w(TXPBSIZE0, TXPBSIZE_160KB);
         for (int i = 1; i < 8; i++) {
             w(TXPBSIZE0 + 4 * i, 0);
         }
         w(DTXMXSZRQ, 0xFFFF);
         // 4.6.11.3.4: MTQC may only change with the descriptor arbiter disabled
-        w(RTTDCS, r(RTTDCS) | RTTDCS_ARBDIS);
+        bar.setBits(RTTDCS, RTTDCS_ARBDIS);
         w(MTQC, 0); // 64 queues, one traffic class, no VT
-        w(RTTDCS, r(RTTDCS) & ~RTTDCS_ARBDIS);
-        w(DMATXCTL, r(DMATXCTL) | DMATXCTL_TE);
+        bar.clearBits(RTTDCS, RTTDCS_ARBDIS);
+        bar.setBits(DMATXCTL, DMATXCTL_TE);
         for (int q = 0; q < txq.length; q++) {
-            programTx(q, txq[q].mem);
-        }
-        // 4.6.7: receive enable last, after the queues
-        w(RXCTRL, r(RXCTRL) | RXCTRL_RXEN);
-        if (c.rxInterrupts()) {
-            setupRxInterrupts(nrx);
+            programTx(q, txq[q].memory());
         }
     }
 
@@ -482,7 +526,9 @@ public final class IxgbeDevice extends EthDevice {
         int size = rxRing[q];
         QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("rxq" + q), size, QueueMemory.MAGIC_RX);
         dma.require(m.zone.memory(), "RX ring " + q);
-        RxQueue rx = new RxQueue(q, m, bar, rxPools[q], portId, lcore, false, RxOffloads.bitsOf(config().rxOffloads()));
+        RxQueue rx = new RxQueue(q, m, bar.mapped(rxq(q) + RDT, 4), rxPools[q], portId, lcore,
+                RxOffloads.bitsOf(rxQueueOffloads(q)), timesync);
+        rx.timestamps(timesync.enabled());
         if (!rx.fill()) {
             throw new IllegalStateException(name() + ": mempool '" + rxPools[q].name() + "' has " + rxPools[q].availableCount()
                     + " free mbufs, RX queue " + q + " needs " + size + " to fill its ring; make the pool larger");
@@ -491,7 +537,7 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     private void programRx(int q, RxQueue rx) {
-        QueueMemory m = rx.mem;
+        QueueMemory m = rx.memory();
         int base = rxq(q);
         // 8.2.3.8.7: advanced one-buffer descriptors, buffer size in 1 KB units, drop when no descriptor is free
         // (so that one full queue does not stall the others: 4.6.7 / 7.1.3.5)
@@ -499,15 +545,15 @@ public final class IxgbeDevice extends EthDevice {
         w(base + SRRCTL, SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | bsize);
         w(base + RDBAL, (int) m.descIova);
         w(base + RDBAH, (int) (m.descIova >>> 32));
-        w(base + RDLEN, m.size * DESC_SIZE);
+        w(base + RDLEN, m.size * AdvDescriptors.DESC_SIZE);
         w(base + RDH, 0);
         w(base + RDT, 0);
-        w(base + DCA_RXCTRL, r(base + DCA_RXCTRL) & ~DCA_RXCTRL_DESC_WRO_EN);
+        bar.clearBits(base + DCA_RXCTRL, DCA_RXCTRL_DESC_WRO_EN);
         // 8.2.3.8.10 RXDCTL.VME: strip 802.1Q tags on this queue (RX offload VLAN_STRIP)
-        int vme = rxOffload(RxOffload.VLAN_STRIP) ? RXDCTL_VME : 0;
-        w(base + RXDCTL, r(base + RXDCTL) & ~RXDCTL_VME | vme);
+        int vme = rxQueueOffloads(q).contains(RxOffload.VLAN_STRIP) ? RXDCTL_VME : 0;
+        bar.modify(base + RXDCTL, RXDCTL_VME, vme);
         // 4.6.7: enable the queue and wait until the device reports it enabled, then move the tail
-        w(base + RXDCTL, r(base + RXDCTL) | RXDCTL_ENABLE);
+        bar.setBits(base + RXDCTL, RXDCTL_ENABLE);
         waitSet(base + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE (4.6.7)");
         w(base + RDT, rx.initialTail());
     }
@@ -515,14 +561,14 @@ public final class IxgbeDevice extends EthDevice {
     private TxQueue newTx(int q) {
         QueueMemory m = QueueMemory.reserve(ctx.memory(), ctx.memzoneName("txq" + q), txRing[q], QueueMemory.MAGIC_TX);
         dma.require(m.zone.memory(), "TX ring " + q);
-        return new TxQueue(q, m, bar, lcore, false, TxContext.bitsOf(config().txOffloads()));
+        return new TxQueue(q, m, bar.mapped(txq(q) + TDT, 4), lcore, TxContext.bitsOf(txQueueOffloads(q)));
     }
 
     private void programTx(int q, QueueMemory m) {
         int base = txq(q);
         w(base + TDBAL, (int) m.descIova);
         w(base + TDBAH, (int) (m.descIova >>> 32));
-        w(base + TDLEN, m.size * DESC_SIZE);
+        w(base + TDLEN, m.size * AdvDescriptors.DESC_SIZE);
         w(base + TDH, 0);
         w(base + TDT, 0);
         // 8.2.3.9.10: prefetch 36, host 8, write-back 4 descriptors (the values Intel recommends for throughput)
@@ -561,7 +607,7 @@ public final class IxgbeDevice extends EthDevice {
                 case IPV6_UDP -> MRQC_RSS_FIELD_IPV6_UDP;
             };
         }
-        w(RXCSUM, r(RXCSUM) | RXCSUM_PCSD);
+        bar.setBits(RXCSUM, RXCSUM_PCSD);
         w(MRQC, mrqc);
     }
 
@@ -583,15 +629,15 @@ public final class IxgbeDevice extends EthDevice {
     @Override
     protected void doStop() {
         started = false;
-        w(RXCTRL, r(RXCTRL) & ~RXCTRL_RXEN);
+        bar.clearBits(RXCTRL, RXCTRL_RXEN);
         for (int q = 0; q < rxq.length; q++) {
             int base = rxq(q);
-            w(base + RXDCTL, r(base + RXDCTL) & ~RXDCTL_ENABLE);
+            bar.clearBits(base + RXDCTL, RXDCTL_ENABLE);
             waitClear(base + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE to clear (4.6.7.1)");
         }
         for (int q = 0; q < txq.length; q++) {
             int base = txq(q);
-            w(base + TXDCTL, r(base + TXDCTL) & ~TXDCTL_ENABLE);
+            bar.clearBits(base + TXDCTL, TXDCTL_ENABLE);
             waitClear(base + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
         }
         w(EIMC, EIMC_ALL & ~EICR_LSC);
@@ -623,7 +669,7 @@ public final class IxgbeDevice extends EthDevice {
         }
         try {
             w(EIMC, EIMC_ALL);
-            w(CTRL_EXT, r(CTRL_EXT) & ~CTRL_EXT_DRV_LOAD);
+            bar.clearBits(CTRL_EXT, CTRL_EXT_DRV_LOAD);
             if (eventfds.length > 0) {
                 pci.disableInterrupts(PciDevice.InterruptType.MSIX);
             }
@@ -659,10 +705,10 @@ public final class IxgbeDevice extends EthDevice {
                     + " configured");
         }
         int rb = rxq(q);
-        w(rb + RXDCTL, r(rb + RXDCTL) & ~RXDCTL_ENABLE);
+        bar.clearBits(rb + RXDCTL, RXDCTL_ENABLE);
         waitClear(rb + RXDCTL, RXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "RXDCTL[" + q + "].ENABLE to clear (4.6.7.1)");
         int tb = txq(q);
-        w(tb + TXDCTL, r(tb + TXDCTL) & ~TXDCTL_ENABLE);
+        bar.clearBits(tb + TXDCTL, TXDCTL_ENABLE);
         waitClear(tb + TXDCTL, TXDCTL_ENABLE, ENABLE_TIMEOUT_NS, "TXDCTL[" + q + "].ENABLE to clear (4.6.8.1)");
         r(STATUS); // a register read flushes the disables (posted writes) to the device before the rings change
         // the queues stop asynchronously (in-flight DMA completes; a model polls its registers): give the device
@@ -673,7 +719,7 @@ public final class IxgbeDevice extends EthDevice {
         rxq[q] = newRx(q);
         programRx(q, rxq[q]);
         txq[q] = newTx(q);
-        programTx(q, txq[q].mem);
+        programTx(q, txq[q].memory());
         bindPairs();
         LOG.log(Level.INFO, "{0}: queue pair {1} reset", name(), q);
     }
@@ -683,7 +729,7 @@ public final class IxgbeDevice extends EthDevice {
 
     @Override
     protected QueuePair newQueuePair(int q) {
-        IxgbeQueuePair p = new IxgbeQueuePair(this, q);
+        IntelQueuePair p = new IntelQueuePair(this, q);
         ownPairs[q] = p;
         bindPairs();
         return p;
@@ -718,7 +764,7 @@ public final class IxgbeDevice extends EthDevice {
         } else {
             routeVectors(1);
             // 8.2.3.5.18: MSI-X mode, PBA support, auto-mask on
-            w(GPIE, r(GPIE) | GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
+            bar.setBits(GPIE, GPIE_MSIX_MODE | GPIE_PBA_SUPPORT | GPIE_EIAME);
             w(IVAR_MISC, IVAR_ALLOC_VAL << IVAR_MISC_OTHER_SHIFT); // other causes -> vector 0
             w(EIMS, EICR_LSC);
         }
@@ -748,8 +794,8 @@ public final class IxgbeDevice extends EthDevice {
         }
         // queue vectors auto-clear (EIAC) and auto-mask on the interrupt (EIAM): one interrupt per arm
         int mask = ((1 << nrx) - 1) << 1;
-        w(EIAC, r(EIAC) | mask);
-        w(EIAM, r(EIAM) | mask);
+        bar.setBits(EIAC, mask);
+        bar.setBits(EIAM, mask);
     }
 
     /** 8.2.3.5.12: interrupt throttling of {@code vector}, interval in microseconds (0: none). */
@@ -945,17 +991,17 @@ public final class IxgbeDevice extends EthDevice {
             int[] rxOdd = new int[rxq.length];
             int[] txOdd = new int[txq.length];
             for (int q = 0; q < rxq.length; q++) {
-                rxOdd[q] = QueueGeneration.pause(rxq[q].mem.state);
+                rxOdd[q] = QueueGeneration.pause(rxq[q].memory().state);
             }
             for (int q = 0; q < txq.length; q++) {
-                txOdd[q] = QueueGeneration.pause(txq[q].mem.state);
+                txOdd[q] = QueueGeneration.pause(txq[q].memory().state);
             }
             java.util.TreeSet<Integer> unpaused = awaitPaused(rxOdd, txOdd);
             long paused = System.nanoTime();
             try {
                 int txFreed = 0;
                 for (TxQueue t : txq) {
-                    txFreed += TxQueue.releaseInRing(t.mem, Mempool.LCORE_ANY);
+                    txFreed += TxQueue.releaseInRing(t.memory(), Mempool.LCORE_ANY);
                 }
                 readHwStats(); // what the counters held before the reset is gone; keep what came since
                 resetAndInit();
@@ -966,10 +1012,10 @@ public final class IxgbeDevice extends EthDevice {
                 }
                 programQueues();
                 for (int q = 0; q < rxq.length; q++) {
-                    QueueGeneration.resume(rxq[q].mem.state, rxOdd[q]);
+                    QueueGeneration.resume(rxq[q].memory().state, rxOdd[q]);
                 }
                 for (int q = 0; q < txq.length; q++) {
-                    QueueGeneration.resume(txq[q].mem.state, txOdd[q]);
+                    QueueGeneration.resume(txq[q].memory().state, txOdd[q]);
                 }
                 recoveryPending = false;
                 resetDetected = false;
@@ -998,13 +1044,13 @@ public final class IxgbeDevice extends EthDevice {
         while (true) {
             pending.clear();
             for (int q = 0; q < rxq.length; q++) {
-                int pid = QueueGeneration.pendingDriver(rxq[q].mem.state, rxOdd[q]);
+                int pid = QueueGeneration.pendingDriver(rxq[q].memory().state, rxOdd[q]);
                 if (pid != 0) {
                     pending.add(pid);
                 }
             }
             for (int q = 0; q < txq.length; q++) {
-                int pid = QueueGeneration.pendingDriver(txq[q].mem.state, txOdd[q]);
+                int pid = QueueGeneration.pendingDriver(txq[q].memory().state, txOdd[q]);
                 if (pid != 0) {
                     pending.add(pid);
                 }
@@ -1160,12 +1206,24 @@ public final class IxgbeDevice extends EthDevice {
     public synchronized void timesyncEnable() {
         flows.reservePtp(true);
         timesync.enable();
+        stampQueues(true);
     }
 
     @Override
     public synchronized void timesyncDisable() {
+        stampQueues(false);
         timesync.disable();
         flows.reservePtp(false);
+    }
+
+    /** The RX queues read stamps only while timesync is on (their plain path has no 1588 check). */
+    private void stampQueues(boolean on) {
+        RxQueue[] qs = rxq;
+        for (int q = 0; qs != null && q < qs.length; q++) {
+            if (qs[q] != null) {
+                qs[q].timestamps(on);
+            }
+        }
     }
 
     @Override
@@ -1265,21 +1323,21 @@ public final class IxgbeDevice extends EthDevice {
         for (int q = 0; q < rxq.length; q++) {
             RxQueue r = rxq[q];
             if (r != null) {
-                s.rxNombuf += r.nombuf;
+                s.rxNombuf += r.nombuf();
                 if (q < PortStats.QUEUE_STATS) {
-                    s.qIpackets[q] = r.packets;
-                    s.qIbytes[q] = r.bytes;
-                    s.qErrors[q] = r.errors;
+                    s.qIpackets[q] = r.packets();
+                    s.qIbytes[q] = r.bytes();
+                    s.qErrors[q] = r.errors();
                 }
             }
         }
         for (int q = 0; q < txq.length; q++) {
             TxQueue t = txq[q];
             if (t != null) {
-                s.oerrors += t.errors;
+                s.oerrors += t.errors();
                 if (q < PortStats.QUEUE_STATS) {
-                    s.qOpackets[q] = t.packets;
-                    s.qObytes[q] = t.bytes;
+                    s.qOpackets[q] = t.packets();
+                    s.qObytes[q] = t.bytes();
                 }
             }
         }
@@ -1326,8 +1384,8 @@ public final class IxgbeDevice extends EthDevice {
         long badStatus = 0;
         for (RxQueue r : rxq) {
             if (r != null) {
-                badLength += r.mem.state.get(java.lang.foreign.ValueLayout.JAVA_LONG, QueueMemory.S_BAD_LENGTH);
-                badStatus += r.mem.state.get(java.lang.foreign.ValueLayout.JAVA_LONG, QueueMemory.S_BAD_STATUS);
+                badLength += r.memory().state.get(java.lang.foreign.ValueLayout.JAVA_LONG, QueueMemory.S_BAD_LENGTH);
+                badStatus += r.memory().state.get(java.lang.foreign.ValueLayout.JAVA_LONG, QueueMemory.S_BAD_STATUS);
             }
         }
         m.put("rx_bad_length_writebacks", badLength);
@@ -1357,20 +1415,12 @@ public final class IxgbeDevice extends EthDevice {
     }
 
     private void waitFor(int reg, int bits, boolean set, long timeoutNs, String what) {
-        long end = System.nanoTime() + timeoutNs;
-        while (true) {
-            int v = r(reg);
-            if (set ? (v & bits) == bits : (v & bits) == 0) {
-                return;
-            }
-            if (System.nanoTime() - end > 0) {
-                throw new IllegalStateException(String.format("%s (%s): timed out after %d ms waiting for %s; register "
-                        + "0x%05x reads 0x%08x. The device is not responding as the datasheet says: check that it is an "
-                        + "82599-family NIC and that no other driver uses it", pci.name(), IxgbeDriver.NAME,
-                        timeoutNs / 1_000_000, what, reg, v));
-            }
-            Thread.onSpinWait();
-            sleepMicros(10);
+        try {
+            bar.waitBits(reg, bits, set ? bits : 0, timeoutNs, what);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(pci.name() + " (" + IxgbeDriver.NAME + "): " + e.getMessage() + ". The device "
+                    + "is not responding as the datasheet says: check that it is an 82599-family NIC and that no other "
+                    + "driver uses it", e);
         }
     }
 

@@ -1,5 +1,9 @@
 package io.jnic.driver.ixgbe;
 
+import io.jnic.driver.intel.IntelQueuePair;
+import io.jnic.driver.intel.QueueMemory;
+import io.jnic.driver.intel.RxQueue;
+import io.jnic.driver.intel.TxQueue;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.PortContext;
@@ -54,16 +58,19 @@ public final class IxgbeDriver implements EthDriver {
             throw new IllegalArgumentException("port " + ctx.portId() + ": no queue " + queue + " (0.."
                     + (IxgbeDevice.MAX_RX_QUEUES - 1) + ")");
         }
-        QueueMemory rm = QueueMemory.attach(ctx.memory(), ctx.memzoneName("rxq" + queue), QueueMemory.MAGIC_RX);
-        QueueMemory tm = QueueMemory.attach(ctx.memory(), ctx.memzoneName("txq" + queue), QueueMemory.MAGIC_TX);
+        QueueMemory rm = QueueMemory.attach(ctx.memory(), ctx.memzoneName("rxq" + queue), QueueMemory.MAGIC_RX,
+                IxgbeDevice.MIN_RING, IxgbeDevice.MAX_RING);
+        QueueMemory tm = QueueMemory.attach(ctx.memory(), ctx.memzoneName("txq" + queue), QueueMemory.MAGIC_TX,
+                IxgbeDevice.MIN_RING, IxgbeDevice.MAX_RING);
         int poolId = rm.state.get(java.lang.foreign.ValueLayout.JAVA_INT, QueueMemory.S_POOL);
         Mempool pool = poolId >= 1 && poolId <= Mempool.MAX_POOL_ID ? Mempool.lookup(poolId) : null;
         if (pool == null) {
             throw new IllegalStateException("port " + ctx.portId() + " RX queue " + queue + " takes its buffers from "
                     + "mempool id " + poolId + ", which is not attached in this process; attach the group's mempools first");
         }
-        RxQueue rx = new RxQueue(queue, rm, doorbells, pool, ctx.portId(), lcore, true);
-        TxQueue tx = new TxQueue(queue, tm, doorbells, lcore, true);
-        return new IxgbeQueuePair(ctx.portId(), queue, rx, tx);
+        RxQueue rx = RxQueue.attach(queue, rm, doorbells.mapped(IxgbeRegs.rxq(queue) + IxgbeRegs.RDT, 4), pool,
+                ctx.portId(), lcore);
+        TxQueue tx = TxQueue.attach(queue, tm, doorbells.mapped(IxgbeRegs.txq(queue) + IxgbeRegs.TDT, 4), lcore);
+        return new IntelQueuePair(ctx.portId(), queue, rx, tx);
     }
 }

@@ -259,37 +259,7 @@ final class IxgbeRegs {
     static final int MPTC = 0x040F0;
     static final int BPTC = 0x040F4;
 
-    // 7.1.6 Advanced receive descriptors (16 bytes)
-    static final int DESC_SIZE = 16;
-    /** Read format: packet buffer address at 0, header buffer address at 8. */
-    static final long RXD_PKT_ADDR = 0;
-    static final long RXD_HDR_ADDR = 8;
-    /** Write-back format (7.1.6.2): dword0 RSS type 3:0 / packet type 16:4, dword1 RSS hash, dword2 status/error, dword3 length 15:0. */
-    static final long RXD_WB_INFO = 0;
-    static final long RXD_WB_RSS = 4;
-    static final long RXD_WB_STATUS = 8;
-    static final long RXD_WB_LENGTH = 12;
-    static final int RXD_STAT_DD = 1;
-    static final int RXD_STAT_EOP = 1 << 1;
-    /**
-     * Extended error RXE (bit 29): a MAC-level error (CRC, length, symbol); the frame is bad. The IPE/L4E
-     * checksum bits (30, 31) describe a well-formed frame carrying a bad checksum, which L2 forwarding passes.
-     */
-    static final int RXD_ERR_RXE = 1 << 29;
-    static final int RXD_RSSTYPE_MASK = 0xF;
-
-    // 7.2.3.2.4 Advanced transmit data descriptor (16 bytes)
-    static final long TXD_ADDR = 0;
-    static final long TXD_CMD_TYPE_LEN = 8;
-    static final long TXD_OLINFO_STATUS = 12;
-    static final int TXD_DTYP_DATA = 0x3 << 20;
-    static final int TXD_CMD_EOP = 1 << 24;
-    static final int TXD_CMD_IFCS = 1 << 25;
-    static final int TXD_CMD_RS = 1 << 27;
-    static final int TXD_CMD_DEXT = 1 << 29;
-    static final int TXD_PAYLEN_SHIFT = 14;
-    /** Written back into olinfo_status (7.2.3.2.4: STA.DD). */
-    static final int TXD_STAT_DD = 1;
+    // The descriptor formats (7.1.6, 7.2.3): io.jnic.driver.intel.AdvDescriptors
 
     // PCI config space (9.3.3)
     static final int PCI_COMMAND = 0x04;
@@ -380,40 +350,7 @@ final class IxgbeRegs {
     static final int TSYNCRXCTL_TYPE_L2_L4_V2 = 0x2 << 1;
     static final int TIMINCA_IP_SHIFT = 24;
     static final int TIMADJH_SIGN = 1 << 31;
-    /** 7.1.6.2 advanced RX write-back: STATUS.TS (bit 16); pkt_info ETQF match (bit 15), index (6:4). */
-    static final int RXD_STAT_TS = 1 << 16;
-    static final int RXD_PKTTYPE_ETQF = 1 << 15;
-    static final int RXD_PKTTYPE_ETQF_SHIFT = 4;
-    /** 7.2.3.2.4 advanced TX data descriptor: MAC.1588 (cmd_type_len bit 19). */
-    static final int TXD_MAC_TSTAMP = 1 << 19;
     // ---- Offloads: checksums, VLAN strip/insert, TSO, multi-segment frames (ixoff) ----------------------
     /** 8.2.3.8.10 RXDCTL.VME: strip 802.1Q tags on this queue (the 82599 strips per queue). */
     static final int RXDCTL_VME = 1 << 30;
-    /** 7.1.6.2 write-back status: VP (tag stripped into dword3 bits 31:16), L4CS, IPCS. */
-    static final int RXD_STAT_VP = 1 << 3;
-    static final int RXD_STAT_L4CS = 1 << 5;
-    static final int RXD_STAT_IPCS = 1 << 6;
-    /** 7.1.6.2 write-back errors: TCPE (TCP/UDP checksum bad), IPE (IPv4 header checksum bad). */
-    static final int RXD_ERR_TCPE = 1 << 30;
-    static final int RXD_ERR_IPE = 1 << 31;
-    static final int RXD_VLAN_SHIFT = 16;
-    /** 7.2.3.2.3 advanced context descriptor: dword0 IPLEN 8:0, MACLEN 15:9, VLAN 31:16. */
-    static final int TXCTX_MACLEN_SHIFT = 9;
-    static final int TXCTX_VLAN_SHIFT = 16;
-    /** dword2: TUCMD IPV4 (bit 10), L4T (12:11: 00 UDP, 01 TCP, 11 reserved = no L4), DTYP 0010b, DEXT. */
-    static final int TXCTX_TUCMD_IPV4 = 1 << 10;
-    static final int TXCTX_TUCMD_L4T_UDP = 0;
-    static final int TXCTX_TUCMD_L4T_TCP = 1 << 11;
-    static final int TXCTX_TUCMD_L4T_RSV = 3 << 11;
-    static final int TXD_DTYP_CTXT = 0x2 << 20;
-    /** dword3: IDX 6:4, L4LEN 15:8, MSS 31:16. */
-    static final int TXCTX_L4LEN_SHIFT = 8;
-    static final int TXCTX_MSS_SHIFT = 16;
-    /** 7.2.3.2.4 data descriptor: DCMD.VLE (insert the context's tag), DCMD.TSE (segment). */
-    static final int TXD_CMD_VLE = 1 << 30;
-    static final int TXD_CMD_TSE = 1 << 31;
-    /** olinfo_status: CC (use the context of IDX, 0 here), POPTS.IXSM (IPv4 checksum), POPTS.TXSM (L4 checksum). */
-    static final int TXD_OLINFO_CC = 1 << 7;
-    static final int TXD_POPTS_IXSM = 1 << 8;
-    static final int TXD_POPTS_TXSM = 1 << 9;
 }

@@ -2,6 +2,8 @@ package io.jnic.driver.ixgbe;
 
 import static io.jnic.driver.ixgbe.IxgbeRegs.*;
 
+import io.jnic.driver.intel.RxQueue;
+import io.jnic.driver.intel.RxTimestamps;
 import io.jnic.pci.PciBar;
 
 /**
@@ -16,7 +18,7 @@ import io.jnic.pci.PciBar;
  * frame went to a queue a secondary polls, without these registers) is freed by the port's watchdog
  * ({@link #freeUnclaimedRxStamp}). The TX one is read here, once ({@link #readTx}).
  */
-final class IxgbeTimesync {
+final class IxgbeTimesync implements RxTimestamps {
     static final int INC_PERIOD = 5;
     static final int INC_VALUE = 32;
 
@@ -42,7 +44,7 @@ final class IxgbeTimesync {
         bar.write32(ETQS0 + 4 * ETQF_SLOT_1588, 0);
         bar.write32(ETQF0 + 4 * ETQF_SLOT_1588, ETQF_FILTER_EN | ETQF_1588 | ETHERTYPE_1588);
         bar.write32(TSYNCRXCTL, (bar.read32(TSYNCRXCTL) & ~0xE) | TSYNCRXCTL_TYPE_L2_L4_V2 | TSYNC_ENABLED);
-        bar.write32(TSYNCTXCTL, bar.read32(TSYNCTXCTL) | TSYNC_ENABLED);
+        bar.setBits(TSYNCTXCTL, TSYNC_ENABLED);
         // a stamp latched before is stale: read the high halves to free both latches
         bar.read32(RXSTMPH);
         bar.read32(TXSTMPH);
@@ -50,8 +52,8 @@ final class IxgbeTimesync {
     }
 
     void disable() {
-        bar.write32(TSYNCRXCTL, bar.read32(TSYNCRXCTL) & ~TSYNC_ENABLED);
-        bar.write32(TSYNCTXCTL, bar.read32(TSYNCTXCTL) & ~TSYNC_ENABLED);
+        bar.clearBits(TSYNCRXCTL, TSYNC_ENABLED);
+        bar.clearBits(TSYNCTXCTL, TSYNC_ENABLED);
         bar.write32(ETQF0 + 4 * ETQF_SLOT_1588, 0);
         bar.write32(TIMINCA, 0);
         enabled = false;
@@ -78,6 +80,22 @@ final class IxgbeTimesync {
         }
         bar.write32(TIMADJL, (int) m);
         bar.write32(TIMADJH, (int) (m >>> 32) | (delta < 0 ? TIMADJH_SIGN : 0));
+    }
+
+    @Override
+    public int ptpFilter() {
+        return ETQF_SLOT_1588;
+    }
+
+    /** RXSTMPL then RXSTMPH, whose read frees the latch (7.9.2.1); -1 when nothing is latched. */
+    @Override
+    public long take() {
+        if ((bar.read32(TSYNCRXCTL) & TSYNC_VALID) == 0) {
+            return -1;
+        }
+        long lo = bar.read32(RXSTMPL) & 0xFFFFFFFFL;
+        long hi = bar.read32(RXSTMPH) & 0xFFFFFFFFL;
+        return hi << 32 | lo;
     }
 
     /** The latched TX time stamp, freeing the latch; -1 when none is waiting. */

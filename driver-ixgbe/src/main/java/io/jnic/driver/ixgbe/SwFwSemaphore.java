@@ -57,7 +57,7 @@ final class SwFwSemaphore {
             }
         }
         for (int i = 0; i < SWSM_ATTEMPTS; i++) {
-            bar.write32(SWSM, bar.read32(SWSM) | SWSM_SWESMBI);
+            bar.setBits(SWSM, SWSM_SWESMBI);
             if ((bar.read32(SWSM) & SWSM_SWESMBI) != 0) {
                 return true;
             }
@@ -68,7 +68,7 @@ final class SwFwSemaphore {
     }
 
     private void releaseSwsm() {
-        bar.write32(SWSM, bar.read32(SWSM) & ~(SWSM_SMBI | SWSM_SWESMBI));
+        bar.clearBits(SWSM, SWSM_SMBI | SWSM_SWESMBI);
     }
 
     /**
@@ -110,7 +110,7 @@ final class SwFwSemaphore {
             LOG.log(Level.WARNING, "{0}: SWSM not available to release SW_FW_SYNC 0x{1}; clearing it anyway", name,
                     Integer.toHexString(mask));
         }
-        bar.write32(SW_FW_SYNC, bar.read32(SW_FW_SYNC) & ~mask);
+        bar.clearBits(SW_FW_SYNC, mask);
         releaseSwsm();
     }
 

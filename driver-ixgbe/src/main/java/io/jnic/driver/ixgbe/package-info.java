@@ -3,7 +3,8 @@
  * part: their PHY, link and NVM procedures differ and are not implemented):
  * {@link io.jnic.driver.ixgbe.IxgbeDriver} is the {@link io.jnic.ethdev.EthDriver} ServiceLoader finds,
  * {@link io.jnic.driver.ixgbe.IxgbeDevice} the port (init of datasheet 4.6.3, receive 4.6.7, transmit 4.6.8,
- * RSS, statistics, MSI-X), RxQueue/TxQueue the data path over descriptor rings in memzones. Sections cited are
+ * RSS, statistics, MSI-X); the data path over descriptor rings in memzones is the Intel queue kit
+ * ({@link io.jnic.driver.intel}: RxQueue, TxQueue), driven through the mapped RDT/TDT registers. Sections cited are
  * those of the Intel 82599 10 GbE Controller Datasheet.
  *
  * <h2>Probe and the datasheet's initialisation flow (4.6.3)</h2>

@@ -1,5 +1,6 @@
 package io.jnic.driver.ixgbe;
 
+import io.jnic.driver.intel.QueueMemory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

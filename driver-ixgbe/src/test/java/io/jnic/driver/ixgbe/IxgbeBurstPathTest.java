@@ -1,5 +1,7 @@
 package io.jnic.driver.ixgbe;
 
+import io.jnic.driver.intel.QueueMemory;
+import io.jnic.driver.intel.RxQueue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

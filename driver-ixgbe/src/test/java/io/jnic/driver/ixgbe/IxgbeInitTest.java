@@ -84,8 +84,8 @@ class IxgbeInitTest {
             d.configure(PortConfig.of(1, 1).withMtu(9000));
             e = assertThrows(IllegalArgumentException.class, () -> d.rxQueueSetup(0, 512, rig.pool));
             assertTrue(e.getMessage().contains("has 2048-byte data rooms; frames of up to 9018 bytes (MTU 9000) need that "
-                    + "much, as this driver receives every frame into one buffer unless the port is configured with RX "
-                    + "offload SCATTER"), e.getMessage());
+                    + "much, as this driver receives every frame into one buffer unless the queue has RX offload "
+                    + "SCATTER"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> rig.ports.port(5));
             assertEquals("no port 5 in this process; ports are [0]", e.getMessage());
         }

@@ -1,5 +1,10 @@
 package io.jnic.driver.ixgbe;
 
+import io.jnic.driver.intel.QueueMemory;
+import io.jnic.driver.intel.RxQueue;
+import io.jnic.driver.intel.TxQueue;
+import io.jnic.driver.intel.RxOffloads;
+import io.jnic.driver.intel.TxContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,22 +61,22 @@ class IxgbeOffloadStateTest {
 
                 String rxName = "jnic.p" + dev.portId() + ".rxq0";
                 String txName = "jnic.p" + dev.portId() + ".txq0";
-                QueueMemory rm = QueueMemory.attach(mem, rxName, QueueMemory.MAGIC_RX);
-                QueueMemory tm = QueueMemory.attach(mem, txName, QueueMemory.MAGIC_TX);
+                QueueMemory rm = QueueMemory.attach(mem, rxName, QueueMemory.MAGIC_RX, IxgbeDevice.MIN_RING, IxgbeDevice.MAX_RING);
+                QueueMemory tm = QueueMemory.attach(mem, txName, QueueMemory.MAGIC_TX, IxgbeDevice.MIN_RING, IxgbeDevice.MAX_RING);
                 assertEquals(RxOffloads.bitsOf(rx), rm.state.get(ValueLayout.JAVA_INT, QueueMemory.S_OFFLOADS));
-                RxQueue r = new RxQueue(0, rm, regs.bar(0), pool, dev.portId(), Mempool.LCORE_ANY, true);
-                assertEquals(RxOffloads.bitsOf(rx), r.offload.bits);
-                assertTrue(r.offload.scatter && r.offload.vlanStrip && r.offload.checksums);
+                RxQueue r = RxQueue.attach(0, rm, regs.bar(0).mapped(IxgbeRegs.rxq(0) + IxgbeRegs.RDT, 4), pool, dev.portId(), Mempool.LCORE_ANY);
+                assertEquals(RxOffloads.bitsOf(rx), r.offloads().bits);
+                assertTrue(r.offloads().scatter && r.offloads().vlanStrip && r.offloads().checksums);
                 assertEquals(TxContext.bitsOf(tx), tm.state.get(ValueLayout.JAVA_INT, QueueMemory.S_OFFLOADS));
 
                 int saved = rm.state.get(ValueLayout.JAVA_INT, QueueMemory.S_OFFLOADS);
                 rm.state.set(ValueLayout.JAVA_INT, QueueMemory.S_OFFLOADS, 1 << 20);
                 IllegalStateException e = assertThrows(IllegalStateException.class,
-                        () -> new RxQueue(0, rm, regs.bar(0), pool, dev.portId(), Mempool.LCORE_ANY, true));
+                        () -> RxQueue.attach(0, rm, regs.bar(0).mapped(IxgbeRegs.rxq(0) + IxgbeRegs.RDT, 4), pool, dev.portId(), Mempool.LCORE_ANY));
                 assertTrue(e.getMessage().contains("corrupted"), e.getMessage());
                 rm.state.set(ValueLayout.JAVA_INT, QueueMemory.S_OFFLOADS, saved);
                 tm.state.set(ValueLayout.JAVA_INT, QueueMemory.S_OFFLOADS, -1);
-                assertThrows(IllegalStateException.class, () -> new TxQueue(0, tm, regs.bar(0), Mempool.LCORE_ANY, true));
+                assertThrows(IllegalStateException.class, () -> TxQueue.attach(0, tm, regs.bar(0).mapped(IxgbeRegs.txq(0) + IxgbeRegs.TDT, 4), Mempool.LCORE_ANY));
                 tm.state.set(ValueLayout.JAVA_INT, QueueMemory.S_OFFLOADS, TxContext.bitsOf(tx));
                 dev.close();
             }

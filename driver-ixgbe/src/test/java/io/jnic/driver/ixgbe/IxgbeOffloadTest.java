@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jnic.ethdev.FlowRule;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.RxOffload;
 import io.jnic.ethdev.TxOffload;
@@ -150,15 +151,20 @@ class IxgbeOffloadTest {
         }
     }
 
-    /** Receives {@code n} packets (5 s at most), their mbufs freed. */
+    /** Receives {@code n} packets on queue 0 (5 s at most), their mbufs freed. */
     static List<Got> receive(IxgbeDevice d, int n) {
+        return receive(d, 0, n);
+    }
+
+    /** Receives {@code n} packets on queue {@code q} (5 s at most), their mbufs freed. */
+    static List<Got> receive(IxgbeDevice d, int q, int n) {
         List<Got> out = new ArrayList<>();
         MbufBatch in = new MbufBatch(32);
         Mbuf m = new Mbuf();
         Mbuf s = new Mbuf();
         long end = System.nanoTime() + 5_000_000_000L;
         while (out.size() < n) {
-            int k = d.rxBurst(0, in);
+            int k = d.rxBurst(q, in);
             for (int i = 0; i < k; i++) {
                 m.wrap(in.get(i));
                 byte[] data = new byte[m.pktLen()];
@@ -296,6 +302,88 @@ class IxgbeOffloadTest {
             a.close();
             b.close();
             assertEquals(0, rig.pool.inUseCount());
+        }
+    }
+
+    @Test
+    void offloadsAskedForOneQueueActOnThatQueueOnly() {
+        try (Rig rig = new Rig(dir, 2, "pair", 2048)) {
+            IxgbeDevice a = rig.probe(0);
+            a.configure(PortConfig.of(1, 2));
+            a.rxQueueSetup(0, 256, rig.pool);
+            a.txQueueSetup(0, 256, EnumSet.of(TxOffload.VLAN_INSERT)); // queue 0 inserts tags, queue 1 cannot
+            a.txQueueSetup(1, 256);
+            a.start();
+            IxgbeDevice b = rig.probe(1);
+            b.configure(PortConfig.of(2, 1));
+            b.rxQueueSetup(0, 256, rig.pool, EnumSet.of(RxOffload.VLAN_STRIP)); // queue 0 strips, queue 1 keeps tags
+            b.rxQueueSetup(1, 256, rig.pool);
+            b.txQueueSetup(0, 256);
+            b.start();
+            Rig.linksUp(a, b);
+            assertEquals(EnumSet.of(RxOffload.VLAN_STRIP), b.rxQueueOffloads(0));
+            assertEquals(Set.of(), b.rxQueueOffloads(1));
+            assertEquals(EnumSet.of(TxOffload.VLAN_INSERT), a.txQueueOffloads(0));
+            assertEquals(Set.of(), a.txQueueOffloads(1));
+            b.flowCreate(FlowRule.fiveTuple(17, null, null, -1, 53, 1)); // UDP to port 53 on queue 1, the rest on 0
+
+            byte[] tcp = ipv4(b.macAddress().octets(), 6, 60, 1, 0x10, 7);
+            byte[] udp = ipv4(b.macAddress().octets(), 17, 60, 0, 0, 8);
+            send(a, packet(rig, tagged(tcp, 0x0101), 2048), packet(rig, tagged(udp, 0x0202), 2048));
+            Got q0 = receive(b, 0, 1).get(0);
+            assertArrayEquals(tcp, q0.data(), "queue 0 stripped the tag");
+            assertEquals(0x0101, q0.vlanTci());
+            assertEquals(MbufFlags.RX_VLAN | MbufFlags.RX_VLAN_STRIPPED, q0.flags() & (MbufFlags.RX_VLAN | MbufFlags.RX_VLAN_STRIPPED));
+            Got q1 = receive(b, 1, 1).get(0);
+            assertArrayEquals(tagged(udp, 0x0202), q1.data(), "queue 1 kept the tag");
+            assertEquals(0, q1.flags() & (MbufFlags.RX_VLAN | MbufFlags.RX_VLAN_STRIPPED));
+
+            // TX: queue 0 inserts the tag it is asked for; queue 1 refuses the same packet and keeps it
+            long p = packet(rig, tcp, 2048);
+            new Mbuf().wrap(p).olFlags(MbufFlags.TX_VLAN).vlanTci(0x0303);
+            MbufBatch one = new MbufBatch(1);
+            one.add(p);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.txBurst(1, one));
+            assertTrue(e.getMessage().contains("VLAN"), e.getMessage());
+            assertEquals(1, one.count());
+            while (!one.isEmpty()) {
+                a.txBurst(0, one);
+            }
+            Got t = receive(b, 0, 1).get(0);
+            assertEquals(0x0303, t.vlanTci());
+            assertArrayEquals(tcp, t.data());
+            clean(rig);
+        }
+    }
+
+    @Test
+    void aQueueCannotAskForAPortWideOffloadOrOneThePortLacks() {
+        try (Rig rig = new Rig(dir, 1, "loop", 1024)) {
+            IxgbeDevice a = rig.probe(0);
+            assertEquals(EnumSet.of(RxOffload.VLAN_STRIP, RxOffload.SCATTER), a.info().rxQueueOffloads());
+            assertEquals(TX_ALL, a.info().txQueueOffloads());
+            a.configure(PortConfig.of(1, 1).withRxOffloads(RX_CK));
+            // RXCSUM is one register for the port (8.2.3.7.5): per queue it is refused, naming the way to ask for it
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> a.rxQueueSetup(0, 256, rig.pool, EnumSet.of(RxOffload.RSS_HASH)));
+            assertTrue(e.getMessage().contains("port-wide") && e.getMessage().contains("withRxOffloads"), e.getMessage());
+            EnumSet<RxOffload> lacking = EnumSet.complementOf(EnumSet.copyOf(a.info().rxOffloads()));
+            if (!lacking.isEmpty()) {
+                IllegalArgumentException l = assertThrows(IllegalArgumentException.class,
+                        () -> a.rxQueueSetup(0, 256, rig.pool, lacking));
+                assertTrue(l.getMessage().contains("not supported"), l.getMessage());
+            }
+            // the port's own offloads may be named again; nothing was set up by the refusals
+            IllegalStateException s = assertThrows(IllegalStateException.class, a::start);
+            assertTrue(s.getMessage().contains("not set up"), s.getMessage());
+            a.rxQueueSetup(0, 256, rig.pool, EnumSet.of(RxOffload.IPV4_CKSUM, RxOffload.SCATTER));
+            assertEquals(EnumSet.of(RxOffload.IPV4_CKSUM, RxOffload.TCP_CKSUM, RxOffload.UDP_CKSUM, RxOffload.SCATTER),
+                    a.rxQueueOffloads(0));
+            a.txQueueSetup(0, 256);
+            // a new configuration forgets what the queues asked for
+            a.configure(PortConfig.of(1, 1));
+            assertEquals(Set.of(), a.rxQueueOffloads(0));
+            clean(rig);
         }
     }
 

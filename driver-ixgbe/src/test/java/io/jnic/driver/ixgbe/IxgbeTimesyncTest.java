@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** IEEE 1588: time stamps of PTP frames across a devsim cable of known delay, and the port clock. */
@@ -47,8 +49,10 @@ class IxgbeTimesyncTest {
         return new long[] {txStamp, g.timestamp()};
     }
 
-    @Test
-    void ptpTimeStampsAcrossACableShowItsDelay() {
+    /** {@code offloads}: b decodes checksums too (its queue takes the offload receive path, which reads stamps as well). */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void ptpTimeStampsAcrossACableShowItsDelay(boolean offloads) {
         Path cable = dir.resolve("ptp.cable");
         String w = "cable:" + cable;
         Devsim.Config cfg = new Devsim.Config(2, List.of(w, w), new byte[] {0x02, 0x6a, 0x6e, 0, 0, 0}, 0, 64, 64, -1,
@@ -57,7 +61,12 @@ class IxgbeTimesyncTest {
             ((CableWire) rig.sim.wire(0)).delayNanos(DELAY_NS);
             ((CableWire) rig.sim.wire(1)).delayNanos(DELAY_NS);
             IxgbeDevice a = rig.started(0, PortConfig.of(1, 1), 256);
-            IxgbeDevice b = rig.started(1, PortConfig.of(1, 1), 256);
+            PortConfig bc = PortConfig.of(1, 1);
+            if (offloads) {
+                bc = bc.withRxOffloads(java.util.EnumSet.of(io.jnic.ethdev.RxOffload.IPV4_CKSUM,
+                        io.jnic.ethdev.RxOffload.UDP_CKSUM, io.jnic.ethdev.RxOffload.TCP_CKSUM));
+            }
+            IxgbeDevice b = rig.started(1, bc, 256);
             Rig.linksUp(a, b);
             for (IxgbeDevice d : new IxgbeDevice[] {a, b}) {
                 d.multicastAddresses(List.of(MacAddress.of(PTP_GROUP)));

@@ -15,7 +15,11 @@ final class IndirectTables {
     final int perBuffer;
 
     IndirectTables(int queue, int slots, MemorySegment memory, long iova, int perBuffer) {
-        if (perBuffer < 1 || memory.byteSize() < (long) slots * perBuffer * DESC_SIZE) {
+        if (perBuffer < 1) {
+            throw new IllegalArgumentException("virtqueue " + queue + ": an indirect table holds at least 1 descriptor, not "
+                    + perBuffer);
+        }
+        if (memory.byteSize() < (long) slots * perBuffer * DESC_SIZE) {
             throw new IllegalArgumentException("virtqueue " + queue + ": indirect tables for " + slots + " x " + perBuffer
                     + " descriptors need " + (long) slots * perBuffer * DESC_SIZE + " bytes, not " + memory.byteSize());
         }

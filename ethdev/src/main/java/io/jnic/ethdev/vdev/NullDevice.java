@@ -14,6 +14,7 @@ import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * DPDK's net_null: RX hands out mbufs of {@code size} bytes from the queue's mempool (contents untouched
@@ -24,7 +25,7 @@ public final class NullDevice extends EthDevice {
     public static final int MAX_QUEUES = 16;
     private static final DeviceInfo INFO = new DeviceInfo(NullDriver.NAME, MAX_QUEUES, MAX_QUEUES, 1, 1 << 15, 1, 0, 0,
             EnumSet.noneOf(RssHashType.class), 68, 9600, 9618, 0, EnumSet.noneOf(RxOffload.class),
-            EnumSet.noneOf(TxOffload.class));
+            EnumSet.noneOf(TxOffload.class), EnumSet.noneOf(RxOffload.class), EnumSet.noneOf(TxOffload.class));
 
     private final String name;
     private final int size;
@@ -68,7 +69,7 @@ public final class NullDevice extends EthDevice {
     }
 
     @Override
-    protected void doRxQueueSetup(int q, int ringSize, Mempool pool) {
+    protected void doRxQueueSetup(int q, int ringSize, Mempool pool, Set<RxOffload> offloads) {
         if (pool.dataRoom() < size) {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.dataRoom()
                     + "-byte buffers, smaller than the " + size + "-byte packets this null device makes");
@@ -77,7 +78,7 @@ public final class NullDevice extends EthDevice {
     }
 
     @Override
-    protected void doTxQueueSetup(int q, int ringSize) {
+    protected void doTxQueueSetup(int q, int ringSize, Set<TxOffload> offloads) {
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.jnic.memory.mbuf;
 
+import static io.jnic.memory.mbuf.MbufDescriptor.*;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -17,28 +19,6 @@ import java.util.Objects;
  */
 public final class Mbuf {
 
-    /** Size of the mbuf header; the buffer (headroom, then data room) follows it. */
-    public static final int HEADER_SIZE = 128;
-
-    public static final long OFF_BUF_IOVA = 0;
-    public static final long OFF_DATA_OFF = 8;
-    public static final long OFF_NB_SEGS = 10;
-    public static final long OFF_REFCNT = 12;
-    public static final long OFF_OL_FLAGS = 16;
-    public static final long OFF_PACKET_TYPE = 24;
-    public static final long OFF_PKT_LEN = 28;
-    public static final long OFF_DATA_LEN = 32;
-    public static final long OFF_VLAN_TCI = 34;
-    public static final long OFF_RSS_HASH = 36;
-    public static final long OFF_PORT = 40;
-    public static final long OFF_OWNER = 42;
-    public static final long OFF_BUF_LEN = 44;
-    public static final long OFF_POOL_ID = 46;
-    public static final long OFF_NEXT = 48;
-    public static final long OFF_SELF = 56;
-    public static final long OFF_TX_OFFLOAD = 64;
-    public static final long OFF_USERDATA = 72;
-    public static final long OFF_TIMESTAMP = 80;
 
     /** Port of an mbuf that came from no port (RTE_MBUF_PORT_INVALID). */
     public static final int PORT_INVALID = 0xFFFF;

@@ -157,7 +157,7 @@ public final class Mempool implements AutoCloseable {
 
     /** Element stride: mbuf header + headroom + data room, rounded up to a cache line. */
     private static int stride(MempoolConfig c) {
-        return (int) align(Mbuf.HEADER_SIZE + c.headroom() + c.dataRoom(), 64);
+        return (int) align(MbufDescriptor.HEADER_SIZE + c.headroom() + c.dataRoom(), 64);
     }
 
     private static long cacheStride(int cacheSize) {
@@ -200,7 +200,7 @@ public final class Mempool implements AutoCloseable {
             throw new IllegalArgumentException("page size " + pageSize + " must be a power of two >= 4096");
         }
         if (stride(c) > pageSize) {
-            throw new IllegalArgumentException("an mbuf of " + stride(c) + " bytes (header " + Mbuf.HEADER_SIZE + " + headroom "
+            throw new IllegalArgumentException("an mbuf of " + stride(c) + " bytes (header " + MbufDescriptor.HEADER_SIZE + " + headroom "
                     + c.headroom() + " + data room " + c.dataRoom() + ") does not fit a " + pageSize
                     + "-byte page; objects must not cross a page boundary (their IOVA is contiguous only within a page)");
         }
@@ -257,7 +257,7 @@ public final class Mempool implements AutoCloseable {
             INT.set(seg, P_POOL_ID, c.poolId());
             INT.set(seg, P_COUNT, c.count());
             INT.set(seg, P_STRIDE, st);
-            INT.set(seg, P_HDR_SIZE, Mbuf.HEADER_SIZE);
+            INT.set(seg, P_HDR_SIZE, MbufDescriptor.HEADER_SIZE);
             INT.set(seg, P_HEADROOM, c.headroom());
             INT.set(seg, P_DATA_ROOM, c.dataRoom());
             INT.set(seg, P_BUF_LEN, c.headroom() + c.dataRoom());
@@ -285,14 +285,14 @@ public final class Mempool implements AutoCloseable {
             for (int i = 0; i < c.count(); i++) {
                 pos = placeObject(pos, st, pageSize, phase);
                 long h = ((long) c.poolId() << HANDLE_SHIFT) | pos;
-                long iova = offsetToIova.applyAsLong(pos + Mbuf.HEADER_SIZE);
-                seg.asSlice(pos, Mbuf.HEADER_SIZE).fill((byte) 0);
-                seg.set(J, pos + Mbuf.OFF_BUF_IOVA, iova);
+                long iova = offsetToIova.applyAsLong(pos + MbufDescriptor.HEADER_SIZE);
+                seg.asSlice(pos, MbufDescriptor.HEADER_SIZE).fill((byte) 0);
+                seg.set(J, pos + MbufDescriptor.OFF_BUF_IOVA, iova);
                 seg.set(J, pos + 40, Mbuf.PORT_INVALID | ((long) Mbuf.OWNER_NONE << 16) | (bufLen << 32)
                         | ((long) c.poolId() << 48));
-                seg.set(ValueLayout.JAVA_SHORT, pos + Mbuf.OFF_DATA_OFF, (short) c.headroom());
-                seg.set(ValueLayout.JAVA_SHORT, pos + Mbuf.OFF_NB_SEGS, (short) 1);
-                seg.set(J, pos + Mbuf.OFF_SELF, h);
+                seg.set(ValueLayout.JAVA_SHORT, pos + MbufDescriptor.OFF_DATA_OFF, (short) c.headroom());
+                seg.set(ValueLayout.JAVA_SHORT, pos + MbufDescriptor.OFF_NB_SEGS, (short) 1);
+                seg.set(J, pos + MbufDescriptor.OFF_SELF, h);
                 batch[nb2++] = h;
                 if (nb2 == batch.length) {
                     ring.enqueueBulk(batch, 0, nb2);
@@ -342,7 +342,7 @@ public final class Mempool implements AutoCloseable {
                 || (int) INT.get(region, P_BUF_LEN) != c.headroom() + c.dataRoom()
                 || (int) INT.get(region, P_FLUSH_THRESH) != flushThreshold(c.cacheSize())
                 || (int) INT.get(region, P_CACHE_CAP) != 2 * c.cacheSize()
-                || (int) INT.get(region, P_HDR_SIZE) != Mbuf.HEADER_SIZE) {
+                || (int) INT.get(region, P_HDR_SIZE) != MbufDescriptor.HEADER_SIZE) {
             throw new IllegalArgumentException("corrupted mempool header: its offsets do not match its parameters");
         }
         if (region.byteSize() < l[4]) {
@@ -432,7 +432,7 @@ public final class Mempool implements AutoCloseable {
     /** As {@link #offsetOf} and also checks the header's self field: the handle names an object start. */
     long objectOffset(long handle) {
         long o = offsetOf(handle);
-        if (ALL.get(J, base + o + Mbuf.OFF_SELF) != handle) {
+        if (ALL.get(J, base + o + MbufDescriptor.OFF_SELF) != handle) {
             throw badHandle(handle);
         }
         return o;
@@ -613,14 +613,14 @@ public final class Mempool implements AutoCloseable {
     private void releaseRefs(long[] src, int off, int n) {
         final long b = base;
         for (int i = 0; i < n; i++) {
-            ALL.set(I, b + (src[off + i] & OFFSET_MASK) + Mbuf.OFF_REFCNT, 0);
+            ALL.set(I, b + (src[off + i] & OFFSET_MASK) + MbufDescriptor.OFF_REFCNT, 0);
         }
     }
 
     /** Single-segment put of an mbuf whose last reference this lcore released (chained segments on free). */
     private void putOne(long h, int lcore) {
         if (lcore < 0 || cacheSize == 0) {
-            ALL.set(I, base + (h & OFFSET_MASK) + Mbuf.OFF_REFCNT, 0);
+            ALL.set(I, base + (h & OFFSET_MASK) + MbufDescriptor.OFF_REFCNT, 0);
             if (!ring.enqueue(h)) {
                 throw overflow();
             }
@@ -635,7 +635,7 @@ public final class Mempool implements AutoCloseable {
         }
         ALL.set(J, b + c + C_OBJS + 8L * len, h);
         ALL.set(I, b + c + C_LEN, len + 1);
-        ALL.set(I, b + (h & OFFSET_MASK) + Mbuf.OFF_REFCNT, 0);
+        ALL.set(I, b + (h & OFFSET_MASK) + MbufDescriptor.OFF_REFCNT, 0);
     }
 
     private IllegalStateException overflow() {
@@ -732,7 +732,7 @@ public final class Mempool implements AutoCloseable {
         final long w40 = (word40 & ~0xFFFFL) | port | ((long) (lcore & 0xFFFF) << 16);
         for (int i = 0; i < n; i++) {
             long o = dst[off + i] & OFFSET_MASK;
-            if (o < firstOff || o > lastOff || ALL.get(J, b + o + Mbuf.OFF_SELF) != dst[off + i]) {
+            if (o < firstOff || o > lastOff || ALL.get(J, b + o + MbufDescriptor.OFF_SELF) != dst[off + i]) {
                 throw new IllegalStateException(String.format("corrupted mempool '%s': free ring held handle 0x%x",
                         name, dst[off + i]));
             }
@@ -768,7 +768,7 @@ public final class Mempool implements AutoCloseable {
 
     private void reset(long h, int lcore, int port, int length) {
         long o = h & OFFSET_MASK;
-        if (o < firstOff || o > lastOff || ALL.get(J, base + o + Mbuf.OFF_SELF) != h) {
+        if (o < firstOff || o > lastOff || ALL.get(J, base + o + MbufDescriptor.OFF_SELF) != h) {
             throw new IllegalStateException(String.format("corrupted mempool '%s': free ring held handle 0x%x", name, h));
         }
         final long b = base;
@@ -804,13 +804,13 @@ public final class Mempool implements AutoCloseable {
                     }
                     long o = p.offsetOf(h);
                     long word8 = ALL.get(J, b + o + 8);
-                    long next = ALL.get(J, b + o + Mbuf.OFF_NEXT);
-                    if (ALL.get(J, b + o + Mbuf.OFF_SELF) != h) {
+                    long next = ALL.get(J, b + o + MbufDescriptor.OFF_NEXT);
+                    if (ALL.get(J, b + o + MbufDescriptor.OFF_SELF) != h) {
                         throw badHandle(h);
                     }
                     if ((word8 >>> 32) == 1 && next == 0) {
                         // the count stays 1 until the cache holds it; the owner says whose it is meanwhile
-                        ALL.set(OWNER, b + o + Mbuf.OFF_OWNER, owner);
+                        ALL.set(OWNER, b + o + MbufDescriptor.OFF_OWNER, owner);
                         handles[w++] = h;
                     } else if (p.prefreeSlow(h, o, (int) (word8 >>> 32), next, lcore)) {
                         handles[w++] = h;
@@ -829,10 +829,10 @@ public final class Mempool implements AutoCloseable {
     public static void free(long handle, int lcore) {
         Mempool p = ofHandle(handle);
         long o = p.objectOffset(handle);
-        int ref = ALL.get(I, p.base + o + Mbuf.OFF_REFCNT);
-        long next = ALL.get(J, p.base + o + Mbuf.OFF_NEXT);
+        int ref = ALL.get(I, p.base + o + MbufDescriptor.OFF_REFCNT);
+        long next = ALL.get(J, p.base + o + MbufDescriptor.OFF_NEXT);
         if (ref == 1 && next == 0) {
-            ALL.set(OWNER, p.base + o + Mbuf.OFF_OWNER, (short) lcore);
+            ALL.set(OWNER, p.base + o + MbufDescriptor.OFF_OWNER, (short) lcore);
             p.putOne(handle, lcore);
         } else if (p.prefreeSlow(handle, o, ref, next, lcore)) {
             p.putOne(handle, lcore);
@@ -854,8 +854,8 @@ public final class Mempool implements AutoCloseable {
             }
             Mempool q = ofHandle(seg2);
             long qo = q.objectOffset(seg2);
-            long after = ALL.get(J, q.base + qo + Mbuf.OFF_NEXT);
-            if (q.prefreeSeg(seg2, qo, ALL.get(I, q.base + qo + Mbuf.OFF_REFCNT), lcore)) {
+            long after = ALL.get(J, q.base + qo + MbufDescriptor.OFF_NEXT);
+            if (q.prefreeSeg(seg2, qo, ALL.get(I, q.base + qo + MbufDescriptor.OFF_REFCNT), lcore)) {
                 q.putOne(seg2, lcore);
             }
             seg2 = after;
@@ -872,16 +872,16 @@ public final class Mempool implements AutoCloseable {
     private boolean prefreeSeg(long h, long o, int ref, int lcore) {
         while (true) {
             if (ref == 1) {
-                ALL.set(J, base + o + Mbuf.OFF_NEXT, 0L);
-                ALL.set(ValueLayout.JAVA_SHORT, base + o + Mbuf.OFF_NB_SEGS, (short) 1);
-                ALL.set(OWNER, base + o + Mbuf.OFF_OWNER, (short) lcore);
+                ALL.set(J, base + o + MbufDescriptor.OFF_NEXT, 0L);
+                ALL.set(ValueLayout.JAVA_SHORT, base + o + MbufDescriptor.OFF_NB_SEGS, (short) 1);
+                ALL.set(OWNER, base + o + MbufDescriptor.OFF_OWNER, (short) lcore);
                 return true;
             }
             if (ref <= 0) {
                 throw new IllegalStateException(String.format("mbuf 0x%x of pool '%s' freed while not allocated (reference "
                         + "count %d): double free?", h, name, ref));
             }
-            int witness = (int) INT.compareAndExchange(ALL, base + o + Mbuf.OFF_REFCNT, ref, ref - 1);
+            int witness = (int) INT.compareAndExchange(ALL, base + o + MbufDescriptor.OFF_REFCNT, ref, ref - 1);
             if (witness == ref) {
                 return false;
             }
@@ -944,7 +944,7 @@ public final class Mempool implements AutoCloseable {
             for (int i = 0; i < len; i++) {
                 long h = ALL.get(J, at + C_OBJS + 8L * i);
                 if (isObject(h)) {
-                    ALL.set(I, base + (h & OFFSET_MASK) + Mbuf.OFF_REFCNT, 0);
+                    ALL.set(I, base + (h & OFFSET_MASK) + MbufDescriptor.OFF_REFCNT, 0);
                     ALL.set(J, at + C_OBJS + 8L * k++, h);
                 }
             }
@@ -1055,7 +1055,7 @@ public final class Mempool implements AutoCloseable {
         if (Long.compareUnsigned(h - minHandle, maxHandle - minHandle) > 0 || (h & 63) != 0) {
             return false;
         }
-        return seg.get(J, (h & OFFSET_MASK) + Mbuf.OFF_SELF) == h;
+        return seg.get(J, (h & OFFSET_MASK) + MbufDescriptor.OFF_SELF) == h;
     }
 
     /** Offsets of every object, in address order. */
@@ -1117,8 +1117,8 @@ public final class Mempool implements AutoCloseable {
             if (where[i] != 0) {
                 continue;
             }
-            int ref = seg.get(I, o + Mbuf.OFF_REFCNT);
-            int owner = Short.toUnsignedInt(seg.get(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_OWNER));
+            int ref = seg.get(I, o + MbufDescriptor.OFF_REFCNT);
+            int owner = Short.toUnsignedInt(seg.get(ValueLayout.JAVA_SHORT, o + MbufDescriptor.OFF_OWNER));
             int ownerId = owner == Mbuf.OWNER_NONE ? LCORE_ANY : owner;
             if (ref > 0 && lcoreAlive.test(ownerId)) {
                 inUse++;
@@ -1169,9 +1169,9 @@ public final class Mempool implements AutoCloseable {
         for (long[] set : new long[][] {audit.leaked(), audit.deadOwner()}) {
             for (long h : set) {
                 long o = objectOffset(h);
-                seg.set(J, o + Mbuf.OFF_NEXT, 0L);
-                seg.set(ValueLayout.JAVA_SHORT, o + Mbuf.OFF_NB_SEGS, (short) 1);
-                seg.set(I, o + Mbuf.OFF_REFCNT, 0);
+                seg.set(J, o + MbufDescriptor.OFF_NEXT, 0L);
+                seg.set(ValueLayout.JAVA_SHORT, o + MbufDescriptor.OFF_NB_SEGS, (short) 1);
+                seg.set(I, o + MbufDescriptor.OFF_REFCNT, 0);
                 if (!ring.enqueue(h)) {
                     throw overflow();
                 }

@@ -159,9 +159,9 @@ class MempoolTest {
         assertEquals(3, m.poolId());
         assertEquals(128 + 1024, m.bufLen());
         long off = again & ((1L << 48) - 1);
-        assertEquals(IOVA_BASE + off + Mbuf.HEADER_SIZE, m.bufIova());
+        assertEquals(IOVA_BASE + off + MbufDescriptor.HEADER_SIZE, m.bufIova());
         assertEquals(m.bufIova() + 128, m.dataIova());
-        assertEquals(off + Mbuf.HEADER_SIZE + 128, m.dataPosition());
+        assertEquals(off + MbufDescriptor.HEADER_SIZE + 128, m.dataPosition());
         assertSame(p, m.pool());
     }
 
@@ -179,7 +179,7 @@ class MempoolTest {
             long off = x & ((1L << 48) - 1);
             long a = r.address() + off;
             assertEquals(a / 4096, (a + 1280 - 1) / 4096, "object at offset " + off + " crosses a page");
-            assertEquals(IOVA_BASE + off + Mbuf.HEADER_SIZE, new Mbuf().wrap(x).bufIova());
+            assertEquals(IOVA_BASE + off + MbufDescriptor.HEADER_SIZE, new Mbuf().wrap(x).bufIova());
             pages.add(a / 4096);
         }
         assertTrue(pages.size() >= 17, "3 objects per page: " + pages.size());
@@ -438,7 +438,7 @@ class MempoolTest {
         assertThrows(IndexOutOfBoundsException.class, () -> m.getByte(1024));
         assertThrows(IndexOutOfBoundsException.class, () -> m.write(1020, new byte[8], 0, 8));
         // a corrupted data offset is caught before any data access
-        p.segment().set(ValueLayout.JAVA_SHORT, (m.handle() & ((1L << 48) - 1)) + Mbuf.OFF_DATA_OFF, (short) 5000);
+        p.segment().set(ValueLayout.JAVA_SHORT, (m.handle() & ((1L << 48) - 1)) + MbufDescriptor.OFF_DATA_OFF, (short) 5000);
         var e = assertThrows(IllegalStateException.class, () -> m.getByte(0));
         assertEquals(String.format("corrupted mbuf 0x%x of pool 'pool13': data offset 5000 exceeds the 1152-byte buffer",
                 m.handle()), e.getMessage());

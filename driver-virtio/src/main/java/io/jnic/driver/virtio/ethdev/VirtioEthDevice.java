@@ -19,10 +19,12 @@ import io.jnic.ethdev.PortStats;
 import io.jnic.ethdev.QueueAccess;
 import io.jnic.ethdev.RssHashType;
 import io.jnic.ethdev.RxOffload;
+import io.jnic.ethdev.TxOffload;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * A virtio-net port (DPDK's net_virtio / net_virtio_user) over any {@link VirtioTransport}. Queue pairs: RX
@@ -108,7 +110,9 @@ public final class VirtioEthDevice extends EthDevice {
         return new DeviceInfo(driverName, maxPairs, maxPairs, 2, maxRing, 1, 0, 0, EnumSet.noneOf(RssHashType.class),
                 68, maxMtu, maxMtu + FRAME_OVERHEAD,
                 transport instanceof io.jnic.driver.virtio.vhost.VirtioUserTransport ? maxPairs : 0,
-                VirtioOffloads.rxOffered(f), VirtioOffloads.txOffered(f));
+                VirtioOffloads.rxOffered(f), VirtioOffloads.txOffered(f),
+                // the features are negotiated for the device as a whole: every offload is the port's
+                EnumSet.noneOf(RxOffload.class), EnumSet.noneOf(TxOffload.class));
     }
 
     public VirtioTransport transport() {
@@ -158,7 +162,7 @@ public final class VirtioEthDevice extends EthDevice {
     }
 
     @Override
-    protected void doRxQueueSetup(int q, int size, Mempool pool) {
+    protected void doRxQueueSetup(int q, int size, Mempool pool, Set<RxOffload> offloads) {
         checkRing(size);
         if (pool.headroom() < VirtioNetSpec.HDR_SIZE) {
             throw new IllegalArgumentException(name() + ": mempool '" + pool.name() + "' has " + pool.headroom()
@@ -169,7 +173,7 @@ public final class VirtioEthDevice extends EthDevice {
     }
 
     @Override
-    protected void doTxQueueSetup(int q, int size) {
+    protected void doTxQueueSetup(int q, int size, Set<TxOffload> offloads) {
         checkRing(size);
     }
 

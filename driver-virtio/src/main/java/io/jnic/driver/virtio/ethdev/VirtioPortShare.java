@@ -39,9 +39,11 @@ final class VirtioPortShare {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final MemorySegment seg;
+    private final String zone;
 
-    private VirtioPortShare(MemorySegment seg) {
+    private VirtioPortShare(MemorySegment seg, String zone) {
         this.seg = seg;
+        this.zone = zone;
     }
 
     static String zone(PortContext ctx) {
@@ -60,7 +62,7 @@ final class VirtioPortShare {
         m.asSlice(8).fill((byte) 0);
         m.set(ValueLayout.JAVA_INT, OFF_VERSION, VERSION);
         m.set(ValueLayout.JAVA_INT, OFF_NOTIFY_BAR, -1);
-        return new VirtioPortShare(m);
+        return new VirtioPortShare(m, zone(ctx));
     }
 
     /** The block the starting process published; a clear error when there is none or it is another build's. */
@@ -76,7 +78,7 @@ final class VirtioPortShare {
             throw new IllegalStateException("port " + ctx.portId() + " is not started (or by another jnic build): memzone "
                     + zone(ctx) + " holds magic 0x" + Long.toHexString(magic));
         }
-        return new VirtioPortShare(m);
+        return new VirtioPortShare(m, zone(ctx));
     }
 
     void publish() {
@@ -149,8 +151,9 @@ final class VirtioPortShare {
     int offloads() {
         int b = seg.get(ValueLayout.JAVA_INT, OFF_OFFLOADS);
         if ((b & ~VirtioOffloads.ALL) != 0) {
-            throw new IllegalStateException("memzone " + "virtio_mp records offload bits 0x" + Integer.toHexString(b)
-                    + " this build does not know: the port was started by another jnic build");
+            throw new IllegalStateException("memzone " + zone + " records offload bits 0x" + Integer.toHexString(b)
+                    + " this build does not know: the port was started by another jnic build; attach with the same build "
+                    + "as the primary's");
         }
         return b;
     }

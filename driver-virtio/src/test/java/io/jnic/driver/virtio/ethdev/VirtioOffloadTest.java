@@ -344,6 +344,13 @@ class VirtioOffloadTest {
             e = assertThrows(IllegalArgumentException.class,
                     () -> p.configure(PortConfig.of(1, 1).withRxOffloads(EnumSet.of(RxOffload.VLAN_FILTER))));
             assertTrue(e.getMessage().contains("RX offload VLAN_FILTER is not supported"), e.getMessage());
+            // the features are the device's: an offload it has is asked for on the port, not on one queue
+            assertTrue(p.info().rxQueueOffloads().isEmpty() && p.info().txQueueOffloads().isEmpty());
+            p.configure(PortConfig.of(1, 1));
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> p.rxQueueSetup(0, 256, pool, EnumSet.of(RxOffload.VLAN_STRIP)));
+            assertTrue(e.getMessage().contains("RX queue 0: offload VLAN_STRIP is port-wide on net_virtio_user")
+                    && e.getMessage().contains("PortConfig.withRxOffloads"), e.getMessage());
         }
     }
 }

@@ -167,6 +167,18 @@ class VirtioPciSecondaryTest {
         };
     }
 
+    @Test
+    void offloadBitsOfAnotherBuildAreRefusedByName() {
+        PortContext ctx = new PortContext(3, mem, PortTable.of(mem));
+        VirtioPortShare share = VirtioPortShare.create(ctx);
+        share.offloads(VirtioOffloads.RX_VLAN_STRIP);
+        assertEquals(VirtioOffloads.RX_VLAN_STRIP, share.offloads());
+        share.offloads(VirtioOffloads.RX_VLAN_STRIP | 1 << 30);
+        IllegalStateException e = assertThrows(IllegalStateException.class, share::offloads);
+        assertEquals("memzone " + VirtioPortShare.zone(ctx) + " records offload bits 0x40000004 this build does not know: "
+                + "the port was started by another jnic build; attach with the same build as the primary's", e.getMessage());
+    }
+
     /** With VIRTIO_F_IN_ORDER (the secondary resumes in-order queues from the shared state) and without. */
     @Test
     void aSecondaryNotifiesItsOwnQueuesThroughTheHandedOverBar() {

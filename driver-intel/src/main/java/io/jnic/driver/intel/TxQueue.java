@@ -1,16 +1,16 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
-import static io.jnic.driver.ixgbe.IxgbeRegs.*;
-import static io.jnic.driver.ixgbe.QueueMemory.HANDLE_POOL;
-import static io.jnic.driver.ixgbe.QueueMemory.U16;
-import static io.jnic.driver.ixgbe.QueueMemory.U32;
-import static io.jnic.driver.ixgbe.QueueMemory.U64;
+import static io.jnic.driver.intel.AdvDescriptors.*;
+import static io.jnic.driver.intel.QueueMemory.HANDLE_POOL;
+import static io.jnic.driver.intel.QueueMemory.U16;
+import static io.jnic.driver.intel.QueueMemory.U32;
+import static io.jnic.driver.intel.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufDescriptor;
 import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
-import io.jnic.pci.PciBar;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -30,14 +30,14 @@ import java.lang.invoke.VarHandle;
  * owner re-initialises the ring (a device reset) bursts send nothing, then the queue continues from the indices
  * the owner left in the shared state (an empty ring).
  */
-final class TxQueue {
+public final class TxQueue {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final int CMD = TXD_DTYP_DATA | TXD_CMD_DEXT | TXD_CMD_IFCS | TXD_CMD_EOP;
 
-    final int queue;
-    final QueueMemory mem;
+    private final int queue;
+    private final QueueMemory mem;
     private final MemorySegment state;
     private final QueueGeneration generation;
     /** The generation this object's indices belong to; -1: not yet synchronised with the shared state. */
@@ -69,30 +69,33 @@ final class TxQueue {
     private long lastSpan;
     private long lastBase;
     private int lastBufLen;
-    /** TX_IEEE1588_TMST (ol_flags bit 51) shifted onto MAC.1588 (bit 19 of cmd_type_len). */
-    private static final int TSTAMP_SHIFT = Long.numberOfTrailingZeros(MbufFlags.TX_IEEE1588_TMST)
-            - Integer.numberOfTrailingZeros(TXD_MAC_TSTAMP);
+    /** The ol_flags that take a packet off the plain path: offloads, and a TX time stamp request (7.9.2.2). */
+    private static final long COMPLEX = TxContext.HANDLED | MbufFlags.TX_IEEE1588_TMST;
 
     /** Offloads and multi-segment packets: the context last written, the checks (off the plain path). */
     private final TxContext context;
 
-    long packets;
-    long bytes;
-    long errors;
+    private long packets;
+    private long bytes;
+    private long errors;
 
-    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore) {
-        this(queue, mem, bar, lcore, false, 0);
-    }
-
-    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore, boolean attach) {
-        this(queue, mem, bar, lcore, attach, 0);
+    /**
+     * The port owner's queue on {@code mem}, reserved for it: {@code tail} is the mapped TDT register,
+     * {@code offloads} the TxOffload bits it may use ({@link TxContext#bitsOf}).
+     */
+    public TxQueue(int queue, QueueMemory mem, MemorySegment tail, int lcore, int offloads) {
+        this(queue, mem, tail, lcore, false, offloads);
     }
 
     /**
-     * {@code attach}: take over a queue another process set up; tail, clean index and in-flight from its state,
-     * and the offloads its owner enabled ({@code offloads}, TxOffload bits, counts only for the owner).
+     * Takes over a queue another process set up: tail, clean index and in-flight from its state, and the offloads
+     * its owner enabled.
      */
-    TxQueue(int queue, QueueMemory mem, PciBar bar, int lcore, boolean attach, int offloads) {
+    public static TxQueue attach(int queue, QueueMemory mem, MemorySegment tail, int lcore) {
+        return new TxQueue(queue, mem, tail, lcore, true, 0);
+    }
+
+    private TxQueue(int queue, QueueMemory mem, MemorySegment tail, int lcore, boolean attach, int offloads) {
         this.queue = queue;
         this.mem = mem;
         this.state = mem.state;
@@ -100,7 +103,7 @@ final class TxQueue {
         this.desc = mem.descriptors;
         this.sw = mem.swRing;
         this.size = mem.size;
-        this.tdt = bar.mapped(txq(queue) + TDT, 4);
+        this.tdt = tail;
         this.lcore = lcore;
         // a power of two dividing the ring (sizes are multiples of 8): the RS test is a mask
         this.rsThresh = size % 32 == 0 ? 32 : size % 16 == 0 ? 16 : 8;
@@ -132,7 +135,7 @@ final class TxQueue {
         inFlight = f;
     }
 
-    int rsThresh() {
+    public int rsThresh() {
         return rsThresh;
     }
 
@@ -187,7 +190,7 @@ final class TxQueue {
      * The ring is filled in stretches that do not wrap; each packet is one descriptor (address, then
      * cmd_type_len and olinfo_status as one 64-bit store), RS on the last of each group of {@code rsThresh}.
      */
-    int burst(MbufBatch batch) {
+    public int burst(MbufBatch batch) {
         int n = batch.count();
         if (n == 0) {
             return 0;
@@ -223,12 +226,12 @@ final class TxQueue {
                     break;
                 }
                 final long m = lastBase + handle; // lastBase is the pool's address less its tag
-                final int dataOff = all.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF;
-                final int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
-                final long nextSeg = all.get(U64, m + Mbuf.OFF_NEXT);
+                final int dataOff = all.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF;
+                final int len = all.get(U16, m + MbufDescriptor.OFF_DATA_LEN) & 0xFFFF;
+                final long nextSeg = all.get(U64, m + MbufDescriptor.OFF_NEXT);
                 // one load on the line read anyway: offloads and chains leave the plain path
-                final long ol = all.get(U64, m + Mbuf.OFF_OL_FLAGS);
-                if (nextSeg != 0 || (ol & TxContext.HANDLED) != 0) {
+                final long ol = all.get(U64, m + MbufDescriptor.OFF_OL_FLAGS);
+                if ((nextSeg | ol & COMPLEX) != 0) {
                     break;
                 }
                 if (dataOff + len > lastBufLen || len == 0) {
@@ -236,12 +239,10 @@ final class TxQueue {
                     break;
                 }
                 final long d = d0 + (long) k * DESC_SIZE;
-                all.set(U64, d + TXD_ADDR, all.get(U64, m + Mbuf.OFF_BUF_IOVA) + dataOff);
+                all.set(U64, d + TXD_ADDR, all.get(U64, m + MbufDescriptor.OFF_BUF_IOVA) + dataOff);
                 final int rs = ((t + k) & rsMask) == rsMask ? TXD_CMD_RS : 0;
                 // cmd_type_len at 8, olinfo_status (PAYLEN) at 12
-                // MAC.1588 when the mbuf asks for a TX time stamp (7.9.2.2)
-                final int ts = (int) (ol >>> TSTAMP_SHIFT) & TXD_MAC_TSTAMP; // bit 51 of ol_flags to bit 19
-                all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | ts | len));
+                all.set(U64, d + TXD_CMD_TYPE_LEN, (long) (len << TXD_PAYLEN_SHIFT) << 32 | (CMD | rs | len));
                 all.set(U64, s0 + 8L * k, handle);
                 nbytes += len;
             }
@@ -312,12 +313,12 @@ final class TxQueue {
     private int sendComplex(long head, int t, int free) {
         final MemorySegment all = QueueMemory.ALL;
         final long hm = lastBase + head;
-        final long olFlags = all.get(U64, hm + Mbuf.OFF_OL_FLAGS);
+        final long olFlags = all.get(U64, hm + MbufDescriptor.OFF_OL_FLAGS);
         final long flags = olFlags & TxContext.HANDLED;
-        final int nbSegs = all.get(U16, hm + Mbuf.OFF_NB_SEGS) & 0xFFFF;
-        final boolean chained = all.get(U64, hm + Mbuf.OFF_NEXT) != 0;
+        final int nbSegs = all.get(U16, hm + MbufDescriptor.OFF_NB_SEGS) & 0xFFFF;
+        final boolean chained = all.get(U64, hm + MbufDescriptor.OFF_NEXT) != 0;
         if (chained && !context.has(io.jnic.ethdev.TxOffload.MULTI_SEGS)) {
-            return refuse(head, "is chained (" + nbSegs + " segments) and the port was not configured with TX offload "
+            return refuse(head, "is chained (" + nbSegs + " segments) and this queue was not set up with TX offload "
                     + "MULTI_SEGS (PortConfig.withTxOffloads)");
         }
         // walk and check the chain: every segment in its pool's memory, with data inside its buffer
@@ -334,8 +335,8 @@ final class TxQueue {
                 return refuse(head, String.format("has segment %d, 0x%x, that is no mbuf of an attached pool", segs, sh));
             }
             long m = lastBase + sh;
-            int off = all.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF;
-            int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
+            int off = all.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF;
+            int len = all.get(U16, m + MbufDescriptor.OFF_DATA_LEN) & 0xFFFF;
             if (off + len > lastBufLen || len == 0) {
                 return refuse(head, "has segment " + segs + " with data_off " + off + " + data_len " + len + " outside its "
                         + lastBufLen + "-byte buffer or no data");
@@ -344,7 +345,7 @@ final class TxQueue {
                 firstLen = len;
             }
             pktLen += len;
-            sh = all.get(U64, m + Mbuf.OFF_NEXT);
+            sh = all.get(U64, m + MbufDescriptor.OFF_NEXT);
         }
         // descriptors are freed in groups of rsThresh: up to rsThresh - 1 may stay in flight with nothing after
         // them, so a packet needing more than size - rsThresh might wait for room forever
@@ -360,8 +361,8 @@ final class TxQueue {
                 hm2 = lastBase + head;
             }
             long data = dataAddress(hm2);
-            String why = context.prepare(all, data, firstLen, (int) pktLen, flags, all.get(U64, hm2 + Mbuf.OFF_TX_OFFLOAD),
-                    all.get(U16, hm2 + Mbuf.OFF_VLAN_TCI) & 0xFFFF);
+            String why = context.prepare(all, data, firstLen, (int) pktLen, flags, all.get(U64, hm2 + MbufDescriptor.OFF_TX_OFFLOAD),
+                    all.get(U16, hm2 + MbufDescriptor.OFF_VLAN_TCI) & 0xFFFF);
             if (why != null) {
                 return refuse(head, why);
             }
@@ -397,8 +398,8 @@ final class TxQueue {
                 poolOf(sh); // checked above
             }
             long m = lastBase + sh;
-            int len = all.get(U16, m + Mbuf.OFF_DATA_LEN) & 0xFFFF;
-            long next = all.get(U64, m + Mbuf.OFF_NEXT);
+            int len = all.get(U16, m + MbufDescriptor.OFF_DATA_LEN) & 0xFFFF;
+            long next = all.get(U64, m + MbufDescriptor.OFF_NEXT);
             long d = descAddr + (long) x * DESC_SIZE;
             int eop = k == segs - 1 ? TXD_CMD_EOP : 0;
             int rs = eop != 0 && rsHere ? TXD_CMD_RS : 0;
@@ -414,11 +415,11 @@ final class TxQueue {
 
     /** The data's virtual address: the buffer follows its header (the mempool's layout). */
     private static long dataAddress(long m) {
-        return m + Mbuf.HEADER_SIZE + (QueueMemory.ALL.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF);
+        return m + MbufDescriptor.HEADER_SIZE + (QueueMemory.ALL.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF);
     }
 
     private static long dataAddressIova(long m) {
-        return QueueMemory.ALL.get(U64, m + Mbuf.OFF_BUF_IOVA) + (QueueMemory.ALL.get(U16, m + Mbuf.OFF_DATA_OFF) & 0xFFFF);
+        return QueueMemory.ALL.get(U64, m + MbufDescriptor.OFF_BUF_IOVA) + (QueueMemory.ALL.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF);
     }
 
     private int refuse(long head, String why) {
@@ -438,7 +439,7 @@ final class TxQueue {
             return false; // badPacket says why
         }
         long tag = handle & HANDLE_POOL;
-        long span = p.segment().byteSize() - Mbuf.HEADER_SIZE;
+        long span = p.segment().byteSize() - MbufDescriptor.HEADER_SIZE;
         if (Long.compareUnsigned(handle - tag, span) > 0) {
             return false;
         }
@@ -479,7 +480,7 @@ final class TxQueue {
     }
 
     /** Lets go of the queue (another process may take it over): the port owner need not wait for this one. */
-    void releaseDriver() {
+    public void releaseDriver() {
         generation.release();
     }
 
@@ -487,7 +488,7 @@ final class TxQueue {
      * Frees every packet the shared state counts in the ring, whoever drove the queue (the queue must be
      * stopped; its state may come from a process that died).
      */
-    void releaseShared() {
+    public void releaseShared() {
         releaseInRing(mem, lcore);
         inFlight = 0;
         clean = tail = 0;
@@ -498,7 +499,7 @@ final class TxQueue {
      * (indices 0, descriptors cleared). Touches shared memory only; a process driving the queue must be paused
      * ({@link QueueGeneration}) or gone. Returns the mbufs freed.
      */
-    static int releaseInRing(QueueMemory m, int lcore) {
+    public static int releaseInRing(QueueMemory m, int lcore) {
         // the owner may have died between its state stores: trust clean and in-flight as far as they are in
         // range; slots outside what was in flight are zero (cleanGroup clears them), so nothing is freed twice
         int size = m.size;
@@ -526,7 +527,28 @@ final class TxQueue {
         return n;
     }
 
-    int inFlight() {
+    public int inFlight() {
         return inFlight;
+    }
+
+    public int queue() {
+        return queue;
+    }
+
+    public QueueMemory memory() {
+        return mem;
+    }
+
+    public long packets() {
+        return packets;
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Packets refused (bad handles, lengths or offload requests). */
+    public long errors() {
+        return errors;
     }
 }

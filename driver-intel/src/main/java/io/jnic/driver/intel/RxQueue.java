@@ -1,17 +1,18 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
-import static io.jnic.driver.ixgbe.IxgbeRegs.*;
-import static io.jnic.driver.ixgbe.QueueMemory.HANDLE_OFFSET;
-import static io.jnic.driver.ixgbe.QueueMemory.HANDLE_POOL;
-import static io.jnic.driver.ixgbe.QueueMemory.U16;
-import static io.jnic.driver.ixgbe.QueueMemory.U32;
-import static io.jnic.driver.ixgbe.QueueMemory.U64;
+import static io.jnic.driver.intel.AdvDescriptors.*;
+import static io.jnic.driver.intel.QueueMemory.HANDLE_OFFSET;
+import static io.jnic.driver.intel.QueueMemory.HANDLE_POOL;
+import static io.jnic.driver.intel.QueueMemory.U16;
+import static io.jnic.driver.intel.QueueMemory.U32;
+import static io.jnic.driver.intel.QueueMemory.U64;
 
 import io.jnic.memory.mbuf.Mbuf;
+import io.jnic.memory.mbuf.MbufDescriptor;
 import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
-import io.jnic.pci.PciBar;
+import io.jnic.memory.mbuf.MempoolDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -40,12 +41,12 @@ import java.lang.invoke.VarHandle;
  * and the port owner's reset recovery rely on; it costs the same stores, made while the descriptor's line is
  * in cache.
  */
-final class RxQueue {
+public final class RxQueue {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     /** Fresh buffers are taken from the pool this many at a time (DPDK's rx_free_thresh); a power of two. */
-    static final int REFILL = 32;
+    public static final int REFILL = 32;
     /** Descriptors whose status words are read together (DPDK's vector receive: four per step). */
     private static final int STEP = 4;
     /** The status/error bits a good frame's write-back must show, and their values: DD and EOP set, RXE clear. */
@@ -56,8 +57,8 @@ final class RxQueue {
     /** The upper half of write-back qword 0: dword1, the RSS hash. */
     private static final long RSS_HASH_HALF = 0xFFFF_FFFF_0000_0000L;
 
-    final int queue;
-    final QueueMemory mem;
+    private final int queue;
+    private final QueueMemory mem;
     private final MemorySegment state;
     private final QueueGeneration generation;
     /** The generation this object's indices belong to; -1: not yet synchronised with the shared state. */
@@ -66,7 +67,7 @@ final class RxQueue {
     private final MemorySegment sw;
     private final MemorySegment rdt;
     private final int size;
-    final Mempool pool;
+    private final Mempool pool;
     private final MemorySegment poolSeg;
     private final long poolTag;
     private final int headroom;
@@ -84,33 +85,43 @@ final class RxQueue {
     private int spareCount;
     private int next;
     /** The offloads this queue decodes (the port owner's choice, from the shared state). */
-    final RxOffloads offload;
-    /** Whether bursts take {@link #burstOffload}: flags to decode, tags or chains (chosen once per queue). */
-    private final boolean slowPath;
+    private final RxOffloads offload;
+    /**
+     * Whether bursts take {@link #burstOffload}: flags to decode, tags or chains (the queue's offloads), or IEEE 1588
+     * stamps to read ({@link #timestamps}, which the port owner's thread flips while the lcore polls: volatile).
+     */
+    private volatile boolean slowPath;
     /** Descriptors processed since the last RDT write. */
     private int pendingTail;
 
-    long packets;
-    long bytes;
-    long errors;
-    long nombuf;
+    private long packets;
+    private long bytes;
+    private long errors;
+    private long nombuf;
 
-    /** Where this process reads RX time stamps (RXSTMPL/H); null where the registers are not reachable. */
-    private final PciBar stampBar;
+    /** Where this process reads RX time stamps; null where the registers are not reachable (a secondary's queue). */
+    private final RxTimestamps stamps;
 
-    RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore) {
-        this(queue, mem, bar, pool, port, lcore, false, 0);
-    }
-
-    RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore, boolean attach) {
-        this(queue, mem, bar, pool, port, lcore, attach, 0);
+    /**
+     * The port owner's queue on {@code mem}, reserved for it: {@code tail} is the mapped RDT register,
+     * {@code offloads} the RxOffload bits it decodes ({@link RxOffloads#bitsOf}), {@code stamps} where IEEE 1588
+     * receive stamps are read (null: the device has none).
+     */
+    public RxQueue(int queue, QueueMemory mem, MemorySegment tail, Mempool pool, int port, int lcore, int offloads,
+            RxTimestamps stamps) {
+        this(queue, mem, tail, pool, port, lcore, false, offloads, stamps);
     }
 
     /**
-     * {@code attach}: take over a queue another process set up and started; continue at the next index its
-     * state records (the ring is full of buffers and the tail one behind it).
+     * Takes over a queue another process set up and started: continues at the next index its state records (the
+     * ring is full of buffers and the tail one behind it), with the offloads the state records.
      */
-    RxQueue(int queue, QueueMemory mem, PciBar bar, Mempool pool, int port, int lcore, boolean attach, int offloads) {
+    public static RxQueue attach(int queue, QueueMemory mem, MemorySegment tail, Mempool pool, int port, int lcore) {
+        return new RxQueue(queue, mem, tail, pool, port, lcore, true, 0, null);
+    }
+
+    private RxQueue(int queue, QueueMemory mem, MemorySegment tail, Mempool pool, int port, int lcore, boolean attach,
+            int offloads, RxTimestamps stamps) {
         this.queue = queue;
         this.mem = mem;
         this.state = mem.state;
@@ -118,17 +129,17 @@ final class RxQueue {
         this.desc = mem.descriptors;
         this.sw = mem.swRing;
         this.size = mem.size;
-        this.rdt = bar.mapped(rxq(queue) + RDT, 4);
-        this.stampBar = attach ? null : bar; // a secondary maps only the queue pages, not RXSTMPL/H
+        this.rdt = tail;
+        this.stamps = stamps;
         this.pool = pool;
         this.poolSeg = pool.segment();
-        this.poolTag = (long) pool.poolId() << 48;
+        this.poolTag = (long) pool.poolId() << MempoolDescriptor.HANDLE_SHIFT;
         this.headroom = pool.headroom();
         this.stateAddr = mem.stateAddr;
         this.descAddr = mem.descAddr;
         this.swAddr = mem.swAddr;
         this.poolBase = poolSeg.address();
-        this.poolSpan = poolSeg.byteSize() - Mbuf.HEADER_SIZE;
+        this.poolSpan = poolSeg.byteSize() - MbufDescriptor.HEADER_SIZE;
         this.bufLen = pool.dataRoom();
         this.port = port;
         this.lcore = lcore;
@@ -149,7 +160,7 @@ final class RxQueue {
     }
 
     /** Fills every descriptor with a fresh mbuf (4.6.7: before RDT is moved); false when the pool runs dry. */
-    boolean fill() {
+    public boolean fill() {
         long[] tmp = new long[size];
         if (!pool.allocBulk(tmp, 0, size, lcore)) {
             return false;
@@ -170,7 +181,7 @@ final class RxQueue {
      * holds no buffer of the pool gets a fresh one. Touches shared memory only, never this object's own indices:
      * its driver resynchronises on its next burst. Returns the fresh buffers taken.
      */
-    int repost() {
+    public int repost() {
         int fresh = 0;
         long[] one = new long[1];
         for (int i = 0; i < size; i++) {
@@ -206,7 +217,7 @@ final class RxQueue {
             for (int i = 0; i < size; i++) {
                 long h = sw.get(J, 8L * i);
                 if ((h & HANDLE_POOL) == poolTag) {
-                    poolSeg.set(ValueLayout.JAVA_SHORT, (h & HANDLE_OFFSET) + Mbuf.OFF_OWNER, (short) lcore);
+                    poolSeg.set(ValueLayout.JAVA_SHORT, (h & HANDLE_OFFSET) + MbufDescriptor.OFF_OWNER, (short) lcore);
                 }
             }
         }
@@ -215,13 +226,13 @@ final class RxQueue {
     }
 
     /** Lets go of the queue (another process may take it over): the port owner need not wait for this one. */
-    void releaseDriver() {
+    public void releaseDriver() {
         generation.release();
     }
 
     private void setBuffer(int i, long h) {
         long o = h & HANDLE_OFFSET;
-        long iova = poolSeg.get(J, o + Mbuf.OFF_BUF_IOVA) + headroom;
+        long iova = poolSeg.get(J, o + MbufDescriptor.OFF_BUF_IOVA) + headroom;
         long d = (long) i * DESC_SIZE;
         desc.set(J, d + RXD_PKT_ADDR, iova);
         desc.set(J, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
@@ -229,12 +240,12 @@ final class RxQueue {
     }
 
     /** The tail to write at start: the last descriptor (the ring is full of buffers). */
-    int initialTail() {
+    public int initialTail() {
         return size - 1;
     }
 
     /** True when the next descriptor has been written back (a packet is ready). */
-    boolean ready() {
+    public boolean ready() {
         int st = (int) INT.getAcquire(desc, (long) next * DESC_SIZE + RXD_WB_STATUS);
         return (st & RXD_STAT_DD) != 0;
     }
@@ -248,7 +259,7 @@ final class RxQueue {
      * ends the run and the burst there: nothing after it is read again. A bad write-back inside a run is dropped
      * (its buffer recycled in place, counted) and the others go on in order.
      */
-    int burst(MbufBatch batch) {
+    public int burst(MbufBatch batch) {
         final MemorySegment all = QueueMemory.ALL;
         int g = all.get(U32, stateAddr + QueueMemory.S_GEN);
         if (g != gen && !resync(g)) {
@@ -321,18 +332,15 @@ final class RxQueue {
                 }
                 final long m = pBase + h;
                 final long info = all.get(U64, d + RXD_WB_INFO);
-                all.set(U64, m + Mbuf.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? MbufFlags.RX_RSS_HASH : 0L);
-                if ((((int) wb & RXD_STAT_TS) | ((int) info & RXD_PKTTYPE_ETQF)) != 0) {
-                    ieee1588(m, (int) wb, (int) info);
-                }
-                all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
-                all.set(U64, m + Mbuf.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
-                all.set(U16, m + Mbuf.OFF_PORT, portId);
+                all.set(U64, m + MbufDescriptor.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? MbufFlags.RX_RSS_HASH : 0L);
+                all.set(U64, m + MbufDescriptor.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
+                all.set(U64, m + MbufDescriptor.OFF_DATA_LEN, len | (info & RSS_HASH_HALF)); // data_len, vlan_tci 0, rss_hash
+                all.set(U16, m + MbufDescriptor.OFF_PORT, portId);
                 out[o++] = h;
                 nbytes += len;
                 // the slot's fresh buffer (the pool checked it when it handed it out)
                 final long fh = fresh[--f & (REFILL - 1)];
-                all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + Mbuf.OFF_BUF_IOVA) + hr);
+                all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + MbufDescriptor.OFF_BUF_IOVA) + hr);
                 all.set(U64, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
                 all.set(U64, slot, fh);
             }
@@ -347,17 +355,7 @@ final class RxQueue {
         }
         final int got = o - have;
         if (done > 0) {
-            next = i;
-            pendingTail += done;
-            packets += got;
-            bytes += nbytes;
-            batch.count(o);
-            all.set(U32, stateAddr + QueueMemory.S_NEXT, i);
-            if (pendingTail >= REFILL || got < max) {
-                // the tail is the last descriptor handed back: one behind the next to read (7.1.9)
-                INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
-                pendingTail = 0;
-            }
+            advance(batch, o, i, done, got, nbytes);
         }
         return got;
     }
@@ -436,22 +434,25 @@ final class RxQueue {
                     int len = all.get(U32, d + RXD_WB_LENGTH) & RXD_LENGTH_MASK;
                     if (k == 0) {
                         head = h;
-                        all.set(U64, m + Mbuf.OFF_OL_FLAGS, flags);
-                        all.set(U64, m + Mbuf.OFF_PACKET_TYPE, (long) pktLen << 32);
+                        all.set(U64, m + MbufDescriptor.OFF_OL_FLAGS, flags);
+                        all.set(U64, m + MbufDescriptor.OFF_PACKET_TYPE, (long) pktLen << 32);
                         long tci = (flags & MbufFlags.RX_VLAN) != 0 ? vlan & 0xFFFF : 0;
-                        all.set(U64, m + Mbuf.OFF_DATA_LEN, len | tci << 16
+                        all.set(U64, m + MbufDescriptor.OFF_DATA_LEN, len | tci << 16
                                 | ((flags & MbufFlags.RX_RSS_HASH) != 0 ? info & RSS_HASH_HALF : 0));
-                        all.set(U16, m + Mbuf.OFF_NB_SEGS, (short) n);
+                        all.set(U16, m + MbufDescriptor.OFF_NB_SEGS, (short) n);
                     } else {
-                        all.set(U64, m + Mbuf.OFF_DATA_LEN, len);
-                        all.set(U64, pBase + prev + Mbuf.OFF_NEXT, h);
+                        all.set(U64, m + MbufDescriptor.OFF_DATA_LEN, len);
+                        all.set(U64, pBase + prev + MbufDescriptor.OFF_NEXT, h);
                     }
-                    all.set(U16, m + Mbuf.OFF_PORT, (short) port);
+                    all.set(U16, m + MbufDescriptor.OFF_PORT, (short) port);
                     prev = h;
                     long fh = spare[--spareCount];
-                    all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + Mbuf.OFF_BUF_IOVA) + headroom);
+                    all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + MbufDescriptor.OFF_BUF_IOVA) + headroom);
                     all.set(U64, d + RXD_HDR_ADDR, 0L);
                     all.set(U64, slot, fh);
+                }
+                if (((st & RXD_STAT_TS) | ((int) info & RXD_PKTTYPE_ETQF)) != 0) {
+                    ieee1588(pBase + head, st, (int) info);
                 }
                 out[o++] = head;
                 nbytes += pktLen;
@@ -461,18 +462,37 @@ final class RxQueue {
         }
         final int got = o - have;
         if (done > 0) {
-            next = i;
-            pendingTail += done;
-            packets += got;
-            bytes += nbytes;
-            batch.count(o);
-            QueueMemory.ALL.set(U32, stateAddr + QueueMemory.S_NEXT, i);
-            if (pendingTail >= REFILL || o < out.length) {
-                INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
-                pendingTail = 0;
-            }
+            advance(batch, o, i, done, got, nbytes);
         }
         return got;
+    }
+
+    /**
+     * IEEE 1588 on or off for this queue (7.9.2.1): on, bursts take {@link #burstOffload}, which marks PTP frames
+     * and reads their stamps, so that the plain path pays nothing for a feature it does not use. A queue whose
+     * process cannot reach RXSTMPL/H (a secondary's) stays as it is.
+     */
+    public void timestamps(boolean on) {
+        slowPath = offload.slowPath() || on && stamps != null;
+    }
+
+    /**
+     * The end of a burst that took {@code done} descriptors, up to index {@code i}, and handed out {@code got}
+     * packets of {@code nbytes}, the batch now holding {@code o}: indices, counters and the shared state; RDT when
+     * a refill's worth was handed back or the burst came up short of the batch (the ring may be idle for a while).
+     */
+    private void advance(MbufBatch batch, int o, int i, int done, int got, long nbytes) {
+        next = i;
+        pendingTail += done;
+        packets += got;
+        bytes += nbytes;
+        batch.count(o);
+        QueueMemory.ALL.set(U32, stateAddr + QueueMemory.S_NEXT, i);
+        if (pendingTail >= REFILL || o < batch.handles().length) {
+            // the tail is the last descriptor handed back: one behind the next to read (7.1.9)
+            INT.setRelease(rdt, 0L, i == 0 ? size - 1 : i - 1);
+            pendingTail = 0;
+        }
     }
 
     /** Tops the fresh buffers in hand up to {@link #REFILL} (a chain may need more than are left). */
@@ -499,7 +519,7 @@ final class RxQueue {
         errors++;
         long at = stateAddr + (len == 0 || len > bufLen ? QueueMemory.S_BAD_LENGTH : QueueMemory.S_BAD_STATUS);
         QueueMemory.ALL.set(U64, at, QueueMemory.ALL.get(U64, at) + 1);
-        QueueMemory.ALL.set(U64, d + RXD_PKT_ADDR, QueueMemory.ALL.get(U64, poolBase + (h & HANDLE_OFFSET) + Mbuf.OFF_BUF_IOVA) + headroom);
+        QueueMemory.ALL.set(U64, d + RXD_PKT_ADDR, QueueMemory.ALL.get(U64, poolBase + (h & HANDLE_OFFSET) + MbufDescriptor.OFF_BUF_IOVA) + headroom);
         QueueMemory.ALL.set(U64, d + RXD_HDR_ADDR, 0L);
     }
 
@@ -513,13 +533,13 @@ final class RxQueue {
     }
 
     /** Returns the mbufs allocated ahead for refills (when another process takes the queue over). */
-    void releaseSpare() {
+    public void releaseSpare() {
         Mempool.freeBulk(spare, 0, spareCount, lcore);
         spareCount = 0;
     }
 
     /** Returns every mbuf the queue holds to its pool (the device must be stopped). */
-    void release() {
+    public void release() {
         long[] tmp = new long[size + spareCount];
         int n = 0;
         for (int i = 0; i < size; i++) {
@@ -537,22 +557,59 @@ final class RxQueue {
     }
 
     /**
-     * 7.9.2.1: a frame the 1588 EtherType filter matched (pkt_info ETQF with index 3) is a PTP frame; STATUS.TS says
-     * the device latched its arrival time in RXSTMPL/H, which reading RXSTMPH frees for the next one.
+     * 7.9.2.1: a frame the 1588 EtherType filter matched (pkt_info ETQF with the filter's index) is a PTP frame;
+     * STATUS.TS says the device latched its arrival time, which {@link RxTimestamps#take} reads and frees.
      */
     private void ieee1588(long m, int status, int info) {
+        if (stamps == null) {
+            return;
+        }
         final MemorySegment all = QueueMemory.ALL;
-        long flags = all.get(U64, m + Mbuf.OFF_OL_FLAGS);
-        if ((info & RXD_PKTTYPE_ETQF) != 0 && ((info >>> RXD_PKTTYPE_ETQF_SHIFT) & 0x7) == ETQF_SLOT_1588) {
+        long flags = all.get(U64, m + MbufDescriptor.OFF_OL_FLAGS);
+        if ((info & RXD_PKTTYPE_ETQF) != 0 && ((info >>> RXD_PKTTYPE_ETQF_SHIFT) & 0x7) == stamps.ptpFilter()) {
             flags |= MbufFlags.RX_IEEE1588_PTP;
         }
         // the latch may have been freed since the frame was stamped (unclaimed for a watchdog period): then no stamp
-        if ((status & RXD_STAT_TS) != 0 && stampBar != null && (stampBar.read32(TSYNCRXCTL) & TSYNC_VALID) != 0) {
-            long lo = stampBar.read32(RXSTMPL) & 0xFFFFFFFFL;
-            long hi = stampBar.read32(RXSTMPH) & 0xFFFFFFFFL;
-            all.set(U64, m + Mbuf.OFF_TIMESTAMP, hi << 32 | lo);
+        long t = (status & RXD_STAT_TS) != 0 ? stamps.take() : -1;
+        if (t >= 0) {
+            all.set(U64, m + MbufDescriptor.OFF_TIMESTAMP, t);
             flags |= MbufFlags.RX_IEEE1588_TMST;
         }
-        all.set(U64, m + Mbuf.OFF_OL_FLAGS, flags);
+        all.set(U64, m + MbufDescriptor.OFF_OL_FLAGS, flags);
+    }
+
+    public int queue() {
+        return queue;
+    }
+
+    public QueueMemory memory() {
+        return mem;
+    }
+
+    public Mempool pool() {
+        return pool;
+    }
+
+    /** The offloads this queue decodes. */
+    public RxOffloads offloads() {
+        return offload;
+    }
+
+    public long packets() {
+        return packets;
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Frames dropped for a bad write-back. */
+    public long errors() {
+        return errors;
+    }
+
+    /** Refills that found the pool empty. */
+    public long nombuf() {
+        return nombuf;
     }
 }

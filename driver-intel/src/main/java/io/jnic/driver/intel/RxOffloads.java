@@ -1,6 +1,6 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
-import static io.jnic.driver.ixgbe.IxgbeRegs.*;
+import static io.jnic.driver.intel.AdvDescriptors.*;
 
 import io.jnic.ethdev.RxOffload;
 import io.jnic.memory.mbuf.MbufFlags;
@@ -14,22 +14,22 @@ import java.util.Set;
  * not TCP/UDP, a fragment, a UDP checksum of 0), VP to RX_VLAN | RX_VLAN_STRIPPED (the 82599 sets VP only when
  * RXDCTL.VME stripped the tag), an RSS type to RX_RSS_HASH.
  */
-final class RxOffloads {
-    static final int COUNT = RxOffload.values().length;
+public final class RxOffloads {
+    public static final int COUNT = RxOffload.values().length;
 
-    final int bits;
-    final boolean checksums;
-    final boolean vlanStrip;
-    final boolean scatter;
+    public final int bits;
+    public final boolean checksums;
+    public final boolean vlanStrip;
+    public final boolean scatter;
 
-    RxOffloads(int bits) {
+    public RxOffloads(int bits) {
         this.bits = bits;
         this.checksums = has(bits, RxOffload.IPV4_CKSUM) || has(bits, RxOffload.TCP_CKSUM) || has(bits, RxOffload.UDP_CKSUM);
         this.vlanStrip = has(bits, RxOffload.VLAN_STRIP);
         this.scatter = has(bits, RxOffload.SCATTER);
     }
 
-    static int bitsOf(Set<RxOffload> set) {
+    public static int bitsOf(Set<RxOffload> set) {
         int b = 0;
         for (RxOffload o : set) {
             b |= 1 << o.ordinal();
@@ -42,7 +42,7 @@ final class RxOffloads {
     }
 
     /** Whether the queue needs the offload receive path (RSS hashes alone the plain path delivers). */
-    boolean slowPath() {
+    public boolean slowPath() {
         return checksums || vlanStrip || scatter;
     }
 

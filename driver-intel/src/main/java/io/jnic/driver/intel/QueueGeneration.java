@@ -1,4 +1,4 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
 import io.jnic.sys.Proc;
 import java.lang.foreign.MemorySegment;
@@ -10,7 +10,7 @@ import java.lang.invoke.VarHandle;
  * ({@link #seen}, only when the generation it reads differs from the one it knows) and the port owner that
  * re-initialises the queue under it ({@link #pause}, {@link #awaitPaused}, {@link #resume}).
  */
-final class QueueGeneration {
+public final class QueueGeneration {
     private static final System.Logger LOG = System.getLogger(QueueGeneration.class.getName());
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     static final int PID = Proc.getpid();
@@ -80,7 +80,7 @@ final class QueueGeneration {
     // ---- the re-initialiser's side
 
     /** Makes the generation odd (the ring is being rebuilt); returns it. */
-    static int pause(MemorySegment state) {
+    public static int pause(MemorySegment state) {
         int g = (int) INT.getAcquire(state, QueueMemory.S_GEN);
         int odd = (g & 1) == 0 ? g + 1 : g + 2;
         state.set(ValueLayout.JAVA_INT, QueueMemory.S_REINIT, PID);
@@ -93,7 +93,7 @@ final class QueueGeneration {
      * and leaves the ring alone), or there is none to wait for (no process bursts on the queue, or a dead one).
      * Returns the driver's pid while it has not, 0 otherwise.
      */
-    static int pendingDriver(MemorySegment state, int odd) {
+    public static int pendingDriver(MemorySegment state, int odd) {
         if ((int) INT.getAcquire(state, QueueMemory.S_ACK) == odd) {
             return 0;
         }
@@ -102,7 +102,7 @@ final class QueueGeneration {
     }
 
     /** Alive and not a zombie (killed, not yet reaped by its parent: it runs no code any more). */
-    static boolean running(int pid) {
+    public static boolean running(int pid) {
         if (!Proc.isAlive(pid)) {
             return false;
         }
@@ -117,7 +117,7 @@ final class QueueGeneration {
     }
 
     /** Publishes the rebuilt ring: the generation after {@code odd} (even). */
-    static void resume(MemorySegment state, int odd) {
+    public static void resume(MemorySegment state, int odd) {
         INT.setRelease(state, QueueMemory.S_GEN, odd + 1);
     }
 }

@@ -1,4 +1,4 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
 import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.memory.MemoryGroup;
@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * One queue's shared memory, a memzone named after the port and queue (no virtual address inside, so another
  * process can take the queue over): a 64-byte state block, the descriptor ring (128-byte aligned, IOVA
- * contiguous, as RDBAL/TDBAL need: 8.2.3.8.1), then the software ring of mbuf handles, one per descriptor.
+ * contiguous, as the base address registers need: 82599 8.2.3.8.1), then the software ring of mbuf handles, one per descriptor.
  *
  * <pre>
  * state: 0 magic u32, 4 ring size u32, 8 next index u32 (RX: next to read; TX: tail), 12 clean index u32 (TX),
@@ -21,30 +21,30 @@ import java.lang.foreign.ValueLayout;
  * </pre>
  *
  * <p>The generation is how the process driving the queue learns that the port was re-initialised under it (a
- * device reset, {@link IxgbeDevice}): even while the ring is in service, odd while the port owner rebuilds it.
+ * device reset): even while the ring is in service, odd while the port owner rebuilds it.
  * The driving process reads it with one plain load per burst; when it differs from the one it last saw it writes
  * it back as acknowledged (release) and, once it is even again, reloads its indices from this block. The
  * re-initialiser makes it odd, waits for the acknowledgement (the driver finished the burst it was in and left
  * the ring alone), rebuilds ring and indices and makes it even. The driver pid says whom to wait for: 0 when no
  * process bursts on the queue, a dead pid is not waited for.
  */
-final class QueueMemory {
-    static final int MAGIC_RX = 0x52584a4e; // "NJXR"
-    static final int MAGIC_TX = 0x54584a4e;
-    static final long S_MAGIC = 0;
-    static final long S_SIZE = 4;
-    static final long S_NEXT = 8;
-    static final long S_CLEAN = 12;
-    static final long S_POOL = 16;
-    static final long S_INFLIGHT = 20;
-    static final long S_GEN = 24;
-    static final long S_ACK = 28;
-    static final long S_DRIVER = 32;
-    static final long S_REINIT = 36;
-    static final long S_BAD_LENGTH = 40;
-    static final long S_BAD_STATUS = 48;
-    static final long S_OFFLOADS = 56;
-    static final long STATE_BYTES = 128;
+public final class QueueMemory {
+    public static final int MAGIC_RX = 0x52584a4e; // "NJXR"
+    public static final int MAGIC_TX = 0x54584a4e;
+    public static final long S_MAGIC = 0;
+    public static final long S_SIZE = 4;
+    public static final long S_NEXT = 8;
+    public static final long S_CLEAN = 12;
+    public static final long S_POOL = 16;
+    public static final long S_INFLIGHT = 20;
+    public static final long S_GEN = 24;
+    public static final long S_ACK = 28;
+    public static final long S_DRIVER = 32;
+    public static final long S_REINIT = 36;
+    public static final long S_BAD_LENGTH = 40;
+    public static final long S_BAD_STATUS = 48;
+    public static final long S_OFFLOADS = 56;
+    public static final long STATE_BYTES = 128;
 
     /**
      * All of the address space, for the bursts: they address descriptors, the software ring, the state block and
@@ -56,36 +56,36 @@ final class QueueMemory {
      * and the pools must stay mapped while a burst runs (the port is closed before its memory group).
      */
     @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
-    static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    public static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     /**
      * Layouts for {@link #ALL}: unaligned, so that no alignment test is made per access; every address used is
      * naturally aligned (descriptors 16 bytes in a 128-byte aligned ring, mbuf headers 64-byte aligned).
      */
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
-    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    public static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    public static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    public static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     /** The offset part of an mbuf handle (the mempool's layout; the pool id is above it). */
-    static final long HANDLE_OFFSET = MempoolDescriptor.OFFSET_MASK;
+    public static final long HANDLE_OFFSET = MempoolDescriptor.OFFSET_MASK;
     /** The pool id part of an mbuf handle. */
-    static final long HANDLE_POOL = ~HANDLE_OFFSET;
+    public static final long HANDLE_POOL = ~HANDLE_OFFSET;
 
-    final Memzone zone;
-    final MemorySegment state;
-    final MemorySegment descriptors;
-    final MemorySegment swRing;
-    final long descIova;
-    final int size;
+    public final Memzone zone;
+    public final MemorySegment state;
+    public final MemorySegment descriptors;
+    public final MemorySegment swRing;
+    public final long descIova;
+    public final int size;
     /** Absolute addresses of {@link #state}, {@link #descriptors} and {@link #swRing}, for {@link #ALL}. */
-    final long stateAddr;
-    final long descAddr;
-    final long swAddr;
+    public final long stateAddr;
+    public final long descAddr;
+    public final long swAddr;
 
     private QueueMemory(Memzone zone, int size) {
         this.zone = zone;
         this.size = size;
         MemorySegment all = zone.memory();
         this.state = all.asSlice(0, STATE_BYTES);
-        long descBytes = (long) size * IxgbeRegs.DESC_SIZE;
+        long descBytes = (long) size * AdvDescriptors.DESC_SIZE;
         this.descriptors = all.asSlice(STATE_BYTES, descBytes);
         this.swRing = all.asSlice(STATE_BYTES + descBytes, 8L * size);
         this.descIova = zone.iova(STATE_BYTES);
@@ -98,17 +98,17 @@ final class QueueMemory {
      * The queue memory another process set up, found by name (a secondary taking the queue over): checks the
      * magic and that the ring size in the state fits the memzone before using either.
      */
-    static QueueMemory attach(MemoryGroup group, String name, int magic) {
+    public static QueueMemory attach(MemoryGroup group, String name, int magic, int minRing, int maxRing) {
         Memzone z = group.find(name).orElseThrow(() -> new IllegalStateException("no memzone " + name + " in memory "
                 + "group '" + group.filePrefix() + "': the primary has not set up this queue (is the port started with "
                 + "enough queues?)"));
         MemorySegment all = z.memory();
         if (all.byteSize() < STATE_BYTES || all.get(ValueLayout.JAVA_INT, S_MAGIC) != magic) {
-            throw new IllegalStateException("memzone " + name + " holds no ixgbe queue state (bad magic)");
+            throw new IllegalStateException("memzone " + name + " holds no queue state of this driver (bad magic)");
         }
         int size = all.get(ValueLayout.JAVA_INT, S_SIZE);
-        long bytes = STATE_BYTES + (long) size * IxgbeRegs.DESC_SIZE + 8L * size;
-        if (size < IxgbeDevice.MIN_RING || size > IxgbeDevice.MAX_RING || bytes > z.length()) {
+        long bytes = STATE_BYTES + (long) size * AdvDescriptors.DESC_SIZE + 8L * size;
+        if (size < minRing || size > maxRing || bytes > z.length()) {
             throw new IllegalStateException("memzone " + name + " names a ring of " + size + " descriptors, which does "
                     + "not fit its " + z.length() + " bytes (corrupted queue state)");
         }
@@ -119,7 +119,7 @@ final class QueueMemory {
      * The offload bits of the state block, checked against the {@code count} offloads there are: a bit above
      * them means the memory was overwritten.
      */
-    int offloads(int count, String what) {
+    public int offloads(int count, String what) {
         int bits = state.get(ValueLayout.JAVA_INT, S_OFFLOADS);
         if ((bits & ~((1 << count) - 1)) != 0) {
             throw new IllegalStateException(what + ": offload bits 0x" + Integer.toHexString(bits) + " name offloads "
@@ -129,8 +129,8 @@ final class QueueMemory {
     }
 
     /** Reserves (or finds, after a stop/setup cycle) the memzone {@code name} for a ring of {@code size}. */
-    static QueueMemory reserve(MemoryGroup group, String name, int size, int magic) {
-        long bytes = STATE_BYTES + (long) size * IxgbeRegs.DESC_SIZE + 8L * size;
+    public static QueueMemory reserve(MemoryGroup group, String name, int size, int magic) {
+        long bytes = STATE_BYTES + (long) size * AdvDescriptors.DESC_SIZE + 8L * size;
         Memzone z = group.find(name).orElse(null);
         if (z != null && z.length() < bytes) {
             throw new IllegalStateException("memzone " + name + " of " + z.length() + " bytes is too small for a ring of "

@@ -1,20 +1,21 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
+import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.MbufBatch;
 
 /**
- * A queue pair of an 82599 port: the {@link RxQueue} and {@link TxQueue} data path, the same object whether the
- * port's own process drives it ({@link IxgbeDevice#queuePair}) or another process attached it over the queue
- * memory found by name and the queue's doorbell page mapped there ({@link IxgbeDriver#attachQueue}).
+ * A queue pair of an advanced-descriptor port: the {@link RxQueue} and {@link TxQueue} data path, the same object
+ * whether the port's own process drives it ({@link EthDevice#queuePair}) or another process attached it over the
+ * queue memory found by name and the queue's doorbell page mapped there (the driver's attachQueue).
  */
-final class IxgbeQueuePair extends QueuePair {
-    private final IxgbeDevice owner; // the port's own pair; null when attached
+public final class IntelQueuePair extends QueuePair {
+    private final EthDevice owner; // the port's own pair; null when attached
     private RxQueue rx;
     private TxQueue tx;
 
     /** An attached pair: its queues for good. */
-    IxgbeQueuePair(int port, int queue, RxQueue rx, TxQueue tx) {
+    public IntelQueuePair(int port, int queue, RxQueue rx, TxQueue tx) {
         super(port, queue);
         this.owner = null;
         this.rx = rx;
@@ -22,12 +23,12 @@ final class IxgbeQueuePair extends QueuePair {
     }
 
     /** The port's own pair; {@link #bind} gives it the port's current queues (they change on start and reset). */
-    IxgbeQueuePair(IxgbeDevice owner, int queue) {
+    public IntelQueuePair(EthDevice owner, int queue) {
         super(owner.portId(), queue);
         this.owner = owner;
     }
 
-    void bind(RxQueue rx, TxQueue tx) {
+    public void bind(RxQueue rx, TxQueue tx) {
         this.rx = rx;
         this.tx = tx;
     }
@@ -49,12 +50,12 @@ final class IxgbeQueuePair extends QueuePair {
 
     @Override
     public long rxPackets() {
-        return rx.packets;
+        return rx.packets();
     }
 
     @Override
     public long txPackets() {
-        return tx.packets;
+        return tx.packets();
     }
 
     @Override

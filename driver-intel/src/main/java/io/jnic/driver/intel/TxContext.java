@@ -1,7 +1,7 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.driver.intel;
 
-import static io.jnic.driver.ixgbe.IxgbeRegs.*;
-import static io.jnic.driver.ixgbe.QueueMemory.U16;
+import static io.jnic.driver.intel.AdvDescriptors.*;
+import static io.jnic.driver.intel.QueueMemory.U16;
 
 import io.jnic.ethdev.TxOffload;
 import io.jnic.memory.mbuf.Mbuf;
@@ -18,8 +18,8 @@ import java.util.Set;
  * written when it changes (as DPDK does; the queue uses context slot 0 only). Also checks that the packets ask
  * only for offloads the port was configured with ({@link #bits}: bit n = the {@link TxOffload} of ordinal n).
  */
-final class TxContext {
-    static final int COUNT = TxOffload.values().length;
+public final class TxContext {
+    public static final int COUNT = TxOffload.values().length;
     /** The 82599 takes at most this many data descriptors per packet (DPDK's IXGBE_TX_MAX_SEG: 40). */
     static final int MAX_SEGS = 40;
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -46,7 +46,7 @@ final class TxContext {
         this.bits = bits;
     }
 
-    static int bitsOf(Set<TxOffload> set) {
+    public static int bitsOf(Set<TxOffload> set) {
         int b = 0;
         for (TxOffload o : set) {
             b |= 1 << o.ordinal();
@@ -54,7 +54,7 @@ final class TxContext {
         return b;
     }
 
-    boolean has(TxOffload o) {
+    public boolean has(TxOffload o) {
         return (bits & 1 << o.ordinal()) != 0;
     }
 
@@ -78,9 +78,14 @@ final class TxContext {
         if (tso && !has(TxOffload.TCP_TSO) || l4 == MbufFlags.TX_TCP_CKSUM && !has(TxOffload.TCP_CKSUM)
                 || l4 == MbufFlags.TX_UDP_CKSUM && !has(TxOffload.UDP_CKSUM) || ipCk && !has(TxOffload.IPV4_CKSUM)
                 || vlan && !has(TxOffload.VLAN_INSERT)) {
-            return "asks (ol_flags 0x" + Long.toHexString(flags) + ") for a TX offload the port was not configured with "
-                    + "(PortConfig.withTxOffloads: " + TxOffload.values().length + " known, enabled bits 0x"
-                    + Integer.toHexString(bits) + ")";
+            java.util.List<TxOffload> missing = new java.util.ArrayList<>();
+            addIf(missing, tso, TxOffload.TCP_TSO);
+            addIf(missing, l4 == MbufFlags.TX_TCP_CKSUM, TxOffload.TCP_CKSUM);
+            addIf(missing, l4 == MbufFlags.TX_UDP_CKSUM, TxOffload.UDP_CKSUM);
+            addIf(missing, ipCk, TxOffload.IPV4_CKSUM);
+            addIf(missing, vlan, TxOffload.VLAN_INSERT);
+            return "asks (ol_flags 0x" + Long.toHexString(flags) + ") for TX offload " + missing + ", which this queue was "
+                    + "not set up with (PortConfig.withTxOffloads for the port, or txQueueSetup's offloads for the queue)";
         }
         if (l4 == TX_SCTP_CKSUM) {
             return "asks for an SCTP checksum, which this driver does not offload";
@@ -186,5 +191,12 @@ final class TxContext {
             s = (s & 0xFFFF) + (s >>> 16);
         }
         return (int) s;
+    }
+
+    /** Adds {@code o} to {@code to} when the packet asks for it and the queue lacks it (for the refusal's message). */
+    private void addIf(java.util.List<TxOffload> to, boolean asked, TxOffload o) {
+        if (asked && !has(o)) {
+            to.add(o);
+        }
     }
 }
