@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.devsim.ixgbe.IxgbeRegs;
 import io.jnic.devsim.wire.GeneratorWire;
+import io.jnic.testsupport.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -75,16 +76,9 @@ class DevsimTest {
 
     @Test
     void commandLineRunsAndAnswersOnItsControlSocket() throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElseThrow());
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
-        cmd.addAll(List.of("--ports", "2", "--wire", "gen,loop", "--gen-rate", "1000", "--socket-dir",
-                dir.toString(), "--duration", "30"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile())
-                .start();
+        ChildJvm child = ChildJvm.of(Main.class).args("--ports", "2", "--wire", "gen,loop", "--gen-rate", "1000",
+                "--socket-dir", dir.toString(), "--duration", "30").outputTo(dir.resolve("out.txt")).start();
+        Process p = child.process();
         try {
             Path ctl = dir.resolve("devsim.ctl");
             long deadline = System.nanoTime() + 20_000_000_000L;
@@ -120,12 +114,9 @@ class DevsimTest {
 
     @Test
     void commandLineRejectsABadMac() throws Exception {
-        List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "--mac", "02:zz:00:00:00:00");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertEquals(2, p.waitFor());
+        ChildJvm p = ChildJvm.of(Main.class).args("--mac", "02:zz:00:00:00:00").stderr(ChildJvm.Stderr.MERGE).start();
+        assertEquals(2, p.waitFor(Duration.ofSeconds(60)));
+        String out = String.join("\n", p.seen());
         assertTrue(out.contains("devsim: --mac '02:zz:00:00:00:00': 'zz' is not a hex octet"), out);
     }
 }

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.sys.Proc;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import io.jnic.testsupport.ChildJvm;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,21 +30,19 @@ class PortTableProcessTest {
                 a.txQueueSetup(q, 64);
             }
             a.start();
-            Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                    "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp",
-                    System.getProperty("java.class.path"), PortTableChild.class.getName(), mem.filePrefix(), dir.toString())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             List<String> lines;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                lines = r.lines().toList();
+            int exit;
+            try (ChildJvm p = ChildJvm.of(PortTableChild.class).jvmArgs("-XX:TieredStopAtLevel=1")
+                    .args(mem.filePrefix(), dir.toString()).start()) {
+                exit = p.waitFor(Duration.ofSeconds(30));
+                lines = p.seen();
             }
-            p.waitFor(30, TimeUnit.SECONDS);
             int pid = Proc.getpid();
             assertEquals(List.of(
                     a.portId() + " net_null net_null0 STARTED 2/3 " + a.macAddress() + " true pid " + pid,
                     b.portId() + " net_null net_null1 PROBED 0/0 " + b.macAddress() + " false pid " + pid,
                     "end"), lines);
-            assertEquals(0, p.exitValue());
+            assertEquals(0, exit);
         }
     }
 }

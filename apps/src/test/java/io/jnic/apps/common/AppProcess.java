@@ -1,37 +1,25 @@
 package io.jnic.apps.common;
 
 import io.jnic.sys.TestResources;
-import java.io.BufferedReader;
+import io.jnic.testsupport.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
-/** An app in a child JVM (stdout and stderr merged), with its runtime dirs under {@code base}. */
+/**
+ * An app in a child JVM (stdout and stderr merged), with its runtime dirs under {@code base}: the shared launcher
+ * ({@link ChildJvm}) with the apps' options and their memory check.
+ */
 public final class AppProcess implements AutoCloseable {
     public final Process process;
-    private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    public final List<String> seen = new ArrayList<>();
+    public final List<String> seen;
+    private final ChildJvm child;
 
-    private AppProcess(Process p) {
-        this.process = p;
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String l;
-                while ((l = r.readLine()) != null) {
-                    lines.add(l);
-                }
-            } catch (IOException ignored) {
-                // gone
-            }
-            lines.add("EOF");
-        }, "app-reader");
-        t.setDaemon(true);
-        t.start();
+    private AppProcess(ChildJvm child) {
+        this.child = child;
+        this.process = child.process();
+        this.seen = child.seen();
     }
 
     /**
@@ -59,61 +47,27 @@ public final class AppProcess implements AutoCloseable {
         if (main != io.jnic.devsim.Main.class) { // devsim serves ports, it locks no group memory
             assumeAppMemory();
         }
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElseThrow());
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("-Xshare:auto");
-        cmd.add("-XX:+UseSerialGC");
-        cmd.add("-Xmx128m");
-        cmd.add("-Djnic.runtime.base=" + base);
+        ChildJvm.Builder b = ChildJvm.of(main).jvmArgs("-XX:+UseSerialGC", "-Xmx128m").property("jnic.runtime.base", base);
         String sysfs = System.getProperty(PciScan.SYSFS_PROPERTY); // no device bound on this machine is probed
         if (sysfs != null) {
-            cmd.add("-D" + PciScan.SYSFS_PROPERTY + "=" + sysfs);
+            b.property(PciScan.SYSFS_PROPERTY, sysfs);
         }
-        cmd.add("-Djava.util.logging.config.file=/dev/null");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(main.getName());
-        cmd.addAll(List.of(args));
-        return new AppProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+        return new AppProcess(b.property("java.util.logging.config.file", "/dev/null").args(args)
+                .stderr(ChildJvm.Stderr.MERGE).timeout(Duration.ofSeconds(90)).terminateOnClose().start());
     }
 
     public long pid() {
-        return process.pid();
+        return child.pid();
     }
 
     /** The next line containing {@code text}; fails when the process ends first or after 90 s. */
     public String await(String text) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        for (;;) {
-            String l = lines.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (l == null) {
-                throw new AssertionError("no line with '" + text + "' from pid " + pid() + " within 90 s; saw " + seen);
-            }
-            seen.add(l);
-            if (l.contains(text)) {
-                return l;
-            }
-            if (l.equals("EOF")) {
-                throw new AssertionError("pid " + pid() + " ended before saying '" + text + "': " + seen);
-            }
-        }
+        return child.awaitContaining(text);
     }
 
     /** Waits for the process to end and returns its exit code (all output in {@link #seen}). */
     public int exit() throws InterruptedException {
-        if (!process.waitFor(120, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("pid " + pid() + " did not end within 120 s; saw " + seen);
-        }
-        for (;;) {
-            String l = lines.poll(5, TimeUnit.SECONDS);
-            if (l == null || l.equals("EOF")) {
-                break;
-            }
-            seen.add(l);
-        }
-        return process.exitValue();
+        return child.waitFor(Duration.ofSeconds(120));
     }
 
     public String output() {
@@ -122,11 +76,6 @@ public final class AppProcess implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        }
+        child.close();
     }
 }

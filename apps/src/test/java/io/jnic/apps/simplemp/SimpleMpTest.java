@@ -5,20 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnic.multiproc.Eal;
 import io.jnic.multiproc.RuntimeDir;
-import java.io.BufferedReader;
+import io.jnic.testsupport.ChildJvm;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,78 +24,34 @@ class SimpleMpTest {
     @TempDir
     Path base;
 
-    /** A simple-mp process with piped stdin and stdout. */
+    /** A simple-mp process with piped stdin and stdout (stderr kept apart). */
     static final class App implements AutoCloseable {
         final Process process;
-        final Writer in;
-        final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final List<String> seen = new ArrayList<>();
-        final StringBuilder err = new StringBuilder();
-        final Thread errReader;
+        final ChildJvm child;
 
-        App(Path base, String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                    "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                    "-Xmx64m", "-D" + RuntimeDir.BASE_PROPERTY + "=" + base, "-cp", System.getProperty("java.class.path"),
-                    SimpleMp.class.getName(), "--no-huge", "--file-prefix", "smp"));
-            cmd.addAll(List.of(args));
-            process = new ProcessBuilder(cmd).start();
-            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            Thread t = new Thread(() -> {
-                try (BufferedReader r = process.inputReader(StandardCharsets.UTF_8)) {
-                    String l;
-                    while ((l = r.readLine()) != null) {
-                        lines.add(l);
-                    }
-                } catch (IOException ignored) {
-                    // gone
-                }
-                lines.add("<EOF>");
-            });
-            t.setDaemon(true);
-            t.start();
-            errReader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-                    String l;
-                    while ((l = r.readLine()) != null) {
-                        synchronized (err) {
-                            err.append(l).append('\n');
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // gone
-                }
-            });
-            errReader.setDaemon(true);
-            errReader.start();
+        App(Path base, String... args) {
+            child = ChildJvm.of(SimpleMp.class).jvmArgs("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx64m")
+                    .property(RuntimeDir.BASE_PROPERTY, base).args("--no-huge", "--file-prefix", "smp").args(args)
+                    .stderr(ChildJvm.Stderr.CAPTURE).timeout(Duration.ofSeconds(30)).closeGrace(Duration.ofSeconds(10))
+                    .start();
+            process = child.process();
         }
 
-        void type(String line) throws IOException {
-            in.write(line + "\n");
-            in.flush();
+        void type(String line) {
+            child.send(line);
         }
 
-        String await(String prefix) throws InterruptedException {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            for (;;) {
-                String l = lines.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (l == null || l.equals("<EOF>")) {
-                    synchronized (err) {
-                        throw new AssertionError("no line starting with '" + prefix + "'; saw " + seen + ", stderr: " + err);
-                    }
-                }
-                seen.add(l);
-                if (l.startsWith(prefix)) {
-                    return l;
-                }
+        String await(String prefix) {
+            try {
+                return child.await(prefix);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + ", stderr: " + child.stderr(), e);
             }
         }
 
         @Override
-        public void close() throws InterruptedException {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
+        public void close() {
+            child.close();
         }
     }
 
@@ -124,7 +74,7 @@ class SimpleMpTest {
                 assertTrue(secondary.process.waitFor(30, TimeUnit.SECONDS));
                 assertEquals(0, secondary.process.exitValue());
             }
-            primary.in.close(); // end of input ends it too
+            primary.child.closeInput(); // end of input ends it too
             assertTrue(primary.process.waitFor(30, TimeUnit.SECONDS));
             assertEquals(0, primary.process.exitValue());
         }
@@ -135,11 +85,9 @@ class SimpleMpTest {
         try (App secondary = new App(base, "--proc-type", "secondary")) {
             assertTrue(secondary.process.waitFor(30, TimeUnit.SECONDS));
             assertEquals(1, secondary.process.exitValue());
-            secondary.errReader.join(10_000); // stderr read to its end
-            synchronized (secondary.err) {
-                assertTrue(secondary.err.toString().contains("simple-mp: no primary process runs for file prefix 'smp' (looked in "
-                        + base.resolve("smp") + "); start a primary first"), secondary.err.toString());
-            }
+            secondary.child.awaitStderrEnd(Duration.ofSeconds(10)); // stderr read to its end
+            assertTrue(secondary.child.stderr().contains("simple-mp: no primary process runs for file prefix 'smp' (looked in "
+                    + base.resolve("smp") + "); start a primary first"), secondary.child.stderr());
         }
     }
 

@@ -1,6 +1,5 @@
 package io.jnic.bench.ethdev;
 
-import io.jnic.driver.ixgbe.RegisterFileDevice;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
@@ -9,6 +8,7 @@ import io.jnic.ethdev.TxOffload;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.MbufFlags;
+import io.jnic.testsupport.ethdev.RegisterFileDevice;
 import java.util.EnumSet;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,7 +1,6 @@
 package io.jnic.bench.ethdev;
 
 import io.jnic.driver.ixgbe.IxgbeDriver;
-import io.jnic.driver.ixgbe.RegisterFileDevice;
 import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthPorts;
 import io.jnic.ethdev.PortConfig;
@@ -17,6 +16,7 @@ import io.jnic.memory.PageSize;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.memory.mbuf.MbufBatch;
+import io.jnic.testsupport.ethdev.RegisterFileDevice;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

@@ -90,30 +90,4 @@ public final class Toeplitz {
         }
         return h;
     }
-
-    /** The definition, bit by bit, without tables: a cross-check for the table version. */
-    public static int reference(byte[] key, byte[] input) {
-        int result = 0;
-        long window = 0; // the left-most 32 bits of the shifting key live in the top of this
-        int next = 0;
-        for (int i = 0; i < 4; i++) {
-            window = (window << 8) | (key[next++] & 0xFF);
-        }
-        int pending = 0; // bits of the following key byte not yet shifted in
-        int pendingBits = 0;
-        for (byte b : input) {
-            for (int bit = 7; bit >= 0; bit--) {
-                if (((b >>> bit) & 1) != 0) {
-                    result ^= (int) window;
-                }
-                if (pendingBits == 0) {
-                    pending = next < key.length ? key[next++] & 0xFF : 0;
-                    pendingBits = 8;
-                }
-                window = ((window << 1) | ((pending >>> (pendingBits - 1)) & 1)) & 0xFFFFFFFFL;
-                pendingBits--;
-            }
-        }
-        return result;
-    }
 }

@@ -13,6 +13,7 @@ import io.jnic.ethdev.MacAddress;
 import io.jnic.ethdev.PortConfig;
 import io.jnic.ethdev.RxOffload;
 import io.jnic.pci.PciDevice;
+import io.jnic.testsupport.ethdev.RegisterFileDevice;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -11,6 +11,7 @@ import io.jnic.ethdev.RssHashType;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
+import io.jnic.testsupport.Toeplitz;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;

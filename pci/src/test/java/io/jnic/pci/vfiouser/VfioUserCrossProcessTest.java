@@ -8,13 +8,11 @@ import io.jnic.pci.PciDevice.InterruptType;
 import io.jnic.sys.Events;
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import io.jnic.testsupport.ChildJvm;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,16 +24,14 @@ class VfioUserCrossProcessTest {
     @Test
     void driverStyleSessionAgainstAServerInAChildJvm() throws Exception {
         Path socket = dir.resolve("child.sock");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), TestDeviceServerMain.class.getName(), socket.toString()))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ChildJvm child = ChildJvm.of(TestDeviceServerMain.class).args(socket.toString())
+                .closeGrace(Duration.ofSeconds(10)).start(); // it ends when its stdin closes
         int memfd = Mman.memfdCreate("dma", Mman.MFD_CLOEXEC);
         Io.ftruncate(memfd, 0x4000);
         MemorySegment mem = Mman.mmap(0x4000, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, memfd, 0);
         int efd = Events.eventfd(0, Events.EFD_CLOEXEC);
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()))) {
-            assertEquals("ready", out.readLine());
+        try {
+            assertEquals("ready", child.next(Duration.ofSeconds(60)));
             try (VfioUserDevice d = VfioUserDevice.connect(socket, VfioUserDeviceTest.CLIENT)) {
                 assertEquals(VENDOR_ID, d.configRead(0, 2));
                 // a doorbell store through the mapping is seen by the server (read back through a message)
@@ -58,14 +54,12 @@ class VfioUserCrossProcessTest {
                 d.dmaUnmap(iova, 0x4000);
             }
         } finally {
-            child.getOutputStream().close();
-            if (!child.waitFor(10, TimeUnit.SECONDS)) {
-                child.destroyForcibly();
-            }
+            child.closeInput();
+            child.close();
             Mman.munmap(mem);
             Io.close(memfd);
             Io.close(efd);
         }
-        assertEquals(0, child.exitValue());
+        assertEquals(0, child.process().exitValue());
     }
 }

@@ -1,4 +1,4 @@
-package io.jnic.driver.ixgbe;
+package io.jnic.testsupport.ethdev;
 
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciDevice;
