@@ -37,6 +37,9 @@ public final class NullDevice extends EthDevice {
     private final long[] txPackets = new long[MAX_QUEUES];
     private final long[] rxNombuf = new long[MAX_QUEUES];
     private int lcore = Mempool.LCORE_ANY;
+    /** The configured queue counts: a burst on another queue is refused before anything is touched. */
+    private int rxQueues;
+    private int txQueues;
     private boolean promisc;
     private boolean started;
 
@@ -66,6 +69,8 @@ public final class NullDevice extends EthDevice {
     @Override
     protected void doConfigure(PortConfig c) {
         lcore = c.lcore();
+        rxQueues = c.rxQueues();
+        txQueues = c.txQueues();
     }
 
     @Override
@@ -100,6 +105,7 @@ public final class NullDevice extends EthDevice {
 
     @Override
     public int rxBurst(int q, MbufBatch batch) {
+        java.util.Objects.checkIndex(q, rxQueues);
         if (!started) {
             return 0;
         }
@@ -126,6 +132,7 @@ public final class NullDevice extends EthDevice {
 
     @Override
     public int txBurst(int q, MbufBatch batch) {
+        java.util.Objects.checkIndex(q, txQueues);
         int n = batch.count();
         if (!started || n == 0) {
             return 0;
