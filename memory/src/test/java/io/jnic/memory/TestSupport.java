@@ -1,7 +1,7 @@
 package io.jnic.memory;
 
 import io.jnic.sys.Proc;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

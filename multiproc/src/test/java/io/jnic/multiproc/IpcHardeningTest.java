@@ -9,7 +9,7 @@ import io.jnic.multiproc.ipc.IpcStats;
 import io.jnic.sys.Io;
 import io.jnic.sys.Proc;
 import io.jnic.sys.Sockets;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import io.jnic.sys.UnixAddress;
 import io.jnic.sys.UnixMessage;
 import java.io.IOException;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jnic.multiproc.ipc.IpcChannel;
 import io.jnic.sys.Proc;
 import io.jnic.sys.Sched;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

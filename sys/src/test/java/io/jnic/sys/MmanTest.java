@@ -1,5 +1,6 @@
 package io.jnic.sys;
 
+import io.jnic.sys.testing.TestResources;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

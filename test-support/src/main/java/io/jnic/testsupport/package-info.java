@@ -14,7 +14,7 @@
  *       register-file 82599 the ixgbe tests and the benchmarks drive. Driver modules take it with test scope;
  *       bench, a benchmarks module, with compile scope (without JUnit), so bench depends on no test-jar.</li>
  * </ul>
- * Neither is shipped in an app jar. The resource probes ({@code io.jnic.sys.TestResources}) stay in the sys
+ * Neither is shipped in an app jar. The resource probes ({@code io.jnic.sys.testing.TestResources}) stay in the sys
  * test-jar, beside the calls they make.
  */
 package io.jnic.testsupport;

@@ -1,6 +1,6 @@
 package io.jnic.apps.common;
 
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import io.jnic.testsupport.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -19,7 +19,7 @@ import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.sys.Proc;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import io.jnic.testsupport.ethdev.RegisterFileDevice;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

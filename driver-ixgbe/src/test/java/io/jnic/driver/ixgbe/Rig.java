@@ -13,7 +13,7 @@ import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.pci.vfiouser.VfioUserDevice;
 import io.jnic.sys.Proc;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

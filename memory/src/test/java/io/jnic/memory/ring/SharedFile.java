@@ -1,6 +1,6 @@
 package io.jnic.memory.ring;
 
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;

@@ -15,7 +15,7 @@ import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.pci.PciDevice;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

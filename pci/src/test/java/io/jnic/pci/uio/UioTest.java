@@ -11,7 +11,7 @@ import io.jnic.pci.PciDeviceInfo;
 import io.jnic.pci.PciSysfs;
 import io.jnic.sys.Io;
 import io.jnic.sys.Mman;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;

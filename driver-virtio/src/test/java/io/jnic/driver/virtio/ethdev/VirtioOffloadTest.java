@@ -21,7 +21,7 @@ import io.jnic.memory.mbuf.MbufFlags;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.sys.Proc;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.util.EnumSet;

@@ -10,7 +10,7 @@ import io.jnic.memory.Memzone;
 import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.sys.Proc;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import io.jnic.testsupport.ethdev.EthDeviceConformance;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -19,7 +19,7 @@ import io.jnic.memory.IovaMode;
 import io.jnic.memory.MemoryConfig;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.sys.Proc;
-import io.jnic.sys.TestResources;
+import io.jnic.sys.testing.TestResources;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;

@@ -1,7 +1,11 @@
-package io.jnic.sys;
+package io.jnic.sys.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jnic.sys.Io;
+import io.jnic.sys.Mman;
+import io.jnic.sys.Proc;
+import io.jnic.sys.SysException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
