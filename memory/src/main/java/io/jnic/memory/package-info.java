@@ -8,7 +8,11 @@
  *   <li>{@link io.jnic.memory.MemoryConfig}: EAL-style knobs (file prefix, huge dir, runtime dir, page size /
  *       {@code --no-huge}, FILE or MEMFD backing, IOVA mode, {@code -m} size, table capacities).</li>
  *   <li>{@link io.jnic.memory.MemoryGroup}: create / attach / addSegment / attachSegment / retireSegment /
- *       detachSegment / reserve / lookup / close (DPDK's memory config + rte_memzone).</li>
+ *       detachSegment / reserve / lookup / close (DPDK's memory config + rte_memzone). Behind it, one concern
+ *       each: {@code GroupHeader} (the header's own fields, written and validated), {@code SegmentTable} (the
+ *       shared segment table), {@code LocalSegments} (this process's mappings: create, attach, drop),
+ *       {@code SegmentHotplug} (pending, committed, retired segments), {@code MemzoneRegistry} (the memzone
+ *       table) and {@code GroupFiles} (the group's files, their flocks, a dead group's leftovers).</li>
  *   <li>{@link io.jnic.memory.DmaSegment}: one fd-backed, mlocked, zeroed mapping; {@code iova(offset)}.</li>
  *   <li>{@link io.jnic.memory.Memzone}: a named range of a segment (segment id + offset + length + align).</li>
  *   <li>{@link io.jnic.memory.IovaMode}: PHYSICAL (pagemap), ASSIGNED (our allocator, for an IOMMU / vfio-user /

@@ -6,7 +6,10 @@
  * {@link io.jnic.multiproc.Eal#run}; {@link io.jnic.multiproc.MpRuntime#start} then creates or joins the
  * group. Options: {@code --proc-type primary|secondary|auto}, {@code --file-prefix}, {@code -l/--lcores},
  * {@code -m}, {@code --no-huge}, {@code --huge-dir}, {@code -a/--allow}, {@code -b/--block}, {@code --vdev},
- * {@code --log-level}, then {@code --} and the app's own options.
+ * {@code --log-level}, then {@code --} and the app's own options. How each role joins is in
+ * {@code RuntimeStart}; the runtime dir's files and their cleanup in {@code RuntimeFiles}; a started process's
+ * threads and lcore ids in {@code LcoreThreads}; registration and dead secondaries in {@code SecondaryRegistry};
+ * memory hotplug in {@code MemoryHotplug}; the primary's IPC counters over IPC in {@code IpcStatsService}.
  *
  * <h2>The runtime dir</h2>
  * {@link io.jnic.multiproc.RuntimeDir}: {@code /var/run/jnic/<prefix>} (root) or

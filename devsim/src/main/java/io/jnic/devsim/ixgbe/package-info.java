@@ -80,6 +80,13 @@
  *       ({@link io.jnic.devsim.ixgbe.UnmodelledRegisters}).</li>
  * </ul>
  *
+ * <h2>Where each part lives</h2>
+ * {@link io.jnic.devsim.ixgbe.Ixgbe82599} puts a port together: it dispatches trapped registers, resets, follows
+ * the link and runs the device loop. BAR0 is {@code RegisterFile}; the statistics registers {@code Statistics};
+ * receive (filters, RSS, descriptor write-back, packet buffer) {@code RxEngine}; transmit (descriptors, context
+ * slots, offloads, loopback) {@code TxEngine}; interrupts {@code InterruptModel}; 802.3x {@code FlowControl};
+ * injected faults {@code Faults}; the switches both paths obey (link up, resetting, bus master) {@code PortState}.
+ *
  * <h2>Deviations a driver author must know</h2>
  * <ul>
  *   <li>Queue pages (0x1000-0x1FFF, 0x6000-0x7FFF, 0xD000-0xDFFF) are plain shared memory: a write there is
