@@ -2,7 +2,7 @@
 # A secondary drives a virtio-net-pci queue pair through VFIO in the QEMU test bed (testbed/: its initramfs and
 # /init): 00:03.0 behind the emulated VT-d (iommu_platform=on) bound to vfio-pci and shared by a primary,
 # 00:06.0 bound to uio_pci_generic as the receiver, both on one QEMU hub; the guest runs
-# io.jnic.multiproc.port.testbed.MpVirtioGuestMain (the secondary gets the VFIO device fd over IPC, maps the
+# io.jnic.mp.ethdev.testbed.MpVirtioGuestMain (the secondary gets the VFIO device fd over IPC, maps the
 # notify BAR, sends; then it is SIGKILLed and the primary recovers the pair).
 #   sudo mp-ethdev/testbed-mp-virtio.sh      (after ./jnic build -pl mp-ethdev -am; a few minutes under TCG)
 # Prints the @@T lines and exits non-zero unless every check passed.
@@ -13,7 +13,7 @@ K=$(ls /boot/vmlinuz-* | sed 's|.*/vmlinuz-||' | sort -V | tail -1)
 command -v qemu-system-x86_64 >/dev/null || { echo "needs qemu-system-x86 (see testbed/README.md)" >&2; exit 2; }
 . "$root/bin/find-jdk.sh"; jnic_find_jdk >/dev/null
 tc=$root/mp-ethdev/target/test-classes
-[ -f "$tc/io/jnic/multiproc/port/testbed/MpVirtioGuestMain.class" ] || {
+[ -f "$tc/io/jnic/mp/ethdev/testbed/MpVirtioGuestMain.class" ] || {
   (cd "$root" && ./jnic build -q -pl mp-ethdev -am) >&2; }
 picocli=$(ls ~/.m2/repository/info/picocli/picocli/*/picocli-*.jar | sort -V | tail -1)
 cp=$tc:$root/mp-ethdev/target/classes:$root/multiproc/target/classes:$root/driver-virtio/target/classes
@@ -34,7 +34,7 @@ for pair in 0000:00:03.0=vfio-pci 0000:00:06.0=uio_pci_generic; do
 done
 mkdir -p /run/mpvtb && chmod 700 /run/mpvtb
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m \\
-  -Djnic.runtime.base=/run/mpvtb -cp "$cp" io.jnic.multiproc.port.testbed.MpVirtioGuestMain primary \\
+  -Djnic.runtime.base=/run/mpvtb -cp "$cp" io.jnic.mp.ethdev.testbed.MpVirtioGuestMain primary \\
   0000:00:03.0 0000:00:06.0 2>&1 | tee "$D/out/guest.log"
 GUEST
 chmod +x "$D/guest.sh"

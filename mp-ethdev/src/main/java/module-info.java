@@ -3,8 +3,8 @@ module io.jnic.mp.ethdev {
     requires transitive io.jnic.ethdev;
     requires transitive io.jnic.multiproc;
 
-    exports io.jnic.multiproc.port;
-    exports io.jnic.multiproc.pdump;
+    exports io.jnic.mp.ethdev;
+    exports io.jnic.mp.ethdev.pdump;
 
     uses io.jnic.ethdev.EthDriver;
     uses io.jnic.ethdev.VdevDriver;

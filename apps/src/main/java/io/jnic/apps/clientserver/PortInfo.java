@@ -3,7 +3,7 @@ package io.jnic.apps.clientserver;
 import io.jnic.ethdev.PortTable;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
-import io.jnic.multiproc.port.QueueOwners;
+import io.jnic.mp.ethdev.QueueOwners;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;

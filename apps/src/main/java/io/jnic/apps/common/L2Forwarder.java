@@ -5,7 +5,7 @@ import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufBatch;
-import io.jnic.multiproc.pdump.CaptureTap;
+import io.jnic.mp.ethdev.pdump.CaptureTap;
 
 /**
  * l2fwd's forwarding step for the queues one process drives: what arrives on a port goes out of its pair

@@ -8,7 +8,7 @@ import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.QueuePair;
 import io.jnic.memory.mbuf.MbufBatch;
 import io.jnic.multiproc.MpRuntime;
-import io.jnic.multiproc.port.SecondaryQueues;
+import io.jnic.mp.ethdev.SecondaryQueues;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -8,7 +8,7 @@ import io.jnic.apps.l2fwdmp.L2fwdMp.AppOptions;
 import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.QueuePair;
 import io.jnic.multiproc.MpRuntime;
-import io.jnic.multiproc.pdump.CaptureTap;
+import io.jnic.mp.ethdev.pdump.CaptureTap;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;

@@ -11,7 +11,7 @@ import io.jnic.multiproc.EalApplication;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.ProcType;
-import io.jnic.multiproc.port.QueueOwners;
+import io.jnic.mp.ethdev.QueueOwners;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;

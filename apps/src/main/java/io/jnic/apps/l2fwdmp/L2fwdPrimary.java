@@ -15,9 +15,9 @@ import io.jnic.memory.mbuf.MempoolAudit;
 import io.jnic.memory.mbuf.MempoolConfig;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
-import io.jnic.multiproc.pdump.PdumpService;
-import io.jnic.multiproc.port.QueueOwners;
-import io.jnic.multiproc.port.SharedPorts;
+import io.jnic.mp.ethdev.pdump.PdumpService;
+import io.jnic.mp.ethdev.QueueOwners;
+import io.jnic.mp.ethdev.SharedPorts;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -93,7 +93,7 @@ final class L2fwdPrimary {
                 QueueOwners owners = QueueOwners.create(rt.memory(), o.numProcs);
                 ProcStats stats = ProcStats.create(rt, o.numProcs);
                 try (SharedPorts sp = SharedPorts.serve(rt, owners, pp.shared(), List.of(pool))) {
-                    io.jnic.multiproc.port.PortStatsService.serve(rt, devs); // proc-info's --stats/--xstats
+                    io.jnic.mp.ethdev.PortStatsService.serve(rt, devs); // proc-info's --stats/--xstats
                     PdumpService.serve(rt); // ./jnic pdump
                     sp.addLinkListener(events::onLink);
                     sp.addResetListener(events::onReset);

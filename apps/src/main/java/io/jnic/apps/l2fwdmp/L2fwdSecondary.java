@@ -6,7 +6,7 @@ import io.jnic.ethdev.PortState;
 import io.jnic.ethdev.PortTable;
 import io.jnic.ethdev.QueuePair;
 import io.jnic.multiproc.MpRuntime;
-import io.jnic.multiproc.port.SecondaryQueues;
+import io.jnic.mp.ethdev.SecondaryQueues;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

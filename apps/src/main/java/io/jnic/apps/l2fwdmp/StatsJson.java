@@ -5,7 +5,7 @@ import io.jnic.apps.common.SimulatedPorts;
 import io.jnic.apps.l2fwdmp.L2fwdMp.AppOptions;
 import io.jnic.memory.mbuf.MempoolAudit;
 import io.jnic.multiproc.MpRuntime;
-import io.jnic.multiproc.port.SharedPorts;
+import io.jnic.mp.ethdev.SharedPorts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -19,7 +19,7 @@ import io.jnic.multiproc.Eal;
 import io.jnic.multiproc.EalApplication;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
-import io.jnic.multiproc.port.PortStatsService;
+import io.jnic.mp.ethdev.PortStatsService;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;

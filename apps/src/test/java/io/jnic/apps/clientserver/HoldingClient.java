@@ -4,7 +4,7 @@ import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.ring.Ring;
 import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
-import io.jnic.multiproc.port.SecondaryQueues;
+import io.jnic.mp.ethdev.SecondaryQueues;
 
 /**
  * A client that stops at the worst moment for recovery, to be killed there: it attaches its queue pairs as

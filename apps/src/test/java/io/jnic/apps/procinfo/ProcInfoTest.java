@@ -16,7 +16,7 @@ import io.jnic.multiproc.EalOptions;
 import io.jnic.multiproc.MpRuntime;
 import io.jnic.multiproc.ipc.IpcMessage;
 import io.jnic.multiproc.ipc.IpcReply;
-import io.jnic.multiproc.port.PortStatsService;
+import io.jnic.mp.ethdev.PortStatsService;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
