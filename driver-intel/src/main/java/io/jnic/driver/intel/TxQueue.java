@@ -165,13 +165,15 @@ public final class TxQueue {
         VarHandle.acquireFence(); // the slots are read after DD was seen
         long s = swAddr + 8L * clean;
         long[] f = freeBuf;
-        int w = 0;
+        long any = 0;
         for (int k = 0; k < f.length; k++) {
             long h = all.get(U64, s + 8L * k);
             all.set(U64, s + 8L * k, 0L); // a slot outside [clean, tail) holds nothing a later release could free twice
-            f[w] = h;
-            w += (int) (~h >>> 63); // a context descriptor's slot and a chain's non-last segments hold ~index (< 0)
+            f[k] = h;
+            any |= h;
         }
+        // a context descriptor's slot and a chain's non-last segments hold ~index (< 0): only then is there a gap
+        int w = any < 0 ? dropMarks(f) : f.length;
         clean += rsThresh;
         if (clean == size) {
             clean = 0;
@@ -183,6 +185,17 @@ public final class TxQueue {
         all.set(U32, stateAddr + QueueMemory.S_INFLIGHT, inFlight);
         Mempool.freeBulk(f, 0, w, lcore);
         return true;
+    }
+
+    /** Moves the handles of {@code f} that are not ~index marks to its front; returns how many there are. */
+    private static int dropMarks(long[] f) {
+        int w = 0;
+        for (long h : f) {
+            if (h >= 0) {
+                f[w++] = h;
+            }
+        }
+        return w;
     }
 
     /**
@@ -218,12 +231,14 @@ public final class TxQueue {
             final int lim = Math.min(Math.min(want - sent, room - used), size - t); // a stretch that does not wrap
             final long d0 = descAddr + (long) t * DESC_SIZE;
             final long s0 = swAddr + 8L * t;
-            int k = 0;
-            for (; k < lim; k++) {
+            for (int k = 0; k < lim; k++) {
                 final long handle = h[sent + k];
                 if (Long.compareUnsigned(handle - lastTag, lastSpan) > 0 && !poolOf(handle)) {
                     bad = badPacket(handle, 0, 0, null);
-                    break;
+                    sent += k;
+                    used += k;
+                    t += k;
+                    break send;
                 }
                 final long m = lastBase + handle; // lastBase is the pool's address less its tag
                 final int dataOff = all.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF;
@@ -232,11 +247,33 @@ public final class TxQueue {
                 // one load on the line read anyway: offloads and chains leave the plain path
                 final long ol = all.get(U64, m + MbufDescriptor.OFF_OL_FLAGS);
                 if ((nextSeg | ol & COMPLEX) != 0) {
-                    break;
+                    sent += k;
+                    used += k;
+                    t += k; // < size: k < lim
+                    int took = sendComplex(h[sent], t, room - used);
+                    if (took < 0) {
+                        bad = complexError;
+                        complexError = null;
+                        break send;
+                    }
+                    if (took == 0) {
+                        break send; // it waits whole for room
+                    }
+                    nbytes += complexBytes;
+                    sent++;
+                    used += took;
+                    t += took;
+                    if (t >= size) {
+                        t -= size;
+                    }
+                    continue send;
                 }
                 if (dataOff + len > lastBufLen || len == 0) {
                     bad = badPacket(handle, dataOff, len, null);
-                    break;
+                    sent += k;
+                    used += k;
+                    t += k;
+                    break send;
                 }
                 final long d = d0 + (long) k * DESC_SIZE;
                 all.set(U64, d + TXD_ADDR, all.get(U64, m + MbufDescriptor.OFF_BUF_IOVA) + dataOff);
@@ -246,33 +283,11 @@ public final class TxQueue {
                 all.set(U64, s0 + 8L * k, handle);
                 nbytes += len;
             }
-            sent += k;
-            used += k;
-            t += k;
+            sent += lim;
+            used += lim;
+            t += lim;
             if (t == size) {
                 t = 0;
-            }
-            if (bad != null) {
-                break;
-            }
-            if (k < lim) {
-                // the packet at sent has offloads or segments
-                int took = sendComplex(h[sent], t, room - used);
-                if (took < 0) {
-                    bad = complexError;
-                    complexError = null;
-                    break send;
-                }
-                if (took == 0) {
-                    break; // it waits whole for room
-                }
-                nbytes += complexBytes;
-                sent++;
-                used += took;
-                t += took;
-                if (t >= size) {
-                    t -= size;
-                }
             }
         }
         if (t == size) {
