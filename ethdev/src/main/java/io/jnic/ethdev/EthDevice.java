@@ -178,7 +178,8 @@ public abstract class EthDevice implements AutoCloseable {
         requireNot(PortState.STARTED, "rxQueueSetup");
         checkQueue(q, config.rxQueues(), "RX");
         checkRing(ringSize);
-        Set<RxOffload> all = queueOffloads("RX", q, offloads, config.rxOffloads(), info().rxQueueOffloads(), RxOffload.class);
+        Set<RxOffload> all = queueOffloads("RX", q, offloads, config.rxOffloads(), info().rxOffloads(),
+                info().rxQueueOffloads(), RxOffload.class);
         doRxQueueSetup(q, ringSize, pool, all);
         rxQueueOffloads[q] = all;
         rxReady[q] = true;
@@ -200,7 +201,8 @@ public abstract class EthDevice implements AutoCloseable {
         requireNot(PortState.STARTED, "txQueueSetup");
         checkQueue(q, config.txQueues(), "TX");
         checkRing(ringSize);
-        Set<TxOffload> all = queueOffloads("TX", q, offloads, config.txOffloads(), info().txQueueOffloads(), TxOffload.class);
+        Set<TxOffload> all = queueOffloads("TX", q, offloads, config.txOffloads(), info().txOffloads(),
+                info().txQueueOffloads(), TxOffload.class);
         doTxQueueSetup(q, ringSize, all);
         txQueueOffloads[q] = all;
         txReady[q] = true;
@@ -223,8 +225,8 @@ public abstract class EthDevice implements AutoCloseable {
     }
 
     /** The port's offloads and {@code asked}, each of which the port enables already or a queue may enable alone. */
-    private <E extends Enum<E>> Set<E> queueOffloads(String kind, int q, Set<E> asked, Set<E> port, Set<E> perQueue,
-            Class<E> type) {
+    private <E extends Enum<E>> Set<E> queueOffloads(String kind, int q, Set<E> asked, Set<E> port, Set<E> offered,
+            Set<E> perQueue, Class<E> type) {
         EnumSet<E> all = EnumSet.noneOf(type);
         all.addAll(port);
         for (E o : asked) {
@@ -232,13 +234,11 @@ public abstract class EthDevice implements AutoCloseable {
                 continue;
             }
             if (!perQueue.contains(o)) {
-                boolean offered = (kind.equals("RX") ? info().rxOffloads() : info().txOffloads()).contains(o);
-                throw new IllegalArgumentException(name() + ": " + kind + " queue " + q + ": offload " + o + (offered
+                throw new IllegalArgumentException(name() + ": " + kind + " queue " + q + ": offload " + o + (offered.contains(o)
                         ? " is port-wide on " + info().driverName() + " (per queue it offers " + perQueue
-                                + "); enable it for every queue with PortConfig.with" + (kind.equals("RX") ? "Rx" : "Tx")
-                                + "Offloads"
-                        : " is not supported by " + info().driverName() + " here (it offers "
-                                + (kind.equals("RX") ? info().rxOffloads() : info().txOffloads()) + ")"));
+                                + "); enable it for every queue with PortConfig.with" + kind.charAt(0)
+                                + kind.substring(1).toLowerCase(java.util.Locale.ROOT) + "Offloads"
+                        : " is not supported by " + info().driverName() + " here (it offers " + offered + ")"));
             }
             all.add(o);
         }

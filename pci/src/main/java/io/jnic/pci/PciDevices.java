@@ -18,12 +18,17 @@ public final class PciDevices {
     private PciDevices() {
     }
 
+    /** The address part of a device name ("0000:03:00.0,ARGS", as {@code -a}/{@code -b} take it). */
+    public static PciAddress address(String name) {
+        int comma = name.indexOf(',');
+        return PciAddress.parse(comma < 0 ? name : name.substring(0, comma));
+    }
+
     public static PciDevice open(String name) {
         if (name.startsWith(VFIO_USER_PREFIX)) {
             return VfioUserDevice.connect(Path.of(name.substring(VFIO_USER_PREFIX.length())));
         }
-        int comma = name.indexOf(',');
-        PciAddress a = PciAddress.parse(comma < 0 ? name : name.substring(0, comma));
+        PciAddress a = address(name);
         String driver = new PciSysfs().driver(a);
         if (driver != null && UioPciDevice.UIO_DRIVERS.contains(driver)) {
             return UioPciDevice.open(a);

@@ -3,6 +3,7 @@ package io.jnic.apps.common;
 import io.jnic.ethdev.EthDriver;
 import io.jnic.pci.PciAddress;
 import io.jnic.pci.PciDeviceInfo;
+import io.jnic.pci.PciDevices;
 import io.jnic.pci.PciSysfs;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ public final class PciScan {
         }
         Set<PciAddress> blocked = new HashSet<>();
         for (String b : block) {
-            blocked.add(address(b));
+            blocked.add(PciDevices.address(b));
         }
         List<String> out = new ArrayList<>();
         for (PciDeviceInfo d : sysfs.boundToUserspace()) {
@@ -60,12 +61,6 @@ public final class PciScan {
             }
         }
         return out;
-    }
-
-    /** The address part of an {@code -a}/{@code -b} entry ("0000:03:00.0,ARGS"). */
-    static PciAddress address(String entry) {
-        int comma = entry.indexOf(',');
-        return PciAddress.parse(comma < 0 ? entry : entry.substring(0, comma));
     }
 
     /** The ids of every {@link EthDriver} on the class path. */

@@ -88,9 +88,19 @@ public final class RxQueue {
     private final RxOffloads offload;
     /**
      * Whether bursts take {@link #burstOffload}: flags to decode, tags or chains (the queue's offloads), or IEEE 1588
-     * stamps to read ({@link #timestamps}, which the port owner's thread flips while the lcore polls: volatile).
+     * stamps to read ({@link #timestamps}, which the port owner's thread flips while the lcore polls: read opaque,
+     * so that a burst inlined into a polling loop still sees the change; nothing else is ordered by it).
      */
-    private volatile boolean slowPath;
+    private boolean slowPath;
+    private static final VarHandle SLOW_PATH;
+
+    static {
+        try {
+            SLOW_PATH = java.lang.invoke.MethodHandles.lookup().findVarHandle(RxQueue.class, "slowPath", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** Descriptors processed since the last RDT write. */
     private int pendingTail;
 
@@ -265,7 +275,7 @@ public final class RxQueue {
         if (g != gen && !resync(g)) {
             return 0; // the port owner is re-initialising the ring
         }
-        if (slowPath) {
+        if ((boolean) SLOW_PATH.getOpaque(this)) {
             return burstOffload(batch);
         }
         final long[] out = batch.handles();
@@ -473,7 +483,7 @@ public final class RxQueue {
      * process cannot reach RXSTMPL/H (a secondary's) stays as it is.
      */
     public void timestamps(boolean on) {
-        slowPath = offload.slowPath() || on && stamps != null;
+        SLOW_PATH.setOpaque(this, offload.slowPath() || on && stamps != null);
     }
 
     /**

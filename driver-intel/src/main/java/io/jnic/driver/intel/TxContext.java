@@ -49,13 +49,13 @@ public final class TxContext {
     public static int bitsOf(Set<TxOffload> set) {
         int b = 0;
         for (TxOffload o : set) {
-            b |= 1 << o.ordinal();
+            b |= bit(o);
         }
         return b;
     }
 
     public boolean has(TxOffload o) {
-        return (bits & 1 << o.ordinal()) != 0;
+        return (bits & bit(o)) != 0;
     }
 
     /** Forget the context written (a new ring, or another process drove the queue). */
@@ -75,17 +75,13 @@ public final class TxContext {
         long l4 = flags & MbufFlags.TX_L4_MASK;
         boolean ipCk = (flags & MbufFlags.TX_IP_CKSUM) != 0;
         boolean vlan = (flags & MbufFlags.TX_VLAN) != 0;
-        if (tso && !has(TxOffload.TCP_TSO) || l4 == MbufFlags.TX_TCP_CKSUM && !has(TxOffload.TCP_CKSUM)
-                || l4 == MbufFlags.TX_UDP_CKSUM && !has(TxOffload.UDP_CKSUM) || ipCk && !has(TxOffload.IPV4_CKSUM)
-                || vlan && !has(TxOffload.VLAN_INSERT)) {
-            java.util.List<TxOffload> missing = new java.util.ArrayList<>();
-            addIf(missing, tso, TxOffload.TCP_TSO);
-            addIf(missing, l4 == MbufFlags.TX_TCP_CKSUM, TxOffload.TCP_CKSUM);
-            addIf(missing, l4 == MbufFlags.TX_UDP_CKSUM, TxOffload.UDP_CKSUM);
-            addIf(missing, ipCk, TxOffload.IPV4_CKSUM);
-            addIf(missing, vlan, TxOffload.VLAN_INSERT);
-            return "asks (ol_flags 0x" + Long.toHexString(flags) + ") for TX offload " + missing + ", which this queue was "
-                    + "not set up with (PortConfig.withTxOffloads for the port, or txQueueSetup's offloads for the queue)";
+        int asked = (tso ? bit(TxOffload.TCP_TSO) : 0) | (l4 == MbufFlags.TX_TCP_CKSUM ? bit(TxOffload.TCP_CKSUM) : 0)
+                | (l4 == MbufFlags.TX_UDP_CKSUM ? bit(TxOffload.UDP_CKSUM) : 0) | (ipCk ? bit(TxOffload.IPV4_CKSUM) : 0)
+                | (vlan ? bit(TxOffload.VLAN_INSERT) : 0);
+        if ((asked & ~bits) != 0) {
+            return "asks (ol_flags 0x" + Long.toHexString(flags) + ") for TX offload " + named(asked & ~bits) + ", which "
+                    + "this queue was not set up with (PortConfig.withTxOffloads for the port, or txQueueSetup's offloads "
+                    + "for the queue)";
         }
         if (l4 == TX_SCTP_CKSUM) {
             return "asks for an SCTP checksum, which this driver does not offload";
@@ -193,10 +189,18 @@ public final class TxContext {
         return (int) s;
     }
 
-    /** Adds {@code o} to {@code to} when the packet asks for it and the queue lacks it (for the refusal's message). */
-    private void addIf(java.util.List<TxOffload> to, boolean asked, TxOffload o) {
-        if (asked && !has(o)) {
-            to.add(o);
+    private static int bit(TxOffload o) {
+        return 1 << o.ordinal();
+    }
+
+    /** The offloads of {@code mask} by name (for a refusal's message). */
+    private static java.util.List<TxOffload> named(int mask) {
+        java.util.List<TxOffload> l = new java.util.ArrayList<>();
+        for (TxOffload o : TxOffload.values()) {
+            if ((mask & bit(o)) != 0) {
+                l.add(o);
+            }
         }
+        return l;
     }
 }
