@@ -29,7 +29,7 @@ BE_MAIN_CPU=${BE_MAIN_CPU:-1}
 bench_start
 . bin/find-jdk.sh; jnic_find_jdk
 JAVA="$JAVA_HOME/bin/java"
-command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: apt-get install -y dpdk" >&2; exit 2; }
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: apt-get install -y dpdk dpdk-dev" >&2; exit 2; }
 [ -d /usr/share/dpdk/examples/l2fwd ] || { echo "DPDK's l2fwd source missing: apt-get install -y dpdk-doc" >&2; exit 2; }
 pkg-config --exists libdpdk || { echo "libdpdk missing: apt-get install -y libdpdk-dev" >&2; exit 2; }
 bench_require_hugepages 400 # testpmd -m 512, then a DUT (-m 256, or l2fwd-mp's memory group)

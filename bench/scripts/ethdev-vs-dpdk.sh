@@ -22,7 +22,7 @@ MAIN_CPU=${MAIN_CPU:-0}
 if [ -z "${JAVA:-}" ]; then . bin/find-jdk.sh; jnic_find_jdk >/dev/null; JAVA="$JAVA_HOME/bin/java"; fi
 JAR=bench/target/benchmarks.jar
 [ -f "$JAR" ] || { echo "no $JAR: run ./jnic build first" >&2; exit 1; }
-command -v dpdk-testpmd > /dev/null || { echo "dpdk-testpmd missing: apt-get install -y dpdk" >&2; exit 2; }
+command -v dpdk-testpmd > /dev/null || { echo "dpdk-testpmd missing: apt-get install -y dpdk dpdk-dev" >&2; exit 2; }
 # testpmd -m 256 (128 pages) and the benchmark's memory group (~42 MB), one after the other
 bench_require_hugepages 160
 date=$(date -u +%Y-%m-%d)

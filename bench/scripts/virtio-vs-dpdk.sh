@@ -4,7 +4,7 @@
 #   bench/scripts/virtio-vs-dpdk.sh [rounds=3] [seconds=10]
 #   smoke run: RESULTS_DIR=/tmp/r bench/scripts/virtio-vs-dpdk.sh 1 4   (shorter cells leave nothing after the warm-up)
 # Appends one section per run to bench/results/virtio-<date>.md (RESULTS_DIR overrides the directory). Needs
-# dpdk-testpmd (apt-get install -y dpdk) and hugepages.
+# dpdk-testpmd (apt-get install -y dpdk dpdk-dev) and hugepages.
 # Both frontends alike: 2 MiB hugepages (refused when too few are free), forwarding thread on CPU $FE_CPU (DPDK:
 # lcore 1 pinned there; jnic: VirtioUserPerf --cpu pins its thread there), each process confined to CPUs
 # $FE_MAIN_CPU,$FE_CPU, bursts of 32, 64-byte frames, 32 frames sent first in io mode. The backend (the meter) is
@@ -21,7 +21,7 @@ BE_CPU=${BE_CPU:-0}
 BE_MAIN_CPU=${BE_MAIN_CPU:-1}
 skip=3 # warm-up seconds left out of the median
 . "$root/bin/find-jdk.sh"; jnic_find_jdk
-command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: apt-get install -y dpdk" >&2; exit 2; }
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: apt-get install -y dpdk dpdk-dev" >&2; exit 2; }
 bench_require_hugepages 400 # backend -m 512, then a frontend (-m 256, or jnic's memory group)
 "$root/jnic" build -q -pl driver-virtio -am >&2
 cp="$root/sys/target/classes:$root/memory/target/classes:$root/pci/target/classes:$root/ethdev/target/classes:$root/driver-virtio/target/classes"

@@ -48,7 +48,7 @@ class L2fwdMpVirtioTest {
     @Test
     void primaryAndSecondaryForwardTheirQueuePairsOfVirtioUserPorts() throws Exception {
         Path bin = testpmd();
-        assumeTrue(bin != null, "dpdk-testpmd not found on PATH: install DPDK (apt-get install -y dpdk)");
+        assumeTrue(bin != null, "dpdk-testpmd not found on PATH: install DPDK (apt-get install -y dpdk dpdk-dev)");
         Path dir = Files.createDirectories(base.resolve("vhost"));
         Path a = dir.resolve("a.sock");
         Path b = dir.resolve("b.sock");

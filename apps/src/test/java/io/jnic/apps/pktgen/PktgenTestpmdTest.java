@@ -48,7 +48,7 @@ class PktgenTestpmdTest {
     @Test
     void countsAgreeWithTestpmdsOwnStatistics() throws Exception {
         Path bin = testpmd();
-        assumeTrue(bin != null, "dpdk-testpmd not found on PATH: install DPDK (apt-get install -y dpdk)");
+        assumeTrue(bin != null, "dpdk-testpmd not found on PATH: install DPDK (apt-get install -y dpdk dpdk-dev)");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/stdbuf")), "stdbuf missing: apt-get install -y coreutils");
         Path dir = Files.createDirectories(base.resolve("vhost"));
         Path a = dir.resolve("a.sock");

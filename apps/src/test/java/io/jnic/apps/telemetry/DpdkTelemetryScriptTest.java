@@ -62,7 +62,7 @@ class DpdkTelemetryScriptTest {
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES) // three JVMs and the script on a shared machine
     void theScriptReadsTheGroupsCountersAndGarbageOrStalledClientsStallNothing() throws Exception {
-        Assumptions.assumeTrue(Files.exists(SCRIPT), SCRIPT + " is missing: apt-get install dpdk");
+        Assumptions.assumeTrue(Files.exists(SCRIPT), SCRIPT + " is missing: apt-get install -y dpdk-dev");
         String prefix = "tel" + ProcessHandle.current().pid();
         Path dir = base.resolve("dpdk").resolve(prefix);
         try (AppProcess primary = AppProcess.start(L2fwdMp.class, base, "--no-huge", "--file-prefix", prefix, "--",

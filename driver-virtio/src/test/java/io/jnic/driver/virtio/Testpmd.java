@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Testpmd implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();
-    public static final String INSTALL = "apt-get install -y dpdk";
+    public static final String INSTALL = "apt-get install -y dpdk dpdk-dev";
 
     private final Process process;
     private final Path socket;

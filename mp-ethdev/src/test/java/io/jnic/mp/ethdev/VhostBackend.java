@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * back on the queue pair it came in on, source and destination MAC swapped). Tests skip when it is not installed.
  */
 final class VhostBackend implements AutoCloseable {
-    static final String INSTALL = "apt-get install -y dpdk";
+    static final String INSTALL = "apt-get install -y dpdk dpdk-dev";
     private final Process process;
     final Path socket;
     private final Path log;
