@@ -7,6 +7,7 @@ import static io.jnic.driver.intel.QueueMemory.U16;
 import static io.jnic.driver.intel.QueueMemory.U32;
 import static io.jnic.driver.intel.QueueMemory.U64;
 
+import io.jnic.memory.PlainAccess;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufDescriptor;
 import io.jnic.memory.mbuf.MbufFlags;
@@ -42,8 +43,8 @@ import java.lang.invoke.VarHandle;
  * in cache.
  */
 public final class RxQueue {
-    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
-    private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfInt I = PlainAccess.INT; // ring and mbufs checked aligned once
+    private static final ValueLayout.OfLong J = PlainAccess.LONG;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     /** Fresh buffers are taken from the pool this many at a time (DPDK's rx_free_thresh); a power of two. */
     public static final int REFILL = 32;

@@ -6,6 +6,7 @@ import static io.jnic.driver.intel.QueueMemory.U16;
 import static io.jnic.driver.intel.QueueMemory.U32;
 import static io.jnic.driver.intel.QueueMemory.U64;
 
+import io.jnic.memory.PlainAccess;
 import io.jnic.memory.mbuf.Mbuf;
 import io.jnic.memory.mbuf.MbufDescriptor;
 import io.jnic.memory.mbuf.MbufFlags;
@@ -31,8 +32,8 @@ import java.lang.invoke.VarHandle;
  * the owner left in the shared state (an empty ring).
  */
 public final class TxQueue {
-    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
-    private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfInt I = PlainAccess.INT; // ring and mbufs checked aligned once
+    private static final ValueLayout.OfLong J = PlainAccess.LONG;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final int CMD = TXD_DTYP_DATA | TXD_CMD_DEXT | TXD_CMD_IFCS | TXD_CMD_EOP;
 

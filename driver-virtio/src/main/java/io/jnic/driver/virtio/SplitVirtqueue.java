@@ -1,5 +1,6 @@
 package io.jnic.driver.virtio;
 
+import io.jnic.memory.PlainAccess;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -70,10 +71,10 @@ public final class SplitVirtqueue implements Virtqueue {
     /** Largest queue of a split ring (2.7: Queue Size ... maximum 32768). */
     public static final int MAX_SIZE = 32768;
 
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle U16_VH = U16.varHandle();
+    private static final ValueLayout.OfShort U16 = PlainAccess.SHORT.withOrder(ByteOrder.LITTLE_ENDIAN); // ring checked aligned once
+    private static final ValueLayout.OfInt U32 = PlainAccess.INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = PlainAccess.LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle U16_VH = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private static final int NONE = -1;
 

@@ -1,5 +1,6 @@
 package io.jnic.driver.virtio;
 
+import io.jnic.memory.PlainAccess;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -49,12 +50,12 @@ public final class VirtqueueState {
     private static final long OFF_BATCH_LEN = 24;
     private static final long OFF_TOKENS = 64;
 
-    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle U64_VH = U64.varHandle();
-    private static final VarHandle U32_VH = U32.varHandle();
-    private static final VarHandle U16_VH = U16.varHandle();
+    private static final ValueLayout.OfLong U64 = PlainAccess.LONG.withOrder(ByteOrder.LITTLE_ENDIAN); // record checked aligned once
+    private static final ValueLayout.OfShort U16 = PlainAccess.SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = PlainAccess.INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle U64_VH = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle U32_VH = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle U16_VH = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private final MemorySegment seg;
     private final int size;

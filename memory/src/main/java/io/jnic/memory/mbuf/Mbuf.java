@@ -2,6 +2,7 @@ package io.jnic.memory.mbuf;
 
 import static io.jnic.memory.mbuf.MbufDescriptor.*;
 
+import io.jnic.memory.PlainAccess;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -27,9 +28,9 @@ public final class Mbuf {
     /** The null handle: no mbuf (a fresh header's next field). */
     public static final long NULL = 0;
 
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT;
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT;
-    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfShort U16 = PlainAccess.SHORT; // the header's alignment is checked at wrap
+    private static final ValueLayout.OfInt U32 = PlainAccess.INT;
+    private static final ValueLayout.OfLong U64 = PlainAccess.LONG;
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();

@@ -3,6 +3,7 @@ package io.jnic.memory.mbuf;
 import static io.jnic.memory.mbuf.MempoolDescriptor.*;
 
 import io.jnic.memory.CrashPoint;
+import io.jnic.memory.PlainAccess;
 import io.jnic.memory.SharedLock;
 import io.jnic.memory.ring.Holder;
 import io.jnic.memory.ring.Ring;
@@ -65,9 +66,9 @@ public final class Mempool implements AutoCloseable {
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
-    private static final ValueLayout.OfLong J = ValueLayout.JAVA_LONG;
-    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
-    private static final ValueLayout.OfShort OWNER = ValueLayout.JAVA_SHORT;
+    private static final ValueLayout.OfLong J = PlainAccess.LONG; // addresses checked at the handle
+    private static final ValueLayout.OfInt I = PlainAccess.INT;
+    private static final ValueLayout.OfShort OWNER = PlainAccess.SHORT;
 
     /** This process's pools by id (DPDK finds the pool through the mbuf's pool pointer; we use the id). */
     private static final Mempool[] POOLS = new Mempool[MAX_POOL_ID + 1];

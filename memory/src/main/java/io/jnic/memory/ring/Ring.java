@@ -7,6 +7,7 @@ import static io.jnic.memory.ring.RingDescriptor.STAMP_DELTA;
 import static io.jnic.memory.ring.RingDescriptor.TAIL_MASK;
 
 import io.jnic.memory.CrashPoint;
+import io.jnic.memory.PlainAccess;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -69,7 +70,7 @@ public final class Ring {
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
-    private static final ValueLayout.OfLong SLOT = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfLong SLOT = PlainAccess.LONG; // the slot array is checked aligned at create/attach
     private static final System.Logger LOG = System.getLogger(Ring.class.getName());
 
     /** This process in a side word's holder half. */
