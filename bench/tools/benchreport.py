@@ -36,6 +36,7 @@ class Figure:
     better: str         # LOWER or HIGHER
     jnic: float = None
     dpdk: float = None
+    paired: float = None  # the median of per-round jnic/DPDK ratios, where the script gives one
 
     @property
     def compared(self):
@@ -44,6 +45,8 @@ class Figure:
 
     @property
     def ratio(self):
+        if self.paired is not None:
+            return self.paired
         if self.jnic is None or self.dpdk is None or self.dpdk == 0:
             return None
         return self.jnic / self.dpdk
@@ -235,7 +238,9 @@ class VirtioKind(Kind):
                 bad.append((ln, "unknown work %r" % c[0].strip()))
                 continue
             try:
-                figs.append(Figure(fid, self.group, "Mpps", HIGHER, num(c[2]), num(c[1])))
+                # since 2026-12-07 (7 cells) the fifth is the median of the per-round ratios
+                paired = num(c[4]) if len(c) >= 7 else None
+                figs.append(Figure(fid, self.group, "Mpps", HIGHER, num(c[2]), num(c[1]), paired))
             except BadCell as e:
                 bad.append((ln, str(e)))
         return figs, bad

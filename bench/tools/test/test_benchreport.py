@@ -94,6 +94,14 @@ class ParserTest(unittest.TestCase):
         self.assertEqual(r.settings["burst"], {"jnic": "32", "DPDK": "32"})
         self.assertEqual(self.unparsed_in("ethdev-2026-12-07.md"), [])
 
+    def test_virtio_ratio_is_the_paired_one_when_given(self):
+        rows = [(5, ["txonly -> rxonly 64 B", "12.00", "14.40", "1.20", "1.05", " 12 30", " 14 19"]),
+                (6, ["io loop (tx-first 32) 64 B", "7.00", "4.90", "0.70", "0.66", " 7", " 4.9"]),
+                (7, ["io loop (tx-first 32) 64 B", "8.00", "4.00", "0.50", " 8 9", " 4 5"])]   # before the column
+        figs, bad = br.VirtioKind().parse(rows)
+        self.assertEqual(bad, [])
+        self.assertEqual([(f.jnic, f.dpdk, f.ratio) for f in figs], [(14.4, 12.0, 1.05), (4.9, 7.0, 0.66), (4.0, 8.0, 0.5)])
+
     def test_ethdev_ixgbe_cycles(self):
         h = self.figs["ethdev: ixgbe rx+tx per packet, mempool cache"]
         self.assertEqual([f.jnic for _, f in h], [78.0, 104.0, 101.0])

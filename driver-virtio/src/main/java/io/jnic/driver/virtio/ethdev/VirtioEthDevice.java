@@ -52,7 +52,8 @@ public final class VirtioEthDevice extends EthDevice {
     private final int maxRing;
     private final MacAddress mac;
     private final DeviceInfo info;
-    private final int lcore;
+    /** The mempool cache the queues go through: PortConfig's lcore, set at configure. */
+    private int lcore = Mempool.LCORE_ANY;
     /** One per queue pair: lcores may burst on different queues of the port at once (scratch arrays, flyweight). */
     private VirtioBursts[] bursts = new VirtioBursts[0];
     private Mempool[] pools = new Mempool[0];
@@ -69,12 +70,11 @@ public final class VirtioEthDevice extends EthDevice {
     private final PortStats base = new PortStats();
     private final PortStats now = new PortStats();
 
-    VirtioEthDevice(String deviceName, String driverName, VirtioTransport transport, int lcore, PortContext ctx) {
+    VirtioEthDevice(String deviceName, String driverName, VirtioTransport transport, PortContext ctx) {
         super(ctx);
         this.deviceName = deviceName;
         this.driverName = driverName;
         this.transport = transport;
-        this.lcore = lcore;
         long f = transport.deviceFeatures();
         this.maxPairs = Virtio.has(f, VirtioNetSpec.F_MQ) && Virtio.has(f, VirtioNetSpec.F_CTRL_VQ)
                 ? Math.max(1, transport.readConfig(VirtioNetSpec.CFG_MAX_VIRTQUEUE_PAIRS, 2)) : 1;
@@ -130,6 +130,7 @@ public final class VirtioEthDevice extends EthDevice {
         pools = new Mempool[pairs];
         ringSize = 0;
         promisc = c.promiscuous();
+        lcore = c.lcore();
         offloads = VirtioOffloads.bits(c);
         vlans.clear();
     }

@@ -8,7 +8,6 @@ import io.jnic.ethdev.EthDevice;
 import io.jnic.ethdev.EthDriver;
 import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.QueuePair;
-import io.jnic.memory.mbuf.Mempool;
 import io.jnic.pci.PciBar;
 import io.jnic.pci.PciDevice;
 import java.lang.foreign.MemorySegment;
@@ -66,7 +65,7 @@ public final class VirtioPciDriver implements EthDriver {
     public EthDevice probe(PciDevice device, PortContext ctx) {
         VirtioTransport t = VirtioPciTransports.open(device, ctx.memory());
         try {
-            return new VirtioEthDevice(device.name(), NAME, t, Mempool.LCORE_ANY, ctx);
+            return new VirtioEthDevice(device.name(), NAME, t, ctx);
         } catch (RuntimeException e) {
             t.close();
             throw e;

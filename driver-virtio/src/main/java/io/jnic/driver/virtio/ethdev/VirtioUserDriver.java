@@ -7,13 +7,12 @@ import io.jnic.ethdev.PortContext;
 import io.jnic.ethdev.QueuePair;
 import io.jnic.sys.Events;
 import io.jnic.ethdev.VdevDriver;
-import io.jnic.memory.mbuf.Mempool;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code --vdev net_virtio_user0,path=SOCKET[,queues=N][,queue_size=N][,mac=..][,packed_vq=1][,in_order=0][,lcore=ID]}: a virtio-net port
+ * {@code --vdev net_virtio_user0,path=SOCKET[,queues=N][,queue_size=N][,mac=..][,packed_vq=1][,in_order=0]}: a virtio-net port
  * whose device is a vhost-user backend (DPDK's name). {@code virtio_user0,...} is accepted too
  * ({@link Alias}). Connects to the backend when the port is created, so a missing backend is reported there.
  */
@@ -27,29 +26,16 @@ public class VirtioUserDriver implements VdevDriver {
 
     @Override
     public Set<String> keys() {
-        return Set.of("path", "queues", "queue_size", "mac", "packed_vq", "in_order", "lcore");
+        return Set.of("path", "queues", "queue_size", "mac", "packed_vq", "in_order");
     }
 
     @Override
     public EthDevice create(String instanceName, Map<String, String> args, PortContext ctx) {
         Map<String, String> kv = new LinkedHashMap<>(args);
-        String l = kv.remove("lcore");
-        int lcore = Mempool.LCORE_ANY;
-        if (l != null) {
-            try {
-                lcore = Integer.parseInt(l.trim());
-            } catch (NumberFormatException e) {
-                lcore = -2;
-            }
-            if (lcore < Mempool.LCORE_ANY || lcore >= Mempool.MAX_LCORES) {
-                throw new IllegalArgumentException(instanceName + ": lcore=" + l + " must be a number in -1.."
-                        + (Mempool.MAX_LCORES - 1));
-            }
-        }
         VirtioUserArgs a = VirtioUserArgs.of(instanceName, instanceName, kv);
         VirtioUserTransport t = VirtioUserTransport.open(a, ctx.memory());
         try {
-            return new VirtioEthDevice(instanceName, name(), t, lcore, ctx);
+            return new VirtioEthDevice(instanceName, name(), t, ctx);
         } catch (RuntimeException e) {
             t.close();
             throw e;

@@ -1,7 +1,7 @@
 /**
  * The ethdev drivers for virtio-net, found by {@link java.util.ServiceLoader}:
  * {@link io.jnic.driver.virtio.ethdev.VirtioUserDriver} ({@code --vdev net_virtio_user0,path=SOCK[,queues=N]
- * [,queue_size=N][,mac=..][,packed_vq=1][,in_order=0][,lcore=ID]}, also {@code virtio_user0,...}) and
+ * [,queue_size=N][,mac=..][,packed_vq=1][,in_order=0]}, also {@code virtio_user0,...}) and
  * {@link io.jnic.driver.virtio.ethdev.VirtioPciDriver} ({@code net_virtio}, PCI ids 1af4:1041 and 1af4:1000,
  * modern interface). Both make a {@link io.jnic.driver.virtio.ethdev.VirtioEthDevice}: RX/TX queue n is the
  * device's queue pair n, the device is negotiated at start and reset at stop, mbufs carry the 12-byte

@@ -36,6 +36,9 @@ import java.util.BitSet;
  * <p>Runs through the ethdev port API (net_virtio_user) with an mbuf pool, as testpmd runs through rte_ethdev.
  */
 public final class VirtioUserPerf {
+    /** The forwarding thread's lcore: its mempool cache serves the port's queues and the frames it builds. */
+    private static final int LCORE = 0;
+
     private VirtioUserPerf() {
     }
 
@@ -85,7 +88,9 @@ public final class VirtioUserPerf {
             try (Mempool pool = Mempool.create(z.memory(), pc, z::iova, page)) {
                 EthPorts ports = new EthPorts(memory);
                 EthDevice port = ports.createVdev(vdev.startsWith("virtio_user") ? "net_" + vdev : vdev);
-                port.configure(PortConfig.of(1, 1));
+                // one thread polls the port and fills its frames: the queues use its mempool cache, as a DPDK
+                // forwarding lcore's queues use that lcore's cache
+                port.configure(PortConfig.of(1, 1).withLcore(LCORE));
                 port.rxQueueSetup(0, 256, pool);
                 port.txQueueSetup(0, 256);
                 port.start();
@@ -108,7 +113,7 @@ public final class VirtioUserPerf {
         byte[] header = udpHeader(len);
         Mbuf m = new Mbuf();
         MbufBatch batch = new MbufBatch(burst);
-        final int lcore = 0;
+        final int lcore = LCORE;
         if (!txonly) {
             for (int sent = 0; sent < txFirst; ) {
                 int n = Math.min(burst, txFirst - sent);
