@@ -404,7 +404,7 @@ public final class SplitVirtqueue implements Virtqueue {
             return false;
         }
         if (inOrder) {
-            putInOrder(iova, length, deviceWritable ? DESC_F_WRITE : 0, token);
+            putInOrder(iova, length, deviceWritable ? DESC_F_WRITE : 0, token, true);
             return true;
         }
         return addOne(iova, length, deviceWritable ? DESC_F_WRITE : 0, token);
@@ -451,8 +451,12 @@ public final class SplitVirtqueue implements Virtqueue {
         Objects.checkFromIndexSize(off, k, tokens.length);
         short flags = (short) (deviceWritable ? DESC_F_WRITE : 0);
         if (inOrder) {
+            int first = availIdx;
             for (int i = off; i < off + k; i++) {
-                putInOrder(iovas[i], lengths[i], flags, tokens[i]);
+                putInOrder(iovas[i], lengths[i], flags, tokens[i], false);
+            }
+            if (state != null) {
+                state.addedInOrder(first, tokens, off, k); // the device sees none of them before publish()
             }
             return k;
         }
@@ -491,14 +495,14 @@ public final class SplitVirtqueue implements Virtqueue {
         long iova = indirect.iova(slot);
         int len = n * DESC_SIZE;
         if (inOrder) {
-            putInOrder(iova, len, DESC_F_INDIRECT, token);
+            putInOrder(iova, len, DESC_F_INDIRECT, token, true);
             return true;
         }
         return addOne(iova, len, DESC_F_INDIRECT, token);
     }
 
-    /** In order: the next position's fixed descriptor (the caller checked there is one free). */
-    private void putInOrder(long iova, int length, int flags, long token) {
+    /** In order: the next position's fixed descriptor (the caller checked there is one free); {@code record}: in the state. */
+    private void putInOrder(long iova, int length, int flags, long token, boolean record) {
         int slot = availIdx & mask;
         long d = (long) slot * DESC_SIZE;
         mem.set(U64, d + DESC_ADDR, iova);
@@ -506,7 +510,7 @@ public final class SplitVirtqueue implements Virtqueue {
         mem.set(U16, d + DESC_FLAGS, (short) flags); // next stays 0: never chained
         tokens[slot] = token;
         writable[slot] = (flags & DESC_F_WRITE) != 0 ? length : 0;
-        if (state != null) {
+        if (record && state != null) {
             state.added(slot, token, availIdx);
         }
         numFree--;

@@ -139,6 +139,21 @@ public final class VirtqueueState {
         U64_VH.setRelease(seg, OFF_TOKENS + 8L * head, token);
     }
 
+    /**
+     * In order: {@code tokens[off..off+n)} added at the avail positions from {@code first} (descriptor = position mod
+     * size). Every position is stored before any of the tokens that make them count, with one fence for the burst.
+     */
+    void addedInOrder(int first, long[] tokens, int off, int n) {
+        final int mask = size - 1;
+        for (int i = 0; i < n; i++) {
+            seg.set(U16, positions + 2L * ((first + i) & mask), (short) (first + i));
+        }
+        VarHandle.releaseFence();
+        for (int i = 0; i < n; i++) {
+            seg.set(U64, OFF_TOKENS + 8L * ((first + i) & mask), tokens[off + i]);
+        }
+    }
+
     void released(int head) {
         seg.set(U64, OFF_TOKENS + 8L * head, 0L);
     }
