@@ -42,7 +42,7 @@ public final class Mbuf {
     private Mempool pool;
     private MemorySegment seg;
     private long off;
-    /** Absolute address of the header. */
+    /** Absolute address of the header (read through {@link #hdr}). */
     private long addr;
     private long handle;
 
@@ -55,6 +55,11 @@ public final class Mbuf {
         this.seg = p.segment();
         this.handle = handle;
         return this;
+    }
+
+    /** The header's address, bounded for the compiler (see PlainAccess.address): no bounds check per field. */
+    private long hdr() {
+        return PlainAccess.address(addr);
     }
 
     public long handle() {
@@ -70,7 +75,7 @@ public final class Mbuf {
 
     /** IOVA of the buffer start (the headroom), as the device sees it. */
     public long bufIova() {
-        return ALL.get(U64, addr + OFF_BUF_IOVA);
+        return ALL.get(U64, hdr() + OFF_BUF_IOVA);
     }
 
     /** IOVA of the first data byte: what an rx/tx descriptor gets. */
@@ -79,132 +84,132 @@ public final class Mbuf {
     }
 
     public int dataOff() {
-        return Short.toUnsignedInt(ALL.get(U16, addr + OFF_DATA_OFF));
+        return Short.toUnsignedInt(ALL.get(U16, hdr() + OFF_DATA_OFF));
     }
 
     public Mbuf dataOff(int v) {
         if (v < 0 || v > pool.bufLen()) {
             throw new IllegalArgumentException("data offset " + v + " outside the buffer (0.." + pool.bufLen() + ")");
         }
-        ALL.set(U16, addr + OFF_DATA_OFF, (short) v);
+        ALL.set(U16, hdr() + OFF_DATA_OFF, (short) v);
         return this;
     }
 
     public int nbSegs() {
-        return Short.toUnsignedInt(ALL.get(U16, addr + OFF_NB_SEGS));
+        return Short.toUnsignedInt(ALL.get(U16, hdr() + OFF_NB_SEGS));
     }
 
     public Mbuf nbSegs(int v) {
-        ALL.set(U16, addr + OFF_NB_SEGS, (short) v);
+        ALL.set(U16, hdr() + OFF_NB_SEGS, (short) v);
         return this;
     }
 
     /** Reference count: 0 while the mbuf is in its pool, 1 when allocated, more when shared. */
     public int refcnt() {
-        return (int) INT.getAcquire(ALL, addr + OFF_REFCNT);
+        return (int) INT.getAcquire(ALL, hdr() + OFF_REFCNT);
     }
 
     /** Atomically adds {@code delta} to the reference count and returns the new value (rte_mbuf_refcnt_update). */
     public int refcntUpdate(int delta) {
-        return (int) INT.getAndAdd(ALL, addr + OFF_REFCNT, delta) + delta;
+        return (int) INT.getAndAdd(ALL, hdr() + OFF_REFCNT, delta) + delta;
     }
 
     public long olFlags() {
-        return ALL.get(U64, addr + OFF_OL_FLAGS);
+        return ALL.get(U64, hdr() + OFF_OL_FLAGS);
     }
 
     public Mbuf olFlags(long v) {
-        ALL.set(U64, addr + OFF_OL_FLAGS, v);
+        ALL.set(U64, hdr() + OFF_OL_FLAGS, v);
         return this;
     }
 
     public int packetType() {
-        return ALL.get(U32, addr + OFF_PACKET_TYPE);
+        return ALL.get(U32, hdr() + OFF_PACKET_TYPE);
     }
 
     public Mbuf packetType(int v) {
-        ALL.set(U32, addr + OFF_PACKET_TYPE, v);
+        ALL.set(U32, hdr() + OFF_PACKET_TYPE, v);
         return this;
     }
 
     /** Length of the whole packet (all segments); meaningful on the first segment. */
     public int pktLen() {
-        return ALL.get(U32, addr + OFF_PKT_LEN);
+        return ALL.get(U32, hdr() + OFF_PKT_LEN);
     }
 
     public Mbuf pktLen(int v) {
-        ALL.set(U32, addr + OFF_PKT_LEN, v);
+        ALL.set(U32, hdr() + OFF_PKT_LEN, v);
         return this;
     }
 
     /** Bytes of data in this segment. */
     public int dataLen() {
-        return Short.toUnsignedInt(ALL.get(U16, addr + OFF_DATA_LEN));
+        return Short.toUnsignedInt(ALL.get(U16, hdr() + OFF_DATA_LEN));
     }
 
     public Mbuf dataLen(int v) {
         if (v < 0 || v > pool.bufLen()) {
             throw new IllegalArgumentException("data length " + v + " outside 0.." + pool.bufLen());
         }
-        ALL.set(U16, addr + OFF_DATA_LEN, (short) v);
+        ALL.set(U16, hdr() + OFF_DATA_LEN, (short) v);
         return this;
     }
 
     public int vlanTci() {
-        return Short.toUnsignedInt(ALL.get(U16, addr + OFF_VLAN_TCI));
+        return Short.toUnsignedInt(ALL.get(U16, hdr() + OFF_VLAN_TCI));
     }
 
     public Mbuf vlanTci(int v) {
-        ALL.set(U16, addr + OFF_VLAN_TCI, (short) v);
+        ALL.set(U16, hdr() + OFF_VLAN_TCI, (short) v);
         return this;
     }
 
     public int rssHash() {
-        return ALL.get(U32, addr + OFF_RSS_HASH);
+        return ALL.get(U32, hdr() + OFF_RSS_HASH);
     }
 
     public Mbuf rssHash(int v) {
-        ALL.set(U32, addr + OFF_RSS_HASH, v);
+        ALL.set(U32, hdr() + OFF_RSS_HASH, v);
         return this;
     }
 
     /** Input port, or {@link #PORT_INVALID}. */
     public int port() {
-        return Short.toUnsignedInt(ALL.get(U16, addr + OFF_PORT));
+        return Short.toUnsignedInt(ALL.get(U16, hdr() + OFF_PORT));
     }
 
     public Mbuf port(int v) {
-        ALL.set(U16, addr + OFF_PORT, (short) v);
+        ALL.set(U16, hdr() + OFF_PORT, (short) v);
         return this;
     }
 
     /** The lcore that allocated the mbuf ({@link #OWNER_NONE} when none). */
     public int owner() {
-        return Short.toUnsignedInt(ALL.get(U16, addr + OFF_OWNER));
+        return Short.toUnsignedInt(ALL.get(U16, hdr() + OFF_OWNER));
     }
 
     /** Records {@code lcore} as the mbuf's owner (who holds it, for the pool audit after a process died). */
     public Mbuf owner(int lcore) {
-        ALL.set(U16, addr + OFF_OWNER, (short) lcore);
+        ALL.set(U16, hdr() + OFF_OWNER, (short) lcore);
         return this;
     }
 
     /** Buffer length as the header states it (the pool's value is what accesses are checked against). */
     public int bufLen() {
-        return Short.toUnsignedInt(ALL.get(U16, addr + OFF_BUF_LEN));
+        return Short.toUnsignedInt(ALL.get(U16, hdr() + OFF_BUF_LEN));
     }
 
     public int poolId() {
-        return Short.toUnsignedInt(ALL.get(U16, addr + OFF_POOL_ID));
+        return Short.toUnsignedInt(ALL.get(U16, hdr() + OFF_POOL_ID));
     }
 
     /** Handle of the next segment, or {@link #NULL}. */
     public long next() {
-        return ALL.get(U64, addr + OFF_NEXT);
+        return ALL.get(U64, hdr() + OFF_NEXT);
     }
 
     public Mbuf next(long h) {
-        ALL.set(U64, addr + OFF_NEXT, h);
+        ALL.set(U64, hdr() + OFF_NEXT, h);
         return this;
     }
 
@@ -213,11 +218,11 @@ public final class Mbuf {
      * 39:24 (second cache line; not reset at alloc: only read when ol_flags asks for tx offloads).
      */
     public long txOffload() {
-        return ALL.get(U64, addr + OFF_TX_OFFLOAD);
+        return ALL.get(U64, hdr() + OFF_TX_OFFLOAD);
     }
 
     public Mbuf txOffload(long v) {
-        ALL.set(U64, addr + OFF_TX_OFFLOAD, v);
+        ALL.set(U64, hdr() + OFF_TX_OFFLOAD, v);
         return this;
     }
 
@@ -260,21 +265,21 @@ public final class Mbuf {
      * {@link MbufFlags#RX_IEEE1588_TMST} (second cache line; not reset at alloc).
      */
     public long timestamp() {
-        return ALL.get(U64, addr + OFF_TIMESTAMP);
+        return ALL.get(U64, hdr() + OFF_TIMESTAMP);
     }
 
     public Mbuf timestamp(long nanos) {
-        ALL.set(U64, addr + OFF_TIMESTAMP, nanos);
+        ALL.set(U64, hdr() + OFF_TIMESTAMP, nanos);
         return this;
     }
 
     /** Application word in the second cache line (DPDK's dynamic fields serve this purpose). */
     public long userData() {
-        return ALL.get(U64, addr + OFF_USERDATA);
+        return ALL.get(U64, hdr() + OFF_USERDATA);
     }
 
     public Mbuf userData(long v) {
-        ALL.set(U64, addr + OFF_USERDATA, v);
+        ALL.set(U64, hdr() + OFF_USERDATA, v);
         return this;
     }
 
@@ -317,9 +322,9 @@ public final class Mbuf {
         if (len < 0 || len > d) {
             return false;
         }
-        ALL.set(U16, addr + OFF_DATA_OFF, (short) (d - len));
-        ALL.set(U16, addr + OFF_DATA_LEN, (short) (checkedDataLen(d) + len));
-        ALL.set(U32, addr + OFF_PKT_LEN, pktLen() + len);
+        ALL.set(U16, hdr() + OFF_DATA_OFF, (short) (d - len));
+        ALL.set(U16, hdr() + OFF_DATA_LEN, (short) (checkedDataLen(d) + len));
+        ALL.set(U32, hdr() + OFF_PKT_LEN, pktLen() + len);
         return true;
     }
 
@@ -334,8 +339,8 @@ public final class Mbuf {
         if (len < 0 || len > pool.bufLen() - d - l) {
             return -1;
         }
-        ALL.set(U16, addr + OFF_DATA_LEN, (short) (l + len));
-        ALL.set(U32, addr + OFF_PKT_LEN, pktLen() + len);
+        ALL.set(U16, hdr() + OFF_DATA_LEN, (short) (l + len));
+        ALL.set(U32, hdr() + OFF_PKT_LEN, pktLen() + len);
         return l;
     }
 
@@ -346,9 +351,9 @@ public final class Mbuf {
         if (len < 0 || len > l) {
             return false;
         }
-        ALL.set(U16, addr + OFF_DATA_OFF, (short) (d + len));
-        ALL.set(U16, addr + OFF_DATA_LEN, (short) (l - len));
-        ALL.set(U32, addr + OFF_PKT_LEN, pktLen() - len);
+        ALL.set(U16, hdr() + OFF_DATA_OFF, (short) (d + len));
+        ALL.set(U16, hdr() + OFF_DATA_LEN, (short) (l - len));
+        ALL.set(U32, hdr() + OFF_PKT_LEN, pktLen() - len);
         return true;
     }
 
@@ -358,8 +363,8 @@ public final class Mbuf {
         if (len < 0 || len > l) {
             return false;
         }
-        ALL.set(U16, addr + OFF_DATA_LEN, (short) (l - len));
-        ALL.set(U32, addr + OFF_PKT_LEN, pktLen() - len);
+        ALL.set(U16, hdr() + OFF_DATA_LEN, (short) (l - len));
+        ALL.set(U32, hdr() + OFF_PKT_LEN, pktLen() - len);
         return true;
     }
 
@@ -376,8 +381,8 @@ public final class Mbuf {
         }
         long last = lastSegmentAddress();
         ALL.set(U64, last + OFF_NEXT, tail);
-        ALL.set(U16, addr + OFF_NB_SEGS, (short) segs);
-        ALL.set(U32, addr + OFF_PKT_LEN, pktLen() + ALL.get(U32, tailAddr + OFF_PKT_LEN));
+        ALL.set(U16, hdr() + OFF_NB_SEGS, (short) segs);
+        ALL.set(U32, hdr() + OFF_PKT_LEN, pktLen() + ALL.get(U32, tailAddr + OFF_PKT_LEN));
         return true;
     }
 
@@ -386,7 +391,7 @@ public final class Mbuf {
      * how a chained packet is shared, since free releases each segment by its own count.
      */
     public void pktRefcntUpdate(int delta) {
-        long a = addr;
+        long a = hdr();
         for (int guard = 0; ; guard++) {
             int unused = (int) INT.getAndAdd(ALL, a + OFF_REFCNT, delta);
             long nx = ALL.get(U64, a + OFF_NEXT);
@@ -402,11 +407,11 @@ public final class Mbuf {
 
     private static long addressOf(long h) {
         Mempool p = Mempool.ofHandle(h);
-        return p.base + p.objectOffset(h);
+        return PlainAccess.address(p.base + p.objectOffset(h));
     }
 
     private long lastSegmentAddress() {
-        long a = addr;
+        long a = hdr();
         for (int guard = 0; ; guard++) {
             long nx = ALL.get(U64, a + OFF_NEXT);
             if (nx == NULL) {
@@ -430,7 +435,7 @@ public final class Mbuf {
     private long at(int pos, int len) {
         int d = checkedDataOff();
         Objects.checkFromIndexSize(pos, len, pool.bufLen() - d);
-        return addr + HEADER_SIZE + d + pos;
+        return hdr() + HEADER_SIZE + d + pos;
     }
 
     /** Byte at data position {@code pos} (may lie beyond data_len, up to the end of the buffer). */

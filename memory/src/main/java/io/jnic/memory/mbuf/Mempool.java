@@ -433,7 +433,7 @@ public final class Mempool implements AutoCloseable {
     /** As {@link #offsetOf} and also checks the header's self field: the handle names an object start. */
     long objectOffset(long handle) {
         long o = offsetOf(handle);
-        if (ALL.get(J, base + o + MbufDescriptor.OFF_SELF) != handle) {
+        if (ALL.get(J, PlainAccess.address(base + o) + MbufDescriptor.OFF_SELF) != handle) {
             throw badHandle(handle);
         }
         return o;
@@ -733,16 +733,17 @@ public final class Mempool implements AutoCloseable {
         final long w40 = (word40 & ~0xFFFFL) | port | ((long) (lcore & 0xFFFF) << 16);
         for (int i = 0; i < n; i++) {
             long o = dst[off + i] & OFFSET_MASK;
-            if (o < firstOff || o > lastOff || ALL.get(J, b + o + MbufDescriptor.OFF_SELF) != dst[off + i]) {
+            long a = PlainAccess.address(b + o);
+            if (o < firstOff || o > lastOff || ALL.get(J, a + MbufDescriptor.OFF_SELF) != dst[off + i]) {
                 throw new IllegalStateException(String.format("corrupted mempool '%s': free ring held handle 0x%x",
                         name, dst[off + i]));
             }
-            ALL.set(J, b + o + 8, r);
-            ALL.set(J, b + o + 16, 0L);
-            ALL.set(J, b + o + 24, w24);
-            ALL.set(J, b + o + 32, w32);
-            ALL.set(J, b + o + 40, w40);
-            ALL.set(J, b + o + 48, 0L);
+            ALL.set(J, a + 8, r);
+            ALL.set(J, a + 16, 0L);
+            ALL.set(J, a + 24, w24);
+            ALL.set(J, a + 32, w32);
+            ALL.set(J, a + 40, w40);
+            ALL.set(J, a + 48, 0L);
         }
     }
 
@@ -804,14 +805,15 @@ public final class Mempool implements AutoCloseable {
                         break;
                     }
                     long o = p.offsetOf(h);
-                    long word8 = ALL.get(J, b + o + 8);
-                    long next = ALL.get(J, b + o + MbufDescriptor.OFF_NEXT);
-                    if (ALL.get(J, b + o + MbufDescriptor.OFF_SELF) != h) {
+                    long a = PlainAccess.address(b + o);
+                    long word8 = ALL.get(J, a + 8);
+                    long next = ALL.get(J, a + MbufDescriptor.OFF_NEXT);
+                    if (ALL.get(J, a + MbufDescriptor.OFF_SELF) != h) {
                         throw badHandle(h);
                     }
                     if ((word8 >>> 32) == 1 && next == 0) {
                         // the count stays 1 until the cache holds it; the owner says whose it is meanwhile
-                        ALL.set(OWNER, b + o + MbufDescriptor.OFF_OWNER, owner);
+                        ALL.set(OWNER, a + MbufDescriptor.OFF_OWNER, owner);
                         handles[w++] = h;
                     } else if (p.prefreeSlow(h, o, (int) (word8 >>> 32), next, lcore)) {
                         handles[w++] = h;
