@@ -301,7 +301,8 @@ public final class RxQueue {
             }
             // one stretch: no wrap, at most one fresh buffer per descriptor, at most the batch's room
             final int lim = Math.min(Math.min(max - (o - have), spareCount), size - i);
-            final long a = descAddr + (long) i * DESC_SIZE;
+            // bounded addresses (PlainAccess.address): no bounds check per descriptor and mbuf access
+            final long a = PlainAccess.address(descAddr) + Integer.toUnsignedLong(i) * DESC_SIZE;
             // 1: the run of done descriptors from i, four status words at a time (DD is bit 0 of each); a
             // descriptor without DD ends the run and the burst, nothing after it is used
             int run = 0;
@@ -331,7 +332,7 @@ public final class RxQueue {
             int f = spareCount;
             for (int r = 0; r < run; r++) {
                 final long d = a + (long) r * DESC_SIZE;
-                final long slot = sw0 + 8L * (i + r);
+                final long slot = PlainAccess.address(sw0) + 8L * Integer.toUnsignedLong(i + r);
                 // status/error in the low half, length in bits 47:32; RSS type in info's low bits, hash above
                 final long wb = all.get(U64, d + RXD_WB_STATUS);
                 final int len = (int) (wb >>> 32) & RXD_LENGTH_MASK;
@@ -341,7 +342,7 @@ public final class RxQueue {
                     badWriteBack(i + r, d, h, len);
                     continue; // its buffer stays in the slot, handed back to the device
                 }
-                final long m = pBase + h;
+                final long m = PlainAccess.address(pBase + h);
                 final long info = all.get(U64, d + RXD_WB_INFO);
                 all.set(U64, m + MbufDescriptor.OFF_OL_FLAGS, ((int) info & RXD_RSSTYPE_MASK) != 0 ? MbufFlags.RX_RSS_HASH : 0L);
                 all.set(U64, m + MbufDescriptor.OFF_PACKET_TYPE, (long) len << 32); // packet_type 0, pkt_len
@@ -351,7 +352,7 @@ public final class RxQueue {
                 nbytes += len;
                 // the slot's fresh buffer (the pool checked it when it handed it out)
                 final long fh = fresh[--f & (REFILL - 1)];
-                all.set(U64, d + RXD_PKT_ADDR, all.get(U64, pBase + fh + MbufDescriptor.OFF_BUF_IOVA) + hr);
+                all.set(U64, d + RXD_PKT_ADDR, all.get(U64, PlainAccess.address(pBase + fh) + MbufDescriptor.OFF_BUF_IOVA) + hr);
                 all.set(U64, d + RXD_HDR_ADDR, 0L); // also clears DD of the write-back format
                 all.set(U64, slot, fh);
             }

@@ -164,7 +164,7 @@ public final class TxQueue {
             return false;
         }
         VarHandle.acquireFence(); // the slots are read after DD was seen
-        long s = swAddr + 8L * clean;
+        long s = PlainAccess.address(swAddr) + 8L * Integer.toUnsignedLong(clean);
         long[] f = freeBuf;
         long any = 0;
         for (int k = 0; k < f.length; k++) {
@@ -230,8 +230,9 @@ public final class TxQueue {
         send:
         while (sent < want && used < room) {
             final int lim = Math.min(Math.min(want - sent, room - used), size - t); // a stretch that does not wrap
-            final long d0 = descAddr + (long) t * DESC_SIZE;
-            final long s0 = swAddr + 8L * t;
+            // bounded addresses (PlainAccess.address): no bounds check per descriptor and mbuf access
+            final long d0 = PlainAccess.address(descAddr) + Integer.toUnsignedLong(t) * DESC_SIZE;
+            final long s0 = PlainAccess.address(swAddr) + 8L * Integer.toUnsignedLong(t);
             for (int k = 0; k < lim; k++) {
                 final long handle = h[sent + k];
                 if (Long.compareUnsigned(handle - lastTag, lastSpan) > 0 && !poolOf(handle)) {
@@ -241,7 +242,7 @@ public final class TxQueue {
                     t += k;
                     break send;
                 }
-                final long m = lastBase + handle; // lastBase is the pool's address less its tag
+                final long m = PlainAccess.address(lastBase + handle); // lastBase is the pool's address less its tag
                 final int dataOff = all.get(U16, m + MbufDescriptor.OFF_DATA_OFF) & 0xFFFF;
                 final int len = all.get(U16, m + MbufDescriptor.OFF_DATA_LEN) & 0xFFFF;
                 final long nextSeg = all.get(U64, m + MbufDescriptor.OFF_NEXT);
