@@ -1,5 +1,6 @@
 package io.jnic.memory;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -13,6 +14,13 @@ public final class PlainAccess {
     public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
     public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     public static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    /**
+     * All of the address space as one segment, for hot paths that address shared memory by {@link #address bounded}
+     * absolute address: the memory must stay mapped while they run, and their own index masking keeps them inside it.
+     */
+    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
+    public static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     /** User-space virtual addresses lie below 2^57 (2^47 with four-level paging, 2^56 with five). */
     private static final long USER_ADDRESS_BITS = (1L << 57) - 1;

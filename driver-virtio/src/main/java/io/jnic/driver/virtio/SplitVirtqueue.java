@@ -82,6 +82,8 @@ public final class SplitVirtqueue implements Virtqueue {
     private final int size;
     private final int mask;
     private final MemorySegment mem;
+    /** mem's address: the in-order hot paths go through {@link PlainAccess#ALL} (every offset is masked into the ring). */
+    private final long base;
     private final long baseIova;
     private final long availOff;
     private final long usedOff;
@@ -198,6 +200,7 @@ public final class SplitVirtqueue implements Virtqueue {
         this.size = size;
         this.mask = size - 1;
         this.mem = mem.asSlice(0, need);
+        this.base = this.mem.address();
         this.baseIova = baseIova;
         this.availOff = availOffset(size);
         this.usedOff = legacy ? legacyUsedOffset(size) : usedOffset(size);
@@ -504,10 +507,10 @@ public final class SplitVirtqueue implements Virtqueue {
     /** In order: the next position's fixed descriptor (the caller checked there is one free); {@code record}: in the state. */
     private void putInOrder(long iova, int length, int flags, long token, boolean record) {
         int slot = availIdx & mask;
-        long d = (long) slot * DESC_SIZE;
-        mem.set(U64, d + DESC_ADDR, iova);
-        mem.set(U32, d + DESC_LEN, length);
-        mem.set(U16, d + DESC_FLAGS, (short) flags); // next stays 0: never chained
+        long d = PlainAccess.address(base) + Integer.toUnsignedLong(slot) * DESC_SIZE;
+        PlainAccess.ALL.set(U64, d + DESC_ADDR, iova);
+        PlainAccess.ALL.set(U32, d + DESC_LEN, length);
+        PlainAccess.ALL.set(U16, d + DESC_FLAGS, (short) flags); // next stays 0: never chained
         tokens[slot] = token;
         writable[slot] = (flags & DESC_F_WRITE) != 0 ? length : 0;
         if (record && state != null) {
@@ -670,9 +673,9 @@ public final class SplitVirtqueue implements Virtqueue {
         for (int i = 0; i < n; i++, p++) {
             int slot = p & mask;
             if (batchLast == NONE) {
-                long e = usedOff + USED_RING + (long) USED_ELEM_SIZE * slot;
-                int id = mem.get(U32, e);
-                int len = mem.get(U32, e + 4);
+                long e = PlainAccess.address(base + usedOff) + USED_RING + USED_ELEM_SIZE * Integer.toUnsignedLong(slot);
+                int id = PlainAccess.ALL.get(U32, e);
+                int len = PlainAccess.ALL.get(U32, e + 4);
                 int left = avail - i; // entries used->idx covers from position p on
                 if (id < 0 || id >= size || ((id - slot) & mask) >= left) {
                     // lastUsed stays: every buffer still outstanding goes back with drainOutstanding after the reset

@@ -58,12 +58,15 @@ public final class VirtqueueState {
     private static final VarHandle U16_VH = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private final MemorySegment seg;
+    /** seg's address: the per-buffer records go through {@link PlainAccess#ALL} (heads are masked into the record). */
+    private final long base;
     private final int size;
     private final long positions;
     private final boolean inOrder;
 
     private VirtqueueState(MemorySegment seg, int size) {
         this.seg = seg;
+        this.base = seg.address();
         this.size = size;
         this.positions = OFF_TOKENS + 8L * size;
         this.inOrder = (seg.get(U16, OFF_FLAGS) & FLAG_IN_ORDER) != 0;
@@ -145,17 +148,19 @@ public final class VirtqueueState {
      */
     void addedInOrder(int first, long[] tokens, int off, int n) {
         final int mask = size - 1;
+        final long at = PlainAccess.address(base);
+        final long pos = PlainAccess.address(base + positions);
         for (int i = 0; i < n; i++) {
-            seg.set(U16, positions + 2L * ((first + i) & mask), (short) (first + i));
+            PlainAccess.ALL.set(U16, pos + 2L * Integer.toUnsignedLong((first + i) & mask), (short) (first + i));
         }
         VarHandle.releaseFence();
         for (int i = 0; i < n; i++) {
-            seg.set(U64, OFF_TOKENS + 8L * ((first + i) & mask), tokens[off + i]);
+            PlainAccess.ALL.set(U64, at + OFF_TOKENS + 8L * Integer.toUnsignedLong((first + i) & mask), tokens[off + i]);
         }
     }
 
     void released(int head) {
-        seg.set(U64, OFF_TOKENS + 8L * head, 0L);
+        PlainAccess.ALL.set(U64, PlainAccess.address(base) + OFF_TOKENS + 8L * Integer.toUnsignedLong(head & (size - 1)), 0L);
     }
 
     void consumed(int lastUsed) {
