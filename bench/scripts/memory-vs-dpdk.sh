@@ -68,7 +68,7 @@ jar="$root/bench/target/benchmarks.jar"
 jmh_opts="${JMH_OPTS:--f 1 -wi 3 -i 5 -w 1s -r 1s} -prof gc ${JNIC_JMH:-}"
 probe_rounds=${PROBE_ROUNDS:-7}
 pin=(taskset -c "$CPU")
-jmh_cmd="${pin[*]} $java --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar 'RingBench|MempoolBench' $jmh_opts -rf json"
+jmh_cmd="${pin[*]} $java --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar 'RingBench|RingSingleBench|MempoolBench' $jmh_opts -rf json"
 probe_cmd="${pin[*]} $java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jnic.bench.CpuTimeProbe $probe_rounds <group>"
 
 mhz=$(awk -F: '/^cpu MHz/ {gsub(/ /,"",$2); print $2; exit}' /proc/cpuinfo)
@@ -86,7 +86,7 @@ for r in $(seq 1 "$rounds"); do
   hp_dpdk=$(bench_max "$hp_dpdk" "$(bench_hp_watch_stop "$work/hp-dpdk")")
   bench_hp_watch_start "$work/hp-jnic"
   log "round $r/$rounds: jnic JMH"
-  (cd "$root" && "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" 'RingBench|MempoolBench' $jmh_opts \
+  (cd "$root" && "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" 'RingBench|RingSingleBench|MempoolBench' $jmh_opts \
       -rf json -rff "$work/jmh-$r.json") > "$work/jmh-$r.txt" 2>&1
   for g in "ring SPSC" "ring MPMC" "cache 256" "cache 0"; do
     "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" io.jnic.bench.CpuTimeProbe "$probe_rounds" "$g" >> "$work/probe-$r.txt"
@@ -120,7 +120,7 @@ def dpdk_ring(path):
             continue
         sync, kind, size, cyc = m.groups()
         size = int(size or 1)
-        key = ("SPSC" if sync == "SP/SC" else "MPMC", "bulk" if kind == "single" else kind, size)
+        key = ("SPSC" if sync == "SP/SC" else "MPMC", kind, size)
         if key not in res:          # the first block is the one-core test; later blocks are 2-core/empty
             res[key] = float(cyc) / size
     return res
@@ -143,7 +143,9 @@ def jmh(path):
         p = b.get("params", {})
         alloc = b.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
         ns = b["primaryMetric"]["score"]
-        if b["benchmark"].endswith("RingBench." + name):
+        if b["benchmark"].endswith("RingSingleBench.single"):
+            n = 1; key = (p["sync"], "single", 1)
+        elif b["benchmark"].endswith("RingBench." + name):
             n = int(p["batch"]); key = (p["sync"], name, n)
         else:
             n = 32; key = ("getput" if name == "getPutBulk" else "allocfree", int(p["cache"]))
@@ -169,9 +171,11 @@ def best(vals):
     return min(vals) if vals else None
 
 rows = []
+# ring_perf's "single" line times rte_ring_sp_enqueue/sc_dequeue (mp/mc), the single-object calls: jnic's
+# Ring.enqueue(long)/dequeue(long) (RingSingleBench). jnic's bulk of 1 from an array has no DPDK line.
 for sync, label in (("SPSC", "SP/SC"), ("MPMC", "MP/MC")):
-    for kind in ("bulk", "burst"):
-        for n in (1, 8, 32):
+    for kind in ("single", "bulk", "burst"):
+        for n in ((1,) if kind == "single" else (1, 8, 32)):
             if kind == "burst" and n == 1:
                 continue
             key = (sync, kind, n)
@@ -180,8 +184,9 @@ for sync, label in (("SPSC", "SP/SC"), ("MPMC", "MP/MC")):
             d = best([rd[0].get(key) for rd in rounds_d])
             pk = f"ring {sync} {kind} {n}"
             cpu = best([rp.get(pk) for rp in rounds_p])
-            dl = "single" if n == 1 else f"{kind} {n}"
-            rows.append((f"ring {label} {kind} {n}, one core", j, d, a, cpu, f"ring_perf {label} {dl}"))
+            work = f"ring {label} single" if kind == "single" else f"ring {label} {kind} {n}"
+            dpdk_line = f"ring_perf {label} single" if kind == "single" else ("none" if d is None else f"ring_perf {label} {kind} {n}")
+            rows.append((f"{work}, one core", j, d, a, cpu, dpdk_line))
 for cache in (256, 0):
     for key, label, plabel in ((("getput", cache), f"mempool get+put bulk 32, cache {cache}", f"mempool cache {cache} get+put bulk 32"),
                                (("allocfree", cache), f"mbuf alloc+free bulk 32, cache {cache}", f"mbuf cache {cache} alloc+free bulk 32")):
