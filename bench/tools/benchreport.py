@@ -119,6 +119,7 @@ def _targets():
         t["memory: mbuf alloc+free bulk 32, cache %d" % cache] = Target("<=", 1.0, "ratio", "mbuf alloc+free bulk 32 <= 1.0x")
     t["ethdev: net_null io-forward"] = Target(">=", 1.2, "ratio", "net_null io-forward >= 1.2")
     t["ethdev: ixgbe rx+tx per packet, mempool cache"] = Target("<=", 80, "jnic", "ixgbe rx+tx per packet <= 80 cycles")
+    t["ethdev: secondary / primary, same queue pair"] = Target("<=", 1.05, "jnic", "secondary / primary <= 1.05")
     t["dut: forwarded Mpps, testpmd flowgen generator"] = Target(">=", 1.0, "ratio", "dut-vs-dpdk forwarded Mpps >= 1.0")
     return t
 
@@ -215,6 +216,12 @@ class EthdevKind(Kind):
                 elif w.startswith("same, no mempool cache"):
                     figs.append(Figure("ethdev: ixgbe rx+tx per packet, no cache (LCORE_ANY)", self.group, "cycles",
                                        LOWER, num(c[2], r"([\d.]+)\s*cycles", "cycles figure")))
+                elif w.startswith("same as the first ixgbe row with checksum offload"):
+                    figs.append(Figure("ethdev: ixgbe rx+tx per packet, checksum offload", self.group, "cycles",
+                                       LOWER, num(c[2], r"([\d.]+)\s*cycles", "cycles figure")))
+                elif w.startswith("ixgbe queue pair attached by another process"):
+                    figs.append(Figure("ethdev: secondary / primary, same queue pair", self.group, "x", LOWER,
+                                       num(c[1], r"secondary / primary\s*([\d.]+)", "secondary / primary ratio")))
                 else:
                     bad.append((ln, "unknown work %r" % c[0].strip()))
             except BadCell as e:
