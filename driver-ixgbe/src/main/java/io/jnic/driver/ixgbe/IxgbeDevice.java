@@ -117,7 +117,7 @@ public final class IxgbeDevice extends EthDevice {
     private final CopyOnWriteArrayList<Consumer<LinkStatus>> linkListeners = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<Consumer<PortReset>> resetListeners = new CopyOnWriteArrayList<>();
     private volatile LinkStatus lastLink = LinkStatus.DOWN;
-    private long interruptsSeen;
+    private volatile long interruptsSeen; // written by the link thread only
     private long rxInterrupts;
     private int eitrIntervalUs = 50;
 
