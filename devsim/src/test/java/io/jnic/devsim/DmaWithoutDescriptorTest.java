@@ -112,7 +112,8 @@ class DmaWithoutDescriptorTest {
                 assertEquals(HexFormat.of().formatHex(frame), HexFormat.of().formatHex(got));
                 assertTrue(tx.servedDmaRequests() >= 1, "the TX buffer was read by DMA_READ: " + tx.servedDmaRequests());
                 assertTrue(rx.servedDmaRequests() >= 1, "the RX buffer was written by DMA_WRITE: " + rx.servedDmaRequests());
-                assertEquals(0, rbar.read32(rq1 + RXDCTL) & RXDCTL_ENABLE, "a ring in message-only memory is refused");
+                // the device refuses when its scan of the mapped RXDCTL bits reaches queue 1: wait for it
+                await("a ring in message-only memory is refused", () -> (rbar.read32(rq1 + RXDCTL) & RXDCTL_ENABLE) == 0);
                 assertEquals(0, tx.refusedServerRequests() + rx.refusedServerRequests());
             }
             assertEquals(null, sim.loop().failure(), "the device thread survived");
