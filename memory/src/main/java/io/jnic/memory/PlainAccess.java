@@ -26,8 +26,8 @@ public final class PlainAccess {
     private static final long USER_ADDRESS_BITS = (1L << 57) - 1;
 
     /**
-     * {@code address} itself, with what the compiler needs to know that it and the next bytes lie within a segment
-     * spanning all of memory ({@code MemorySegment.NULL.reinterpret(Long.MAX_VALUE)}): the mask bounds its range, so
+     * {@code address} itself, with what the compiler needs to know that it and the next bytes lie within
+     * {@link #ALL}: the mask bounds its range, so
      * the accesses at {@code address + small offsets} need no bounds check each (perfasm: a lea, cmp and branch per
      * access on the mbuf paths). The mask changes no user-space address.
      */

@@ -3,6 +3,7 @@ package io.jnic.driver.intel;
 import io.jnic.memory.mbuf.MempoolDescriptor;
 import io.jnic.memory.MemoryGroup;
 import io.jnic.memory.Memzone;
+import io.jnic.memory.PlainAccess;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -55,8 +56,7 @@ public final class QueueMemory {
      * from the software ring or an application's batch are checked against their pool's extent. The queue memory
      * and the pools must stay mapped while a burst runs (the port is closed before its memory group).
      */
-    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
-    public static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    public static final MemorySegment ALL = PlainAccess.ALL;
     /**
      * Layouts for {@link #ALL}: unaligned, so that no alignment test is made per access; every address used is
      * naturally aligned (descriptors 16 bytes in a 128-byte aligned ring, mbuf headers 64-byte aligned).

@@ -16,6 +16,7 @@ import io.jnic.memory.mbuf.Mempool;
 import io.jnic.memory.mbuf.MempoolDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -97,7 +98,7 @@ public final class RxQueue {
 
     static {
         try {
-            SLOW_PATH = java.lang.invoke.MethodHandles.lookup().findVarHandle(RxQueue.class, "slowPath", boolean.class);
+            SLOW_PATH = MethodHandles.lookup().findVarHandle(RxQueue.class, "slowPath", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

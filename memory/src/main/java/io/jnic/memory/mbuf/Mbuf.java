@@ -35,9 +35,8 @@ public final class Mbuf {
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();
 
-    /** All of the address space (see Ring.ALL): accesses go to {@code addr}, checked at {@link #wrap}. */
-    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
-    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    /** All of the address space (PlainAccess.ALL; why: Ring.ALL): accesses go to {@code addr}, checked at {@link #wrap}. */
+    private static final MemorySegment ALL = PlainAccess.ALL;
 
     private Mempool pool;
     private MemorySegment seg;

@@ -82,8 +82,7 @@ public final class Mempool implements AutoCloseable {
      * that C2 folds the segment checks (see Ring.ALL); handles and cache lengths are checked against this
      * pool's bounds first, so every access stays inside the pool, which must stay mapped while used.
      */
-    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
-    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final MemorySegment ALL = PlainAccess.ALL;
 
     private final MemorySegment seg;
     /** Absolute address of the pool (offset 0 of {@link #seg}). */

@@ -88,15 +88,14 @@ public final class Ring {
     static final int COPY_THRESHOLD = Integer.getInteger("jnic.ring.copyThreshold", 2);
 
     /**
-     * All of the address space as one segment. Hot paths address the ring by absolute address through
-     * this constant: C2 then folds the segment checks away (measured by CPU time: an SP/SC enqueue +
+     * All of the address space as one segment ({@link PlainAccess#ALL}). Hot paths address the ring by absolute
+     * address through this constant: C2 then folds the segment checks away (measured by CPU time: an SP/SC enqueue +
      * dequeue of one handle took 20.8 ns through the region segment and 10.3 ns this way, of 32 handles
      * 33 ns and 17.5 ns, because the acquire/release barriers made C2 re-load and re-check the segment's
      * bounds and session after every ordered access). Our own masking keeps every address inside the
      * region, which therefore must stay mapped while the ring is used.
      */
-    @SuppressWarnings("restricted") // needs --enable-native-access, as all of jnic does
-    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final MemorySegment ALL = PlainAccess.ALL;
 
     private static final List<DeadHolderResolver> RESOLVERS = new CopyOnWriteArrayList<>();
 
