@@ -28,6 +28,11 @@ public final class CrashPoint {
     /** Mempool free: the objects are counted in the cache, their reference counts not yet 0. */
     public static final String POOL_FREE_COMMITTED = "pool.free.committed";
 
+    /** virtio queue state, an in-order burst: every position recorded, none of the burst's tokens yet. */
+    public static final String VIRTQ_ADDED_POSITIONS = "virtq.added.positions";
+    /** virtio queue state, an in-order burst: half of the burst's tokens recorded. */
+    public static final String VIRTQ_ADDED_HALF = "virtq.added.half";
+
     public static final boolean ENABLED;
     private static final String TARGET;
     private static final AtomicInteger COUNTDOWN = new AtomicInteger();

@@ -1,5 +1,6 @@
 package io.jnic.driver.virtio;
 
+import io.jnic.memory.CrashPoint;
 import io.jnic.memory.PlainAccess;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -154,7 +155,13 @@ public final class VirtqueueState {
             PlainAccess.ALL.set(U16, pos + 2L * Integer.toUnsignedLong((first + i) & mask), (short) (first + i));
         }
         VarHandle.releaseFence();
+        if (CrashPoint.ENABLED) {
+            CrashPoint.hit(CrashPoint.VIRTQ_ADDED_POSITIONS);
+        }
         for (int i = 0; i < n; i++) {
+            if (CrashPoint.ENABLED && i == n / 2) {
+                CrashPoint.hit(CrashPoint.VIRTQ_ADDED_HALF);
+            }
             PlainAccess.ALL.set(U64, at + OFF_TOKENS + 8L * Integer.toUnsignedLong((first + i) & mask), tokens[off + i]);
         }
     }

@@ -21,9 +21,18 @@ final class ChildJvm implements AutoCloseable {
     }
 
     static ChildJvm start(String base, Class<?> main, String... args) throws IOException {
-        return new ChildJvm(io.jnic.testsupport.ChildJvm.of(main).jvmArgs("-XX:+UseSerialGC", "-Xmx96m")
-                .property("jnic.runtime.base", base).property("java.util.logging.config.file", "/dev/null").args(args)
-                .failOn("ERROR ").timeout(TIMEOUT).quitCommand("quit", Duration.ofSeconds(15)).start());
+        return start(base, null, main, args);
+    }
+
+    /** As {@link #start(String, Class, String...)}, the child killing itself at {@code crashPoint} (CrashPoint's NAME:N). */
+    static ChildJvm start(String base, String crashPoint, Class<?> main, String... args) throws IOException {
+        var b = io.jnic.testsupport.ChildJvm.of(main).jvmArgs("-XX:+UseSerialGC", "-Xmx96m")
+                .property("jnic.runtime.base", base).property("java.util.logging.config.file", "/dev/null");
+        if (crashPoint != null) {
+            b.property("jnic.crashPoint", crashPoint);
+        }
+        return new ChildJvm(b.args(args).failOn("ERROR ").timeout(TIMEOUT).quitCommand("quit", Duration.ofSeconds(15))
+                .start());
     }
 
     long pid() {

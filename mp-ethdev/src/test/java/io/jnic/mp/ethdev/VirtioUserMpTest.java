@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -159,6 +161,43 @@ class VirtioUserMpTest {
                 String[] done = c.await("DONE").split(" ");
                 assertEquals(301, Long.parseLong(done[1]));
                 assertEquals(301, Long.parseLong(done[2]));
+            }
+            MempoolAudit b = p.pool.audit(l -> l < 0);
+            assertTrue(b.isClean(), b.toString());
+            assertEquals(p.inRings(), b.inUse(), "after a clean detach too: " + b);
+        }
+    }
+
+    /**
+     * The secondary dies inside the shared record of an in-order burst (its RX refill or a TX burst): after every
+     * position and before any token, or with half of the tokens recorded. The primary recovers the pair with a
+     * clean audit, every mbuf outside the pool is posted in a ring, and a restarted secondary resumes the pair.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {io.jnic.memory.CrashPoint.VIRTQ_ADDED_POSITIONS, io.jnic.memory.CrashPoint.VIRTQ_ADDED_HALF})
+    void secondaryKilledInsideABurstsRecordIsRecovered(String point) throws Exception {
+        String prefix = "mpvc" + (point.endsWith("half") ? "h" : "p");
+        try (Primary p = new Primary(prefix)) {
+            // the 6th recorded burst: past the attach's refill, inside the round's bursts
+            try (ChildJvm c = ChildJvm.start(base.toString(), point + ":6", VirtioQueueChild.class, prefix, "0", "1")) {
+                c.await("ATTACHED");
+                c.send("round 0 300");
+                assertTrue(c.process.waitFor(30, TimeUnit.SECONDS), "the secondary did not reach " + point);
+                assertEquals(137, c.process.exitValue(), "killed by SIGKILL at " + point);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (p.shared.queuesReset() < 1 || p.shared.owners().owner(0, 1) != 0) {
+                assertTrue(System.nanoTime() < deadline, "no recovery of the pair within 30 s after " + point);
+                Thread.sleep(20);
+            }
+            MempoolAudit a = p.pool.audit(l -> l < 0);
+            assertTrue(a.isClean(), "after a kill at " + point + ": " + a);
+            assertEquals(p.inRings(), a.inUse(), "every mbuf outside the pool is posted in a ring: " + a);
+            assertNull(p.round(0, 100), "pair 0 unaffected");
+            try (ChildJvm c = ChildJvm.start(base.toString(), VirtioQueueChild.class, prefix, "0", "1")) {
+                c.await("ATTACHED");
+                c.send("round 1000 300");
+                assertEquals("ROUND ok", c.await("ROUND"), "a restarted secondary resumes pair 1 after " + point);
             }
             MempoolAudit b = p.pool.audit(l -> l < 0);
             assertTrue(b.isClean(), b.toString());
